@@ -1,0 +1,106 @@
+#include "vhostctl.h"
+
+#include "addr.h"
+#include "db.h"
+#include "domain.h"
+#include "exitcodes.h"
+#include "ident.h"
+#include "path.h"
+#include "store.h"
+
+#include <string.h>
+
+struct findings {
+    int count;
+};
+
+static void print_finding(void *ctx, int problem, const char *path, const struct stat *st, const char *msg)
+{
+    (void)problem;
+    (void)path;
+    (void)st;
+    struct findings *f = ctx;
+    f->count++;
+    fprintf(stderr, "vhostctl: jail: %s\n", msg);
+}
+
+int vc_cmd_add(const char *db, int argc, char **argv)
+{
+    struct arg_str *service = arg_str1(NULL, NULL, "SERVICE", "inetd service name, or '*' for every service");
+    struct arg_str *address = arg_str1(NULL, NULL, "ADDRESS", "local IPv4/IPv6 address, or 'default'");
+    struct arg_str *root = arg_str1(NULL, NULL, "ROOT", "absolute path of the jail directory");
+    struct arg_str *user = arg_str0("u", "user", "U", "run as this host user (omit: root service in its own namespace)");
+    struct arg_str *group = arg_str0("g", "group", "G", "run as this host group (default: the user's primary group)");
+    struct arg_str *comment = arg_str0(NULL, "comment", "TEXT", "free text shown by list");
+    struct arg_lit *disabled = arg_lit0(NULL, "disabled", "add the domain disabled");
+    struct arg_lit *force = arg_lit0(NULL, "force", "add even when the jail check finds errors");
+    struct arg_lit *help = arg_lit0("h", "help", "print this help");
+    struct arg_file *dbo = arg_file0(NULL, "db", "FILE", "database path");
+    struct arg_end *end = arg_end(10);
+    void *table[] = {service, address, root, user, group, comment, disabled, force, help, dbo, end};
+    const int n = (int)(sizeof table / sizeof table[0]);
+    int rc = vc_parse(vc_find("add"), table, n, argc, argv, &db);
+    if (rc)
+        goto out;
+
+    vh_err e;
+    vh_row row;
+    memset(&row, 0, sizeof row);
+    if (vh_service_valid(service->sval[0], 1, &e) < 0 ||
+        vh_addr_canon(address->sval[0], 1, row.address, &e) < 0 || vh_root_valid(root->sval[0], &e) < 0) {
+        rc = vc_error(&e);
+        goto out;
+    }
+    snprintf(row.service, sizeof row.service, "%s", service->sval[0]);
+    snprintf(row.root, sizeof row.root, "%s", root->sval[0]);
+    if (comment->count && strlen(comment->sval[0]) >= sizeof row.comment) {
+        vh_fail(&e, VH_EX_DATAERR, "comment is longer than %zu bytes", sizeof row.comment - 1);
+        rc = vc_error(&e);
+        goto out;
+    }
+    snprintf(row.comment, sizeof row.comment, "%s", comment->count ? comment->sval[0] : "");
+    row.enabled = !disabled->count;
+    if (group->count && !user->count) {
+        vh_fail(&e, VH_EX_USAGE, "--group needs --user: a root service runs with gid 0 and no supplementary groups");
+        rc = vc_error(&e);
+        goto out;
+    }
+    if (user->count && vh_ident_resolve(user->sval[0], group->count ? group->sval[0] : NULL, &row, &e) < 0) {
+        rc = vc_error(&e);
+        goto out;
+    }
+
+    /* The jail path, with the same checker virtuald runs per connection. */
+    struct findings f = {0};
+    vh_path_walk(row.root, VH_WANT_DIR, print_finding, &f, NULL, NULL);
+    if (f.count && !force->count) {
+        fprintf(stderr, "vhostctl: virtuald would refuse jail %s — fix the above, or add anyway with --force\n", row.root);
+        rc = VH_EX_OSFILE;
+        goto out;
+    }
+
+    sqlite3 *h = NULL;
+    if ((rc = vc_open(db, &h)) != 0)
+        goto out;
+    if (vh_db_begin(h, &e) < 0 || vh_store_add(h, &row, &e) < 0 || vh_db_commit(h, &e) < 0) {
+        vh_db_rollback(h);
+        vh_db_close(h, NULL);
+        rc = vc_error(&e);
+        goto out;
+    }
+    if (vh_db_close(h, &e) < 0) {
+        rc = vc_error(&e);
+        goto out;
+    }
+    if (row.has_user)
+        printf("added %s %s -> %s as %s:%s (uid %u, gid %u)%s\n", row.service, row.address, row.root, row.user,
+               row.group, (unsigned)row.uid, (unsigned)row.gid, row.enabled ? "" : ", disabled");
+    else
+        printf("added %s %s -> %s as root in a private mount namespace%s\n", row.service, row.address, row.root,
+               row.enabled ? "" : ", disabled");
+    if (f.count)
+        fprintf(stderr, "vhostctl: warning: added with --force; virtuald refuses this jail until it is fixed\n");
+out:
+    arg_freetable(table, (size_t)n);
+    return rc < 0 ? 0 : rc;
+}

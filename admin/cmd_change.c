@@ -1,0 +1,67 @@
+/* remove, enable, disable: one row, one transaction. */
+#include "vhostctl.h"
+
+#include "addr.h"
+#include "db.h"
+#include "exitcodes.h"
+#include "store.h"
+#include "valid.h"
+
+enum op { OP_REMOVE, OP_ENABLE, OP_DISABLE };
+
+static int change(const struct vc_cmd *cmd, enum op op, const char *db, int argc, char **argv)
+{
+    struct arg_str *service = arg_str1(NULL, NULL, "SERVICE", "service name, or '*'");
+    struct arg_str *address = arg_str1(NULL, NULL, "ADDRESS", "address, or 'default'");
+    struct arg_lit *help = arg_lit0("h", "help", "print this help");
+    struct arg_file *dbo = arg_file0(NULL, "db", "FILE", "database path");
+    struct arg_end *end = arg_end(5);
+    void *table[] = {service, address, help, dbo, end};
+    int rc = vc_parse(cmd, table, 5, argc, argv, &db);
+    if (rc)
+        goto out;
+    vh_err e;
+    char addr[VH_ADDR_TEXT];
+    if (vh_service_valid(service->sval[0], 1, &e) < 0 || vh_addr_canon(address->sval[0], 1, addr, &e) < 0) {
+        rc = vc_error(&e);
+        goto out;
+    }
+    sqlite3 *h = NULL;
+    if ((rc = vc_open(db, &h)) != 0)
+        goto out;
+    int r = vh_db_begin(h, &e);
+    if (r == 0)
+        r = op == OP_REMOVE ? vh_store_remove(h, service->sval[0], addr, &e)
+                            : vh_store_set_enabled(h, service->sval[0], addr, op == OP_ENABLE, &e);
+    if (r == 0)
+        r = vh_db_commit(h, &e);
+    if (r < 0) {
+        vh_db_rollback(h);
+        vh_db_close(h, NULL);
+        rc = vc_error(&e);
+        goto out;
+    }
+    if (vh_db_close(h, &e) < 0) {
+        rc = vc_error(&e);
+        goto out;
+    }
+    printf("%s %s %s\n", op == OP_REMOVE ? "removed" : op == OP_ENABLE ? "enabled" : "disabled", service->sval[0], addr);
+out:
+    arg_freetable(table, 5);
+    return rc < 0 ? 0 : rc;
+}
+
+int vc_cmd_remove(const char *db, int argc, char **argv)
+{
+    return change(vc_find("remove"), OP_REMOVE, db, argc, argv);
+}
+
+int vc_cmd_enable(const char *db, int argc, char **argv)
+{
+    return change(vc_find("enable"), OP_ENABLE, db, argc, argv);
+}
+
+int vc_cmd_disable(const char *db, int argc, char **argv)
+{
+    return change(vc_find("disable"), OP_DISABLE, db, argc, argv);
+}

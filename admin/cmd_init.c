@@ -1,0 +1,36 @@
+#include "vhostctl.h"
+
+#include "db.h"
+#include "exitcodes.h"
+
+int vc_cmd_init(const char *db, int argc, char **argv)
+{
+    struct arg_lit *help = arg_lit0("h", "help", "print this help");
+    struct arg_file *dbo = arg_file0(NULL, "db", "FILE", "database path");
+    struct arg_end *end = arg_end(5);
+    void *table[] = {help, dbo, end};
+    int rc = vc_parse(vc_find("init"), table, 3, argc, argv, &db);
+    if (rc)
+        goto out;
+    vh_err e;
+    sqlite3 *h = NULL;
+    int from = 0, to = 0;
+    if (vh_db_open_admin(db, 1, &h, &e) < 0 || vh_db_migrate(h, &from, &to, &e) < 0 || vh_db_close(h, &e) < 0) {
+        if (h)
+            vh_db_close(h, NULL);
+        rc = vc_error(&e);
+        goto out;
+    }
+    if (from == to)
+        printf("%s: schema version %d, up to date\n", db, to);
+    else if (from == 0)
+        printf("%s: created, schema version %d\n", db, to);
+    else
+        printf("%s: upgraded from schema version %d to %d\n", db, from, to);
+    /* Tell the operator now what virtuald would refuse later (E1-E3). */
+    if (vh_db_trust(db, &e) < 0)
+        fprintf(stderr, "vhostctl: warning: virtuald will refuse this database: %s\n", e.msg);
+out:
+    arg_freetable(table, 3);
+    return rc < 0 ? 0 : rc;
+}

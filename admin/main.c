@@ -1,0 +1,86 @@
+/* vhostctl - the operator's tool for the virtuald database.
+ * main() dispatches to one file per subcommand. */
+#include "vhostctl.h"
+
+#include "db.h"
+#include "exitcodes.h"
+
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <string.h>
+
+const struct vc_cmd vc_commands[] = {
+    {"init", "init", "create the database, or upgrade its schema (idempotent)", vc_cmd_init},
+    {"add", "add SERVICE ADDRESS ROOT [--user U] [--group G] [--comment TEXT] [--disabled] [--force]",
+     "add a domain: SERVICE (or '*') on ADDRESS (or 'default') is served from jail ROOT", vc_cmd_add},
+    {"remove", "remove SERVICE ADDRESS", "remove a domain", vc_cmd_remove},
+    {"enable", "enable SERVICE ADDRESS", "enable a domain", vc_cmd_enable},
+    {"disable", "disable SERVICE ADDRESS", "disable a domain: its connections are refused, never given to a default",
+     vc_cmd_disable},
+    {"list", "list [--service SERVICE] [--json]", "list domains", vc_cmd_list},
+    {"lookup", "lookup SERVICE IP [--json]", "show what virtuald would decide for SERVICE dialled on IP", vc_cmd_lookup},
+    {NULL, NULL, NULL, NULL},
+};
+
+const struct vc_cmd *vc_find(const char *name)
+{
+    for (const struct vc_cmd *c = vc_commands; c->name; c++)
+        if (strcmp(c->name, name) == 0)
+            return c;
+    return NULL;
+}
+
+static void usage(FILE *f)
+{
+    fprintf(f, "Usage: vhostctl [--db FILE] COMMAND [ARGS...]\n"
+               "       vhostctl --help | --version | COMMAND --help\n\n"
+               "Manage the virtuald domain database (default %s, or $VIRTUALD_DB).\n\nCommands:\n",
+            VH_DB_DEFAULT_PATH);
+    for (const struct vc_cmd *c = vc_commands; c->name; c++)
+        fprintf(f, "  vhostctl [--db FILE] %s\n      %s\n", c->synopsis, c->summary);
+    fprintf(f, "\nExit status: 0 success; 1 lookup refused; 64 usage; 65 bad data; 66 no database;\n"
+               "67 unknown user or group; 68 no such domain; 72 jail unsafe; 73 cannot create;\n"
+               "75 database locked; 78 database untrusted or wrong schema. See vhostctl(8).\n");
+}
+
+int main(int argc, char **argv)
+{
+    const char *db = getenv("VIRTUALD_DB");
+    if (!db || !*db)
+        db = VH_DB_DEFAULT_PATH;
+    int i = 1;
+    for (; i < argc && argv[i][0] == '-'; i++) {
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            usage(stdout);
+            return 0;
+        }
+        if (strcmp(argv[i], "--version") == 0) {
+            printf("vhostctl %s (schema version %d, SQLite %s)\n", VH_VERSION, vh_db_schema_version(),
+                   sqlite3_libversion());
+            return 0;
+        }
+        if (strcmp(argv[i], "--db") == 0 && i + 1 < argc) {
+            db = argv[++i];
+        } else if (strncmp(argv[i], "--db=", 5) == 0) {
+            db = argv[i] + 5;
+        } else {
+            fprintf(stderr, "vhostctl: unknown option '%s' — see vhostctl --help\n", argv[i]);
+            return VH_EX_USAGE;
+        }
+    }
+    if (i >= argc) {
+        usage(stderr);
+        return VH_EX_USAGE;
+    }
+    for (const struct vc_cmd *c = vc_commands; c->name; c++) {
+        if (strcmp(c->name, argv[i]) != 0)
+            continue;
+        /* The subcommand sees "vhostctl NAME" as argv[0], then its words. */
+        char name[64];
+        snprintf(name, sizeof name, "vhostctl %s", c->name);
+        argv[i] = name;
+        return c->run(db, argc - i, argv + i);
+    }
+    fprintf(stderr, "vhostctl: unknown command '%s' — see vhostctl --help\n", argv[i]);
+    return VH_EX_USAGE;
+}

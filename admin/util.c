@@ -1,0 +1,59 @@
+#include "vhostctl.h"
+
+#include "db.h"
+#include "exitcodes.h"
+
+#include <string.h>
+
+int vc_parse(const struct vc_cmd *cmd, void **table, int n, int argc, char **argv, const char **db)
+{
+    if (arg_nullcheck(table) != 0) {
+        fprintf(stderr, "vhostctl: out of memory\n");
+        return VH_EX_OSERR;
+    }
+    struct arg_lit *help = table[n - 3];
+    struct arg_file *dbopt = table[n - 2];
+    struct arg_end *end = table[n - 1];
+    int nerr = arg_parse(argc, argv, table);
+    if (help->count) {
+        printf("Usage: vhostctl [--db FILE] %s\n%s\n\n", cmd->synopsis, cmd->summary);
+        arg_print_glossary(stdout, table, "  %-22s %s\n");
+        return -1;
+    }
+    if (nerr) {
+        arg_print_errors(stderr, end, argv[0]);
+        fprintf(stderr, "Usage: vhostctl [--db FILE] %s\n", cmd->synopsis);
+        return VH_EX_USAGE;
+    }
+    if (dbopt->count)
+        *db = dbopt->filename[0];
+    return 0;
+}
+
+int vc_error(const vh_err *e)
+{
+    fprintf(stderr, "vhostctl: %s\n", e->msg);
+    return e->code ? e->code : VH_EX_SOFTWARE;
+}
+
+int vc_open(const char *db, sqlite3 **out)
+{
+    vh_err e;
+    if (vh_db_open_admin(db, 0, out, &e) < 0)
+        return vc_error(&e);
+    return 0;
+}
+
+void vc_json_string(FILE *f, const char *s)
+{
+    fputc('"', f);
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p == '"' || *p == '\\')
+            fprintf(f, "\\%c", *p);
+        else if (*p < 0x20)
+            fprintf(f, "\\u%04x", *p);
+        else
+            fputc(*p, f);
+    }
+    fputc('"', f);
+}

@@ -1,0 +1,50 @@
+/* vhostctl.h - shared by vhostctl's subcommands (one file each). */
+#ifndef VHOSTCTL_H
+#define VHOSTCTL_H
+
+#include "err.h"
+
+#include <argtable2.h>
+#include <stdio.h>
+
+typedef struct sqlite3 sqlite3;
+
+/* A subcommand: argv[0] is "vhostctl NAME"; global options already
+ * consumed; db is the path chosen by --db, VIRTUALD_DB or the default. */
+struct vc_cmd {
+    const char *name;
+    const char *synopsis;   /* after "vhostctl [--db FILE] " */
+    const char *summary;
+    int (*run)(const char *db, int argc, char **argv);
+};
+
+extern const struct vc_cmd vc_commands[];
+
+/* The command called name (never NULL for a name in vc_commands). */
+const struct vc_cmd *vc_find(const char *name);
+
+/* Parse argv with an argtable that ends with --help, --db and arg_end (in
+ * that order: help = table[n-3], db = table[n-2], end = table[n-1]).
+ * Returns 0 to go on, or an exit code (0 after --help, 64 on errors,
+ * printed to stderr with the synopsis). *db is replaced when the
+ * subcommand's own --db was given. */
+int vc_parse(const struct vc_cmd *cmd, void **table, int n, int argc, char **argv, const char **db);
+
+/* Print "vhostctl: MESSAGE" to stderr and return e->code. */
+int vc_error(const vh_err *e);
+
+/* Open the database for writing (existing, current schema). */
+int vc_open(const char *db, sqlite3 **out);
+
+/* Print s as a JSON string literal. */
+void vc_json_string(FILE *f, const char *s);
+
+int vc_cmd_init(const char *db, int argc, char **argv);
+int vc_cmd_add(const char *db, int argc, char **argv);
+int vc_cmd_remove(const char *db, int argc, char **argv);
+int vc_cmd_enable(const char *db, int argc, char **argv);
+int vc_cmd_disable(const char *db, int argc, char **argv);
+int vc_cmd_list(const char *db, int argc, char **argv);
+int vc_cmd_lookup(const char *db, int argc, char **argv);
+
+#endif

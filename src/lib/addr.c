@@ -1,0 +1,175 @@
+#include "addr.h"
+
+#include "exitcodes.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+static int canon_v4(const struct in_addr *a, const char *shown, char out[VH_ADDR_TEXT], vh_err *e)
+{
+    uint32_t h = ntohl(a->s_addr);
+    if (h == 0)
+        return vh_fail(e, VH_EX_DATAERR,
+                       "address '%s' is the unspecified address, which is never dialled — give one local address", shown);
+    if (h == 0xffffffffu)
+        return vh_fail(e, VH_EX_DATAERR,
+                       "address '%s' is the broadcast address — give one local unicast address", shown);
+    if ((h >> 28) == 0xe)
+        return vh_fail(e, VH_EX_DATAERR,
+                       "address '%s' is multicast — give one local unicast address", shown);
+    if (!inet_ntop(AF_INET, a, out, VH_ADDR_TEXT))
+        return vh_fail(e, VH_EX_SOFTWARE, "inet_ntop: %s", strerror(errno));
+    return 0;
+}
+
+static int canon_v6(const struct in6_addr *a, const char *shown, char out[VH_ADDR_TEXT], vh_err *e)
+{
+    if (IN6_IS_ADDR_V4MAPPED(a)) {
+        struct in_addr v4;
+        memcpy(&v4, &a->s6_addr[12], 4);
+        return canon_v4(&v4, shown, out, e);
+    }
+    if (IN6_IS_ADDR_UNSPECIFIED(a))
+        return vh_fail(e, VH_EX_DATAERR,
+                       "address '%s' is the unspecified address, which is never dialled — give one local address", shown);
+    if (IN6_IS_ADDR_MULTICAST(a))
+        return vh_fail(e, VH_EX_DATAERR, "address '%s' is multicast — give one local unicast address", shown);
+    if (IN6_IS_ADDR_LINKLOCAL(a))
+        return vh_fail(e, VH_EX_DATAERR,
+                       "address '%s' is IPv6 link-local, which is ambiguous without an interface — use a global or unique-local address",
+                       shown);
+    if (!inet_ntop(AF_INET6, a, out, VH_ADDR_TEXT))
+        return vh_fail(e, VH_EX_SOFTWARE, "inet_ntop: %s", strerror(errno));
+    return 0;
+}
+
+int vh_addr_canon(const char *in, int allow_default, char out[VH_ADDR_TEXT], vh_err *e)
+{
+    char shown[4 * VH_ADDR_TEXT + 8];
+    vh_printable(in, shown, sizeof shown);
+    if (allow_default && strcmp(in, VH_ADDR_DEFAULT) == 0) {
+        strcpy(out, VH_ADDR_DEFAULT);
+        return 0;
+    }
+    size_t len = strnlen(in, VH_ADDR_TEXT);
+    if (len == 0)
+        return vh_fail(e, VH_EX_DATAERR, "empty address — give an IPv4 or IPv6 address%s",
+                       allow_default ? " or 'default'" : "");
+    if (len >= VH_ADDR_TEXT)
+        return vh_fail(e, VH_EX_DATAERR, "address '%.40s...' is too long to be an IP address", shown);
+    if (strchr(in, '%'))
+        return vh_fail(e, VH_EX_DATAERR,
+                       "address '%s' has a zone (%%): zoned link-local addresses are not supported — use a global address", shown);
+    if (strchr(in, '/'))
+        return vh_fail(e, VH_EX_DATAERR,
+                       "address '%s' is a prefix: one row names one address — give it without '/'", shown);
+    struct in_addr a4;
+    struct in6_addr a6;
+    if (inet_pton(AF_INET, in, &a4) == 1)
+        return canon_v4(&a4, shown, out, e);
+    if (inet_pton(AF_INET6, in, &a6) == 1)
+        return canon_v6(&a6, shown, out, e);
+    return vh_fail(e, VH_EX_DATAERR,
+                   "'%s' is not an IP address — write IPv4 as four decimal numbers without leading zeros (192.0.2.1) or IPv6 as in 2001:db8::1%s",
+                   shown, allow_default ? ", or 'default'" : "");
+}
+
+static int endpoint_from(const struct sockaddr_storage *ss, socklen_t len, vh_endpoint *ep,
+                         const char *which, vh_err *e)
+{
+    memset(ep, 0, sizeof *ep);
+    if (len < sizeof(sa_family_t))
+        return vh_fail(e, VH_EX_PROTOCOL, "%s address of fd 0 is truncated (%u bytes)", which, (unsigned)len);
+    if (ss->ss_family == AF_INET) {
+        if (len < sizeof(struct sockaddr_in))
+            return vh_fail(e, VH_EX_PROTOCOL, "%s IPv4 address of fd 0 is truncated (%u bytes)", which, (unsigned)len);
+        const struct sockaddr_in *s4 = (const struct sockaddr_in *)ss;
+        ep->family = AF_INET;
+        ep->port = ntohs(s4->sin_port);
+        if (!inet_ntop(AF_INET, &s4->sin_addr, ep->text, sizeof ep->text))
+            return vh_fail(e, VH_EX_SOFTWARE, "inet_ntop: %s", strerror(errno));
+        return 0;
+    }
+    if (ss->ss_family == AF_INET6) {
+        if (len < sizeof(struct sockaddr_in6))
+            return vh_fail(e, VH_EX_PROTOCOL, "%s IPv6 address of fd 0 is truncated (%u bytes)", which, (unsigned)len);
+        const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)ss;
+        ep->port = ntohs(s6->sin6_port);
+        if (IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr)) {
+            ep->family = AF_INET;   /* G1: a mapped address is the IPv4 address */
+            if (!inet_ntop(AF_INET, &s6->sin6_addr.s6_addr[12], ep->text, sizeof ep->text))
+                return vh_fail(e, VH_EX_SOFTWARE, "inet_ntop: %s", strerror(errno));
+            return 0;
+        }
+        ep->family = AF_INET6;
+        if (!inet_ntop(AF_INET6, &s6->sin6_addr, ep->text, sizeof ep->text))
+            return vh_fail(e, VH_EX_SOFTWARE, "inet_ntop: %s", strerror(errno));
+        return 0;
+    }
+    return vh_fail(e, VH_EX_PROTOCOL, "%s address of fd 0 is of family %d, not IPv4 or IPv6", which,
+                   (int)ss->ss_family);
+}
+
+int vh_addr_from_sockaddrs(const struct sockaddr_storage *l, socklen_t llen,
+                           const struct sockaddr_storage *r, socklen_t rlen, vh_conn *c, vh_err *e)
+{
+    if (endpoint_from(l, llen, &c->local, "local", e) < 0)
+        return -1;
+    if (endpoint_from(r, rlen, &c->remote, "remote", e) < 0)
+        return -1;
+    if (c->local.family == AF_INET6) {
+        const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)l;
+        if (IN6_IS_ADDR_LINKLOCAL(&s6->sin6_addr) || s6->sin6_scope_id != 0)
+            return vh_fail(e, VH_EX_PROTOCOL,
+                           "local address %s is IPv6 link-local (scope %u): not supported as a domain key",
+                           c->local.text, (unsigned)s6->sin6_scope_id);
+    }
+    return 0;
+}
+
+int vh_addr_from_socket(int fd, vh_conn *c, vh_err *e)
+{
+    struct stat st;
+    if (fstat(fd, &st) < 0)
+        return vh_fail(e, VH_EX_PROTOCOL, "fd %d is not open (%s): start virtuald from a super-server that passes the connection on fd 0",
+                       fd, strerror(errno));
+    if (!S_ISSOCK(st.st_mode))
+        return vh_fail(e, VH_EX_PROTOCOL,
+                       "fd %d is not a socket: start virtuald from a super-server (inetd, tcpserver, systemd Accept=yes) that passes the connection on fd 0",
+                       fd);
+    int type = 0, listening = 0, proto = 0;
+    socklen_t optlen = sizeof type;
+    if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &optlen) < 0)
+        return vh_fail(e, VH_EX_PROTOCOL, "getsockopt(SO_TYPE) on fd %d: %s", fd, strerror(errno));
+    if (type != SOCK_STREAM)
+        return vh_fail(e, VH_EX_PROTOCOL,
+                       "fd %d is a %s socket, not a TCP stream: virtuald serves 'stream tcp nowait' services only", fd,
+                       type == SOCK_DGRAM ? "datagram" : "non-stream");
+    optlen = sizeof listening;
+    if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &optlen) < 0)
+        return vh_fail(e, VH_EX_PROTOCOL, "getsockopt(SO_ACCEPTCONN) on fd %d: %s", fd, strerror(errno));
+    if (listening)
+        return vh_fail(e, VH_EX_PROTOCOL,
+                       "fd %d is a listening socket: use 'nowait' (inetd) or Accept=yes (systemd) so virtuald gets one connection", fd);
+    optlen = sizeof proto;
+    if (getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &proto, &optlen) < 0)
+        return vh_fail(e, VH_EX_PROTOCOL, "getsockopt(SO_PROTOCOL) on fd %d: %s", fd, strerror(errno));
+
+    struct sockaddr_storage l, r;
+    socklen_t llen = sizeof l, rlen = sizeof r;
+    memset(&l, 0, sizeof l);
+    memset(&r, 0, sizeof r);
+    if (getsockname(fd, (struct sockaddr *)&l, &llen) < 0)
+        return vh_fail(e, VH_EX_PROTOCOL, "getsockname on fd %d: %s", fd, strerror(errno));
+    if (l.ss_family != AF_INET && l.ss_family != AF_INET6)
+        return vh_fail(e, VH_EX_PROTOCOL, "fd %d is a socket of family %d, not IPv4 or IPv6", fd, (int)l.ss_family);
+    if (proto != IPPROTO_TCP)
+        return vh_fail(e, VH_EX_PROTOCOL, "fd %d is not a TCP socket (protocol %d)", fd, proto);
+    if (getpeername(fd, (struct sockaddr *)&r, &rlen) < 0)
+        return vh_fail(e, VH_EX_PROTOCOL, "fd %d is not connected (getpeername: %s)", fd, strerror(errno));
+    return vh_addr_from_sockaddrs(&l, llen, &r, rlen, c, e);
+}

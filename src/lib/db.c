@@ -1,0 +1,330 @@
+#include "db.h"
+
+#include "exitcodes.h"
+#include "path.h"
+#include "sqlfiles.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+int vh_db_schema_version(void)
+{
+    return vh_migrations[vh_migration_count - 1].version;
+}
+
+int vh_db_fail(sqlite3 *db, int rc, const char *what, vh_err *e)
+{
+    int prim = rc & 0xff;
+    const char *m = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+    switch (prim) {
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+        return vh_fail(e, VH_EX_TEMPFAIL, "%s: database is locked past the %d ms busy timeout (%s) — retry later",
+                       what, VH_DB_BUSY_MS, m);
+    case SQLITE_NOTADB:
+        return vh_fail(e, VH_EX_CONFIG, "%s: not an SQLite database (%s) — restore it from backup or run vhostctl init on a new path",
+                       what, m);
+    case SQLITE_CORRUPT:
+        return vh_fail(e, VH_EX_CONFIG, "%s: database is corrupt (%s) — restore it from backup", what, m);
+    case SQLITE_CANTOPEN:
+        return vh_fail(e, VH_EX_NOINPUT, "%s: cannot open database (%s)", what, m);
+    case SQLITE_NOMEM:
+        return vh_fail(e, VH_EX_OSERR, "%s: out of memory", what);
+    case SQLITE_IOERR:
+    case SQLITE_FULL:
+        return vh_fail(e, VH_EX_IOERR, "%s: I/O error (%s)", what, m);
+    case SQLITE_READONLY:
+    case SQLITE_PERM:
+    case SQLITE_AUTH:
+        return vh_fail(e, VH_EX_NOPERM, "%s: permission denied (%s)", what, m);
+    case SQLITE_CONSTRAINT:
+        return vh_fail(e, VH_EX_DATAERR, "%s: %s", what, m);
+    default:
+        return vh_fail(e, VH_EX_SOFTWARE, "%s: %s", what, m);
+    }
+}
+
+struct trust_ctx {
+    int bits;
+    char msg[sizeof(((vh_err *)0)->msg)];
+};
+
+static void trust_cb(void *ctx, int problem, const char *path, const struct stat *st, const char *msg)
+{
+    (void)path;
+    (void)st;
+    struct trust_ctx *t = ctx;
+    if (!t->bits)
+        snprintf(t->msg, sizeof t->msg, "%s", msg);
+    t->bits |= problem;
+}
+
+int vh_db_trust(const char *path, vh_err *e)
+{
+    struct trust_ctx t = {0};
+    if (vh_path_walk(path, VH_WANT_FILE, trust_cb, &t, NULL, NULL) != 0) {
+        if (t.bits & VH_PATH_MISSING)
+            return vh_fail(e, VH_EX_NOINPUT, "database untrusted or missing: %s (create it with: vhostctl --db %s init)",
+                           t.msg, path);
+        return vh_fail(e, VH_EX_CONFIG, "database untrusted: %s", t.msg);
+    }
+    /* Sidecars: the directory above is root-owned and not writable by
+     * anyone else, so nobody but root could have made these (E4). */
+    static const char *const sfx[] = {"-wal", "-shm"};
+    for (size_t i = 0; i < 2; i++) {
+        char side[PATH_MAX + 8], msg[2 * PATH_MAX];
+        struct stat st;
+        if ((size_t)snprintf(side, sizeof side, "%s%s", path, sfx[i]) >= sizeof side)
+            return vh_fail(e, VH_EX_CONFIG, "database path too long");
+        if (lstat(side, &st) < 0) {
+            if (errno == ENOENT)
+                continue;
+            return vh_fail(e, VH_EX_CONFIG, "database untrusted: cannot stat %s: %s", side, strerror(errno));
+        }
+        if (!S_ISREG(st.st_mode))
+            return vh_fail(e, VH_EX_CONFIG, "database untrusted: %s is not a regular file (%s) — remove it",
+                           side, S_ISLNK(st.st_mode) ? "a symbolic link" : "special file");
+        if (vh_path_judge(side, &st, msg, sizeof msg))
+            return vh_fail(e, VH_EX_CONFIG, "database untrusted: %s", msg);
+    }
+    return 0;
+}
+
+static int harden(sqlite3 *db, vh_err *e)
+{
+    int rc = sqlite3_extended_result_codes(db, 1);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_db_config(db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_db_config(db, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_db_config(db, SQLITE_DBCONFIG_ENABLE_LOAD_EXTENSION, 0, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_busy_timeout(db, VH_DB_BUSY_MS);
+    if (rc != SQLITE_OK)
+        return vh_db_fail(db, rc, "configuring the database connection", e);
+    return 0;
+}
+
+/* Read application_id and user_version in one statement. */
+static int read_ids(sqlite3 *db, int *appid, int *version, vh_err *e)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(db, "SELECT a.application_id, v.user_version "
+                                    "FROM pragma_application_id AS a, pragma_user_version AS v",
+                                -1, &st, NULL);
+    if (rc != SQLITE_OK)
+        return vh_db_fail(db, rc, "reading the schema version", e);
+    rc = sqlite3_step(st);
+    if (rc != SQLITE_ROW) {
+        vh_db_fail(db, rc, "reading the schema version", e);
+        sqlite3_finalize(st);
+        return -1;
+    }
+    *appid = sqlite3_column_int(st, 0);
+    *version = sqlite3_column_int(st, 1);
+    sqlite3_finalize(st);
+    return 0;
+}
+
+static int check_version(sqlite3 *db, const char *path, vh_err *e)
+{
+    int appid = 0, version = 0;
+    if (read_ids(db, &appid, &version, e) < 0)
+        return -1;
+    int want = vh_db_schema_version();
+    if (version == 0 && appid == 0)
+        return vh_fail(e, VH_EX_CONFIG, "%s is empty or not a virtuald database (schema version 0) — run: vhostctl --db %s init",
+                       path, path);
+    if (appid != VH_DB_APPLICATION_ID)
+        return vh_fail(e, VH_EX_CONFIG,
+                       "%s is an SQLite database of another application (application_id 0x%08x, expected 0x%08x)", path,
+                       (unsigned)appid, (unsigned)VH_DB_APPLICATION_ID);
+    if (version < want)
+        return vh_fail(e, VH_EX_CONFIG,
+                       "%s has schema version %d, this virtuald reads version %d — upgrade it: vhostctl --db %s init", path,
+                       version, want, path);
+    if (version > want)
+        return vh_fail(e, VH_EX_CONFIG,
+                       "%s has schema version %d, newer than version %d that this build knows — install the newer virtuald",
+                       path, version, want);
+    return 0;
+}
+
+int vh_db_open_runtime(const char *path, sqlite3 **out, vh_err *e)
+{
+    *out = NULL;
+    if (vh_db_trust(path, e) < 0)
+        return -1;
+    sqlite3 *db = NULL;
+    int rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOFOLLOW | SQLITE_OPEN_NOMUTEX, NULL);
+    if (rc != SQLITE_OK) {
+        vh_db_fail(db, rc, path, e);
+        sqlite3_close(db);
+        return -1;
+    }
+    if (harden(db, e) < 0 || check_version(db, path, e) < 0) {
+        sqlite3_close(db);
+        return -1;
+    }
+    *out = db;
+    return 0;
+}
+
+int vh_db_open_admin(const char *path, int create, sqlite3 **out, vh_err *e)
+{
+    *out = NULL;
+    struct stat st;
+    if (lstat(path, &st) == 0) {
+        if (S_ISLNK(st.st_mode))
+            return vh_fail(e, VH_EX_CONFIG, "database %s is a symbolic link — give the real path", path);
+        if (!S_ISREG(st.st_mode))
+            return vh_fail(e, VH_EX_CONFIG, "database %s is not a regular file", path);
+    } else if (errno != ENOENT) {
+        return vh_fail(e, VH_EX_NOINPUT, "cannot stat database %s: %s", path, strerror(errno));
+    } else if (!create) {
+        return vh_fail(e, VH_EX_NOINPUT, "database %s does not exist — create it with: vhostctl --db %s init", path, path);
+    } else {
+        /* E6: a new database is 0600 in a 0700 directory made here when
+         * missing. Only the last directory is created: the rest of the
+         * path is the operator's choice and is checked, not invented. */
+        char dir[PATH_MAX];
+        snprintf(dir, sizeof dir, "%s", path);
+        char *slash = strrchr(dir, '/');
+        if (slash && slash != dir) {
+            *slash = '\0';
+            if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+                return vh_fail(e, VH_EX_CANTCREAT, "cannot create directory %s: %s — create its parent first", dir,
+                               strerror(errno));
+        }
+        int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+        if (fd < 0)
+            return vh_fail(e, VH_EX_CANTCREAT, "cannot create database %s: %s", path, strerror(errno));
+        close(fd);
+    }
+    sqlite3 *db = NULL;
+    int rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW, NULL);
+    if (rc != SQLITE_OK) {
+        vh_db_fail(db, rc, path, e);
+        sqlite3_close(db);
+        return -1;
+    }
+    if (harden(db, e) < 0 || (!create && check_version(db, path, e) < 0)) {
+        sqlite3_close(db);
+        return -1;
+    }
+    *out = db;
+    return 0;
+}
+
+int vh_db_migrate(sqlite3 *db, int *from, int *to, vh_err *e)
+{
+    int appid = 0, version = 0;
+    int want = vh_db_schema_version();
+    /* WAL is set once, at creation, outside any transaction (I4). */
+    char *errmsg = NULL;
+    int rc = sqlite3_exec(db, "PRAGMA journal_mode=WAL", NULL, NULL, &errmsg);
+    sqlite3_free(errmsg);
+    if (rc != SQLITE_OK)
+        return vh_db_fail(db, rc, "setting WAL mode", e);
+    if (vh_db_begin(db, e) < 0)
+        return -1;
+    if (read_ids(db, &appid, &version, e) < 0)
+        goto fail;
+    if (from)
+        *from = version;
+    if (version > want) {
+        vh_fail(e, VH_EX_CONFIG, "schema version %d is newer than %d that this build knows — install the newer vhostctl",
+                version, want);
+        goto fail;
+    }
+    if (version > 0 && appid != VH_DB_APPLICATION_ID) {
+        vh_fail(e, VH_EX_CONFIG, "not a virtuald database (application_id 0x%08x) — refusing to change it", (unsigned)appid);
+        goto fail;
+    }
+    if (version == 0) {
+        /* A version-0 file must be empty: never adopt someone else's tables. */
+        sqlite3_stmt *st = NULL;
+        rc = sqlite3_prepare_v2(db, "SELECT count(*) FROM sqlite_schema", -1, &st, NULL);
+        if (rc == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) != 0) {
+            sqlite3_finalize(st);
+            vh_fail(e, VH_EX_CONFIG, "the file holds tables but no virtuald schema version — refusing to change it");
+            goto fail;
+        }
+        sqlite3_finalize(st);
+    }
+    for (int i = 0; i < vh_migration_count; i++) {
+        if (vh_migrations[i].version <= version)
+            continue;
+        rc = sqlite3_exec(db, vh_migrations[i].sql, NULL, NULL, &errmsg);
+        if (rc != SQLITE_OK) {
+            vh_fail(e, VH_EX_SOFTWARE, "migration %s failed: %s", vh_migrations[i].name, errmsg ? errmsg : "?");
+            sqlite3_free(errmsg);
+            goto fail;
+        }
+    }
+    if (read_ids(db, &appid, &version, e) < 0)
+        goto fail;
+    if (version != want || appid != VH_DB_APPLICATION_ID) {
+        vh_fail(e, VH_EX_SOFTWARE, "migrations left schema version %d (application_id 0x%08x), expected %d", version,
+                (unsigned)appid, want);
+        goto fail;
+    }
+    if (vh_db_commit(db, e) < 0)
+        return -1;
+    if (to)
+        *to = version;
+    return 0;
+fail:
+    vh_db_rollback(db);
+    return -1;
+}
+
+int vh_db_close(sqlite3 *db, vh_err *e)
+{
+    if (!db)
+        return 0;
+    int rc = sqlite3_close(db);
+    if (rc != SQLITE_OK)
+        return vh_fail(e, VH_EX_SOFTWARE, "closing the database: %s (statement left unfinalized)", sqlite3_errstr(rc));
+    return 0;
+}
+
+int vh_db_begin(sqlite3 *db, vh_err *e)
+{
+    int rc = sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+    if (rc != SQLITE_OK)
+        return vh_db_fail(db, rc, "starting a transaction", e);
+    return 0;
+}
+
+int vh_db_begin_read(sqlite3 *db, vh_err *e)
+{
+    int rc = sqlite3_exec(db, "BEGIN", NULL, NULL, NULL);
+    if (rc != SQLITE_OK)
+        return vh_db_fail(db, rc, "starting a read transaction", e);
+    return 0;
+}
+
+int vh_db_commit(sqlite3 *db, vh_err *e)
+{
+    int rc = sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+    if (rc != SQLITE_OK) {
+        vh_db_fail(db, rc, "committing", e);
+        vh_db_rollback(db);
+        return -1;
+    }
+    return 0;
+}
+
+void vh_db_rollback(sqlite3 *db)
+{
+    if (!sqlite3_get_autocommit(db))
+        sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+}

@@ -1,0 +1,50 @@
+/* db.h - opening, trusting and creating the database. */
+#ifndef VH_DB_H
+#define VH_DB_H
+
+#include "err.h"
+
+typedef struct sqlite3 sqlite3;
+
+#define VH_DB_DEFAULT_PATH "/var/lib/virtuald/vhosts.db"
+#define VH_DB_APPLICATION_ID 0x56684f53 /* "VhOS", set by sql/001 */
+#define VH_DB_BUSY_MS 2000               /* THREATS I1: >= 2 s gives 0 failures */
+
+/* The schema version this build reads and writes (the newest migration). */
+int vh_db_schema_version(void);
+
+/* Check that the database file, its -wal/-shm sidecars when present and
+ * every directory above are trusted (path.h rule; THREATS E1-E5). The
+ * callback, when given, receives every finding; returns 0 when trusted,
+ * else -1 with e filled from the first finding (VH_EX_NOINPUT when the
+ * file is missing, VH_EX_CONFIG otherwise). */
+int vh_db_trust(const char *path, vh_err *e);
+
+/* virtuald's open: trust check, read-only, no symlink following,
+ * defensive, untrusted schema, busy timeout, application id and schema
+ * version checked. Never creates a file (F1). */
+int vh_db_open_runtime(const char *path, sqlite3 **out, vh_err *e);
+
+/* vhostctl's open for reading and writing an existing database, schema
+ * version checked; with create set (init only) the file is created 0600
+ * (and its directory 0700 when missing) and no version is required. */
+int vh_db_open_admin(const char *path, int create, sqlite3 **out, vh_err *e);
+
+/* Create or upgrade the schema in one transaction; idempotent. *from and
+ * *to receive the versions before and after (may be NULL). */
+int vh_db_migrate(sqlite3 *db, int *from, int *to, vh_err *e);
+
+/* Close and check the result. db may be NULL. */
+int vh_db_close(sqlite3 *db, vh_err *e);
+
+/* Turn an SQLite result on db into an error class and message. */
+int vh_db_fail(sqlite3 *db, int rc, const char *what, vh_err *e);
+
+/* BEGIN IMMEDIATE / COMMIT / ROLLBACK. */
+int vh_db_begin(sqlite3 *db, vh_err *e);
+int vh_db_commit(sqlite3 *db, vh_err *e);
+/* BEGIN (deferred): one consistent snapshot for a multi-statement read. */
+int vh_db_begin_read(sqlite3 *db, vh_err *e);
+void vh_db_rollback(sqlite3 *db);
+
+#endif

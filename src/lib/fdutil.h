@@ -1,0 +1,17 @@
+/* fdutil.h - descriptors at start and before exec (THREATS D1, D2). */
+#ifndef VH_FDUTIL_H
+#define VH_FDUTIL_H
+
+#include "err.h"
+
+/* Make sure fds 0, 1 and 2 are open (a closed one gets /dev/null), so
+ * that nothing virtuald opens later (syslog, the database) can land on
+ * them and be mistaken for the client. Returns 0 or -1. */
+int vh_fd_fill_std(vh_err *e);
+
+/* Mark every descriptor from 3 up close-on-exec, so the service gets
+ * only 0, 1, 2 whatever the super-server left open (D1, A3), while
+ * virtuald can still log until exec. Returns 0 or -1. */
+int vh_fd_cloexec_from(int lowfd, vh_err *e);
+
+#endif

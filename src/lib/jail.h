@@ -1,0 +1,36 @@
+/* jail.h - entering a jail without following symlinks. */
+#ifndef VH_JAIL_H
+#define VH_JAIL_H
+
+#include "err.h"
+
+#include <sys/stat.h>
+
+typedef struct vh_jail {
+    const char *root;   /* the row's root, validated */
+    int fd;             /* O_PATH descriptor from the trusted walk */
+    dev_t dev;          /* identity of the directory that was checked */
+    ino_t ino;
+} vh_jail;
+
+/* Walk root with the path checker (every component root-owned, not
+ * group/other-writable, no symlink: THREATS A8, A11) and keep a
+ * descriptor to it. Returns 0, or -1 with VH_EX_OSFILE. */
+int vh_jail_open(const char *root, vh_jail *j, vh_err *e);
+
+/* chroot into the opened jail: fchdir(fd), chroot("."), chdir("/"),
+ * then check that "/" is the directory that was checked (A2, A9).
+ * Closes j->fd. Returns 0 or -1 (VH_EX_OSERR / VH_EX_OSFILE). */
+int vh_jail_chroot(vh_jail *j, vh_err *e);
+
+/* For a root service: a private mount namespace whose root is the jail.
+ * unshare(CLONE_NEWNS | extra_ns_flags), make every mount private,
+ * bind the jail on itself, walk to it again through the new mount and
+ * check it is the same directory, pivot_root into it and detach the old
+ * root, so no path leads out, even through the service's own chroot
+ * calls (A1). Closes j->fd. Returns 0 or -1. */
+int vh_jail_pivot(vh_jail *j, int extra_ns_flags, vh_err *e);
+
+void vh_jail_close(vh_jail *j);
+
+#endif

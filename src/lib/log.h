@@ -1,0 +1,18 @@
+/* log.h - syslog for virtuald: facility daemon, ident "virtuald".
+ *
+ * Opened with LOG_NDELAY before the jail is entered (there is no
+ * /dev/log inside, THREATS A10), also to stderr only when stderr is a
+ * terminal: under inetd fds 0-2 are the client's socket. */
+#ifndef VH_LOG_H
+#define VH_LOG_H
+
+#include <stddef.h>
+
+void vh_log_open(const char *ident);
+void vh_log(int prio, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* A log field value: printable (vh_printable), and in double quotes when
+ * it is empty or holds a space, '"' or '='. Returns out. */
+char *vh_log_value(const char *s, char *out, size_t n);
+
+#endif

@@ -1,0 +1,44 @@
+/* priv.h - dropping privileges and capabilities.
+ *
+ * The order is fixed and each step is fatal on failure (THREATS B1, B6):
+ *   vh_priv_set_groups (setgroups, setresgid)   - before the jail
+ *   enter the jail (jail.h)
+ *   vh_caps_limit (bounding set, inheritable, ambient)
+ *   vh_priv_no_new_privs
+ *   vh_priv_set_uid (setresuid, then prove root cannot come back)
+ */
+#ifndef VH_PRIV_H
+#define VH_PRIV_H
+
+#include "err.h"
+
+#include <stdint.h>
+
+/* setgroups(n, groups) then setresgid(gid, gid, gid). n may be 0. */
+int vh_priv_set_groups(uint32_t gid, const uint32_t *groups, int n, vh_err *e);
+
+/* setresuid(uid, uid, uid), then check that real, effective and saved
+ * ids are all uid and gid, and that setuid(0), setgid(0) and
+ * setgroups(0 groups) all fail (OpenSSH permanently_set_uid, B3). */
+int vh_priv_set_uid(uint32_t uid, uint32_t gid, vh_err *e);
+
+/* The capabilities a root service keeps out of its bounding set:
+ * everything that could rebuild a way out of its mount namespace or
+ * reach the host (PRODUCT §8). CAP_SYS_CHROOT stays: classic ftpds
+ * chroot themselves. */
+extern const int vh_caps_root_drop[];
+extern const int vh_caps_root_drop_count;
+
+/* all_caps set (run-as user): drop every capability from the bounding
+ * set. Otherwise (root service): drop vh_caps_root_drop. Either way
+ * clear the inheritable and ambient sets (B5). Needs CAP_SETPCAP. */
+int vh_caps_limit(int all_caps, vh_err *e);
+
+/* prctl(PR_SET_NO_NEW_PRIVS): set-uid files and file capabilities in the
+ * jail give nothing (A6). */
+int vh_priv_no_new_privs(vh_err *e);
+
+/* The highest capability number the running kernel knows. */
+int vh_caps_last(void);
+
+#endif

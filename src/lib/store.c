@@ -1,0 +1,146 @@
+#include "store.h"
+
+#include "db.h"
+#include "exitcodes.h"
+
+#include <sqlite3.h>
+#include <stdio.h>
+#include <string.h>
+
+int vh_store_add(sqlite3 *db, const vh_row *row, vh_err *e)
+{
+    static const char sql[] =
+        "INSERT INTO domains (service, address, root, user, grp, uid, gid, groups, enabled, comment)"
+        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)";
+    sqlite3_stmt *st = NULL;
+    char groups[VH_MAX_GROUPS * 12];
+    int rc = sqlite3_prepare_v2(db, sql, sizeof sql, &st, NULL);
+    if (rc != SQLITE_OK)
+        return vh_db_fail(db, rc, "preparing insert", e);
+    vh_groups_format(row->groups, row->ngroups, groups, sizeof groups);
+    sqlite3_bind_text(st, 1, row->service, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, row->address, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, row->root, -1, SQLITE_STATIC);
+    if (row->has_user) {
+        sqlite3_bind_text(st, 4, row->user, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 5, row->group, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 6, row->uid);
+        sqlite3_bind_int64(st, 7, row->gid);
+    }
+    sqlite3_bind_text(st, 8, row->has_user ? groups : "", -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 9, row->enabled ? 1 : 0);
+    sqlite3_bind_text(st, 10, row->comment, -1, SQLITE_STATIC);
+    rc = sqlite3_step(st);
+    int result = 0;
+    if (rc == SQLITE_CONSTRAINT_PRIMARYKEY)
+        result = vh_fail(e, VH_EX_DATAERR, "a domain for service %s on %s already exists — remove it first (vhostctl remove %s %s)",
+                         row->service, row->address, row->service, row->address);
+    else if (rc != SQLITE_DONE)
+        result = vh_db_fail(db, rc, "inserting the domain", e);
+    sqlite3_finalize(st);
+    return result;
+}
+
+static int one_row_change(sqlite3 *db, const char *sql, size_t len, const char *service, const char *address,
+                          int with_int, int ival, const char *what, vh_err *e)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(db, sql, (int)len, &st, NULL);
+    if (rc != SQLITE_OK)
+        return vh_db_fail(db, rc, what, e);
+    sqlite3_bind_text(st, 1, service, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, address, -1, SQLITE_STATIC);
+    if (with_int)
+        sqlite3_bind_int(st, 3, ival);
+    rc = sqlite3_step(st);
+    int result = 0;
+    if (rc != SQLITE_DONE)
+        result = vh_db_fail(db, rc, what, e);
+    else if (sqlite3_changes(db) == 0)
+        result = vh_fail(e, VH_EX_NOHOST, "no domain for service %s on %s — see vhostctl list", service, address);
+    sqlite3_finalize(st);
+    return result;
+}
+
+int vh_store_remove(sqlite3 *db, const char *service, const char *address, vh_err *e)
+{
+    static const char sql[] = "DELETE FROM domains WHERE service = ?1 AND address = ?2";
+    return one_row_change(db, sql, sizeof sql, service, address, 0, 0, "removing the domain", e);
+}
+
+int vh_store_set_enabled(sqlite3 *db, const char *service, const char *address, int enabled, vh_err *e)
+{
+    static const char sql[] =
+        "UPDATE domains SET enabled = ?3, updated = strftime('%Y-%m-%dT%H:%M:%SZ', 'now')"
+        " WHERE service = ?1 AND address = ?2";
+    return one_row_change(db, sql, sizeof sql, service, address, 1, enabled ? 1 : 0, "changing the domain", e);
+}
+
+static const char each_sql[] =
+    "SELECT service, address, root, user, grp, uid, gid, groups, enabled, comment, created, updated FROM domains"
+    " WHERE ?1 IS NULL OR service = ?1 ORDER BY service, address = 'default', address";
+
+static const char each_json_sql[] =
+    "SELECT json_object('service', service, 'address', address, 'root', root, 'user', user, 'group', grp,"
+    " 'uid', uid, 'gid', gid, 'groups', json('[' || groups || ']'), 'enabled', json(CASE enabled WHEN 1 THEN 'true' ELSE 'false' END),"
+    " 'comment', comment, 'created', created, 'updated', updated) FROM domains"
+    " WHERE ?1 IS NULL OR service = ?1 ORDER BY service, address = 'default', address";
+
+static void col(sqlite3_stmt *st, int i, char *out, size_t n)
+{
+    const unsigned char *t = sqlite3_column_text(st, i);
+    snprintf(out, n, "%s", t ? (const char *)t : "");
+}
+
+static int each(sqlite3 *db, const char *sql, size_t len, const char *service, int json, void *cb, void *ctx,
+                vh_err *e)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(db, sql, (int)len, &st, NULL);
+    if (rc != SQLITE_OK)
+        return vh_db_fail(db, rc, "listing domains", e);
+    if (service)
+        sqlite3_bind_text(st, 1, service, -1, SQLITE_STATIC);
+    int result = 0;
+    vh_row row;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (json) {
+            if (((vh_text_cb)cb)(ctx, (const char *)sqlite3_column_text(st, 0)))
+                break;
+            continue;
+        }
+        memset(&row, 0, sizeof row);
+        col(st, 0, row.service, sizeof row.service);
+        col(st, 1, row.address, sizeof row.address);
+        col(st, 2, row.root, sizeof row.root);
+        row.has_user = sqlite3_column_type(st, 3) != SQLITE_NULL;
+        col(st, 3, row.user, sizeof row.user);
+        col(st, 4, row.group, sizeof row.group);
+        row.uid = (uint32_t)sqlite3_column_int64(st, 5);
+        row.gid = (uint32_t)sqlite3_column_int64(st, 6);
+        const unsigned char *g = sqlite3_column_text(st, 7);
+        vh_err ge;
+        int n = vh_groups_parse(g ? (const char *)g : "", row.groups, &ge);
+        row.ngroups = n < 0 ? 0 : n;
+        row.enabled = sqlite3_column_int(st, 8);
+        col(st, 9, row.comment, sizeof row.comment);
+        col(st, 10, row.created, sizeof row.created);
+        col(st, 11, row.updated, sizeof row.updated);
+        if (((vh_row_cb)cb)(ctx, &row))
+            break;
+    }
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        result = vh_db_fail(db, rc, "listing domains", e);
+    sqlite3_finalize(st);
+    return result;
+}
+
+int vh_store_each(sqlite3 *db, const char *service, vh_row_cb cb, void *ctx, vh_err *e)
+{
+    return each(db, each_sql, sizeof each_sql, service, 0, (void *)cb, ctx, e);
+}
+
+int vh_store_each_json(sqlite3 *db, const char *service, vh_text_cb cb, void *ctx, vh_err *e)
+{
+    return each(db, each_json_sql, sizeof each_json_sql, service, 1, (void *)cb, ctx, e);
+}
