@@ -1,0 +1,149 @@
+/* probe - a hostile service for the integration tests.
+ *
+ * Built static so it needs nothing in a jail. Run by virtuald (or, as a
+ * positive control, straight by chroot(8)), it reports from inside what
+ * it is and what it can do, one "key=value" line each, on stdout (the
+ * client's socket). It attempts the attacks of THREATS.md A, B, C, D:
+ *
+ *   probe info                     ids, groups, caps, no_new_privs, fds, cwd, env, pid
+ *   probe escape MARKER            A1: mkdir/chroot/cd ../ x N/chroot ., then stat MARKER
+ *   probe regain                   B3: setuid(0), seteuid(0), setgid(0), setgroups
+ *   probe mknod                    A5: mknod a block device
+ *   probe mount                    mount a tmpfs
+ *   probe kill PID                 A13: signal 0 to a host process
+ *   probe read PATH                read a file (another domain's)
+ *   probe fds                      list open descriptors 0-1023 and what they are
+ *   probe readall                  read fd 0 until a blank line and report bytes
+ */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <linux/capability.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+extern char **environ;
+
+static void info(void)
+{
+    uid_t r, e, s;
+    gid_t gr, ge, gs;
+    getresuid(&r, &e, &s);
+    getresgid(&gr, &ge, &gs);
+    printf("uid=%u euid=%u suid=%u\n", r, e, s);
+    printf("gid=%u egid=%u sgid=%u\n", gr, ge, gs);
+    gid_t g[256];
+    int n = getgroups(256, g);
+    printf("groups=");
+    for (int i = 0; i < n; i++)
+        printf(i ? ",%u" : "%u", g[i]);
+    printf("\n");
+    printf("no_new_privs=%d\n", prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0));
+    struct __user_cap_header_struct hdr = {_LINUX_CAPABILITY_VERSION_3, 0};
+    struct __user_cap_data_struct d[2];
+    memset(d, 0, sizeof d);
+    syscall(SYS_capget, &hdr, d);
+    printf("cap_eff=%08x%08x\n", d[1].effective, d[0].effective);
+    printf("cap_inh=%08x%08x\n", d[1].inheritable, d[0].inheritable);
+    unsigned long long bnd = 0;
+    for (int c = 0; c < 64; c++)
+        if (prctl(PR_CAPBSET_READ, c, 0, 0, 0) == 1)
+            bnd |= 1ULL << c;
+    printf("cap_bnd=%016llx\n", bnd);
+    printf("cap_sys_admin_bnd=%d\n", prctl(PR_CAPBSET_READ, CAP_SYS_ADMIN, 0, 0, 0));
+    printf("cap_sys_chroot_bnd=%d\n", prctl(PR_CAPBSET_READ, CAP_SYS_CHROOT, 0, 0, 0));
+    printf("cap_mknod_bnd=%d\n", prctl(PR_CAPBSET_READ, CAP_MKNOD, 0, 0, 0));
+    char cwd[4096];
+    printf("cwd=%s\n", getcwd(cwd, sizeof cwd) ? cwd : "?");
+    printf("pid=%d\n", (int)getpid());
+    printf("fds=");
+    int first = 1;
+    for (int fd = 0; fd < 1024; fd++)
+        if (fcntl(fd, F_GETFD) >= 0) {
+            printf(first ? "%d" : ",%d", fd);
+            first = 0;
+        }
+    printf("\n");
+    for (char **p = environ; *p; p++)
+        printf("env %s\n", *p);
+}
+
+static void escape(const char *marker)
+{
+    struct stat st;
+    /* the classic: chroot into a subdirectory, climb out of it with
+     * "..", chroot to where we ended */
+    mkdir("probe-escape", 0700);
+    int ok = chroot("probe-escape");
+    printf("chroot_sub=%s\n", ok == 0 ? "ok" : strerror(errno));
+    for (int i = 0; i < 64; i++)
+        if (chdir("..") < 0)
+            break;
+    ok = chroot(".");
+    printf("chroot_dot=%s\n", ok == 0 ? "ok" : strerror(errno));
+    printf("escape=%s\n", stat(marker, &st) == 0 ? "yes" : "no");
+}
+
+static void regain(void)
+{
+    printf("setuid0=%s\n", setuid(0) == 0 ? "ok" : strerror(errno));
+    printf("seteuid0=%s\n", seteuid(0) == 0 ? "ok" : strerror(errno));
+    printf("setgid0=%s\n", setgid(0) == 0 ? "ok" : strerror(errno));
+    gid_t zero = 0;
+    printf("setgroups0=%s\n", setgroups(1, &zero) == 0 ? "ok" : strerror(errno));
+    printf("euid_after=%u\n", (unsigned)geteuid());
+}
+
+int main(int argc, char **argv)
+{
+    const char *what = argc > 1 ? argv[1] : "info";
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    printf("probe=%s\n", what);
+    if (strcmp(what, "info") == 0) {
+        info();
+    } else if (strcmp(what, "escape") == 0 && argc > 2) {
+        escape(argv[2]);
+    } else if (strcmp(what, "regain") == 0) {
+        regain();
+    } else if (strcmp(what, "mknod") == 0) {
+        int ok = mknod("probe-disk", S_IFBLK | 0600, makedev(7, 0));
+        printf("mknod=%s\n", ok == 0 ? "ok" : strerror(errno));
+        unlink("probe-disk");
+    } else if (strcmp(what, "mount") == 0) {
+        mkdir("probe-mnt", 0700);
+        int ok = mount("none", "probe-mnt", "tmpfs", 0, NULL);
+        printf("mount=%s\n", ok == 0 ? "ok" : strerror(errno));
+        if (ok == 0)
+            umount("probe-mnt");
+        rmdir("probe-mnt");
+    } else if (strcmp(what, "kill") == 0 && argc > 2) {
+        int ok = kill(atoi(argv[2]), 0);
+        printf("kill=%s\n", ok == 0 ? "ok" : strerror(errno));
+    } else if (strcmp(what, "read") == 0 && argc > 2) {
+        int fd = open(argv[2], O_RDONLY);
+        printf("read=%s\n", fd >= 0 ? "ok" : strerror(errno));
+    } else if (strcmp(what, "readall") == 0) {
+        char buf[65536];
+        size_t total = 0;
+        ssize_t n;
+        while ((n = read(0, buf, sizeof buf)) > 0) {
+            total += (size_t)n;
+            if (total >= 4 && memmem(buf, (size_t)n, "END\n", 4))
+                break;
+        }
+        printf("bytes=%zu\n", total);
+    } else {
+        printf("usage=probe info|escape MARKER|regain|mknod|mount|kill PID|read PATH|readall\n");
+        return 2;
+    }
+    return 0;
+}
