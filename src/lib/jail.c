@@ -67,6 +67,22 @@ fail:
     return -1;
 }
 
+/* Walk j->root again with the path checker; the result must be the
+ * directory checked at vh_jail_open (same device and inode). */
+static int reopen_same(const vh_jail *j, int *fd, const char *when, vh_err *e)
+{
+    struct stat st;
+    *fd = -1;
+    if (vh_path_trust(j->root, VH_WANT_DIR, VH_EX_OSFILE, fd, &st, e) < 0)
+        return -1;
+    if (st.st_dev != j->dev || st.st_ino != j->ino) {
+        close(*fd);
+        *fd = -1;
+        return vh_fail(e, VH_EX_OSFILE, "jail %s changed between check and %s — refusing", j->root, when);
+    }
+    return 0;
+}
+
 static int sys_pivot_root(const char *new_root, const char *put_old)
 {
     return (int)syscall(SYS_pivot_root, new_root, put_old);
@@ -94,26 +110,29 @@ int vh_jail_pivot(vh_jail *j, int extra_ns_flags, vh_err *e)
         vh_jail_close(j);
         return 0;
     }
-    /* pivot_root needs a mount point: bind the checked directory (named
-     * through its descriptor, never through the path again) onto itself.
-     * Not MS_REC: mounts below the jail are not carried in (A4, A12). */
-    snprintf(self, sizeof self, "/proc/self/fd/%d", j->fd);
+    /* The descriptor from before unshare names a mount of the host's
+     * namespace, which mount(2) refuses to touch: walk the path again in
+     * the new namespace (every component is root-owned and not writable
+     * by anyone else, so no tenant can swap it) and check it is the very
+     * directory that was checked. */
+    vh_jail_close(j);
+    int fd = -1;
+    if (reopen_same(j, &fd, "unshare", e) < 0)
+        goto fail;
+    /* pivot_root needs a mount point: bind that directory, named through
+     * its descriptor, onto itself. Not MS_REC: mounts below the jail are
+     * not carried in (A4, A12). */
+    snprintf(self, sizeof self, "/proc/self/fd/%d", fd);
     if (mount(self, self, NULL, MS_BIND, NULL) < 0) {
+        close(fd);
         vh_fail(e, VH_EX_OSERR, "bind-mounting jail %s: %s", j->root, strerror(errno));
         goto fail;
     }
-    /* Reach the top of the new mount by walking the path again (a fresh
-     * lookup crosses the mount); it must be the same directory. */
-    vh_jail_close(j);
-    struct stat st;
-    int fd = -1;
-    if (vh_path_trust(j->root, VH_WANT_DIR, VH_EX_OSFILE, &fd, &st, e) < 0)
+    close(fd);
+    /* Reach the top of the new mount by walking once more (a fresh
+     * lookup crosses the mount); again it must be the same directory. */
+    if (reopen_same(j, &fd, "mount", e) < 0)
         goto fail;
-    if (st.st_dev != j->dev || st.st_ino != j->ino) {
-        close(fd);
-        vh_fail(e, VH_EX_OSFILE, "jail %s changed between check and mount — refusing", j->root);
-        goto fail;
-    }
     int rc = fchdir(fd);
     close(fd);
     if (rc < 0) {

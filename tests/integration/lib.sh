@@ -19,6 +19,8 @@ VIRTUALD=${VIRTUALD:-$VH_BUILD/virtuald}
 VHOSTCTL=${VHOSTCTL:-$VH_BUILD/vhostctl}
 VH_PROBE=${VH_PROBE:-$VH_BUILD/tests/integration/vh_probe}
 VH_NAME=$(basename "$0" .sh)
+TCPSERVER=$(command -v tcpserver)
+SSA=$(command -v systemd-socket-activate)
 
 if [ "$(id -u)" != 0 ]; then
 	echo "not ok - $VH_NAME needs root (chroot, namespaces): run it as root"
@@ -168,7 +170,7 @@ vh_wait_listen() {
 vh_tcpserver() {
 	local addr=$1 port=$2
 	shift 2
-	tcpserver -H -l 0 -R -c 200 "$addr" "$port" "$@" >>"$F/tcpserver.log" 2>&1 &
+	"$TCPSERVER" -H -l 0 -R -c 200 "$addr" "$port" "$@" >>"$F/tcpserver.log" 2>&1 &
 	VH_PIDS+=($!)
 	vh_wait_listen "$port"
 }
@@ -178,7 +180,7 @@ vh_tcpserver() {
 vh_ssa() {
 	local listen=$1
 	shift
-	systemd-socket-activate --inetd --accept -l "$listen" "$@" >>"$F/ssa.log" 2>&1 &
+	"$SSA" --inetd --accept -l "$listen" "$@" >>"$F/ssa.log" 2>&1 &
 	VH_PIDS+=($!)
 	vh_wait_listen "${listen##*:}"
 }
