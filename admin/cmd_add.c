@@ -74,7 +74,7 @@ int vc_cmd_add(const char *db, int argc, char **argv)
     struct findings f = {0};
     vh_path_walk(row.root, VH_WANT_DIR, print_finding, &f, NULL, NULL);
     if (f.count && !force->count) {
-        fprintf(stderr, "vhostctl: virtuald would refuse jail %s — fix the above, or add anyway with --force\n", row.root);
+        fprintf(stderr, "vhostctl: virtuald would refuse jail %s - fix the above, or add anyway with --force\n", row.root);
         rc = VH_EX_OSFILE;
         goto out;
     }

@@ -194,7 +194,7 @@ int main(int argc, char **argv)
         for (char *p = buf; *p; p++)
             if (*p == '\n')
                 *p = ' ';
-        vh_fail(&e, VH_EX_USAGE, "bad command line: %s— usage: virtuald [--db FILE] [--verbose] SERVICE PROGRAM [ARG...]", buf);
+        vh_fail(&e, VH_EX_USAGE, "bad command line: %s- usage: virtuald [--db FILE] [--verbose] SERVICE PROGRAM [ARG...]", buf);
         status = refuse(NULL, &e);
         goto out;
     }
@@ -270,7 +270,7 @@ int main(int argc, char **argv)
     execvp(t->argv[0], t->argv);
     int err = errno;
     vh_fail(&e, err == ENOENT || err == ENOTDIR ? VH_EX_NOT_FOUND : VH_EX_CANNOT_EXEC,
-            "cannot exec %s inside jail %s: %s — install it in the jail (vhostctl check names what is missing)",
+            "cannot exec %s inside jail %s: %s - install it in the jail (vhostctl check names what is missing)",
             t->argv[0], t->d.row.root, strerror(err));
     status = refuse(t, &e);
 out:
