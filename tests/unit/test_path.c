@@ -87,7 +87,7 @@ static void test_findings(void **st)
     struct seen s;
     assert_int_equal(walk(fx_path("gw/jail"), VH_WANT_DIR, &s), VH_PATH_GROUPW);
     assert_non_null(strstr(s.last, "chmod g-w"));
-    assert_int_equal(walk(fx_path("ow/jail"), VH_WANT_DIR, &s), VH_PATH_OTHERW);   /* sticky too */
+    assert_int_equal(walk(fx_path("ow/jail"), VH_WANT_DIR, &s), VH_PATH_GROUPW | VH_PATH_OTHERW); /* sticky too */
     assert_int_equal(walk(fx_path("user/jail"), VH_WANT_DIR, &s), VH_PATH_OWNER);
     assert_non_null(strstr(s.last, "owned by uid 65534"));
     assert_int_equal(walk(fx_path("link/jail"), VH_WANT_DIR, &s), VH_PATH_SYMLINK);  /* parent */
