@@ -13,7 +13,8 @@
  *   probe kill PID                 A13: signal 0 to a host process
  *   probe read PATH                read a file (another domain's)
  *   probe fds                      list open descriptors 0-1023 and what they are
- *   probe readall                  read fd 0 until a blank line and report bytes
+ *   probe readall                  read fd 0 until "END\\n" and report bytes
+ *   probe exit N                   exit with status N
  */
 
 #include <errno.h>
@@ -131,6 +132,8 @@ int main(int argc, char **argv)
     } else if (strcmp(what, "read") == 0 && argc > 2) {
         int fd = open(argv[2], O_RDONLY);
         printf("read=%s\n", fd >= 0 ? "ok" : strerror(errno));
+    } else if (strcmp(what, "exit") == 0 && argc > 2) {
+        return atoi(argv[2]);
     } else if (strcmp(what, "readall") == 0) {
         char buf[65536];
         size_t total = 0;
