@@ -80,7 +80,10 @@ static void info(void)
 
 static void escape(const char *marker)
 {
-    struct stat st;
+    struct stat st, before, after;
+    /* "/" as the jail shows it: if the trick works, "/" becomes another
+     * directory (the host's real root, even above an outer chroot). */
+    stat("/", &before);
     /* the classic: chroot into a subdirectory, climb out of it with
      * "..", chroot to where we ended */
     mkdir("probe-escape", 0700);
@@ -91,7 +94,11 @@ static void escape(const char *marker)
             break;
     ok = chroot(".");
     printf("chroot_dot=%s\n", ok == 0 ? "ok" : strerror(errno));
-    printf("escape=%s\n", stat(marker, &st) == 0 ? "yes" : "no");
+    stat("/", &after);
+    int moved = before.st_dev != after.st_dev || before.st_ino != after.st_ino;
+    printf("root_moved=%s\n", moved ? "yes" : "no");
+    printf("marker=%s\n", stat(marker, &st) == 0 ? "visible" : "hidden");
+    printf("escape=%s\n", moved || stat(marker, &st) == 0 ? "yes" : "no");
 }
 
 static void regain(void)
