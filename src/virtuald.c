@@ -19,6 +19,7 @@
 #include "log.h"
 #include "priv.h"
 #include "reap.h"
+#include "timing.h"
 #include "valid.h"
 
 #include <argtable2.h>
@@ -89,20 +90,26 @@ static int apply(struct target *t, vh_err *e)
      * whole host path (every component root-owned, no symlink). */
     if (vh_jail_open(r->root, &j, e) < 0)
         return -1;
+    VH_MARK("jail_walk");
     if (r->has_user) {
         /* Groups and gid before the jail and before the uid: once the uid
          * is dropped they can no longer be changed (B1). */
         if (vh_priv_set_groups(r->gid, r->groups, r->ngroups, e) < 0)
             goto fail;
+        VH_MARK("groups_gid");
         /* chroot needs CAP_SYS_CHROOT, so it comes before setuid; after
          * setuid the service can never chroot again (A1). */
         if (vh_jail_chroot(&j, e) < 0)
             return -1;
+        VH_MARK("chroot");
         /* The bounding set needs CAP_SETPCAP: before setuid. */
         if (vh_caps_limit(1, e) < 0 || vh_priv_no_new_privs(e) < 0)
             return -1;
+        VH_MARK("caps_nnp");
         /* Last: the uid, then prove root cannot come back (B3). */
-        return vh_priv_set_uid(r->uid, r->gid, e);
+        int rc = vh_priv_set_uid(r->uid, r->gid, e);
+        VH_MARK("uid_verify");
+        return rc;
     }
     /* Root service: no supplementary groups, gid 0 (B2). */
     if (vh_priv_set_groups(0, NULL, 0, e) < 0)
@@ -114,8 +121,10 @@ static int apply(struct target *t, vh_err *e)
      * signal or trace any process outside (A13). */
     if (vh_jail_pivot(&j, CLONE_NEWPID | CLONE_NEWIPC, e) < 0)
         return -1;
+    VH_MARK("pivot_root");
     if (vh_caps_limit(0, e) < 0 || vh_priv_no_new_privs(e) < 0)
         return -1;
+    VH_MARK("caps_nnp");
     return 0;
 fail:
     vh_jail_close(&j);
@@ -127,6 +136,7 @@ static int exec_service(struct target *t)
 {
     vh_err e;
     environ = t->env.vars;
+    VH_TIMING_END();
     execvp(t->argv[0], t->argv);
     int err = errno;
     vh_fail(&e, err == ENOENT || err == ENOTDIR ? VH_EX_NOT_FOUND : VH_EX_CANNOT_EXEC,
@@ -180,12 +190,16 @@ static void reset_signals(void)
 int main(int argc, char **argv)
 {
     vh_err e = {0, ""};
+    VH_TIMING_BEGIN();
     alarm(VH_DEADLINE_S);
+    /* SQLite's process-wide settings must precede every other call. */
+    vh_db_runtime_tune();
     /* Before anything is opened: fds 0-2 must be taken, or the syslog
      * socket or the database could become "the client" (D2). */
     if (vh_fd_fill_std(&e) < 0)
         return VH_EX_OSERR;
     vh_log_open("virtuald");
+    VH_MARK("fds_openlog");
 
     int split = vh_argv_split(argc, argv);
     int nargs = split + 2 <= argc ? split + 2 : argc;
@@ -254,6 +268,7 @@ int main(int argc, char **argv)
         status = refuse(NULL, &e);
         goto out;
     }
+    VH_MARK("args");
     t->service = service->sval[0];
     t->argv = argv + split + 1;
     t->verbose = verbose->count > 0;
@@ -274,6 +289,7 @@ int main(int argc, char **argv)
         status = refuse(t, &e);
         goto out;
     }
+    VH_MARK("address");
     if (t->verbose)
         vh_log(LOG_INFO, "detail service=%s local=%s database=%s", t->service, t->conn.local.text, dbpath);
     if (vh_decide(dbpath, t->service, t->conn.local.text, &t->d, &e) < 0) {
@@ -287,6 +303,7 @@ int main(int argc, char **argv)
         status = refuse(t, &e);
         goto out;
     }
+    VH_MARK("env");
 
     /* ---- phase 2: apply ------------------------------------------- */
     if (apply(t, &e) < 0) {
@@ -299,6 +316,7 @@ int main(int argc, char **argv)
         status = refuse(t, &e);
         goto out;
     }
+    VH_MARK("cloexec");
     {
         char local[96], remote[96], root[PATH_MAX * 2], user[VH_NAME_MAX * 2], prog[PATH_MAX * 2];
         fmt_endpoint(&t->conn.local, local, sizeof local);
@@ -311,10 +329,12 @@ int main(int argc, char **argv)
                t->d.row.has_user ? (unsigned)t->d.row.uid : 0u, t->d.row.has_user ? (unsigned)t->d.row.gid : 0u,
                prog);
     }
+    VH_MARK("log_line");
     /* The deadline is virtuald's, not the service's: a pending alarm
      * would survive exec. */
     alarm(0);
     reset_signals();
+    VH_MARK("signals");
     if (t->d.row.has_user)
         status = exec_service(t);
     else

@@ -3,6 +3,7 @@
 #include "exitcodes.h"
 #include "path.h"
 #include "sqlfiles.h"
+#include "timing.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -65,9 +66,11 @@ static void trust_cb(void *ctx, int problem, const char *path, const struct stat
     t->bits |= problem;
 }
 
-int vh_db_trust(const char *path, vh_err *e)
+/* vh_db_trust, also telling whether the -shm sidecar exists (*have_shm). */
+static int trust(const char *path, int *have_shm, vh_err *e)
 {
     struct trust_ctx t = {0};
+    *have_shm = 0;
     if (vh_path_walk(path, VH_WANT_FILE, trust_cb, &t, NULL, NULL) != 0) {
         if (t.bits & VH_PATH_MISSING)
             return vh_fail(e, VH_EX_NOINPUT, "database untrusted or missing: %s (create it with: vhostctl --db %s init)",
@@ -92,8 +95,30 @@ int vh_db_trust(const char *path, vh_err *e)
                            side, S_ISLNK(st.st_mode) ? "a symbolic link" : "special file");
         if (vh_path_judge(side, &st, msg, sizeof msg))
             return vh_fail(e, VH_EX_CONFIG, "database untrusted: %s", msg);
+        if (i == 1)
+            *have_shm = 1;
     }
     return 0;
+}
+
+int vh_db_trust(const char *path, vh_err *e)
+{
+    int have_shm;
+    return trust(path, &have_shm, e);
+}
+
+void vh_db_runtime_tune(void)
+{
+    /* Each call fails harmlessly (SQLITE_MISUSE) once SQLite is
+     * initialised; nothing here changes what is read or checked. */
+    /* one thread: no mutexes at all */
+    sqlite3_config(SQLITE_CONFIG_SINGLETHREAD);
+    /* no global allocation statistics (a lock and counters per malloc) */
+    sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+    /* no up-front bulk allocation of page-cache slots per connection: a
+     * lookup touches four or five pages, not the ~100 KiB SQLite would
+     * otherwise allocate and fault in */
+    sqlite3_config(SQLITE_CONFIG_PAGECACHE, (void *)0, 0, 0);
 }
 
 static int harden(sqlite3 *db, vh_err *e)
@@ -112,13 +137,10 @@ static int harden(sqlite3 *db, vh_err *e)
     return 0;
 }
 
-/* Read application_id and user_version in one statement. */
-static int read_ids(sqlite3 *db, int *appid, int *version, vh_err *e)
+static int read_pragma(sqlite3 *db, const char *sql, int *out, vh_err *e)
 {
     sqlite3_stmt *st = NULL;
-    int rc = sqlite3_prepare_v2(db, "SELECT a.application_id, v.user_version "
-                                    "FROM pragma_application_id AS a, pragma_user_version AS v",
-                                -1, &st, NULL);
+    int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
     if (rc != SQLITE_OK)
         return vh_db_fail(db, rc, "reading the schema version", e);
     rc = sqlite3_step(st);
@@ -127,9 +149,21 @@ static int read_ids(sqlite3 *db, int *appid, int *version, vh_err *e)
         sqlite3_finalize(st);
         return -1;
     }
-    *appid = sqlite3_column_int(st, 0);
-    *version = sqlite3_column_int(st, 1);
+    *out = sqlite3_column_int(st, 0);
     sqlite3_finalize(st);
+    return 0;
+}
+
+/* Read application_id and user_version: two plain PRAGMA statements, each
+ * compiled to one header read. (The pragma_* table-valued functions would
+ * do it in one statement but cost a virtual-table declaration each: a
+ * third of a virtuald run, measured in bench/REPORT.md.) The caller holds
+ * a transaction when both must come from one snapshot. */
+static int read_ids(sqlite3 *db, int *appid, int *version, vh_err *e)
+{
+    if (read_pragma(db, "PRAGMA application_id", appid, e) < 0 ||
+        read_pragma(db, "PRAGMA user_version", version, e) < 0)
+        return -1;
     return 0;
 }
 
@@ -157,22 +191,81 @@ static int check_version(sqlite3 *db, const char *path, vh_err *e)
     return 0;
 }
 
+/* "file:" and path as an SQLite URI, every byte but [A-Za-z0-9/._~-]
+ * percent-encoded, so that no '?', '#' or '%' in a path can add a query
+ * parameter. Returns 0, or -1 when it does not fit. */
+static int path_uri(const char *path, const char *query, char *out, size_t n)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    size_t o = 0;
+    if (n < 6)
+        return -1;
+    memcpy(out, "file:", 5);
+    o = 5;
+    for (const unsigned char *p = (const unsigned char *)path; *p; p++) {
+        if (o + 4 >= n)
+            return -1;
+        if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '/' ||
+            *p == '.' || *p == '_' || *p == '~' || *p == '-') {
+            out[o++] = (char)*p;
+        } else {
+            out[o++] = '%';
+            out[o++] = hex[*p >> 4];
+            out[o++] = hex[*p & 15];
+        }
+    }
+    if (o + strlen(query) + 1 > n)
+        return -1;
+    memcpy(out + o, query, strlen(query) + 1);
+    return 0;
+}
+
 int vh_db_open_runtime(const char *path, sqlite3 **out, vh_err *e)
 {
     *out = NULL;
-    if (vh_db_trust(path, e) < 0)
+    int have_shm = 0;
+    if (trust(path, &have_shm, e) < 0)
         return -1;
+    VH_MARK("db_trust");
+    /* The WAL index (-shm) is opened read-only when it exists
+     * (readonly_shm, SQLite's documented mode for readers without write
+     * access, os_unix.c and wal.c since 3.22). Opened read-write, a lone
+     * reader - which every virtuald is, unless vhostctl is connected at
+     * that moment - would take the "first connection" lock, truncate the
+     * -shm, write it anew and run WAL recovery on every connection
+     * (PRODUCT §10). Read-only, it reads the -shm of a connected writer as
+     * usual, or, with none connected, builds its WAL index in private
+     * memory from the -wal, which vhostctl leaves empty after every change
+     * (vh_db_close: checkpoint and truncate). Nothing is written. Without
+     * a -shm (a database that no vhostctl of this version touched since),
+     * SQLite needs to create it: the plain read-only open does that once,
+     * and from then on the -shm stays (vh_db_open_admin: persistent WAL). */
+    char uri[3 * PATH_MAX + 32];
+    if (path_uri(path, have_shm ? "?readonly_shm=1" : "", uri, sizeof uri) < 0)
+        return vh_fail(e, VH_EX_CONFIG, "database path too long");
     sqlite3 *db = NULL;
-    int rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOFOLLOW | SQLITE_OPEN_NOMUTEX, NULL);
+    int rc = sqlite3_open_v2(uri, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOFOLLOW | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_URI,
+                             NULL);
     if (rc != SQLITE_OK) {
         vh_db_fail(db, rc, path, e);
         sqlite3_close(db);
         return -1;
     }
-    if (harden(db, e) < 0 || check_version(db, path, e) < 0) {
+    VH_MARK("db_open");
+    if (harden(db, e) < 0) {
         sqlite3_close(db);
         return -1;
     }
+    VH_MARK("db_harden");
+    /* One read transaction from the version check to the lookup: both see
+     * the same snapshot, so a migration that commits in between cannot
+     * make the check pass on the old schema and the lookup run on the new
+     * one (THREATS I7). vh_db_close ends it. */
+    if (vh_db_begin_read(db, e) < 0 || check_version(db, path, e) < 0) {
+        sqlite3_close(db);
+        return -1;
+    }
+    VH_MARK("db_version");
     *out = db;
     return 0;
 }
@@ -215,6 +308,12 @@ int vh_db_open_admin(const char *path, int create, sqlite3 **out, vh_err *e)
         sqlite3_close(db);
         return -1;
     }
+    /* Keep -wal and -shm when the last connection closes (truncated to
+     * zero bytes, journal_size_limit 0): virtuald opens the -shm
+     * read-only, which needs it to exist (vh_db_open_runtime). */
+    int persist = 1;
+    sqlite3_file_control(db, "main", SQLITE_FCNTL_PERSIST_WAL, &persist);
+    sqlite3_exec(db, "PRAGMA journal_size_limit = 0", NULL, NULL, NULL);
     if (harden(db, e) < 0 || (!create && check_version(db, path, e) < 0)) {
         sqlite3_close(db);
         return -1;
@@ -290,6 +389,16 @@ int vh_db_close(sqlite3 *db, vh_err *e)
 {
     if (!db)
         return 0;
+    /* A runtime connection ends its read transaction here. */
+    vh_db_rollback(db);
+    /* After a change (vhostctl), copy the WAL into the database and
+     * truncate it to zero bytes (THREATS I4): readers with a read-only
+     * -shm then find an empty WAL and need no recovery (PRODUCT §10).
+     * Best effort: a reader holding its snapshot past the busy timeout
+     * leaves the WAL as it is, which costs readers time, never
+     * correctness, and the next change tries again. */
+    if (sqlite3_total_changes(db) > 0)
+        sqlite3_exec(db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL);
     int rc = sqlite3_close(db);
     if (rc != SQLITE_OK)
         return vh_fail(e, VH_EX_SOFTWARE, "closing the database: %s (statement left unfinalized)", sqlite3_errstr(rc));

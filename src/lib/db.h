@@ -22,8 +22,16 @@ int vh_db_trust(const char *path, vh_err *e);
 
 /* virtuald's open: trust check, read-only, no symlink following,
  * defensive, untrusted schema, busy timeout, application id and schema
- * version checked. Never creates a file (F1). */
+ * version checked. Never creates the database (F1). Returns with a read
+ * transaction open, so that what follows sees the snapshot whose version
+ * was checked; vh_db_close ends it. */
 int vh_db_open_runtime(const char *path, sqlite3 **out, vh_err *e);
+
+/* Process-wide SQLite settings for virtuald, a single-threaded process
+ * that lives for one lookup: no mutexes, no memory statistics, no bulk
+ * page-cache allocation. Call before any other SQLite function; changes
+ * nothing that is read or checked. */
+void vh_db_runtime_tune(void);
 
 /* vhostctl's open for reading and writing an existing database, schema
  * version checked; with create set (init only) the file is created 0600
@@ -34,7 +42,9 @@ int vh_db_open_admin(const char *path, int create, sqlite3 **out, vh_err *e);
  * *to receive the versions before and after (may be NULL). */
 int vh_db_migrate(sqlite3 *db, int *from, int *to, vh_err *e);
 
-/* Close and check the result. db may be NULL. */
+/* End any open transaction (rolled back), checkpoint and truncate the WAL
+ * when this connection changed anything, close, check the result. db may
+ * be NULL. */
 int vh_db_close(sqlite3 *db, vh_err *e);
 
 /* Turn an SQLite result on db into an error class and message. */
