@@ -2,6 +2,7 @@
 
 #include "db.h"
 #include "exitcodes.h"
+#include "timing.h"
 
 #include <errno.h>
 #include <sqlite3.h>
@@ -84,35 +85,18 @@ static void copy_col(sqlite3_stmt *st, int col, char *out, size_t n)
     snprintf(out, n, "%s", t ? (const char *)t : "");
 }
 
-/* The selection query: both keys bound, four candidate (service, address)
- * pairs found by primary-key seeks; the rule number orders them. */
-static const char select_sql[] =
-    "SELECT service, address, root, user, grp, uid, gid, groups, enabled,"
-    " (CASE WHEN address = ?2 THEN 0 ELSE 2 END) + (CASE WHEN service = ?1 THEN 1 ELSE 2 END) AS rule"
-    " FROM domains WHERE service IN (?1, '*') AND address IN (?2, 'default')"
-    " ORDER BY rule LIMIT 1";
+/* The selection: one primary-key seek per candidate of PRODUCT §3, in
+ * rule order, until one exists. One simple statement, reset and bound
+ * anew for each probe; usually the first probe decides. (The former
+ * single statement over all four candidates, with IN lists and ORDER BY,
+ * built two ephemeral tables and a sorter on every run: a quarter of
+ * virtuald's instructions, bench/REPORT.md.) */
+const char vh_select_sql[] = "SELECT service, address, root, user, grp, uid, gid, groups, enabled FROM domains"
+                             " WHERE service = ?1 AND address = ?2";
 
-int vh_select(sqlite3 *db, const char *service, const char *address, vh_row *row, vh_err *e)
+/* Copy the current row of st into row; 0, or -1 with e filled. */
+static int read_row(sqlite3_stmt *st, vh_row *row, vh_err *e)
 {
-    sqlite3_stmt *st = NULL;
-    int result = -1;
-    int rc = sqlite3_prepare_v2(db, select_sql, sizeof select_sql, &st, NULL);
-    if (rc != SQLITE_OK)
-        return vh_db_fail(db, rc, "preparing the lookup", e);
-    if ((rc = sqlite3_bind_text(st, 1, service, -1, SQLITE_STATIC)) != SQLITE_OK ||
-        (rc = sqlite3_bind_text(st, 2, address, -1, SQLITE_STATIC)) != SQLITE_OK) {
-        vh_db_fail(db, rc, "binding the lookup", e);
-        goto out;
-    }
-    rc = sqlite3_step(st);
-    if (rc == SQLITE_DONE) {
-        result = VH_RULE_NONE;
-        goto out;
-    }
-    if (rc != SQLITE_ROW) {
-        vh_db_fail(db, rc, "looking up the domain", e);
-        goto out;
-    }
     memset(row, 0, sizeof *row);
     copy_col(st, 0, row->service, sizeof row->service);
     copy_col(st, 1, row->address, sizeof row->address);
@@ -123,35 +107,70 @@ int vh_select(sqlite3 *db, const char *service, const char *address, vh_row *row
     if (row->has_user) {
         sqlite3_int64 uid = sqlite3_column_int64(st, 5), gid = sqlite3_column_int64(st, 6);
         if (sqlite3_column_type(st, 5) != SQLITE_INTEGER || sqlite3_column_type(st, 6) != SQLITE_INTEGER ||
-            uid <= 0 || uid >= 4294967295LL || gid <= 0 || gid >= 4294967295LL) {
-            vh_fail(e, VH_EX_CONFIG, "row %s %s: run-as uid/gid are not valid numbers - re-add the domain",
-                    row->service, row->address);
-            goto out;
-        }
+            uid <= 0 || uid >= 4294967295LL || gid <= 0 || gid >= 4294967295LL)
+            return vh_fail(e, VH_EX_CONFIG, "row %s %s: run-as uid/gid are not valid numbers - re-add the domain",
+                           row->service, row->address);
         row->uid = (uint32_t)uid;
         row->gid = (uint32_t)gid;
         const unsigned char *g = sqlite3_column_text(st, 7);
         int n = vh_groups_parse(g ? (const char *)g : "", row->groups, e);
         if (n < 0)
-            goto out;
+            return -1;
         row->ngroups = n;
     }
     row->enabled = sqlite3_column_int(st, 8);
-    result = sqlite3_column_int(st, 9);
-    if (result < VH_RULE_EXACT || result > VH_RULE_ANY_DEFAULT) {
-        result = vh_fail(e, VH_EX_SOFTWARE, "lookup returned rule %d", result);
+    return 0;
+}
+
+int vh_select(sqlite3 *db, const char *service, const char *address, vh_row *row, vh_err *e)
+{
+    /* The probes' rule order: VH_RULE_EXACT .. VH_RULE_ANY_DEFAULT. */
+    const char *const svc[4] = {service, "*", service, "*"};
+    const char *const adr[4] = {address, address, "default", "default"};
+    sqlite3_stmt *st = NULL;
+    int result = -1;
+    /* All probes in one read transaction - the caller's (virtuald's, from
+     * vh_db_open_runtime) or one opened here: the decided row and the
+     * absence of every better candidate come from one snapshot (I3). */
+    int own_txn = sqlite3_get_autocommit(db);
+    if (own_txn && vh_db_begin_read(db, e) < 0)
+        return -1;
+    int rc = sqlite3_prepare_v2(db, vh_select_sql, sizeof vh_select_sql, &st, NULL);
+    if (rc != SQLITE_OK) {
+        vh_db_fail(db, rc, "preparing the lookup", e);
         goto out;
     }
-    /* a second row would mean the primary key is not what we think */
-    rc = sqlite3_step(st);
-    if (rc != SQLITE_DONE) {
-        result = vh_db_fail(db, rc == SQLITE_ROW ? SQLITE_CORRUPT : rc, "finishing the lookup", e);
+    for (int i = 0; i < 4; i++) {
+        if ((rc = sqlite3_reset(st)) != SQLITE_OK || (rc = sqlite3_bind_text(st, 1, svc[i], -1, SQLITE_STATIC)) != SQLITE_OK ||
+            (rc = sqlite3_bind_text(st, 2, adr[i], -1, SQLITE_STATIC)) != SQLITE_OK) {
+            vh_db_fail(db, rc, "binding the lookup", e);
+            goto out;
+        }
+        rc = sqlite3_step(st);
+        if (rc == SQLITE_DONE)
+            continue;
+        if (rc != SQLITE_ROW) {
+            vh_db_fail(db, rc, "looking up the domain", e);
+            goto out;
+        }
+        if (read_row(st, row, e) < 0)
+            goto out;
+        /* a second row would mean the primary key is not what we think */
+        rc = sqlite3_step(st);
+        if (rc != SQLITE_DONE) {
+            vh_db_fail(db, rc == SQLITE_ROW ? SQLITE_CORRUPT : rc, "finishing the lookup", e);
+            goto out;
+        }
+        result = VH_RULE_EXACT + i;
         goto out;
     }
+    result = VH_RULE_NONE;
 out:
     rc = sqlite3_finalize(st);
     if (rc != SQLITE_OK && result >= 0)
         result = vh_db_fail(db, rc, "finishing the lookup", e);
+    if (own_txn)
+        vh_db_rollback(db);
     return result;
 }
 
@@ -162,12 +181,14 @@ int vh_decide(const char *dbpath, const char *service, const char *address, vh_d
     if (vh_db_open_runtime(dbpath, &db, e) < 0)
         return -1;
     int rule = vh_select(db, service, address, &d->row, e);
+    VH_MARK("db_select");
     vh_err ce;
     /* Closed before anything else happens: the jail never sees it. */
     if (vh_db_close(db, &ce) < 0 && rule >= 0) {
         *e = ce;
         return -1;
     }
+    VH_MARK("db_close");
     if (rule < 0)
         return -1;
     d->rule = rule;

@@ -43,11 +43,13 @@ enum vh_rule {
 const char *vh_rule_name(int rule);
 
 /* Find the row that decides a connection to service on address (both
- * already canonical). One prepared statement, one read: every column of
- * the decision comes from one snapshot (THREATS I3); four index seeks on
- * the primary key (J5). Returns the rule (1-4), 0 when nothing matches,
- * -1 on a database error. The row is filled only when a rule matched. */
+ * already canonical). One prepared statement (vh_select_sql), one primary
+ * key seek per candidate in rule order (J5), all in one read transaction:
+ * every column of the decision comes from one snapshot (THREATS I3).
+ * Returns the rule (1-4), 0 when nothing matches, -1 on a database error.
+ * The row is filled only when a rule matched. */
 int vh_select(sqlite3 *db, const char *service, const char *address, vh_row *row, vh_err *e);
+extern const char vh_select_sql[];
 
 /* Check what virtuald is about to trust from a row: root syntax, uid and
  * gid ranges (no 0, -1, 65535: THREATS B4), group list. 0 or -1. */
