@@ -1,6 +1,7 @@
 #include "db.h"
 
 #include "exitcodes.h"
+#include "mem.h"
 #include "path.h"
 #include "sqlfiles.h"
 #include "timing.h"
@@ -115,6 +116,8 @@ void vh_db_runtime_tune(void)
     sqlite3_config(SQLITE_CONFIG_SINGLETHREAD);
     /* no global allocation statistics (a lock and counters per malloc) */
     sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+    /* a size-class arena instead of malloc(3) (mem.c) */
+    vh_mem_use_for_sqlite();
     /* no up-front bulk allocation of page-cache slots per connection: a
      * lookup touches four or five pages, not the ~100 KiB SQLite would
      * otherwise allocate and fault in */
