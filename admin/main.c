@@ -19,6 +19,10 @@ const struct vc_cmd vc_commands[] = {
      vc_cmd_disable},
     {"list", "list [--service SERVICE] [--json]", "list domains", vc_cmd_list},
     {"lookup", "lookup SERVICE IP [--json]", "show what virtuald would decide for SERVICE dialled on IP", vc_cmd_lookup},
+    {"check", "check [SERVICE [ADDRESS]] [--program NAME]... [--json]",
+     "check the database and each selected domain's jail; exit 0 clean, 1 warnings, 2 errors", vc_cmd_check},
+    {"provision", "provision ROOT --program PATH [--program PATH]... [--user U]",
+     "build or complete jail ROOT: the programs with their interpreter and libraries, /dev, /etc/passwd", vc_cmd_provision},
     {NULL, NULL, NULL, NULL},
 };
 
