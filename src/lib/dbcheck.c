@@ -38,9 +38,10 @@ static char *schema_text(sqlite3 *db, int *rc_out)
     sqlite3_stmt *st = NULL;
     sqlite3_str *s = sqlite3_str_new(NULL);
     int rc = sqlite3_prepare_v2(db, schema_sql, -1, &st, NULL);
-    while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW)
-        sqlite3_str_appendf(s, "%s %s on %s: %s\n", sqlite3_column_text(st, 0), sqlite3_column_text(st, 1),
-                            sqlite3_column_text(st, 2), sqlite3_column_text(st, 3));
+    if (rc == SQLITE_OK)
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+            sqlite3_str_appendf(s, "%s %s on %s: %s\n", sqlite3_column_text(st, 0), sqlite3_column_text(st, 1),
+                                sqlite3_column_text(st, 2), sqlite3_column_text(st, 3));
     sqlite3_finalize(st);
     *rc_out = rc == SQLITE_DONE ? SQLITE_OK : rc;
     return sqlite3_str_finish(s);
@@ -51,7 +52,7 @@ static char *expected_schema(void)
 {
     sqlite3 *mem = NULL;
     char *text = NULL;
-    int rc = sqlite3_open_v2(":memory:", &mem, SQLITE_OPEN_READWRITE, NULL);
+    int rc = sqlite3_open_v2(":memory:", &mem, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_MEMORY, NULL);
     for (int i = 0; rc == SQLITE_OK && i < vh_migration_count; i++)
         rc = sqlite3_exec(mem, vh_migrations[i].sql, NULL, NULL, NULL);
     if (rc == SQLITE_OK)
