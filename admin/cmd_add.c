@@ -65,7 +65,7 @@ int vc_cmd_add(const char *db, int argc, char **argv)
     vh_jailcheck jc = {label, &row, NULL, 0, 1, 1, 0};
     vh_jailcheck_run(&jc, vc_print_finding, &f);
     if (f.errors && !force->count) {
-        fprintf(stderr, "vhostctl: jail %s has %ld error%s (above) — fix them, or add anyway with --force\n", row.root,
+        fprintf(stderr, "vhostctl: jail %s has %ld error%s (above) - fix them, or add anyway with --force\n", row.root,
                 f.errors, f.errors == 1 ? "" : "s");
         rc = VH_EX_OSFILE;
         goto out;

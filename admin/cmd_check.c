@@ -186,7 +186,7 @@ int vc_cmd_check(const char *db, int argc, char **argv)
         goto out;
     }
     if (svc && s.domains == 0) {
-        fprintf(stderr, "vhostctl: no domain for service %s%s%s — see vhostctl list\n", svc, s.address ? " on " : "",
+        fprintf(stderr, "vhostctl: no domain for service %s%s%s - see vhostctl list\n", svc, s.address ? " on " : "",
                 s.address ? s.address : "");
         rc = VH_EX_NOHOST;
         goto out;

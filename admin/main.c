@@ -68,7 +68,7 @@ int main(int argc, char **argv)
         } else if (strncmp(argv[i], "--db=", 5) == 0) {
             db = argv[i] + 5;
         } else {
-            fprintf(stderr, "vhostctl: unknown option '%s' — see vhostctl --help\n", argv[i]);
+            fprintf(stderr, "vhostctl: unknown option '%s' - see vhostctl --help\n", argv[i]);
             return VH_EX_USAGE;
         }
     }
@@ -85,6 +85,6 @@ int main(int argc, char **argv)
         argv[i] = name;
         return c->run(db, argc - i, argv + i);
     }
-    fprintf(stderr, "vhostctl: unknown command '%s' — see vhostctl --help\n", argv[i]);
+    fprintf(stderr, "vhostctl: unknown command '%s' - see vhostctl --help\n", argv[i]);
     return VH_EX_USAGE;
 }

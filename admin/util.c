@@ -80,6 +80,6 @@ void vc_print_finding(void *ctx, const vh_finding *f)
         return;
     }
     s->shown++;
-    fprintf(s->out ? s->out : stdout, "%s: %s [%s] %s: %s — fix: %s\n", f->domain, vh_severity_name(f->severity),
+    fprintf(s->out ? s->out : stdout, "%s: %s [%s] %s: %s - fix: %s\n", f->domain, vh_severity_name(f->severity),
             f->kind, f->path, f->problem, f->fix);
 }

@@ -41,7 +41,7 @@ int vc_open(const char *db, sqlite3 **out);
 void vc_json_string(FILE *f, const char *s);
 
 /* Findings as vhostctl prints them: one line each (to out, default
- * stdout: "DOMAIN: SEVERITY [KIND] PATH: PROBLEM — fix: FIX"), or JSON
+ * stdout: "DOMAIN: SEVERITY [KIND] PATH: PROBLEM - fix: FIX"), or JSON
  * objects of one array whose brackets the caller prints. Counts them. */
 struct vc_findings {
     int json;

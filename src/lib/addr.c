@@ -14,13 +14,13 @@ static int canon_v4(const struct in_addr *a, const char *shown, char out[VH_ADDR
     uint32_t h = ntohl(a->s_addr);
     if (h == 0)
         return vh_fail(e, VH_EX_DATAERR,
-                       "address '%s' is the unspecified address, which is never dialled — give one local address", shown);
+                       "address '%s' is the unspecified address, which is never dialled - give one local address", shown);
     if (h == 0xffffffffu)
         return vh_fail(e, VH_EX_DATAERR,
-                       "address '%s' is the broadcast address — give one local unicast address", shown);
+                       "address '%s' is the broadcast address - give one local unicast address", shown);
     if ((h >> 28) == 0xe)
         return vh_fail(e, VH_EX_DATAERR,
-                       "address '%s' is multicast — give one local unicast address", shown);
+                       "address '%s' is multicast - give one local unicast address", shown);
     if (!inet_ntop(AF_INET, a, out, VH_ADDR_TEXT))
         return vh_fail(e, VH_EX_SOFTWARE, "inet_ntop: %s", strerror(errno));
     return 0;
@@ -35,12 +35,12 @@ static int canon_v6(const struct in6_addr *a, const char *shown, char out[VH_ADD
     }
     if (IN6_IS_ADDR_UNSPECIFIED(a))
         return vh_fail(e, VH_EX_DATAERR,
-                       "address '%s' is the unspecified address, which is never dialled — give one local address", shown);
+                       "address '%s' is the unspecified address, which is never dialled - give one local address", shown);
     if (IN6_IS_ADDR_MULTICAST(a))
-        return vh_fail(e, VH_EX_DATAERR, "address '%s' is multicast — give one local unicast address", shown);
+        return vh_fail(e, VH_EX_DATAERR, "address '%s' is multicast - give one local unicast address", shown);
     if (IN6_IS_ADDR_LINKLOCAL(a))
         return vh_fail(e, VH_EX_DATAERR,
-                       "address '%s' is IPv6 link-local, which is ambiguous without an interface — use a global or unique-local address",
+                       "address '%s' is IPv6 link-local, which is ambiguous without an interface - use a global or unique-local address",
                        shown);
     if (!inet_ntop(AF_INET6, a, out, VH_ADDR_TEXT))
         return vh_fail(e, VH_EX_SOFTWARE, "inet_ntop: %s", strerror(errno));
@@ -57,16 +57,16 @@ int vh_addr_canon(const char *in, int allow_default, char out[VH_ADDR_TEXT], vh_
     }
     size_t len = strnlen(in, VH_ADDR_TEXT);
     if (len == 0)
-        return vh_fail(e, VH_EX_DATAERR, "empty address — give an IPv4 or IPv6 address%s",
+        return vh_fail(e, VH_EX_DATAERR, "empty address - give an IPv4 or IPv6 address%s",
                        allow_default ? " or 'default'" : "");
     if (len >= VH_ADDR_TEXT)
         return vh_fail(e, VH_EX_DATAERR, "address '%.40s...' is too long to be an IP address", shown);
     if (strchr(in, '%'))
         return vh_fail(e, VH_EX_DATAERR,
-                       "address '%s' has a zone (%%): zoned link-local addresses are not supported — use a global address", shown);
+                       "address '%s' has a zone (%%): zoned link-local addresses are not supported - use a global address", shown);
     if (strchr(in, '/'))
         return vh_fail(e, VH_EX_DATAERR,
-                       "address '%s' is a prefix: one row names one address — give it without '/'", shown);
+                       "address '%s' is a prefix: one row names one address - give it without '/'", shown);
     struct in_addr a4;
     struct in6_addr a6;
     if (inet_pton(AF_INET, in, &a4) == 1)
@@ -74,7 +74,7 @@ int vh_addr_canon(const char *in, int allow_default, char out[VH_ADDR_TEXT], vh_
     if (inet_pton(AF_INET6, in, &a6) == 1)
         return canon_v6(&a6, shown, out, e);
     return vh_fail(e, VH_EX_DATAERR,
-                   "'%s' is not an IP address — write IPv4 as four decimal numbers without leading zeros (192.0.2.1) or IPv6 as in 2001:db8::1%s",
+                   "'%s' is not an IP address - write IPv4 as four decimal numbers without leading zeros (192.0.2.1) or IPv6 as in 2001:db8::1%s",
                    shown, allow_default ? ", or 'default'" : "");
 }
 

@@ -25,13 +25,13 @@ int vh_db_fail(sqlite3 *db, int rc, const char *what, vh_err *e)
     switch (prim) {
     case SQLITE_BUSY:
     case SQLITE_LOCKED:
-        return vh_fail(e, VH_EX_TEMPFAIL, "%s: database is locked past the %d ms busy timeout (%s) — retry later",
+        return vh_fail(e, VH_EX_TEMPFAIL, "%s: database is locked past the %d ms busy timeout (%s) - retry later",
                        what, VH_DB_BUSY_MS, m);
     case SQLITE_NOTADB:
-        return vh_fail(e, VH_EX_CONFIG, "%s: not an SQLite database (%s) — restore it from backup or run vhostctl init on a new path",
+        return vh_fail(e, VH_EX_CONFIG, "%s: not an SQLite database (%s) - restore it from backup or run vhostctl init on a new path",
                        what, m);
     case SQLITE_CORRUPT:
-        return vh_fail(e, VH_EX_CONFIG, "%s: database is corrupt (%s) — restore it from backup", what, m);
+        return vh_fail(e, VH_EX_CONFIG, "%s: database is corrupt (%s) - restore it from backup", what, m);
     case SQLITE_CANTOPEN:
         return vh_fail(e, VH_EX_NOINPUT, "%s: cannot open database (%s)", what, m);
     case SQLITE_NOMEM:
@@ -88,7 +88,7 @@ int vh_db_trust(const char *path, vh_err *e)
             return vh_fail(e, VH_EX_CONFIG, "database untrusted: cannot stat %s: %s", side, strerror(errno));
         }
         if (!S_ISREG(st.st_mode))
-            return vh_fail(e, VH_EX_CONFIG, "database untrusted: %s is not a regular file (%s) — remove it",
+            return vh_fail(e, VH_EX_CONFIG, "database untrusted: %s is not a regular file (%s) - remove it",
                            side, S_ISLNK(st.st_mode) ? "a symbolic link" : "special file");
         if (vh_path_judge(side, &st, msg, sizeof msg))
             return vh_fail(e, VH_EX_CONFIG, "database untrusted: %s", msg);
@@ -140,7 +140,7 @@ static int check_version(sqlite3 *db, const char *path, vh_err *e)
         return -1;
     int want = vh_db_schema_version();
     if (version == 0 && appid == 0)
-        return vh_fail(e, VH_EX_CONFIG, "%s is empty or not a virtuald database (schema version 0) — run: vhostctl --db %s init",
+        return vh_fail(e, VH_EX_CONFIG, "%s is empty or not a virtuald database (schema version 0) - run: vhostctl --db %s init",
                        path, path);
     if (appid != VH_DB_APPLICATION_ID)
         return vh_fail(e, VH_EX_CONFIG,
@@ -148,11 +148,11 @@ static int check_version(sqlite3 *db, const char *path, vh_err *e)
                        (unsigned)appid, (unsigned)VH_DB_APPLICATION_ID);
     if (version < want)
         return vh_fail(e, VH_EX_CONFIG,
-                       "%s has schema version %d, this virtuald reads version %d — upgrade it: vhostctl --db %s init", path,
+                       "%s has schema version %d, this virtuald reads version %d - upgrade it: vhostctl --db %s init", path,
                        version, want, path);
     if (version > want)
         return vh_fail(e, VH_EX_CONFIG,
-                       "%s has schema version %d, newer than version %d that this build knows — install the newer virtuald",
+                       "%s has schema version %d, newer than version %d that this build knows - install the newer virtuald",
                        path, version, want);
     return 0;
 }
@@ -183,13 +183,13 @@ int vh_db_open_admin(const char *path, int create, sqlite3 **out, vh_err *e)
     struct stat st;
     if (lstat(path, &st) == 0) {
         if (S_ISLNK(st.st_mode))
-            return vh_fail(e, VH_EX_CONFIG, "database %s is a symbolic link — give the real path", path);
+            return vh_fail(e, VH_EX_CONFIG, "database %s is a symbolic link - give the real path", path);
         if (!S_ISREG(st.st_mode))
             return vh_fail(e, VH_EX_CONFIG, "database %s is not a regular file", path);
     } else if (errno != ENOENT) {
         return vh_fail(e, VH_EX_NOINPUT, "cannot stat database %s: %s", path, strerror(errno));
     } else if (!create) {
-        return vh_fail(e, VH_EX_NOINPUT, "database %s does not exist — create it with: vhostctl --db %s init", path, path);
+        return vh_fail(e, VH_EX_NOINPUT, "database %s does not exist - create it with: vhostctl --db %s init", path, path);
     } else {
         /* E6: a new database is 0600 in a 0700 directory made here when
          * missing. Only the last directory is created: the rest of the
@@ -200,7 +200,7 @@ int vh_db_open_admin(const char *path, int create, sqlite3 **out, vh_err *e)
         if (slash && slash != dir) {
             *slash = '\0';
             if (mkdir(dir, 0700) < 0 && errno != EEXIST)
-                return vh_fail(e, VH_EX_CANTCREAT, "cannot create directory %s: %s — create its parent first", dir,
+                return vh_fail(e, VH_EX_CANTCREAT, "cannot create directory %s: %s - create its parent first", dir,
                                strerror(errno));
         }
         int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
@@ -240,12 +240,12 @@ int vh_db_migrate(sqlite3 *db, int *from, int *to, vh_err *e)
     if (from)
         *from = version;
     if (version > want) {
-        vh_fail(e, VH_EX_CONFIG, "schema version %d is newer than %d that this build knows — install the newer vhostctl",
+        vh_fail(e, VH_EX_CONFIG, "schema version %d is newer than %d that this build knows - install the newer vhostctl",
                 version, want);
         goto fail;
     }
     if (version > 0 && appid != VH_DB_APPLICATION_ID) {
-        vh_fail(e, VH_EX_CONFIG, "not a virtuald database (application_id 0x%08x) — refusing to change it", (unsigned)appid);
+        vh_fail(e, VH_EX_CONFIG, "not a virtuald database (application_id 0x%08x) - refusing to change it", (unsigned)appid);
         goto fail;
     }
     if (version == 0) {
@@ -254,7 +254,7 @@ int vh_db_migrate(sqlite3 *db, int *from, int *to, vh_err *e)
         rc = sqlite3_prepare_v2(db, "SELECT count(*) FROM sqlite_schema", -1, &st, NULL);
         if (rc == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) != 0) {
             sqlite3_finalize(st);
-            vh_fail(e, VH_EX_CONFIG, "the file holds tables but no virtuald schema version — refusing to change it");
+            vh_fail(e, VH_EX_CONFIG, "the file holds tables but no virtuald schema version - refusing to change it");
             goto fail;
         }
         sqlite3_finalize(st);

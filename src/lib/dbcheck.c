@@ -97,12 +97,9 @@ int vh_dbcheck(sqlite3 *db, const char *path, vh_finding_cb cb, void *ctx)
     vh_err e;
     char fix[4096 + 64];
     if (vh_db_trust(path, &e) < 0) {
-        char *dash = strstr(e.msg, " — ");
-        const char *remedy = "make the database and every directory above it root-owned, not writable by group or others";
-        if (dash) {
-            *dash = '\0';
-            remedy = dash + strlen(" — ");
-        }
+        const char *remedy = vh_split_remedy(e.msg);
+        if (!remedy)
+            remedy = "make the database and every directory above it root-owned, not writable by group or others";
         char problem[sizeof e.msg + 64];
         snprintf(problem, sizeof problem, "virtuald refuses this database: %s", e.msg);
         emit(&o, VH_SEV_ERROR, "db-untrusted", problem, remedy);

@@ -65,7 +65,7 @@ int vh_row_valid(const vh_row *row, vh_err *e)
         return vh_fail(e, VH_EX_CONFIG, "row %s %s: %s", row->service, row->address, sub.msg);
     if (row->has_user) {
         if (!id_ok(row->uid))
-            return vh_fail(e, VH_EX_NOUSER, "row %s %s: run-as uid %u is not allowed — omit --user for a root service",
+            return vh_fail(e, VH_EX_NOUSER, "row %s %s: run-as uid %u is not allowed - omit --user for a root service",
                            row->service, row->address, (unsigned)row->uid);
         if (!id_ok(row->gid))
             return vh_fail(e, VH_EX_NOUSER, "row %s %s: run-as gid %u is not allowed", row->service, row->address,
@@ -124,7 +124,7 @@ int vh_select(sqlite3 *db, const char *service, const char *address, vh_row *row
         sqlite3_int64 uid = sqlite3_column_int64(st, 5), gid = sqlite3_column_int64(st, 6);
         if (sqlite3_column_type(st, 5) != SQLITE_INTEGER || sqlite3_column_type(st, 6) != SQLITE_INTEGER ||
             uid <= 0 || uid >= 4294967295LL || gid <= 0 || gid >= 4294967295LL) {
-            vh_fail(e, VH_EX_CONFIG, "row %s %s: run-as uid/gid are not valid numbers — re-add the domain",
+            vh_fail(e, VH_EX_CONFIG, "row %s %s: run-as uid/gid are not valid numbers - re-add the domain",
                     row->service, row->address);
             goto out;
         }
@@ -172,10 +172,10 @@ int vh_decide(const char *dbpath, const char *service, const char *address, vh_d
         return -1;
     d->rule = rule;
     if (rule == VH_RULE_NONE)
-        return vh_fail(e, VH_EX_NOHOST, "no domain for service %s on %s (no exact, '*', or default row) — add one with vhostctl add",
+        return vh_fail(e, VH_EX_NOHOST, "no domain for service %s on %s (no exact, '*', or default row) - add one with vhostctl add",
                        service, address);
     if (!d->row.enabled)
-        return vh_fail(e, VH_EX_UNAVAILABLE, "domain %s %s is disabled (decided by rule %s) — vhostctl enable %s %s",
+        return vh_fail(e, VH_EX_UNAVAILABLE, "domain %s %s is disabled (decided by rule %s) - vhostctl enable %s %s",
                        d->row.service, d->row.address, vh_rule_name(rule), d->row.service, d->row.address);
     return vh_row_valid(&d->row, e);
 }

@@ -37,7 +37,7 @@ static int same_as_checked(const vh_jail *j, const char *what, vh_err *e)
     if (stat("/", &st) < 0)
         return vh_fail(e, VH_EX_OSERR, "stat / after %s: %s", what, strerror(errno));
     if (st.st_dev != j->dev || st.st_ino != j->ino)
-        return vh_fail(e, VH_EX_OSFILE, "jail %s changed between check and %s — refusing", j->root, what);
+        return vh_fail(e, VH_EX_OSFILE, "jail %s changed between check and %s - refusing", j->root, what);
     return 0;
 }
 
@@ -78,7 +78,7 @@ static int reopen_same(const vh_jail *j, int *fd, const char *when, vh_err *e)
     if (st.st_dev != j->dev || st.st_ino != j->ino) {
         close(*fd);
         *fd = -1;
-        return vh_fail(e, VH_EX_OSFILE, "jail %s changed between check and %s — refusing", j->root, when);
+        return vh_fail(e, VH_EX_OSFILE, "jail %s changed between check and %s - refusing", j->root, when);
     }
     return 0;
 }

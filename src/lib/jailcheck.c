@@ -20,11 +20,6 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
-const char *vh_severity_name(enum vh_severity s)
-{
-    return s == VH_SEV_ERROR ? "error" : "warning";
-}
-
 int vh_jailcheck_device_ok(unsigned major, unsigned minor)
 {
     return (major == 1 && (minor == 3 || minor == 5 || minor == 7 || minor == 8 || minor == 9)) ||
@@ -115,7 +110,7 @@ static void path_finding(void *ctx, int problem, const char *path, const struct 
         }
         return;
     }
-    /* The rest: the checker's own message is "fault — fix". */
+    /* The rest: the checker's own message is "fault - fix". */
     const char *kind = problem & VH_PATH_MISSING   ? "missing"
                        : problem & VH_PATH_SYMLINK ? "symlink"
                        : problem & VH_PATH_NOTDIR  ? "not-directory"
@@ -123,12 +118,9 @@ static void path_finding(void *ctx, int problem, const char *path, const struct 
                                                    : "unreadable";
     char text[sizeof(((vh_err *)0)->msg) + 2 * PATH_MAX];
     snprintf(text, sizeof text, "%s", msg);
-    char *dash = strstr(text, " — ");
-    const char *remedy = "fix the jail path";
-    if (dash) {
-        *dash = '\0';
-        remedy = dash + strlen(" — ");
-    }
+    const char *remedy = vh_split_remedy(text);
+    if (!remedy)
+        remedy = "fix the jail path";
     emit(c, VH_SEV_ERROR, kind, path, remedy, "%s", text);
 }
 

@@ -20,17 +20,17 @@ int vh_path_judge(const char *path, const struct stat *st, char *msg, size_t n)
     msg[0] = '\0';
     if (st->st_uid != 0) {
         bits |= VH_PATH_OWNER;
-        snprintf(msg, n, "%s is owned by uid %u, should be uid 0 — chown root %s", shown, (unsigned)st->st_uid, shown);
+        snprintf(msg, n, "%s is owned by uid %u, should be uid 0 - chown root %s", shown, (unsigned)st->st_uid, shown);
     }
     if (st->st_mode & S_IWGRP) {
         if (!bits)
-            snprintf(msg, n, "%s is writable by group (gid %u, mode %04o) — chmod g-w %s", shown, (unsigned)st->st_gid,
+            snprintf(msg, n, "%s is writable by group (gid %u, mode %04o) - chmod g-w %s", shown, (unsigned)st->st_gid,
                      (unsigned)(st->st_mode & 07777), shown);
         bits |= VH_PATH_GROUPW;
     }
     if (st->st_mode & S_IWOTH) {
         if (!bits)
-            snprintf(msg, n, "%s is writable by others (mode %04o) — chmod o-w %s", shown,
+            snprintf(msg, n, "%s is writable by others (mode %04o) - chmod o-w %s", shown,
                      (unsigned)(st->st_mode & 07777), shown);
         bits |= VH_PATH_OTHERW;
     }
@@ -99,12 +99,12 @@ int vh_path_walk(const char *path, enum vh_path_want want, vh_path_cb cb, void *
         if (next < 0) {
             int err = errno;
             if (err == ENOENT) {
-                snprintf(msg, sizeof msg, "%s does not exist — create it (root-owned, mode 0755)%s", shown,
+                snprintf(msg, sizeof msg, "%s does not exist - create it (root-owned, mode 0755)%s", shown,
                          last ? "" : " or fix the path");
                 found |= VH_PATH_MISSING;
                 report(cb, ctx, VH_PATH_MISSING, so_far, NULL, msg);
             } else if (err == ENOTDIR) {
-                snprintf(msg, sizeof msg, "a parent of %s is not a directory — fix the path", shown);
+                snprintf(msg, sizeof msg, "a parent of %s is not a directory - fix the path", shown);
                 found |= VH_PATH_NOTDIR;
                 report(cb, ctx, VH_PATH_NOTDIR, so_far, NULL, msg);
             } else {
@@ -123,7 +123,7 @@ int vh_path_walk(const char *path, enum vh_path_want want, vh_path_cb cb, void *
             goto fail;
         }
         if (S_ISLNK(st.st_mode)) {
-            snprintf(msg, sizeof msg, "%s is a symbolic link — use the real path it points to, with no symlink on the way",
+            snprintf(msg, sizeof msg, "%s is a symbolic link - use the real path it points to, with no symlink on the way",
                      shown);
             found |= VH_PATH_SYMLINK;
             report(cb, ctx, VH_PATH_SYMLINK, so_far, &st, msg);
@@ -131,7 +131,7 @@ int vh_path_walk(const char *path, enum vh_path_want want, vh_path_cb cb, void *
         }
         if (!last || want == VH_WANT_DIR) {
             if (!S_ISDIR(st.st_mode)) {
-                snprintf(msg, sizeof msg, "%s is not a directory — %s", shown,
+                snprintf(msg, sizeof msg, "%s is not a directory - %s", shown,
                          last ? "give a directory" : "fix the path");
                 found |= VH_PATH_NOTDIR;
                 report(cb, ctx, VH_PATH_NOTDIR, so_far, &st, msg);

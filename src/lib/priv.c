@@ -19,7 +19,7 @@ int vh_priv_set_groups(uint32_t gid, const uint32_t *groups, int n, vh_err *e)
     for (int i = 0; i < n; i++)
         list[i] = (gid_t)groups[i];
     /* setgroups first: once the gid changes we could still do it as root,
-     * but doing it first keeps the rule simple — groups, then gid, then
+     * but doing it first keeps the rule simple - groups, then gid, then
      * (after the jail) uid, never the other way round (B1, B2). */
     if (setgroups((size_t)n, list) < 0)
         return vh_fail(e, VH_EX_OSERR, "setgroups(%d groups): %s", n, strerror(errno));
@@ -37,17 +37,17 @@ int vh_priv_set_uid(uint32_t uid, uint32_t gid, vh_err *e)
     uid_t r, ef, s;
     gid_t gr, ge, gs;
     if (getresuid(&r, &ef, &s) < 0 || r != uid || ef != uid || s != uid)
-        return vh_fail(e, VH_EX_NOPERM, "uid is not %u everywhere after setresuid — refusing", (unsigned)uid);
+        return vh_fail(e, VH_EX_NOPERM, "uid is not %u everywhere after setresuid - refusing", (unsigned)uid);
     if (getresgid(&gr, &ge, &gs) < 0 || gr != gid || ge != gid || gs != gid)
-        return vh_fail(e, VH_EX_NOPERM, "gid is not %u everywhere after setresgid — refusing", (unsigned)gid);
+        return vh_fail(e, VH_EX_NOPERM, "gid is not %u everywhere after setresgid - refusing", (unsigned)gid);
     /* Prove it: root must not come back. */
     if (setuid(0) == 0 || seteuid(0) == 0)
-        return vh_fail(e, VH_EX_NOPERM, "uid 0 could be regained after dropping to %u — refusing", (unsigned)uid);
+        return vh_fail(e, VH_EX_NOPERM, "uid 0 could be regained after dropping to %u - refusing", (unsigned)uid);
     if (gid != 0 && (setgid(0) == 0 || setegid(0) == 0))
-        return vh_fail(e, VH_EX_NOPERM, "gid 0 could be regained after dropping to %u — refusing", (unsigned)gid);
+        return vh_fail(e, VH_EX_NOPERM, "gid 0 could be regained after dropping to %u - refusing", (unsigned)gid);
     gid_t none[1] = {0};
     if (setgroups(1, none) == 0)
-        return vh_fail(e, VH_EX_NOPERM, "supplementary groups could be changed after dropping to %u — refusing",
+        return vh_fail(e, VH_EX_NOPERM, "supplementary groups could be changed after dropping to %u - refusing",
                        (unsigned)uid);
     return 0;
 }

@@ -99,7 +99,7 @@ static int trusted_dir(struct prov *v, int fd, const char *in)
     if (st.st_uid != 0 || (st.st_mode & (S_IWGRP | S_IWOTH)))
         return vh_fail(v->e, VH_EX_OSFILE,
                        "jail directory %s%s is owned by uid %u with mode %04o: provision writes only into root-owned "
-                       "directories not writable by group or others — chown root %s%s && chmod go-w %s%s",
+                       "directories not writable by group or others - chown root %s%s && chmod go-w %s%s",
                        v->p->root, in, (unsigned)st.st_uid, (unsigned)(st.st_mode & 07777), v->p->root, in,
                        v->p->root, in);
     return 0;
@@ -238,7 +238,7 @@ static int install_data(struct prov *v, const char *in, const unsigned char *dat
     fd = -1;
     if (renameat(dfd, tmp, dfd, name) < 0) {
         vh_fail(v->e, VH_EX_CANTCREAT, "cannot put %s%s in place: %s%s", v->p->root, in, strerror(errno),
-                errno == EISDIR ? " — a directory has that name; remove it" : "");
+                errno == EISDIR ? " - a directory has that name; remove it" : "");
         goto fail;
     }
     note(v, old >= 0 ? "updated" : "created", in);
@@ -300,7 +300,7 @@ static int copy_dep(void *ctx, const vh_dep *d)
 {
     struct prov *v = ctx;
     if (d->problem || !d->path) {
-        vh_fail(v->e, VH_EX_NOINPUT, "on the host, %s %s%s%s %s — install it on the host first", vh_dep_kind_name(d->kind),
+        vh_fail(v->e, VH_EX_NOINPUT, "on the host, %s %s%s%s %s - install it on the host first", vh_dep_kind_name(d->kind),
                 d->path ? d->path : d->name, d->by ? " needed by " : "", d->by ? d->by : "", d->problem);
         v->failed = 1;
         return 1;
@@ -390,7 +390,7 @@ int vh_provision_run(vh_provision *p, vh_err *e)
     if (vh_root_valid(p->root, e) < 0)
         return -1;
     if (strcmp(p->root, "/") == 0)
-        return vh_fail(e, VH_EX_USAGE, "refusing to provision / — give the jail directory");
+        return vh_fail(e, VH_EX_USAGE, "refusing to provision / - give the jail directory");
     for (int i = 0; i < p->nprograms; i++)
         if (p->programs[i][0] != '/')
             return vh_fail(e, VH_EX_USAGE, "--program %s: give the program's absolute path on the host (command -v %s)",

@@ -33,7 +33,7 @@ int vh_store_add(sqlite3 *db, const vh_row *row, vh_err *e)
     rc = sqlite3_step(st);
     int result = 0;
     if (rc == SQLITE_CONSTRAINT_PRIMARYKEY)
-        result = vh_fail(e, VH_EX_DATAERR, "a domain for service %s on %s already exists — remove it first (vhostctl remove %s %s)",
+        result = vh_fail(e, VH_EX_DATAERR, "a domain for service %s on %s already exists - remove it first (vhostctl remove %s %s)",
                          row->service, row->address, row->service, row->address);
     else if (rc != SQLITE_DONE)
         result = vh_db_fail(db, rc, "inserting the domain", e);
@@ -57,7 +57,7 @@ static int one_row_change(sqlite3 *db, const char *sql, size_t len, const char *
     if (rc != SQLITE_DONE)
         result = vh_db_fail(db, rc, what, e);
     else if (sqlite3_changes(db) == 0)
-        result = vh_fail(e, VH_EX_NOHOST, "no domain for service %s on %s — see vhostctl list", service, address);
+        result = vh_fail(e, VH_EX_NOHOST, "no domain for service %s on %s - see vhostctl list", service, address);
     sqlite3_finalize(st);
     return result;
 }

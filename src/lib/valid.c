@@ -18,7 +18,7 @@ int vh_service_valid(const char *s, int allow_any, vh_err *e)
     size_t len = strlen(s);
     vh_printable(s, shown, sizeof shown);
     if (len == 0)
-        return vh_fail(e, VH_EX_DATAERR, "empty service name — give the name from inetd.conf's first column, e.g. 'ftp'");
+        return vh_fail(e, VH_EX_DATAERR, "empty service name - give the name from inetd.conf's first column, e.g. 'ftp'");
     if (len > VH_SERVICE_MAX)
         return vh_fail(e, VH_EX_DATAERR, "service name '%.40s...' is longer than %d bytes", shown, VH_SERVICE_MAX);
     if (!is_alnum((unsigned char)s[0]))
@@ -28,7 +28,7 @@ int vh_service_valid(const char *s, int allow_any, vh_err *e)
         unsigned char c = (unsigned char)*p;
         if (!is_alnum(c) && c != '.' && c != '_' && c != '-' && c != '+')
             return vh_fail(e, VH_EX_DATAERR,
-                           "service name '%s' has the character '%s' — use letters, digits and . _ + - only", shown,
+                           "service name '%s' has the character '%s' - use letters, digits and . _ + - only", shown,
                            c >= 0x20 && c < 0x7f ? (char[]){(char)c, 0} : "\\x..");
     }
     return 0;
@@ -40,28 +40,28 @@ int vh_root_valid(const char *path, vh_err *e)
     vh_printable(path, shown, sizeof shown);
     size_t len = strlen(path);
     if (len == 0)
-        return vh_fail(e, VH_EX_DATAERR, "empty jail directory — give an absolute path such as /srv/jail/example");
+        return vh_fail(e, VH_EX_DATAERR, "empty jail directory - give an absolute path such as /srv/jail/example");
     if (len >= PATH_MAX)
         return vh_fail(e, VH_EX_DATAERR, "jail directory is longer than %d bytes", PATH_MAX - 1);
     for (const char *p = path; *p; p++)
         if ((unsigned char)*p < 0x20 || *p == 0x7f)
-            return vh_fail(e, VH_EX_DATAERR, "jail directory '%s' contains a control character — rename the directory", shown);
+            return vh_fail(e, VH_EX_DATAERR, "jail directory '%s' contains a control character - rename the directory", shown);
     if (path[0] != '/')
-        return vh_fail(e, VH_EX_DATAERR, "jail directory '%s' is relative — give an absolute path starting with /", shown);
+        return vh_fail(e, VH_EX_DATAERR, "jail directory '%s' is relative - give an absolute path starting with /", shown);
     if (len == 1)
         return 0;
     if (path[len - 1] == '/')
-        return vh_fail(e, VH_EX_DATAERR, "jail directory '%s' ends with '/' — write it without the trailing slash", shown);
+        return vh_fail(e, VH_EX_DATAERR, "jail directory '%s' ends with '/' - write it without the trailing slash", shown);
     /* every component between slashes must be non-empty and not . or .. */
     const char *c = path + 1;
     for (;;) {
         const char *end = strchr(c, '/');
         size_t n = end ? (size_t)(end - c) : strlen(c);
         if (n == 0)
-            return vh_fail(e, VH_EX_DATAERR, "jail directory '%s' contains '//' — write each separator once", shown);
+            return vh_fail(e, VH_EX_DATAERR, "jail directory '%s' contains '//' - write each separator once", shown);
         if ((n == 1 && c[0] == '.') || (n == 2 && c[0] == '.' && c[1] == '.'))
             return vh_fail(e, VH_EX_DATAERR,
-                           "jail directory '%s' contains a '.' or '..' component — give the canonical path", shown);
+                           "jail directory '%s' contains a '.' or '..' component - give the canonical path", shown);
         if (!end)
             break;
         c = end + 1;

@@ -1,0 +1,73 @@
+/* valid: service names and jail roots. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include "exitcodes.h"
+#include "valid.h"
+
+#include <limits.h>
+#include <string.h>
+
+static void test_service_names(void **s)
+{
+    (void)s;
+    vh_err e;
+    const char *good[] = {"ftp", "pop-3", "http-alt", "x", "a.b_c+d", "123"};
+    for (size_t i = 0; i < sizeof good / sizeof *good; i++)
+        assert_int_equal(vh_service_valid(good[i], 0, &e), 0);
+    assert_int_equal(vh_service_valid("*", 1, &e), 0);
+    assert_int_equal(vh_service_valid("*", 0, &e), -1);
+    const char *bad[] = {"", "-ftp", ".x", "a b", "a/b", "a\nb", "ftp%n", "é"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        assert_int_equal(vh_service_valid(bad[i], 1, &e), -1);
+        assert_int_equal(e.code, VH_EX_DATAERR);
+    }
+    char longname[80];
+    memset(longname, 'a', 65);
+    longname[65] = 0;
+    assert_int_equal(vh_service_valid(longname, 0, &e), -1);
+    longname[64] = 0;
+    assert_int_equal(vh_service_valid(longname, 0, &e), 0);
+}
+
+static void root_bad(const char *p, const char *why)
+{
+    vh_err e = {0, ""};
+    assert_int_equal(vh_root_valid(p, &e), -1);
+    if (!strstr(e.msg, why))
+        fail_msg("'%s': message '%s' lacks '%s'", p, e.msg, why);
+}
+
+static void test_roots(void **s)
+{
+    (void)s;
+    vh_err e;
+    assert_int_equal(vh_root_valid("/", &e), 0);
+    assert_int_equal(vh_root_valid("/srv/jail/a", &e), 0);
+    assert_int_equal(vh_root_valid("/srv/a..b/.c", &e), 0);
+    root_bad("", "empty");
+    root_bad("srv/a", "relative");                     /* H9 */
+    root_bad("/srv/a/", "trailing slash");
+    root_bad("/srv//a", "'//'");
+    root_bad("/srv/./a", "'.' or '..'");
+    root_bad("/srv/../etc", "'.' or '..'");
+    root_bad("/srv/..", "'.' or '..'");
+    root_bad("/srv/a\nb", "control character");
+    root_bad("/srv/a\rb", "control character");
+    char big[PATH_MAX + 10];
+    memset(big, 'a', sizeof big - 1);
+    big[0] = '/';
+    big[sizeof big - 1] = 0;
+    root_bad(big, "longer");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_service_names),
+        cmocka_unit_test(test_roots),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
