@@ -29,8 +29,11 @@ static void emit(struct out *o, enum vh_severity sev, const char *kind, const ch
     o->cb(o->ctx, &fd);
 }
 
+/* One line per object: backslash, CR and LF in its SQL escaped, so that
+ * the comparison stays exact. */
 static const char schema_sql[] =
-    "SELECT type, name, tbl_name, coalesce(sql, '') FROM sqlite_schema ORDER BY type, name, tbl_name";
+    "SELECT type, name, tbl_name, replace(replace(replace(coalesce(sql, ''), '\\', '\\\\'), char(13), '\\r'),"
+    " char(10), '\\n') FROM sqlite_schema ORDER BY type, name, tbl_name";
 
 /* Every schema object, as "type name on tbl_name: sql" lines. */
 static char *schema_text(sqlite3 *db, int *rc_out)
