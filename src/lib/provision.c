@@ -296,15 +296,28 @@ static int install_device(struct prov *v, const char *in, unsigned major, unsign
 
 /* ---- the programs ------------------------------------------------- */
 
+static int host_problem(struct prov *v, const vh_dep *d)
+{
+    if (!d->problem && d->path)
+        return 0;
+    vh_fail(v->e, VH_EX_NOINPUT, "on the host, %s %s%s%s %s - install it on the host first", vh_dep_kind_name(d->kind),
+            d->path ? d->path : d->name, d->by ? " needed by " : "", d->by ? d->by : "", d->problem);
+    v->failed = 1;
+    return 1;
+}
+
+/* The first pass: is everything there on the host? Nothing is written
+ * unless every program can be installed whole. */
+static int probe_dep(void *ctx, const vh_dep *d)
+{
+    return host_problem(ctx, d);
+}
+
 static int copy_dep(void *ctx, const vh_dep *d)
 {
     struct prov *v = ctx;
-    if (d->problem || !d->path) {
-        vh_fail(v->e, VH_EX_NOINPUT, "on the host, %s %s%s%s %s - install it on the host first", vh_dep_kind_name(d->kind),
-                d->path ? d->path : d->name, d->by ? " needed by " : "", d->by ? d->by : "", d->problem);
-        v->failed = 1;
+    if (host_problem(v, d))
         return 1;
-    }
     char in[PATH_MAX];
     if (d->extra)
         snprintf(in, sizeof in, "/usr/lib/%s", d->name); /* see provision.h */
@@ -395,35 +408,36 @@ int vh_provision_run(vh_provision *p, vh_err *e)
         if (p->programs[i][0] != '/')
             return vh_fail(e, VH_EX_USAGE, "--program %s: give the program's absolute path on the host (command -v %s)",
                            p->programs[i], p->programs[i]);
-    int created = 0;
-    {
-        struct stat st;
-        created = lstat(p->root, &st) < 0;
-    }
-    if (make_root(p->root, e) < 0)
-        return -1;
     struct prov v = {p, -1, e, 0, 0};
-    /* The same trust as virtuald's before anything is written. */
-    if (vh_path_trust(p->root, VH_WANT_DIR, VH_EX_OSFILE, &v.rootfd, NULL, e) < 0)
-        return -1;
-    if (created)
-        note(&v, "created", "");
-
     int hostfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (hostfd < 0)
+        return vh_fail(e, VH_EX_OSERR, "cannot open /: %s", strerror(errno));
     char *extra[MAX_LDCONF_DIRS];
     int nextra = vh_ldconf_dirs("/etc/ld.so.conf", extra, MAX_LDCONF_DIRS);
     vh_deps_opts o = {NULL, (const char *const *)extra, nextra};
     int result = 0;
-    for (int i = 0; i < p->nprograms && result == 0; i++) {
+    for (int i = 0; i < p->nprograms && result == 0; i++)
+        if (vh_deps_walk(hostfd, p->programs[i], &o, probe_dep, &v, e) < 0 || v.failed)
+            result = -1;
+    struct stat st;
+    int created = lstat(p->root, &st) < 0;
+    if (result == 0 && make_root(p->root, e) < 0)
+        result = -1;
+    /* The same trust as virtuald's before anything is written. */
+    if (result == 0 && vh_path_trust(p->root, VH_WANT_DIR, VH_EX_OSFILE, &v.rootfd, NULL, e) < 0)
+        result = -1;
+    if (result == 0 && created)
+        note(&v, "created", "");
+    for (int i = 0; i < p->nprograms && result == 0; i++)
         if (vh_deps_walk(hostfd, p->programs[i], &o, copy_dep, &v, e) < 0 || v.failed)
             result = -1;
-    }
     if (result == 0 && (install_device(&v, "/dev/null", 1, 3) < 0 || install_device(&v, "/dev/zero", 1, 5) < 0 ||
                         install_device(&v, "/dev/urandom", 1, 9) < 0 || install_identity(&v) < 0))
         result = -1;
     for (int i = 0; i < nextra; i++)
         free(extra[i]);
     close(hostfd);
-    close(v.rootfd);
+    if (v.rootfd >= 0)
+        close(v.rootfd);
     return result;
 }
