@@ -116,7 +116,9 @@ static int check_row(void *ctx, const vh_row *r)
                  (unsigned)r->uid, u->label);
         snprintf(fix, sizeof fix, "give each jail a user of its own (useradd --system; vhostctl remove/add %s %s --user NEW)",
                  r->service, r->address);
-        vh_finding f = {label, VH_SEV_WARNING, "shared-uid", r->root, problem, fix};
+        char root[4 * PATH_MAX];
+        vh_printable(r->root, root, sizeof root);
+        vh_finding f = {label, VH_SEV_WARNING, "shared-uid", root, problem, fix};
         vc_print_finding(cc->f, &f);
     }
     return 0;
