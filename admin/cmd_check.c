@@ -20,14 +20,14 @@
  * different jails lets one tenant signal or ptrace the other (A13). */
 struct uidroot {
     uint32_t uid;
-    uint64_t root;        /* FNV-1a of the root path */
+    uint64_t root; /* FNV-1a of the root path */
     char label[VH_SERVICE_MAX + VH_ADDR_TEXT + 2];
 };
 
 struct state {
     int json;
     long domains;
-    const char *address;          /* canonical filter, or NULL */
+    const char *address; /* canonical filter, or NULL */
     const char *const *programs;
     int nprograms;
     struct uidroot *uids;
@@ -114,7 +114,8 @@ static int check_row(void *ctx, const vh_row *r)
         snprintf(problem, sizeof problem,
                  "run-as uid %u is also the uid of domain %s with another jail: each can signal and trace the other",
                  (unsigned)r->uid, u->label);
-        snprintf(fix, sizeof fix, "give each jail a user of its own (useradd --system; vhostctl remove/add %s %s --user NEW)",
+        snprintf(fix, sizeof fix,
+                 "give each jail a user of its own (useradd --system; vhostctl remove/add %s %s --user NEW)",
                  r->service, r->address);
         char root[4 * PATH_MAX];
         vh_printable(r->root, root, sizeof root);
@@ -126,7 +127,8 @@ static int check_row(void *ctx, const vh_row *r)
 
 int vc_cmd_check(const char *db, int argc, char **argv)
 {
-    struct arg_str *service = arg_str0(NULL, NULL, "SERVICE", "only this service's domains ('*' for the any-service rows)");
+    struct arg_str *service =
+        arg_str0(NULL, NULL, "SERVICE", "only this service's domains ('*' for the any-service rows)");
     struct arg_str *address = arg_str0(NULL, NULL, "ADDRESS", "only the domain on this address (or 'default')");
     struct arg_str *program = arg_strn("p", "program", "NAME", 0, 64,
                                        "also check that NAME (absolute, or searched in " VH_SAFE_PATH

@@ -13,9 +13,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#define MAX_FILE ((size_t)1 << 30)  /* larger objects are not read */
-#define MAX_OBJECTS 4096            /* a bound on what one program can pull in */
-#define MAX_SCRIPT_DEPTH 4          /* the kernel allows 4 levels of #! */
+#define MAX_FILE ((size_t)1 << 30) /* larger objects are not read */
+#define MAX_OBJECTS 4096           /* a bound on what one program can pull in */
+#define MAX_SCRIPT_DEPTH 4         /* the kernel allows 4 levels of #! */
 
 const char *vh_dep_kind_name(enum vh_dep_kind k)
 {
@@ -50,7 +50,7 @@ struct obj {
     char *runpath, *rpath; /* copies, NULL when absent */
     char **needed;
     int nneeded;
-    vh_elf id;             /* class, byte order, machine only: strings cleared */
+    vh_elf id; /* class, byte order, machine only: strings cleared */
 };
 
 struct walk {
@@ -60,9 +60,9 @@ struct walk {
     void *ctx;
     struct obj *objs;
     int nobjs, cap;
-    char **missing;        /* names reported missing once */
+    char **missing; /* names reported missing once */
     int nmissing;
-    int exe;               /* index of the program's ELF object, -1 before */
+    int exe; /* index of the program's ELF object, -1 before */
     int stop;
     int oom;
 };
@@ -166,8 +166,8 @@ struct cand {
     unsigned char *buf;
     size_t len;
     vh_elf elf;
-    int is_elf;        /* parsed as ELF */
-    char why[256];     /* when not usable */
+    int is_elf;    /* parsed as ELF */
+    char why[256]; /* when not usable */
 };
 
 static void cand_free(struct cand *c)
@@ -320,7 +320,9 @@ static void find_library(struct walk *w, int obi, const char *name)
             }
             if (r != 0 && !unusable[0])
                 snprintf(unusable, sizeof unusable, "%s %s", path,
-                         c.why[0] ? c.why : !c.is_elf ? "is not an ELF file" : "is for another architecture");
+                         c.why[0]    ? c.why
+                         : !c.is_elf ? "is not an ELF file"
+                                     : "is for another architecture");
             cand_free(&c);
         next:
             if (!end)
@@ -383,9 +385,9 @@ static void analyse(struct walk *w, enum vh_dep_kind kind, const char *name, con
     int script = !c->is_elf && !c->why[0] && (kind == VH_DEP_PROGRAM || kind == VH_DEP_SCRIPT) &&
                  shebang(c->buf, c->len, interp, sizeof interp) == 0;
     if (!problem[0] && !c->is_elf && !script)
-        snprintf(problem, sizeof problem, "%s", kind == VH_DEP_LIBRARY || kind == VH_DEP_INTERP
-                                                    ? "is not an ELF file"
-                                                    : "is neither an ELF executable nor a #! script");
+        snprintf(problem, sizeof problem, "%s",
+                 kind == VH_DEP_LIBRARY || kind == VH_DEP_INTERP ? "is not an ELF file"
+                                                                 : "is neither an ELF executable nor a #! script");
     if (!problem[0] && c->is_elf && kind == VH_DEP_INTERP && w->exe >= 0 &&
         !vh_elf_compatible(&w->objs[w->exe].id, &c->elf))
         snprintf(problem, sizeof problem, "is for another architecture than the program");
@@ -467,7 +469,8 @@ int vh_deps_walk(int rootfd, const char *program, const vh_deps_opts *o, vh_dep_
             find_library(&w, i, w.objs[i].needed[k]);
 
     if (w.oom == 2)
-        result = vh_fail(e, VH_EX_OSERR, "the kernel has no openat2 (Linux 5.6 or later is needed to look inside a jail)");
+        result =
+            vh_fail(e, VH_EX_OSERR, "the kernel has no openat2 (Linux 5.6 or later is needed to look inside a jail)");
     else if (w.oom)
         result = vh_fail(e, VH_EX_OSERR, "out of memory while following the libraries of %s", program);
     for (int i = 0; i < w.nobjs; i++) {

@@ -266,8 +266,9 @@ const char *vh_elf_multiarch(const vh_elf *o)
     case EM_RISCV: return o->elfclass == 64 ? "riscv64-linux-gnu" : NULL;
     case EM_PPC64: return o->big_endian ? "powerpc64-linux-gnu" : "powerpc64le-linux-gnu";
     case EM_S390: return o->elfclass == 64 ? "s390x-linux-gnu" : NULL;
-    case EM_MIPS: return o->elfclass == 64 ? (o->big_endian ? "mips64-linux-gnuabi64" : "mips64el-linux-gnuabi64")
-                                           : (o->big_endian ? "mips-linux-gnu" : "mipsel-linux-gnu");
+    case EM_MIPS:
+        return o->elfclass == 64 ? (o->big_endian ? "mips64-linux-gnuabi64" : "mips64el-linux-gnuabi64")
+                                 : (o->big_endian ? "mips-linux-gnu" : "mipsel-linux-gnu");
     default: return NULL;
     }
 }

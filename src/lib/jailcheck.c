@@ -31,7 +31,7 @@ int vh_jailcheck_device_ok(unsigned major, unsigned minor)
 struct link {
     ino_t ino;
     nlink_t nlink, found;
-    char *path;   /* the first one met, for the message */
+    char *path; /* the first one met, for the message */
 };
 
 struct ctx {
@@ -39,9 +39,9 @@ struct ctx {
     vh_finding_cb cb;
     void *cbctx;
     int worst;
-    const char *root;      /* the jail on the host */
-    vh_cred cred;          /* the run-as identity, when has_user */
-    const vh_cred *credp;  /* NULL: root service */
+    const char *root;     /* the jail on the host */
+    vh_cred cred;         /* the run-as identity, when has_user */
+    const vh_cred *credp; /* NULL: root service */
     /* deep scan */
     char rel[2 * PATH_MAX]; /* current path below the root, "" or "/a/b" */
     size_t rlen;
@@ -95,7 +95,8 @@ static void path_finding(void *ctx, int problem, const char *path, const struct 
         if (problem & VH_PATH_OWNER) {
             snprintf(fix, sizeof fix, "chown root %s", path);
             emit(c, VH_SEV_ERROR, "owner", path, fix,
-                 "jail path component is owned by uid %u, not root: its owner could swap the jail", (unsigned)st->st_uid);
+                 "jail path component is owned by uid %u, not root: its owner could swap the jail",
+                 (unsigned)st->st_uid);
         }
         if (problem & VH_PATH_GROUPW) {
             snprintf(fix, sizeof fix, "chmod g-w %s", path);
@@ -152,20 +153,22 @@ static void check_identity(struct ctx *c)
     const vh_row *r = c->jc->row;
     char fix[4 * PATH_MAX];
     if (!r->has_user) {
-        snprintf(fix, sizeof fix, "give the domain a run-as user (vhostctl remove %s %s; vhostctl add %s %s %s --user U)",
-                 r->service, r->address, r->service, r->address, r->root);
+        snprintf(fix, sizeof fix,
+                 "give the domain a run-as user (vhostctl remove %s %s; vhostctl add %s %s %s --user U)", r->service,
+                 r->address, r->service, r->address, r->root);
         emit(c, VH_SEV_WARNING, "runs-as-root", r->root, fix,
              "the service runs as root (in its own mount, PID and IPC namespaces): a compromise is root in the jail");
         return;
     }
-    snprintf(fix, sizeof fix, "restore it on the host, or re-add the domain to store the host's current ids "
-                              "(vhostctl remove %s %s; vhostctl add %s %s %s --user %s)",
+    snprintf(fix, sizeof fix,
+             "restore it on the host, or re-add the domain to store the host's current ids "
+             "(vhostctl remove %s %s; vhostctl add %s %s %s --user %s)",
              r->service, r->address, r->service, r->address, r->root, r->user);
     char buf[16384];
     struct passwd pw, *pwp = NULL;
     if (getpwnam_r(r->user, &pw, buf, sizeof buf, &pwp) != 0 || !pwp) {
-        emit(c, VH_SEV_ERROR, "user-gone", r->root, fix,
-             "run-as user '%s' (uid %u) no longer exists on the host", r->user, (unsigned)r->uid);
+        emit(c, VH_SEV_ERROR, "user-gone", r->root, fix, "run-as user '%s' (uid %u) no longer exists on the host",
+             r->user, (unsigned)r->uid);
         return;
     }
     if (pw.pw_uid != r->uid)
@@ -303,8 +306,8 @@ static void check_entry(struct ctx *c, int dfd, const char *name, const struct s
     }
     if (!S_ISDIR(mode) && (mode & S_ISUID)) {
         snprintf(fix, sizeof fix, "chmod u-s %s (or remove it from the jail)", hp);
-        emit(c, VH_SEV_ERROR, "setuid", hp, fix, "set-uid file (owner uid %u, mode %04o): it runs with its owner's rights",
-             (unsigned)sx->stx_uid, perm);
+        emit(c, VH_SEV_ERROR, "setuid", hp, fix,
+             "set-uid file (owner uid %u, mode %04o): it runs with its owner's rights", (unsigned)sx->stx_uid, perm);
     }
     if (!S_ISDIR(mode) && (mode & S_ISGID) && (mode & S_IXGRP)) {
         snprintf(fix, sizeof fix, "chmod g-s %s (or remove it from the jail)", hp);
@@ -371,8 +374,8 @@ static void scan_dir(struct ctx *c, int dfd, int depth, int code)
         size_t nl = strlen(name);
         if (base + 1 + nl >= sizeof c->rel) {
             host_path(c, c->rel, hp, sizeof c->hp);
-            emit(c, VH_SEV_ERROR, "too-deep", hp, "flatten the tree", "a path below this directory is longer than %zu bytes",
-                 sizeof c->rel);
+            emit(c, VH_SEV_ERROR, "too-deep", hp, "flatten the tree",
+                 "a path below this directory is longer than %zu bytes", sizeof c->rel);
             continue;
         }
         c->rel[base] = '/';
@@ -390,9 +393,8 @@ static void scan_dir(struct ctx *c, int dfd, int depth, int code)
         }
         /* A mount below ROOT (A4, A12): a way out, or procfs/sysfs. The
          * mount id catches bind mounts of the same file system too. */
-        int other = c->have_mnt && (sx.stx_mask & STATX_MNT_ID)
-                        ? sx.stx_mnt_id != c->mnt_id
-                        : makedev(sx.stx_dev_major, sx.stx_dev_minor) != c->dev;
+        int other = c->have_mnt && (sx.stx_mask & STATX_MNT_ID) ? sx.stx_mnt_id != c->mnt_id
+                                                                : makedev(sx.stx_dev_major, sx.stx_dev_minor) != c->dev;
         if (other || (sx.stx_attributes & STATX_ATTR_MOUNT_ROOT)) {
             host_path(c, c->rel, hp, sizeof c->hp);
             char fix[4 * PATH_MAX];
@@ -507,10 +509,11 @@ static int dep_finding(void *ctx, const vh_dep *d)
         snprintf(kind, sizeof kind, "missing-%s", dep_kind_word(d->kind));
         host_path(c, d->name[0] == '/' ? d->name : d->by ? d->by : "", hp, sizeof hp);
         if (d->by)
-            emit(c, VH_SEV_ERROR, kind, hp, fix, "%s %s needed by %s %s in the jail", vh_dep_kind_name(d->kind), d->name,
-                 d->by, d->problem);
+            emit(c, VH_SEV_ERROR, kind, hp, fix, "%s %s needed by %s %s in the jail", vh_dep_kind_name(d->kind),
+                 d->name, d->by, d->problem);
         else
-            emit(c, VH_SEV_ERROR, kind, hp, fix, "%s %s %s in the jail", vh_dep_kind_name(d->kind), d->name, d->problem);
+            emit(c, VH_SEV_ERROR, kind, hp, fix, "%s %s %s in the jail", vh_dep_kind_name(d->kind), d->name,
+                 d->problem);
         return 0;
     }
     host_path(c, d->path, hp, sizeof hp);
@@ -518,8 +521,8 @@ static int dep_finding(void *ctx, const vh_dep *d)
         snprintf(kind, sizeof kind, "bad-%s", dep_kind_word(d->kind));
         if (strstr(d->problem, "executable") || strstr(d->problem, "readable"))
             snprintf(fix, sizeof fix, "chmod a+rx %s", hp);
-        emit(c, VH_SEV_ERROR, kind, hp, fix, "%s %s%s%s %s", vh_dep_kind_name(d->kind), d->path, d->by ? " needed by " : "",
-             d->by ? d->by : "", d->problem);
+        emit(c, VH_SEV_ERROR, kind, hp, fix, "%s %s%s%s %s", vh_dep_kind_name(d->kind), d->path,
+             d->by ? " needed by " : "", d->by ? d->by : "", d->problem);
         return 0;
     }
     /* Found: could the service rewrite it? Objects in the standard code

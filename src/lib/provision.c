@@ -100,8 +100,8 @@ static int trusted_dir(struct prov *v, int fd, const char *in)
         return vh_fail(v->e, VH_EX_OSFILE,
                        "jail directory %s%s is owned by uid %u with mode %04o: provision writes only into root-owned "
                        "directories not writable by group or others - chown root %s%s && chmod go-w %s%s",
-                       v->p->root, in, (unsigned)st.st_uid, (unsigned)(st.st_mode & 07777), v->p->root, in,
-                       v->p->root, in);
+                       v->p->root, in, (unsigned)st.st_uid, (unsigned)(st.st_mode & 07777), v->p->root, in, v->p->root,
+                       in);
     return 0;
 }
 
@@ -126,7 +126,9 @@ static int mkdirs(struct prov *v, const char *dir)
         *slash = '\0';
     int pfd = slash && slash != parent ? mkdirs(v, parent) : vh_rootfd_open(v->rootfd, "/", O_PATH | O_DIRECTORY, 0);
     if (pfd < 0)
-        return slash && slash != parent ? -1 : vh_fail(v->e, VH_EX_CANTCREAT, "cannot open %s: %s", v->p->root, strerror(errno));
+        return slash && slash != parent
+                   ? -1
+                   : vh_fail(v->e, VH_EX_CANTCREAT, "cannot open %s: %s", v->p->root, strerror(errno));
     if (trusted_dir(v, pfd, slash == parent ? "" : parent) < 0) {
         close(pfd);
         return -1;

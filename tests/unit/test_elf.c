@@ -116,9 +116,14 @@ static void test_not_elf(void **state)
 
 static size_t build_std(int is64, int be, struct eb_layout *L)
 {
-    struct eb b = {.is64 = is64, .be = be, .machine = is64 ? 62 : 8, .interp = "/lib/ld.so.1",
-                   .needed = {"libfoo.so.1", "libbar.so.2"}, .nneeded = 2,
-                   .runpath = "$ORIGIN/../lib:/opt/x", .rpath = "/old"};
+    struct eb b = {.is64 = is64,
+                   .be = be,
+                   .machine = is64 ? 62 : 8,
+                   .interp = "/lib/ld.so.1",
+                   .needed = {"libfoo.so.1", "libbar.so.2"},
+                   .nneeded = 2,
+                   .runpath = "$ORIGIN/../lib:/opt/x",
+                   .rpath = "/old"};
     size_t n = eb_build(&b, img, sizeof img, L);
     assert_true(n > 0);
     return n;
@@ -316,7 +321,7 @@ static void test_bad_dynamic(void **state)
     expect_refused(n, "not in a loaded segment");
     /* DT_NEEDED but no string table at all */
     n = build_std(1, 0, &L);
-    eb_put(img, strtab_ent, 8, 7, 0);      /* DT_STRTAB -> DT_RELA */
+    eb_put(img, strtab_ent, 8, 7, 0); /* DT_STRTAB -> DT_RELA */
     expect_refused(n, "no string table");
     /* empty library name */
     n = build_std(1, 0, &L);

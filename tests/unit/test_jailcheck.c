@@ -27,8 +27,8 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
-static char base[128];   /* /run/vhtest/unit-jailcheck.PID */
-static char jail[256];   /* base/jail: provisioned with cat before each test */
+static char base[128]; /* /run/vhtest/unit-jailcheck.PID */
+static char jail[256]; /* base/jail: provisioned with cat before each test */
 
 #define MAXF 64
 static struct got {
@@ -104,8 +104,7 @@ static int run(const vh_row *r, const char *const *progs, int nprogs, int identi
 
 static void expect_only(const char *kind, const char *path, int sev)
 {
-    if (ngot != 1 || strcmp(got[0].kind, kind) != 0 || (path && strcmp(got[0].path, path) != 0) ||
-        got[0].sev != sev) {
+    if (ngot != 1 || strcmp(got[0].kind, kind) != 0 || (path && strcmp(got[0].path, path) != 0) || got[0].sev != sev) {
         dump();
         fail_msg("expected exactly one finding %s at %s, got %d", kind, path ? path : "(any)", ngot);
     }
