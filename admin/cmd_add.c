@@ -59,7 +59,7 @@ int vc_cmd_add(const char *db, int argc, char **argv)
     /* The jail: the path with the checker virtuald runs per connection,
      * then the deep scan; every finding is printed, errors refuse. */
     char label[VH_SERVICE_MAX + VH_ADDR_TEXT + 2];
-    snprintf(label, sizeof label, "%s/%s", row.service, row.address);
+    vc_domain_label(&row, label, sizeof label);
     struct vc_findings f = {0};
     f.out = stderr;
     vh_jailcheck jc = {label, &row, NULL, 0, 1, 1, 0};

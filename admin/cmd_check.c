@@ -43,11 +43,6 @@ static uint64_t fnv(const char *s)
     return h;
 }
 
-static void label_of(const vh_row *r, char *out, size_t n)
-{
-    snprintf(out, n, "%s/%s", r->service, r->address);
-}
-
 static int collect_uid(void *ctx, const vh_row *r)
 {
     struct state *s = ctx;
@@ -66,7 +61,7 @@ static int collect_uid(void *ctx, const vh_row *r)
     struct uidroot *u = &s->uids[s->nuids++];
     u->uid = r->uid;
     u->root = fnv(r->root);
-    label_of(r, u->label, sizeof u->label);
+    vc_domain_label(r, u->label, sizeof u->label);
     return 0;
 }
 
@@ -105,7 +100,7 @@ static int check_row(void *ctx, const vh_row *r)
         return 0;
     s->domains++;
     char label[VH_SERVICE_MAX + VH_ADDR_TEXT + 2];
-    label_of(r, label, sizeof label);
+    vc_domain_label(r, label, sizeof label);
     vh_jailcheck jc = {label, r, s->programs, s->nprograms, 1, 1, 0};
     vh_jailcheck_run(&jc, vc_print_finding, cc->f);
     const struct uidroot *u = r->has_user ? sharer(s, r) : NULL;

@@ -83,3 +83,8 @@ void vc_print_finding(void *ctx, const vh_finding *f)
     fprintf(s->out ? s->out : stdout, "%s: %s [%s] %s: %s - fix: %s\n", f->domain, vh_severity_name(f->severity),
             f->kind, f->path, f->problem, f->fix);
 }
+
+void vc_domain_label(const vh_row *r, char *out, size_t n)
+{
+    snprintf(out, n, "%s/%s", r->service, r->address);
+}

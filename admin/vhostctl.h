@@ -3,6 +3,7 @@
 #define VHOSTCTL_H
 
 #include "err.h"
+#include "domain.h"
 #include "finding.h"
 
 #include <argtable2.h>
@@ -49,6 +50,9 @@ struct vc_findings {
     long errors, warnings, shown;
 };
 void vc_print_finding(void *ctx, const vh_finding *f);
+
+/* "SERVICE/ADDRESS": how findings and logs name a domain. */
+void vc_domain_label(const vh_row *r, char *out, size_t n);
 
 int vc_cmd_init(const char *db, int argc, char **argv);
 int vc_cmd_add(const char *db, int argc, char **argv);

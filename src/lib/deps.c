@@ -28,6 +28,16 @@ const char *vh_dep_kind_name(enum vh_dep_kind k)
     return "object";
 }
 
+int vh_cred_in_group(const vh_cred *cred, uint32_t gid)
+{
+    if (gid == cred->gid)
+        return 1;
+    for (int i = 0; i < cred->ngroups; i++)
+        if (gid == cred->groups[i])
+            return 1;
+    return 0;
+}
+
 int vh_cred_may(const vh_cred *cred, const struct stat *st, int want_exec)
 {
     mode_t m = st->st_mode;
@@ -36,10 +46,7 @@ int vh_cred_may(const vh_cred *cred, const struct stat *st, int want_exec)
     mode_t bit = want_exec ? S_IXOTH : S_IROTH;
     if (st->st_uid == cred->uid)
         return (m & (bit << 6)) != 0;
-    int in_group = st->st_gid == cred->gid;
-    for (int i = 0; i < cred->ngroups && !in_group; i++)
-        in_group = st->st_gid == cred->groups[i];
-    if (in_group)
+    if (vh_cred_in_group(cred, st->st_gid))
         return (m & (bit << 3)) != 0;
     return (m & bit) != 0;
 }

@@ -65,6 +65,9 @@ typedef struct vh_deps_opts {
  * memory, no openat2). */
 int vh_deps_walk(int rootfd, const char *program, const vh_deps_opts *o, vh_dep_cb cb, void *ctx, vh_err *e);
 
+/* Is gid cred's primary or one of its supplementary groups? */
+int vh_cred_in_group(const vh_cred *cred, uint32_t gid);
+
 /* May cred (NULL: root) read / execute a file with this stat? */
 int vh_cred_may(const vh_cred *cred, const struct stat *st, int want_exec);
 

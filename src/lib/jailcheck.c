@@ -227,16 +227,6 @@ static int top_is_code(const char *rel)
     return 0;
 }
 
-static int in_groups(const struct ctx *c, gid_t gid)
-{
-    if (gid == c->cred.gid)
-        return 1;
-    for (int i = 0; i < c->cred.ngroups; i++)
-        if (gid == c->cred.groups[i])
-            return 1;
-    return 0;
-}
-
 /* May the run-as user change this object (not through root)? */
 static const char *runas_can_change(const struct ctx *c, uid_t uid, gid_t gid, mode_t mode)
 {
@@ -244,7 +234,7 @@ static const char *runas_can_change(const struct ctx *c, uid_t uid, gid_t gid, m
         return NULL;
     if (uid == c->cred.uid)
         return "is owned by the run-as user";
-    if ((mode & S_IWGRP) && in_groups(c, gid))
+    if ((mode & S_IWGRP) && vh_cred_in_group(&c->cred, gid))
         return "is writable by a group of the run-as user";
     if (mode & S_IWOTH)
         return "is writable by others, the run-as user included";
