@@ -28,7 +28,7 @@ _vhostctl() {
 	import) COMPREPLY=($(compgen -W "--service --dry-run --replace --user --group --help" -- "$cur")); [[ $cur != -* ]] && _filedir ;;
 	export) COMPREPLY=($(compgen -W "--service --help" -- "$cur")) ;;
 	migrate-inetd) COMPREPLY=($(compgen -W "--write --help" -- "$cur")); [[ $cur != -* ]] && _filedir ;;
-	provision) COMPREPLY=($(compgen -W "--program --user --help" -- "$cur")); [[ $cur != -* ]] && _filedir -d ;;
+	provision) COMPREPLY=($(compgen -W "--program --user --group --help" -- "$cur")); [[ $cur != -* ]] && _filedir -d ;;
 	*) COMPREPLY=($(compgen -W "--help" -- "$cur")) ;;
 	esac
 }
