@@ -4,6 +4,7 @@
 #include "exitcodes.h"
 
 #include <sqlite3.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -76,20 +77,51 @@ int vh_store_set_enabled(sqlite3 *db, const char *service, const char *address, 
     return one_row_change(db, sql, sizeof sql, service, address, 1, enabled ? 1 : 0, "changing the domain", e);
 }
 
-static const char each_sql[] =
+/* Both listings walk the primary key in order - (service, address), no
+ * sorting - and hold back the one 'default' row of a service until the
+ * service's last row has gone out, so that 'default' comes last. (ORDER BY
+ * service, address = 'default', address made SQLite sort every row: its
+ * sorter's memory grew with the table, bench/REPORT.md.) Constant memory
+ * at any number of rows: the page cache and one held row. */
+const char vh_store_each_sql[] =
     "SELECT service, address, root, user, grp, uid, gid, groups, enabled, comment, created, updated FROM domains"
-    " WHERE ?1 IS NULL OR service = ?1 ORDER BY service, address = 'default', address";
+    " WHERE ?1 IS NULL OR service = ?1 ORDER BY service, address";
 
-static const char each_json_sql[] =
-    "SELECT json_object('service', service, 'address', address, 'root', root, 'user', user, 'group', grp,"
+const char vh_store_each_json_sql[] =
+    "SELECT service, address, json_object('service', service, 'address', address, 'root', root, 'user', user, 'group', grp,"
     " 'uid', uid, 'gid', gid, 'groups', json('[' || groups || ']'), 'enabled', json(CASE enabled WHEN 1 THEN 'true' ELSE 'false' END),"
     " 'comment', comment, 'created', created, 'updated', updated) FROM domains"
-    " WHERE ?1 IS NULL OR service = ?1 ORDER BY service, address = 'default', address";
+    " WHERE ?1 IS NULL OR service = ?1 ORDER BY service, address";
 
 static void col(sqlite3_stmt *st, int i, char *out, size_t n)
 {
     const unsigned char *t = sqlite3_column_text(st, i);
     snprintf(out, n, "%s", t ? (const char *)t : "");
+}
+
+/* The held-back 'default' row of the current service. */
+struct held {
+    int have;
+    char service[VH_SERVICE_MAX + 1];
+    char *json;  /* json mode: the object's text (malloc'd) */
+    vh_row row;  /* row mode */
+};
+
+static int emit(int json, void *cb, void *ctx, const char *text, const vh_row *row)
+{
+    return json ? ((vh_text_cb)cb)(ctx, text) : ((vh_row_cb)cb)(ctx, row);
+}
+
+/* Give the held row to cb; returns cb's result. */
+static int flush(struct held *h, int json, void *cb, void *ctx)
+{
+    if (!h->have)
+        return 0;
+    h->have = 0;
+    int stop = emit(json, cb, ctx, h->json, &h->row);
+    free(h->json);
+    h->json = NULL;
+    return stop;
 }
 
 static int each(sqlite3 *db, const char *sql, size_t len, const char *service, int json, void *cb, void *ctx,
@@ -101,46 +133,77 @@ static int each(sqlite3 *db, const char *sql, size_t len, const char *service, i
         return vh_db_fail(db, rc, "listing domains", e);
     if (service)
         sqlite3_bind_text(st, 1, service, -1, SQLITE_STATIC);
-    int result = 0;
-    vh_row row;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    int result = 0, stop = 0;
+    struct held *h = calloc(1, sizeof *h);
+    vh_row *row = malloc(sizeof *row);
+    if (!h || !row) {
+        free(h);
+        free(row);
+        sqlite3_finalize(st);
+        return vh_fail(e, VH_EX_OSERR, "listing domains: out of memory");
+    }
+    while (!stop && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *svc = (const char *)sqlite3_column_text(st, 0);
+        const char *adr = (const char *)sqlite3_column_text(st, 1);
+        svc = svc ? svc : "";
+        adr = adr ? adr : "";
+        /* a new service: its predecessor's default goes out first */
+        if (h->have && strcmp(h->service, svc) != 0 && (stop = flush(h, json, cb, ctx)))
+            break;
+        const char *text = NULL;
         if (json) {
-            if (((vh_text_cb)cb)(ctx, (const char *)sqlite3_column_text(st, 0)))
+            text = (const char *)sqlite3_column_text(st, 2);
+            text = text ? text : "null";
+        } else {
+            memset(row, 0, sizeof *row);
+            col(st, 0, row->service, sizeof row->service);
+            col(st, 1, row->address, sizeof row->address);
+            col(st, 2, row->root, sizeof row->root);
+            row->has_user = sqlite3_column_type(st, 3) != SQLITE_NULL;
+            col(st, 3, row->user, sizeof row->user);
+            col(st, 4, row->group, sizeof row->group);
+            row->uid = (uint32_t)sqlite3_column_int64(st, 5);
+            row->gid = (uint32_t)sqlite3_column_int64(st, 6);
+            const unsigned char *g = sqlite3_column_text(st, 7);
+            vh_err ge;
+            int n = vh_groups_parse(g ? (const char *)g : "", row->groups, &ge);
+            row->ngroups = n < 0 ? 0 : n;
+            row->enabled = sqlite3_column_int(st, 8);
+            col(st, 9, row->comment, sizeof row->comment);
+            col(st, 10, row->created, sizeof row->created);
+            col(st, 11, row->updated, sizeof row->updated);
+        }
+        if (strcmp(adr, "default") == 0) {
+            /* one per service (primary key): keep it for the end */
+            snprintf(h->service, sizeof h->service, "%s", svc);
+            if (json && !(h->json = strdup(text))) {
+                result = vh_fail(e, VH_EX_OSERR, "listing domains: out of memory");
                 break;
+            }
+            if (!json)
+                h->row = *row;
+            h->have = 1;
             continue;
         }
-        memset(&row, 0, sizeof row);
-        col(st, 0, row.service, sizeof row.service);
-        col(st, 1, row.address, sizeof row.address);
-        col(st, 2, row.root, sizeof row.root);
-        row.has_user = sqlite3_column_type(st, 3) != SQLITE_NULL;
-        col(st, 3, row.user, sizeof row.user);
-        col(st, 4, row.group, sizeof row.group);
-        row.uid = (uint32_t)sqlite3_column_int64(st, 5);
-        row.gid = (uint32_t)sqlite3_column_int64(st, 6);
-        const unsigned char *g = sqlite3_column_text(st, 7);
-        vh_err ge;
-        int n = vh_groups_parse(g ? (const char *)g : "", row.groups, &ge);
-        row.ngroups = n < 0 ? 0 : n;
-        row.enabled = sqlite3_column_int(st, 8);
-        col(st, 9, row.comment, sizeof row.comment);
-        col(st, 10, row.created, sizeof row.created);
-        col(st, 11, row.updated, sizeof row.updated);
-        if (((vh_row_cb)cb)(ctx, &row))
-            break;
+        stop = emit(json, cb, ctx, text, row);
     }
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+    if (result == 0 && !stop && rc != SQLITE_ROW && rc != SQLITE_DONE)
         result = vh_db_fail(db, rc, "listing domains", e);
+    if (result == 0 && !stop)
+        flush(h, json, cb, ctx);
+    free(h->json);
+    free(h);
+    free(row);
     sqlite3_finalize(st);
     return result;
 }
 
 int vh_store_each(sqlite3 *db, const char *service, vh_row_cb cb, void *ctx, vh_err *e)
 {
-    return each(db, each_sql, sizeof each_sql, service, 0, (void *)cb, ctx, e);
+    return each(db, vh_store_each_sql, sizeof vh_store_each_sql, service, 0, (void *)cb, ctx, e);
 }
 
 int vh_store_each_json(sqlite3 *db, const char *service, vh_text_cb cb, void *ctx, vh_err *e)
 {
-    return each(db, each_json_sql, sizeof each_json_sql, service, 1, (void *)cb, ctx, e);
+    return each(db, vh_store_each_json_sql, sizeof vh_store_each_json_sql, service, 1, (void *)cb, ctx, e);
 }
