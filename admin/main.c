@@ -19,6 +19,13 @@ const struct vc_cmd vc_commands[] = {
      vc_cmd_disable},
     {"list", "list [--service SERVICE] [--json]", "list domains", vc_cmd_list},
     {"lookup", "lookup SERVICE IP [--json]", "show what virtuald would decide for SERVICE dialled on IP", vc_cmd_lookup},
+    {"import", "import --service SERVICE FILE [--dry-run] [--replace] [--user U] [--group G]",
+     "import a legacy virtuald configuration (ADDRESS DIRECTORY lines) as SERVICE's domains, all or nothing",
+     vc_cmd_import},
+    {"export", "export --service SERVICE", "write SERVICE's domains in the legacy format: exact addresses, then default",
+     vc_cmd_export},
+    {"migrate-inetd", "migrate-inetd INETD_CONF [--write] [--dry-run]",
+     "import the configuration of every legacy virtuald line of INETD_CONF and convert the lines", vc_cmd_migrate},
     {NULL, NULL, NULL, NULL},
 };
 
