@@ -202,10 +202,28 @@ static int classify(struct scan *s, const char *buf, const struct ent *en, vh_in
                   "new one 'virtuald SERVICE PROGRAM [ARG...]'");
         return 0;
     }
+    /* the service: the first word after any HOST: */
+    const char *sv = buf + w[0].off;
+    size_t svlen = w[0].len;
+    for (size_t i = 0; i < w[0].len; i++)
+        if (buf[w[0].off + i] == ':') {
+            sv = buf + w[0].off + i + 1;
+            svlen = w[0].len - i - 1;
+        }
+    char svc[VH_SERVICE_MAX + 2] = "";
+    vh_err ve;
+    int svc_ok = 0;
+    if (svlen <= VH_SERVICE_MAX) {
+        memcpy(svc, sv, svlen);
+        svc[svlen] = '\0';
+        svc_ok = vh_service_valid(svc, 0, &ve) == 0;
+        if (svc_ok)
+            memcpy(out->service, svc, svlen + 1);
+    }
     const word *first = &w[7];
     const char *f = buf + first->off;
     if (memchr(f, '/', first->len) == NULL) {
-        out->form = VH_INETD_NEW;
+        out->form = VH_INETD_NEW;   /* converted already: not ours to judge */
         return 1;
     }
     if (f[0] != '/') {
@@ -267,31 +285,15 @@ static int classify(struct scan *s, const char *buf, const struct ent *en, vh_in
                   shown(buf, &w[4], a, sizeof a));
         bad = 1;
     }
-    /* the service: the first word after any HOST: */
-    const char *sv = buf + w[0].off;
-    size_t svlen = w[0].len;
-    for (size_t i = 0; i < w[0].len; i++)
-        if (buf[w[0].off + i] == ':') {
-            sv = buf + w[0].off + i + 1;
-            svlen = w[0].len - i - 1;
-        }
-    char svc[VH_SERVICE_MAX + 2];
-    vh_err ve;
     if (svlen > VH_SERVICE_MAX) {
         if (s)
             sdiag(s, en->line, VH_INETD_ERROR, "service name '%s' is longer than %d bytes",
                   shown(buf, &w[0], a, sizeof a), VH_SERVICE_MAX);
         bad = 1;
-    } else {
-        memcpy(svc, sv, svlen);
-        svc[svlen] = '\0';
-        if (vh_service_valid(svc, 0, &ve) < 0) {
-            if (s)
-                sdiag(s, en->line, VH_INETD_ERROR, "%s", ve.msg);
-            bad = 1;
-        } else {
-            memcpy(out->service, svc, svlen + 1);
-        }
+    } else if (!svc_ok) {
+        if (s)
+            sdiag(s, en->line, VH_INETD_ERROR, "%s", ve.msg);
+        bad = 1;
     }
     if (bad)
         return 0;

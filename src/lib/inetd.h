@@ -51,7 +51,8 @@ typedef struct vh_inetd_entry {
     int form;                 /* enum vh_inetd_form */
     int via_tcpd;
     int continued;            /* spans more than one physical line */
-    char service[VH_SERVICE_MAX + 1];  /* first word, any HOST: removed */
+    char service[VH_SERVICE_MAX + 1];  /* first word, any HOST: removed; "" when
+                                          the new form has an odd one */
     char conf[PATH_MAX];      /* legacy form: CONF */
     const char *program;      /* legacy form: PROGRAM, not NUL-terminated */
     size_t program_len;
