@@ -42,12 +42,12 @@ int vc_cmd_export(const char *db, int argc, char **argv)
     }
     if (st.disabled)
         fprintf(stderr,
-                "vhostctl: warning: %lu disabled domain%s written as '# disabled:' comments: the flat format cannot say "
-                "disabled, and an import must not enable %s\n",
-                st.disabled, st.disabled == 1 ? "" : "s", st.disabled == 1 ? "it" : "them");
+                "vhostctl: warning: %lu disabled domain%s written as '# disabled:' comment%s: the flat format cannot "
+                "say disabled, and an import must not enable %s\n",
+                st.disabled, st.disabled == 1 ? "" : "s", st.disabled == 1 ? "" : "s", st.disabled == 1 ? "it" : "them");
     if (st.with_user)
         fprintf(stderr,
-                "vhostctl: warning: %lu domain%s run%s as a host user, which the flat format cannot say — import with "
+                "vhostctl: warning: %lu domain%s run%s as a host user, which the flat format cannot say - import with "
                 "--user to keep that\n",
                 st.with_user, st.with_user == 1 ? "" : "s", st.with_user == 1 ? "s" : "");
     if (st.bad)

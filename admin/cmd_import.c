@@ -41,7 +41,7 @@ void vc_print_identity(const vh_row *ident, const char *they)
         printf("%s run as %s:%s (uid %u, gid %u)\n", they, ident->user, ident->group, (unsigned)ident->uid,
                (unsigned)ident->gid);
     else
-        printf("%s run as root, as under the legacy program, each in a private mount namespace — give --user to "
+        printf("%s run as root, as under the legacy program, each in a private mount namespace - give --user to "
                "run them as an unprivileged user\n",
                they);
 }
@@ -113,7 +113,7 @@ int vc_cmd_import(const char *db, int argc, char **argv)
             goto out;
         }
         if (st.parse.errors) {
-            fprintf(stderr, "vhostctl: %s: %lu error%s, %lu warning%s: nothing %s — fix the lines above and run again\n",
+            fprintf(stderr, "vhostctl: %s: %lu error%s, %lu warning%s: nothing %s - fix the lines above and run again\n",
                     shown, st.parse.errors, st.parse.errors == 1 ? "" : "s", st.parse.warnings,
                     st.parse.warnings == 1 ? "" : "s", dry->count ? "would be imported" : "imported");
             rc = VH_EX_DATAERR;

@@ -53,7 +53,7 @@ static int on_entry(void *ctx, const vh_inetd_entry *en, vh_err *e)
             return 0;   /* the same file again (tcp and tcp6 lines): import it once */
         char a[4 * PATH_MAX + 8], b[4 * PATH_MAX + 8];
         fprintf(stderr,
-                "%s:%lu: error: service %s is also run by line %lu with the configuration %s, not %s — virtuald keys "
+                "%s:%lu: error: service %s is also run by line %lu with the configuration %s, not %s - virtuald keys "
                 "domains on service and address: merge the two files into one and point both lines at it\n",
                 f->file, en->line, en->service, f->jobs[i].line, vh_printable(f->jobs[i].conf, a, sizeof a),
                 vh_printable(en->conf, b, sizeof b));
@@ -88,7 +88,7 @@ static int read_all(const char *path, const char *shown, char **out, size_t *len
         goto fail;
     }
     if (S_ISDIR(sb->st_mode)) {
-        vh_fail(e, VH_EX_NOINPUT, "%s is a directory — give the inetd.conf file", shown);
+        vh_fail(e, VH_EX_NOINPUT, "%s is a directory - give the inetd.conf file", shown);
         goto fail;
     }
     buf = malloc(INETD_CONF_MAX + 1);
@@ -211,7 +211,7 @@ int vc_cmd_migrate(const char *db, int argc, char **argv)
     }
     struct stat lst, sb;
     if (write->count && lstat(path, &lst) == 0 && !S_ISREG(lst.st_mode)) {
-        vh_fail(&e, VH_EX_USAGE, "%s is %s — give the real file to replace", shown,
+        vh_fail(&e, VH_EX_USAGE, "%s is %s - give the real file to replace", shown,
                 S_ISLNK(lst.st_mode) ? "a symbolic link" : "not a regular file");
         rc = vc_error(&e);
         goto out;
@@ -234,7 +234,7 @@ int vc_cmd_migrate(const char *db, int argc, char **argv)
         goto out;
     }
     if (is.errors || f.errors) {
-        fprintf(stderr, "vhostctl: %s: %lu error%s: nothing imported, nothing written — fix the lines above and run "
+        fprintf(stderr, "vhostctl: %s: %lu error%s: nothing imported, nothing written - fix the lines above and run "
                         "again\n",
                 shown, is.errors + f.errors, is.errors + f.errors == 1 ? "" : "s");
         rc = VH_EX_DATAERR;
@@ -280,7 +280,7 @@ int vc_cmd_migrate(const char *db, int argc, char **argv)
             }
             if (errors) {
                 fprintf(stderr, "vhostctl: %lu error%s in the legacy configurations: nothing imported, %s not changed "
-                                "— fix the lines above and run again\n",
+                                "- fix the lines above and run again\n",
                         errors, errors == 1 ? "" : "s", shown);
                 rc = VH_EX_DATAERR;
                 goto out;
@@ -352,12 +352,12 @@ int vc_cmd_migrate(const char *db, int argc, char **argv)
      * here leaves rows that a second run finds identical. */
     if (write_atomic(bak, buf, len, &sb, &e) < 0 || write_atomic(path, conv, clen, &sb, &e) < 0) {
         rc = vc_error(&e);
-        fprintf(stderr, "vhostctl: the domains are imported; %s was not replaced — fix the above and run again "
+        fprintf(stderr, "vhostctl: the domains are imported; %s was not replaced - fix the above and run again "
                         "(a second run does no harm)\n",
                 shown);
         goto out;
     }
-    printf("wrote %s: %lu legacy line%s converted; the old file is %s.bak — reload inetd (kill -HUP its pid, or "
+    printf("wrote %s: %lu legacy line%s converted; the old file is %s.bak - reload inetd (kill -HUP its pid, or "
            "systemctl reload inetd)\n",
            shown, lines, lines == 1 ? "" : "s", shown);
 out:

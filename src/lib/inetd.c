@@ -195,10 +195,17 @@ static int classify(struct scan *s, const char *buf, const struct ent *en, vh_in
     out->last_line = en->last_line;
     out->via_tcpd = tcpd;
     out->continued = en->last_line != en->line;
+    const char *nul = memchr(buf + en->start, '\0', en->end - en->start);
+    if (nul) {
+        if (s)
+            sdiag(s, en->line, VH_INETD_ERROR,
+                  "NUL byte in this virtuald entry (inetd reads the line only up to it) - remove it and run again");
+        return 0;
+    }
     if (en->n < 8) {
         if (s)
             sdiag(s, en->line, VH_INETD_ERROR,
-                  "virtuald is started without arguments — the legacy form is 'virtuald CONF PROGRAM [ARG...]', the "
+                  "virtuald is started without arguments - the legacy form is 'virtuald CONF PROGRAM [ARG...]', the "
                   "new one 'virtuald SERVICE PROGRAM [ARG...]'");
         return 0;
     }
@@ -230,7 +237,7 @@ static int classify(struct scan *s, const char *buf, const struct ent *en, vh_in
         if (s)
             sdiag(s, en->line, VH_INETD_ERROR,
                   "virtuald's configuration '%s' is a relative path: the legacy program opened it relative to inetd's "
-                  "working directory — write it as an absolute path and run again",
+                  "working directory - write it as an absolute path and run again",
                   shown(buf, first, a, sizeof a));
         return 0;
     }
@@ -239,7 +246,7 @@ static int classify(struct scan *s, const char *buf, const struct ent *en, vh_in
     if (en->n < 9) {
         if (s)
             sdiag(s, en->line, VH_INETD_ERROR,
-                  "legacy virtuald line names the configuration %s but no program to run — add the service's program "
+                  "legacy virtuald line names the configuration %s but no program to run - add the service's program "
                   "after it, or remove the line",
                   shown(buf, first, a, sizeof a));
         bad = 1;
@@ -252,12 +259,22 @@ static int classify(struct scan *s, const char *buf, const struct ent *en, vh_in
     }
     memcpy(out->conf, f, first->len);
     out->conf[first->len] = '\0';
+    /* Written on one line, a last word ending in a backslash would
+     * continue the entry onto the next line when read again. */
+    const word *lastw = &w[en->n - 1];
+    if (buf[lastw->off + lastw->len - 1] == '\\') {
+        if (s)
+            sdiag(s, en->line, VH_INETD_ERROR,
+                  "the entry ends in a backslash that continues nothing (line %lu) - remove it and run again",
+                  en->last_line);
+        bad = 1;
+    }
     /* virtuald serves one TCP connection on fd 0: stream, tcp, nowait,
      * started as root (it must enter jails). */
     if (!word_is(buf, &w[1], "stream")) {
         if (s)
             sdiag(s, en->line, VH_INETD_ERROR,
-                  "socket type '%s': virtuald serves 'stream' services only — convert this line by hand or remove it",
+                  "socket type '%s': virtuald serves 'stream' services only - convert this line by hand or remove it",
                   shown(buf, &w[1], a, sizeof a));
         bad = 1;
     }
@@ -265,14 +282,14 @@ static int classify(struct scan *s, const char *buf, const struct ent *en, vh_in
         !word_starts(buf, &w[2], "tcp6", ",") && !word_starts(buf, &w[2], "tcp46", ",")) {
         if (s)
             sdiag(s, en->line, VH_INETD_ERROR,
-                  "protocol '%s': virtuald serves TCP only — convert this line by hand or remove it",
+                  "protocol '%s': virtuald serves TCP only - convert this line by hand or remove it",
                   shown(buf, &w[2], a, sizeof a));
         bad = 1;
     }
     if (!word_starts(buf, &w[3], "nowait", ".")) {
         if (s)
             sdiag(s, en->line, VH_INETD_ERROR,
-                  "'%s': virtuald needs 'nowait' (one process per connection, the connection on fd 0) — change it to "
+                  "'%s': virtuald needs 'nowait' (one process per connection, the connection on fd 0) - change it to "
                   "nowait",
                   shown(buf, &w[3], a, sizeof a));
         bad = 1;
@@ -280,7 +297,7 @@ static int classify(struct scan *s, const char *buf, const struct ent *en, vh_in
     if (!word_starts(buf, &w[4], "root", ".:")) {
         if (s)
             sdiag(s, en->line, VH_INETD_ERROR,
-                  "user '%s': virtuald must be started as root to enter jails (it drops privileges itself) — change "
+                  "user '%s': virtuald must be started as root to enter jails (it drops privileges itself) - change "
                   "the user field to root",
                   shown(buf, &w[4], a, sizeof a));
         bad = 1;
@@ -336,12 +353,12 @@ int vh_inetd_db_ok(const char *db, vh_err *e)
     vh_printable(db, sh, sizeof sh);
     if (db[0] != '/')
         return vh_fail(e, VH_EX_USAGE,
-                       "database path '%s' is relative, but inetd starts virtuald in / — give --db an absolute path", sh);
+                       "database path '%s' is relative, but inetd starts virtuald in / - give --db an absolute path", sh);
     for (const char *p = db; *p; p++)
         if ((unsigned char)*p <= 0x20 || *p == 0x7f)
             return vh_fail(e, VH_EX_USAGE,
                            "database path '%s' holds a blank or control character, which inetd.conf cannot pass as "
-                           "one argument — move the database to a plain path",
+                           "one argument - move the database to a plain path",
                            sh);
     return 0;
 }

@@ -280,7 +280,7 @@ static int row(vh_legacy *p, unsigned long ln, const char *addr, const char *dir
     if (first) {
         p->st.duplicates++;
         diag(p, ln, VH_LEGACY_W_DUPLICATE,
-             "%s was already given on line %ld, which the legacy program used; this line is not imported — delete it",
+             "%s was already given on line %ld, which the legacy program used; this line is not imported - delete it",
              strcmp(addr, VH_ADDR_DEFAULT) == 0 ? "'default'" : addr, first);
         return 0;
     }
@@ -314,7 +314,7 @@ static int row(vh_legacy *p, unsigned long ln, const char *addr, const char *dir
     } else if (!dir_same) {
         diag(p, ln, VH_LEGACY_W_DIR,
              "the legacy program read the directory as '%s' (it kept everything after the first space%s); imported "
-             "as '%s' — check that this is the jail you meant",
+             "as '%s' - check that this is the jail you meant",
              shown_n(v->dir, v->dlen, p->shown2, sizeof p->shown2),
              had_lf ? ", trailing blanks and CR included" : " but cut the last character of a last line without newline",
              p->shown);
@@ -339,13 +339,13 @@ static int end_line(vh_legacy *p, int had_lf, vh_err *e)
         return 0;
     if (ln > UINT32_MAX) {
         p->too_many = 1;
-        diag(p, ln, VH_LEGACY_E_LINES, "the file has more than %lu lines — this is not a legacy configuration",
+        diag(p, ln, VH_LEGACY_E_LINES, "the file has more than %lu lines - this is not a legacy configuration",
              (unsigned long)UINT32_MAX);
         return 0;
     }
     if (n >= VH_LEGACY_LINE_MAX) {
         diag(p, ln, VH_LEGACY_E_LONG,
-             "line is %zu bytes long; a line must be shorter than %d bytes (no jail path is longer) — is this the "
+             "line is %zu bytes long; a line must be shorter than %d bytes (no jail path is longer) - is this the "
              "right file?",
              n, VH_LEGACY_LINE_MAX);
         return 0;
@@ -354,14 +354,14 @@ static int end_line(vh_legacy *p, int had_lf, vh_err *e)
     const char *bad = memchr(c, '\0', n);
     if (bad) {
         diag(p, ln, VH_LEGACY_E_NUL,
-             "NUL byte at column %zu — a configuration file is text: find how the byte got there and remove it",
+             "NUL byte at column %zu - a configuration file is text: find how the byte got there and remove it",
              (size_t)(bad - c) + 1);
         return 0;
     }
     bad = memchr(c, '\r', n);
     if (bad) {
         diag(p, ln, VH_LEGACY_E_CR,
-             "carriage return (CR) at column %zu inside the line — only CR LF line ends are accepted; remove the "
+             "carriage return (CR) at column %zu inside the line - only CR LF line ends are accepted; remove the "
              "stray CR",
              (size_t)(bad - c) + 1);
         return 0;
@@ -406,7 +406,7 @@ static int end_line(vh_legacy *p, int had_lf, vh_err *e)
     }
     if (d0 == d1) {
         diag(p, ln, VH_LEGACY_E_NODIR,
-             "'%s' has no directory after it — write the address, a space and the jail's absolute path, as in "
+             "'%s' has no directory after it - write the address, a space and the jail's absolute path, as in "
              "'192.0.2.1 /srv/jail/example'",
              vh_printable(atext, p->shown, 300));
         had_error = 1;

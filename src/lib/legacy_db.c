@@ -127,16 +127,16 @@ static void check_dir(struct run *run, const vh_legacy_rec *rec)
         if (S_ISDIR(st.st_mode))
             return;
         note(run, rec->line, VH_LEGACY_W_NODIR,
-             "%s is not a directory; imported — virtuald refuses this domain until a jail directory is there "
+             "%s is not a directory; imported - virtuald refuses this domain until a jail directory is there "
              "(vhostctl check reports it)",
              run->shown);
     } else if (errno == ENOENT || errno == ENOTDIR) {
         note(run, rec->line, VH_LEGACY_W_NODIR,
-             "directory %s does not exist yet; imported — build the jail there (vhostctl check reports what is "
+             "directory %s does not exist yet; imported - build the jail there (vhostctl check reports what is "
              "missing until then)",
              run->shown);
     } else {
-        note(run, rec->line, VH_LEGACY_W_NODIR, "cannot look at directory %s (%s); imported — vhostctl check "
+        note(run, rec->line, VH_LEGACY_W_NODIR, "cannot look at directory %s (%s); imported - vhostctl check "
              "reports it", run->shown, strerror(errno));
     }
     run->st->missing++;
@@ -192,12 +192,12 @@ static int existing(struct run *run, const vh_legacy_rec *rec, vh_err *e)
     vh_printable(other, oshown, sizeof oshown);
     if (run->o->mode == VH_IMPORT_SAME_OK)
         note(run, rec->line, VH_LEGACY_E_EXISTS,
-             "service %s already has a domain on %s with %s %s — remove it (vhostctl remove %s %s) and run again",
+             "service %s already has a domain on %s with %s %s - remove it (vhostctl remove %s %s) and run again",
              run->o->service, rec->address, strcmp(other, rec->dir) == 0 ? "another run-as identity in jail" : "jail",
              oshown, run->o->service, rec->address);
     else
         note(run, rec->line, VH_LEGACY_E_EXISTS,
-             "service %s already has a domain on %s (jail %s) — import with --replace to replace all of %s's "
+             "service %s already has a domain on %s (jail %s) - import with --replace to replace all of %s's "
              "domains, or remove this one first (vhostctl remove %s %s)",
              run->o->service, rec->address, oshown, run->o->service, run->o->service, rec->address);
     return 1;
@@ -322,7 +322,7 @@ int vh_import_path(vh_importer *im, const char *path, const vh_import_opts *o, c
         return -1;
     }
     if (S_ISDIR(sb.st_mode)) {
-        vh_fail(e, VH_EX_NOINPUT, "%s is a directory — give the legacy configuration file", shown);
+        vh_fail(e, VH_EX_NOINPUT, "%s is a directory - give the legacy configuration file", shown);
         close(fd);
         return -1;
     }
@@ -333,12 +333,12 @@ int vh_import_path(vh_importer *im, const char *path, const vh_import_opts *o, c
         if (sb.st_mode & 022)
             snprintf(msg, sizeof msg,
                      "the file is writable by %s (mode %04o): anyone who could write it chose the jails of the "
-                     "legacy program — check every line before trusting it, and chmod go-w %s",
+                     "legacy program - check every line before trusting it, and chmod go-w %s",
                      (sb.st_mode & 020) && (sb.st_mode & 002) ? "group and others" : (sb.st_mode & 020) ? "group" : "others",
                      (unsigned)(sb.st_mode & 07777), shown);
         else
             snprintf(msg, sizeof msg,
-                     "the file is owned by uid %u, not root: that user chose the jails of the legacy program — check "
+                     "the file is owned by uid %u, not root: that user chose the jails of the legacy program - check "
                      "every line before trusting it",
                      (unsigned)sb.st_uid);
         vh_legacy_diag d = {path, 0, VH_LEGACY_WARNING, VH_LEGACY_W_FILE, msg};

@@ -228,6 +228,7 @@ static void test_errors(void **s)
         {"ftp stream tcp nowait root /usr/sbin/tcpd virtuald\n", "virtuald is started without arguments"},
         {"rstatd/1-5 stream rpc/tcp nowait root /v/virtuald virtuald /c rpc.rstatd\n", "protocol 'rpc/tcp'"},
         {"-x stream tcp nowait root /v/virtuald virtuald /c prog\n", "service name '-x' must start"},
+        {"ftp stream tcp nowait root /v/virtuald virtuald /c prog \\\\\n   \n", "ends in a backslash that continues"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         vh_inetd_stats st;
@@ -241,8 +242,19 @@ static void test_errors(void **s)
         assert_string_equal(c, cases[i].line);
         free(c);
     }
-    /* every bad line is reported */
+    /* a NUL byte: inetd would read the line only up to it */
+    static const char nul[] = "ftp stream tcp nowait root /v/virtuald virtuald /c\0x in.ftpd\n";
+    struct log l = {0};
+    l.f = open_memstream(&l.text, &l.len);
+    vh_inetd_ops ops = {on_entry, on_diag};
+    vh_err e;
     vh_inetd_stats st;
+    assert_int_equal(vh_inetd_scan(nul, sizeof nul - 1, &ops, &l, &st, &e), 0);
+    fclose(l.f);
+    has(l.text, "E 1 NUL byte in this virtuald entry");
+    assert_int_equal(st.legacy, 0);
+    free(l.text);
+    /* every bad line is reported */
     char *t = scan("a dgram udp wait nobody /v/virtuald virtuald /c p\nb stream tcp nowait root /v/virtuald "
                    "virtuald /c p\n",
                    &st);

@@ -205,7 +205,7 @@ static void test_nul(void **s)
     vh_legacy_stats st;
     static const char f1[] = "\0" "10.0.0.1 /srv/a\n10.0.0.2 /srv/b\n";
     char *t = parse(f1, sizeof f1 - 1, &st);
-    assert_string_equal(t, "E 1 2 NUL byte at column 1 — a configuration file is text: find how the byte got there "
+    assert_string_equal(t, "E 1 2 NUL byte at column 1 - a configuration file is text: find how the byte got there "
                            "and remove it\nR 2 10.0.0.2 /srv/b\n");
     free(t);
     static const char f2[] = "10.0.0.1 /srv/a\0b\n\0\n10.0.0.3 /srv/c\0";
@@ -408,12 +408,12 @@ static void test_duplicates(void **s)
     char *t = parse_s("10.0.0.1 /srv/a\n10.0.0.1 /srv/b\ndefault /srv/d\ndefault /srv/e\n10.0.0.1 /srv/c\n", &st);
     assert_string_equal(t, "R 1 10.0.0.1 /srv/a\n"
                            "W 2 33 10.0.0.1 was already given on line 1, which the legacy program used; this line is "
-                           "not imported — delete it\n"
+                           "not imported - delete it\n"
                            "R 3 default /srv/d\n"
                            "W 4 33 'default' was already given on line 3, which the legacy program used; this line "
-                           "is not imported — delete it\n"
+                           "is not imported - delete it\n"
                            "W 5 33 10.0.0.1 was already given on line 1, which the legacy program used; this line is "
-                           "not imported — delete it\n");
+                           "not imported - delete it\n");
     assert_int_equal(st.duplicates, 3);
     assert_int_equal(st.rows, 2);
     free(t);

@@ -132,7 +132,7 @@ static void test_import_and_conflicts(void **s)
     t = import(db, "ftp", "10.0.0.3 /\n10.0.0.1 /\ndefault /\n", VH_IMPORT_STRICT, 0, NULL, &st);
     assert_int_equal(st.conflicts, 2);
     assert_int_equal(st.parse.errors, 2);
-    has(t, "E 2 16 service ftp already has a domain on 10.0.0.1 (jail /) — import with --replace to replace all of "
+    has(t, "E 2 16 service ftp already has a domain on 10.0.0.1 (jail /) - import with --replace to replace all of "
            "ftp's domains, or remove this one first (vhostctl remove ftp 10.0.0.1)");
     has(t, "E 3 16 service ftp already has a domain on default");
     free(t);
@@ -204,7 +204,7 @@ static void test_same_ok(void **s)
     /* a different jail on a known address is an error */
     t = import(db, "ftp", "10.0.0.1 /usr\n", VH_IMPORT_SAME_OK, 0, NULL, &st);
     assert_int_equal(st.parse.errors, 1);
-    has(t, "E 1 16 service ftp already has a domain on 10.0.0.1 with jail / — remove it (vhostctl remove ftp "
+    has(t, "E 1 16 service ftp already has a domain on 10.0.0.1 with jail / - remove it (vhostctl remove ftp "
            "10.0.0.1) and run again");
     free(t);
     /* as is another run-as identity in the same jail */
@@ -265,7 +265,7 @@ static void test_missing_dirs(void **s)
     assert_int_equal(st.added, 4);
     assert_int_equal(st.parse.errors, 0);
     assert_int_equal(st.missing, 2);   /* the same directory twice: said once */
-    has(t, "W 1 48 directory /nonexistent/vh-test/a does not exist yet; imported — build the jail there");
+    has(t, "W 1 48 directory /nonexistent/vh-test/a does not exist yet; imported - build the jail there");
     has(t, "W 3 48 /dev/null is not a directory; imported");
     free(t);
     assert_int_equal(count(db, "1"), 4);
