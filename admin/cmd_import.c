@@ -35,15 +35,15 @@ static void print_row(void *ctx, const vh_legacy_rec *r, int action)
            vh_printable(r->dir, dir, sizeof dir), r->line);
 }
 
-void vc_print_identity(const vh_row *ident, const char *they)
+void vc_print_identity(FILE *f, const vh_row *ident, const char *they)
 {
     if (ident && ident->has_user)
-        printf("%s run as %s:%s (uid %u, gid %u)\n", they, ident->user, ident->group, (unsigned)ident->uid,
-               (unsigned)ident->gid);
+        fprintf(f, "%s run as %s:%s (uid %u, gid %u)\n", they, ident->user, ident->group, (unsigned)ident->uid,
+                (unsigned)ident->gid);
     else
-        printf("%s run as root, as under the legacy program, each in a private mount namespace - give --user to "
-               "run them as an unprivileged user\n",
-               they);
+        fprintf(f, "%s run as root, as under the legacy program, each in a private mount namespace - give --user "
+                   "to run them as an unprivileged user\n",
+                they);
 }
 
 int vc_cmd_import(const char *db, int argc, char **argv)
@@ -124,7 +124,7 @@ int vc_cmd_import(const char *db, int argc, char **argv)
         if (o.mode == VH_IMPORT_REPLACE)
             printf(", replacing its %lu existing domain%s", st.removed, st.removed == 1 ? "" : "s");
         printf(" (%lu warning%s); nothing written\n", st.parse.warnings, st.parse.warnings == 1 ? "" : "s");
-        vc_print_identity(&ident, "they would");
+        vc_print_identity(stdout, &ident, "they would");
         rc = 0;
         goto out;
     }
@@ -143,7 +143,7 @@ int vc_cmd_import(const char *db, int argc, char **argv)
     if (o.mode == VH_IMPORT_REPLACE)
         printf(", replacing its %lu earlier domain%s", st.removed, st.removed == 1 ? "" : "s");
     printf(" (%lu warning%s)\n", st.parse.warnings, st.parse.warnings == 1 ? "" : "s");
-    vc_print_identity(&ident, "they");
+    vc_print_identity(stdout, &ident, "they");
 out:
     arg_freetable(table, (size_t)n);
     return rc < 0 ? 0 : rc;

@@ -25,6 +25,7 @@ struct job {
     unsigned long line;
     char service[VH_SERVICE_MAX + 1];
     char conf[PATH_MAX];
+    vh_import_stats st;
 };
 
 struct found {
@@ -216,6 +217,12 @@ int vc_cmd_migrate(const char *db, int argc, char **argv)
         rc = vc_error(&e);
         goto out;
     }
+    /* virtuald must find the database from inetd's working directory */
+    const char *dbarg = strcmp(db, VH_DB_DEFAULT_PATH) == 0 ? NULL : db;
+    if (dbarg && vh_inetd_db_ok(dbarg, &e) < 0) {
+        rc = vc_error(&e);
+        goto out;
+    }
     if (read_all(path, shown, &buf, &len, &sb, &e) < 0) {
         rc = vc_error(&e);
         goto out;
@@ -228,11 +235,6 @@ int vc_cmd_migrate(const char *db, int argc, char **argv)
         rc = vc_error(&e);
         goto out;
     }
-    const char *dbarg = strcmp(db, VH_DB_DEFAULT_PATH) == 0 ? NULL : db;
-    if (f.n && dbarg && vh_inetd_db_ok(dbarg, &e) < 0) {
-        rc = vc_error(&e);
-        goto out;
-    }
     if (is.errors || f.errors) {
         fprintf(stderr, "vhostctl: %s: %lu error%s: nothing imported, nothing written - fix the lines above and run "
                         "again\n",
@@ -242,7 +244,7 @@ int vc_cmd_migrate(const char *db, int argc, char **argv)
     }
 
     /* 2. import every CONF in one transaction */
-    unsigned long added = 0, same = 0, errors = 0, warnings = 0;
+    unsigned long added = 0, same = 0, errors = 0;
     if (f.n) {
         sqlite3 *h = NULL;
         if ((rc = vc_open(db, &h)) != 0)
@@ -252,24 +254,30 @@ int vc_cmd_migrate(const char *db, int argc, char **argv)
         if (r == 0)
             r = vh_import_new(h, &im, &e);
         for (size_t i = 0; r == 0 && i < f.n; i++) {
-            vh_import_stats st;
+            vh_import_stats *st = &f.jobs[i].st;
             vh_import_opts o = {f.jobs[i].service, VH_IMPORT_SAME_OK, dry->count > 0, NULL};
             vh_import_report rep = {vc_print_diag, NULL, NULL};
-            r = vh_import_path(im, f.jobs[i].conf, &o, &rep, &st, &e);
-            if (r < 0)
-                break;
-            char c[4 * PATH_MAX + 8];
-            fprintf(info, "service %s (%s line %lu): %s %lu domain%s from %s, %lu already there (%lu warning%s)\n",
-                    f.jobs[i].service, shown, f.jobs[i].line,
-                    st.parse.errors ? "cannot import" : dry->count ? "would import" : "imported", st.added,
-                    st.added == 1 ? "" : "s", vh_printable(f.jobs[i].conf, c, sizeof c), st.same, st.parse.warnings,
-                    st.parse.warnings == 1 ? "" : "s");
-            added += st.added;
-            same += st.same;
-            errors += st.parse.errors;
-            warnings += st.parse.warnings;
+            r = vh_import_path(im, f.jobs[i].conf, &o, &rep, st, &e);
+            added += st->added;
+            same += st->same;
+            errors += st->parse.errors;
         }
         vh_import_free(im);
+        /* what happened to each CONF, once the outcome is known */
+        for (size_t i = 0; r == 0 && i < f.n; i++) {
+            const struct job *j = &f.jobs[i];
+            char c[4 * PATH_MAX + 8];
+            vh_printable(j->conf, c, sizeof c);
+            if (errors && !j->st.parse.errors)
+                continue;
+            fprintf(errors ? stderr : info, "service %s (%s line %lu): ", j->service, shown, j->line);
+            if (errors)
+                fprintf(stderr, "%lu error%s in %s\n", j->st.parse.errors, j->st.parse.errors == 1 ? "" : "s", c);
+            else
+                fprintf(info, "%s %lu domain%s from %s (%lu already there, %lu warning%s)\n",
+                        dry->count ? "would import" : "imported", j->st.added, j->st.added == 1 ? "" : "s", c,
+                        j->st.same, j->st.parse.warnings, j->st.parse.warnings == 1 ? "" : "s");
+        }
         if (r < 0 || errors || dry->count) {
             vh_db_rollback(h);
             vh_db_close(h, NULL);
@@ -297,7 +305,7 @@ int vc_cmd_migrate(const char *db, int argc, char **argv)
                 goto out;
             }
         }
-        vc_print_identity(NULL, dry->count ? "the domains would" : "the imported domains");
+        vc_print_identity(info, NULL, dry->count ? "the domains would" : "the imported domains");
         fflush(info);
     }
 
@@ -324,9 +332,9 @@ int vc_cmd_migrate(const char *db, int argc, char **argv)
             goto out;
         }
         if (dry->count)
-            fprintf(stderr, "vhostctl: dry run: %lu legacy line%s would be converted, %lu domain%s imported; nothing "
-                            "written\n",
-                    lines, lines == 1 ? "" : "s", added, added == 1 ? "" : "s");
+            fprintf(stderr, "vhostctl: dry run: %lu legacy line%s would be converted, %lu domain%s imported (%lu "
+                            "already there); nothing written\n",
+                    lines, lines == 1 ? "" : "s", added, added == 1 ? "" : "s", same);
         else if (lines)
             fprintf(stderr, "vhostctl: %lu legacy line%s converted above; run again with --write to replace %s "
                             "(keeping %s.bak)\n",

@@ -55,7 +55,7 @@ struct vh_legacy_diag;
 struct vh_row;
 /* Print a diagnostic as "FILE:LINE: error|warning: MESSAGE" on stderr. */
 void vc_print_diag(void *ctx, const struct vh_legacy_diag *d);
-/* Say on stdout as whom the imported domains run ("THEY run as ..."). */
-void vc_print_identity(const struct vh_row *ident, const char *they);
+/* Say on f as whom the imported domains run ("THEY run as ..."). */
+void vc_print_identity(FILE *f, const struct vh_row *ident, const char *they);
 
 #endif

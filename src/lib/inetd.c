@@ -181,7 +181,7 @@ static const char *shown(const char *buf, const word *w, char *out, size_t n)
 static int classify(struct scan *s, const char *buf, const struct ent *en, vh_inetd_entry *out)
 {
     const word *w = en->w;
-    char a[1024], b[1024];
+    char a[1024];
     if (en->n < 6)
         return 0;
     int tcpd = 0;
@@ -319,8 +319,8 @@ static int classify(struct scan *s, const char *buf, const struct ent *en, vh_in
     if (en->backslash && s)
         sdiag(s, en->line, VH_INETD_WARNING,
               "service %s: the entry is continued with a backslash; it is written as one line, because "
-              "openbsd-inetd reads a '\\' at the end of a line as an argument (argv[0] '%s')",
-              out->service, shown(buf, &w[6], b, sizeof b));
+              "openbsd-inetd reads a '\\' at the end of a line as one more argument",
+              out->service);
     return 1;
 }
 
