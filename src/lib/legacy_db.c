@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 struct vh_importer {
@@ -20,9 +21,11 @@ struct vh_importer {
     sqlite3_stmt *insert, *existing, *count, *delete;
 };
 
+/* One time for every row of an import (?10): the rows were made
+ * together, and SQLite's strftime per row was a tenth of the work. */
 static const char insert_sql[] =
-    "INSERT INTO domains (service, address, root, user, grp, uid, gid, groups, enabled, comment)"
-    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 1, ?9) ON CONFLICT (service, address) DO NOTHING";
+    "INSERT INTO domains (service, address, root, user, grp, uid, gid, groups, enabled, comment, created, updated)"
+    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 1, ?9, ?10, ?10) ON CONFLICT (service, address) DO NOTHING";
 static const char existing_sql[] =
     "SELECT root, user IS NOT NULL, uid, gid, groups FROM domains WHERE service = ?1 AND address = ?2";
 static const char count_sql[] = "SELECT count(*) FROM domains WHERE service = ?1";
@@ -77,6 +80,8 @@ struct run {
     vh_import_stats *st;
     unsigned long errors, warnings;  /* the importer's own diagnostics */
     char groups[VH_MAX_GROUPS * 12];
+    char now[32];                    /* created and updated of every row */
+    char file_shown[600];            /* file, printable, for comments */
     char lastdir[PATH_MAX];          /* the last directory looked at */
     char comment[VH_COMMENT_MAX];
     char msg[4 * PATH_MAX + 1024];
@@ -215,9 +220,7 @@ static int on_row(void *ctx, const vh_legacy_rec *rec, vh_err *e)
         }
     } else {
         sqlite3_stmt *st = run->im->insert;
-        char file[600];
-        vh_printable(run->file, file, sizeof file);
-        snprintf(run->comment, sizeof run->comment, "imported from %s:%lu", file, rec->line);
+        snprintf(run->comment, sizeof run->comment, "imported from %s:%lu", run->file_shown, rec->line);
         sqlite3_bind_text(st, 2, rec->address, -1, SQLITE_STATIC);
         sqlite3_bind_text(st, 3, rec->dir, -1, SQLITE_STATIC);
         sqlite3_bind_text(st, 9, run->comment, -1, SQLITE_STATIC);
@@ -255,6 +258,7 @@ static void bind_constants(struct run *run)
         sqlite3_bind_int64(st, 7, o->ident->gid);
     }
     sqlite3_bind_text(st, 8, run->groups, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 10, run->now, -1, SQLITE_STATIC);
 }
 
 /* REPLACE: delete the service's rows (dry run: count them). */
@@ -292,6 +296,13 @@ int vh_import_fd(vh_importer *im, const char *file, int fd, const vh_import_opts
     run->st = st;
     if (has_user(o))
         vh_groups_format(o->ident->groups, o->ident->ngroups, run->groups, sizeof run->groups);
+    vh_printable(file, run->file_shown, sizeof run->file_shown);
+    time_t t = time(NULL);
+    struct tm tm;
+    if (!gmtime_r(&t, &tm) || !strftime(run->now, sizeof run->now, "%Y-%m-%dT%H:%M:%SZ", &tm)) {
+        free(run);
+        return vh_fail(e, VH_EX_OSERR, "cannot read the clock");
+    }
     int rc = -1;
     if (o->mode == VH_IMPORT_REPLACE && clear_service(run, e) < 0)
         goto out;
