@@ -18,6 +18,7 @@
 #include "jail.h"
 #include "log.h"
 #include "priv.h"
+#include "reap.h"
 #include "valid.h"
 
 #include <argtable2.h>
@@ -26,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
 #include <sys/stat.h>
 #include <syslog.h>
 #include <unistd.h>
@@ -108,7 +110,9 @@ static int apply(struct target *t, vh_err *e)
     /* pivot_root needs CAP_SYS_ADMIN, so the bounding set is reduced
      * only after it (dropping from the bounding set does not touch this
      * process's effective set, but keep the order obvious). */
-    if (vh_jail_pivot(&j, 0, e) < 0)
+    /* With its own PID and IPC namespaces the service cannot see,
+     * signal or trace any process outside (A13). */
+    if (vh_jail_pivot(&j, CLONE_NEWPID | CLONE_NEWIPC, e) < 0)
         return -1;
     if (vh_caps_limit(0, e) < 0 || vh_priv_no_new_privs(e) < 0)
         return -1;
@@ -116,6 +120,51 @@ static int apply(struct target *t, vh_err *e)
 fail:
     vh_jail_close(&j);
     return -1;
+}
+
+/* exec PROGRAM; returns only on failure, with the refusal logged. */
+static int exec_service(struct target *t)
+{
+    vh_err e;
+    environ = t->env.vars;
+    execvp(t->argv[0], t->argv);
+    int err = errno;
+    vh_fail(&e, err == ENOENT || err == ENOTDIR ? VH_EX_NOT_FOUND : VH_EX_CANNOT_EXEC,
+            "cannot exec %s inside jail %s: %s - install it in the jail (vhostctl check names what is missing)",
+            t->argv[0], t->d.row.root, strerror(err));
+    return refuse(t, &e);
+}
+
+/* A root service, after unshare(CLONE_NEWPID): this process stays
+ * outside as the service's parent, its child is PID 1 of the new
+ * namespace and reaps, the grandchild is the service. Both virtuald
+ * processes close the connection and pass the service's exit status on. */
+static int run_root_tree(struct target *t)
+{
+    vh_err e;
+    pid_t init = fork();
+    if (init < 0) {
+        vh_fail(&e, VH_EX_OSERR, "fork for the PID namespace: %s", strerror(errno));
+        return refuse(t, &e);
+    }
+    if (init > 0) {
+        for (int fd = 0; fd <= 2; fd++)
+            close(fd);
+        return vh_reap_until(init);
+    }
+    pid_t svc = fork();
+    if (svc < 0) {
+        vh_fail(&e, VH_EX_OSERR, "fork of the service: %s", strerror(errno));
+        _exit(refuse(t, &e));
+    }
+    if (svc == 0)
+        _exit(exec_service(t));
+    vh_log_close();
+    if (vh_reap_retire() < 0) {
+        kill(svc, SIGKILL);
+        _exit(VH_EX_OSERR);
+    }
+    _exit(vh_reap_until(svc));
 }
 
 static void reset_signals(void)
@@ -266,13 +315,10 @@ int main(int argc, char **argv)
      * would survive exec. */
     alarm(0);
     reset_signals();
-    environ = t->env.vars;
-    execvp(t->argv[0], t->argv);
-    int err = errno;
-    vh_fail(&e, err == ENOENT || err == ENOTDIR ? VH_EX_NOT_FOUND : VH_EX_CANNOT_EXEC,
-            "cannot exec %s inside jail %s: %s - install it in the jail (vhostctl check names what is missing)",
-            t->argv[0], t->d.row.root, strerror(err));
-    status = refuse(t, &e);
+    if (t->d.row.has_user)
+        status = exec_service(t);
+    else
+        status = run_root_tree(t);
 out:
     arg_freetable(table, sizeof table / sizeof table[0]);
     return status;

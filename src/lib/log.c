@@ -2,28 +2,78 @@
 
 #include "err.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <syslog.h>
 #include <time.h>
 #include <unistd.h>
 
+/* virtuald's own syslog client, instead of glibc's syslog(3), because:
+ * - it never blocks: the socket is non-blocking and a message that does
+ *   not fit (syslogd stalled, THREATS J4) is dropped, not waited for;
+ * - it never reconnects: glibc reconnects to /dev/log after an error,
+ *   which after chroot would be the jail's /dev/log (A10). The socket is
+ *   connected once, before the jail, close-on-exec;
+ * - with no syslog socket at all it simply drops (F13). */
+static int log_fd = -1;
+static int log_stderr;
+static char log_ident[32] = "virtuald";
+
 void vh_log_open(const char *ident)
 {
-    int opts = LOG_PID | LOG_NDELAY;
-    if (isatty(2))
-        opts |= LOG_PERROR;
-    /* tzset now: the logger must never read the jail's /etc/localtime. */
+    snprintf(log_ident, sizeof log_ident, "%s", ident);
+    log_stderr = isatty(2);
+    /* tzset now: the timestamps must never read the jail's localtime. */
     tzset();
-    openlog(ident, opts, LOG_DAEMON);
+    if (log_fd >= 0)
+        return;
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    snprintf(sa.sun_path, sizeof sa.sun_path, "%s", _PATH_LOG);
+    int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return;
+    if (connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0) {
+        close(fd);
+        return;
+    }
+    log_fd = fd;
+}
+
+void vh_log_close(void)
+{
+    if (log_fd >= 0)
+        close(log_fd);
+    log_fd = -1;
 }
 
 void vh_log(int prio, const char *fmt, ...)
 {
+    char msg[3072], line[3300], stamp[32];
     va_list ap;
     va_start(ap, fmt);
-    vsyslog(prio, fmt, ap);
+    vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
+    time_t now = time(NULL);
+    struct tm tm;
+    if (!localtime_r(&now, &tm) || !strftime(stamp, sizeof stamp, "%b %e %H:%M:%S", &tm))
+        strcpy(stamp, "Jan  1 00:00:00");
+    int n = snprintf(line, sizeof line, "<%d>%s %s[%d]: %s", LOG_DAEMON | (prio & LOG_PRIMASK), stamp, log_ident,
+                     (int)getpid(), msg);
+    if (n < 0)
+        return;
+    if ((size_t)n >= sizeof line)
+        n = (int)sizeof line - 1;
+    if (log_fd >= 0)
+        (void)send(log_fd, line, (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL);
+    if (log_stderr) {
+        /* only when stderr is a terminal: under inetd it is the client */
+        dprintf(2, "%s[%d]: %s\n", log_ident, (int)getpid(), msg);
+    }
 }
 
 char *vh_log_value(const char *s, char *out, size_t n)

@@ -1,14 +1,20 @@
 /* log.h - syslog for virtuald: facility daemon, ident "virtuald".
  *
- * Opened with LOG_NDELAY before the jail is entered (there is no
- * /dev/log inside, THREATS A10), also to stderr only when stderr is a
- * terminal: under inetd fds 0-2 are the client's socket. */
+ * The /dev/log socket is connected once, before the jail is entered
+ * (there is no /dev/log inside, THREATS A10), non-blocking and
+ * close-on-exec; a message that cannot be sent at once is dropped (J4,
+ * F13). Also to stderr, only when stderr is a terminal: under inetd fds
+ * 0-2 are the client's socket. */
 #ifndef VH_LOG_H
 #define VH_LOG_H
 
 #include <stddef.h>
 
 void vh_log_open(const char *ident);
+/* Close the socket (the PID-1 supervisor of a root service keeps no
+ * channel to the host). */
+void vh_log_close(void);
+
 void vh_log(int prio, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* A log field value: printable (vh_printable), and in double quotes when

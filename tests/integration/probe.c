@@ -13,7 +13,8 @@
  *   probe kill PID                 A13: signal 0 to a host process
  *   probe read PATH                read a file (another domain's)
  *   probe fds                      list open descriptors 0-1023 and what they are
- *   probe readall                  read fd 0 until a blank line and report bytes
+ *   probe readall                  read fd 0 until "END\\n" and report bytes
+ *   probe exit N                   exit with status N
  */
 
 #include <errno.h>
@@ -79,7 +80,10 @@ static void info(void)
 
 static void escape(const char *marker)
 {
-    struct stat st;
+    struct stat st, before, after;
+    /* "/" as the jail shows it: if the trick works, "/" becomes another
+     * directory (the host's real root, even above an outer chroot). */
+    stat("/", &before);
     /* the classic: chroot into a subdirectory, climb out of it with
      * "..", chroot to where we ended */
     mkdir("probe-escape", 0700);
@@ -90,7 +94,11 @@ static void escape(const char *marker)
             break;
     ok = chroot(".");
     printf("chroot_dot=%s\n", ok == 0 ? "ok" : strerror(errno));
-    printf("escape=%s\n", stat(marker, &st) == 0 ? "yes" : "no");
+    stat("/", &after);
+    int moved = before.st_dev != after.st_dev || before.st_ino != after.st_ino;
+    printf("root_moved=%s\n", moved ? "yes" : "no");
+    printf("marker=%s\n", stat(marker, &st) == 0 ? "visible" : "hidden");
+    printf("escape=%s\n", moved || stat(marker, &st) == 0 ? "yes" : "no");
 }
 
 static void regain(void)
@@ -131,6 +139,8 @@ int main(int argc, char **argv)
     } else if (strcmp(what, "read") == 0 && argc > 2) {
         int fd = open(argv[2], O_RDONLY);
         printf("read=%s\n", fd >= 0 ? "ok" : strerror(errno));
+    } else if (strcmp(what, "exit") == 0 && argc > 2) {
+        return atoi(argv[2]);
     } else if (strcmp(what, "readall") == 0) {
         char buf[65536];
         size_t total = 0;

@@ -94,6 +94,27 @@ vh_contains "root: only fds 0-2" "fds=0,1,2"$'\n' "$out"
 vh_contains "root: cwd is /" "cwd=/"$'\n' "$out"
 vh_stop_last
 
+vh_contains "root: own PID namespace, virtuald is PID 1 (A13)" "pid=2"$'\n' "$out"
+
+# A13: a root service cannot see or signal a host process (the syslogd
+# of this test); the positive control does it from a plain chroot.
+victim=${VH_PIDS[0]}
+vh_tcpserver 0 18097 "$VIRTUALD" --db "$DB" probe /bin/probe kill "$victim"
+out=$(vh_talk 127.0.0.3 18097)
+vh_contains "root: cannot signal a host process (A13)" "kill=No such process" "$out"
+vh_stop_last
+out=$(chroot "$J/r" /bin/probe kill "$victim")
+vh_contains "control: root in a plain chroot signals the host process" "kill=ok" "$out"
+
+# The service's exit status is passed on through both virtuald processes.
+"$TCPSERVER" -v -H -l 0 -R 127.0.0.3 18098 "$VIRTUALD" --db "$DB" probe /bin/probe exit 7 >"$F/ts-v.log" 2>&1 &
+VH_PIDS+=($!)
+vh_wait_listen 18098
+vh_talk 127.0.0.3 18098 >/dev/null
+sleep 0.2
+vh_contains "root: exit status 7 passed on to the super-server" "status 1792" "$(cat "$F/ts-v.log")"
+vh_stop_last
+
 vh_tcpserver 0 18094 "$VIRTUALD" --db "$DB" probe /bin/busybox sh -c "cd /tmp && exec /bin/probe mknod"
 out=$(vh_talk 127.0.0.3 18094)
 vh_contains "root: mknod of a block device fails (A5)" "mknod=Operation not permitted" "$out"

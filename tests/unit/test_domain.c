@@ -1,0 +1,194 @@
+/* domain: the selection rules of PRODUCT §3 in every precedence case,
+ * disabled rows, row validation, one index seek per candidate (J5). */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include "db.h"
+#include "domain.h"
+#include "exitcodes.h"
+#include "store.h"
+
+#include <sqlite3.h>
+#include <stdio.h>
+#include <string.h>
+
+static sqlite3 *mem_db(void)
+{
+    sqlite3 *db = NULL;
+    vh_err e;
+    assert_int_equal(sqlite3_open(":memory:", &db), SQLITE_OK);
+    if (vh_db_migrate(db, NULL, NULL, &e) < 0)
+        fail_msg("migrate: %s", e.msg);
+    return db;
+}
+
+static void put(sqlite3 *db, const char *svc, const char *addr, const char *root, int enabled)
+{
+    vh_row r;
+    vh_err e;
+    memset(&r, 0, sizeof r);
+    snprintf(r.service, sizeof r.service, "%s", svc);
+    snprintf(r.address, sizeof r.address, "%s", addr);
+    snprintf(r.root, sizeof r.root, "%s", root);
+    r.enabled = enabled;
+    r.has_user = 1;
+    strcpy(r.user, "nobody");
+    strcpy(r.group, "nogroup");
+    r.uid = r.gid = 65534;
+    r.groups[0] = 65534;
+    r.ngroups = 1;
+    if (vh_store_add(db, &r, &e) < 0)
+        fail_msg("add: %s", e.msg);
+}
+
+static void expect(sqlite3 *db, const char *svc, const char *addr, int rule, const char *root)
+{
+    vh_row r;
+    vh_err e;
+    int got = vh_select(db, svc, addr, &r, &e);
+    if (got != rule)
+        fail_msg("%s %s: rule %d, expected %d", svc, addr, got, rule);
+    if (root)
+        assert_string_equal(r.root, root);
+}
+
+/* Every subset of the four candidate rows, inserted in two orders: the
+ * first existing rule in 1..4 decides, whatever the row order. */
+static void test_precedence_all_subsets(void **s)
+{
+    (void)s;
+    const char *svc[4] = {"http", "*", "http", "*"};
+    const char *adr[4] = {"127.0.0.2", "127.0.0.2", "default", "default"};
+    const char *root[4] = {"/j/exact", "/j/anysvc", "/j/default", "/j/anydefault"};
+    for (int mask = 0; mask < 16; mask++) {
+        for (int order = 0; order < 2; order++) {
+            sqlite3 *db = mem_db();
+            for (int k = 0; k < 4; k++) {
+                int i = order ? 3 - k : k;
+                if (mask & (1 << i))
+                    put(db, svc[i], adr[i], root[i], 1);
+            }
+            put(db, "ftp", "127.0.0.2", "/j/other-service", 1);  /* never for http */
+            put(db, "http", "127.0.0.3", "/j/other-address", 1); /* never for .2 */
+            int want = 0;
+            for (int i = 0; i < 4 && !want; i++)
+                if (mask & (1 << i))
+                    want = i + 1;
+            expect(db, "http", "127.0.0.2", want, want ? root[want - 1] : NULL);
+            sqlite3_close(db);
+        }
+    }
+}
+
+static void test_disabled_never_falls_through(void **s)
+{
+    (void)s;
+    sqlite3 *db = mem_db();
+    put(db, "http", "127.0.0.2", "/j/a", 0);
+    put(db, "http", "default", "/j/d", 1);
+    vh_row r;
+    vh_err e;
+    assert_int_equal(vh_select(db, "http", "127.0.0.2", &r, &e), VH_RULE_EXACT);
+    assert_int_equal(r.enabled, 0);
+    assert_string_equal(r.root, "/j/a");
+    sqlite3_close(db);
+}
+
+static void test_index_seek(void **s)
+{
+    (void)s;
+    sqlite3 *db = mem_db();
+    sqlite3_stmt *st;
+    const char *q = "EXPLAIN QUERY PLAN SELECT root FROM domains WHERE service IN ('http', '*') AND address IN "
+                    "('127.0.0.2', 'default')";
+    assert_int_equal(sqlite3_prepare_v2(db, q, -1, &st, NULL), SQLITE_OK);
+    int seen = 0;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        const char *d = (const char *)sqlite3_column_text(st, 3);
+        assert_null(strstr(d, "SCAN"));
+        if (strstr(d, "SEARCH domains USING PRIMARY KEY (service=? AND address=?)"))
+            seen = 1;
+    }
+    sqlite3_finalize(st);
+    assert_true(seen);
+    sqlite3_close(db);
+}
+
+static void test_groups(void **s)
+{
+    (void)s;
+    uint32_t g[VH_MAX_GROUPS];
+    vh_err e;
+    assert_int_equal(vh_groups_parse("", g, &e), 0);
+    assert_int_equal(vh_groups_parse("5,65534,100000", g, &e), 3);
+    assert_int_equal(g[2], 100000);
+    assert_int_equal(vh_groups_parse("0", g, &e), -1);
+    assert_int_equal(vh_groups_parse("65535", g, &e), -1);
+    assert_int_equal(vh_groups_parse("4294967295", g, &e), -1);
+    assert_int_equal(vh_groups_parse("1,,2", g, &e), -1);
+    assert_int_equal(vh_groups_parse("1,x", g, &e), -1);
+    assert_int_equal(vh_groups_parse("-1", g, &e), -1);
+    char out[64];
+    uint32_t in[] = {4, 27};
+    vh_groups_format(in, 2, out, sizeof out);
+    assert_string_equal(out, "4,27");
+}
+
+static void test_row_valid(void **s)
+{
+    (void)s;
+    vh_row r;
+    vh_err e;
+    memset(&r, 0, sizeof r);
+    strcpy(r.root, "/j/a");
+    assert_int_equal(vh_row_valid(&r, &e), 0);    /* root service */
+    r.has_user = 1;
+    r.uid = 0;
+    r.gid = 100;
+    assert_int_equal(vh_row_valid(&r, &e), -1);   /* B4 */
+    assert_int_equal(e.code, VH_EX_NOUSER);
+    r.uid = 65535;
+    assert_int_equal(vh_row_valid(&r, &e), -1);
+    r.uid = 1000;
+    r.gid = 0;
+    assert_int_equal(vh_row_valid(&r, &e), -1);
+    r.gid = 1000;
+    r.groups[0] = 0;
+    r.ngroups = 1;
+    assert_int_equal(vh_row_valid(&r, &e), -1);
+    r.groups[0] = 27;
+    assert_int_equal(vh_row_valid(&r, &e), 0);
+    strcpy(r.root, "relative");
+    assert_int_equal(vh_row_valid(&r, &e), -1);
+}
+
+static void test_schema_rejects_bad_rows(void **s)
+{
+    (void)s;
+    sqlite3 *db = mem_db();
+    const char *bad[] = {
+        "INSERT INTO domains(service,address,root,user,grp,uid,gid) VALUES ('a','b','/r','u','g',0,5)",
+        "INSERT INTO domains(service,address,root,user,grp,uid,gid) VALUES ('a','b','/r','u','g',5,0)",
+        "INSERT INTO domains(service,address,root,user,uid) VALUES ('a','b','/r','u',5)",
+        "INSERT INTO domains(service,address,root) VALUES ('a','b','rel')",
+        "INSERT INTO domains(service,address,root,enabled) VALUES ('a','b','/r',2)",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+        assert_int_not_equal(sqlite3_exec(db, bad[i], NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_precedence_all_subsets),
+        cmocka_unit_test(test_disabled_never_falls_through),
+        cmocka_unit_test(test_index_seek),
+        cmocka_unit_test(test_groups),
+        cmocka_unit_test(test_row_valid),
+        cmocka_unit_test(test_schema_rejects_bad_rows),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
