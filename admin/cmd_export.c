@@ -8,7 +8,8 @@
 
 int vc_cmd_export(const char *db, int argc, char **argv)
 {
-    struct arg_str *service = arg_str1("s", "service", "SERVICE", "the service whose domains are written ('*': the rows for every service)");
+    struct arg_str *service =
+        arg_str1("s", "service", "SERVICE", "the service whose domains are written ('*': the rows for every service)");
     struct arg_lit *help = arg_lit0("h", "help", "print this help");
     struct arg_file *dbo = arg_file0(NULL, "db", "FILE", "database path");
     struct arg_end *end = arg_end(5);
@@ -44,7 +45,8 @@ int vc_cmd_export(const char *db, int argc, char **argv)
         fprintf(stderr,
                 "vhostctl: warning: %lu disabled domain%s written as '# disabled:' comment%s: the flat format cannot "
                 "say disabled, and an import must not enable %s\n",
-                st.disabled, st.disabled == 1 ? "" : "s", st.disabled == 1 ? "" : "s", st.disabled == 1 ? "it" : "them");
+                st.disabled, st.disabled == 1 ? "" : "s", st.disabled == 1 ? "" : "s",
+                st.disabled == 1 ? "it" : "them");
     if (st.with_user)
         fprintf(stderr,
                 "vhostctl: warning: %lu domain%s run%s as a host user, which the flat format cannot say - import with "

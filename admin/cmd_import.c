@@ -41,19 +41,25 @@ void vc_print_identity(FILE *f, const vh_row *ident, const char *they)
         fprintf(f, "%s run as %s:%s (uid %u, gid %u)\n", they, ident->user, ident->group, (unsigned)ident->uid,
                 (unsigned)ident->gid);
     else
-        fprintf(f, "%s run as root, as under the legacy program, each in a private mount namespace - give --user "
-                   "to run them as an unprivileged user\n",
+        fprintf(f,
+                "%s run as root, as under the legacy program, each in a private mount namespace - give --user "
+                "to run them as an unprivileged user\n",
                 they);
 }
 
 int vc_cmd_import(const char *db, int argc, char **argv)
 {
-    struct arg_str *service = arg_str1("s", "service", "SERVICE", "the service the file's domains are for ('*': every service)");
-    struct arg_file *file = arg_file1(NULL, NULL, "FILE", "legacy configuration, ADDRESS DIRECTORY per line ('-': standard input)");
+    struct arg_str *service =
+        arg_str1("s", "service", "SERVICE", "the service the file's domains are for ('*': every service)");
+    struct arg_file *file =
+        arg_file1(NULL, NULL, "FILE", "legacy configuration, ADDRESS DIRECTORY per line ('-': standard input)");
     struct arg_lit *dry = arg_lit0("n", "dry-run", "report exactly what would be done; write nothing");
-    struct arg_lit *replace = arg_lit0(NULL, "replace", "replace all of SERVICE's domains by the file's, in one transaction");
-    struct arg_str *user = arg_str0("u", "user", "U", "run the domains as this host user (default: root, as the legacy program did)");
-    struct arg_str *group = arg_str0("g", "group", "G", "run them as this host group (default: the user's primary group)");
+    struct arg_lit *replace =
+        arg_lit0(NULL, "replace", "replace all of SERVICE's domains by the file's, in one transaction");
+    struct arg_str *user =
+        arg_str0("u", "user", "U", "run the domains as this host user (default: root, as the legacy program did)");
+    struct arg_str *group =
+        arg_str0("g", "group", "G", "run them as this host group (default: the user's primary group)");
     struct arg_lit *help = arg_lit0("h", "help", "print this help");
     struct arg_file *dbo = arg_file0(NULL, "db", "FILE", "database path");
     struct arg_end *end = arg_end(10);
@@ -113,8 +119,9 @@ int vc_cmd_import(const char *db, int argc, char **argv)
             goto out;
         }
         if (st.parse.errors) {
-            fprintf(stderr, "vhostctl: %s: %lu error%s, %lu warning%s: nothing %s - fix the lines above and run again\n",
-                    shown, st.parse.errors, st.parse.errors == 1 ? "" : "s", st.parse.warnings,
+            fprintf(stderr,
+                    "vhostctl: %s: %lu error%s, %lu warning%s: nothing %s - fix the lines above and run again\n", shown,
+                    st.parse.errors, st.parse.errors == 1 ? "" : "s", st.parse.warnings,
                     st.parse.warnings == 1 ? "" : "s", dry->count ? "would be imported" : "imported");
             rc = VH_EX_DATAERR;
             goto out;

@@ -29,7 +29,7 @@ struct job {
 };
 
 struct found {
-    const char *file;   /* printable name of the inetd.conf */
+    const char *file; /* printable name of the inetd.conf */
     struct job *jobs;
     size_t n, cap;
     unsigned long errors;
@@ -51,7 +51,7 @@ static int on_entry(void *ctx, const vh_inetd_entry *en, vh_err *e)
         if (strcmp(f->jobs[i].service, en->service) != 0)
             continue;
         if (strcmp(f->jobs[i].conf, en->conf) == 0)
-            return 0;   /* the same file again (tcp and tcp6 lines): import it once */
+            return 0; /* the same file again (tcp and tcp6 lines): import it once */
         char a[4 * PATH_MAX + 8], b[4 * PATH_MAX + 8];
         fprintf(stderr,
                 "%s:%lu: error: service %s is also run by line %lu with the configuration %s, not %s - virtuald keys "
@@ -186,7 +186,8 @@ static int to_stream(void *ctx, const char *p, size_t n)
 int vc_cmd_migrate(const char *db, int argc, char **argv)
 {
     struct arg_file *conf = arg_file1(NULL, NULL, "INETD_CONF", "the inetd.conf that runs the legacy virtuald");
-    struct arg_lit *write = arg_lit0("w", "write", "replace INETD_CONF by the converted file (atomically), keeping INETD_CONF.bak");
+    struct arg_lit *write =
+        arg_lit0("w", "write", "replace INETD_CONF by the converted file (atomically), keeping INETD_CONF.bak");
     struct arg_lit *dry = arg_lit0("n", "dry-run", "import nothing, write nothing: report what would be done");
     struct arg_lit *help = arg_lit0("h", "help", "print this help");
     struct arg_file *dbo = arg_file0(NULL, "db", "FILE", "database path");
@@ -204,7 +205,7 @@ int vc_cmd_migrate(const char *db, int argc, char **argv)
     char shown[4 * PATH_MAX + 8];
     vh_printable(path, shown, sizeof shown);
     f.file = shown;
-    FILE *info = write->count ? stdout : stderr;   /* stdout is the file otherwise */
+    FILE *info = write->count ? stdout : stderr; /* stdout is the file otherwise */
     if (write->count && dry->count) {
         vh_fail(&e, VH_EX_USAGE, "--write and --dry-run exclude each other");
         rc = vc_error(&e);
@@ -236,8 +237,9 @@ int vc_cmd_migrate(const char *db, int argc, char **argv)
         goto out;
     }
     if (is.errors || f.errors) {
-        fprintf(stderr, "vhostctl: %s: %lu error%s: nothing imported, nothing written - fix the lines above and run "
-                        "again\n",
+        fprintf(stderr,
+                "vhostctl: %s: %lu error%s: nothing imported, nothing written - fix the lines above and run "
+                "again\n",
                 shown, is.errors + f.errors, is.errors + f.errors == 1 ? "" : "s");
         rc = VH_EX_DATAERR;
         goto out;
@@ -287,8 +289,9 @@ int vc_cmd_migrate(const char *db, int argc, char **argv)
                 goto out;
             }
             if (errors) {
-                fprintf(stderr, "vhostctl: %lu error%s in the legacy configurations: nothing imported, %s not changed "
-                                "- fix the lines above and run again\n",
+                fprintf(stderr,
+                        "vhostctl: %lu error%s in the legacy configurations: nothing imported, %s not changed "
+                        "- fix the lines above and run again\n",
                         errors, errors == 1 ? "" : "s", shown);
                 rc = VH_EX_DATAERR;
                 goto out;
@@ -332,12 +335,14 @@ int vc_cmd_migrate(const char *db, int argc, char **argv)
             goto out;
         }
         if (dry->count)
-            fprintf(stderr, "vhostctl: dry run: %lu legacy line%s would be converted, %lu domain%s imported (%lu "
-                            "already there); nothing written\n",
+            fprintf(stderr,
+                    "vhostctl: dry run: %lu legacy line%s would be converted, %lu domain%s imported (%lu "
+                    "already there); nothing written\n",
                     lines, lines == 1 ? "" : "s", added, added == 1 ? "" : "s", same);
         else if (lines)
-            fprintf(stderr, "vhostctl: %lu legacy line%s converted above; run again with --write to replace %s "
-                            "(keeping %s.bak)\n",
+            fprintf(stderr,
+                    "vhostctl: %lu legacy line%s converted above; run again with --write to replace %s "
+                    "(keeping %s.bak)\n",
                     lines, lines == 1 ? "" : "s", shown, shown);
         else
             fprintf(stderr, "vhostctl: %s has no legacy virtuald line (%lu in the new form already)\n", shown,
@@ -345,8 +350,7 @@ int vc_cmd_migrate(const char *db, int argc, char **argv)
         goto out;
     }
     if (clen == len && memcmp(conv, buf, len) == 0) {
-        printf("%s has no legacy virtuald line (%lu in the new form already): nothing written\n", shown,
-               is.converted);
+        printf("%s has no legacy virtuald line (%lu in the new form already): nothing written\n", shown, is.converted);
         goto out;
     }
     char bak[PATH_MAX + 8];
@@ -360,8 +364,9 @@ int vc_cmd_migrate(const char *db, int argc, char **argv)
      * here leaves rows that a second run finds identical. */
     if (write_atomic(bak, buf, len, &sb, &e) < 0 || write_atomic(path, conv, clen, &sb, &e) < 0) {
         rc = vc_error(&e);
-        fprintf(stderr, "vhostctl: the domains are imported; %s was not replaced - fix the above and run again "
-                        "(a second run does no harm)\n",
+        fprintf(stderr,
+                "vhostctl: the domains are imported; %s was not replaced - fix the above and run again "
+                "(a second run does no harm)\n",
                 shown);
         goto out;
     }

@@ -17,7 +17,7 @@ typedef struct word {
 struct ent {
     size_t start, end;
     unsigned long line, last_line;
-    int backslash;       /* continued by a backslash at least once */
+    int backslash; /* continued by a backslash at least once */
     word *w;
     size_t n, cap;
 };
@@ -230,7 +230,7 @@ static int classify(struct scan *s, const char *buf, const struct ent *en, vh_in
     const word *first = &w[7];
     const char *f = buf + first->off;
     if (memchr(f, '/', first->len) == NULL) {
-        out->form = VH_INETD_NEW;   /* converted already: not ours to judge */
+        out->form = VH_INETD_NEW; /* converted already: not ours to judge */
         return 1;
     }
     if (f[0] != '/') {
@@ -353,7 +353,8 @@ int vh_inetd_db_ok(const char *db, vh_err *e)
     vh_printable(db, sh, sizeof sh);
     if (db[0] != '/')
         return vh_fail(e, VH_EX_USAGE,
-                       "database path '%s' is relative, but inetd starts virtuald in / - give --db an absolute path", sh);
+                       "database path '%s' is relative, but inetd starts virtuald in / - give --db an absolute path",
+                       sh);
     for (const char *p = db; *p; p++)
         if ((unsigned char)*p <= 0x20 || *p == 0x7f)
             return vh_fail(e, VH_EX_USAGE,
@@ -367,7 +368,7 @@ struct conv {
     const char *db;
     vh_inetd_out out;
     void *ctx;
-    size_t cursor;   /* bytes of buf written so far */
+    size_t cursor; /* bytes of buf written so far */
 };
 
 static int put(struct conv *c, const char *p, size_t n, vh_err *e)

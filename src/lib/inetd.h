@@ -38,23 +38,23 @@
 #include <stddef.h>
 
 enum vh_inetd_form {
-    VH_INETD_LEGACY = 1,  /* virtuald CONF PROGRAM [ARG...]: to convert */
-    VH_INETD_NEW,         /* virtuald [--db FILE] SERVICE PROGRAM [ARG...] */
+    VH_INETD_LEGACY = 1, /* virtuald CONF PROGRAM [ARG...]: to convert */
+    VH_INETD_NEW,        /* virtuald [--db FILE] SERVICE PROGRAM [ARG...] */
 };
 
 enum vh_inetd_severity { VH_INETD_ERROR = 1, VH_INETD_WARNING = 2 };
 
 /* One entry that runs virtuald, valid for its form. */
 typedef struct vh_inetd_entry {
-    unsigned long line;       /* its first physical line (1-based) */
+    unsigned long line; /* its first physical line (1-based) */
     unsigned long last_line;
-    int form;                 /* enum vh_inetd_form */
+    int form; /* enum vh_inetd_form */
     int via_tcpd;
-    int continued;            /* spans more than one physical line */
-    char service[VH_SERVICE_MAX + 1];  /* first word, any HOST: removed; "" when
-                                          the new form has an odd one */
-    char conf[PATH_MAX];      /* legacy form: CONF */
-    const char *program;      /* legacy form: PROGRAM, not NUL-terminated */
+    int continued;                    /* spans more than one physical line */
+    char service[VH_SERVICE_MAX + 1]; /* first word, any HOST: removed; "" when
+                                         the new form has an odd one */
+    char conf[PATH_MAX];              /* legacy form: CONF */
+    const char *program;              /* legacy form: PROGRAM, not NUL-terminated */
     size_t program_len;
 } vh_inetd_entry;
 
@@ -67,10 +67,10 @@ typedef struct vh_inetd_ops {
 } vh_inetd_ops;
 
 typedef struct vh_inetd_stats {
-    unsigned long lines;    /* physical lines */
-    unsigned long entries;  /* entries of any kind */
-    unsigned long legacy;   /* valid legacy virtuald entries */
-    unsigned long converted;/* virtuald entries in the new form already */
+    unsigned long lines;     /* physical lines */
+    unsigned long entries;   /* entries of any kind */
+    unsigned long legacy;    /* valid legacy virtuald entries */
+    unsigned long converted; /* virtuald entries in the new form already */
     unsigned long errors, warnings;
 } vh_inetd_stats;
 

@@ -19,7 +19,7 @@
 struct aset {
     unsigned char *keys;
     uint32_t *lines;
-    size_t cap;   /* a power of two, or 0 before the first insert */
+    size_t cap; /* a power of two, or 0 before the first insert */
     size_t n;
     size_t klen;
 };
@@ -104,21 +104,21 @@ struct vh_legacy {
     vh_legacy_ops ops;
     void *ctx;
     vh_legacy_stats st;
-    int failed;            /* a callback stopped the parse, or no memory */
-    int too_many;          /* E_LINES reported: the rest is ignored */
+    int failed;   /* a callback stopped the parse, or no memory */
+    int too_many; /* E_LINES reported: the rest is ignored */
     /* the line being read */
-    size_t total;          /* its bytes so far, LF excluded */
-    size_t kept;           /* how many of them are in buf */
-    unsigned char last;    /* its last byte so far */
+    size_t total;       /* its bytes so far, LF excluded */
+    size_t kept;        /* how many of them are in buf */
+    unsigned char last; /* its last byte so far */
     /* the legacy program's search: the first line that ended it */
     unsigned long barrier;
-    int barrier_nospace;   /* 1: a line without a space; 0: 'default' */
-    char *barrier_dir;     /* what it read as that default's directory */
-    unsigned long first_default;  /* our first valid 'default' row */
+    int barrier_nospace;         /* 1: a line without a space; 0: 'default' */
+    char *barrier_dir;           /* what it read as that default's directory */
+    unsigned long first_default; /* our first valid 'default' row */
     struct aset v4, v6;
     char buf[VH_LEGACY_LINE_MAX + 1];
-    char dir[VH_LEGACY_LINE_MAX];   /* the directory, copied out of buf */
-    char shown[4 * VH_LEGACY_LINE_MAX + 8];   /* scratch for messages */
+    char dir[VH_LEGACY_LINE_MAX];           /* the directory, copied out of buf */
+    char shown[4 * VH_LEGACY_LINE_MAX + 8]; /* scratch for messages */
     char shown2[4 * VH_LEGACY_LINE_MAX + 8];
     char msg[MSG_MAX];
 };
@@ -147,8 +147,7 @@ void vh_legacy_free(vh_legacy *p)
     free(p);
 }
 
-__attribute__((format(printf, 4, 5))) static void diag(vh_legacy *p, unsigned long line, int kind, const char *fmt,
-                                                       ...)
+__attribute__((format(printf, 4, 5))) static void diag(vh_legacy *p, unsigned long line, int kind, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -202,7 +201,7 @@ struct lview {
 
 static void legacy_view(const char *raw, size_t rawlen, int had_lf, struct lview *v)
 {
-    size_t len = had_lf ? rawlen : rawlen - 1;   /* rawlen > 0 without LF */
+    size_t len = had_lf ? rawlen : rawlen - 1; /* rawlen > 0 without LF */
     memset(v, 0, sizeof *v);
     if (len == 0 || raw[0] == '#') {
         v->kind = L_SKIP;
@@ -256,8 +255,8 @@ static const char *whose(const char *addr, char *out, size_t n)
 
 /* A valid row on line ln. Decides its warnings, then hands it on unless
  * it repeats an address. */
-static int row(vh_legacy *p, unsigned long ln, const char *addr, const char *dir, const struct lview *v,
-               int dir_same, int had_lf, vh_err *e)
+static int row(vh_legacy *p, unsigned long ln, const char *addr, const char *dir, const struct lview *v, int dir_same,
+               int had_lf, vh_err *e)
 {
     char who[96];
     long first = 0;
@@ -316,7 +315,8 @@ static int row(vh_legacy *p, unsigned long ln, const char *addr, const char *dir
              "the legacy program read the directory as '%s' (it kept everything after the first space%s); imported "
              "as '%s' - check that this is the jail you meant",
              shown_n(v->dir, v->dlen, p->shown2, sizeof p->shown2),
-             had_lf ? ", trailing blanks and CR included" : " but cut the last character of a last line without newline",
+             had_lf ? ", trailing blanks and CR included"
+                    : " but cut the last character of a last line without newline",
              p->shown);
     }
     p->st.rows++;
@@ -490,8 +490,7 @@ int vh_legacy_parse_buf(const char *file, const void *buf, size_t n, const vh_le
     return rc;
 }
 
-int vh_legacy_parse_fd(const char *file, int fd, const vh_legacy_ops *ops, void *ctx, vh_legacy_stats *st,
-                       vh_err *e)
+int vh_legacy_parse_fd(const char *file, int fd, const vh_legacy_ops *ops, void *ctx, vh_legacy_stats *st, vh_err *e)
 {
     enum { CHUNK = 64 * 1024 };
     vh_legacy *p = vh_legacy_new(file, ops, ctx);

@@ -55,46 +55,46 @@ enum vh_legacy_severity { VH_LEGACY_ERROR = 1, VH_LEGACY_WARNING = 2 };
 /* What a diagnostic is about. Stable: tests and callers switch on it. */
 enum vh_legacy_kind {
     /* errors: the file must not be imported */
-    VH_LEGACY_E_LONG = 1,   /* content of VH_LEGACY_LINE_MAX bytes or more */
-    VH_LEGACY_E_NUL,        /* a NUL byte */
-    VH_LEGACY_E_CR,         /* a CR inside the line */
-    VH_LEGACY_E_NODIR,      /* an address and no directory */
-    VH_LEGACY_E_ADDRESS,    /* vh_addr_canon refused the address */
-    VH_LEGACY_E_DIR,        /* vh_root_valid refused the directory */
-    VH_LEGACY_E_LINES,      /* more than 2^32 - 1 lines */
+    VH_LEGACY_E_LONG = 1, /* content of VH_LEGACY_LINE_MAX bytes or more */
+    VH_LEGACY_E_NUL,      /* a NUL byte */
+    VH_LEGACY_E_CR,       /* a CR inside the line */
+    VH_LEGACY_E_NODIR,    /* an address and no directory */
+    VH_LEGACY_E_ADDRESS,  /* vh_addr_canon refused the address */
+    VH_LEGACY_E_DIR,      /* vh_root_valid refused the directory */
+    VH_LEGACY_E_LINES,    /* more than 2^32 - 1 lines */
     /* warnings: the line is valid */
     VH_LEGACY_W_SHADOWED = 32, /* the legacy program never reached this
                                   line: an earlier line ('default', or one
                                   it could not read) ended its search
                                   first. Imported; meaning changes. */
-    VH_LEGACY_W_DUPLICATE,  /* the address was given on an earlier line;
-                               the legacy program used that one. This
-                               line is not imported. */
-    VH_LEGACY_W_NOMATCH,    /* the legacy program could never match this
-                               line (address text it read differs, or
-                               IPv6). Imported; meaning changes. */
-    VH_LEGACY_W_DIR,        /* the legacy program read another directory
-                               from this line. Imported as read here. */
-    VH_LEGACY_W_NOSPACE,    /* the legacy program found no space in this
-                               line and refused every connection that got
-                               to it: it ends its search (like default). */
+    VH_LEGACY_W_DUPLICATE,     /* the address was given on an earlier line;
+                                  the legacy program used that one. This
+                                  line is not imported. */
+    VH_LEGACY_W_NOMATCH,       /* the legacy program could never match this
+                                  line (address text it read differs, or
+                                  IPv6). Imported; meaning changes. */
+    VH_LEGACY_W_DIR,           /* the legacy program read another directory
+                                  from this line. Imported as read here. */
+    VH_LEGACY_W_NOSPACE,       /* the legacy program found no space in this
+                                  line and refused every connection that got
+                                  to it: it ends its search (like default). */
 };
 
 /* One diagnostic. msg names the fault and the remedy, printable, without
  * the "FILE:LINE:" prefix (file and line are given separately). */
 typedef struct vh_legacy_diag {
     const char *file;
-    unsigned long line;   /* 1-based */
-    int severity;         /* enum vh_legacy_severity */
-    int kind;             /* enum vh_legacy_kind */
+    unsigned long line; /* 1-based */
+    int severity;       /* enum vh_legacy_severity */
+    int kind;           /* enum vh_legacy_kind */
     const char *msg;
 } vh_legacy_diag;
 
 /* One row to import. Pointers are valid during the callback only. */
 typedef struct vh_legacy_rec {
     unsigned long line;
-    const char *address;  /* canonical (addr.h), or "default" */
-    const char *dir;      /* passed vh_root_valid */
+    const char *address; /* canonical (addr.h), or "default" */
+    const char *dir;     /* passed vh_root_valid */
 } vh_legacy_rec;
 
 typedef struct vh_legacy_ops {
@@ -139,7 +139,6 @@ int vh_legacy_parse_buf(const char *file, const void *buf, size_t n, const vh_le
 
 /* Read fd to its end (64 KiB at a time) through a parser. A read error
  * is -1 with e->code VH_EX_IOERR naming the file. */
-int vh_legacy_parse_fd(const char *file, int fd, const vh_legacy_ops *ops, void *ctx, vh_legacy_stats *st,
-                       vh_err *e);
+int vh_legacy_parse_fd(const char *file, int fd, const vh_legacy_ops *ops, void *ctx, vh_legacy_stats *st, vh_err *e);
 
 #endif

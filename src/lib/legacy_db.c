@@ -78,11 +78,11 @@ struct run {
     const vh_import_opts *o;
     const vh_import_report *r;
     vh_import_stats *st;
-    unsigned long errors, warnings;  /* the importer's own diagnostics */
+    unsigned long errors, warnings; /* the importer's own diagnostics */
     char groups[VH_MAX_GROUPS * 12];
-    char now[32];                    /* created and updated of every row */
-    char file_shown[600];            /* file, printable, for comments */
-    char lastdir[PATH_MAX];          /* the last directory looked at */
+    char now[32];           /* created and updated of every row */
+    char file_shown[600];   /* file, printable, for comments */
+    char lastdir[PATH_MAX]; /* the last directory looked at */
     char comment[VH_COMMENT_MAX];
     char msg[4 * PATH_MAX + 1024];
     char shown[4 * PATH_MAX + 8];
@@ -141,8 +141,10 @@ static void check_dir(struct run *run, const vh_legacy_rec *rec)
              "missing until then)",
              run->shown);
     } else {
-        note(run, rec->line, VH_LEGACY_W_NODIR, "cannot look at directory %s (%s); imported - vhostctl check "
-             "reports it", run->shown, strerror(errno));
+        note(run, rec->line, VH_LEGACY_W_NODIR,
+             "cannot look at directory %s (%s); imported - vhostctl check "
+             "reports it",
+             run->shown, strerror(errno));
     }
     run->st->missing++;
 }
@@ -159,7 +161,7 @@ static int same_row(struct run *run, const vh_legacy_rec *rec, char *other, size
     int rc = sqlite3_step(st);
     if (rc == SQLITE_DONE) {
         sqlite3_reset(st);
-        return 2;   /* no row at all */
+        return 2; /* no row at all */
     }
     if (rc != SQLITE_ROW) {
         vh_db_fail(run->im->db, rc, "reading an existing domain", e);
@@ -186,7 +188,7 @@ static int existing(struct run *run, const vh_legacy_rec *rec, vh_err *e)
     if (same < 0)
         return -1;
     if (same == 2)
-        return 0;   /* none: the caller adds it */
+        return 0; /* none: the caller adds it */
     if (same == 1 && run->o->mode == VH_IMPORT_SAME_OK) {
         run->st->same++;
         if (run->r && run->r->row)
@@ -309,7 +311,7 @@ int vh_import_fd(vh_importer *im, const char *file, int fd, const vh_import_opts
     bind_constants(run);
     vh_legacy_ops ops = {on_row, parser_diag};
     rc = vh_legacy_parse_fd(file, fd, &ops, run, &st->parse, e);
-    sqlite3_clear_bindings(im->insert);   /* nothing may point into run */
+    sqlite3_clear_bindings(im->insert); /* nothing may point into run */
     st->parse.errors += run->errors;
     st->parse.warnings += run->warnings;
 out:
@@ -345,7 +347,9 @@ int vh_import_path(vh_importer *im, const char *path, const vh_import_opts *o, c
             snprintf(msg, sizeof msg,
                      "the file is writable by %s (mode %04o): anyone who could write it chose the jails of the "
                      "legacy program - check every line before trusting it, and chmod go-w %s",
-                     (sb.st_mode & 020) && (sb.st_mode & 002) ? "group and others" : (sb.st_mode & 020) ? "group" : "others",
+                     (sb.st_mode & 020) && (sb.st_mode & 002) ? "group and others"
+                     : (sb.st_mode & 020)                     ? "group"
+                                                              : "others",
                      (unsigned)(sb.st_mode & 07777), shown);
         else
             snprintf(msg, sizeof msg,
@@ -400,8 +404,7 @@ int vh_export(sqlite3 *db, const char *service, FILE *out, vh_export_stats *st, 
     memset(st, 0, sizeof *st);
     if (vh_service_valid(service, 1, e) < 0)
         return -1;
-    fprintf(out, "# virtuald domains of service %s: ADDRESS DIRECTORY, exact addresses first, default last\n",
-            service);
+    fprintf(out, "# virtuald domains of service %s: ADDRESS DIRECTORY, exact addresses first, default last\n", service);
     struct export_ctx x = {out, st};
     if (vh_store_each(db, service, export_row, &x, e) < 0)
         return -1;

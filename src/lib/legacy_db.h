@@ -22,31 +22,31 @@ typedef struct sqlite3 sqlite3;
 
 /* Diagnostic kinds of the importer, after legacy.h's. */
 enum {
-    VH_LEGACY_E_EXISTS = 16,   /* error: the service already has a row for the address */
-    VH_LEGACY_W_NODIR = 48,    /* warning: the directory is missing or no directory */
-    VH_LEGACY_W_FILE,          /* warning (line 0): the file is writable by others, or not root's */
+    VH_LEGACY_E_EXISTS = 16, /* error: the service already has a row for the address */
+    VH_LEGACY_W_NODIR = 48,  /* warning: the directory is missing or no directory */
+    VH_LEGACY_W_FILE,        /* warning (line 0): the file is writable by others, or not root's */
 };
 
 enum vh_import_mode {
-    VH_IMPORT_STRICT,   /* an existing (service, address) row is an error */
-    VH_IMPORT_REPLACE,  /* every row of the service is deleted first */
-    VH_IMPORT_SAME_OK,  /* an existing identical row (jail and run-as identity)
-                           is left as it is; a different one is an error:
-                           migrate-inetd run twice does no harm */
+    VH_IMPORT_STRICT,  /* an existing (service, address) row is an error */
+    VH_IMPORT_REPLACE, /* every row of the service is deleted first */
+    VH_IMPORT_SAME_OK, /* an existing identical row (jail and run-as identity)
+                          is left as it is; a different one is an error:
+                          migrate-inetd run twice does no harm */
 };
 
 typedef struct vh_import_opts {
-    const char *service;  /* a valid service name, or '*' */
-    int mode;             /* enum vh_import_mode */
-    int dry_run;          /* read only: nothing is inserted or deleted */
-    const vh_row *ident;  /* run-as identity (has_user, user, group, uid,
-                             gid, groups) for every row; NULL or has_user 0:
-                             root, as the legacy program ran them */
+    const char *service; /* a valid service name, or '*' */
+    int mode;            /* enum vh_import_mode */
+    int dry_run;         /* read only: nothing is inserted or deleted */
+    const vh_row *ident; /* run-as identity (has_user, user, group, uid,
+                            gid, groups) for every row; NULL or has_user 0:
+                            root, as the legacy program ran them */
 } vh_import_opts;
 
 enum vh_import_action {
-    VH_IMPORT_ADD = 1,  /* the row is (with dry_run: would be) added */
-    VH_IMPORT_SAME,     /* SAME_OK: an identical row is already there */
+    VH_IMPORT_ADD = 1, /* the row is (with dry_run: would be) added */
+    VH_IMPORT_SAME,    /* SAME_OK: an identical row is already there */
 };
 
 typedef struct vh_import_report {
@@ -59,12 +59,12 @@ typedef struct vh_import_report {
 } vh_import_report;
 
 typedef struct vh_import_stats {
-    vh_legacy_stats parse;    /* errors and warnings include the importer's */
-    unsigned long added;      /* rows inserted (dry run: that would be) */
-    unsigned long same;       /* SAME_OK rows already there */
-    unsigned long removed;    /* REPLACE: rows of the service deleted */
-    unsigned long conflicts;  /* E_EXISTS errors */
-    unsigned long missing;    /* W_NODIR warnings */
+    vh_legacy_stats parse;   /* errors and warnings include the importer's */
+    unsigned long added;     /* rows inserted (dry run: that would be) */
+    unsigned long same;      /* SAME_OK rows already there */
+    unsigned long removed;   /* REPLACE: rows of the service deleted */
+    unsigned long conflicts; /* E_EXISTS errors */
+    unsigned long missing;   /* W_NODIR warnings */
 } vh_import_stats;
 
 typedef struct vh_importer vh_importer;
@@ -89,10 +89,10 @@ int vh_import_path(vh_importer *im, const char *path, const vh_import_opts *o, c
                    vh_import_stats *st, vh_err *e);
 
 typedef struct vh_export_stats {
-    unsigned long rows;       /* rows written as ADDRESS DIRECTORY lines */
-    unsigned long disabled;   /* written as '# disabled: ' comments */
-    unsigned long with_user;  /* rows with a run-as user (not expressible) */
-    unsigned long bad;        /* rows the format cannot hold: commented out */
+    unsigned long rows;      /* rows written as ADDRESS DIRECTORY lines */
+    unsigned long disabled;  /* written as '# disabled: ' comments */
+    unsigned long with_user; /* rows with a run-as user (not expressible) */
+    unsigned long bad;       /* rows the format cannot hold: commented out */
 } vh_export_stats;
 
 /* Write the service's rows in the flat format: a comment line, then one

@@ -18,7 +18,7 @@
 #include <string.h>
 
 struct digest {
-    uint64_t rows, all;   /* FNV-1a over the rows, over everything */
+    uint64_t rows, all; /* FNV-1a over the rows, over everything */
     unsigned long nrows, nerr, ndiag;
 };
 

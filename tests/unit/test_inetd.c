@@ -169,18 +169,19 @@ static void test_forms(void **s)
     assert_int_equal(st.legacy, 5);
     assert_int_equal(st.converted, 2);
     assert_int_equal(st.errors, 0);
-    assert_int_equal(st.warnings, 0);   /* whitespace continuation is inetd's own */
+    assert_int_equal(st.warnings, 0); /* whitespace continuation is inetd's own */
     free(t);
     char *c = convert(f, NULL);
     assert_string_equal(
-        c, "# a realistic file\n"
-           "127.0.0.2,127.0.0.3:ftp\tstream\ttcp\tnowait\troot\t/usr/sbin/virtuald\tvirtuald\tftp\t/usr/sbin/in.ftpd -l\n"
-           "pop3 stream tcp6 nowait.400 root.root /usr/sbin/tcpd /usr/local/bin/virtuald pop3 in.qpop -s\n"
-           "www stream tcp nowait root /usr/sbin/tcpd virtuald www httpd -i\n"
-           "smtp stream tcp nowait root /usr/sbin/virtuald virtuald smtp /usr/sbin/exim4 -bs\n"
-           "imap2 stream tcp nowait root /usr/sbin/virtuald virtuald --db /srv/v.db imap2 imapd\n"
-           "finger stream tcp nowait root /usr/sbin/virtuald virtuald finger in.fingerd -w\n"
-           "talk stream tcp,rcvbuf=64k nowait root:wheel /usr/sbin/virtuald virtuald talk talkd  \n");
+        c,
+        "# a realistic file\n"
+        "127.0.0.2,127.0.0.3:ftp\tstream\ttcp\tnowait\troot\t/usr/sbin/virtuald\tvirtuald\tftp\t/usr/sbin/in.ftpd -l\n"
+        "pop3 stream tcp6 nowait.400 root.root /usr/sbin/tcpd /usr/local/bin/virtuald pop3 in.qpop -s\n"
+        "www stream tcp nowait root /usr/sbin/tcpd virtuald www httpd -i\n"
+        "smtp stream tcp nowait root /usr/sbin/virtuald virtuald smtp /usr/sbin/exim4 -bs\n"
+        "imap2 stream tcp nowait root /usr/sbin/virtuald virtuald --db /srv/v.db imap2 imapd\n"
+        "finger stream tcp nowait root /usr/sbin/virtuald virtuald finger in.fingerd -w\n"
+        "talk stream tcp,rcvbuf=64k nowait root:wheel /usr/sbin/virtuald virtuald talk talkd  \n");
     char *c2 = convert(c, NULL);
     assert_string_equal(c, c2);
     free(c);
@@ -319,8 +320,8 @@ static void test_failures(void **s)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_howto),  cmocka_unit_test(test_others_untouched), cmocka_unit_test(test_forms),
-        cmocka_unit_test(test_line_ends), cmocka_unit_test(test_errors),       cmocka_unit_test(test_db_arg),
+        cmocka_unit_test(test_howto),     cmocka_unit_test(test_others_untouched), cmocka_unit_test(test_forms),
+        cmocka_unit_test(test_line_ends), cmocka_unit_test(test_errors),           cmocka_unit_test(test_db_arg),
         cmocka_unit_test(test_failures),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

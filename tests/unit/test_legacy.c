@@ -19,7 +19,7 @@ struct out {
     char *text;
     size_t len;
     FILE *f;
-    int stop_at;   /* row callback fails on this row number (1-based), 0 never */
+    int stop_at; /* row callback fails on this row number (1-based), 0 never */
     int rows;
 };
 
@@ -174,7 +174,7 @@ static void test_crlf(void **s)
     assert_int_equal(b.errors, 0);
     has(crlf, "R 2 10.0.0.1 /srv/a\n");
     has(crlf, "R 4 default /srv/d\n");
-    hasnt(crlf, "\r");   /* in rows, and messages show it as \x0d */
+    hasnt(crlf, "\r"); /* in rows, and messages show it as \x0d */
     /* the legacy program kept the CR: each row warns, and the blank
      * "\r" line had no space, which ended its search */
     has(crlf, "W 2 35 the legacy program read the directory as '/srv/a\\x0d'");
@@ -203,7 +203,8 @@ static void test_nul(void **s)
 {
     (void)s;
     vh_legacy_stats st;
-    static const char f1[] = "\0" "10.0.0.1 /srv/a\n10.0.0.2 /srv/b\n";
+    static const char f1[] = "\0"
+                             "10.0.0.1 /srv/a\n10.0.0.2 /srv/b\n";
     char *t = parse(f1, sizeof f1 - 1, &st);
     assert_string_equal(t, "E 1 2 NUL byte at column 1 - a configuration file is text: find how the byte got there "
                            "and remove it\nR 2 10.0.0.2 /srv/b\n");
@@ -230,11 +231,11 @@ static void long_line(size_t n, int crlf, int want_error)
     char *buf = malloc(total);
     assert_non_null(buf);
     memcpy(buf, "# first\n1.2.3.4 /", 17);
-    memset(buf + 17, 'a', n - 9);                    /* line 2 is n bytes */
+    memset(buf + 17, 'a', n - 9); /* line 2 is n bytes */
     size_t k = 8 + n;
     if (crlf)
         buf[k++] = '\r';
-    memcpy(buf + k, "\n10.0.0.2 /srv/b\n", 17);   /* line 3 */
+    memcpy(buf + k, "\n10.0.0.2 /srv/b\n", 17); /* line 3 */
     k += 17;
     vh_legacy_stats st;
     char *t = parse(buf, k, &st);
@@ -261,12 +262,12 @@ static void long_line(size_t n, int crlf, int want_error)
 static void test_long_lines(void **s)
 {
     (void)s;
-    long_line(VH_LEGACY_LINE_MAX - 1, 0, 0);   /* 4095: the longest line */
-    long_line(VH_LEGACY_LINE_MAX - 1, 1, 0);   /* CR LF is no content */
-    long_line(VH_LEGACY_LINE_MAX, 0, 1);       /* 4 KiB */
+    long_line(VH_LEGACY_LINE_MAX - 1, 0, 0); /* 4095: the longest line */
+    long_line(VH_LEGACY_LINE_MAX - 1, 1, 0); /* CR LF is no content */
+    long_line(VH_LEGACY_LINE_MAX, 0, 1);     /* 4 KiB */
     long_line(VH_LEGACY_LINE_MAX, 1, 1);
-    long_line(64 * 1024, 0, 1);                /* 64 KiB */
-    long_line(10 * 1024 * 1024, 0, 1);         /* 10 MiB */
+    long_line(64 * 1024, 0, 1);        /* 64 KiB */
+    long_line(10 * 1024 * 1024, 0, 1); /* 10 MiB */
     /* a long last line without newline */
     char *buf = malloc(70000);
     memset(buf, 'x', 70000);
@@ -295,9 +296,10 @@ static void test_missing_dir(void **s)
 static void test_addresses(void **s)
 {
     (void)s;
-    static const char *bad[] = {"999.1.1.1", "1.2.3", "010.0.0.1", "0x0a.0.0.1", "host.example.com", "1.2.3.4/24",
-                                "fe80::1%eth0", "fe80::1", "0.0.0.0", "::", "224.0.0.1", "255.255.255.255",
-                                "Default", "DEFAULT", "1.2.3.4.5", "2001:db8::1::2", "[2001:db8::1]"};
+    static const char *bad[] = {
+        "999.1.1.1", "1.2.3",          "010.0.0.1",    "0x0a.0.0.1", "host.example.com", "1.2.3.4/24", "fe80::1%eth0",
+        "fe80::1",   "0.0.0.0",        "::",           "224.0.0.1",  "255.255.255.255",  "Default",    "DEFAULT",
+        "1.2.3.4.5", "2001:db8::1::2", "[2001:db8::1]"};
     char line[128];
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         snprintf(line, sizeof line, "%s /srv/a\n", bad[i]);
@@ -309,8 +311,8 @@ static void test_addresses(void **s)
     }
     vh_legacy_stats st;
     char *t = parse_s("2001:DB8:0:0::1 /srv/a\n::FFFF:192.0.2.7 /srv/b\n::1 /srv/c\n2001:db8::2 /srv/d\n", &st);
-    has(t, "R 1 2001:db8::1 /srv/a\n");   /* G2: stored once, canonical */
-    has(t, "R 2 192.0.2.7 /srv/b\n");     /* G1: v4-mapped is IPv4 */
+    has(t, "R 1 2001:db8::1 /srv/a\n"); /* G2: stored once, canonical */
+    has(t, "R 2 192.0.2.7 /srv/b\n");   /* G1: v4-mapped is IPv4 */
     has(t, "R 3 ::1 /srv/c\n");
     has(t, "R 4 2001:db8::2 /srv/d\n");
     has(t, "W 1 34 the legacy program knew IPv4 only");
@@ -555,14 +557,22 @@ static void test_many_addresses(void **s)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_howto),          cmocka_unit_test(test_blanks),
-        cmocka_unit_test(test_no_final_newline), cmocka_unit_test(test_crlf),
-        cmocka_unit_test(test_nul),            cmocka_unit_test(test_long_lines),
-        cmocka_unit_test(test_missing_dir),    cmocka_unit_test(test_addresses),
-        cmocka_unit_test(test_dirs),           cmocka_unit_test(test_every_bad_line),
-        cmocka_unit_test(test_shadowed),       cmocka_unit_test(test_duplicates),
-        cmocka_unit_test(test_legacy_reading), cmocka_unit_test(test_chunks),
-        cmocka_unit_test(test_callback_stops), cmocka_unit_test(test_fd),
+        cmocka_unit_test(test_howto),
+        cmocka_unit_test(test_blanks),
+        cmocka_unit_test(test_no_final_newline),
+        cmocka_unit_test(test_crlf),
+        cmocka_unit_test(test_nul),
+        cmocka_unit_test(test_long_lines),
+        cmocka_unit_test(test_missing_dir),
+        cmocka_unit_test(test_addresses),
+        cmocka_unit_test(test_dirs),
+        cmocka_unit_test(test_every_bad_line),
+        cmocka_unit_test(test_shadowed),
+        cmocka_unit_test(test_duplicates),
+        cmocka_unit_test(test_legacy_reading),
+        cmocka_unit_test(test_chunks),
+        cmocka_unit_test(test_callback_stops),
+        cmocka_unit_test(test_fd),
         cmocka_unit_test(test_many_addresses),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
