@@ -142,16 +142,14 @@ static void check_dir(struct run *run, const vh_legacy_rec *rec)
              run->shown);
     } else {
         note(run, rec->line, VH_LEGACY_W_NODIR,
-             "cannot look at directory %s (%s); imported - vhostctl check "
-             "reports it",
-             run->shown, strerror(errno));
+             "cannot look at directory %s (%s); imported - vhostctl check reports it", run->shown, strerror(errno));
     }
     run->st->missing++;
 }
 
 /* The row already stored for (service, address): is it the same jail and
- * the same run-as identity? Returns 1 same, 0 different (root copied to
- * other), -1 database error. */
+ * the same run-as identity? Returns 1 same, 0 different (its root copied
+ * to other), 2 no such row, -1 database error. */
 static int same_row(struct run *run, const vh_legacy_rec *rec, char *other, size_t n, vh_err *e)
 {
     sqlite3_stmt *st = run->im->existing;
