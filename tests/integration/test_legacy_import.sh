@@ -96,9 +96,10 @@ for c in e_address e_dir e_nodir w_shadowed w_duplicate w_legacy w_nodir; do
 done
 # binary ones, made here: NUL (column 1 too), lone CR, CR LF, no final
 # newline, long lines of 4 KiB, 64 KiB and 10 MiB
-printf '\000127.0.0.2 %s\n127.0.0.3 %s/jails/b\000\n127.0.0.4 %s/jails/b\n' "$J/a" "$F" "$F" >"$W/e_nul.conf"
+# (columns must not depend on the fixture path: fixed paths here)
+printf '\000127.0.0.2 /srv/a\n127.0.0.3 /srv/b\000\n127.0.0.4 /nonexistent-vh/c\n' >"$W/e_nul.conf"
 golden e_nul import --service x e_nul.conf
-printf '127.0.0.2 %s/jails/a\rb\n127.0.0.3 %s/jails/b\r\r\n\r\n' "$F" "$F" >"$W/e_cr.conf"
+printf '127.0.0.2 /srv/a\rb\n127.0.0.3 /srv/b\r\r\n\r\n' >"$W/e_cr.conf"
 golden e_cr import --service x e_cr.conf
 printf '# crlf\r\n127.0.0.2 %s/jails/a\r\ndefault %s/jails/d\r\n' "$F" "$F" >"$W/w_crlf.conf"
 golden w_crlf import --service crlf w_crlf.conf
