@@ -113,19 +113,19 @@ sed -i "s|^127.0.0.3 .*|127.0.0.3 $V/domain2.com|" "$V/conf.ftp"
 # --- the migrated line, served by a real openbsd-inetd -------------------
 # ftp and pop-3 on high ports, in this test's own mount namespace only
 sed -e '/^ftp[[:space:]]/d' -e '/^pop3[[:space:]]/d' /etc/services >"$F/services"
-printf 'ftp\t\t18021/tcp\npop3\t\t18110/tcp\tpop-3\n' >>"$F/services"
+printf 'ftp\t\t18521/tcp\npop3\t\t18510/tcp\tpop-3\n' >>"$F/services"
 mount --bind "$F/services" /etc/services
 "$INETD" -d -R 10000 "$F/inetd.conf" >"$F/inetd.log" 2>&1 &
 VH_PIDS+=($!)
-vh_wait_listen 18021 && vh_wait_listen 18110
-vh_eq "ftp on 127.0.0.2 is served from domain1.com" "domain1" "$(vh_get 127.0.0.2 18021)"
-vh_eq "ftp on 127.0.0.3 is served from domain2.com" "domain2" "$(vh_get 127.0.0.3 18021)"
-vh_eq "ftp on 127.0.0.4 falls to the default line" "ftp default" "$(vh_get 127.0.0.4 18021)"
-vh_eq "pop-3 on 127.0.0.2 is served from pop1" "pop one" "$(vh_get 127.0.0.2 18110)"
-vh_eq "pop-3 on 127.0.0.3 falls to its default" "pop default" "$(vh_get 127.0.0.3 18110)"
-line=$(vh_log_wait "served service=ftp local=127.0.0.3:18021")
+vh_wait_listen 18521 && vh_wait_listen 18510
+vh_eq "ftp on 127.0.0.2 is served from domain1.com" "domain1" "$(vh_get 127.0.0.2 18521)"
+vh_eq "ftp on 127.0.0.3 is served from domain2.com" "domain2" "$(vh_get 127.0.0.3 18521)"
+vh_eq "ftp on 127.0.0.4 falls to the default line" "ftp default" "$(vh_get 127.0.0.4 18521)"
+vh_eq "pop-3 on 127.0.0.2 is served from pop1" "pop one" "$(vh_get 127.0.0.2 18510)"
+vh_eq "pop-3 on 127.0.0.3 falls to its default" "pop default" "$(vh_get 127.0.0.3 18510)"
+line=$(vh_log_wait "served service=ftp local=127.0.0.3:18521")
 vh_contains "virtuald logged the migrated domain" "domain=ftp/127.0.0.3 rule=exact root=$V/domain2.com user=root" "$line"
-line=$(vh_log_wait "served service=pop-3 local=127.0.0.3:18110")
+line=$(vh_log_wait "served service=pop-3 local=127.0.0.3:18510")
 vh_contains "pop-3 is the service name from inetd.conf's first column" "domain=pop-3/default rule=default" "$line"
 vh_not_contains "inetd never saw a stray argument" "virtuald: " "$(grep -a 'refused' "$F/syslog")"
 
