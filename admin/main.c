@@ -23,6 +23,13 @@ const struct vc_cmd vc_commands[] = {
      "check the database and each selected domain's jail; exit 0 clean, 1 warnings, 2 errors", vc_cmd_check},
     {"provision", "provision ROOT --program PATH [--program PATH]... [--user U]",
      "build or complete jail ROOT: the programs with their interpreter and libraries, /dev, /etc/passwd", vc_cmd_provision},
+    {"import", "import --service SERVICE FILE [--dry-run] [--replace] [--user U] [--group G]",
+     "import a legacy virtuald configuration (ADDRESS DIRECTORY lines) as SERVICE's domains, all or nothing",
+     vc_cmd_import},
+    {"export", "export --service SERVICE", "write SERVICE's domains in the legacy format: exact addresses, then default",
+     vc_cmd_export},
+    {"migrate-inetd", "migrate-inetd INETD_CONF [--write] [--dry-run]",
+     "import the configuration of every legacy virtuald line of INETD_CONF and convert the lines", vc_cmd_migrate},
     {NULL, NULL, NULL, NULL},
 };
 

@@ -63,5 +63,16 @@ int vc_cmd_list(const char *db, int argc, char **argv);
 int vc_cmd_lookup(const char *db, int argc, char **argv);
 int vc_cmd_check(const char *db, int argc, char **argv);
 int vc_cmd_provision(const char *db, int argc, char **argv);
+int vc_cmd_import(const char *db, int argc, char **argv);
+int vc_cmd_export(const char *db, int argc, char **argv);
+int vc_cmd_migrate(const char *db, int argc, char **argv);
+
+/* Shared by import and migrate-inetd (cmd_import.c). */
+struct vh_legacy_diag;
+struct vh_row;
+/* Print a diagnostic as "FILE:LINE: error|warning: MESSAGE" on stderr. */
+void vc_print_diag(void *ctx, const struct vh_legacy_diag *d);
+/* Say on f as whom the imported domains run ("THEY run as ..."). */
+void vc_print_identity(FILE *f, const struct vh_row *ident, const char *they);
 
 #endif

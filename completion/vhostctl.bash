@@ -27,7 +27,7 @@ _vhostctl() {
 	lookup | check) COMPREPLY=($(compgen -W "--json --program --help" -- "$cur")) ;;
 	import) COMPREPLY=($(compgen -W "--service --dry-run --replace --user --group --help" -- "$cur")); [[ $cur != -* ]] && _filedir ;;
 	export) COMPREPLY=($(compgen -W "--service --help" -- "$cur")) ;;
-	migrate-inetd) COMPREPLY=($(compgen -W "--write --help" -- "$cur")); [[ $cur != -* ]] && _filedir ;;
+	migrate-inetd) COMPREPLY=($(compgen -W "--write --dry-run --help" -- "$cur")); [[ $cur != -* ]] && _filedir ;;
 	provision) COMPREPLY=($(compgen -W "--program --user --group --help" -- "$cur")); [[ $cur != -* ]] && _filedir -d ;;
 	*) COMPREPLY=($(compgen -W "--help" -- "$cur")) ;;
 	esac

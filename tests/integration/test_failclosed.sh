@@ -10,7 +10,7 @@ vh_mkjail "$J/a" "page A"
 vh_mkjail "$J/d" "page default"
 vh_ctl add http 127.0.0.2 "$J/a" --user nobody >/dev/null
 HTTPD=(/bin/busybox httpd -i -h /www)
-PORT=18100
+PORT=18200
 
 # expect_refused DESCRIPTION STATUS DBPATH [SERVICE] [ADDRESS]
 expect_refused() {

@@ -1,0 +1,63 @@
+/* export: one service's domains in the legacy flat format. */
+#include "vhostctl.h"
+
+#include "db.h"
+#include "exitcodes.h"
+#include "legacy_db.h"
+#include "valid.h"
+
+int vc_cmd_export(const char *db, int argc, char **argv)
+{
+    struct arg_str *service =
+        arg_str1("s", "service", "SERVICE", "the service whose domains are written ('*': the rows for every service)");
+    struct arg_lit *help = arg_lit0("h", "help", "print this help");
+    struct arg_file *dbo = arg_file0(NULL, "db", "FILE", "database path");
+    struct arg_end *end = arg_end(5);
+    void *table[] = {service, help, dbo, end};
+    const int n = (int)(sizeof table / sizeof table[0]);
+    int rc = vc_parse(vc_find("export"), table, n, argc, argv, &db);
+    if (rc)
+        goto out;
+    vh_err e;
+    const char *svc = service->sval[0];
+    if (vh_service_valid(svc, 1, &e) < 0) {
+        rc = vc_error(&e);
+        goto out;
+    }
+    sqlite3 *h = NULL;
+    if ((rc = vc_open(db, &h)) != 0)
+        goto out;
+    vh_export_stats st;
+    int r = vh_db_begin_read(h, &e);
+    if (r == 0)
+        r = vh_export(h, svc, stdout, &st, &e);
+    vh_db_rollback(h);
+    if (r < 0) {
+        vh_db_close(h, NULL);
+        rc = vc_error(&e);
+        goto out;
+    }
+    if (vh_db_close(h, &e) < 0) {
+        rc = vc_error(&e);
+        goto out;
+    }
+    if (st.disabled)
+        fprintf(stderr,
+                "vhostctl: warning: %lu disabled domain%s written as '# disabled:' comment%s: the flat format cannot "
+                "say disabled, and an import must not enable %s\n",
+                st.disabled, st.disabled == 1 ? "" : "s", st.disabled == 1 ? "" : "s",
+                st.disabled == 1 ? "it" : "them");
+    if (st.with_user)
+        fprintf(stderr,
+                "vhostctl: warning: %lu domain%s run%s as a host user, which the flat format cannot say - import with "
+                "--user to keep that\n",
+                st.with_user, st.with_user == 1 ? "" : "s", st.with_user == 1 ? "s" : "");
+    if (st.bad)
+        fprintf(stderr,
+                "vhostctl: warning: %lu domain%s cannot be written in the flat format (a directory the format "
+                "would read differently) and %s written as comments\n",
+                st.bad, st.bad == 1 ? "" : "s", st.bad == 1 ? "is" : "are");
+out:
+    arg_freetable(table, (size_t)n);
+    return rc < 0 ? 0 : rc;
+}

@@ -1,0 +1,496 @@
+/* legacy_db: import into and export out of a real (in-memory) database:
+ * conflicts, --replace, dry runs, identities, missing directories, file
+ * modes (H13), the property "exact beats default in every line order"
+ * and export∘import idempotence (THREATS H). */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include "db.h"
+#include "domain.h"
+#include "exitcodes.h"
+#include "legacy_db.h"
+#include "store.h"
+
+#include <fcntl.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static sqlite3 *newdb(void)
+{
+    sqlite3 *db = NULL;
+    vh_err e;
+    assert_int_equal(sqlite3_open(":memory:", &db), SQLITE_OK);
+    if (vh_db_migrate(db, NULL, NULL, &e) < 0)
+        fail_msg("migrate: %s", e.msg);
+    return db;
+}
+
+static int memfile(const char *text, size_t n)
+{
+    int fd = memfd_create("conf", MFD_CLOEXEC);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, text, n), (ssize_t)n);
+    assert_int_equal(lseek(fd, 0, SEEK_SET), 0);
+    return fd;
+}
+
+struct log {
+    char *text;
+    size_t len;
+    FILE *f;
+};
+
+static void on_diag(void *ctx, const vh_legacy_diag *d)
+{
+    struct log *l = ctx;
+    fprintf(l->f, "%c %lu %d %s\n", d->severity == VH_LEGACY_ERROR ? 'E' : 'W', d->line, d->kind, d->msg);
+}
+
+static void on_row(void *ctx, const vh_legacy_rec *r, int action)
+{
+    struct log *l = ctx;
+    fprintf(l->f, "%s %lu %s %s\n", action == VH_IMPORT_ADD ? "ADD" : "SAME", r->line, r->address, r->dir);
+}
+
+/* Import text into db as service in one transaction, committed when
+ * clean and not a dry run. Returns the log; *st filled. */
+static char *import(sqlite3 *db, const char *service, const char *text, int mode, int dry, const vh_row *ident,
+                    vh_import_stats *st)
+{
+    struct log l = {0};
+    l.f = open_memstream(&l.text, &l.len);
+    vh_err e;
+    vh_importer *im = NULL;
+    assert_int_equal(dry ? vh_db_begin_read(db, &e) : vh_db_begin(db, &e), 0);
+    assert_int_equal(vh_import_new(db, &im, &e), 0);
+    int fd = memfile(text, strlen(text));
+    vh_import_opts o = {service, mode, dry, ident};
+    vh_import_report r = {on_diag, on_row, &l};
+    if (vh_import_fd(im, "t.conf", fd, &o, &r, st, &e) < 0)
+        fail_msg("import: %s", e.msg);
+    close(fd);
+    vh_import_free(im);
+    if (st->parse.errors || dry)
+        vh_db_rollback(db);
+    else
+        assert_int_equal(vh_db_commit(db, &e), 0);
+    fclose(l.f);
+    return l.text;
+}
+
+/* sql: a whole "SELECT count(*) ..." literal (no SQL built with printf) */
+static int count(sqlite3 *db, const char *sql)
+{
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    int n = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    return n;
+}
+
+static char *export(sqlite3 *db, const char *service, vh_export_stats *st)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    vh_err e;
+    vh_export_stats dummy;
+    if (vh_export(db, service, f, st ? st : &dummy, &e) < 0)
+        fail_msg("export: %s", e.msg);
+    fclose(f);
+    return text;
+}
+
+static void has(const char *text, const char *needle)
+{
+    if (!strstr(text, needle))
+        fail_msg("'%s' not found in:\n%s", needle, text);
+}
+
+static void test_import_and_conflicts(void **s)
+{
+    (void)s;
+    sqlite3 *db = newdb();
+    vh_import_stats st;
+    char *t = import(db, "ftp", "10.0.0.1 /\n10.0.0.2 /\ndefault /\n", VH_IMPORT_STRICT, 0, NULL, &st);
+    assert_int_equal(st.added, 3);
+    assert_int_equal(st.parse.errors, 0);
+    assert_string_equal(t, "ADD 1 10.0.0.1 /\nADD 2 10.0.0.2 /\nADD 3 default /\n");
+    free(t);
+    assert_int_equal(count(db, "SELECT count(*) FROM domains WHERE service = 'ftp' AND user IS NULL AND enabled = 1"),
+                     3);
+    assert_int_equal(
+        count(db, "SELECT count(*) FROM domains WHERE comment = 'imported from t.conf:2' AND address = '10.0.0.2'"), 1);
+    /* again: every existing row is an error, nothing is written */
+    t = import(db, "ftp", "10.0.0.3 /\n10.0.0.1 /\ndefault /\n", VH_IMPORT_STRICT, 0, NULL, &st);
+    assert_int_equal(st.conflicts, 2);
+    assert_int_equal(st.parse.errors, 2);
+    has(t, "E 2 16 service ftp already has a domain on 10.0.0.1 (jail /) - import with --replace to replace all of "
+           "ftp's domains, or remove this one first (vhostctl remove ftp 10.0.0.1)");
+    has(t, "E 3 16 service ftp already has a domain on default");
+    free(t);
+    assert_int_equal(count(db, "SELECT count(*) FROM domains WHERE 1"), 3);
+    assert_int_equal(count(db, "SELECT count(*) FROM domains WHERE address = '10.0.0.3'"), 0);
+    /* the same in a dry run: the same errors, from reads only */
+    t = import(db, "ftp", "10.0.0.3 /\n10.0.0.1 /\n", VH_IMPORT_STRICT, 1, NULL, &st);
+    assert_int_equal(st.conflicts, 1);
+    assert_int_equal(st.added, 1);
+    has(t, "ADD 1 10.0.0.3 /\n");
+    has(t, "E 2 16 service ftp already has a domain on 10.0.0.1");
+    free(t);
+    /* another service is another key */
+    t = import(db, "pop-3", "10.0.0.1 /\n", VH_IMPORT_STRICT, 0, NULL, &st);
+    assert_int_equal(st.added, 1);
+    free(t);
+    /* a parse error: nothing written, good rows counted all the same */
+    t = import(db, "www", "10.0.0.1 /\nbad /\n", VH_IMPORT_STRICT, 0, NULL, &st);
+    assert_int_equal(st.parse.errors, 1);
+    assert_int_equal(count(db, "SELECT count(*) FROM domains WHERE service = 'www'"), 0);
+    free(t);
+    sqlite3_close(db);
+}
+
+static void test_replace(void **s)
+{
+    (void)s;
+    sqlite3 *db = newdb();
+    vh_import_stats st;
+    free(import(db, "ftp", "10.0.0.1 /\n10.0.0.2 /\n10.0.0.3 /\n", VH_IMPORT_STRICT, 0, NULL, &st));
+    free(import(db, "pop-3", "10.0.0.1 /\n", VH_IMPORT_STRICT, 0, NULL, &st));
+    /* dry run: counts what would go, changes nothing */
+    char *t = import(db, "ftp", "10.0.0.2 /usr\ndefault /\n", VH_IMPORT_REPLACE, 1, NULL, &st);
+    assert_int_equal(st.removed, 3);
+    assert_int_equal(st.added, 2);
+    assert_int_equal(count(db, "SELECT count(*) FROM domains WHERE service = 'ftp'"), 3);
+    free(t);
+    t = import(db, "ftp", "10.0.0.2 /usr\ndefault /\n", VH_IMPORT_REPLACE, 0, NULL, &st);
+    assert_int_equal(st.removed, 3);
+    assert_int_equal(st.added, 2);
+    assert_int_equal(st.parse.errors, 0);
+    free(t);
+    assert_int_equal(count(db, "SELECT count(*) FROM domains WHERE service = 'ftp'"), 2);
+    assert_int_equal(
+        count(db, "SELECT count(*) FROM domains WHERE service = 'ftp' AND address = '10.0.0.2' AND root = '/usr'"), 1);
+    assert_int_equal(count(db, "SELECT count(*) FROM domains WHERE service = 'pop-3'"), 1);
+    /* a replacement with an error replaces nothing */
+    t = import(db, "ftp", "10.0.0.9 /\n10.0.0.1 rel\n", VH_IMPORT_REPLACE, 0, NULL, &st);
+    assert_int_equal(st.parse.errors, 1);
+    free(t);
+    assert_int_equal(count(db, "SELECT count(*) FROM domains WHERE service = 'ftp'"), 2);
+    assert_int_equal(count(db, "SELECT count(*) FROM domains WHERE address = '10.0.0.9'"), 0);
+    sqlite3_close(db);
+}
+
+static void test_same_ok(void **s)
+{
+    (void)s;
+    sqlite3 *db = newdb();
+    vh_import_stats st;
+    free(import(db, "ftp", "10.0.0.1 /\ndefault /usr\n", VH_IMPORT_SAME_OK, 0, NULL, &st));
+    char *t = import(db, "ftp", "10.0.0.1 /\ndefault /usr\n10.0.0.2 /\n", VH_IMPORT_SAME_OK, 0, NULL, &st);
+    assert_int_equal(st.same, 2);
+    assert_int_equal(st.added, 1);
+    assert_int_equal(st.parse.errors, 0);
+    has(t, "SAME 1 10.0.0.1 /\n");
+    has(t, "ADD 3 10.0.0.2 /\n");
+    free(t);
+    assert_int_equal(count(db, "SELECT count(*) FROM domains WHERE service = 'ftp'"), 3);
+    /* a different jail on a known address is an error */
+    t = import(db, "ftp", "10.0.0.1 /usr\n", VH_IMPORT_SAME_OK, 0, NULL, &st);
+    assert_int_equal(st.parse.errors, 1);
+    has(t, "E 1 16 service ftp already has a domain on 10.0.0.1 with jail / - remove it (vhostctl remove ftp "
+           "10.0.0.1) and run again");
+    free(t);
+    /* as is another run-as identity in the same jail */
+    vh_row id;
+    memset(&id, 0, sizeof id);
+    id.has_user = 1;
+    strcpy(id.user, "svc");
+    strcpy(id.group, "svc");
+    id.uid = id.gid = 4242;
+    t = import(db, "ftp", "10.0.0.1 /\n", VH_IMPORT_SAME_OK, 1, &id, &st);
+    assert_int_equal(st.parse.errors, 1);
+    has(t, "with another run-as identity in jail /");
+    free(t);
+    sqlite3_close(db);
+}
+
+static void test_identity(void **s)
+{
+    (void)s;
+    sqlite3 *db = newdb();
+    vh_row id;
+    memset(&id, 0, sizeof id);
+    id.has_user = 1;
+    strcpy(id.user, "svc");
+    strcpy(id.group, "svcg");
+    id.uid = 4242;
+    id.gid = 4343;
+    id.groups[0] = 4343;
+    id.groups[1] = 5000;
+    id.ngroups = 2;
+    vh_import_stats st;
+    free(import(db, "ftp", "10.0.0.1 /\n10.0.0.2 /\n", VH_IMPORT_STRICT, 0, &id, &st));
+    assert_int_equal(count(db, "SELECT count(*) FROM domains WHERE user = 'svc' AND grp = 'svcg' AND uid = 4242 AND "
+                               "gid = 4343 AND groups = '4343,5000'"),
+                     2);
+    /* what virtuald reads back is a valid row */
+    vh_row row;
+    vh_err e;
+    assert_int_equal(vh_select(db, "ftp", "10.0.0.2", &row, &e), VH_RULE_EXACT);
+    assert_int_equal(vh_row_valid(&row, &e), 0);
+    assert_int_equal(row.uid, 4242);
+    assert_int_equal(row.ngroups, 2);
+    /* identical identity: SAME */
+    char *t = import(db, "ftp", "10.0.0.1 /\n", VH_IMPORT_SAME_OK, 0, &id, &st);
+    assert_int_equal(st.same, 1);
+    free(t);
+    sqlite3_close(db);
+}
+
+static void test_missing_dirs(void **s)
+{
+    (void)s;
+    sqlite3 *db = newdb();
+    vh_import_stats st;
+    char *t = import(db, "ftp",
+                     "10.0.0.1 /nonexistent/vh-test/a\n10.0.0.2 /nonexistent/vh-test/a\n10.0.0.3 /dev/null\n"
+                     "10.0.0.4 /\n",
+                     VH_IMPORT_STRICT, 0, NULL, &st);
+    assert_int_equal(st.added, 4);
+    assert_int_equal(st.parse.errors, 0);
+    assert_int_equal(st.missing, 2); /* the same directory twice: said once */
+    has(t, "W 1 48 directory /nonexistent/vh-test/a does not exist yet; imported - build the jail there");
+    has(t, "W 3 48 /dev/null is not a directory; imported");
+    free(t);
+    assert_int_equal(count(db, "SELECT count(*) FROM domains WHERE 1"), 4);
+    sqlite3_close(db);
+}
+
+/* THREATS H13: a legacy file others could write is worth a warning. */
+static void test_file_mode(void **s)
+{
+    (void)s;
+    char dir[] = "/tmp/vh-legacy-db-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char path[128];
+    snprintf(path, sizeof path, "%s/conf", dir);
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0644);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, "10.0.0.1 /\n", 11), 11);
+    close(fd);
+    sqlite3 *db = newdb();
+    vh_importer *im;
+    vh_err e;
+    vh_import_stats st;
+    struct log l = {0};
+    vh_import_opts o = {"ftp", VH_IMPORT_STRICT, 1, NULL};
+    vh_import_report r = {on_diag, NULL, &l};
+    assert_int_equal(vh_import_new(db, &im, &e), 0);
+    const mode_t modes[] = {0644, 0664, 0646, 0666};
+    const char *who[] = {NULL, "writable by group (mode 0664)", "writable by others (mode 0646)",
+                         "writable by group and others (mode 0666)"};
+    for (int i = 0; i < 4; i++) {
+        assert_int_equal(chmod(path, modes[i]), 0);
+        l.f = open_memstream(&l.text, &l.len);
+        assert_int_equal(vh_import_path(im, path, &o, &r, &st, &e), 0);
+        fclose(l.f);
+        if (geteuid() == 0 && !who[i]) {
+            assert_string_equal(l.text, "");
+            assert_int_equal(st.parse.warnings, 0);
+        } else if (who[i]) {
+            has(l.text, "W 0 49 the file is ");
+            has(l.text, who[i]);
+            assert_int_equal(st.parse.warnings, 1);
+        }
+        assert_int_equal(st.added, 1);
+        free(l.text);
+    }
+    /* missing file, a directory: no input */
+    assert_int_equal(vh_import_path(im, "/nonexistent/vh-conf", &o, &r, &st, &e), -1);
+    assert_int_equal(e.code, VH_EX_NOINPUT);
+    has(e.msg, "cannot open /nonexistent/vh-conf");
+    assert_int_equal(vh_import_path(im, dir, &o, &r, &st, &e), -1);
+    assert_int_equal(e.code, VH_EX_NOINPUT);
+    has(e.msg, "is a directory");
+    vh_import_free(im);
+    sqlite3_close(db);
+    unlink(path);
+    rmdir(dir);
+}
+
+/* Property: whatever the order of the lines, every exact address beats
+ * 'default' (PRODUCT §3), and the unreachable lines are warned about. */
+static void permute(const char **lines, int n, int k, int *seen)
+{
+    if (k == n) {
+        char text[512] = "";
+        int default_at = -1;
+        for (int i = 0; i < n; i++) {
+            strcat(text, lines[i]);
+            if (strncmp(lines[i], "default", 7) == 0)
+                default_at = i;
+        }
+        sqlite3 *db = newdb();
+        vh_import_stats st;
+        char *t = import(db, "ftp", text, VH_IMPORT_STRICT, 0, NULL, &st);
+        assert_int_equal(st.parse.errors, 0);
+        assert_int_equal(st.added, (unsigned long)n);
+        /* every exact line after the default was unreachable before */
+        int shadowed = 0;
+        for (const char *p = t; (p = strstr(p, " 32 the legacy program never reached this line: the 'default'")); p++)
+            shadowed++;
+        assert_int_equal(shadowed, n - 1 - default_at);
+        free(t);
+        static const struct {
+            const char *addr, *root;
+            int rule;
+        } want[] = {{"10.0.0.1", "/usr", VH_RULE_EXACT},    {"10.0.0.2", "/var", VH_RULE_EXACT},
+                    {"2001:db8::1", "/etc", VH_RULE_EXACT}, {"10.0.0.3", "/tmp", VH_RULE_EXACT},
+                    {"10.0.0.9", "/", VH_RULE_DEFAULT},     {"2001:db8::9", "/", VH_RULE_DEFAULT}};
+        for (size_t i = 0; i < sizeof want / sizeof *want; i++) {
+            vh_row row;
+            vh_err e;
+            assert_int_equal(vh_select(db, "ftp", want[i].addr, &row, &e), want[i].rule);
+            assert_string_equal(row.root, want[i].root);
+        }
+        sqlite3_close(db);
+        (*seen)++;
+        return;
+    }
+    for (int i = k; i < n; i++) {
+        const char *t = lines[k];
+        lines[k] = lines[i];
+        lines[i] = t;
+        permute(lines, n, k + 1, seen);
+        lines[i] = lines[k];
+        lines[k] = t;
+    }
+}
+
+static void test_exact_beats_default(void **s)
+{
+    (void)s;
+    const char *lines[] = {"10.0.0.1 /usr\n", "default /\n", "10.0.0.2 /var\n", "2001:db8::1 /etc\n",
+                           "10.0.0.3 /tmp\n"};
+    int seen = 0;
+    permute(lines, 5, 0, &seen);
+    assert_int_equal(seen, 120);
+}
+
+/* export∘import is the identity for what the format says, and export is
+ * a fixed point: export(import(export(x))) == export(x). */
+static void test_round_trip(void **s)
+{
+    (void)s;
+    sqlite3 *a = newdb();
+    vh_import_stats st;
+    free(import(a, "ftp",
+                "# legacy\n  default /\n10.0.0.2 /var\n10.0.0.1\t/usr  \n2001:DB8::1 /etc\r\n::ffff:10.0.0.3 /tmp\n",
+                VH_IMPORT_STRICT, 0, NULL, &st));
+    assert_int_equal(st.parse.errors, 0);
+    free(import(a, "pop-3", "10.0.0.1 /\n", VH_IMPORT_STRICT, 0, NULL, &st));
+    char *x = export(a, "ftp", NULL);
+    assert_string_equal(x, "# virtuald domains of service ftp: ADDRESS DIRECTORY, exact addresses first, default "
+                           "last\n"
+                           "10.0.0.1 /usr\n10.0.0.2 /var\n10.0.0.3 /tmp\n2001:db8::1 /etc\ndefault /\n");
+    sqlite3 *b = newdb();
+    char *t = import(b, "ftp", x, VH_IMPORT_STRICT, 0, NULL, &st);
+    assert_int_equal(st.parse.errors, 0);
+    /* an export reads the same to the legacy program, but for IPv6 */
+    assert_int_equal(st.parse.warnings, 1);
+    has(t, "W 5 34 the legacy program knew IPv4 only");
+    free(t);
+    char *y = export(b, "ftp", NULL);
+    assert_string_equal(x, y);
+    /* and the rows are the same rows */
+    for (int i = 0; i < 2; i++) {
+        const char *addrs[] = {"10.0.0.1", "10.0.0.2", "10.0.0.3", "2001:db8::1", "10.9.9.9"};
+        for (size_t k = 0; k < 5; k++) {
+            vh_row r1, r2;
+            vh_err e;
+            assert_int_equal(vh_select(a, "ftp", addrs[k], &r1, &e), vh_select(b, "ftp", addrs[k], &r2, &e));
+            assert_string_equal(r1.root, r2.root);
+            assert_string_equal(r1.address, r2.address);
+        }
+    }
+    /* --replace with the export changes nothing either */
+    free(import(a, "ftp", x, VH_IMPORT_REPLACE, 0, NULL, &st));
+    char *z = export(a, "ftp", NULL);
+    assert_string_equal(x, z);
+    free(x);
+    free(y);
+    free(z);
+    sqlite3_close(a);
+    sqlite3_close(b);
+}
+
+/* What the format cannot say becomes a comment, never a changed row. */
+static void test_export_limits(void **s)
+{
+    (void)s;
+    sqlite3 *db = newdb();
+    vh_err e;
+    vh_row r;
+    memset(&r, 0, sizeof r);
+    strcpy(r.service, "ftp");
+    r.enabled = 1;
+    strcpy(r.address, "10.0.0.1");
+    strcpy(r.root, "/srv/a");
+    assert_int_equal(vh_store_add(db, &r, &e), 0);
+    strcpy(r.address, "10.0.0.2");
+    strcpy(r.root, "/srv/b");
+    r.enabled = 0;
+    assert_int_equal(vh_store_add(db, &r, &e), 0);
+    strcpy(r.address, "10.0.0.3");
+    strcpy(r.root, "/srv/trailing ");
+    r.enabled = 1;
+    assert_int_equal(vh_store_add(db, &r, &e), 0);
+    strcpy(r.address, "10.0.0.4");
+    strcpy(r.root, "/srv/u");
+    r.has_user = 1;
+    strcpy(r.user, "svc");
+    strcpy(r.group, "svc");
+    r.uid = r.gid = 4242;
+    assert_int_equal(vh_store_add(db, &r, &e), 0);
+    vh_export_stats st;
+    char *x = export(db, "ftp", &st);
+    has(x, "\n10.0.0.1 /srv/a\n# disabled: 10.0.0.2 /srv/b\n# cannot be expressed in this format: 10.0.0.3 "
+           "/srv/trailing \n10.0.0.4 /srv/u\n");
+    assert_int_equal(st.rows, 2);
+    assert_int_equal(st.disabled, 1);
+    assert_int_equal(st.bad, 1);
+    assert_int_equal(st.with_user, 1);
+    free(x);
+    /* an unknown service: only the header */
+    x = export(db, "nothing", &st);
+    assert_int_equal(st.rows, 0);
+    free(x);
+    assert_int_equal(vh_export(db, "bad name", stdout, &st, &e), -1);
+    assert_int_equal(e.code, VH_EX_DATAERR);
+    sqlite3_close(db);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_import_and_conflicts),
+        cmocka_unit_test(test_replace),
+        cmocka_unit_test(test_same_ok),
+        cmocka_unit_test(test_identity),
+        cmocka_unit_test(test_missing_dirs),
+        cmocka_unit_test(test_file_mode),
+        cmocka_unit_test(test_exact_beats_default),
+        cmocka_unit_test(test_round_trip),
+        cmocka_unit_test(test_export_limits),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
