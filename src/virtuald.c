@@ -17,7 +17,6 @@
 #include "fdutil.h"
 #include "jail.h"
 #include "log.h"
-#include "mem.h"
 #include "priv.h"
 #include "reap.h"
 #include "timing.h"
@@ -193,9 +192,6 @@ int main(int argc, char **argv)
     vh_err e = {0, ""};
     VH_TIMING_BEGIN();
     alarm(VH_DEADLINE_S);
-    /* The stack a run touches (SQLite's parser, the path checks), in one
-     * go rather than page by page (mem.c). */
-    vh_mem_prefault_stack(64 * 1024);
     /* SQLite's process-wide settings must precede every other call. */
     vh_db_runtime_tune();
     /* Before anything is opened: fds 0-2 must be taken, or the syslog

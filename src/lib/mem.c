@@ -4,7 +4,6 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 
 /* A size-class allocator for SQLite in virtuald (SQLITE_CONFIG_MALLOC).
  *
@@ -18,20 +17,14 @@
  *
  * Every block has an 8-byte header holding its usable size, so that
  * xSize and xRealloc need no search; blocks are 8-byte aligned, as
- * SQLite requires (sqlite3_mem_methods).
- *
- * The part of the arena one lookup uses is populated up front with one
- * madvise(MADV_POPULATE_WRITE) instead of some 40 first-touch page faults:
- * measurably cheaper per connection on a virtual machine (bench/REPORT.md).
- * Where the kernel lacks it (before 5.14) the pages fault in as before. */
+ * SQLite requires (sqlite3_mem_methods). */
 
 #define VH_MEM_ARENA (1u << 20)   /* bytes; untouched pages cost nothing */
 #define VH_MEM_MIN_SHIFT 4        /* smallest block 16 bytes, header included */
 #define VH_MEM_MAX_SHIFT 18       /* largest arena block 256 KiB */
 #define VH_MEM_HDR 8
-#define VH_MEM_PREFAULT (160u * 1024) /* what a lookup at 10^6 domains uses */
 
-static unsigned char arena[VH_MEM_ARENA] __attribute__((aligned(4096)));
+static unsigned char arena[VH_MEM_ARENA] __attribute__((aligned(16)));
 static size_t arena_used;
 static void *free_list[VH_MEM_MAX_SHIFT + 1];
 
@@ -138,19 +131,5 @@ int vh_mem_use_for_sqlite(void)
 {
     static const sqlite3_mem_methods m = {mem_malloc, mem_free, mem_realloc, mem_size, mem_roundup,
                                           mem_init,   mem_shutdown, NULL};
-    int rc = sqlite3_config(SQLITE_CONFIG_MALLOC, &m);
-    if (rc == SQLITE_OK)
-        madvise(arena, VH_MEM_PREFAULT, MADV_POPULATE_WRITE); /* best effort */
-    return rc;
-}
-
-void vh_mem_prefault_stack(size_t bytes)
-{
-    /* The initial stack mapping reaches well below main()'s frame (the
-     * kernel sets up 128 KiB more than the arguments need), so this range
-     * is mapped; if it were not, madvise fails and nothing changes. */
-    char here;
-    uintptr_t top = (uintptr_t)&here & ~(uintptr_t)4095;
-    if (bytes < top)
-        madvise((void *)(top - bytes), bytes, MADV_POPULATE_WRITE); /* best effort */
+    return sqlite3_config(SQLITE_CONFIG_MALLOC, &m);
 }
