@@ -159,7 +159,7 @@ static int run_root_tree(struct target *t)
     }
     if (svc == 0)
         _exit(exec_service(t));
-    closelog();
+    vh_log_close();
     if (vh_reap_retire() < 0) {
         kill(svc, SIGKILL);
         _exit(VH_EX_OSERR);

@@ -1,14 +1,19 @@
 /* log.h - syslog for virtuald: facility daemon, ident "virtuald".
  *
- * Opened with LOG_NDELAY before the jail is entered (there is no
- * /dev/log inside, THREATS A10), also to stderr only when stderr is a
- * terminal: under inetd fds 0-2 are the client's socket. */
+ * Connected to /dev/log before the jail is entered and never again
+ * (there is no /dev/log inside, or a hostile one: THREATS A10); a send
+ * never blocks for long when the daemon is stopped or flooded (F13, J4):
+ * a message that cannot go within 100 ms is dropped. Also to stderr,
+ * only when stderr is a terminal: under inetd fds 0-2 are the client's
+ * socket. */
 #ifndef VH_LOG_H
 #define VH_LOG_H
 
 #include <stddef.h>
 
 void vh_log_open(const char *ident);
+/* Close the syslog socket (a process that must hold no descriptor). */
+void vh_log_close(void);
 void vh_log(int prio, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* A log field value: printable (vh_printable), and in double quotes when
