@@ -27,7 +27,7 @@ static int log_stderr;            /* stderr is a terminal: copy there too */
 static int log_stalled;           /* a send already timed out: do not wait again */
 static const char *log_ident = "virtuald";
 
-#define VH_LOG_WAIT_MS 100        /* the longest one message may wait for the daemon */
+#define VH_LOG_WAIT_MS 1000       /* the longest one process waits for the daemon, once */
 
 static int connect_log(int type)
 {

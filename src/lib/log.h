@@ -3,7 +3,7 @@
  * Connected to /dev/log before the jail is entered and never again
  * (there is no /dev/log inside, or a hostile one: THREATS A10); a send
  * never blocks for long when the daemon is stopped or flooded (F13, J4):
- * a message that cannot go within 100 ms is dropped. Also to stderr,
+ * a process waits at most 1 s, once, for room; then messages are dropped. Also to stderr,
  * only when stderr is a terminal: under inetd fds 0-2 are the client's
  * socket. */
 #ifndef VH_LOG_H
