@@ -92,7 +92,11 @@ echo "# J1: $out (peak $peak virtuald processes, largest RSS $rss kB)"
 tot=$(printf '%s\n' "$out" | grep '^total')
 vh_eq "J1 500 connections while locked: every one refused (closed, nothing sent)" 500 "$(field refused "$tot")"
 mc=$(field max_close_ms "$tot")
-[ "$mc" -le 3500 ] && vh_ok "J1 the last virtuald was gone within busy timeout + 1 s of its connection ($mc ms, 500 at once on $(nproc) cores)" ||
+# 2 s busy timeout + 1 s; the sanitizer build starts 500 ASan processes
+# on these cores, which alone takes seconds: there only the function counts
+bound=3500
+[ -n "${VH_SANITIZE:-}" ] && bound=15000
+[ "$mc" -le "$bound" ] && vh_ok "J1 the last virtuald was gone within busy timeout + 1 s of its connection ($mc ms, 500 at once on $(nproc) cores)" ||
 	vh_notok "J1 a connection stayed open $mc ms"
 [ "$peak" -ge 100 ] && vh_ok "J1 the connections were simultaneous ($peak virtuald waiting at once)" ||
 	vh_notok "J1 only $peak virtuald at once"
@@ -210,17 +214,21 @@ vh_stop_last
 syslogd=${VH_PIDS[0]}
 vh_tcpserver 0 18650 "$VIRTUALD" --db "$DB" http "${HTTPD[@]}"
 kill -STOP "$syslogd"
-# far more refusals than the socket queue of a stopped syslogd holds
+# far more refusals than the socket queue of a stopped syslogd holds (10
+# here): each virtuald waits at most 1 s, once, for room, then drops
 t0=$(date +%s%N)
-out=$("$LOAD" -p 18650 -n 200 -c 8 -t 15000 127.0.0.9=NOTHING 127.0.0.2=PAGE-A)
+out=$("$LOAD" -p 18650 -n 200 -c 40 -t 15000 127.0.0.9=NOTHING 127.0.0.2=PAGE-A)
 ms=$(ms_since "$t0")
 kill -CONT "$syslogd"
-echo "# J4 with syslogd stopped: $(printf '%s\n' "$out" | grep '^total') ($ms ms)"
+tot=$(printf '%s\n' "$out" | grep '^total')
+echo "# J4 with syslogd stopped: $tot ($ms ms)"
 l9=$(printf '%s\n' "$out" | grep '^target 127.0.0.9 ')
 l2=$(printf '%s\n' "$out" | grep '^target 127.0.0.2 ')
 vh_eq "J4 syslogd stopped: 100 refusals, none blocked" 100 "$(field refused "$l9")"
 vh_eq "J4 syslogd stopped: 100 served, none blocked" 100 "$(field ok "$l2")"
-[ "$ms" -lt 8000 ] && vh_ok "J4 logging never blocked ($ms ms for 200 connections)" || vh_notok "J4 took $ms ms: logging blocked"
+mc=$(field max_close_ms "$tot")
+[ "$mc" -lt 2500 ] && vh_ok "J4 logging never blocked a connection for long (longest $mc ms; $ms ms for 200)" ||
+	vh_notok "J4 a connection took $mc ms: logging blocked"
 vh_stop_last
 
 kill "$syslogd"
