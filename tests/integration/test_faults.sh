@@ -151,7 +151,7 @@ else
 	# ENOMEM: find the smallest address-space limit that serves (below
 	# it the loader fails before virtuald runs), then step below it
 	# through the region where virtuald itself runs out of memory.
-	lo=1000 hi=65536
+	lo=1000 hi=65536 port=18900
 	while [ $((hi - lo)) -gt 64 ]; do
 		mid=$(((lo + hi) / 2))
 		port=$((port + 1))
