@@ -5,24 +5,10 @@
 #include "domain.h"
 #include "exitcodes.h"
 #include "ident.h"
-#include "path.h"
+#include "jailcheck.h"
 #include "store.h"
 
 #include <string.h>
-
-struct findings {
-    int count;
-};
-
-static void print_finding(void *ctx, int problem, const char *path, const struct stat *st, const char *msg)
-{
-    (void)problem;
-    (void)path;
-    (void)st;
-    struct findings *f = ctx;
-    f->count++;
-    fprintf(stderr, "vhostctl: jail: %s\n", msg);
-}
 
 int vc_cmd_add(const char *db, int argc, char **argv)
 {
@@ -70,11 +56,17 @@ int vc_cmd_add(const char *db, int argc, char **argv)
         goto out;
     }
 
-    /* The jail path, with the same checker virtuald runs per connection. */
-    struct findings f = {0};
-    vh_path_walk(row.root, VH_WANT_DIR, print_finding, &f, NULL, NULL);
-    if (f.count && !force->count) {
-        fprintf(stderr, "vhostctl: virtuald would refuse jail %s - fix the above, or add anyway with --force\n", row.root);
+    /* The jail: the path with the checker virtuald runs per connection,
+     * then the deep scan; every finding is printed, errors refuse. */
+    char label[VH_SERVICE_MAX + VH_ADDR_TEXT + 2];
+    vc_domain_label(&row, label, sizeof label);
+    struct vc_findings f = {0};
+    f.out = stderr;
+    vh_jailcheck jc = {label, &row, NULL, 0, 1, 1, 0};
+    vh_jailcheck_run(&jc, vc_print_finding, &f);
+    if (f.errors && !force->count) {
+        fprintf(stderr, "vhostctl: jail %s has %ld error%s (above) - fix them, or add anyway with --force\n", row.root,
+                f.errors, f.errors == 1 ? "" : "s");
         rc = VH_EX_OSFILE;
         goto out;
     }
@@ -98,8 +90,9 @@ int vc_cmd_add(const char *db, int argc, char **argv)
     else
         printf("added %s %s -> %s as root in a private mount namespace%s\n", row.service, row.address, row.root,
                row.enabled ? "" : ", disabled");
-    if (f.count)
-        fprintf(stderr, "vhostctl: warning: added with --force; virtuald refuses this jail until it is fixed\n");
+    if (f.errors)
+        fprintf(stderr, "vhostctl: warning: added with --force despite %ld jail error%s\n", f.errors,
+                f.errors == 1 ? "" : "s");
 out:
     arg_freetable(table, (size_t)n);
     return rc < 0 ? 0 : rc;

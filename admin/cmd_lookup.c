@@ -3,6 +3,7 @@
 #include "addr.h"
 #include "domain.h"
 #include "exitcodes.h"
+#include "jail.h"
 #include "valid.h"
 
 #include <string.h>
@@ -29,6 +30,14 @@ int vc_cmd_lookup(const char *db, int argc, char **argv)
     }
     vh_decision d;
     int served = vh_decide(db, service->sval[0], addr, &d, &e) == 0;
+    if (served) {
+        /* virtuald's phase 2 starts by opening the jail through the path
+         * checker: a jail it would refuse is a refusal here too. */
+        vh_jail j;
+        served = vh_jail_open(d.row.root, &j, &e) == 0;
+        if (served)
+            vh_jail_close(&j);
+    }
     const vh_row *r = &d.row;
     if (json->count) {
         printf("{\"service\": ");

@@ -19,6 +19,10 @@ const struct vc_cmd vc_commands[] = {
      vc_cmd_disable},
     {"list", "list [--service SERVICE] [--json]", "list domains", vc_cmd_list},
     {"lookup", "lookup SERVICE IP [--json]", "show what virtuald would decide for SERVICE dialled on IP", vc_cmd_lookup},
+    {"check", "check [SERVICE [ADDRESS]] [--program NAME]... [--json]",
+     "check the database and each selected domain's jail; exit 0 clean, 1 warnings, 2 errors", vc_cmd_check},
+    {"provision", "provision ROOT --program PATH [--program PATH]... [--user U]",
+     "build or complete jail ROOT: the programs with their interpreter and libraries, /dev, /etc/passwd", vc_cmd_provision},
     {NULL, NULL, NULL, NULL},
 };
 
@@ -38,7 +42,8 @@ static void usage(FILE *f)
             VH_DB_DEFAULT_PATH);
     for (const struct vc_cmd *c = vc_commands; c->name; c++)
         fprintf(f, "  vhostctl [--db FILE] %s\n      %s\n", c->synopsis, c->summary);
-    fprintf(f, "\nExit status: 0 success; 1 lookup refused; 64 usage; 65 bad data; 66 no database;\n"
+    fprintf(f, "\nExit status: 0 success; 1 lookup refused, check found warnings;\n"
+               "2 check found errors; 64 usage; 65 bad data; 66 no database;\n"
                "67 unknown user or group; 68 no such domain; 72 jail unsafe; 73 cannot create;\n"
                "75 database locked; 78 database untrusted or wrong schema. See vhostctl(8).\n");
 }

@@ -57,3 +57,34 @@ void vc_json_string(FILE *f, const char *s)
     }
     fputc('"', f);
 }
+
+void vc_print_finding(void *ctx, const vh_finding *f)
+{
+    struct vc_findings *s = ctx;
+    if (f->severity == VH_SEV_ERROR)
+        s->errors++;
+    else
+        s->warnings++;
+    if (s->json) {
+        printf("%s\n  {\"domain\": ", s->shown++ ? "," : "");
+        vc_json_string(stdout, f->domain);
+        printf(", \"severity\": \"%s\", \"kind\": ", vh_severity_name(f->severity));
+        vc_json_string(stdout, f->kind);
+        printf(", \"path\": ");
+        vc_json_string(stdout, f->path);
+        printf(", \"problem\": ");
+        vc_json_string(stdout, f->problem);
+        printf(", \"fix\": ");
+        vc_json_string(stdout, f->fix);
+        printf("}");
+        return;
+    }
+    s->shown++;
+    fprintf(s->out ? s->out : stdout, "%s: %s [%s] %s: %s - fix: %s\n", f->domain, vh_severity_name(f->severity),
+            f->kind, f->path, f->problem, f->fix);
+}
+
+void vc_domain_label(const vh_row *r, char *out, size_t n)
+{
+    snprintf(out, n, "%s/%s", r->service, r->address);
+}

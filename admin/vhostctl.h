@@ -3,6 +3,8 @@
 #define VHOSTCTL_H
 
 #include "err.h"
+#include "domain.h"
+#include "finding.h"
 
 #include <argtable2.h>
 #include <stdio.h>
@@ -39,6 +41,19 @@ int vc_open(const char *db, sqlite3 **out);
 /* Print s as a JSON string literal. */
 void vc_json_string(FILE *f, const char *s);
 
+/* Findings as vhostctl prints them: one line each (to out, default
+ * stdout: "DOMAIN: SEVERITY [KIND] PATH: PROBLEM - fix: FIX"), or JSON
+ * objects of one array whose brackets the caller prints. Counts them. */
+struct vc_findings {
+    int json;
+    FILE *out;
+    long errors, warnings, shown;
+};
+void vc_print_finding(void *ctx, const vh_finding *f);
+
+/* "SERVICE/ADDRESS": how findings and logs name a domain. */
+void vc_domain_label(const vh_row *r, char *out, size_t n);
+
 int vc_cmd_init(const char *db, int argc, char **argv);
 int vc_cmd_add(const char *db, int argc, char **argv);
 int vc_cmd_remove(const char *db, int argc, char **argv);
@@ -46,5 +61,7 @@ int vc_cmd_enable(const char *db, int argc, char **argv);
 int vc_cmd_disable(const char *db, int argc, char **argv);
 int vc_cmd_list(const char *db, int argc, char **argv);
 int vc_cmd_lookup(const char *db, int argc, char **argv);
+int vc_cmd_check(const char *db, int argc, char **argv);
+int vc_cmd_provision(const char *db, int argc, char **argv);
 
 #endif

@@ -5,9 +5,11 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <sched.h>
 #include <stdio.h>
 #include <string.h>
+#include <stdint.h>
 #include <sys/mount.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -83,6 +85,99 @@ static int reopen_same(const vh_jail *j, int *fd, const char *when, vh_err *e)
     return 0;
 }
 
+/* statmount(2), Linux 6.8: the unique ids of a mount and of its parent.
+ * Declared here because the system headers predate it. */
+#ifndef STATX_MNT_ID_UNIQUE
+#define STATX_MNT_ID_UNIQUE 0x00004000U
+#endif
+#define VH_NR_statmount 457
+#define VH_STATMOUNT_MNT_BASIC 0x00000002U
+
+struct vh_mnt_id_req {
+    uint32_t size, spare;
+    uint64_t mnt_id, param;
+};
+
+struct vh_statmount {
+    uint32_t size, spare1;
+    uint64_t mask;
+    uint32_t sb_dev_major, sb_dev_minor;
+    uint64_t sb_magic;
+    uint32_t sb_flags, fs_type;
+    uint64_t mnt_id, mnt_parent_id;
+    uint32_t mnt_id_old, mnt_parent_id_old;
+    uint64_t mnt_attr, mnt_propagation, mnt_peer_group, mnt_master, propagate_from;
+    uint32_t mnt_root, mnt_point;
+    uint64_t spare2[50];
+    char str[512];
+};
+
+static int statmount_basic(uint64_t id, struct vh_statmount *sm)
+{
+    struct vh_mnt_id_req req = {.size = 24, .spare = 0, .mnt_id = id, .param = VH_STATMOUNT_MNT_BASIC};
+    memset(sm, 0, sizeof *sm);
+    if (syscall(VH_NR_statmount, &req, sm, sizeof *sm, 0) < 0 || !(sm->mask & VH_STATMOUNT_MNT_BASIC))
+        return -1;
+    return 0;
+}
+
+/* After pivot_root: is the parent of "/" the namespace's root mount (a
+ * mount that is its own parent)? 1 yes, 0 no, -1 when the kernel cannot
+ * tell (statmount is Linux 6.8+; the climb above does not depend on it). */
+static int root_parent_is_top(void)
+{
+    struct statx sx;
+    struct vh_statmount me, parent;
+    memset(&sx, 0, sizeof sx);
+    if (statx(AT_FDCWD, "/", 0, STATX_MNT_ID_UNIQUE, &sx) < 0 || !(sx.stx_mask & STATX_MNT_ID_UNIQUE))
+        return -1;
+    if (statmount_basic(sx.stx_mnt_id, &me) < 0)
+        return -1;
+    if (me.mnt_parent_id == me.mnt_id)
+        return 1;
+    if (statmount_basic(me.mnt_parent_id, &parent) < 0)
+        return -1;
+    return parent.mnt_parent_id == parent.mnt_id;
+}
+
+/* Climb from the current root to the top of this mount namespace.
+ *
+ * pivot_root attaches the new root where the old root was mounted. On a
+ * booted system the old root sits on the root of rootfs, which the new
+ * root then covers: nothing above it. But when virtuald itself runs inside
+ * a chroot (a super-server started under chroot(8), a build chroot), the
+ * old root is mounted somewhere inside the host's tree, and a root service
+ * could climb out of its jail into that tree with chroot and "..".
+ * virtuald is root in a private copy of the namespace, so it climbs out of
+ * any outer chroot first (chroot into the jail, then ".." from the old
+ * root until "/" stops changing, then chroot(".")). The pivot that
+ * follows then detaches the whole host tree. cwd is left at the top. */
+static int climb_to_namespace_top(int jailfd, vh_err *e)
+{
+    int top = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (top < 0)
+        return vh_fail(e, VH_EX_OSERR, "open /: %s", strerror(errno));
+    /* root := the jail (below us), cwd := the old root (now outside it) */
+    if (fchdir(jailfd) < 0 || chroot(".") < 0 || fchdir(top) < 0) {
+        close(top);
+        return vh_fail(e, VH_EX_OSERR, "leaving the outer root: %s", strerror(errno));
+    }
+    close(top);
+    struct stat was, now;
+    if (stat(".", &was) < 0)
+        return vh_fail(e, VH_EX_OSERR, "stat .: %s", strerror(errno));
+    for (int i = 0; i < 4096; i++) {
+        if (chdir("..") < 0 || stat(".", &now) < 0)
+            return vh_fail(e, VH_EX_OSERR, "climbing to the namespace root: %s", strerror(errno));
+        if (now.st_dev == was.st_dev && now.st_ino == was.st_ino)
+            break;
+        was = now;
+    }
+    if (chroot(".") < 0)
+        return vh_fail(e, VH_EX_OSERR, "chroot to the namespace root: %s", strerror(errno));
+    return 0;
+}
+
 static int sys_pivot_root(const char *new_root, const char *put_old)
 {
     return (int)syscall(SYS_pivot_root, new_root, put_old);
@@ -133,6 +228,10 @@ int vh_jail_pivot(vh_jail *j, int extra_ns_flags, vh_err *e)
      * lookup crosses the mount); again it must be the same directory. */
     if (reopen_same(j, &fd, "mount", e) < 0)
         goto fail;
+    if (climb_to_namespace_top(fd, e) < 0) {
+        close(fd);
+        goto fail;
+    }
     int rc = fchdir(fd);
     close(fd);
     if (rc < 0) {
@@ -155,6 +254,13 @@ int vh_jail_pivot(vh_jail *j, int extra_ns_flags, vh_err *e)
     }
     if (same_as_checked(j, "pivot_root", e) < 0)
         goto fail;
+    /* Prove that nothing lies above the new root (A1): its parent must
+     * be the namespace's own root mount (rootfs), which it covers. */
+    if (root_parent_is_top() == 0) {
+        vh_fail(e, VH_EX_OSFILE, "jail %s is not the top of its mount namespace after pivot_root - refusing a root service",
+                j->root);
+        goto fail;
+    }
     return 0;
 fail:
     vh_jail_close(j);

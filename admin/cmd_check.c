@@ -1,0 +1,200 @@
+/* check: the database, then every selected domain's jail (jailcheck.h).
+ * Exit 0 clean, 1 warnings only, 2 errors. */
+#include "vhostctl.h"
+
+#include "addr.h"
+#include "db.h"
+#include "dbcheck.h"
+#include "domain.h"
+#include "env.h"
+#include "exitcodes.h"
+#include "jailcheck.h"
+#include "store.h"
+#include "valid.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* One run-as uid and the jails it serves: a uid shared by domains with
+ * different jails lets one tenant signal or ptrace the other (A13). */
+struct uidroot {
+    uint32_t uid;
+    uint64_t root; /* FNV-1a of the root path */
+    char label[VH_SERVICE_MAX + VH_ADDR_TEXT + 2];
+};
+
+struct state {
+    int json;
+    long domains;
+    const char *address; /* canonical filter, or NULL */
+    const char *const *programs;
+    int nprograms;
+    struct uidroot *uids;
+    size_t nuids, capuids;
+    int oom;
+};
+
+static uint64_t fnv(const char *s)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ull;
+    return h;
+}
+
+static int collect_uid(void *ctx, const vh_row *r)
+{
+    struct state *s = ctx;
+    if (!r->has_user)
+        return 0;
+    if (s->nuids == s->capuids) {
+        size_t cap = s->capuids ? s->capuids * 2 : 64;
+        struct uidroot *n = realloc(s->uids, cap * sizeof *n);
+        if (!n) {
+            s->oom = 1;
+            return 1;
+        }
+        s->uids = n;
+        s->capuids = cap;
+    }
+    struct uidroot *u = &s->uids[s->nuids++];
+    u->uid = r->uid;
+    u->root = fnv(r->root);
+    vc_domain_label(r, u->label, sizeof u->label);
+    return 0;
+}
+
+static int by_uid(const void *a, const void *b)
+{
+    const struct uidroot *x = a, *y = b;
+    return x->uid < y->uid ? -1 : x->uid > y->uid;
+}
+
+/* Another domain with this uid and another jail, or NULL. */
+static const struct uidroot *sharer(const struct state *s, const vh_row *r)
+{
+    struct uidroot key = {.uid = r->uid};
+    const struct uidroot *u = bsearch(&key, s->uids, s->nuids, sizeof key, by_uid);
+    if (!u)
+        return NULL;
+    while (u > s->uids && (u - 1)->uid == r->uid)
+        u--;
+    uint64_t mine = fnv(r->root);
+    for (; u < s->uids + s->nuids && u->uid == r->uid; u++)
+        if (u->root != mine)
+            return u;
+    return NULL;
+}
+
+struct check_ctx {
+    struct state *s;
+    struct vc_findings *f;
+};
+
+static int check_row(void *ctx, const vh_row *r)
+{
+    struct check_ctx *cc = ctx;
+    struct state *s = cc->s;
+    if (s->address && strcmp(r->address, s->address) != 0)
+        return 0;
+    s->domains++;
+    char label[VH_SERVICE_MAX + VH_ADDR_TEXT + 2];
+    vc_domain_label(r, label, sizeof label);
+    vh_jailcheck jc = {label, r, s->programs, s->nprograms, 1, 1, 0};
+    vh_jailcheck_run(&jc, vc_print_finding, cc->f);
+    const struct uidroot *u = r->has_user ? sharer(s, r) : NULL;
+    if (u) {
+        char problem[512], fix[1024];
+        snprintf(problem, sizeof problem,
+                 "run-as uid %u is also the uid of domain %s with another jail: each can signal and trace the other",
+                 (unsigned)r->uid, u->label);
+        snprintf(fix, sizeof fix,
+                 "give each jail a user of its own (useradd --system; vhostctl remove/add %s %s --user NEW)",
+                 r->service, r->address);
+        char root[4 * PATH_MAX];
+        vh_printable(r->root, root, sizeof root);
+        vh_finding f = {label, VH_SEV_WARNING, "shared-uid", root, problem, fix};
+        vc_print_finding(cc->f, &f);
+    }
+    return 0;
+}
+
+int vc_cmd_check(const char *db, int argc, char **argv)
+{
+    struct arg_str *service =
+        arg_str0(NULL, NULL, "SERVICE", "only this service's domains ('*' for the any-service rows)");
+    struct arg_str *address = arg_str0(NULL, NULL, "ADDRESS", "only the domain on this address (or 'default')");
+    struct arg_str *program = arg_strn("p", "program", "NAME", 0, 64,
+                                       "also check that NAME (absolute, or searched in " VH_SAFE_PATH
+                                       ") and everything it needs are in each jail");
+    struct arg_lit *json = arg_lit0(NULL, "json", "print one JSON array of findings");
+    struct arg_lit *help = arg_lit0("h", "help", "print this help");
+    struct arg_file *dbo = arg_file0(NULL, "db", "FILE", "database path");
+    struct arg_end *end = arg_end(10);
+    void *table[] = {service, address, program, json, help, dbo, end};
+    const int n = (int)(sizeof table / sizeof table[0]);
+    int rc = vc_parse(vc_find("check"), table, n, argc, argv, &db);
+    if (rc)
+        goto out;
+
+    vh_err e;
+    struct state s = {0};
+    struct vc_findings f = {0};
+    f.json = json->count > 0;
+    char addr[VH_ADDR_TEXT];
+    const char *svc = service->count ? service->sval[0] : NULL;
+    if ((svc && vh_service_valid(svc, 1, &e) < 0) ||
+        (address->count && vh_addr_canon(address->sval[0], 1, addr, &e) < 0)) {
+        rc = vc_error(&e);
+        goto out;
+    }
+    s.address = address->count ? addr : NULL;
+    s.programs = program->sval;
+    s.nprograms = program->count;
+
+    sqlite3 *h = NULL;
+    if ((rc = vc_open(db, &h)) != 0)
+        goto out;
+    if (f.json)
+        printf("[");
+    /* One read transaction: the uid pass and the checks see one state. */
+    int r = vh_db_begin_read(h, &e);
+    if (r == 0)
+        vh_dbcheck(h, db, vc_print_finding, &f);
+    if (r == 0)
+        r = vh_store_each(h, NULL, collect_uid, &s, &e);
+    if (r == 0 && s.oom)
+        r = vh_fail(&e, VH_EX_OSERR, "out of memory");
+    if (r == 0) {
+        qsort(s.uids, s.nuids, sizeof *s.uids, by_uid);
+        struct check_ctx cc = {&s, &f};
+        r = vh_store_each(h, svc, check_row, &cc, &e);
+    }
+    vh_db_rollback(h);
+    free(s.uids);
+    if (f.json)
+        printf("%s]\n", f.shown ? "\n" : "");
+    if (r < 0) {
+        vh_db_close(h, NULL);
+        rc = vc_error(&e);
+        goto out;
+    }
+    if (vh_db_close(h, &e) < 0) {
+        rc = vc_error(&e);
+        goto out;
+    }
+    if (svc && s.domains == 0) {
+        fprintf(stderr, "vhostctl: no domain for service %s%s%s - see vhostctl list\n", svc, s.address ? " on " : "",
+                s.address ? s.address : "");
+        rc = VH_EX_NOHOST;
+        goto out;
+    }
+    if (!f.json)
+        printf("checked the database and %ld domain%s: %ld error%s, %ld warning%s\n", s.domains,
+               s.domains == 1 ? "" : "s", f.errors, f.errors == 1 ? "" : "s", f.warnings, f.warnings == 1 ? "" : "s");
+    rc = f.errors ? VH_EX_CHECK_ERRORS : f.warnings ? VH_EX_REFUSED : VH_EX_OK;
+out:
+    arg_freetable(table, (size_t)n);
+    return rc < 0 ? 0 : rc;
+}
