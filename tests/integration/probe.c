@@ -11,6 +11,7 @@
  *   probe mknod                    A5: mknod a block device
  *   probe mount                    mount a tmpfs
  *   probe kill PID                 A13: signal 0 to a host process
+ *   probe ptrace PID               A13: attach to a host process (and detach)
  *   probe read PATH                read a file (another domain's)
  *   probe fds                      list open descriptors 0-1023 and what they are
  *   probe readall                  read fd 0 until "END\\n" and report bytes
@@ -29,6 +30,8 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/ptrace.h>
+#include <sys/wait.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
@@ -168,6 +171,14 @@ int main(int argc, char **argv)
     } else if (strcmp(what, "kill") == 0 && argc > 2) {
         int ok = kill(atoi(argv[2]), 0);
         printf("kill=%s\n", ok == 0 ? "ok" : strerror(errno));
+    } else if (strcmp(what, "ptrace") == 0 && argc > 2) {
+        pid_t pid = (pid_t)atoi(argv[2]);
+        long ok = ptrace(PTRACE_ATTACH, pid, NULL, NULL);
+        printf("ptrace=%s\n", ok == 0 ? "ok" : strerror(errno));
+        if (ok == 0) {
+            waitpid(pid, NULL, __WALL);
+            ptrace(PTRACE_DETACH, pid, NULL, NULL);
+        }
     } else if (strcmp(what, "read") == 0 && argc > 2) {
         int fd = open(argv[2], O_RDONLY);
         printf("read=%s\n", fd >= 0 ? "ok" : strerror(errno));
@@ -186,7 +197,7 @@ int main(int argc, char **argv)
         }
         printf("bytes=%zu\n", total);
     } else {
-        printf("usage=probe info|escape MARKER|regain|mknod|mount|kill PID|read PATH|readall|stdio\n");
+        printf("usage=probe info|escape MARKER|regain|mknod|mount|kill PID|ptrace PID|read PATH|readall|stdio\n");
         return 2;
     }
     return 0;

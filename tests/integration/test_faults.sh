@@ -171,6 +171,25 @@ else
 		vh_notok "F12 no limit made virtuald itself run out of memory"
 fi
 
+# ENOSPC for -shm: the database alone on a full file system (a 256 kB
+# tmpfs in this test's mount namespace), no -wal/-shm yet: opening it
+# needs a 32 kB -shm, which cannot be written.
+mkdir -m 0755 "$F/full"
+mount -t tmpfs -o size=256k,mode=0755 vhfull "$F/full"
+mkdir -m 0700 "$F/full/db"
+sqlite3 "$DB" "PRAGMA wal_checkpoint(TRUNCATE)" >/dev/null
+cp "$DB" "$F/full/db/v.db"
+dd if=/dev/zero of="$F/full/filler" bs=4k >/dev/null 2>&1
+vh_log_mark
+vh_tcpserver 0 18890 "$VIRTUALD" --db "$F/full/db/v.db" http "${HTTPD[@]}"
+vh_eq "F12 ENOSPC for -shm: nothing on the socket" "" "$(vh_get 127.0.0.2 18890)"
+line=$(vh_log_wait "refused service=http")
+vh_contains "F12 ENOSPC for -shm: refused with status 74 (I/O error)" "status=74 " "$line"
+rm "$F/full/filler"
+vh_eq "F12 with space again the same database serves" PAGE-A "$(vh_get 127.0.0.2 18890)"
+vh_stop_last
+umount "$F/full"
+
 # --- F14: a stalled file system against the 10 s deadline -------------------------
 # An interposed open() that never returns, once on the database, once on
 # a jail component (user and root service); virtuald's alarm ends it.
