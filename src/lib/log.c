@@ -33,18 +33,28 @@ static int log_stalled; /* a wait already timed out: never wait again */
 
 #define VH_LOG_WAIT_MS 1000
 
+/* Send; when the daemon's queue is full, wait for room and try again,
+ * for at most VH_LOG_WAIT_MS in all. Many virtuald may be woken for one
+ * free slot, so a wake-up is no promise: retry until the budget is spent. */
 static void send_bounded(const char *buf, size_t len)
 {
-    for (int tries = 0; tries < 2; tries++) {
+    struct timespec t0, now;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    for (;;) {
         if (send(log_fd, buf, len, MSG_DONTWAIT | MSG_NOSIGNAL) >= 0)
             return;
         if ((errno != EAGAIN && errno != EWOULDBLOCK) || log_stalled)
             return;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        long left = VH_LOG_WAIT_MS - ((now.tv_sec - t0.tv_sec) * 1000L + (now.tv_nsec - t0.tv_nsec) / 1000000L);
         struct pollfd p = {.fd = log_fd, .events = POLLOUT};
-        if (poll(&p, 1, VH_LOG_WAIT_MS) <= 0) {
-            log_stalled = 1;
+        int r = left > 0 ? poll(&p, 1, (int)left) : 0;
+        if (r == 0) {
+            log_stalled = 1; /* the daemon is not reading: drop from now on */
             return;
         }
+        if (r < 0 && errno != EINTR)
+            return;
     }
 }
 
