@@ -52,7 +52,7 @@ traced() {
 # --- A10: nothing opened between chroot/pivot_root and exec -----------------
 for kind in user:127.0.0.2 root:127.0.0.3; do
 	k=${kind%%:*} a=${kind#*:}
-	port=$((18400 + ${a##*.}))
+	port=$((18800 + ${a##*.}))
 	traced "a10-$k" $port $a
 	vh_contains "A10 $k: the probe ran under strace" "probe=info" "$OUT"
 	w=$(window "$F/a10-$k.trace")
@@ -73,7 +73,7 @@ c=$(opens "$w" | grep -c -E 'nsswitch|passwd|group' || true)
 # --- C3: locale and timezone tricks ------------------------------------------
 for kind in user:127.0.0.2 root:127.0.0.3; do
 	k=${kind%%:*} a=${kind#*:}
-	port=$((18410 + ${a##*.}))
+	port=$((18810 + ${a##*.}))
 	traced "c3-$k" $port $a LANG=tr_TR.UTF-8 LC_ALL=tr_TR.UTF-8 TZ=:/jail/evil
 	vh_contains "C3 $k: served as usual" "probe=info" "$OUT"
 	vh_contains "C3 $k: TZ reaches the service (allow-list)" "env TZ=:/jail/evil" "$OUT"
@@ -92,11 +92,11 @@ for kind in user:127.0.0.2 root:127.0.0.3; do
 done
 
 # --- D2: fds 1 and 2 closed at start ------------------------------------------
-vh_tcpserver 0 18420 "$STRACE" -f -qq -s 256 -o "$F/d2.trace" \
+vh_tcpserver 0 18820 "$STRACE" -f -qq -s 256 -o "$F/d2.trace" \
 	sh -c 'exec 1>&- 2>&-; exec "$0" "$@"' "$VIRTUALD" --db "$DB" probe /bin/probe stdio
-out=$(vh_talk 127.0.0.2 18420)
+out=$(vh_talk 127.0.0.2 18820)
 vh_eq "D2 user: the service is served, fds 1 and 2 are /dev/null fillers" "fd0=socket fd1=chr:1:3 fd2=chr:1:3" "$out"
-out=$(vh_talk 127.0.0.3 18420)
+out=$(vh_talk 127.0.0.3 18820)
 vh_eq "D2 root: the service is served, fds 1 and 2 are /dev/null fillers" "fd0=socket fd1=chr:1:3 fd2=chr:1:3" "$out"
 vh_stop_last
 dbfd=$(grep -E "openat\(.*\"$DB\"" "$F/d2.trace" | sed -n "s/.* = *\\([0-9-]*\\)$/\\1/p" | sort -n | head -1)
