@@ -16,6 +16,7 @@
  *   probe fds                      list open descriptors 0-1023 and what they are
  *   probe readall                  read fd 0 until "END\\n" and report bytes
  *   probe exit N                   exit with status N
+ *   probe forkbomb SECONDS MAX     fork until refused or MAX, hold the children
  *   probe stdio                    D2, D4: what fds 0, 1, 2 are, written to fd 0
  *                                  (the connection) whatever fds 1 and 2 are
  */
@@ -182,6 +183,25 @@ int main(int argc, char **argv)
     } else if (strcmp(what, "read") == 0 && argc > 2) {
         int fd = open(argv[2], O_RDONLY);
         printf("read=%s\n", fd >= 0 ? "ok" : strerror(errno));
+    } else if (strcmp(what, "forkbomb") == 0 && argc > 3) {
+        /* J3: fork until refused (or MAX), hold the children for SECONDS */
+        int secs = atoi(argv[2]), max = atoi(argv[3]), n = 0, err = 0;
+        for (;;) {
+            pid_t p = fork();
+            if (p == 0) {
+                sleep((unsigned)secs);
+                _exit(0);
+            }
+            if (p < 0) {
+                err = errno;
+                break;
+            }
+            if (++n >= max)
+                break;
+        }
+        printf("forked=%d stopped_by=%s\n", n, err ? strerror(err) : "count");
+        fflush(stdout);
+        sleep((unsigned)secs);
     } else if (strcmp(what, "exit") == 0 && argc > 2) {
         return atoi(argv[2]);
     } else if (strcmp(what, "stdio") == 0) {
