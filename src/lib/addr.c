@@ -139,7 +139,8 @@ int vh_addr_from_socket(int fd, vh_conn *c, vh_err *e)
                        fd, strerror(errno));
     if (!S_ISSOCK(st.st_mode))
         return vh_fail(e, VH_EX_PROTOCOL,
-                       "fd %d is not a socket: start virtuald from a super-server (inetd, tcpserver, systemd Accept=yes) that passes the connection on fd 0",
+                       "fd %d is not a socket: start virtuald from a super-server that passes the connection on fd 0 "
+                       "(inetd, tcpserver; systemd: Accept=yes with StandardInput=socket)",
                        fd);
     int type = 0, listening = 0, proto = 0;
     socklen_t optlen = sizeof type;

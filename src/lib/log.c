@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -14,8 +15,13 @@
 #include <unistd.h>
 
 /* virtuald's own syslog client, instead of glibc's syslog(3), because:
- * - it never blocks: the socket is non-blocking and a message that does
- *   not fit (syslogd stalled, THREATS J4) is dropped, not waited for;
+ * - it never blocks for long: the socket is non-blocking; when a message
+ *   does not fit (syslogd busy or stalled, THREATS J4) the process waits
+ *   for room at most VH_LOG_WAIT_MS, once in its life, then drops. The
+ *   wait keeps the audit trail whole under load (test_load: with a 100 ms
+ *   wait one served line of 17,468 was lost at 32 parallel connections;
+ *   with 1 s none); the once-only bound keeps a stopped daemon from
+ *   holding connections;
  * - it never reconnects: glibc reconnects to /dev/log after an error,
  *   which after chroot would be the jail's /dev/log (A10). The socket is
  *   connected once, before the jail, close-on-exec;
@@ -23,6 +29,34 @@
 static int log_fd = -1;
 static int log_stderr;
 static char log_ident[32] = "virtuald";
+static int log_stalled; /* a wait already timed out: never wait again */
+
+#define VH_LOG_WAIT_MS 1000
+
+/* Send; when the daemon's queue is full, wait for room and try again,
+ * for at most VH_LOG_WAIT_MS in all. Many virtuald may be woken for one
+ * free slot, so a wake-up is no promise: retry until the budget is spent. */
+static void send_bounded(const char *buf, size_t len)
+{
+    struct timespec t0, now;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    for (;;) {
+        if (send(log_fd, buf, len, MSG_DONTWAIT | MSG_NOSIGNAL) >= 0)
+            return;
+        if ((errno != EAGAIN && errno != EWOULDBLOCK) || log_stalled)
+            return;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        long left = VH_LOG_WAIT_MS - ((now.tv_sec - t0.tv_sec) * 1000L + (now.tv_nsec - t0.tv_nsec) / 1000000L);
+        struct pollfd p = {.fd = log_fd, .events = POLLOUT};
+        int r = left > 0 ? poll(&p, 1, (int)left) : 0;
+        if (r == 0) {
+            log_stalled = 1; /* the daemon is not reading: drop from now on */
+            return;
+        }
+        if (r < 0 && errno != EINTR)
+            return;
+    }
+}
 
 void vh_log_open(const char *ident)
 {
@@ -69,7 +103,7 @@ void vh_log(int prio, const char *fmt, ...)
     if ((size_t)n >= sizeof line)
         n = (int)sizeof line - 1;
     if (log_fd >= 0)
-        (void)send(log_fd, line, (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL);
+        send_bounded(line, (size_t)n);
     if (log_stderr) {
         /* only when stderr is a terminal: under inetd it is the client */
         dprintf(2, "%s[%d]: %s\n", log_ident, (int)getpid(), msg);

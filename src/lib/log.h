@@ -2,9 +2,10 @@
  *
  * The /dev/log socket is connected once, before the jail is entered
  * (there is no /dev/log inside, THREATS A10), non-blocking and
- * close-on-exec; a message that cannot be sent at once is dropped (J4,
- * F13). Also to stderr, only when stderr is a terminal: under inetd fds
- * 0-2 are the client's socket. */
+ * close-on-exec; when a message cannot be sent at once the process waits
+ * for room at most 1 s, once, then drops (J4, F13). Also to stderr, only
+ * when stderr is a terminal: under inetd fds 0-2 are the client's
+ * socket. */
 #ifndef VH_LOG_H
 #define VH_LOG_H
 

@@ -11,10 +11,14 @@
  *   probe mknod                    A5: mknod a block device
  *   probe mount                    mount a tmpfs
  *   probe kill PID                 A13: signal 0 to a host process
+ *   probe ptrace PID               A13: attach to a host process (and detach)
  *   probe read PATH                read a file (another domain's)
  *   probe fds                      list open descriptors 0-1023 and what they are
  *   probe readall                  read fd 0 until "END\\n" and report bytes
  *   probe exit N                   exit with status N
+ *   probe forkbomb SECONDS MAX     fork until refused or MAX, hold the children
+ *   probe stdio                    D2, D4: what fds 0, 1, 2 are, written to fd 0
+ *                                  (the connection) whatever fds 1 and 2 are
  */
 
 #include <errno.h>
@@ -27,6 +31,8 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/ptrace.h>
+#include <sys/wait.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
@@ -111,6 +117,36 @@ static void regain(void)
     printf("euid_after=%u\n", (unsigned)geteuid());
 }
 
+/* "socket", "socket=0" (the same socket as fd 0), "chr:1:3" (/dev/null),
+ * "file", "pipe", "closed". */
+static void describe(int fd, const struct stat *st0, char *out, size_t n)
+{
+    struct stat st;
+    if (fstat(fd, &st) < 0)
+        snprintf(out, n, "closed");
+    else if (S_ISSOCK(st.st_mode))
+        snprintf(out, n, fd > 0 && st.st_dev == st0->st_dev && st.st_ino == st0->st_ino ? "socket=0" : "socket");
+    else if (S_ISCHR(st.st_mode))
+        snprintf(out, n, "chr:%u:%u", major(st.st_rdev), minor(st.st_rdev));
+    else if (S_ISREG(st.st_mode))
+        snprintf(out, n, "file");
+    else if (S_ISFIFO(st.st_mode))
+        snprintf(out, n, "pipe");
+    else
+        snprintf(out, n, "other");
+}
+
+static void stdio(void)
+{
+    struct stat st0;
+    char d[3][32];
+    memset(&st0, 0, sizeof st0);
+    fstat(0, &st0);
+    for (int fd = 0; fd < 3; fd++)
+        describe(fd, &st0, d[fd], sizeof d[fd]);
+    dprintf(0, "fd0=%s fd1=%s fd2=%s\n", d[0], d[1], d[2]);
+}
+
 int main(int argc, char **argv)
 {
     const char *what = argc > 1 ? argv[1] : "info";
@@ -136,11 +172,40 @@ int main(int argc, char **argv)
     } else if (strcmp(what, "kill") == 0 && argc > 2) {
         int ok = kill(atoi(argv[2]), 0);
         printf("kill=%s\n", ok == 0 ? "ok" : strerror(errno));
+    } else if (strcmp(what, "ptrace") == 0 && argc > 2) {
+        pid_t pid = (pid_t)atoi(argv[2]);
+        long ok = ptrace(PTRACE_ATTACH, pid, NULL, NULL);
+        printf("ptrace=%s\n", ok == 0 ? "ok" : strerror(errno));
+        if (ok == 0) {
+            waitpid(pid, NULL, __WALL);
+            ptrace(PTRACE_DETACH, pid, NULL, NULL);
+        }
     } else if (strcmp(what, "read") == 0 && argc > 2) {
         int fd = open(argv[2], O_RDONLY);
         printf("read=%s\n", fd >= 0 ? "ok" : strerror(errno));
+    } else if (strcmp(what, "forkbomb") == 0 && argc > 3) {
+        /* J3: fork until refused (or MAX), hold the children for SECONDS */
+        int secs = atoi(argv[2]), max = atoi(argv[3]), n = 0, err = 0;
+        for (;;) {
+            pid_t p = fork();
+            if (p == 0) {
+                sleep((unsigned)secs);
+                _exit(0);
+            }
+            if (p < 0) {
+                err = errno;
+                break;
+            }
+            if (++n >= max)
+                break;
+        }
+        printf("forked=%d stopped_by=%s\n", n, err ? strerror(err) : "count");
+        fflush(stdout);
+        sleep((unsigned)secs);
     } else if (strcmp(what, "exit") == 0 && argc > 2) {
         return atoi(argv[2]);
+    } else if (strcmp(what, "stdio") == 0) {
+        stdio();
     } else if (strcmp(what, "readall") == 0) {
         char buf[65536];
         size_t total = 0;
@@ -152,7 +217,7 @@ int main(int argc, char **argv)
         }
         printf("bytes=%zu\n", total);
     } else {
-        printf("usage=probe info|escape MARKER|regain|mknod|mount|kill PID|read PATH|readall\n");
+        printf("usage=probe info|escape MARKER|regain|mknod|mount|kill PID|ptrace PID|read PATH|readall|stdio\n");
         return 2;
     }
     return 0;

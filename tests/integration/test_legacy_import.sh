@@ -184,7 +184,11 @@ out=$(cd "$W" && /usr/bin/time -f 'rss=%M elapsed=%e' "$VHOSTCTL" --db "$DB" imp
 vh_contains "a million lines imported" "imported 1000001 domains of service million" "$out"
 rss=$(printf '%s\n' "$out" | sed -n 's/.*rss=\([0-9]*\).*/\1/p')
 echo "# 1,000,001 lines: $(printf '%s\n' "$out" | grep -o 'rss=.*')"
-[ -n "$rss" ] && [ "$rss" -lt 65536 ] && vh_ok "peak RSS ${rss} KiB < 64 MiB" || vh_notok "peak RSS ${rss} KiB"
+# AddressSanitizer's shadow memory and quarantine multiply the footprint:
+# the bound is checked in the plain build.
+limit=65536
+[ -n "${VH_SANITIZE:-}" ] && limit=1048576
+[ -n "$rss" ] && [ "$rss" -lt $limit ] && vh_ok "peak RSS ${rss} KiB < $((limit / 1024)) MiB" || vh_notok "peak RSS ${rss} KiB"
 vh_eq "a million rows" 1000001 "$(rows million)"
 vh_contains "a row of the million decides" "(rule 1, exact)" "$(vh_ctl lookup million 10.15.66.63)"
 vh_contains "and the default the rest" "(rule 3, default)" "$(vh_ctl lookup million 10.16.0.0)"
