@@ -1,7 +1,6 @@
 #include "db.h"
 
 #include "exitcodes.h"
-#include "mem.h"
 #include "path.h"
 #include "sqlfiles.h"
 #include "timing.h"
@@ -116,8 +115,6 @@ void vh_db_runtime_tune(void)
     sqlite3_config(SQLITE_CONFIG_SINGLETHREAD);
     /* no global allocation statistics (a lock and counters per malloc) */
     sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
-    /* a size-class arena instead of malloc(3) (mem.c) */
-    vh_mem_use_for_sqlite();
     /* no up-front bulk allocation of page-cache slots per connection: a
      * lookup touches four or five pages, not the ~100 KiB SQLite would
      * otherwise allocate and fault in */
@@ -223,13 +220,10 @@ static int path_uri(const char *path, const char *query, char *out, size_t n)
     return 0;
 }
 
-int vh_db_open_runtime(const char *path, sqlite3 **out, vh_err *e)
+/* vh_db_open_runtime after the trust check; ro_shm: open the -shm
+ * read-only (it existed at the check). */
+static int open_runtime(const char *path, int ro_shm, sqlite3 **out, vh_err *e)
 {
-    *out = NULL;
-    int have_shm = 0;
-    if (trust(path, &have_shm, e) < 0)
-        return -1;
-    VH_MARK("db_trust");
     /* The WAL index (-shm) is opened read-only when it exists
      * (readonly_shm, SQLite's documented mode for readers without write
      * access, os_unix.c and wal.c since 3.22). Opened read-write, a lone
@@ -244,7 +238,7 @@ int vh_db_open_runtime(const char *path, sqlite3 **out, vh_err *e)
      * SQLite needs to create it: the plain read-only open does that once,
      * and from then on the -shm stays (vh_db_open_admin: persistent WAL). */
     char uri[3 * PATH_MAX + 32];
-    if (path_uri(path, have_shm ? "?readonly_shm=1" : "", uri, sizeof uri) < 0)
+    if (path_uri(path, ro_shm ? "?readonly_shm=1" : "", uri, sizeof uri) < 0)
         return vh_fail(e, VH_EX_CONFIG, "database path too long");
     sqlite3 *db = NULL;
     int rc = sqlite3_open_v2(uri, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOFOLLOW | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_URI,
@@ -265,12 +259,33 @@ int vh_db_open_runtime(const char *path, sqlite3 **out, vh_err *e)
      * make the check pass on the old schema and the lookup run on the new
      * one (THREATS I7). vh_db_close ends it. */
     if (vh_db_begin_read(db, e) < 0 || check_version(db, path, e) < 0) {
+        int prim = sqlite3_errcode(db) & 0xff;
         sqlite3_close(db);
+        /* Where the read-only -shm cannot serve, open the ordinary way,
+         * once - as virtuald did before readonly_shm, correct and only
+         * slower: the -shm vanished between the check and the open (a
+         * writer that does not keep it, the sqlite3 shell or an older
+         * vhostctl, closed last; the ordinary open creates it anew, root's,
+         * in the trusted directory), or a writer is connected and SQLite
+         * finds no read mark a read-only reader may use
+         * (SQLITE_READONLY_CANTINIT, seen under concurrent writes). */
+        if (ro_shm && (prim == SQLITE_CANTOPEN || prim == SQLITE_READONLY))
+            return open_runtime(path, 0, out, e);
         return -1;
     }
     VH_MARK("db_version");
     *out = db;
     return 0;
+}
+
+int vh_db_open_runtime(const char *path, sqlite3 **out, vh_err *e)
+{
+    *out = NULL;
+    int have_shm = 0;
+    if (trust(path, &have_shm, e) < 0)
+        return -1;
+    VH_MARK("db_trust");
+    return open_runtime(path, have_shm, out, e);
 }
 
 int vh_db_open_admin(const char *path, int create, sqlite3 **out, vh_err *e)
@@ -394,14 +409,29 @@ int vh_db_close(sqlite3 *db, vh_err *e)
         return 0;
     /* A runtime connection ends its read transaction here. */
     vh_db_rollback(db);
-    /* After a change (vhostctl), copy the WAL into the database and
-     * truncate it to zero bytes (THREATS I4): readers with a read-only
-     * -shm then find an empty WAL and need no recovery (PRODUCT §10).
-     * Best effort: a reader holding its snapshot past the busy timeout
-     * leaves the WAL as it is, which costs readers time, never
-     * correctness, and the next change tries again. */
-    if (sqlite3_total_changes(db) > 0)
-        sqlite3_exec(db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL);
+    /* After changes (vhostctl), keep the WAL short (THREATS I4): a reader
+     * with a read-only -shm and no writer connected builds its WAL index
+     * from the whole -wal file (vh_db_open_runtime). The last connection
+     * to close checkpoints and truncates it to zero by itself (persistent
+     * WAL, journal_size_limit 0); with readers about it cannot, so:
+     * - a WAL of more than a few changes gets a PASSIVE checkpoint, which
+     *   neither waits nor holds other writers off (THREATS I5), after
+     *   which the next change starts the WAL over and cuts it to its own
+     *   frames; a checkpoint after every single change would make
+     *   concurrent vhostctl runs queue for each other's fsyncs;
+     * - after bulk work (an import) a TRUNCATE checkpoint, which waits up
+     *   to the busy timeout for readers to leave the WAL and holds writers
+     *   off meanwhile: worth it once, not per row. */
+    struct stat wal;
+    char walpath[PATH_MAX + 8];
+    const char *file = sqlite3_db_filename(db, "main");
+    if (sqlite3_total_changes(db) > 0 && file && *file &&
+        (size_t)snprintf(walpath, sizeof walpath, "%s-wal", file) < sizeof walpath && stat(walpath, &wal) == 0 &&
+        wal.st_size > VH_DB_WAL_KEEP_BYTES) {
+        sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+        if (wal.st_size > VH_DB_WAL_BULK_BYTES)
+            sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+    }
     int rc = sqlite3_close(db);
     if (rc != SQLITE_OK)
         return vh_fail(e, VH_EX_SOFTWARE, "closing the database: %s (statement left unfinalized)", sqlite3_errstr(rc));

@@ -9,6 +9,8 @@ typedef struct sqlite3 sqlite3;
 #define VH_DB_DEFAULT_PATH "/var/lib/virtuald/vhosts.db"
 #define VH_DB_APPLICATION_ID 0x56684f53 /* "VhOS", set by sql/001 */
 #define VH_DB_BUSY_MS 2000               /* THREATS I1: >= 2 s gives 0 failures */
+#define VH_DB_WAL_KEEP_BYTES (32 * 1024)  /* vh_db_close: a longer WAL is checkpointed */
+#define VH_DB_WAL_BULK_BYTES (1024 * 1024) /* and a longer one truncated */
 
 /* The schema version this build reads and writes (the newest migration). */
 int vh_db_schema_version(void);
@@ -42,9 +44,9 @@ int vh_db_open_admin(const char *path, int create, sqlite3 **out, vh_err *e);
  * *to receive the versions before and after (may be NULL). */
 int vh_db_migrate(sqlite3 *db, int *from, int *to, vh_err *e);
 
-/* End any open transaction (rolled back), checkpoint and truncate the WAL
- * when this connection changed anything, close, check the result. db may
- * be NULL. */
+/* End any open transaction (rolled back), checkpoint the WAL when this
+ * connection changed anything (and truncate it after bulk work), close,
+ * check the result. db may be NULL. */
 int vh_db_close(sqlite3 *db, vh_err *e);
 
 /* Turn an SQLite result on db into an error class and message. */
