@@ -232,8 +232,8 @@ static int open_runtime(const char *path, int ro_shm, sqlite3 **out, vh_err *e)
      * -shm, write it anew and run WAL recovery on every connection
      * (PRODUCT §10). Read-only, it reads the -shm of a connected writer as
      * usual, or, with none connected, builds its WAL index in private
-     * memory from the -wal, which vhostctl leaves empty after every change
-     * (vh_db_close: checkpoint and truncate). Nothing is written. Without
+     * memory from the -wal, which vhostctl keeps short (vh_db_close).
+     * Nothing is written. Without
      * a -shm (a database that no vhostctl of this version touched since),
      * SQLite needs to create it: the plain read-only open does that once,
      * and from then on the -shm stays (vh_db_open_admin: persistent WAL). */
