@@ -25,8 +25,7 @@ int vh_db_fail(sqlite3 *db, int rc, const char *what, vh_err *e)
     switch (prim) {
     case SQLITE_BUSY:
     case SQLITE_LOCKED:
-        return vh_fail(e, VH_EX_TEMPFAIL, "%s: database is locked past the %d ms busy timeout (%s) - retry later",
-                       what, VH_DB_BUSY_MS, m);
+        return vh_fail(e, VH_EX_TEMPFAIL, "%s: database is locked past the busy timeout (%s) - retry later", what, m);
     case SQLITE_NOTADB:
         return vh_fail(e, VH_EX_CONFIG, "%s: not an SQLite database (%s) - restore it from backup or run vhostctl init on a new path",
                        what, m);
@@ -96,7 +95,10 @@ int vh_db_trust(const char *path, vh_err *e)
     return 0;
 }
 
-static int harden(sqlite3 *db, vh_err *e)
+/* Connection settings shared by both opens; busy_ms differs: virtuald
+ * gives up after VH_DB_BUSY_MS (a connection must not wait long), an
+ * admin command waits its turn behind other writers for longer. */
+static int harden(sqlite3 *db, int busy_ms, vh_err *e)
 {
     int rc = sqlite3_extended_result_codes(db, 1);
     if (rc == SQLITE_OK)
@@ -106,7 +108,7 @@ static int harden(sqlite3 *db, vh_err *e)
     if (rc == SQLITE_OK)
         rc = sqlite3_db_config(db, SQLITE_DBCONFIG_ENABLE_LOAD_EXTENSION, 0, NULL);
     if (rc == SQLITE_OK)
-        rc = sqlite3_busy_timeout(db, VH_DB_BUSY_MS);
+        rc = sqlite3_busy_timeout(db, busy_ms);
     if (rc != SQLITE_OK)
         return vh_db_fail(db, rc, "configuring the database connection", e);
     return 0;
@@ -169,7 +171,7 @@ int vh_db_open_runtime(const char *path, sqlite3 **out, vh_err *e)
         sqlite3_close(db);
         return -1;
     }
-    if (harden(db, e) < 0 || check_version(db, path, e) < 0) {
+    if (harden(db, VH_DB_BUSY_MS, e) < 0 || check_version(db, path, e) < 0) {
         sqlite3_close(db);
         return -1;
     }
@@ -215,7 +217,7 @@ int vh_db_open_admin(const char *path, int create, sqlite3 **out, vh_err *e)
         sqlite3_close(db);
         return -1;
     }
-    if (harden(db, e) < 0 || (!create && check_version(db, path, e) < 0)) {
+    if (harden(db, VH_DB_ADMIN_BUSY_MS, e) < 0 || (!create && check_version(db, path, e) < 0)) {
         sqlite3_close(db);
         return -1;
     }
