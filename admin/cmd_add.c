@@ -74,16 +74,14 @@ int vc_cmd_add(const char *db, int argc, char **argv)
     sqlite3 *h = NULL;
     if ((rc = vc_open(db, &h)) != 0)
         goto out;
-    if (vh_db_begin(h, &e) < 0 || vh_store_add(h, &row, &e) < 0 || vh_db_commit(h, &e) < 0) {
+    if (vh_db_begin(h, &e) < 0 || vh_store_add(h, &row, &e) < 0) {
         vh_db_rollback(h);
         vh_db_close(h, NULL);
         rc = vc_error(&e);
         goto out;
     }
-    if (vh_db_close(h, &e) < 0) {
-        rc = vc_error(&e);
+    if ((rc = vc_commit_close(h)) != 0)
         goto out;
-    }
     if (row.has_user)
         printf("added %s %s -> %s as %s:%s (uid %u, gid %u)%s\n", row.service, row.address, row.root, row.user,
                row.group, (unsigned)row.uid, (unsigned)row.gid, row.enabled ? "" : ", disabled");

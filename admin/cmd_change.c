@@ -33,18 +33,14 @@ static int change(const struct vc_cmd *cmd, enum op op, const char *db, int argc
     if (r == 0)
         r = op == OP_REMOVE ? vh_store_remove(h, service->sval[0], addr, &e)
                             : vh_store_set_enabled(h, service->sval[0], addr, op == OP_ENABLE, &e);
-    if (r == 0)
-        r = vh_db_commit(h, &e);
     if (r < 0) {
         vh_db_rollback(h);
         vh_db_close(h, NULL);
         rc = vc_error(&e);
         goto out;
     }
-    if (vh_db_close(h, &e) < 0) {
-        rc = vc_error(&e);
+    if ((rc = vc_commit_close(h)) != 0)
         goto out;
-    }
     printf("%s %s %s\n", op == OP_REMOVE ? "removed" : op == OP_ENABLE ? "enabled" : "disabled", service->sval[0], addr);
 out:
     arg_freetable(table, 5);

@@ -135,17 +135,8 @@ int vc_cmd_import(const char *db, int argc, char **argv)
         rc = 0;
         goto out;
     }
-    if (vh_db_commit(h, &e) < 0) {
-        vh_db_close(h, NULL);
-        rc = vc_error(&e);
+    if ((rc = vc_commit_close(h)) != 0)
         goto out;
-    }
-    /* THREATS I4: checkpoint after bulk work, without waiting for readers */
-    sqlite3_wal_checkpoint_v2(h, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
-    if (vh_db_close(h, &e) < 0) {
-        rc = vc_error(&e);
-        goto out;
-    }
     printf("imported %lu domain%s of service %s from %s", st.added, st.added == 1 ? "" : "s", svc, shown);
     if (o.mode == VH_IMPORT_REPLACE)
         printf(", replacing its %lu earlier domain%s", st.removed, st.removed == 1 ? "" : "s");

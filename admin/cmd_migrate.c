@@ -297,16 +297,8 @@ int vc_cmd_migrate(const char *db, int argc, char **argv)
                 goto out;
             }
         } else {
-            if (vh_db_commit(h, &e) < 0) {
-                vh_db_close(h, NULL);
-                rc = vc_error(&e);
+            if ((rc = vc_commit_close(h)) != 0)
                 goto out;
-            }
-            sqlite3_wal_checkpoint_v2(h, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
-            if (vh_db_close(h, &e) < 0) {
-                rc = vc_error(&e);
-                goto out;
-            }
         }
         vc_print_identity(info, NULL, dry->count ? "the domains would" : "the imported domains");
         fflush(info);

@@ -3,6 +3,7 @@
 #include "db.h"
 #include "exitcodes.h"
 
+#include <sqlite3.h>
 #include <string.h>
 
 int vc_parse(const struct vc_cmd *cmd, void **table, int n, int argc, char **argv, const char **db)
@@ -40,6 +41,19 @@ int vc_open(const char *db, sqlite3 **out)
 {
     vh_err e;
     if (vh_db_open_admin(db, 0, out, &e) < 0)
+        return vc_error(&e);
+    return 0;
+}
+
+int vc_commit_close(sqlite3 *h)
+{
+    vh_err e;
+    if (vh_db_commit(h, &e) < 0) {
+        vh_db_close(h, NULL);
+        return vc_error(&e);
+    }
+    sqlite3_wal_checkpoint_v2(h, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+    if (vh_db_close(h, &e) < 0)
         return vc_error(&e);
     return 0;
 }

@@ -38,6 +38,11 @@ int vc_error(const vh_err *e);
 /* Open the database for writing (existing, current schema). */
 int vc_open(const char *db, sqlite3 **out);
 
+/* End a write: commit, checkpoint without waiting for readers (THREATS
+ * I4), close. Returns 0, or the exit code after printing the error (the
+ * transaction is rolled back and the database closed either way). */
+int vc_commit_close(sqlite3 *h);
+
 /* Print s as a JSON string literal. */
 void vc_json_string(FILE *f, const char *s);
 

@@ -26,8 +26,7 @@ int vh_db_fail(sqlite3 *db, int rc, const char *what, vh_err *e)
     switch (prim) {
     case SQLITE_BUSY:
     case SQLITE_LOCKED:
-        return vh_fail(e, VH_EX_TEMPFAIL, "%s: database is locked past the %d ms busy timeout (%s) - retry later",
-                       what, VH_DB_BUSY_MS, m);
+        return vh_fail(e, VH_EX_TEMPFAIL, "%s: database is locked past the busy timeout (%s) - retry later", what, m);
     case SQLITE_NOTADB:
         return vh_fail(e, VH_EX_CONFIG, "%s: not an SQLite database (%s) - restore it from backup or run vhostctl init on a new path",
                        what, m);
@@ -121,7 +120,10 @@ void vh_db_runtime_tune(void)
     sqlite3_config(SQLITE_CONFIG_PAGECACHE, (void *)0, 0, 0);
 }
 
-static int harden(sqlite3 *db, vh_err *e)
+/* Connection settings shared by both opens; busy_ms differs: virtuald
+ * gives up after VH_DB_BUSY_MS (a connection must not wait long), an
+ * admin command waits its turn behind other writers for longer. */
+static int harden(sqlite3 *db, int busy_ms, vh_err *e)
 {
     int rc = sqlite3_extended_result_codes(db, 1);
     if (rc == SQLITE_OK)
@@ -131,7 +133,7 @@ static int harden(sqlite3 *db, vh_err *e)
     if (rc == SQLITE_OK)
         rc = sqlite3_db_config(db, SQLITE_DBCONFIG_ENABLE_LOAD_EXTENSION, 0, NULL);
     if (rc == SQLITE_OK)
-        rc = sqlite3_busy_timeout(db, VH_DB_BUSY_MS);
+        rc = sqlite3_busy_timeout(db, busy_ms);
     if (rc != SQLITE_OK)
         return vh_db_fail(db, rc, "configuring the database connection", e);
     return 0;
@@ -249,7 +251,7 @@ static int open_runtime(const char *path, int ro_shm, sqlite3 **out, vh_err *e)
         return -1;
     }
     VH_MARK("db_open");
-    if (harden(db, e) < 0) {
+    if (harden(db, VH_DB_BUSY_MS, e) < 0) {
         sqlite3_close(db);
         return -1;
     }
@@ -332,7 +334,7 @@ int vh_db_open_admin(const char *path, int create, sqlite3 **out, vh_err *e)
     int persist = 1;
     sqlite3_file_control(db, "main", SQLITE_FCNTL_PERSIST_WAL, &persist);
     sqlite3_exec(db, "PRAGMA journal_size_limit = 0", NULL, NULL, NULL);
-    if (harden(db, e) < 0 || (!create && check_version(db, path, e) < 0)) {
+    if (harden(db, VH_DB_ADMIN_BUSY_MS, e) < 0 || (!create && check_version(db, path, e) < 0)) {
         sqlite3_close(db);
         return -1;
     }
@@ -409,28 +411,24 @@ int vh_db_close(sqlite3 *db, vh_err *e)
         return 0;
     /* A runtime connection ends its read transaction here. */
     vh_db_rollback(db);
-    /* After changes (vhostctl), keep the WAL short (THREATS I4): a reader
+    /* After bulk work (an import), truncate the WAL (THREATS I4): a reader
      * with a read-only -shm and no writer connected builds its WAL index
-     * from the whole -wal file (vh_db_open_runtime). The last connection
-     * to close checkpoints and truncates it to zero by itself (persistent
-     * WAL, journal_size_limit 0); with readers about it cannot, so:
-     * - a WAL of more than a few changes gets a PASSIVE checkpoint, which
-     *   neither waits nor holds other writers off (THREATS I5), after
-     *   which the next change starts the WAL over and cuts it to its own
-     *   frames; a checkpoint after every single change would make
-     *   concurrent vhostctl runs queue for each other's fsyncs;
-     * - after bulk work (an import) a TRUNCATE checkpoint, which waits up
-     *   to the busy timeout for readers to leave the WAL and holds writers
-     *   off meanwhile: worth it once, not per row. */
+     * from the whole -wal file (vh_db_open_runtime), and a PASSIVE
+     * checkpoint (vhostctl's after every change) copies the WAL but leaves
+     * the file as long as it was. A TRUNCATE checkpoint waits for readers
+     * to leave the WAL and holds other writers off meanwhile: worth it
+     * after bulk work, not per row, and bounded by virtuald's busy timeout.
+     * Short WALs need nothing: the next change starts the WAL over and cuts
+     * it to its own frames (journal_size_limit 0), and the last connection
+     * to close truncates it to zero. */
     struct stat wal;
     char walpath[PATH_MAX + 8];
     const char *file = sqlite3_db_filename(db, "main");
     if (sqlite3_total_changes(db) > 0 && file && *file &&
         (size_t)snprintf(walpath, sizeof walpath, "%s-wal", file) < sizeof walpath && stat(walpath, &wal) == 0 &&
-        wal.st_size > VH_DB_WAL_KEEP_BYTES) {
-        sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
-        if (wal.st_size > VH_DB_WAL_BULK_BYTES)
-            sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+        wal.st_size > VH_DB_WAL_BULK_BYTES) {
+        sqlite3_busy_timeout(db, VH_DB_BUSY_MS);
+        sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
     }
     int rc = sqlite3_close(db);
     if (rc != SQLITE_OK)

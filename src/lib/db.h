@@ -8,9 +8,9 @@ typedef struct sqlite3 sqlite3;
 
 #define VH_DB_DEFAULT_PATH "/var/lib/virtuald/vhosts.db"
 #define VH_DB_APPLICATION_ID 0x56684f53 /* "VhOS", set by sql/001 */
-#define VH_DB_BUSY_MS 2000               /* THREATS I1: >= 2 s gives 0 failures */
-#define VH_DB_WAL_KEEP_BYTES (32 * 1024)  /* vh_db_close: a longer WAL is checkpointed */
-#define VH_DB_WAL_BULK_BYTES (1024 * 1024) /* and a longer one truncated */
+#define VH_DB_BUSY_MS 2000               /* virtuald: THREATS I1, >= 2 s gives 0 failures */
+#define VH_DB_ADMIN_BUSY_MS 15000        /* vhostctl: writers queue behind each other (I5) */
+#define VH_DB_WAL_BULK_BYTES (1024 * 1024) /* vh_db_close: a longer WAL after changes is truncated */
 
 /* The schema version this build reads and writes (the newest migration). */
 int vh_db_schema_version(void);
