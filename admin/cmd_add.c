@@ -74,13 +74,14 @@ int vc_cmd_add(const char *db, int argc, char **argv)
     sqlite3 *h = NULL;
     if ((rc = vc_open(db, &h)) != 0)
         goto out;
-    if (vh_db_begin(h, &e) < 0 || vh_store_add(h, &row, &e) < 0) {
+    if (vc_begin(h, &e) < 0 || vh_store_add(h, &row, &e) < 0) {
         vh_db_rollback(h);
         vh_db_close(h, NULL);
         rc = vc_error(&e);
         goto out;
     }
-    if ((rc = vc_commit_close(h)) != 0)
+    vh_ix_key key = {row.service, row.address};
+    if ((rc = vc_commit_close(h, &key, 1)) != 0)
         goto out;
     if (row.has_user)
         printf("added %s %s -> %s as %s:%s (uid %u, gid %u)%s\n", row.service, row.address, row.root, row.user,

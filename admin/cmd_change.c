@@ -29,7 +29,7 @@ static int change(const struct vc_cmd *cmd, enum op op, const char *db, int argc
     sqlite3 *h = NULL;
     if ((rc = vc_open(db, &h)) != 0)
         goto out;
-    int r = vh_db_begin(h, &e);
+    int r = vc_begin(h, &e);
     if (r == 0)
         r = op == OP_REMOVE ? vh_store_remove(h, service->sval[0], addr, &e)
                             : vh_store_set_enabled(h, service->sval[0], addr, op == OP_ENABLE, &e);
@@ -39,7 +39,8 @@ static int change(const struct vc_cmd *cmd, enum op op, const char *db, int argc
         rc = vc_error(&e);
         goto out;
     }
-    if ((rc = vc_commit_close(h)) != 0)
+    vh_ix_key key = {service->sval[0], addr};
+    if ((rc = vc_commit_close(h, &key, 1)) != 0)
         goto out;
     printf("%s %s %s\n", op == OP_REMOVE ? "removed" : op == OP_ENABLE ? "enabled" : "disabled", service->sval[0], addr);
 out:

@@ -12,6 +12,7 @@
 #include "store.h"
 #include "valid.h"
 
+#include <limits.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -153,11 +154,26 @@ int vc_cmd_check(const char *db, int argc, char **argv)
     s.programs = program->sval;
     s.nprograms = program->count;
 
+    /* The lookup index, before any connection is open (its check opens
+     * the database file itself, vhindex.c). */
+    const char *ixwhy = NULL;
+    vh_err ixe;
+    int ix = vh_ix_current(db, &ixwhy, &ixe);
+
     sqlite3 *h = NULL;
     if ((rc = vc_open(db, &h)) != 0)
         goto out;
     if (f.json)
         printf("[");
+    if (ix <= 0) {
+        char ixpath[PATH_MAX + 16], problem[sizeof ixe.msg + 64];
+        snprintf(ixpath, sizeof ixpath, "%s%s", db, VH_IX_SUFFIX);
+        snprintf(problem, sizeof problem, "%s%s", ix < 0 ? "" : "virtuald reads the database (correct, slower): ",
+                 ix < 0 ? ixe.msg : ixwhy ? ixwhy : "?");
+        vh_finding fi = {"database", ix < 0 ? VH_SEV_ERROR : VH_SEV_WARNING, ix < 0 ? "index-untrusted" : "index-stale",
+                         ixpath, problem, "vhostctl init (rebuilds the lookup index from the database)"};
+        vc_print_finding(&f, &fi);
+    }
     /* One read transaction: the uid pass and the checks see one state. */
     int r = vh_db_begin_read(h, &e);
     if (r == 0)

@@ -21,6 +21,9 @@ int vc_cmd_init(const char *db, int argc, char **argv)
         rc = vc_error(&e);
         goto out;
     }
+    /* the lookup index anew from the rows (also after the database was
+     * changed by other means than vhostctl) */
+    vc_index(db, NULL, 0, 0, 0);
     if (from == to)
         printf("%s: schema version %d, up to date\n", db, to);
     else if (from == 0)

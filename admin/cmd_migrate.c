@@ -252,7 +252,10 @@ int vc_cmd_migrate(const char *db, int argc, char **argv)
         if ((rc = vc_open(db, &h)) != 0)
             goto out;
         vh_importer *im = NULL;
-        int r = dry->count ? vh_db_begin_read(h, &e) : vh_db_begin(h, &e);
+        vh_ix_bulk bulk = {0};
+        int r = dry->count ? vh_db_begin_read(h, &e) : vc_begin(h, &e);
+        if (r == 0 && !dry->count)
+            r = vh_ix_bulk_begin(h, &bulk, &e);
         if (r == 0)
             r = vh_import_new(h, &im, &e);
         for (size_t i = 0; r == 0 && i < f.n; i++) {
@@ -265,6 +268,9 @@ int vc_cmd_migrate(const char *db, int argc, char **argv)
             errors += st->parse.errors;
         }
         vh_import_free(im);
+        if (r == 0 && !dry->count && !errors)
+            r = vh_ix_bulk_end(h, &bulk, &e);
+        vh_ix_bulk_free(&bulk);
         /* what happened to each CONF, once the outcome is known */
         for (size_t i = 0; r == 0 && i < f.n; i++) {
             const struct job *j = &f.jobs[i];
@@ -297,7 +303,7 @@ int vc_cmd_migrate(const char *db, int argc, char **argv)
                 goto out;
             }
         } else {
-            if ((rc = vc_commit_close(h)) != 0)
+            if ((rc = vc_commit_close(h, NULL, 0)) != 0)
                 goto out;
         }
         vc_print_identity(info, NULL, dry->count ? "the domains would" : "the imported domains");

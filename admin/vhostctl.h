@@ -4,6 +4,7 @@
 
 #include "err.h"
 #include "domain.h"
+#include "vhindex.h"
 #include "finding.h"
 
 #include <argtable2.h>
@@ -38,10 +39,18 @@ int vc_error(const vh_err *e);
 /* Open the database for writing (existing, current schema). */
 int vc_open(const char *db, sqlite3 **out);
 
-/* End a write: commit, checkpoint without waiting for readers (THREATS
- * I4), close. Returns 0, or the exit code after printing the error (the
- * transaction is rolled back and the database closed either way). */
-int vc_commit_close(sqlite3 *h);
+/* BEGIN IMMEDIATE for a change, noting the generation it starts from. */
+int vc_begin(sqlite3 *h, vh_err *e);
+
+/* Commit (rolled back on failure), passive checkpoint, close, then bring
+ * the lookup index up to date: the rows of keys, or all (keys NULL).
+ * Returns 0 or the exit status of the printed error; an index that could
+ * not be updated is a warning (virtuald then reads the database). */
+int vc_commit_close(sqlite3 *h, const vh_ix_key *keys, int nkeys);
+
+/* Bring the lookup index of the database file path up to date (see
+ * vh_ix_refresh); failures are printed as warnings. */
+void vc_index(const char *path, const vh_ix_key *keys, int nkeys, int64_t gen0, int64_t gen1);
 
 /* Print s as a JSON string literal. */
 void vc_json_string(FILE *f, const char *s);

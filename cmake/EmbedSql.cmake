@@ -7,5 +7,6 @@ function(vh_embed_sql out files)
     COMMAND ${CMAKE_COMMAND} -DOUT=${out} "-DFILES=${files}"
             -P ${CMAKE_SOURCE_DIR}/cmake/EmbedSqlRun.cmake
     DEPENDS ${files} ${CMAKE_SOURCE_DIR}/cmake/EmbedSqlRun.cmake
-    COMMENT "Embedding sql/ migrations")
+    COMMENT "Embedding sql/ migrations"
+    VERBATIM)
 endfunction()

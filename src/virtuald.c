@@ -297,8 +297,9 @@ int main(int argc, char **argv)
         goto out;
     }
     if (t->verbose)
-        vh_log(LOG_INFO, "detail decided rule=%s row=%s/%s", vh_rule_name(t->d.rule), t->d.row.service,
-               t->d.row.address);
+        vh_log(LOG_INFO, "detail decided rule=%s row=%s/%s source=%s%s%s%s", vh_rule_name(t->d.rule), t->d.row.service,
+               t->d.row.address, t->d.from_index ? "index" : "database", t->d.from_index ? "" : " (index: ",
+               t->d.from_index ? "" : (t->d.index_why ? t->d.index_why : "?"), t->d.from_index ? "" : ")");
     if (vh_env_build(environ, &t->conn, t->service, t->d.row.address, &t->env, &e) < 0) {
         status = refuse(t, &e);
         goto out;

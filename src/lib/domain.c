@@ -3,6 +3,7 @@
 #include "db.h"
 #include "exitcodes.h"
 #include "timing.h"
+#include "vhindex.h"
 
 #include <errno.h>
 #include <sqlite3.h>
@@ -79,10 +80,9 @@ int vh_row_valid(const vh_row *row, vh_err *e)
     return 0;
 }
 
-static void copy_col(sqlite3_stmt *st, int col, char *out, size_t n)
+static void copy_text(const char *t, char *out, size_t n)
 {
-    const unsigned char *t = sqlite3_column_text(st, col);
-    snprintf(out, n, "%s", t ? (const char *)t : "");
+    snprintf(out, n, "%s", t ? t : "");
 }
 
 /* The selection: one primary-key seek per candidate of PRODUCT §3, in
@@ -94,32 +94,44 @@ static void copy_col(sqlite3_stmt *st, int col, char *out, size_t n)
 const char vh_select_sql[] = "SELECT service, address, root, user, grp, uid, gid, groups, enabled FROM domains"
                              " WHERE service = ?1 AND address = ?2";
 
-/* Copy the current row of st into row; 0, or -1 with e filled. */
-static int read_row(sqlite3_stmt *st, vh_row *row, vh_err *e)
+int vh_row_from_cols(const char *const text[9], const int type[9], const int64_t ival[9], vh_row *row, vh_err *e)
 {
     memset(row, 0, sizeof *row);
-    copy_col(st, 0, row->service, sizeof row->service);
-    copy_col(st, 1, row->address, sizeof row->address);
-    copy_col(st, 2, row->root, sizeof row->root);
-    row->has_user = sqlite3_column_type(st, 3) != SQLITE_NULL;
-    copy_col(st, 3, row->user, sizeof row->user);
-    copy_col(st, 4, row->group, sizeof row->group);
+    copy_text(text[0], row->service, sizeof row->service);
+    copy_text(text[1], row->address, sizeof row->address);
+    copy_text(text[2], row->root, sizeof row->root);
+    row->has_user = type[3] != SQLITE_NULL;
+    copy_text(text[3], row->user, sizeof row->user);
+    copy_text(text[4], row->group, sizeof row->group);
     if (row->has_user) {
-        sqlite3_int64 uid = sqlite3_column_int64(st, 5), gid = sqlite3_column_int64(st, 6);
-        if (sqlite3_column_type(st, 5) != SQLITE_INTEGER || sqlite3_column_type(st, 6) != SQLITE_INTEGER ||
-            uid <= 0 || uid >= 4294967295LL || gid <= 0 || gid >= 4294967295LL)
+        int64_t uid = ival[5], gid = ival[6];
+        if (type[5] != SQLITE_INTEGER || type[6] != SQLITE_INTEGER || uid <= 0 || uid >= 4294967295LL || gid <= 0 ||
+            gid >= 4294967295LL)
             return vh_fail(e, VH_EX_CONFIG, "row %s %s: run-as uid/gid are not valid numbers - re-add the domain",
                            row->service, row->address);
         row->uid = (uint32_t)uid;
         row->gid = (uint32_t)gid;
-        const unsigned char *g = sqlite3_column_text(st, 7);
-        int n = vh_groups_parse(g ? (const char *)g : "", row->groups, e);
+        int n = vh_groups_parse(text[7] ? text[7] : "", row->groups, e);
         if (n < 0)
             return -1;
         row->ngroups = n;
     }
-    row->enabled = sqlite3_column_int(st, 8);
+    row->enabled = (int)ival[8];
     return 0;
+}
+
+/* Copy the current row of st into row; 0, or -1 with e filled. */
+static int read_row(sqlite3_stmt *st, vh_row *row, vh_err *e)
+{
+    const char *text[9];
+    int type[9];
+    int64_t ival[9];
+    for (int i = 0; i < 9; i++) {
+        type[i] = sqlite3_column_type(st, i);
+        ival[i] = sqlite3_column_int64(st, i);
+        text[i] = (const char *)sqlite3_column_text(st, i);
+    }
+    return vh_row_from_cols(text, type, ival, row, e);
 }
 
 int vh_select(sqlite3 *db, const char *service, const char *address, vh_row *row, vh_err *e)
@@ -178,19 +190,33 @@ int vh_decide(const char *dbpath, const char *service, const char *address, vh_d
 {
     sqlite3 *db = NULL;
     memset(d, 0, sizeof *d);
-    if (vh_db_open_runtime(dbpath, &db, e) < 0)
+    /* The lookup index answers when it holds exactly the database state
+     * that is there now (vhindex.h); otherwise the database does, as it
+     * always did. Both are trusted by the same rules first. */
+    if (vh_db_trust(dbpath, e) < 0)
         return -1;
-    int rule = vh_select(db, service, address, &d->row, e);
-    VH_MARK("db_select");
-    vh_err ce;
-    /* Closed before anything else happens: the jail never sees it. */
-    if (vh_db_close(db, &ce) < 0 && rule >= 0) {
-        *e = ce;
+    VH_MARK("db_trust");
+    int rule = vh_ix_select(dbpath, service, address, &d->row, &d->index_why, e);
+    VH_MARK("index");
+    if (rule == -1)
         return -1;
+    if (rule >= 0) {
+        d->from_index = 1;
+    } else {
+        if (vh_db_open_runtime(dbpath, &db, e) < 0)
+            return -1;
+        rule = vh_select(db, service, address, &d->row, e);
+        VH_MARK("db_select");
+        vh_err ce;
+        /* Closed before anything else happens: the jail never sees it. */
+        if (vh_db_close(db, &ce) < 0 && rule >= 0) {
+            *e = ce;
+            return -1;
+        }
+        VH_MARK("db_close");
+        if (rule < 0)
+            return -1;
     }
-    VH_MARK("db_close");
-    if (rule < 0)
-        return -1;
     d->rule = rule;
     if (rule == VH_RULE_NONE)
         return vh_fail(e, VH_EX_NOHOST, "no domain for service %s on %s (no exact, '*', or default row) - add one with vhostctl add",

@@ -62,9 +62,17 @@ void vh_groups_format(const uint32_t *gids, int n, char *out, size_t outlen);
 
 /* What virtuald decides for one connection: the row and the rule, or a
  * refusal. The same function answers `vhostctl lookup`. */
+/* A row from the nine columns of vh_select_sql as SQLite returns them
+ * (sqlite3_column_text, _type, _int64; text NULL for SQL NULL), with the
+ * checks every reader of a row applies. Shared by the database lookup and
+ * the lookup index (vhindex.h), so that both fill vh_row alike. */
+int vh_row_from_cols(const char *const text[9], const int type[9], const int64_t ival[9], vh_row *row, vh_err *e);
+
 typedef struct vh_decision {
     int rule;     /* 0 when nothing matched */
     vh_row row;   /* valid when rule != 0 */
+    int from_index;          /* 1: answered by the lookup index */
+    const char *index_why;   /* else why the index could not answer */
 } vh_decision;
 
 /* Open the database for reading with every trust check, select, close.

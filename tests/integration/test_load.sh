@@ -145,11 +145,14 @@ fi
 vh_check "the database is intact after the run" [ "$(sqlite3 "$DB" 'PRAGMA integrity_check')" = ok ]
 
 # --- I7: a schema migration under load -----------------------------------------
-# A migration rebuilds the table and moves user_version 1 -> 2 in one
-# transaction; another moves it back. Readers see the old schema, the
-# new one (and refuse it: this virtuald knows version 1), or wait:
-# never a missing table, never another jail.
+# A migration rebuilds the table and moves user_version V -> V+1 in one
+# transaction (V: this build's version); another moves it back. Readers
+# see the old schema, the new one (and refuse it: this virtuald knows
+# version V), or wait: never a missing table, never another jail. The
+# rebuilt table has lost the generation triggers of sql/002, as a hand
+# migration would: the lookup index must notice and step aside.
 def=$(sqlite3 "$DB" "SELECT sql FROM sqlite_schema WHERE name = 'domains'")
+V=$(sqlite3 "$DB" 'PRAGMA user_version')
 migrate() {
 	sqlite3 "$DB" "PRAGMA busy_timeout=5000; BEGIN IMMEDIATE;
 		${def/CREATE TABLE domains/CREATE TABLE domains_new};
@@ -160,9 +163,9 @@ writer_migrate() {
 	local runs=0 fails=0 i
 	for i in $(seq 1000); do
 		[ -e "$STOP" ] && break
-		migrate 2 || fails=$((fails + 1))
+		migrate $((V + 1)) || fails=$((fails + 1))
 		sleep 0.02
-		migrate 1 || fails=$((fails + 1))
+		migrate "$V" || fails=$((fails + 1))
 		runs=$((runs + 2))
 		sleep 0.02
 	done
@@ -181,12 +184,12 @@ tot=$(printf '%s\n' "$out" | grep '^total')
 vh_eq "I7 $N7 connections during migrations: none served from the wrong jail" 0 "$(field wrong "$tot")"
 vh_eq "I7 no odd answers or client errors" 0 "$(($(field other "$tot") + $(field error "$tot")))"
 [ "$(field ok "$tot")" -gt 0 ] && [ "$(field refused "$tot")" -gt 0 ] &&
-	vh_ok "I7 readers saw both versions (served on 1, refused on 2)" || vh_notok "I7 the migration was not live: $tot"
+	vh_ok "I7 readers saw both versions (served on $V, refused on $((V + 1)))" || vh_notok "I7 the migration was not live: $tot"
 sleep 0.5
 vh_eq "I7 every refusal names the unknown schema version (status 78), none a missing table" "" \
-	"$(grep -a 'refused service=' "$F/syslog" | grep -v 'status=78 reason=".*schema version 2, newer than version 1' | head -3)"
+	"$(grep -a 'refused service=' "$F/syslog" | grep -v "status=78 reason=\".*schema version $((V + 1)), newer than version $V" | head -3)"
 vh_eq "I7 the migrations all committed" 0 "$(field fails "$(cat "$W/migrate")")"
-vh_eq "I7 the database is at version 1 again and intact" "1 ok" \
+vh_eq "I7 the database is at version $V again and intact" "$V ok" \
 	"$(sqlite3 "$DB" 'PRAGMA user_version') $(sqlite3 "$DB" 'PRAGMA integrity_check')"
 vh_eq "after the run: the stable domain is served" PAGE-A-STABLE "$(vh_get 127.0.0.2 18700)"
 vh_stop_last

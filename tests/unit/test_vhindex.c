@@ -1,0 +1,345 @@
+/* vhindex: the lookup index answers exactly as the database does, or not
+ * at all. Differential against vh_select over random tables and random
+ * single-row changes; every way the database can change behind the
+ * index's back (another program's write, a journal-mode excursion) makes
+ * it step aside; a damaged, half-written or untrusted index never answers
+ * (THREATS E1, I3). */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include "db.h"
+#include "domain.h"
+#include "exitcodes.h"
+#include "fixture.h"
+#include "store.h"
+#include "vhindex.h"
+
+#include <fcntl.h>
+#include <sqlite3.h>
+
+static char dbp[512], ixp[512];
+
+static int setup(void **s)
+{
+    (void)s;
+    if (fx_setup("vhindex") < 0)
+        return -1;
+    snprintf(dbp, sizeof dbp, "%s", fx_path("db/v.db"));
+    snprintf(ixp, sizeof ixp, "%s" VH_IX_SUFFIX, dbp);
+    sqlite3 *db;
+    vh_err e;
+    if (vh_db_open_admin(dbp, 1, &db, &e) < 0 || vh_db_migrate(db, NULL, NULL, &e) < 0 || vh_db_close(db, &e) < 0) {
+        fprintf(stderr, "%s\n", e.msg);
+        return -1;
+    }
+    /* the trust rules: the database's directory root's and 0755 */
+    chmod(fx_path("db"), 0755);
+    return 0;
+}
+
+static int teardown(void **s)
+{
+    (void)s;
+    fx_teardown();
+    return 0;
+}
+
+static unsigned rnd_state = 12345;
+static unsigned rnd(unsigned n)
+{
+    rnd_state = rnd_state * 1103515245u + 12345u;
+    return (rnd_state >> 8) % n;
+}
+
+static const char *const services[] = {"http", "ftp", "*"};
+
+static void random_row(vh_row *r)
+{
+    memset(r, 0, sizeof *r);
+    snprintf(r->service, sizeof r->service, "%s", services[rnd(3)]);
+    if (rnd(8) == 0)
+        snprintf(r->address, sizeof r->address, "default");
+    else if (rnd(6) == 0)
+        snprintf(r->address, sizeof r->address, "2001:db8::%u", rnd(10));
+    else
+        snprintf(r->address, sizeof r->address, "10.0.0.%u", rnd(40));
+    snprintf(r->root, sizeof r->root, "/srv/jails/%s-%u", r->address, rnd(1000));
+    r->enabled = rnd(5) != 0;
+    if (rnd(3)) {
+        r->has_user = 1;
+        snprintf(r->user, sizeof r->user, "u%u", rnd(100));
+        snprintf(r->group, sizeof r->group, "g%u", rnd(100));
+        r->uid = 1000 + rnd(100);
+        r->gid = 1000 + rnd(100);
+        r->ngroups = (int)rnd(3);
+        for (int i = 0; i < r->ngroups; i++)
+            r->groups[i] = 2000 + rnd(50);
+    }
+}
+
+/* What vhostctl does for one change: BEGIN IMMEDIATE, the generation, the
+ * change, the generation, COMMIT, checkpoint, close, index refresh. op:
+ * 'a' add r, 'r' remove, 'e'/'d' enable/disable, 'b' bulk-add n rows. */
+static void change(int op, vh_row *r, int n)
+{
+    sqlite3 *db;
+    vh_err e;
+    if (vh_db_open_admin(dbp, 0, &db, &e) < 0 || vh_db_begin(db, &e) < 0)
+        fail_msg("%s", e.msg);
+    int64_t g0 = vh_ix_generation(db, &e);
+    assert_true(g0 > 0);
+    int rc = 0;
+    switch (op) {
+    case 'a': rc = vh_store_add(db, r, &e); break;
+    case 'r': rc = vh_store_remove(db, r->service, r->address, &e); break;
+    case 'e': rc = vh_store_set_enabled(db, r->service, r->address, 1, &e); break;
+    case 'd': rc = vh_store_set_enabled(db, r->service, r->address, 0, &e); break;
+    case 'b':
+        for (int i = 0; i < n; i++) {
+            vh_row x;
+            random_row(&x);
+            vh_err ignore;
+            vh_store_add(db, &x, &ignore); /* duplicates refused, fine */
+        }
+        break;
+    }
+    int64_t g1 = vh_ix_generation(db, &e);
+    if (rc < 0) {
+        vh_db_rollback(db);
+        vh_db_close(db, NULL);
+        return;
+    }
+    if (vh_db_commit(db, &e) < 0)
+        fail_msg("%s", e.msg);
+    sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+    assert_int_equal(vh_db_close(db, &e), 0);
+    vh_ix_key k = {r ? r->service : NULL, r ? r->address : NULL};
+    if (vh_ix_refresh(dbp, op == 'b' ? NULL : &k, op == 'b' ? 0 : 1, g0, g1, &e) < 0)
+        fail_msg("refresh: %s", e.msg);
+}
+
+/* The database's answer (a fresh runtime connection, as virtuald). */
+static int db_answer(const char *svc, const char *adr, vh_row *row)
+{
+    sqlite3 *db;
+    vh_err e;
+    if (vh_db_open_runtime(dbp, &db, &e) < 0)
+        fail_msg("%s", e.msg);
+    int rule = vh_select(db, svc, adr, row, &e);
+    vh_db_close(db, NULL);
+    return rule;
+}
+
+static void same_answers(void)
+{
+    static const char *const qs[] = {"http", "ftp", "smtp"};
+    for (int s = 0; s < 3; s++)
+        for (int a = 0; a < 44; a++) {
+            char adr[64];
+            if (a < 42)
+                snprintf(adr, sizeof adr, "10.0.0.%d", a);
+            else
+                snprintf(adr, sizeof adr, "2001:db8::%d", a - 42);
+            vh_row ri, rd;
+            vh_err e;
+            const char *why = NULL;
+            int ri_rule = vh_ix_select(dbp, qs[s], adr, &ri, &why, &e);
+            if (ri_rule == VH_IX_STALE)
+                fail_msg("index stale for %s %s: %s", qs[s], adr, why);
+            assert_true(ri_rule >= 0);
+            int rd_rule = db_answer(qs[s], adr, &rd);
+            assert_int_equal(ri_rule, rd_rule);
+            if (ri_rule > 0 && memcmp(&ri, &rd, sizeof ri) != 0)
+                fail_msg("rows differ for %s %s: index %s -> %s, database %s -> %s", qs[s], adr, ri.address, ri.root,
+                         rd.address, rd.root);
+        }
+}
+
+static int current(void)
+{
+    const char *why = NULL;
+    vh_err e;
+    int c = vh_ix_current(dbp, &why, &e);
+    assert_true(c >= 0);
+    return c;
+}
+
+static void test_answers_like_the_database(void **s)
+{
+    (void)s;
+    change('b', NULL, 300);
+    assert_int_equal(current(), 1);
+    same_answers();
+    /* single-row changes, each updated in place (the same file) */
+    struct stat st0, st1;
+    assert_int_equal(stat(ixp, &st0), 0);
+    for (int i = 0; i < 60; i++) {
+        vh_row r;
+        random_row(&r);
+        change("arde"[rnd(4)], &r, 1);
+        assert_int_equal(current(), 1);
+        assert_int_equal(stat(ixp, &st1), 0);
+        assert_int_equal(st1.st_ino, st0.st_ino);
+        if (i % 10 == 9)
+            same_answers();
+    }
+    same_answers();
+}
+
+static void test_reopening_keeps_it_current(void **s)
+{
+    (void)s;
+    vh_row r;
+    random_row(&r);
+    change('a', &r, 1);
+    assert_int_equal(current(), 1);
+    /* another connection opens first and closes last (WAL recovery, then
+     * checkpoint and truncation): the state is the same, so is the
+     * index's claim */
+    for (int i = 0; i < 3; i++) {
+        sqlite3 *db;
+        vh_err e;
+        assert_int_equal(vh_db_open_admin(dbp, 0, &db, &e), 0);
+        vh_row x;
+        assert_true(vh_select(db, "http", "10.0.0.1", &x, &e) >= 0);
+        assert_int_equal(vh_db_close(db, &e), 0);
+        assert_int_equal(current(), 1);
+    }
+    same_answers();
+}
+
+static void foreign(const char *sql)
+{
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(dbp, &db), SQLITE_OK);
+    char *msg = NULL;
+    if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK)
+        fail_msg("%s: %s", sql, msg);
+    assert_int_equal(sqlite3_close(db), SQLITE_OK);
+}
+
+static void test_foreign_writes_make_it_step_aside(void **s)
+{
+    (void)s;
+    vh_row r;
+    memset(&r, 0, sizeof r);
+    snprintf(r.service, sizeof r.service, "http");
+    snprintf(r.address, sizeof r.address, "10.0.0.41");
+    snprintf(r.root, sizeof r.root, "/srv/a");
+    r.enabled = 1;
+    change('a', &r, 1);
+    assert_int_equal(current(), 1);
+    /* the sqlite3 shell: WAL mode, its own connection, deletes -wal and
+     * -shm when it closes */
+    foreign("UPDATE domains SET root = '/srv/b' WHERE address = '10.0.0.41'");
+    assert_int_equal(current(), 0);
+    vh_row x;
+    vh_err e;
+    const char *why;
+    assert_int_equal(vh_ix_select(dbp, "http", "10.0.0.41", &x, &why, &e), VH_IX_STALE);
+    /* a vhostctl change of another row afterwards: the index had missed
+     * the foreign change, so it is rebuilt, not patched */
+    vh_row o;
+    random_row(&o);
+    snprintf(o.address, sizeof o.address, "10.0.0.40");
+    change('a', &o, 1);
+    assert_int_equal(current(), 1);
+    assert_int_equal(vh_ix_select(dbp, "http", "10.0.0.41", &x, &why, &e), VH_RULE_EXACT);
+    assert_string_equal(x.root, "/srv/b");
+    /* a journal-mode excursion: rollback-mode writes never touch a WAL */
+    foreign("PRAGMA journal_mode=DELETE; UPDATE domains SET root = '/srv/c' WHERE address = '10.0.0.41';"
+            " PRAGMA journal_mode=WAL");
+    assert_int_equal(current(), 0);
+    /* vhostctl init's rebuild */
+    assert_int_equal(vh_ix_refresh(dbp, NULL, 0, 0, 0, &e), 0);
+    assert_int_equal(vh_ix_select(dbp, "http", "10.0.0.41", &x, &why, &e), VH_RULE_EXACT);
+    assert_string_equal(x.root, "/srv/c");
+    same_answers();
+}
+
+static void poke(off_t off, const void *b, size_t n, void *save)
+{
+    int fd = open(ixp, O_RDWR);
+    assert_true(fd >= 0);
+    if (save)
+        assert_int_equal(pread(fd, save, n, off), (ssize_t)n);
+    assert_int_equal(pwrite(fd, b, n, off), (ssize_t)n);
+    close(fd);
+}
+
+static void test_damaged_or_busy_index_never_answers(void **s)
+{
+    (void)s;
+    vh_row r;
+    random_row(&r);
+    change('a', &r, 1);
+    assert_int_equal(current(), 1);
+    unsigned char saved[8];
+    uint64_t odd = 3;
+    poke(16, &odd, 8, saved); /* seq: a writer in the middle of an update */
+    assert_int_equal(current(), 0);
+    poke(16, saved, 8, NULL);
+    assert_int_equal(current(), 1);
+    poke(0, "XXXXXXXX", 8, saved); /* magic */
+    assert_int_equal(current(), 0);
+    poke(0, saved, 8, NULL);
+    assert_int_equal(current(), 1);
+    /* a record's bytes changed under a valid header: the lookup checks
+     * keys and bounds; a garbage bucket offset is refused as malformed */
+    struct stat st;
+    assert_int_equal(stat(ixp, &st), 0);
+    uint64_t junk[2] = {0, (uint64_t)st.st_size * 4};
+    for (int i = 0; i < 1024; i++)
+        poke(4096 + i * 16 + 8, &junk[1], 8, NULL);
+    vh_row x;
+    vh_err e;
+    const char *why;
+    for (int a = 0; a < 40; a++) {
+        char adr[32];
+        snprintf(adr, sizeof adr, "10.0.0.%d", a);
+        int rule = vh_ix_select(dbp, "http", adr, &x, &why, &e);
+        assert_true(rule == VH_IX_STALE || rule == VH_RULE_NONE || rule > 0);
+    }
+    assert_int_equal(vh_ix_refresh(dbp, NULL, 0, 0, 0, &e), 0);
+    assert_int_equal(current(), 1);
+}
+
+static void test_untrusted_index_refuses(void **s)
+{
+    (void)s;
+    vh_row x;
+    vh_err e;
+    const char *why;
+    assert_int_equal(chmod(ixp, 0666), 0); /* E1: writable by others */
+    assert_int_equal(vh_ix_select(dbp, "http", "10.0.0.1", &x, &why, &e), -1);
+    assert_int_equal(e.code, VH_EX_CONFIG);
+    assert_non_null(strstr(e.msg, "lookup index untrusted"));
+    assert_int_equal(chmod(ixp, 0600), 0);
+    assert_int_equal(chown(ixp, 1000, 1000), 0); /* not root's */
+    assert_int_equal(vh_ix_select(dbp, "http", "10.0.0.1", &x, &why, &e), -1);
+    assert_int_equal(chown(ixp, 0, 0), 0);
+    char moved[600];
+    snprintf(moved, sizeof moved, "%s.real", ixp);
+    assert_int_equal(rename(ixp, moved), 0);
+    assert_int_equal(symlink(moved, ixp), 0); /* a symbolic link */
+    assert_int_equal(vh_ix_select(dbp, "http", "10.0.0.1", &x, &why, &e), -1);
+    unlink(ixp);
+    /* no index at all: the database answers */
+    assert_int_equal(vh_ix_select(dbp, "http", "10.0.0.1", &x, &why, &e), VH_IX_STALE);
+    assert_int_equal(rename(moved, ixp), 0);
+    assert_true(vh_ix_select(dbp, "http", "10.0.0.1", &x, &why, &e) >= 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_answers_like_the_database),
+        cmocka_unit_test(test_reopening_keeps_it_current),
+        cmocka_unit_test(test_foreign_writes_make_it_step_aside),
+        cmocka_unit_test(test_damaged_or_busy_index_never_answers),
+        cmocka_unit_test(test_untrusted_index_refuses),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
