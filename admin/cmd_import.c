@@ -97,18 +97,12 @@ int vc_cmd_import(const char *db, int argc, char **argv)
     vh_import_report rep = {vc_print_diag, dry->count ? print_row : NULL, &d};
     vh_import_opts o = {svc, replace->count ? VH_IMPORT_REPLACE : VH_IMPORT_STRICT, dry->count > 0, &ident};
     /* a dry run reads in one snapshot and takes no write lock */
-    vh_ix_bulk bulk = {0};
     int r = dry->count ? vh_db_begin_read(h, &e) : vc_begin(h, &e);
-    if (r == 0 && !dry->count)
-        r = vh_ix_bulk_begin(h, &bulk, &e);
     if (r == 0)
         r = vh_import_new(h, &im, &e);
     if (r == 0)
         r = vh_import_path(im, path, &o, &rep, &st, &e);
     vh_import_free(im);
-    if (r == 0 && !dry->count && !st.parse.errors)
-        r = vh_ix_bulk_end(h, &bulk, &e);
-    vh_ix_bulk_free(&bulk);
     char shown[4 * PATH_MAX + 8];
     vh_printable(path, shown, sizeof shown);
     if (r < 0) {

@@ -23,7 +23,7 @@ int vc_cmd_init(const char *db, int argc, char **argv)
     }
     /* the lookup index anew from the rows (also after the database was
      * changed by other means than vhostctl) */
-    vc_index(db, NULL, 0, 0, 0);
+    vc_index(db);
     if (from == to)
         printf("%s: schema version %d, up to date\n", db, to);
     else if (from == 0)

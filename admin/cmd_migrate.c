@@ -252,10 +252,7 @@ int vc_cmd_migrate(const char *db, int argc, char **argv)
         if ((rc = vc_open(db, &h)) != 0)
             goto out;
         vh_importer *im = NULL;
-        vh_ix_bulk bulk = {0};
-        int r = dry->count ? vh_db_begin_read(h, &e) : vc_begin(h, &e);
-        if (r == 0 && !dry->count)
-            r = vh_ix_bulk_begin(h, &bulk, &e);
+            int r = dry->count ? vh_db_begin_read(h, &e) : vc_begin(h, &e);
         if (r == 0)
             r = vh_import_new(h, &im, &e);
         for (size_t i = 0; r == 0 && i < f.n; i++) {
@@ -268,9 +265,6 @@ int vc_cmd_migrate(const char *db, int argc, char **argv)
             errors += st->parse.errors;
         }
         vh_import_free(im);
-        if (r == 0 && !dry->count && !errors)
-            r = vh_ix_bulk_end(h, &bulk, &e);
-        vh_ix_bulk_free(&bulk);
         /* what happened to each CONF, once the outcome is known */
         for (size_t i = 0; r == 0 && i < f.n; i++) {
             const struct job *j = &f.jobs[i];

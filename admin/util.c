@@ -47,45 +47,44 @@ int vc_open(const char *db, sqlite3 **out)
     return 0;
 }
 
-/* The generation when this command's write transaction began (vc_begin). */
-static int64_t vc_gen0;
-
 int vc_begin(sqlite3 *h, vh_err *e)
 {
-    if (vh_db_begin(h, e) < 0)
-        return -1;
-    vc_gen0 = vh_ix_generation(h, e);
-    return vc_gen0 < 0 ? -1 : 0;
+    return vh_db_begin(h, e);
 }
 
-void vc_index(const char *path, const vh_ix_key *keys, int nkeys, int64_t gen0, int64_t gen1)
+static void index_warning(const char *path, const vh_err *e)
+{
+    fprintf(stderr,
+            "vhostctl: warning: the lookup index %s%s was not brought up to date: %s - virtuald reads the database "
+            "until the next change or vhostctl init (correct, slower)\n",
+            path, VH_IX_SUFFIX, e->msg);
+}
+
+void vc_index(const char *path)
 {
     vh_err e;
-    if (vh_ix_refresh(path, keys, nkeys, gen0, gen1, &e) < 0)
-        fprintf(stderr,
-                "vhostctl: warning: the lookup index %s%s was not brought up to date: %s - virtuald reads the database "
-                "until the next change or vhostctl init (correct, slower)\n",
-                path, VH_IX_SUFFIX, e.msg);
+    if (vh_ix_rebuild(path, &e) < 0)
+        index_warning(path, &e);
 }
 
 int vc_commit_close(sqlite3 *h, const vh_ix_key *keys, int nkeys)
 {
     vh_err e;
-    /* the generation this change leaves (the index update checks that
-     * nothing else happened after it) */
-    int64_t gen1 = vh_ix_generation(h, &e);
     char path[PATH_MAX];
     const char *file = sqlite3_db_filename(h, "main");
     snprintf(path, sizeof path, "%s", file ? file : "");
-    if (vh_db_commit(h, &e) < 0) {
+    /* still inside the change's transaction: the index is marked stale
+     * before the change can commit */
+    vh_ix_txn txn;
+    if (vh_ix_begin(h, path, &txn, &e) < 0 || vh_db_commit(h, &e) < 0) {
+        vh_db_rollback(h);
         vh_db_close(h, NULL);
         return vc_error(&e);
     }
-    sqlite3_wal_checkpoint_v2(h, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+    if (vh_ix_finish(h, path, &txn, keys, nkeys, &e) < 0)
+        index_warning(path, &e);
     if (vh_db_close(h, &e) < 0)
         return vc_error(&e);
-    if (*path)
-        vc_index(path, keys, nkeys, gen1 > 0 ? vc_gen0 : 0, gen1 > 0 ? gen1 : 0);
     return 0;
 }
 

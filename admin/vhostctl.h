@@ -39,18 +39,19 @@ int vc_error(const vh_err *e);
 /* Open the database for writing (existing, current schema). */
 int vc_open(const char *db, sqlite3 **out);
 
-/* BEGIN IMMEDIATE for a change, noting the generation it starts from. */
+/* BEGIN IMMEDIATE for a change (vc_commit_close ends it). */
 int vc_begin(sqlite3 *h, vh_err *e);
 
-/* Commit (rolled back on failure), passive checkpoint, close, then bring
- * the lookup index up to date: the rows of keys, or all (keys NULL).
+/* Mark the lookup index stale (vh_ix_begin), commit (rolled back on
+ * failure of either), bring the lookup index up to date (the
+ * rows of keys in place, or all: keys NULL; vh_ix_finish), close.
  * Returns 0 or the exit status of the printed error; an index that could
  * not be updated is a warning (virtuald then reads the database). */
 int vc_commit_close(sqlite3 *h, const vh_ix_key *keys, int nkeys);
 
-/* Bring the lookup index of the database file path up to date (see
- * vh_ix_refresh); failures are printed as warnings. */
-void vc_index(const char *path, const vh_ix_key *keys, int nkeys, int64_t gen0, int64_t gen1);
+/* Rebuild the lookup index of the database file path (vh_ix_rebuild);
+ * failure is printed as a warning. */
+void vc_index(const char *path);
 
 /* Print s as a JSON string literal. */
 void vc_json_string(FILE *f, const char *s);

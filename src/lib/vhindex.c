@@ -34,6 +34,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #define IX_MAGIC "VHINDEX\n"
@@ -45,14 +46,18 @@
 #define IX_PROBES 4096     /* a longer probe chain means a damaged file */
 #define IX_SHM_VERSION 3007000u
 
-/* The database state an index describes. The WAL-index header (the -shm
- * file's first 48 bytes, as SQLite's readers use it) names every state
- * of the write-ahead log: its frame count, salts and running checksum
- * move with every commit. With no frames in the log, the state is the
- * database file alone, named by its header (file change counter, page
- * count, schema cookie, versions), inode, size and times. The header's
- * change counter (iChange) and its own checksum are left out: recovery
- * rebuilds the same frames with another iChange (see canon()). */
+/* The database state an index describes, as virtuald can see it without
+ * SQLite. With an empty (or no) -wal file the state is the database file
+ * alone: its 100-byte header (file change counter, page count, schema
+ * cookie, versions, WAL mode), inode, size and times. With frames in the
+ * -wal, it is also the WAL-index header in -shm (frame count, salts and
+ * running frame checksum, which move with every commit; a reset log gets
+ * new random salts) - trusted only while some connection holds the -shm
+ * (SQLite's DMS lock): with none, the -shm may be older than the -wal
+ * (power loss, a killed writer) and SQLite itself would rebuild it, so
+ * virtuald asks SQLite. The header's iChange and checksum are left out
+ * (recovery rebuilds the same frames with other bookkeeping), and with no
+ * frames so is the rest of it. */
 struct ident {
     uint32_t mx_frame, n_page, sz_page, version;
     uint32_t frame_cksum[2], salt[2];
@@ -68,7 +73,7 @@ struct ixhdr {
     uint64_t seq;
     uint32_t valid;
     int32_t user_version, application_id, schema_cookie;
-    int64_t gen;
+    int64_t unused;
     uint64_t nbuckets, nlive, ndead, heap_start, heap_end;
     struct ident id;
 };
@@ -103,27 +108,37 @@ static uint32_t rd32(const unsigned char *p)
     return v;
 }
 
-/* Fill id from the 96 bytes at the start of a -shm file (both copies of
- * the WAL-index header), the database's first 100 bytes and its stat.
- * Returns NULL, or why the state cannot be named. */
+/* Fill id from the database's first 100 bytes and stat, and - shm not
+ * NULL - the 96 bytes at the start of -shm (both copies of the WAL-index
+ * header). Returns NULL, or why the state cannot be named. */
 static const char *canon(const unsigned char *shm, const unsigned char *dbhdr, const struct stat *st, struct ident *id)
 {
     memset(id, 0, sizeof *id);
-    if (memcmp(shm, shm + 48, 48) != 0)
-        return "the WAL index is being written";
-    if (rd32(shm) != IX_SHM_VERSION || shm[12] != 1)
-        return "the WAL index is not initialised";
     if (memcmp(dbhdr, "SQLite format 3", 16) != 0 || dbhdr[18] != 2 || dbhdr[19] != 2)
         return "the database is not in WAL mode";
-    id->version = IX_SHM_VERSION;
-    id->mx_frame = rd32(shm + 16);
-    if (id->mx_frame) {
-        id->sz_page = (uint32_t)shm[14] | (uint32_t)shm[15] << 8;
-        id->n_page = rd32(shm + 20);
-        id->frame_cksum[0] = rd32(shm + 24);
-        id->frame_cksum[1] = rd32(shm + 28);
-        id->salt[0] = rd32(shm + 32);
-        id->salt[1] = rd32(shm + 36);
+    if (shm) {
+        if (memcmp(shm, shm + 48, 48) != 0)
+            return "the WAL index is being written";
+        if (rd32(shm) != IX_SHM_VERSION || shm[12] != 1)
+            return "the WAL index is not initialised";
+        /* its own checksum, as SQLite's readers check it (native order) */
+        uint32_t s1 = 0, s2 = 0;
+        for (int i = 0; i < 40; i += 8) {
+            s1 += rd32(shm + i) + s2;
+            s2 += rd32(shm + i + 4) + s1;
+        }
+        if (s1 != rd32(shm + 40) || s2 != rd32(shm + 44))
+            return "the WAL index header fails its checksum";
+        id->mx_frame = rd32(shm + 16);
+        if (id->mx_frame) {
+            id->version = IX_SHM_VERSION;
+            id->sz_page = (uint32_t)shm[14] | (uint32_t)shm[15] << 8;
+            id->n_page = rd32(shm + 20);
+            id->frame_cksum[0] = rd32(shm + 24);
+            id->frame_cksum[1] = rd32(shm + 28);
+            id->salt[0] = rd32(shm + 32);
+            id->salt[1] = rd32(shm + 36);
+        }
     }
     memcpy(id->dbhdr, dbhdr, 100);
     id->dev = (uint64_t)st->st_dev;
@@ -134,6 +149,20 @@ static const char *canon(const unsigned char *shm, const unsigned char *dbhdr, c
     id->ctime_s = (int64_t)st->st_ctim.tv_sec;
     id->ctime_ns = (int64_t)st->st_ctim.tv_nsec;
     return NULL;
+}
+
+/* Whether -wal holds frames: 0 empty or absent, 1 frames, -1 not a file. */
+static int wal_frames(const char *dbpath)
+{
+    char walpath[PATH_MAX + 8];
+    struct stat st;
+    if ((size_t)snprintf(walpath, sizeof walpath, "%s-wal", dbpath) >= sizeof walpath)
+        return -1;
+    if (lstat(walpath, &st) < 0)
+        return errno == ENOENT ? 0 : -1;
+    if (!S_ISREG(st.st_mode))
+        return -1;
+    return st.st_size > 0;
 }
 
 static int side_path(const char *dbpath, const char *sfx, char *out, size_t n)
@@ -171,10 +200,12 @@ static int pwrite_full(int fd, const void *buf, size_t n, off_t off)
 
 /* The state of the database files as they are now, read without SQLite
  * (virtuald, before any SQLite connection exists in the process: closing
- * these descriptors cannot drop a lock SQLite holds). A connection in
+ * these descriptors cannot drop a lock SQLite holds). The -wal first: if
+ * it is empty, no commit is outside the database file at that moment,
+ * and the file's identity (read after) names the state. A connection in
  * exclusive locking mode keeps its WAL index private and holds a write
- * lock on the database's shared-lock bytes: its commits would not show
- * in the -shm, so such a lock means "cannot tell". */
+ * lock on the database's shared-lock bytes: such a lock means "cannot
+ * tell", as does a non-empty -wal whose -shm no connection holds. */
 static const char *ident_now(const char *dbpath, struct ident *id)
 {
     char shmpath[PATH_MAX + 8];
@@ -182,6 +213,9 @@ static const char *ident_now(const char *dbpath, struct ident *id)
     struct stat st;
     if (side_path(dbpath, "-shm", shmpath, sizeof shmpath) < 0)
         return "path too long";
+    int frames = wal_frames(dbpath);
+    if (frames < 0)
+        return "cannot tell the -wal file's size";
     int fd = open(dbpath, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
     if (fd < 0)
         return "cannot open the database";
@@ -194,20 +228,33 @@ static const char *ident_now(const char *dbpath, struct ident *id)
     close(fd);
     if (why)
         return why;
+    if (!frames)
+        return canon(NULL, dbhdr, &st, id);
     int sfd = open(shmpath, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
     if (sfd < 0)
         return "no WAL index (-shm)";
-    ssize_t n = pread_full(sfd, shm, sizeof shm, 0);
+    /* SQLite's DMS lock (byte 128 of -shm): held, shared, by every
+     * connection that uses the -shm; the first one to arrive rebuilt it */
+    struct flock dms = {.l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 128, .l_len = 1};
+    ssize_t n = -1;
+    if (fcntl(sfd, F_GETLK, &dms) == 0 && dms.l_type != F_UNLCK)
+        n = pread_full(sfd, shm, sizeof shm, 0);
+    else
+        why = "the WAL holds frames and no connection keeps its index";
     close(sfd);
+    if (why)
+        return why;
     if (n != (ssize_t)sizeof shm)
         return "the WAL index is too short";
     return canon(shm, dbhdr, &st, id);
 }
 
-/* The same through a connection that holds SQLite's write lock
- * (vhostctl): the database header and the WAL index as that connection
- * sees them, through SQLite's own file handle and mapping - never a
- * descriptor of ours, whose close would drop SQLite's POSIX locks. */
+/* The same state, as ident_now will see it, through a connection that
+ * holds SQLite's write lock (vhostctl, which also holds the -shm): the
+ * database header and the WAL index through SQLite's own file handle and
+ * mapping, the file's inode and times through an O_PATH descriptor -
+ * never a descriptor of ours whose close would drop SQLite's POSIX locks
+ * (closing an O_PATH descriptor releases none). */
 static const char *ident_sqlite(sqlite3 *db, const char *dbpath, struct ident *id)
 {
     sqlite3_file *f = NULL;
@@ -216,14 +263,24 @@ static const char *ident_sqlite(sqlite3 *db, const char *dbpath, struct ident *i
     if (sqlite3_file_control(db, "main", SQLITE_FCNTL_FILE_POINTER, &f) != SQLITE_OK || !f || !f->pMethods ||
         f->pMethods->iVersion < 2 || !f->pMethods->xShmMap)
         return "no file handle";
+    int frames = wal_frames(dbpath);
+    if (frames < 0)
+        return "cannot tell the -wal file's size";
     if (f->pMethods->xRead(f, dbhdr, sizeof dbhdr, 0) != SQLITE_OK)
         return "cannot read the database header";
+    int pfd = open(dbpath, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+    if (pfd < 0)
+        return "cannot open the database path";
+    int ok = fstat(pfd, &st) == 0;
+    close(pfd);
+    if (!ok)
+        return "cannot stat the database";
+    if (!frames)
+        return canon(NULL, dbhdr, &st, id);
     volatile void *region = NULL;
     if (f->pMethods->xShmMap(f, 0, 32768, 0, &region) != SQLITE_OK || !region)
         return "no WAL index";
     memcpy(shm, (const void *)region, sizeof shm);
-    if (stat(dbpath, &st) < 0)
-        return "cannot stat the database";
     return canon(shm, dbhdr, &st, id);
 }
 
@@ -277,7 +334,9 @@ static int ix_find(int fd, const struct ixhdr *h, const char *svc, const char *a
                 return -1;
             if (len > first && pread_full(fd, buf + first, len - first, (off_t)(off + first)) != (ssize_t)(len - first))
                 return -1;
-            if (parse_rec(buf, len, c) < 0)
+            uint64_t stored;
+            memcpy(&stored, buf + 8, 8);
+            if (stored != hash || parse_rec(buf, len, c) < 0)
                 return -1;
             /* SQL's "service = ?" matches TEXT values only: a BLOB with
              * the same bytes is another value */
@@ -322,10 +381,11 @@ static int ix_open_read(const char *dbpath, struct stat *st, const char **why, v
     }
     /* The directory is the database's, already walked and trusted; the
      * file itself must be root's and written by nobody else (E1). */
-    if (fstat(fd, st) < 0 || !S_ISREG(st->st_mode) || vh_path_judge(path, st, msg, sizeof msg)) {
+    int bad = fstat(fd, st) < 0 ? 1 : !S_ISREG(st->st_mode) ? 2 : vh_path_judge(path, st, msg, sizeof msg) ? 3 : 0;
+    if (bad) {
         close(fd);
         vh_fail(e, VH_EX_CONFIG, "lookup index untrusted: %s - remove it and run vhostctl init",
-                S_ISREG(st->st_mode) ? msg : "not a regular file");
+                bad == 1 ? "cannot stat it" : bad == 2 ? "not a regular file" : msg);
         return -2;
     }
     return fd;
@@ -419,19 +479,6 @@ int vh_ix_current(const char *dbpath, const char **why, vh_err *e)
 
 /* ---- writing --------------------------------------------------------- */
 
-int64_t vh_ix_generation(sqlite3 *db, vh_err *e)
-{
-    sqlite3_stmt *st = NULL;
-    int64_t g = -1;
-    int rc = sqlite3_prepare_v2(db, "SELECT value FROM vh_meta WHERE key = 'generation'", -1, &st, NULL);
-    if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW && sqlite3_column_type(st, 0) == SQLITE_INTEGER)
-        g = sqlite3_column_int64(st, 0);
-    else
-        vh_db_fail(db, rc == SQLITE_ROW || rc == SQLITE_DONE ? SQLITE_CORRUPT : rc, "reading the generation", e);
-    sqlite3_finalize(st);
-    return g;
-}
-
 static int pragma_int(sqlite3 *db, const char *sql, int *out)
 {
     sqlite3_stmt *st = NULL;
@@ -494,7 +541,9 @@ static int bucket_put(bucket *b, uint64_t nb, uint64_t hash, uint64_t off)
     return -1;
 }
 
-static int fill_hdr(sqlite3 *db, const char *dbpath, struct ixhdr *h, int64_t gen, const char **why)
+/* The header's claim: schema and the identity of the state now (the
+ * caller holds the write lock: no commit can change it). */
+static int fill_hdr(sqlite3 *db, const char *dbpath, struct ixhdr *h, const char **why)
 {
     int uv = 0, appid = 0, cookie = 0;
     if (pragma_int(db, "PRAGMA user_version", &uv) < 0 || pragma_int(db, "PRAGMA application_id", &appid) < 0 ||
@@ -505,12 +554,63 @@ static int fill_hdr(sqlite3 *db, const char *dbpath, struct ixhdr *h, int64_t ge
     h->user_version = uv;
     h->application_id = appid;
     h->schema_cookie = cookie;
-    h->gen = gen;
     return (*why = ident_sqlite(db, dbpath, &h->id)) ? -1 : 0;
 }
 
+/* Hold on (the caller keeps the write lock) until the coarse clock that
+ * stamps file times has passed the database's recorded times: any later
+ * change to the file then gets a later time, even on file systems whose
+ * times move only once a tick. Returns at once on fine-grained ones. */
+static void pass_the_tick(const struct ident *id)
+{
+    for (int i = 0; i < 100; i++) {
+        struct timespec now;
+        clock_gettime(CLOCK_REALTIME_COARSE, &now);
+        int64_t t = (int64_t)now.tv_sec * 1000000000LL + now.tv_nsec;
+        if (t > id->mtime_s * 1000000000LL + id->mtime_ns && t > id->ctime_s * 1000000000LL + id->ctime_ns)
+            return;
+        struct timespec nap = {0, 1000000};
+        nanosleep(&nap, NULL);
+    }
+}
+
+static void sync_dir(const char *path)
+{
+    char dir[PATH_MAX];
+    snprintf(dir, sizeof dir, "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (!slash)
+        snprintf(dir, sizeof dir, ".");
+    else if (slash == dir)
+        dir[1] = '\0';
+    else
+        *slash = '\0';
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd >= 0) {
+        fsync(fd);
+        close(fd);
+    }
+}
+
+/* Open the index for writing when it is root's, a regular file and not
+ * writable by others (else -1: rebuild makes a new one). */
+static int ix_open_write(const char *dbpath, struct stat *st)
+{
+    char path[PATH_MAX + 16], msg[2 * PATH_MAX];
+    if (side_path(dbpath, VH_IX_SUFFIX, path, sizeof path) < 0)
+        return -1;
+    int fd = open(path, O_RDWR | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+    if (fd < 0)
+        return -1;
+    if (fstat(fd, st) < 0 || !S_ISREG(st->st_mode) || vh_path_judge(path, st, msg, sizeof msg)) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
 /* A new index from every row, written beside and renamed over the old. */
-static int rebuild(sqlite3 *db, const char *dbpath, int64_t gen, vh_err *e)
+static int rebuild(sqlite3 *db, const char *dbpath, vh_err *e)
 {
     char path[PATH_MAX + 16], tmp[PATH_MAX + 32];
     if (side_path(dbpath, VH_IX_SUFFIX, path, sizeof path) < 0 ||
@@ -547,7 +647,7 @@ static int rebuild(sqlite3 *db, const char *dbpath, int64_t gen, vh_err *e)
         vh_fail(e, VH_EX_CANTCREAT, "cannot create %s: %s", tmp, strerror(errno));
         goto out;
     }
-    if (fill_hdr(db, dbpath, &h, gen, &why) < 0) {
+    if (fill_hdr(db, dbpath, &h, &why) < 0) {
         vh_fail(e, VH_EX_SOFTWARE, "lookup index: %s", why);
         goto out;
     }
@@ -601,6 +701,8 @@ static int rebuild(sqlite3 *db, const char *dbpath, int64_t gen, vh_err *e)
         goto ioerr;
     if (rename(tmp, path) < 0)
         goto ioerr;
+    sync_dir(path);
+    pass_the_tick(&h.id);
     rc = 0;
     goto out;
 ioerr:
@@ -617,35 +719,34 @@ out:
     return rc;
 }
 
-/* The rows of keys, updated in the existing index in place. 1 done, 0
- * the index cannot be updated in place (rebuild), -1 error with e. */
-static int update_in_place(sqlite3 *db, const char *dbpath, const vh_ix_key *keys, int nkeys, int64_t gen0, int64_t gen,
-                           vh_err *e)
+/* The rows of keys, updated in the index in place: 1 done, 0 the index
+ * cannot be updated in place (rebuild), -1 error with e. The caller has
+ * proved that the index held the state the change began from (ino: the
+ * file it checked) and that no other commit landed since. */
+static int update_in_place(sqlite3 *db, const char *dbpath, uint64_t ino, const vh_ix_key *keys, int nkeys, vh_err *e)
 {
     char path[PATH_MAX + 16];
     if (side_path(dbpath, VH_IX_SUFFIX, path, sizeof path) < 0)
         return 0;
-    int fd = open(path, O_RDWR | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+    struct stat st;
+    int fd = ix_open_write(dbpath, &st);
     if (fd < 0)
         return 0;
-    struct stat st;
-    struct ixhdr h, was;
+    struct ixhdr h;
     int cookie = 0, result = 0;
     sqlite3_stmt *sel = NULL;
     unsigned char *rec = NULL;
     size_t cap = 0;
     static unsigned char buf[IX_REC_MAX];
     const char *why;
-    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_uid != 0 ||
-        pread_full(fd, &h, sizeof h, 0) != (ssize_t)sizeof h || !hdr_sane(&h, (uint64_t)st.st_size) || (h.seq & 1) ||
-        !h.valid || h.gen != gen0 || pragma_int(db, "PRAGMA schema_version", &cookie) < 0 || h.schema_cookie != cookie ||
-        h.user_version != vh_db_schema_version() || (h.nlive + h.ndead + (uint64_t)nkeys) * 4 > h.nbuckets * 3)
+    if ((uint64_t)st.st_ino != ino || pread_full(fd, &h, sizeof h, 0) != (ssize_t)sizeof h ||
+        !hdr_sane(&h, (uint64_t)st.st_size) || h.valid != 0 || pragma_int(db, "PRAGMA schema_version", &cookie) < 0 ||
+        h.schema_cookie != cookie || h.user_version != vh_db_schema_version() ||
+        (h.nlive + h.ndead + (uint64_t)nkeys) * 4 > h.nbuckets * 3)
         goto out;
-    was = h;
-    /* 1: mark stale, durably, before anything else changes */
-    h.valid = 0;
-    h.seq++;
-    if (pwrite_full(fd, &h, sizeof h, 0) < 0 || fdatasync(fd) < 0)
+    /* the header says stale (vh_ix_begin, synced); make the seq odd too */
+    h.seq |= 1;
+    if (pwrite_full(fd, &h, sizeof h, 0) < 0)
         goto ioerr;
     if (sqlite3_prepare_v2(db, vh_select_sql, -1, &sel, NULL) != SQLITE_OK) {
         vh_db_fail(db, sqlite3_errcode(db), "reading a changed row for the index", e);
@@ -704,14 +805,14 @@ static int update_in_place(sqlite3 *db, const char *dbpath, const vh_ix_key *key
     /* 2: the new rows are down; 3: claim the new state */
     if (fdatasync(fd) < 0)
         goto ioerr;
-    if (fill_hdr(db, dbpath, &h, gen, &why) < 0)
+    if (fill_hdr(db, dbpath, &h, &why) < 0)
         goto out;
     h.valid = 1;
     h.seq++;
     if (pwrite_full(fd, &h, sizeof h, 0) < 0)
         goto ioerr;
+    pass_the_tick(&h.id);
     result = 1;
-    (void)was;
     goto out;
 ioerr:
     vh_fail(e, VH_EX_IOERR, "updating the lookup index %s: %s", path, strerror(errno));
@@ -723,90 +824,90 @@ out:
     return result;
 }
 
-int vh_ix_refresh(const char *dbpath, const vh_ix_key *keys, int nkeys, int64_t gen0, int64_t gen1, vh_err *e)
+/* A PRAGMA's integer on db; -1 when it cannot be read. */
+static int64_t pragma_i64(sqlite3 *db, const char *sql)
 {
-    sqlite3 *db = NULL;
-    if (vh_db_open_admin(dbpath, 0, &db, e) < 0)
-        return -1;
+    sqlite3_stmt *st = NULL;
+    int64_t v = -1;
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+        v = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return v;
+}
+
+int vh_ix_begin(sqlite3 *db, const char *dbpath, vh_ix_txn *t, vh_err *e)
+{
+    memset(t, 0, sizeof *t);
+    /* changes committed by other connections move it (SQLite's promise);
+     * our own do not */
+    t->data_version = pragma_i64(db, "PRAGMA data_version");
+    struct stat st;
+    int fd = ix_open_write(dbpath, &st);
+    if (fd < 0)
+        return 0; /* none, or not trustworthy: the finish rebuilds */
+    struct ixhdr h;
+    struct ident now;
+    int cookie = -1;
+    if (pread_full(fd, &h, sizeof h, 0) == (ssize_t)sizeof h && hdr_sane(&h, (uint64_t)st.st_size)) {
+        pragma_int(db, "PRAGMA schema_version", &cookie);
+        t->base_ok = h.valid == 1 && !(h.seq & 1) && h.schema_cookie == cookie &&
+                     h.user_version == vh_db_schema_version() && !ident_sqlite(db, dbpath, &now) &&
+                     memcmp(&now, &h.id, sizeof now) == 0 && t->data_version >= 0;
+        t->ino = (uint64_t)st.st_ino;
+        /* stale, durably, before the change can commit: a crash from
+         * here on leaves an index that claims nothing */
+        h.valid = 0;
+        h.seq += 2;
+        if (pwrite_full(fd, &h, sizeof h, 0) < 0 || fdatasync(fd) < 0) {
+            close(fd);
+            return vh_fail(e, VH_EX_IOERR, "cannot mark the lookup index %s%s stale: %s - nothing changed", dbpath,
+                           VH_IX_SUFFIX, strerror(errno));
+        }
+    }
+    close(fd);
+    return 0;
+}
+
+int vh_ix_finish(sqlite3 *db, const char *dbpath, const vh_ix_txn *t, const vh_ix_key *keys, int nkeys, vh_err *e)
+{
+    /* An empty WAL first, so that the state is the database file alone
+     * (ident_now) and stays so when this connection closes. Readers in
+     * the way (a virtuald reading the database, a vhostctl list) are
+     * waited for briefly; if they stay, the WAL index names the state. */
+    sqlite3_busy_timeout(db, VH_DB_BUSY_MS);
+    sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+    sqlite3_busy_timeout(db, VH_DB_ADMIN_BUSY_MS);
     /* SQLite's write lock: no commit can land while the index is made,
-     * and index writers queue behind each other like database writers. */
-    int rc = -1;
+     * and index writers queue like database writers. */
     if (vh_db_begin(db, e) < 0)
-        goto out;
-    int64_t gen = vh_ix_generation(db, e);
-    if (gen < 0)
-        goto out;
-    int done = 0;
-    /* In place only when the index held the state the change started
-     * from (gen0), the change moved the generation (the triggers of
-     * sql/002 are there and work) and nothing else happened since (gen1). */
-    if (keys && gen0 > 0 && gen1 > gen0 && gen == gen1) {
-        done = update_in_place(db, dbpath, keys, nkeys, gen0, gen, e);
+        return -1;
+    int rc = -1, done = 0;
+    /* In place only when the index held the state the change began from
+     * and no other connection committed since (data_version unmoved). */
+    if (t && keys && t->base_ok && pragma_i64(db, "PRAGMA data_version") == t->data_version) {
+        done = update_in_place(db, dbpath, t->ino, keys, nkeys, e);
         if (done < 0)
             goto out;
     }
-    if (!done && rebuild(db, dbpath, gen, e) < 0)
+    if (!done && rebuild(db, dbpath, e) < 0)
         goto out;
     rc = 0;
 out:
     vh_db_rollback(db);
+    return rc;
+}
+
+/* For tests and vhostctl init: rebuild from a fresh connection. */
+int vh_ix_rebuild(const char *dbpath, vh_err *e)
+{
+    sqlite3 *db = NULL;
+    if (vh_db_open_admin(dbpath, 0, &db, e) < 0)
+        return -1;
+    int rc = vh_ix_finish(db, dbpath, NULL, NULL, 0, e);
     vh_err ce;
     if (vh_db_close(db, &ce) < 0 && rc == 0) {
         *e = ce;
         rc = -1;
     }
     return rc;
-}
-
-/* ---- bulk changes ---------------------------------------------------- */
-
-int vh_ix_bulk_begin(sqlite3 *db, vh_ix_bulk *b, vh_err *e)
-{
-    memset(b, 0, sizeof *b);
-    sqlite3_stmt *st = NULL;
-    int rc = sqlite3_prepare_v2(db,
-                                "SELECT name, sql FROM sqlite_schema WHERE type = 'trigger' AND tbl_name = 'domains'"
-                                " AND name IN ('domains_gen_insert', 'domains_gen_update', 'domains_gen_delete')",
-                                -1, &st, NULL);
-    if (rc != SQLITE_OK)
-        return vh_db_fail(db, rc, "reading the generation triggers", e);
-    char names[3][32];
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW && b->n < 3) {
-        const char *name = (const char *)sqlite3_column_text(st, 0), *sql = (const char *)sqlite3_column_text(st, 1);
-        if (!name || !sql || strlen(name) >= sizeof names[0] || !(b->sql[b->n] = strdup(sql))) {
-            sqlite3_finalize(st);
-            vh_ix_bulk_free(b);
-            return vh_fail(e, VH_EX_OSERR, "out of memory");
-        }
-        snprintf(names[b->n], sizeof names[0], "%s", name);
-        b->n++;
-    }
-    sqlite3_finalize(st);
-    for (int i = 0; i < b->n; i++) {
-        char drop[64];
-        snprintf(drop, sizeof drop, "DROP TRIGGER %s", names[i]); /* one of the three names above */
-        if ((rc = sqlite3_exec(db, drop, NULL, NULL, NULL)) != SQLITE_OK) {
-            vh_ix_bulk_free(b);
-            return vh_db_fail(db, rc, "setting the generation triggers aside", e);
-        }
-    }
-    return 0;
-}
-
-int vh_ix_bulk_end(sqlite3 *db, vh_ix_bulk *b, vh_err *e)
-{
-    int rc = SQLITE_OK;
-    for (int i = 0; i < b->n && rc == SQLITE_OK; i++)
-        rc = sqlite3_exec(db, b->sql[i], NULL, NULL, NULL);
-    if (rc == SQLITE_OK)
-        rc = sqlite3_exec(db, "UPDATE vh_meta SET value = value + 1 WHERE key = 'generation'", NULL, NULL, NULL);
-    vh_ix_bulk_free(b);
-    return rc == SQLITE_OK ? 0 : vh_db_fail(db, rc, "restoring the generation triggers", e);
-}
-
-void vh_ix_bulk_free(vh_ix_bulk *b)
-{
-    for (int i = 0; i < b->n; i++)
-        free(b->sql[i]);
-    memset(b, 0, sizeof *b);
 }

@@ -38,34 +38,32 @@ typedef struct vh_ix_key {
     const char *address;
 } vh_ix_key;
 
-/* vhostctl, after its change is committed and its connection closed:
- * bring the index of dbpath up to date. keys/nkeys: the rows the change
- * touched (updated in place), or NULL for a rebuild; gen0/gen1: the
- * generation at the start and at the end of the change (0 when unknown:
- * rebuild). Takes SQLite's write lock for the update, so index writers
- * queue like database writers. Returns 0, or -1 with e filled; on failure
- * the index is left marked stale (never claiming a state it does not
- * hold) and virtuald reads the database. */
-int vh_ix_refresh(const char *dbpath, const vh_ix_key *keys, int nkeys, int64_t gen0, int64_t gen1, vh_err *e);
+/* What vh_ix_begin learnt for vh_ix_finish. */
+typedef struct vh_ix_txn {
+    int base_ok;            /* the index described the database as the change began */
+    uint64_t ino;           /* the index file it checked */
+    int64_t data_version;   /* PRAGMA data_version as the change began */
+} vh_ix_txn;
 
-/* The database's generation (vh_meta, schema version 2), read on db
- * inside the caller's transaction; -1 with e filled when unreadable. */
-int64_t vh_ix_generation(sqlite3 *db, vh_err *e);
+/* vhostctl, right after BEGIN IMMEDIATE of a change, on that connection
+ * (db, the file dbpath): note whether the index describes the database as
+ * it is, then mark the index stale and sync it, before anything can
+ * commit - a crash from here on leaves an index that claims nothing.
+ * Returns 0, or -1 with e when the index cannot be marked (the caller
+ * rolls back: no change without it). */
+int vh_ix_begin(sqlite3 *db, const char *dbpath, vh_ix_txn *t, vh_err *e);
 
-/* Bulk changes (import, migrate-inetd) inside their write transaction:
- * begin takes sql/002's generation triggers off the domains table (one
- * trigger run per row doubles a million-row import), end puts them back
- * exactly as they were and moves the generation once. Both inside the
- * one transaction: no other connection ever sees the table without them.
- * 0, or -1 with e filled (the caller rolls back). */
-typedef struct vh_ix_bulk {
-    int n;
-    char *sql[3];
-} vh_ix_bulk;
-int vh_ix_bulk_begin(sqlite3 *db, vh_ix_bulk *b, vh_err *e);
-int vh_ix_bulk_end(sqlite3 *db, vh_ix_bulk *b, vh_err *e);
-/* Free what begin kept, when end is not reached (rollback). */
-void vh_ix_bulk_free(vh_ix_bulk *b);
+/* vhostctl, after COMMIT, on the same connection with no transaction
+ * open: empty the WAL when no reader is in the way, take the write lock,
+ * and bring the index up to date - in place for the rows of keys when
+ * vh_ix_begin proved the index current and no other connection committed
+ * since (PRAGMA data_version), else rebuilt from every row into a new
+ * file renamed over the old. t NULL: rebuild. Returns 0, or -1 with e
+ * (the index then stays stale; virtuald reads the database). */
+int vh_ix_finish(sqlite3 *db, const char *dbpath, const vh_ix_txn *t, const vh_ix_key *keys, int nkeys, vh_err *e);
+
+/* Rebuild through a connection of its own (vhostctl init, tests). */
+int vh_ix_rebuild(const char *dbpath, vh_err *e);
 
 /* For vhostctl check and tests: 1 when virtuald would answer from the
  * index of dbpath right now, 0 when it would read the database (*why

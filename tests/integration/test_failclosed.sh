@@ -49,7 +49,7 @@ cp "$DB" "$F/db2/v99.db"
 sqlite3 "$F/db2/v99.db" "PRAGMA user_version=99" >/dev/null
 expect_refused "F6/E7 schema version too new" 78 "$F/db2/v99.db"
 line=$(vh_log_wait "refused service=http")
-vh_contains "E7 message names both versions" "schema version 99, newer than version 2" "$line"
+vh_contains "E7 message names both versions" "schema version 99, newer than version 1" "$line"
 cp "$DB" "$F/db2/v0.db"
 sqlite3 "$F/db2/v0.db" "PRAGMA user_version=0" >/dev/null
 expect_refused "F6 schema version too old" 78 "$F/db2/v0.db"
@@ -57,7 +57,7 @@ cp "$DB" "$F/db2/app.db"
 sqlite3 "$F/db2/app.db" "PRAGMA application_id=42" >/dev/null
 expect_refused "E7 foreign application_id" 78 "$F/db2/app.db"
 # F4: a database whose table pages are gone
-sqlite3 "$F/db2/big.db" "PRAGMA application_id=1449676627; PRAGMA user_version=2;
+sqlite3 "$F/db2/big.db" "PRAGMA application_id=1449676627; PRAGMA user_version=1;
   CREATE TABLE domains (service TEXT, address TEXT, root TEXT, user TEXT, grp TEXT, uid INT, gid INT, groups TEXT,
   enabled INT, comment TEXT, created TEXT, updated TEXT, PRIMARY KEY(service, address)) WITHOUT ROWID;
   WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM n WHERE i < 5000)

@@ -149,8 +149,8 @@ vh_check "the database is intact after the run" [ "$(sqlite3 "$DB" 'PRAGMA integ
 # transaction (V: this build's version); another moves it back. Readers
 # see the old schema, the new one (and refuse it: this virtuald knows
 # version V), or wait: never a missing table, never another jail. The
-# rebuilt table has lost the generation triggers of sql/002, as a hand
-# migration would: the lookup index must notice and step aside.
+# migrations are written by the sqlite3 shell, behind vhostctl's back:
+# the lookup index must notice and step aside.
 def=$(sqlite3 "$DB" "SELECT sql FROM sqlite_schema WHERE name = 'domains'")
 V=$(sqlite3 "$DB" 'PRAGMA user_version')
 migrate() {

@@ -21,7 +21,7 @@ expect() {
 
 expect 66 "vhostctl --db $DB init" vh_ctl list
 vh_check "no database was created by a failed command (F1)" test ! -e "$DB"
-expect 0 "created, schema version 2" vh_ctl init
+expect 0 "created, schema version 1" vh_ctl init
 expect 0 "up to date" vh_ctl init
 vh_eq "init: database is 0600" 600 "$(stat -c %a "$DB")"
 vh_eq "init: its directory is 0700" 700 "$(stat -c %a "$F/db")"
