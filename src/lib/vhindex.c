@@ -63,6 +63,7 @@ struct ident {
     uint32_t frame_cksum[2], salt[2];
     unsigned char dbhdr[100];
     uint32_t pad;
+    char boot_id[40];             /* this boot: a power loss never leaves a stamp true */
     uint64_t dev, ino, size;
     int64_t mtime_s, mtime_ns, ctime_s, ctime_ns;
 };
@@ -116,6 +117,14 @@ static const char *canon(const unsigned char *shm, const unsigned char *dbhdr, c
     memset(id, 0, sizeof *id);
     if (memcmp(dbhdr, "SQLite format 3", 16) != 0 || dbhdr[18] != 2 || dbhdr[19] != 2)
         return "the database is not in WAL mode";
+    /* the boot: file times may not survive a crash (lazytime, fdatasync),
+     * a stamp never outlives the boot it was made in */
+    int bfd = open("/proc/sys/kernel/random/boot_id", O_RDONLY | O_CLOEXEC | O_NOCTTY);
+    ssize_t bn = bfd < 0 ? -1 : read(bfd, id->boot_id, sizeof id->boot_id - 1);
+    if (bfd >= 0)
+        close(bfd);
+    if (bn < 32)
+        return "cannot read this boot's id";
     if (shm) {
         if (memcmp(shm, shm + 48, 48) != 0)
             return "the WAL index is being written";
@@ -130,7 +139,12 @@ static const char *canon(const unsigned char *shm, const unsigned char *dbhdr, c
         if (s1 != rd32(shm + 40) || s2 != rd32(shm + 44))
             return "the WAL index header fails its checksum";
         id->mx_frame = rd32(shm + 16);
-        if (id->mx_frame) {
+        /* frames in the -wal that the WAL index does not count: a log
+         * being reset, or copied into the database file while this runs -
+         * the file's identity, read before, may be older than the state */
+        if (!id->mx_frame)
+            return "the WAL holds frames its index does not count";
+        {
             id->version = IX_SHM_VERSION;
             id->sz_page = (uint32_t)shm[14] | (uint32_t)shm[15] << 8;
             id->n_page = rd32(shm + 20);
@@ -237,7 +251,8 @@ static const char *ident_now(const char *dbpath, struct ident *id)
      * connection that uses the -shm; the first one to arrive rebuilt it */
     struct flock dms = {.l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 128, .l_len = 1};
     ssize_t n = -1;
-    if (fcntl(sfd, F_GETLK, &dms) == 0 && dms.l_type != F_UNLCK)
+    /* held shared: in use; held exclusively: being (re)built */
+    if (fcntl(sfd, F_GETLK, &dms) == 0 && dms.l_type == F_RDLCK)
         n = pread_full(sfd, shm, sizeof shm, 0);
     else
         why = "the WAL holds frames and no connection keeps its index";
@@ -271,10 +286,13 @@ static const char *ident_sqlite(sqlite3 *db, const char *dbpath, struct ident *i
     int pfd = open(dbpath, O_PATH | O_NOFOLLOW | O_CLOEXEC);
     if (pfd < 0)
         return "cannot open the database path";
-    int ok = fstat(pfd, &st) == 0;
+    int ok = fstat(pfd, &st) == 0, moved = 1;
     close(pfd);
     if (!ok)
         return "cannot stat the database";
+    /* the path still names the file SQLite has open */
+    if (sqlite3_file_control(db, "main", SQLITE_FCNTL_HAS_MOVED, &moved) != SQLITE_OK || moved)
+        return "the database file was moved or replaced";
     if (!frames)
         return canon(NULL, dbhdr, &st, id);
     volatile void *region = NULL;
@@ -557,21 +575,37 @@ static int fill_hdr(sqlite3 *db, const char *dbpath, struct ixhdr *h, const char
     return (*why = ident_sqlite(db, dbpath, &h->id)) ? -1 : 0;
 }
 
-/* Hold on (the caller keeps the write lock) until the coarse clock that
- * stamps file times has passed the database's recorded times: any later
- * change to the file then gets a later time, even on file systems whose
- * times move only once a tick. Returns at once on fine-grained ones. */
-static void pass_the_tick(const struct ident *id)
+/* Hold on (the caller keeps the write lock) until the clock that stamps
+ * file times has passed the database's recorded times: any later change
+ * to the file then gets a later time, also on file systems whose times
+ * move once a tick, or once a second (both nanosecond fields 0). 0, or -1
+ * when the clock would not pass (the caller marks the index stale). */
+static int pass_the_tick(const struct ident *id)
 {
-    for (int i = 0; i < 100; i++) {
+    int64_t m = id->mtime_s * 1000000000LL + id->mtime_ns, c = id->ctime_s * 1000000000LL + id->ctime_ns;
+    int64_t until = m > c ? m : c;
+    if (id->mtime_ns == 0 && id->ctime_ns == 0)
+        until += 999999999LL; /* second-granular: the whole second */
+    for (int i = 0; i < 1500; i++) {
         struct timespec now;
         clock_gettime(CLOCK_REALTIME_COARSE, &now);
-        int64_t t = (int64_t)now.tv_sec * 1000000000LL + now.tv_nsec;
-        if (t > id->mtime_s * 1000000000LL + id->mtime_ns && t > id->ctime_s * 1000000000LL + id->ctime_ns)
-            return;
+        if ((int64_t)now.tv_sec * 1000000000LL + now.tv_nsec > until)
+            return 0;
         struct timespec nap = {0, 1000000};
         nanosleep(&nap, NULL);
     }
+    return -1;
+}
+
+/* valid 0 on fd's index, synced: claims nothing. */
+static int mark_stale_fd(int fd)
+{
+    struct ixhdr h;
+    if (pread_full(fd, &h, sizeof h, 0) != (ssize_t)sizeof h)
+        return -1;
+    h.valid = 0;
+    h.seq += 2;
+    return pwrite_full(fd, &h, sizeof h, 0) < 0 || fdatasync(fd) < 0 ? -1 : 0;
 }
 
 static void sync_dir(const char *path)
@@ -702,7 +736,11 @@ static int rebuild(sqlite3 *db, const char *dbpath, vh_err *e)
     if (rename(tmp, path) < 0)
         goto ioerr;
     sync_dir(path);
-    pass_the_tick(&h.id);
+    if (pass_the_tick(&h.id) < 0) {
+        mark_stale_fd(fd);
+        vh_fail(e, VH_EX_SOFTWARE, "the clock did not pass the database's file times");
+        goto out;
+    }
     rc = 0;
     goto out;
 ioerr:
@@ -811,7 +849,12 @@ static int update_in_place(sqlite3 *db, const char *dbpath, uint64_t ino, const 
     h.seq++;
     if (pwrite_full(fd, &h, sizeof h, 0) < 0)
         goto ioerr;
-    pass_the_tick(&h.id);
+    if (pass_the_tick(&h.id) < 0) {
+        mark_stale_fd(fd);
+        vh_fail(e, VH_EX_SOFTWARE, "the clock did not pass the database's file times");
+        result = -1;
+        goto out;
+    }
     result = 1;
     goto out;
 ioerr:
@@ -841,31 +884,55 @@ int vh_ix_begin(sqlite3 *db, const char *dbpath, vh_ix_txn *t, vh_err *e)
     /* changes committed by other connections move it (SQLite's promise);
      * our own do not */
     t->data_version = pragma_i64(db, "PRAGMA data_version");
+    char path[PATH_MAX + 16];
+    if (side_path(dbpath, VH_IX_SUFFIX, path, sizeof path) < 0)
+        return vh_fail(e, VH_EX_CONFIG, "database path too long for its index");
     struct stat st;
     int fd = ix_open_write(dbpath, &st);
-    if (fd < 0)
-        return 0; /* none, or not trustworthy: the finish rebuilds */
+    if (fd < 0) {
+        /* none, or one virtuald refuses anyway (not root's, writable by
+         * others, not a regular file): vh_ix_finish replaces it */
+        if (errno == ENOENT || (lstat(path, &st) == 0 && (!S_ISREG(st.st_mode) || st.st_uid != 0 ||
+                                                          (st.st_mode & 022))))
+            return 0;
+        return vh_fail(e, VH_EX_IOERR, "cannot open the lookup index %s: %s - nothing changed", path,
+                       strerror(errno ? errno : EIO));
+    }
     struct ixhdr h;
     struct ident now;
     int cookie = -1;
-    if (pread_full(fd, &h, sizeof h, 0) == (ssize_t)sizeof h && hdr_sane(&h, (uint64_t)st.st_size)) {
+    if (pread_full(fd, &h, sizeof h, 0) != (ssize_t)sizeof h) {
+        close(fd);
+        return vh_fail(e, VH_EX_IOERR, "cannot read the lookup index %s - nothing changed", path);
+    }
+    if (hdr_sane(&h, (uint64_t)st.st_size)) {
         pragma_int(db, "PRAGMA schema_version", &cookie);
         t->base_ok = h.valid == 1 && !(h.seq & 1) && h.schema_cookie == cookie &&
                      h.user_version == vh_db_schema_version() && !ident_sqlite(db, dbpath, &now) &&
                      memcmp(&now, &h.id, sizeof now) == 0 && t->data_version >= 0;
         t->ino = (uint64_t)st.st_ino;
-        /* stale, durably, before the change can commit: a crash from
-         * here on leaves an index that claims nothing */
-        h.valid = 0;
-        h.seq += 2;
-        if (pwrite_full(fd, &h, sizeof h, 0) < 0 || fdatasync(fd) < 0) {
-            close(fd);
-            return vh_fail(e, VH_EX_IOERR, "cannot mark the lookup index %s%s stale: %s - nothing changed", dbpath,
-                           VH_IX_SUFFIX, strerror(errno));
-        }
+    }
+    /* stale, durably, before the change can commit: a crash from here on
+     * leaves an index that claims nothing (a malformed one claims nothing
+     * already, but is marked all the same when its header is there) */
+    if (mark_stale_fd(fd) < 0 && hdr_sane(&h, (uint64_t)st.st_size)) {
+        close(fd);
+        return vh_fail(e, VH_EX_IOERR, "cannot mark the lookup index %s stale: %s - nothing changed", path,
+                       strerror(errno));
     }
     close(fd);
     return 0;
+}
+
+int vh_ix_mark_stale(const char *dbpath, vh_err *e)
+{
+    struct stat st;
+    int fd = ix_open_write(dbpath, &st);
+    if (fd < 0)
+        return 0;
+    int rc = mark_stale_fd(fd);
+    close(fd);
+    return rc < 0 ? vh_fail(e, VH_EX_IOERR, "cannot mark the lookup index of %s stale: %s", dbpath, strerror(errno)) : 0;
 }
 
 int vh_ix_finish(sqlite3 *db, const char *dbpath, const vh_ix_txn *t, const vh_ix_key *keys, int nkeys, vh_err *e)

@@ -62,6 +62,10 @@ int vh_ix_begin(sqlite3 *db, const char *dbpath, vh_ix_txn *t, vh_err *e);
  * (the index then stays stale; virtuald reads the database). */
 int vh_ix_finish(sqlite3 *db, const char *dbpath, const vh_ix_txn *t, const vh_ix_key *keys, int nkeys, vh_err *e);
 
+/* Mark the index of dbpath stale and sync it (vhostctl init, before a
+ * schema migration). 0, or -1 with e. */
+int vh_ix_mark_stale(const char *dbpath, vh_err *e);
+
 /* Rebuild through a connection of its own (vhostctl init, tests). */
 int vh_ix_rebuild(const char *dbpath, vh_err *e);
 
