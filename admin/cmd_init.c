@@ -16,11 +16,6 @@ int vc_cmd_init(const char *db, int argc, char **argv)
     vh_err e;
     sqlite3 *h = NULL;
     int from = 0, to = 0;
-    /* the index claims nothing while the schema may change under it */
-    if (vh_ix_mark_stale(db, &e) < 0) {
-        rc = vc_error(&e);
-        goto out;
-    }
     if (vh_db_open_admin(db, 1, &h, &e) < 0 || vh_db_migrate(h, &from, &to, &e) < 0 || vh_db_close(h, &e) < 0) {
         if (h)
             vh_db_close(h, NULL);

@@ -4,6 +4,7 @@
 #include "path.h"
 #include "sqlfiles.h"
 #include "timing.h"
+#include "vhindex.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -366,6 +367,13 @@ int vh_db_migrate(sqlite3 *db, int *from, int *to, vh_err *e)
     if (version > 0 && appid != VH_DB_APPLICATION_ID) {
         vh_fail(e, VH_EX_CONFIG, "not a virtuald database (application_id 0x%08x) - refusing to change it", (unsigned)appid);
         goto fail;
+    }
+    /* a schema about to change: the lookup index claims nothing from now
+     * on (marked under this write lock; vhostctl init rebuilds it after) */
+    if (version > 0 && version < want) {
+        const char *file = sqlite3_db_filename(db, "main");
+        if (file && *file && vh_ix_mark_stale(file, e) < 0)
+            goto fail;
     }
     if (version == 0) {
         /* A version-0 file must be empty: never adopt someone else's tables. */

@@ -34,6 +34,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -578,10 +579,28 @@ static int fill_hdr(sqlite3 *db, const char *dbpath, struct ixhdr *h, const char
 /* Hold on (the caller keeps the write lock) until the clock that stamps
  * file times has passed the database's recorded times: any later change
  * to the file then gets a later time, also on file systems whose times
- * move once a tick, or once a second (both nanosecond fields 0). 0, or -1
- * when the clock would not pass (the caller marks the index stale). */
-static int pass_the_tick(const struct ident *id)
+ * move once a tick, or once a second (both nanosecond fields 0). Only on
+ * local file systems known to stamp from this kernel's clock at that
+ * granularity or better (FAT keeps 2 s, exFAT 10 ms, NFS and SMB the
+ * server's clock): elsewhere no stamp is made. 0, or -1 (the caller
+ * leaves the index stale). */
+static int pass_the_tick(const char *dbpath, const struct ident *id)
 {
+    struct statfs fs;
+    if (statfs(dbpath, &fs) < 0)
+        return -1;
+    switch ((unsigned long)fs.f_type) {
+    case 0xEF53UL:     /* ext2, ext3, ext4 */
+    case 0x58465342UL: /* xfs */
+    case 0x9123683EUL: /* btrfs */
+    case 0x01021994UL: /* tmpfs */
+    case 0x2FC12FC1UL: /* zfs */
+    case 0xF2F52010UL: /* f2fs */
+    case 0x794C7630UL: /* overlayfs: the upper layer's times */
+        break;
+    default:
+        return -1;
+    }
     int64_t m = id->mtime_s * 1000000000LL + id->mtime_ns, c = id->ctime_s * 1000000000LL + id->ctime_ns;
     int64_t until = m > c ? m : c;
     if (id->mtime_ns == 0 && id->ctime_ns == 0)
@@ -601,8 +620,13 @@ static int pass_the_tick(const struct ident *id)
 static int mark_stale_fd(int fd)
 {
     struct ixhdr h;
-    if (pread_full(fd, &h, sizeof h, 0) != (ssize_t)sizeof h)
+    struct stat st;
+    ssize_t n = pread_full(fd, &h, sizeof h, 0);
+    if (n < 0 || fstat(fd, &st) < 0)
         return -1;
+    /* a short or malformed file claims nothing already: left as it is */
+    if (n != (ssize_t)sizeof h || !hdr_sane(&h, (uint64_t)st.st_size))
+        return 0;
     h.valid = 0;
     h.seq += 2;
     return pwrite_full(fd, &h, sizeof h, 0) < 0 || fdatasync(fd) < 0 ? -1 : 0;
@@ -736,9 +760,10 @@ static int rebuild(sqlite3 *db, const char *dbpath, vh_err *e)
     if (rename(tmp, path) < 0)
         goto ioerr;
     sync_dir(path);
-    if (pass_the_tick(&h.id) < 0) {
-        mark_stale_fd(fd);
-        vh_fail(e, VH_EX_SOFTWARE, "the clock did not pass the database's file times");
+    if (pass_the_tick(dbpath, &h.id) < 0) {
+        if (mark_stale_fd(fd) < 0)
+            unlink(path); /* no index claims nothing either */
+        vh_fail(e, VH_EX_SOFTWARE, "the database's file times cannot be told apart from a later change's");
         goto out;
     }
     rc = 0;
@@ -849,9 +874,10 @@ static int update_in_place(sqlite3 *db, const char *dbpath, uint64_t ino, const 
     h.seq++;
     if (pwrite_full(fd, &h, sizeof h, 0) < 0)
         goto ioerr;
-    if (pass_the_tick(&h.id) < 0) {
-        mark_stale_fd(fd);
-        vh_fail(e, VH_EX_SOFTWARE, "the clock did not pass the database's file times");
+    if (pass_the_tick(dbpath, &h.id) < 0) {
+        if (mark_stale_fd(fd) < 0)
+            unlink(path); /* no index claims nothing either */
+        vh_fail(e, VH_EX_SOFTWARE, "the database's file times cannot be told apart from a later change's");
         result = -1;
         goto out;
     }
@@ -878,34 +904,48 @@ static int64_t pragma_i64(sqlite3 *db, const char *sql)
     return v;
 }
 
+/* The index opened for writing before a change: fd; -1 when there is
+ * none or only one virtuald refuses anyway (not root's, writable by
+ * others, not a regular file: vh_ix_finish replaces it); -2 with e on any
+ * other failure (the change must not go on). */
+static int open_to_mark(const char *dbpath, struct stat *st, vh_err *e)
+{
+    char path[PATH_MAX + 16];
+    if (side_path(dbpath, VH_IX_SUFFIX, path, sizeof path) < 0) {
+        vh_fail(e, VH_EX_CONFIG, "database path too long for its index");
+        return -2;
+    }
+    errno = 0;
+    int fd = ix_open_write(dbpath, st);
+    if (fd >= 0)
+        return fd;
+    int err = errno;
+    if (err == ENOENT || (lstat(path, st) == 0 && (!S_ISREG(st->st_mode) || st->st_uid != 0 || (st->st_mode & 022))))
+        return -1;
+    vh_fail(e, VH_EX_IOERR, "cannot open the lookup index %s: %s - nothing changed", path, strerror(err ? err : EIO));
+    return -2;
+}
+
 int vh_ix_begin(sqlite3 *db, const char *dbpath, vh_ix_txn *t, vh_err *e)
 {
     memset(t, 0, sizeof *t);
     /* changes committed by other connections move it (SQLite's promise);
      * our own do not */
     t->data_version = pragma_i64(db, "PRAGMA data_version");
-    char path[PATH_MAX + 16];
-    if (side_path(dbpath, VH_IX_SUFFIX, path, sizeof path) < 0)
-        return vh_fail(e, VH_EX_CONFIG, "database path too long for its index");
     struct stat st;
-    int fd = ix_open_write(dbpath, &st);
-    if (fd < 0) {
-        /* none, or one virtuald refuses anyway (not root's, writable by
-         * others, not a regular file): vh_ix_finish replaces it */
-        if (errno == ENOENT || (lstat(path, &st) == 0 && (!S_ISREG(st.st_mode) || st.st_uid != 0 ||
-                                                          (st.st_mode & 022))))
-            return 0;
-        return vh_fail(e, VH_EX_IOERR, "cannot open the lookup index %s: %s - nothing changed", path,
-                       strerror(errno ? errno : EIO));
-    }
+    int fd = open_to_mark(dbpath, &st, e);
+    if (fd < 0)
+        return fd == -1 ? 0 : -1;
     struct ixhdr h;
     struct ident now;
     int cookie = -1;
-    if (pread_full(fd, &h, sizeof h, 0) != (ssize_t)sizeof h) {
+    ssize_t n = pread_full(fd, &h, sizeof h, 0);
+    if (n < 0) {
         close(fd);
-        return vh_fail(e, VH_EX_IOERR, "cannot read the lookup index %s - nothing changed", path);
+        return vh_fail(e, VH_EX_IOERR, "cannot read the lookup index of %s: %s - nothing changed", dbpath,
+                       strerror(errno));
     }
-    if (hdr_sane(&h, (uint64_t)st.st_size)) {
+    if (n == (ssize_t)sizeof h && hdr_sane(&h, (uint64_t)st.st_size)) {
         pragma_int(db, "PRAGMA schema_version", &cookie);
         t->base_ok = h.valid == 1 && !(h.seq & 1) && h.schema_cookie == cookie &&
                      h.user_version == vh_db_schema_version() && !ident_sqlite(db, dbpath, &now) &&
@@ -913,11 +953,11 @@ int vh_ix_begin(sqlite3 *db, const char *dbpath, vh_ix_txn *t, vh_err *e)
         t->ino = (uint64_t)st.st_ino;
     }
     /* stale, durably, before the change can commit: a crash from here on
-     * leaves an index that claims nothing (a malformed one claims nothing
-     * already, but is marked all the same when its header is there) */
-    if (mark_stale_fd(fd) < 0 && hdr_sane(&h, (uint64_t)st.st_size)) {
+     * leaves an index that claims nothing (a short or malformed one claims
+     * nothing already and is left for vh_ix_finish to replace) */
+    if (mark_stale_fd(fd) < 0) {
         close(fd);
-        return vh_fail(e, VH_EX_IOERR, "cannot mark the lookup index %s stale: %s - nothing changed", path,
+        return vh_fail(e, VH_EX_IOERR, "cannot mark the lookup index of %s stale: %s - nothing changed", dbpath,
                        strerror(errno));
     }
     close(fd);
@@ -927,9 +967,9 @@ int vh_ix_begin(sqlite3 *db, const char *dbpath, vh_ix_txn *t, vh_err *e)
 int vh_ix_mark_stale(const char *dbpath, vh_err *e)
 {
     struct stat st;
-    int fd = ix_open_write(dbpath, &st);
+    int fd = open_to_mark(dbpath, &st, e);
     if (fd < 0)
-        return 0;
+        return fd == -1 ? 0 : -1;
     int rc = mark_stale_fd(fd);
     close(fd);
     return rc < 0 ? vh_fail(e, VH_EX_IOERR, "cannot mark the lookup index of %s stale: %s", dbpath, strerror(errno)) : 0;

@@ -311,6 +311,20 @@ static void test_damaged_or_busy_index_never_answers(void **s)
     }
     assert_int_equal(vh_ix_rebuild(dbp, &e), 0);
     assert_int_equal(current(), 1);
+    /* an emptied or cut index (": > DB-index", a partial restore) claims
+     * nothing and blocks no change: the change replaces it */
+    assert_int_equal(truncate(ixp, 10), 0);
+    assert_int_equal(current(), 0);
+    vh_row n;
+    memset(&n, 0, sizeof n);
+    snprintf(n.service, sizeof n.service, "http");
+    snprintf(n.address, sizeof n.address, "10.0.2.1");
+    snprintf(n.root, sizeof n.root, "/srv/cut");
+    n.enabled = 1;
+    between = NULL;
+    change('a', &n, 1);
+    assert_int_equal(current(), 1);
+    assert_int_equal(vh_ix_select(dbp, "http", "10.0.2.1", &x, &why, &e), VH_RULE_EXACT);
 }
 
 static void test_untrusted_index_refuses(void **s)
