@@ -449,7 +449,8 @@ static int ix_answer(const char *dbpath, const char *service, const char *addres
     const char *const svc[4] = {service, "*", service, "*"};
     const char *const adr[4] = {address, address, "default", "default"};
     struct col c[IX_NCOLS];
-    int rule = VH_RULE_NONE;
+    int rule = VH_RULE_NONE, bad_row = 0;
+    vh_err row_e;
     for (int i = 0; i < 4; i++) {
         int f = ix_find(fd, &h, svc[i], adr[i], buf, c, NULL);
         if (f < 0) {
@@ -465,10 +466,9 @@ static int ix_answer(const char *dbpath, const char *service, const char *addres
                 type[k] = c[k].type;
                 ival[k] = c[k].ival;
             }
-            if (vh_row_from_cols(text, type, ival, row, e) < 0) {
-                result = -1;
-                goto out;
-            }
+            /* a row the checks refuse is refused as the database's
+             * lookup would refuse it - once the read proves consistent */
+            bad_row = vh_row_from_cols(text, type, ival, row, &row_e) < 0;
             rule = VH_RULE_EXACT + i;
             break;
         }
@@ -478,10 +478,17 @@ static int ix_answer(const char *dbpath, const char *service, const char *addres
         *why = "the index changed during the lookup";
         goto out;
     }
+    if (bad_row) {
+        *e = row_e;
+        goto out_refuse;
+    }
     result = rule;
 out:
     close(fd);
     return result;
+out_refuse:
+    close(fd);
+    return -1;
 }
 
 int vh_ix_select(const char *dbpath, const char *service, const char *address, vh_row *row, const char **why,

@@ -263,6 +263,19 @@ static void test_foreign_writes_make_it_step_aside(void **s)
     assert_int_equal(vh_ix_rebuild(dbp, &e), 0);
     assert_int_equal(vh_ix_select(dbp, "http", "10.0.0.41", &x, &why, &e), VH_RULE_EXACT);
     assert_string_equal(x.root, "/srv/c");
+    /* a hand-written row the checks refuse: refused alike by both */
+    foreign("INSERT INTO domains (service, address, root, user, grp, uid, gid, groups)"
+            " VALUES ('http', '10.0.3.1', '/srv/x', 'u', 'g', 1000, 1000, '12,abc')");
+    assert_int_equal(vh_ix_rebuild(dbp, &e), 0);
+    assert_int_equal(current(), 1);
+    vh_err ei, ed;
+    assert_int_equal(vh_ix_select(dbp, "http", "10.0.3.1", &x, &why, &ei), -1);
+    sqlite3 *db;
+    assert_int_equal(vh_db_open_runtime(dbp, &db, &ed), 0);
+    assert_int_equal(vh_select(db, "http", "10.0.3.1", &x, &ed), -1);
+    vh_db_close(db, NULL);
+    assert_int_equal(ei.code, ed.code);
+    assert_string_equal(ei.msg, ed.msg);
     same_answers();
 }
 
