@@ -97,7 +97,7 @@ int vc_cmd_import(const char *db, int argc, char **argv)
     vh_import_report rep = {vc_print_diag, dry->count ? print_row : NULL, &d};
     vh_import_opts o = {svc, replace->count ? VH_IMPORT_REPLACE : VH_IMPORT_STRICT, dry->count > 0, &ident};
     /* a dry run reads in one snapshot and takes no write lock */
-    int r = dry->count ? vh_db_begin_read(h, &e) : vc_begin(h, &e);
+    int r = dry->count ? vh_db_begin_read(h, &e) : vh_db_begin(h, &e);
     if (r == 0)
         r = vh_import_new(h, &im, &e);
     if (r == 0)

@@ -252,7 +252,7 @@ int vc_cmd_migrate(const char *db, int argc, char **argv)
         if ((rc = vc_open(db, &h)) != 0)
             goto out;
         vh_importer *im = NULL;
-            int r = dry->count ? vh_db_begin_read(h, &e) : vc_begin(h, &e);
+        int r = dry->count ? vh_db_begin_read(h, &e) : vh_db_begin(h, &e);
         if (r == 0)
             r = vh_import_new(h, &im, &e);
         for (size_t i = 0; r == 0 && i < f.n; i++) {

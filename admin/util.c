@@ -47,11 +47,6 @@ int vc_open(const char *db, sqlite3 **out)
     return 0;
 }
 
-int vc_begin(sqlite3 *h, vh_err *e)
-{
-    return vh_db_begin(h, e);
-}
-
 static void index_warning(const char *path, const vh_err *e)
 {
     fprintf(stderr,

@@ -39,9 +39,6 @@ int vc_error(const vh_err *e);
 /* Open the database for writing (existing, current schema). */
 int vc_open(const char *db, sqlite3 **out);
 
-/* BEGIN IMMEDIATE for a change (vc_commit_close ends it). */
-int vc_begin(sqlite3 *h, vh_err *e);
-
 /* Mark the lookup index stale (vh_ix_begin), commit (rolled back on
  * failure of either), bring the lookup index up to date (the
  * rows of keys in place, or all: keys NULL; vh_ix_finish), close.

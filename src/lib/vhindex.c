@@ -379,32 +379,56 @@ static int hdr_sane(const struct ixhdr *h, uint64_t fsize)
            h->heap_end <= fsize;
 }
 
+/* Open the index of dbpath (oflags: O_RDONLY or O_RDWR), never through a
+ * symbolic link. The directory is the database's, already walked and
+ * trusted; the file itself must be a regular file, root's and written by
+ * nobody else (E1). Returns fd; -1 when it cannot be opened (errno says
+ * why, ENOENT: there is none); -2 when it is there but untrusted, with
+ * msg. */
+static int ix_open(const char *dbpath, int oflags, struct stat *st, char *msg, size_t n)
+{
+    char path[PATH_MAX + 16];
+    if (side_path(dbpath, VH_IX_SUFFIX, path, sizeof path) < 0) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    int fd = open(path, oflags | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+    if (fd < 0) {
+        if (errno == ELOOP) { /* a symbolic link */
+            snprintf(msg, n, "%s is a symbolic link", path);
+            return -2;
+        }
+        return -1;
+    }
+    if (fstat(fd, st) < 0) {
+        int err = errno;
+        close(fd);
+        errno = err;
+        return -1;
+    }
+    if (!S_ISREG(st->st_mode) || vh_path_judge(path, st, msg, n)) {
+        if (!S_ISREG(st->st_mode))
+            snprintf(msg, n, "%s is not a regular file", path);
+        close(fd);
+        return -2;
+    }
+    return fd;
+}
+
 /* Open the index of dbpath for reading: fd, or -1 with *why (absent,
  * unreadable) or -2 with e (untrusted). */
 static int ix_open_read(const char *dbpath, struct stat *st, const char **why, vh_err *e)
 {
-    char path[PATH_MAX + 16], msg[2 * PATH_MAX];
-    if (side_path(dbpath, VH_IX_SUFFIX, path, sizeof path) < 0) {
-        *why = "path too long";
+    char msg[2 * PATH_MAX];
+    int fd = ix_open(dbpath, O_RDONLY, st, msg, sizeof msg);
+    if (fd == -1 && errno == ENOENT) {
+        *why = "no index";
         return -1;
     }
-    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+    if (fd == -1)
+        snprintf(msg, sizeof msg, "cannot open %s%s: %s", dbpath, VH_IX_SUFFIX, strerror(errno));
     if (fd < 0) {
-        if (errno == ENOENT) {
-            *why = "no index";
-            return -1;
-        }
-        vh_fail(e, VH_EX_CONFIG, "lookup index untrusted: cannot open %s: %s - remove it and run vhostctl init", path,
-                strerror(errno));
-        return -2;
-    }
-    /* The directory is the database's, already walked and trusted; the
-     * file itself must be root's and written by nobody else (E1). */
-    int bad = fstat(fd, st) < 0 ? 1 : !S_ISREG(st->st_mode) ? 2 : vh_path_judge(path, st, msg, sizeof msg) ? 3 : 0;
-    if (bad) {
-        close(fd);
-        vh_fail(e, VH_EX_CONFIG, "lookup index untrusted: %s - remove it and run vhostctl init",
-                bad == 1 ? "cannot stat it" : bad == 2 ? "not a regular file" : msg);
+        vh_fail(e, VH_EX_CONFIG, "lookup index untrusted: %s - remove it and run vhostctl init", msg);
         return -2;
     }
     return fd;
@@ -505,12 +529,13 @@ int vh_ix_current(const char *dbpath, const char **why, vh_err *e)
 
 /* ---- writing --------------------------------------------------------- */
 
-static int pragma_int(sqlite3 *db, const char *sql, int *out)
+/* A PRAGMA's integer value on db into *out; -1 when it cannot be read. */
+static int pragma_i64(sqlite3 *db, const char *sql, int64_t *out)
 {
     sqlite3_stmt *st = NULL;
     int ok = sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW;
     if (ok)
-        *out = sqlite3_column_int(st, 0);
+        *out = sqlite3_column_int64(st, 0);
     sqlite3_finalize(st);
     return ok ? 0 : -1;
 }
@@ -571,15 +596,15 @@ static int bucket_put(bucket *b, uint64_t nb, uint64_t hash, uint64_t off)
  * caller holds the write lock: no commit can change it). */
 static int fill_hdr(sqlite3 *db, const char *dbpath, struct ixhdr *h, const char **why)
 {
-    int uv = 0, appid = 0, cookie = 0;
-    if (pragma_int(db, "PRAGMA user_version", &uv) < 0 || pragma_int(db, "PRAGMA application_id", &appid) < 0 ||
-        pragma_int(db, "PRAGMA schema_version", &cookie) < 0) {
+    int64_t uv = 0, appid = 0, cookie = 0;
+    if (pragma_i64(db, "PRAGMA user_version", &uv) < 0 || pragma_i64(db, "PRAGMA application_id", &appid) < 0 ||
+        pragma_i64(db, "PRAGMA schema_version", &cookie) < 0) {
         *why = "cannot read the schema version";
         return -1;
     }
-    h->user_version = uv;
-    h->application_id = appid;
-    h->schema_cookie = cookie;
+    h->user_version = (int32_t)uv;
+    h->application_id = (int32_t)appid;
+    h->schema_cookie = (int32_t)cookie;
     return (*why = ident_sqlite(db, dbpath, &h->id)) ? -1 : 0;
 }
 
@@ -655,23 +680,6 @@ static void sync_dir(const char *path)
         fsync(fd);
         close(fd);
     }
-}
-
-/* Open the index for writing when it is root's, a regular file and not
- * writable by others (else -1: rebuild makes a new one). */
-static int ix_open_write(const char *dbpath, struct stat *st)
-{
-    char path[PATH_MAX + 16], msg[2 * PATH_MAX];
-    if (side_path(dbpath, VH_IX_SUFFIX, path, sizeof path) < 0)
-        return -1;
-    int fd = open(path, O_RDWR | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-    if (fd < 0)
-        return -1;
-    if (fstat(fd, st) < 0 || !S_ISREG(st->st_mode) || vh_path_judge(path, st, msg, sizeof msg)) {
-        close(fd);
-        return -1;
-    }
-    return fd;
 }
 
 /* A new index from every row, written beside and renamed over the old. */
@@ -799,19 +807,21 @@ static int update_in_place(sqlite3 *db, const char *dbpath, uint64_t ino, const 
     if (side_path(dbpath, VH_IX_SUFFIX, path, sizeof path) < 0)
         return 0;
     struct stat st;
-    int fd = ix_open_write(dbpath, &st);
+    char msg[2 * PATH_MAX];
+    int fd = ix_open(dbpath, O_RDWR, &st, msg, sizeof msg);
     if (fd < 0)
         return 0;
     struct ixhdr h;
-    int cookie = 0, result = 0;
+    int64_t cookie = 0;
+    int result = 0;
     sqlite3_stmt *sel = NULL;
     unsigned char *rec = NULL;
     size_t cap = 0;
     static unsigned char buf[IX_REC_MAX];
     const char *why;
     if ((uint64_t)st.st_ino != ino || pread_full(fd, &h, sizeof h, 0) != (ssize_t)sizeof h ||
-        !hdr_sane(&h, (uint64_t)st.st_size) || h.valid != 0 || pragma_int(db, "PRAGMA schema_version", &cookie) < 0 ||
-        h.schema_cookie != cookie || h.user_version != vh_db_schema_version() ||
+        !hdr_sane(&h, (uint64_t)st.st_size) || h.valid != 0 || pragma_i64(db, "PRAGMA schema_version", &cookie) < 0 ||
+        h.schema_cookie != (int32_t)cookie || h.user_version != vh_db_schema_version() ||
         (h.nlive + h.ndead + (uint64_t)nkeys) * 4 > h.nbuckets * 3)
         goto out;
     /* the header says stale (vh_ix_begin, synced); make the seq odd too */
@@ -900,36 +910,18 @@ out:
     return result;
 }
 
-/* A PRAGMA's integer on db; -1 when it cannot be read. */
-static int64_t pragma_i64(sqlite3 *db, const char *sql)
-{
-    sqlite3_stmt *st = NULL;
-    int64_t v = -1;
-    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
-        v = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    return v;
-}
-
 /* The index opened for writing before a change: fd; -1 when there is
  * none or only one virtuald refuses anyway (not root's, writable by
  * others, not a regular file: vh_ix_finish replaces it); -2 with e on any
  * other failure (the change must not go on). */
 static int open_to_mark(const char *dbpath, struct stat *st, vh_err *e)
 {
-    char path[PATH_MAX + 16];
-    if (side_path(dbpath, VH_IX_SUFFIX, path, sizeof path) < 0) {
-        vh_fail(e, VH_EX_CONFIG, "database path too long for its index");
-        return -2;
-    }
-    errno = 0;
-    int fd = ix_open_write(dbpath, st);
-    if (fd >= 0)
-        return fd;
-    int err = errno;
-    if (err == ENOENT || (lstat(path, st) == 0 && (!S_ISREG(st->st_mode) || st->st_uid != 0 || (st->st_mode & 022))))
-        return -1;
-    vh_fail(e, VH_EX_IOERR, "cannot open the lookup index %s: %s - nothing changed", path, strerror(err ? err : EIO));
+    char msg[2 * PATH_MAX];
+    int fd = ix_open(dbpath, O_RDWR, st, msg, sizeof msg);
+    if (fd >= 0 || fd == -2 || errno == ENOENT)
+        return fd >= 0 ? fd : -1;
+    vh_fail(e, VH_EX_IOERR, "cannot open the lookup index %s%s: %s - nothing changed", dbpath, VH_IX_SUFFIX,
+            strerror(errno));
     return -2;
 }
 
@@ -938,14 +930,15 @@ int vh_ix_begin(sqlite3 *db, const char *dbpath, vh_ix_txn *t, vh_err *e)
     memset(t, 0, sizeof *t);
     /* changes committed by other connections move it (SQLite's promise);
      * our own do not */
-    t->data_version = pragma_i64(db, "PRAGMA data_version");
+    if (pragma_i64(db, "PRAGMA data_version", &t->data_version) < 0)
+        t->data_version = -1;
     struct stat st;
     int fd = open_to_mark(dbpath, &st, e);
     if (fd < 0)
         return fd == -1 ? 0 : -1;
     struct ixhdr h;
     struct ident now;
-    int cookie = -1;
+    int64_t cookie = -1;
     ssize_t n = pread_full(fd, &h, sizeof h, 0);
     if (n < 0) {
         close(fd);
@@ -953,7 +946,7 @@ int vh_ix_begin(sqlite3 *db, const char *dbpath, vh_ix_txn *t, vh_err *e)
                        strerror(errno));
     }
     if (n == (ssize_t)sizeof h && hdr_sane(&h, (uint64_t)st.st_size)) {
-        pragma_int(db, "PRAGMA schema_version", &cookie);
+        pragma_i64(db, "PRAGMA schema_version", &cookie);
         t->base_ok = h.valid == 1 && !(h.seq & 1) && h.schema_cookie == cookie &&
                      h.user_version == vh_db_schema_version() && !ident_sqlite(db, dbpath, &now) &&
                      memcmp(&now, &h.id, sizeof now) == 0 && t->data_version >= 0;
@@ -998,7 +991,8 @@ int vh_ix_finish(sqlite3 *db, const char *dbpath, const vh_ix_txn *t, const vh_i
     int rc = -1, done = 0;
     /* In place only when the index held the state the change began from
      * and no other connection committed since (data_version unmoved). */
-    if (t && keys && t->base_ok && pragma_i64(db, "PRAGMA data_version") == t->data_version) {
+    int64_t dv = -1;
+    if (t && keys && t->base_ok && pragma_i64(db, "PRAGMA data_version", &dv) == 0 && dv == t->data_version) {
         done = update_in_place(db, dbpath, t->ino, keys, nkeys, e);
         if (done < 0)
             goto out;

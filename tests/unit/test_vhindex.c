@@ -80,6 +80,16 @@ static void random_row(vh_row *r)
     }
 }
 
+/* An enabled root-service row of service http. */
+static void http_row(vh_row *r, const char *address, const char *root)
+{
+    memset(r, 0, sizeof *r);
+    snprintf(r->service, sizeof r->service, "http");
+    snprintf(r->address, sizeof r->address, "%s", address);
+    snprintf(r->root, sizeof r->root, "%s", root);
+    r->enabled = 1;
+}
+
 /* What vhostctl does for one change (admin/util.c): BEGIN IMMEDIATE, the
  * change, the index marked stale, COMMIT, the index brought up to date,
  * close. op: 'a' add r, 'r' remove, 'e'/'d' enable/disable, 'b' bulk-add
@@ -230,11 +240,7 @@ static void test_foreign_writes_make_it_step_aside(void **s)
 {
     (void)s;
     vh_row r;
-    memset(&r, 0, sizeof r);
-    snprintf(r.service, sizeof r.service, "http");
-    snprintf(r.address, sizeof r.address, "10.0.0.41");
-    snprintf(r.root, sizeof r.root, "/srv/a");
-    r.enabled = 1;
+    http_row(&r, "10.0.0.41", "/srv/a");
     change('a', &r, 1);
     assert_int_equal(current(), 1);
     /* the sqlite3 shell: WAL mode, its own connection, deletes -wal and
@@ -329,11 +335,7 @@ static void test_damaged_or_busy_index_never_answers(void **s)
     assert_int_equal(truncate(ixp, 10), 0);
     assert_int_equal(current(), 0);
     vh_row n;
-    memset(&n, 0, sizeof n);
-    snprintf(n.service, sizeof n.service, "http");
-    snprintf(n.address, sizeof n.address, "10.0.2.1");
-    snprintf(n.root, sizeof n.root, "/srv/cut");
-    n.enabled = 1;
+    http_row(&n, "10.0.2.1", "/srv/cut");
     between = NULL;
     change('a', &n, 1);
     assert_int_equal(current(), 1);
@@ -375,11 +377,7 @@ static void test_a_commit_between_change_and_index_is_not_lost(void **s)
 {
     (void)s;
     vh_row r, o;
-    memset(&r, 0, sizeof r);
-    snprintf(r.service, sizeof r.service, "http");
-    snprintf(r.address, sizeof r.address, "10.0.1.39");
-    snprintf(r.root, sizeof r.root, "/srv/before");
-    r.enabled = 1;
+    http_row(&r, "10.0.1.39", "/srv/before");
     change('a', &r, 1);
     assert_int_equal(current(), 1);
     /* another row changed by vhostctl, while the sqlite3 shell commits
@@ -402,11 +400,7 @@ static void test_wal_frames_without_a_connection_are_not_trusted(void **s)
 {
     (void)s;
     vh_row r;
-    memset(&r, 0, sizeof r);
-    snprintf(r.service, sizeof r.service, "http");
-    snprintf(r.address, sizeof r.address, "10.0.1.37");
-    snprintf(r.root, sizeof r.root, "/srv/old");
-    r.enabled = 1;
+    http_row(&r, "10.0.1.37", "/srv/old");
     change('a', &r, 1);
     assert_int_equal(current(), 1);
     /* the -shm as it is now, then a writer that commits and dies without
