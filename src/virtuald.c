@@ -19,6 +19,7 @@
 #include "log.h"
 #include "priv.h"
 #include "reap.h"
+#include "scope.h"
 #include "timing.h"
 #include "valid.h"
 
@@ -80,57 +81,6 @@ static int is_socket(int fd)
     return fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode);
 }
 
-/* Phase 2: enter the jail and drop privileges. Each step's position is
- * fixed; the comments say why. Returns 0 or -1 with e filled. */
-static int apply(struct target *t, vh_err *e)
-{
-    const vh_row *r = &t->d.row;
-    vh_jail j;
-    /* Open the jail through the path checker while we can still see the
-     * whole host path (every component root-owned, no symlink). */
-    if (vh_jail_open(r->root, &j, e) < 0)
-        return -1;
-    VH_MARK("jail_walk");
-    if (r->has_user) {
-        /* Groups and gid before the jail and before the uid: once the uid
-         * is dropped they can no longer be changed (B1). */
-        if (vh_priv_set_groups(r->gid, r->groups, r->ngroups, e) < 0)
-            goto fail;
-        VH_MARK("groups_gid");
-        /* chroot needs CAP_SYS_CHROOT, so it comes before setuid; after
-         * setuid the service can never chroot again (A1). */
-        if (vh_jail_chroot(&j, e) < 0)
-            return -1;
-        VH_MARK("chroot");
-        /* The bounding set needs CAP_SETPCAP: before setuid. */
-        if (vh_caps_limit(1, e) < 0 || vh_priv_no_new_privs(e) < 0)
-            return -1;
-        VH_MARK("caps_nnp");
-        /* Last: the uid, then prove root cannot come back (B3). */
-        int rc = vh_priv_set_uid(r->uid, r->gid, e);
-        VH_MARK("uid_verify");
-        return rc;
-    }
-    /* Root service: no supplementary groups, gid 0 (B2). */
-    if (vh_priv_set_groups(0, NULL, 0, e) < 0)
-        goto fail;
-    /* pivot_root needs CAP_SYS_ADMIN, so the bounding set is reduced
-     * only after it (dropping from the bounding set does not touch this
-     * process's effective set, but keep the order obvious). */
-    /* With its own PID and IPC namespaces the service cannot see,
-     * signal or trace any process outside (A13). */
-    if (vh_jail_pivot(&j, CLONE_NEWPID | CLONE_NEWIPC, e) < 0)
-        return -1;
-    VH_MARK("pivot_root");
-    if (vh_caps_limit(0, e) < 0 || vh_priv_no_new_privs(e) < 0)
-        return -1;
-    VH_MARK("caps_nnp");
-    return 0;
-fail:
-    vh_jail_close(&j);
-    return -1;
-}
-
 /* exec PROGRAM; returns only on failure, with the refusal logged. */
 static int exec_service(struct target *t)
 {
@@ -145,11 +95,99 @@ static int exec_service(struct target *t)
     return refuse(t, &e);
 }
 
-/* A root service, after unshare(CLONE_NEWPID): this process stays
- * outside as the service's parent, its child is PID 1 of the new
- * namespace and reaps, the grandchild is the service. Both virtuald
- * processes close the connection and pass the service's exit status on. */
-static int run_root_tree(struct target *t)
+/* Phase 2, in virtuald: enter the jail. A root service gets a private
+ * mount namespace whose root is the jail (its own chroot calls cannot
+ * climb out); a run-as service a chroot. Either way new PID and IPC
+ * namespaces for the processes started next, so that the service can
+ * neither see, signal nor trace any host process, even one of its own
+ * uid (A13, K2). Each step's position is fixed; the comments say why.
+ * Returns 0 or -1 with e filled. */
+static int enter(struct target *t, vh_err *e)
+{
+    const vh_row *r = &t->d.row;
+    vh_jail j;
+    /* Open the jail through the path checker while we can still see the
+     * whole host path (every component root-owned, no symlink). */
+    if (vh_jail_open(r->root, &j, e) < 0)
+        return -1;
+    VH_MARK("jail_walk");
+    /* Groups and gid before the jail and before the uid: once the uid is
+     * dropped they can no longer be changed (B1). A root service: no
+     * supplementary groups, gid 0 (B2). */
+    int rc = r->has_user ? vh_priv_set_groups(r->gid, r->groups, r->ngroups, e) : vh_priv_set_groups(0, NULL, 0, e);
+    if (rc < 0) {
+        vh_jail_close(&j);
+        return -1;
+    }
+    VH_MARK("groups_gid");
+    if (r->has_user) {
+        /* unshare needs CAP_SYS_ADMIN: before anything drops it. The PID
+         * namespace holds the next child, not this process. */
+        if (unshare(CLONE_NEWPID | CLONE_NEWIPC) < 0) {
+            vh_fail(e, VH_EX_OSERR, "unshare(PID and IPC namespaces) for jail %s: %s", r->root, strerror(errno));
+            vh_jail_close(&j);
+            return -1;
+        }
+        VH_MARK("unshare");
+        /* chroot needs CAP_SYS_CHROOT, so it comes before setuid; after
+         * setuid the service can never chroot again (A1). */
+        if (vh_jail_chroot(&j, e) < 0)
+            return -1;
+        VH_MARK("chroot");
+    } else {
+        if (vh_jail_pivot(&j, CLONE_NEWPID | CLONE_NEWIPC, e) < 0)
+            return -1;
+        VH_MARK("pivot_root");
+    }
+    /* "/" is the jail now: what PATH finds must be root's (A11). */
+    if (vh_jail_check_system_dirs(r->root, e) < 0)
+        return -1;
+    VH_MARK("system_dirs");
+    return 0;
+}
+
+/* Phase 2, in the service's own process: the last steps before exec,
+ * none of which virtuald's waiting processes may take themselves.
+ * Returns only on failure, with the refusal logged. */
+static int drop_and_exec(struct target *t)
+{
+    const vh_row *r = &t->d.row;
+    vh_err e;
+    /* A session of its own: kill(0, ...) reaches no super-server and no
+     * other customer (K1), and no controlling terminal (K3). This
+     * process is not a group leader (a fresh child), so setsid works. */
+    if (setsid() < 0) {
+        vh_fail(&e, VH_EX_OSERR, "setsid: %s", strerror(errno));
+        return refuse(t, &e);
+    }
+    /* The bounding set needs CAP_SETPCAP: before setuid. A run-as user
+     * keeps nothing; a root service its allow-list (B5, K5). */
+    int kind = r->has_user ? VH_CAPS_NONE : VH_CAPS_ROOT;
+    if (vh_caps_limit(kind, &e) < 0 || vh_priv_no_new_privs(&e) < 0)
+        return refuse(t, &e);
+    VH_MARK("caps_nnp");
+    /* Last of the ids: the uid, then prove root cannot come back (B3). */
+    if (r->has_user && vh_priv_set_uid(r->uid, r->gid, &e) < 0)
+        return refuse(t, &e);
+    VH_MARK("uid_verify");
+    /* Landlock needs no_new_privs: after it. Scoped to its own domain,
+     * the service reaches no host abstract unix socket and signals no
+     * process outside (K5, K1, K2). */
+    if (vh_scope_restrict(&e) < 0)
+        return refuse(t, &e);
+    VH_MARK("landlock");
+    return exec_service(t);
+}
+
+/* The process tree after enter(): this process stays outside the new
+ * PID namespace as the service's minimal parent (the super-server counts
+ * it as the connection and gets the service's exit status from it). Its
+ * child is PID 1 of the namespace and reaps orphans there (a service as
+ * PID 1 would have the kernel ignore every signal it has no handler for:
+ * SIGTERM from the super-server, its own SIGALRM timeouts). PID 1 starts
+ * the service with vfork - the cheapest start, it waits only until the
+ * exec - then gives up its capabilities and descriptors. */
+static int run_tree(struct target *t)
 {
     vh_err e;
     pid_t init = fork();
@@ -162,13 +200,14 @@ static int run_root_tree(struct target *t)
             close(fd);
         return vh_reap_until(init);
     }
-    pid_t svc = fork();
+    VH_MARK("fork_init");
+    pid_t svc = vfork();
     if (svc < 0) {
-        vh_fail(&e, VH_EX_OSERR, "fork of the service: %s", strerror(errno));
+        vh_fail(&e, VH_EX_OSERR, "vfork of the service: %s", strerror(errno));
         _exit(refuse(t, &e));
     }
     if (svc == 0)
-        _exit(exec_service(t));
+        _exit(drop_and_exec(t));
     vh_log_close();
     if (vh_reap_retire() < 0) {
         kill(svc, SIGKILL);
@@ -307,7 +346,17 @@ int main(int argc, char **argv)
     VH_MARK("env");
 
     /* ---- phase 2: apply ------------------------------------------- */
-    if (apply(t, &e) < 0) {
+    {
+        int ttys = 0;
+        if (vh_fd_no_tty(&ttys, &e) < 0) {
+            status = refuse(t, &e);
+            goto out;
+        }
+        if (ttys)
+            vh_log(LOG_WARNING, "terminal on fd%s%s%s replaced with /dev/null: a terminal never reaches a service (K3)",
+                   ttys & 1 ? " 0" : "", ttys & 2 ? " 1" : "", ttys & 4 ? " 2" : "");
+    }
+    if (enter(t, &e) < 0) {
         status = refuse(t, &e);
         goto out;
     }
@@ -336,10 +385,7 @@ int main(int argc, char **argv)
     alarm(0);
     reset_signals();
     VH_MARK("signals");
-    if (t->d.row.has_user)
-        status = exec_service(t);
-    else
-        status = run_root_tree(t);
+    status = run_tree(t);
 out:
     arg_freetable(table, sizeof table / sizeof table[0]);
     return status;

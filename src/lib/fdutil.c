@@ -30,6 +30,27 @@ int vh_fd_fill_std(vh_err *e)
     return 0;
 }
 
+int vh_fd_no_tty(int *replaced, vh_err *e)
+{
+    *replaced = 0;
+    for (int fd = 0; fd <= 2; fd++) {
+        if (!isatty(fd))
+            continue;
+        /* A terminal reaching the service is a way into the shell that
+         * started the super-server (TIOCSTI, K3): /dev/null instead. */
+        int n = open("/dev/null", O_RDWR | O_CLOEXEC);
+        if (n < 0)
+            return vh_fail(e, VH_EX_OSERR, "opening /dev/null to replace terminal fd %d: %s", fd, strerror(errno));
+        int rc = dup2(n, fd);
+        int err = errno;
+        close(n);
+        if (rc < 0)
+            return vh_fail(e, VH_EX_OSERR, "replacing terminal fd %d: %s", fd, strerror(err));
+        *replaced |= 1 << fd;
+    }
+    return 0;
+}
+
 int vh_fd_cloexec_from(int lowfd, vh_err *e)
 {
     if (syscall(SYS_close_range, (unsigned)lowfd, ~0U, CLOSE_RANGE_CLOEXEC) == 0)

@@ -9,6 +9,12 @@
  * them and be mistaken for the client. Returns 0 or -1. */
 int vh_fd_fill_std(vh_err *e);
 
+/* Replace each of fds 0, 1, 2 that is a terminal with /dev/null (a
+ * super-server started from a shell passes its terminal on: TIOCSTI
+ * would type into that shell, THREATS K3). *replaced gets bit fd set for
+ * each one replaced, for the log. Returns 0 or -1. */
+int vh_fd_no_tty(int *replaced, vh_err *e);
+
 /* Mark every descriptor from 3 up close-on-exec, so the service gets
  * only 0, 1, 2 whatever the super-server left open (D1, A3), while
  * virtuald can still log until exec. Returns 0 or -1. */

@@ -266,3 +266,31 @@ fail:
     vh_jail_close(j);
     return -1;
 }
+
+/* The directories a service's PATH and its programs come from. */
+static const char *const system_dirs[] = {"/bin", "/sbin", "/usr", "/usr/bin", "/usr/sbin", "/usr/local", "/usr/local/bin"};
+
+int vh_jail_check_system_dirs(const char *root, vh_err *e)
+{
+    for (size_t i = 0; i < sizeof system_dirs / sizeof system_dirs[0]; i++) {
+        struct stat st;
+        /* stat follows a symlink such as /bin -> usr/bin: "/" is the jail
+         * now, so it resolves inside, and the directory it names is the
+         * one whose owner and mode matter. */
+        if (stat(system_dirs[i], &st) < 0) {
+            if (errno == ENOENT || errno == ENOTDIR)
+                continue;
+            return vh_fail(e, VH_EX_OSFILE, "jail %s: cannot stat %s: %s - refusing", root, system_dirs[i],
+                           strerror(errno));
+        }
+        if (!S_ISDIR(st.st_mode))
+            continue;
+        if (st.st_uid != 0 || (st.st_mode & (S_IWGRP | S_IWOTH)))
+            return vh_fail(e, VH_EX_OSFILE,
+                           "jail %s: %s is writable by %s (owner uid %u, mode %04o) - the service would run the tenant's "
+                           "programs; chown root and chmod go-w %s%s (THREATS A11)",
+                           root, system_dirs[i], st.st_uid != 0 ? "its owner" : "group or others", (unsigned)st.st_uid,
+                           (unsigned)(st.st_mode & 07777), strcmp(root, "/") ? root : "", system_dirs[i]);
+    }
+    return 0;
+}

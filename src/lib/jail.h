@@ -33,4 +33,12 @@ int vh_jail_pivot(vh_jail *j, int extra_ns_flags, vh_err *e);
 
 void vh_jail_close(vh_jail *j);
 
+/* After entering the jail ("/" is the jail): the directories on the
+ * service's PATH and their parents (/bin, /sbin, /usr, /usr/bin,
+ * /usr/sbin, /usr/local, /usr/local/bin), where present, must be owned by
+ * root and not writable by group or others, or the tenant chooses what
+ * runs (THREATS A11). root is the host path, for the message. Returns 0,
+ * or -1 with VH_EX_OSFILE. */
+int vh_jail_check_system_dirs(const char *root, vh_err *e);
+
 #endif

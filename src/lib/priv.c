@@ -52,52 +52,38 @@ int vh_priv_set_uid(uint32_t uid, uint32_t gid, vh_err *e)
     return 0;
 }
 
-const int vh_caps_root_drop[] = {
-    CAP_SYS_ADMIN,       /* mount, pivot_root, setns: rebuild a way out */
-    CAP_MKNOD,           /* disk device nodes (A5) */
-    CAP_SYS_MODULE,      /* kernel modules */
-    CAP_SYS_RAWIO,       /* /dev/mem, ioperm */
-    CAP_SYS_PTRACE,      /* trace processes outside (A13) */
-    CAP_SYS_BOOT,        /* reboot, kexec */
-    CAP_DAC_READ_SEARCH, /* open_by_handle_at reaches any inode ("shocker") */
-    CAP_SYS_TIME,        /* the host clock */
-    CAP_NET_ADMIN,       /* host network configuration */
-    CAP_NET_RAW,         /* raw sockets, spoofing */
-    CAP_SYS_RESOURCE,    /* override limits */
-    CAP_SYS_NICE,        /* starve the host */
-    CAP_SYS_PACCT,       /* process accounting file */
-    CAP_SYS_TTY_CONFIG,  /* vhangup */
-    CAP_LINUX_IMMUTABLE, /* chattr +i */
-    CAP_IPC_OWNER,       /* other users' IPC objects */
-    CAP_LEASE,
-    CAP_AUDIT_CONTROL,
-    CAP_AUDIT_WRITE,
-    CAP_AUDIT_READ,
-    CAP_MAC_ADMIN,
-    CAP_MAC_OVERRIDE,
-    CAP_SYSLOG,          /* kernel log */
-    CAP_WAKE_ALARM,
-    CAP_BLOCK_SUSPEND,
-    CAP_SETFCAP,         /* write file capabilities */
-    CAP_SETPCAP,         /* change others' capability sets */
-    CAP_KILL,            /* signal processes of other users */
-#ifdef CAP_PERFMON
-    CAP_PERFMON,
-#else
-    38,
-#endif
-#ifdef CAP_BPF
-    CAP_BPF,
-#else
-    39,
-#endif
-#ifdef CAP_CHECKPOINT_RESTORE
-    CAP_CHECKPOINT_RESTORE,
-#else
-    40,
-#endif
+/* What a root service keeps (THREATS K5, PRODUCT §8): an allow-list, so
+ * that a capability a future kernel adds is dropped, never kept by
+ * omission. Each entry is what classic inetd services do as root:
+ * switch to a logged-in user, chroot into a home, manage the files they
+ * serve, signal their own children (their PID namespace holds nothing
+ * else). Everything else - mount, pivot_root, setns (SYS_ADMIN), device
+ * nodes (MKNOD), ptrace, raw sockets, host network and clock, modules,
+ * open_by_handle_at (DAC_READ_SEARCH), file capabilities (SETFCAP),
+ * other users' IPC (IPC_OWNER), the kernel log (SYSLOG), BPF, perf - is
+ * gone from the bounding set. CAP_NET_BIND_SERVICE is kept only when the
+ * row says so (vh_caps_limit's flag): without it a root service cannot
+ * bind another customer's address on a port below 1024. */
+const int vh_caps_root_keep[] = {
+    CAP_CHOWN,        /* give uploaded files to their user */
+    CAP_DAC_OVERRIDE, /* read and write the users' files it serves */
+    CAP_FOWNER,       /* chmod/utime on those files */
+    CAP_KILL,         /* signal its children after they setuid (own PID namespace) */
+    CAP_SETGID,       /* become the logged-in user */
+    CAP_SETUID,
+    CAP_SYS_CHROOT,   /* ftpds chroot into a user's home */
 };
-const int vh_caps_root_drop_count = (int)(sizeof vh_caps_root_drop / sizeof vh_caps_root_drop[0]);
+const int vh_caps_root_keep_count = (int)(sizeof vh_caps_root_keep / sizeof vh_caps_root_keep[0]);
+
+int vh_caps_root_keeps(int cap, int net_bind_service)
+{
+    if (cap == CAP_NET_BIND_SERVICE)
+        return net_bind_service != 0;
+    for (int i = 0; i < vh_caps_root_keep_count; i++)
+        if (vh_caps_root_keep[i] == cap)
+            return 1;
+    return 0;
+}
 
 int vh_caps_last(void)
 {
@@ -108,21 +94,16 @@ int vh_caps_last(void)
     return last;
 }
 
-int vh_caps_limit(int all_caps, vh_err *e)
+int vh_caps_limit(int kind, vh_err *e)
 {
     int last = vh_caps_last();
-    if (all_caps) {
-        for (int c = 0; c <= last; c++)
-            if (prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0)
-                return vh_fail(e, VH_EX_OSERR, "dropping capability %d from the bounding set: %s", c, strerror(errno));
-    } else {
-        for (int i = 0; i < vh_caps_root_drop_count; i++) {
-            int c = vh_caps_root_drop[i];
-            if (c > last)
-                continue;
-            if (prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0)
-                return vh_fail(e, VH_EX_OSERR, "dropping capability %d from the bounding set: %s", c, strerror(errno));
-        }
+    /* Every capability the kernel knows, not only those in our headers:
+     * what is not on the allow-list goes (B5, K5). */
+    for (int c = 0; c <= last; c++) {
+        if (kind != VH_CAPS_NONE && vh_caps_root_keeps(c, kind == VH_CAPS_ROOT_NET_BIND))
+            continue;
+        if (prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0)
+            return vh_fail(e, VH_EX_OSERR, "dropping capability %d from the bounding set: %s", c, strerror(errno));
     }
     if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0)
         return vh_fail(e, VH_EX_OSERR, "clearing ambient capabilities: %s", strerror(errno));

@@ -22,17 +22,25 @@ int vh_priv_set_groups(uint32_t gid, const uint32_t *groups, int n, vh_err *e);
  * setgroups(0 groups) all fail (OpenSSH permanently_set_uid, B3). */
 int vh_priv_set_uid(uint32_t uid, uint32_t gid, vh_err *e);
 
-/* The capabilities a root service keeps out of its bounding set:
- * everything that could rebuild a way out of its mount namespace or
- * reach the host (PRODUCT §8). CAP_SYS_CHROOT stays: classic ftpds
- * chroot themselves. */
-extern const int vh_caps_root_drop[];
-extern const int vh_caps_root_drop_count;
+/* The capabilities a root service keeps in its bounding set: an
+ * allow-list (THREATS K5; priv.c says why each one). CAP_NET_BIND_SERVICE
+ * is not in it: it is kept only for rows that allow it. */
+extern const int vh_caps_root_keep[];
+extern const int vh_caps_root_keep_count;
 
-/* all_caps set (run-as user): drop every capability from the bounding
- * set. Otherwise (root service): drop vh_caps_root_drop. Either way
- * clear the inheritable and ambient sets (B5). Needs CAP_SETPCAP. */
-int vh_caps_limit(int all_caps, vh_err *e);
+/* 1 when a root service keeps capability cap, 0 when it is dropped. */
+int vh_caps_root_keeps(int cap, int net_bind_service);
+
+enum vh_caps_kind {
+    VH_CAPS_NONE = 0,           /* run-as user: an empty bounding set */
+    VH_CAPS_ROOT = 1,           /* root service: vh_caps_root_keep only */
+    VH_CAPS_ROOT_NET_BIND = 2,  /* ... and CAP_NET_BIND_SERVICE */
+};
+
+/* Drop from the bounding set every capability the running kernel knows
+ * except those kind keeps; clear the inheritable and ambient sets (B5,
+ * K5). Needs CAP_SETPCAP. */
+int vh_caps_limit(int kind, vh_err *e);
 
 /* prctl(PR_SET_NO_NEW_PRIVS): set-uid files and file capabilities in the
  * jail give nothing (A6). */

@@ -19,6 +19,16 @@
  *   probe forkbomb SECONDS MAX     fork until refused or MAX, hold the children
  *   probe stdio                    D2, D4: what fds 0, 1, 2 are, written to fd 0
  *                                  (the connection) whatever fds 1 and 2 are
+ *   probe killpg [UID]             K1: [setresuid(UID), then] SIGKILL to its own
+ *                                  process group (kill(0, ...))
+ *   probe killall [UID]            K1, K2: [setresuid(UID), then] SIGKILL to every
+ *                                  process it may signal (kill(-1, ...))
+ *   probe tty                      K3: which of fds 0-2 are terminals, session,
+ *                                  /dev/tty, TIOCSTI through each
+ *   probe sleep SECONDS            a running service, as a victim
+ *   probe bind ADDR PORT           K5: bind a TCP socket (IPv4)
+ *   probe abstract NAME            K5: connect to the abstract unix socket @NAME
+ *   probe landlock                 the kernel's Landlock ABI version (0: none)
  */
 
 #include <errno.h>
@@ -26,10 +36,17 @@
 #include <grp.h>
 #include <linux/capability.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <termios.h>
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
 #include <sys/wait.h>
@@ -136,6 +153,68 @@ static void describe(int fd, const struct stat *st0, char *out, size_t n)
         snprintf(out, n, "other");
 }
 
+/* K3: a terminal the service can reach types into the admin's shell. */
+static void tty_probe(void)
+{
+    for (int fd = 0; fd < 3; fd++)
+        printf("tty%d=%s\n", fd, isatty(fd) ? "yes" : "no");
+    printf("session_leader=%s\n", getsid(0) == getpid() ? "yes" : "no");
+    int t = open("/dev/tty", O_RDWR | O_NOCTTY);
+    printf("devtty=%s\n", t >= 0 ? "ok" : strerror(errno));
+    if (t >= 0) {
+        char c = ' ';
+        printf("devtty_sti=%s\n", ioctl(t, TIOCSTI, &c) == 0 ? "ok" : strerror(errno));
+        close(t);
+    }
+    if (isatty(2)) {
+        char c = ' ';
+        printf("fd2_sti=%s\n", ioctl(2, TIOCSTI, &c) == 0 ? "ok" : strerror(errno));
+    }
+}
+
+static void killall(const char *uid)
+{
+    if (uid) {
+        uid_t u = (uid_t)atoi(uid);
+        printf("setresuid=%s\n", setresuid(u, u, u) == 0 ? "ok" : strerror(errno));
+    }
+    fflush(stdout);
+    int ok = kill(-1, SIGKILL);
+    printf("killall=%s\n", ok == 0 ? "ok" : strerror(errno));
+}
+
+static void bind_probe(const char *addr, const char *port)
+{
+    struct sockaddr_in sin;
+    memset(&sin, 0, sizeof sin);
+    sin.sin_family = AF_INET;
+    sin.sin_port = htons((unsigned short)atoi(port));
+    inet_pton(AF_INET, addr, &sin.sin_addr);
+    int s = socket(AF_INET, SOCK_STREAM, 0);
+    int one = 1;
+    setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    int ok = s >= 0 ? bind(s, (struct sockaddr *)&sin, sizeof sin) : -1;
+    printf("bind=%s\n", ok == 0 ? "ok" : strerror(errno));
+    if (s >= 0)
+        close(s);
+}
+
+static void abstract_probe(const char *name)
+{
+    struct sockaddr_un sun;
+    memset(&sun, 0, sizeof sun);
+    sun.sun_family = AF_UNIX;
+    size_t n = strlen(name);
+    if (n > sizeof sun.sun_path - 1)
+        n = sizeof sun.sun_path - 1;
+    memcpy(sun.sun_path + 1, name, n);
+    int s = socket(AF_UNIX, SOCK_STREAM, 0);
+    int ok = s >= 0 ? connect(s, (struct sockaddr *)&sun, (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + n)) : -1;
+    printf("abstract=%s\n", ok == 0 ? "ok" : strerror(errno));
+    if (s >= 0)
+        close(s);
+}
+
 static void stdio(void)
 {
     struct stat st0;
@@ -216,6 +295,30 @@ int main(int argc, char **argv)
                 break;
         }
         printf("bytes=%zu\n", total);
+    } else if (strcmp(what, "killpg") == 0) {
+        if (argc > 2) {
+            uid_t u = (uid_t)atoi(argv[2]);
+            printf("setresuid=%s\n", setresuid(u, u, u) == 0 ? "ok" : strerror(errno));
+        }
+        printf("killpg=sending\n");
+        fflush(stdout);
+        kill(0, SIGKILL);
+        printf("killpg=survived\n");
+    } else if (strcmp(what, "killall") == 0) {
+        killall(argc > 2 ? argv[2] : NULL);
+    } else if (strcmp(what, "tty") == 0) {
+        tty_probe();
+    } else if (strcmp(what, "sleep") == 0 && argc > 2) {
+        printf("sleeping=%d\n", (int)getpid());
+        fflush(stdout);
+        sleep((unsigned)atoi(argv[2]));
+    } else if (strcmp(what, "bind") == 0 && argc > 3) {
+        bind_probe(argv[2], argv[3]);
+    } else if (strcmp(what, "landlock") == 0) {
+        long abi = syscall(444 /* landlock_create_ruleset */, NULL, 0, 1U /* _VERSION */);
+        printf("landlock_abi=%ld\n", abi < 0 ? 0L : abi);
+    } else if (strcmp(what, "abstract") == 0 && argc > 2) {
+        abstract_probe(argv[2]);
     } else {
         printf("usage=probe info|escape MARKER|regain|mknod|mount|kill PID|ptrace PID|read PATH|readall|stdio\n");
         return 2;
