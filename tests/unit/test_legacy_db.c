@@ -440,7 +440,7 @@ static void test_export_limits(void **s)
     sqlite3 *db = newdb();
     vh_err e;
     vh_row r;
-    memset(&r, 0, sizeof r);
+    vh_row_init(&r);
     strcpy(r.service, "ftp");
     r.enabled = 1;
     strcpy(r.address, "10.0.0.1");
