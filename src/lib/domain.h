@@ -85,7 +85,6 @@ int vh_row_from_cols(const char *const text[VH_ROW_NCOLS], const int type[VH_ROW
 
 /* What virtuald decides for one connection: the row and the rule, or a
  * refusal. The same function answers `vhostctl lookup`. */
-
 typedef struct vh_decision {
     int rule;     /* 0 when nothing matched */
     vh_row row;   /* valid when rule != 0 */

@@ -8,8 +8,8 @@
  *                        24 bits of its key's hash
  *   [heap_start, heap_end) records, appended, never rewritten
  * A record: u32 length (all of it), u32 0, u64 hash, then the
- * VH_ROW_NCOLS columns of vh_select_sql (VH_ROW_COLS), each u8 SQLite type, i64 integer value,
- * u32 text length, the text and a NUL - what sqlite3_column_type/_int64/
+ * VH_ROW_NCOLS columns of vh_select_sql (VH_ROW_COLS), each u8 SQLite
+ * type, i64 integer value, u32 text length, the text and a NUL - what sqlite3_column_type/_int64/
  * _text return, so that a row read from here fills vh_row through the
  * same code as one read from SQLite (vh_row_from_cols).
  *
