@@ -19,11 +19,13 @@ int vc_cmd_add(const char *db, int argc, char **argv)
     struct arg_str *group = arg_str0("g", "group", "G", "run as this host group (default: the user's primary group)");
     struct arg_str *comment = arg_str0(NULL, "comment", "TEXT", "free text shown by list");
     struct arg_lit *disabled = arg_lit0(NULL, "disabled", "add the domain disabled");
+    struct arg_lit *nbs = arg_lit0(NULL, "net-bind-service", "root service: keep CAP_NET_BIND_SERVICE (ports below 1024)");
+    struct arg_str *maxp = arg_str0(NULL, "max-procs", "N", "most processes the service may run at once (default 1024)");
     struct arg_lit *force = arg_lit0(NULL, "force", "add even when the jail check finds errors");
     struct arg_lit *help = arg_lit0("h", "help", "print this help");
     struct arg_file *dbo = arg_file0(NULL, "db", "FILE", "database path");
     struct arg_end *end = arg_end(10);
-    void *table[] = {service, address, root, user, group, comment, disabled, force, help, dbo, end};
+    void *table[] = {service, address, root, user, group, comment, disabled, nbs, maxp, force, help, dbo, end};
     const int n = (int)(sizeof table / sizeof table[0]);
     int rc = vc_parse(vc_find("add"), table, n, argc, argv, &db);
     if (rc)
@@ -31,7 +33,7 @@ int vc_cmd_add(const char *db, int argc, char **argv)
 
     vh_err e;
     vh_row row;
-    memset(&row, 0, sizeof row);
+    vh_row_init(&row);
     if (vh_service_valid(service->sval[0], 1, &e) < 0 ||
         vh_addr_canon(address->sval[0], 1, row.address, &e) < 0 || vh_root_valid(root->sval[0], &e) < 0) {
         rc = vc_error(&e);
@@ -48,6 +50,11 @@ int vc_cmd_add(const char *db, int argc, char **argv)
     row.enabled = !disabled->count;
     if (group->count && !user->count) {
         vh_fail(&e, VH_EX_USAGE, "--group needs --user: a root service runs with gid 0 and no supplementary groups");
+        rc = vc_error(&e);
+        goto out;
+    }
+    if (vc_limits_option(nbs->count ? "on" : NULL, maxp->count ? maxp->sval[0] : NULL, user->count,
+                         &row.net_bind_service, &row.max_procs, &e) < 0) {
         rc = vc_error(&e);
         goto out;
     }

@@ -25,6 +25,13 @@ static const char *group_of(const vh_row *r)
     return r->has_user ? r->group : "-";
 }
 
+/* NET_BIND: "yes"/"no" for a root service; a run-as service has no
+ * capabilities at all, so the setting does not apply ("-"). */
+static const char *net_bind_of(const vh_row *r)
+{
+    return r->has_user ? "-" : r->net_bind_service ? "yes" : "no";
+}
+
 static void grow(int *w, const char *s)
 {
     int n = (int)strlen(s);
@@ -48,9 +55,9 @@ static int print_row(void *ctx, const vh_row *r)
 {
     struct widths *w = ctx;
     char root[4 * PATH_MAX], comment[4 * VH_COMMENT_MAX];
-    printf("%-*s  %-*s  %-*s  %-*s  %-*s  %-8s  %s\n", w->w[0], r->service, w->w[1], r->address, w->w[2],
-           vh_printable(r->root, root, sizeof root), w->w[3], user_of(r), w->w[4], group_of(r),
-           r->enabled ? "enabled" : "disabled", vh_printable(r->comment, comment, sizeof comment));
+    printf("%-*s  %-*s  %-*s  %-*s  %-*s  %-8s  %7u  %-8s  %s\n", w->w[0], r->service, w->w[1], r->address, w->w[2],
+           vh_printable(r->root, root, sizeof root), w->w[3], user_of(r), w->w[4], group_of(r), net_bind_of(r),
+           (unsigned)r->max_procs, r->enabled ? "enabled" : "disabled", vh_printable(r->comment, comment, sizeof comment));
     return 0;
 }
 
@@ -96,8 +103,8 @@ int vc_cmd_list(const char *db, int argc, char **argv)
         struct widths w = {{7, 7, 4, 4, 5}, 0};
         r = vh_store_each(h, svc, measure, &w, &e);
         if (r == 0) {
-            printf("%-*s  %-*s  %-*s  %-*s  %-*s  %-8s  %s\n", w.w[0], "SERVICE", w.w[1], "ADDRESS", w.w[2], "ROOT",
-                   w.w[3], "USER", w.w[4], "GROUP", "STATE", "COMMENT");
+            printf("%-*s  %-*s  %-*s  %-*s  %-*s  %-8s  %7s  %-8s  %s\n", w.w[0], "SERVICE", w.w[1], "ADDRESS", w.w[2],
+                   "ROOT", w.w[3], "USER", w.w[4], "GROUP", "NET_BIND", "PROCS", "STATE", "COMMENT");
             r = vh_store_each(h, svc, print_row, &w, &e);
         }
     }

@@ -11,12 +11,16 @@
 
 const struct vc_cmd vc_commands[] = {
     {"init", "init", "create the database, or upgrade its schema (idempotent)", vc_cmd_init},
-    {"add", "add SERVICE ADDRESS ROOT [--user U] [--group G] [--comment TEXT] [--disabled] [--force]",
+    {"add",
+     "add SERVICE ADDRESS ROOT [--user U] [--group G] [--comment TEXT] [--disabled] [--net-bind-service] [--max-procs N]"
+     " [--force]",
      "add a domain: SERVICE (or '*') on ADDRESS (or 'default') is served from jail ROOT", vc_cmd_add},
     {"remove", "remove SERVICE ADDRESS", "remove a domain", vc_cmd_remove},
     {"enable", "enable SERVICE ADDRESS", "enable a domain", vc_cmd_enable},
     {"disable", "disable SERVICE ADDRESS", "disable a domain: its connections are refused, never given to a default",
      vc_cmd_disable},
+    {"set", "set SERVICE ADDRESS [--net-bind-service on|off] [--max-procs N]",
+     "change a domain's settings: a root service's CAP_NET_BIND_SERVICE, the most processes it may run", vc_cmd_set},
     {"list", "list [--service SERVICE] [--json]", "list domains", vc_cmd_list},
     {"lookup", "lookup SERVICE IP [--json]", "show what virtuald would decide for SERVICE dialled on IP", vc_cmd_lookup},
     {"check", "check [SERVICE [ADDRESS]] [--program NAME]... [--json]",

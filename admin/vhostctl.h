@@ -78,6 +78,13 @@ int vc_cmd_provision(const char *db, int argc, char **argv);
 int vc_cmd_import(const char *db, int argc, char **argv);
 int vc_cmd_export(const char *db, int argc, char **argv);
 int vc_cmd_migrate(const char *db, int argc, char **argv);
+int vc_cmd_set(const char *db, int argc, char **argv);
+
+/* The options of sql/002's settings as add and set take them (cmd_set.c):
+ * nbs "on" or "off" into *nbs_out (1/0; "on" refused when run_as), and
+ * max_procs digits into *max_out; NULL text leaves its output alone.
+ * 0, or -1 with e naming the value and the fix. */
+int vc_limits_option(const char *nbs, const char *max_procs, int run_as, int *nbs_out, uint32_t *max_out, vh_err *e);
 
 /* Shared by import and migrate-inetd (cmd_import.c). */
 struct vh_legacy_diag;

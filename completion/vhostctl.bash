@@ -2,7 +2,7 @@
 _vhostctl() {
 	local cur prev words cword
 	_init_completion || return
-	local cmds="init add remove enable disable list lookup check provision import export migrate-inetd"
+	local cmds="init add remove enable disable set list lookup check provision import export migrate-inetd"
 	local i cmd=
 	for ((i = 1; i < cword; i++)); do
 		case ${words[i]} in
@@ -16,13 +16,16 @@ _vhostctl() {
 	--user | -u) COMPREPLY=($(compgen -u -- "$cur")); return ;;
 	--group | -g) COMPREPLY=($(compgen -g -- "$cur")); return ;;
 	--program) _filedir; return ;;
+	--max-procs) return ;;
+	--net-bind-service) [ "$cmd" = set ] && { COMPREPLY=($(compgen -W "on off" -- "$cur")); return; } ;;
 	esac
 	if [ -z "$cmd" ]; then
 		COMPREPLY=($(compgen -W "$cmds --db --help --version" -- "$cur"))
 		return
 	fi
 	case $cmd in
-	add) COMPREPLY=($(compgen -W "--user --group --comment --disabled --force --help" -- "$cur")); [[ $cur != -* ]] && _filedir -d ;;
+	add) COMPREPLY=($(compgen -W "--user --group --comment --disabled --net-bind-service --max-procs --force --help" -- "$cur")); [[ $cur != -* ]] && _filedir -d ;;
+	set) COMPREPLY=($(compgen -W "--net-bind-service --max-procs --help" -- "$cur")) ;;
 	list) COMPREPLY=($(compgen -W "--service --json --help" -- "$cur")) ;;
 	lookup | check) COMPREPLY=($(compgen -W "--json --program --help" -- "$cur")) ;;
 	import) COMPREPLY=($(compgen -W "--service --dry-run --replace --user --group --help" -- "$cur")); [[ $cur != -* ]] && _filedir ;;

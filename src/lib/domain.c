@@ -55,9 +55,37 @@ void vh_groups_format(const uint32_t *gids, int n, char *out, size_t outlen)
         o += (size_t)snprintf(out + o, outlen - o, i ? ",%u" : "%u", (unsigned)gids[i]);
 }
 
+void vh_row_init(vh_row *row)
+{
+    memset(row, 0, sizeof *row);
+    row->enabled = 1;
+    row->net_bind_service = 0;
+    row->max_procs = VH_MAX_PROCS_DEFAULT;
+}
+
 static int id_ok(uint32_t id)
 {
     return id != 0 && id != 65535 && id != 4294967295u;
+}
+
+/* The two settings of sql/002: what the schema's CHECKs say, checked
+ * again because a row can be written behind the schema's back
+ * (writable_schema, a hand-made file, a damaged index record). */
+static int limits_valid(const vh_row *row, vh_err *e)
+{
+    if (row->net_bind_service != 0 && row->net_bind_service != 1)
+        return vh_fail(e, VH_EX_CONFIG,
+                       "row %s %s: net_bind_service is not 0 or 1 - vhostctl set %s %s --net-bind-service on|off",
+                       row->service, row->address, row->service, row->address);
+    if (row->net_bind_service && row->has_user)
+        return vh_fail(e, VH_EX_CONFIG,
+                       "row %s %s: net_bind_service is set on a run-as row, which has no capabilities - "
+                       "vhostctl set %s %s --net-bind-service off",
+                       row->service, row->address, row->service, row->address);
+    if (row->max_procs < 1 || row->max_procs > VH_MAX_PROCS_MAX)
+        return vh_fail(e, VH_EX_CONFIG, "row %s %s: max_procs is not a number in 1..%u - vhostctl set %s %s --max-procs N",
+                       row->service, row->address, VH_MAX_PROCS_MAX, row->service, row->address);
+    return 0;
 }
 
 int vh_row_valid(const vh_row *row, vh_err *e)
@@ -77,7 +105,7 @@ int vh_row_valid(const vh_row *row, vh_err *e)
                 return vh_fail(e, VH_EX_NOUSER, "row %s %s: supplementary gid %u is not allowed", row->service,
                                row->address, (unsigned)row->groups[i]);
     }
-    return 0;
+    return limits_valid(row, e);
 }
 
 static void copy_text(const char *t, char *out, size_t n)
@@ -91,10 +119,23 @@ static void copy_text(const char *t, char *out, size_t n)
  * single statement over all four candidates, with IN lists and ORDER BY,
  * built two ephemeral tables and a sorter on every run: a quarter of
  * virtuald's instructions, bench/REPORT.md.) */
-const char vh_select_sql[] = "SELECT service, address, root, user, grp, uid, gid, groups, enabled FROM domains"
-                             " WHERE service = ?1 AND address = ?2";
+const char vh_select_sql[] = "SELECT " VH_ROW_COLS " FROM domains WHERE service = ?1 AND address = ?2";
 
-int vh_row_from_cols(const char *const text[9], const int type[9], const int64_t ival[9], vh_row *row, vh_err *e)
+/* Columns 9 and 10 (sql/002): SQL integers, taken only when they fit
+ * (no narrowing turns a bad value into a good one), then limits_valid. */
+static int limits_from_cols(const int type[VH_ROW_NCOLS], const int64_t ival[VH_ROW_NCOLS], vh_row *row, vh_err *e)
+{
+    row->net_bind_service = -1;
+    row->max_procs = 0;
+    if (type[9] == SQLITE_INTEGER && (ival[9] == 0 || ival[9] == 1))
+        row->net_bind_service = (int)ival[9];
+    if (type[10] == SQLITE_INTEGER && ival[10] >= 1 && ival[10] <= (int64_t)VH_MAX_PROCS_MAX)
+        row->max_procs = (uint32_t)ival[10];
+    return limits_valid(row, e);
+}
+
+int vh_row_from_cols(const char *const text[VH_ROW_NCOLS], const int type[VH_ROW_NCOLS],
+                     const int64_t ival[VH_ROW_NCOLS], vh_row *row, vh_err *e)
 {
     memset(row, 0, sizeof *row);
     copy_text(text[0], row->service, sizeof row->service);
@@ -117,16 +158,16 @@ int vh_row_from_cols(const char *const text[9], const int type[9], const int64_t
         row->ngroups = n;
     }
     row->enabled = (int)ival[8];
-    return 0;
+    return limits_from_cols(type, ival, row, e);
 }
 
 /* Copy the current row of st into row; 0, or -1 with e filled. */
 static int read_row(sqlite3_stmt *st, vh_row *row, vh_err *e)
 {
-    const char *text[9];
-    int type[9];
-    int64_t ival[9];
-    for (int i = 0; i < 9; i++) {
+    const char *text[VH_ROW_NCOLS];
+    int type[VH_ROW_NCOLS];
+    int64_t ival[VH_ROW_NCOLS];
+    for (int i = 0; i < VH_ROW_NCOLS; i++) {
         type[i] = sqlite3_column_type(st, i);
         ival[i] = sqlite3_column_int64(st, i);
         text[i] = (const char *)sqlite3_column_text(st, i);

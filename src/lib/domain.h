@@ -27,9 +27,22 @@ typedef struct vh_row {
     uint32_t groups[VH_MAX_GROUPS];
     int ngroups;
     int enabled;
+    int net_bind_service;          /* 1: a root service keeps CAP_NET_BIND_SERVICE (K5) */
+    uint32_t max_procs;            /* the domain's pids cgroup bound, 1..VH_MAX_PROCS_MAX (K10) */
     char comment[VH_COMMENT_MAX];
     char created[32], updated[32];
 } vh_row;
+
+/* Clear row and give it the schema's defaults (enabled, net_bind_service
+ * 0, max_procs VH_MAX_PROCS_DEFAULT): every writer of a new row starts
+ * here, so a setting it does not know is the default, never 0. */
+void vh_row_init(vh_row *row);
+
+/* The columns virtuald reads, in the order vh_row_from_cols takes them:
+ * the lookup (vh_select_sql) and the lookup index (vhindex.c) select
+ * exactly these. */
+#define VH_ROW_COLS "service, address, root, user, grp, uid, gid, groups, enabled, net_bind_service, max_procs"
+#define VH_ROW_NCOLS 11
 
 /* Which rule of PRODUCT §3 decided. */
 enum vh_rule {
@@ -52,7 +65,8 @@ int vh_select(sqlite3 *db, const char *service, const char *address, vh_row *row
 extern const char vh_select_sql[];
 
 /* Check what virtuald is about to trust from a row: root syntax, uid and
- * gid ranges (no 0, -1, 65535: THREATS B4), group list. 0 or -1. */
+ * gid ranges (no 0, -1, 65535: THREATS B4), group list, net_bind_service
+ * 0 or 1 and 1 only for a root service, max_procs in range. 0 or -1. */
 int vh_row_valid(const vh_row *row, vh_err *e);
 
 /* Parse "1,2,3" into gids (at most VH_MAX_GROUPS, each 1..2^32-2).
@@ -60,14 +74,17 @@ int vh_row_valid(const vh_row *row, vh_err *e);
 int vh_groups_parse(const char *text, uint32_t *gids, vh_err *e);
 void vh_groups_format(const uint32_t *gids, int n, char *out, size_t outlen);
 
+/* A row from the VH_ROW_NCOLS columns of vh_select_sql as SQLite returns
+ * them (sqlite3_column_text, _type, _int64; text NULL for SQL NULL), with
+ * the checks every reader of a row applies: a value out of its range (a
+ * hand-written row, a damaged file) refuses, never becomes a default.
+ * Shared by the database lookup and the lookup index (vhindex.h), so that
+ * both fill vh_row alike. */
+int vh_row_from_cols(const char *const text[VH_ROW_NCOLS], const int type[VH_ROW_NCOLS],
+                     const int64_t ival[VH_ROW_NCOLS], vh_row *row, vh_err *e);
+
 /* What virtuald decides for one connection: the row and the rule, or a
  * refusal. The same function answers `vhostctl lookup`. */
-/* A row from the nine columns of vh_select_sql as SQLite returns them
- * (sqlite3_column_text, _type, _int64; text NULL for SQL NULL), with the
- * checks every reader of a row applies. Shared by the database lookup and
- * the lookup index (vhindex.h), so that both fill vh_row alike. */
-int vh_row_from_cols(const char *const text[9], const int type[9], const int64_t ival[9], vh_row *row, vh_err *e);
-
 typedef struct vh_decision {
     int rule;     /* 0 when nothing matched */
     vh_row row;   /* valid when rule != 0 */

@@ -387,6 +387,8 @@ static int export_row(void *ctx, const vh_row *row)
     }
     if (row->has_user)
         x->st->with_user++;
+    if (row->net_bind_service || row->max_procs != VH_MAX_PROCS_DEFAULT)
+        x->st->settings++;
     if (!row->enabled) {
         x->st->disabled++;
         fprintf(x->out, "# disabled: %s %s\n", row->address, row->root);

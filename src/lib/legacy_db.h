@@ -92,6 +92,7 @@ typedef struct vh_export_stats {
     unsigned long rows;      /* rows written as ADDRESS DIRECTORY lines */
     unsigned long disabled;  /* written as '# disabled: ' comments */
     unsigned long with_user; /* rows with a run-as user (not expressible) */
+    unsigned long settings;  /* rows with net_bind_service or max_procs not the default (not expressible) */
     unsigned long bad;       /* rows the format cannot hold: commented out */
 } vh_export_stats;
 

@@ -11,8 +11,8 @@
 int vh_store_add(sqlite3 *db, const vh_row *row, vh_err *e)
 {
     static const char sql[] =
-        "INSERT INTO domains (service, address, root, user, grp, uid, gid, groups, enabled, comment)"
-        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)";
+        "INSERT INTO domains (service, address, root, user, grp, uid, gid, groups, enabled, comment, net_bind_service,"
+        " max_procs) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)";
     sqlite3_stmt *st = NULL;
     char groups[VH_MAX_GROUPS * 12];
     int rc = sqlite3_prepare_v2(db, sql, sizeof sql, &st, NULL);
@@ -31,6 +31,10 @@ int vh_store_add(sqlite3 *db, const vh_row *row, vh_err *e)
     sqlite3_bind_text(st, 8, row->has_user ? groups : "", -1, SQLITE_STATIC);
     sqlite3_bind_int(st, 9, row->enabled ? 1 : 0);
     sqlite3_bind_text(st, 10, row->comment, -1, SQLITE_STATIC);
+    /* bound as they are: a value out of range is the schema's CHECK
+     * failure, never quietly a default */
+    sqlite3_bind_int(st, 11, row->net_bind_service);
+    sqlite3_bind_int64(st, 12, row->max_procs);
     rc = sqlite3_step(st);
     int result = 0;
     if (rc == SQLITE_CONSTRAINT_PRIMARYKEY)
@@ -69,6 +73,48 @@ int vh_store_remove(sqlite3 *db, const char *service, const char *address, vh_er
     return one_row_change(db, sql, sizeof sql, service, address, 0, 0, "removing the domain", e);
 }
 
+int vh_store_set_limits(sqlite3 *db, const char *service, const char *address, int net_bind_service,
+                        uint32_t max_procs, vh_err *e)
+{
+    static const char user_sql[] = "SELECT user IS NOT NULL FROM domains WHERE service = ?1 AND address = ?2";
+    static const char sql[] =
+        "UPDATE domains SET net_bind_service = coalesce(?3, net_bind_service), max_procs = coalesce(?4, max_procs),"
+        " updated = strftime('%Y-%m-%dT%H:%M:%SZ', 'now') WHERE service = ?1 AND address = ?2";
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(db, user_sql, sizeof user_sql, &st, NULL);
+    if (rc != SQLITE_OK)
+        return vh_db_fail(db, rc, "reading the domain", e);
+    sqlite3_bind_text(st, 1, service, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, address, -1, SQLITE_STATIC);
+    rc = sqlite3_step(st);
+    int run_as = rc == SQLITE_ROW && sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    if (rc == SQLITE_DONE)
+        return vh_fail(e, VH_EX_NOHOST, "no domain for service %s on %s - see vhostctl list", service, address);
+    if (rc != SQLITE_ROW)
+        return vh_db_fail(db, rc, "reading the domain", e);
+    /* the schema's CHECK refuses it too; this says why */
+    if (run_as && net_bind_service == 1)
+        return vh_fail(e, VH_EX_DATAERR,
+                       "domain %s %s runs as a user, which has no capabilities - --net-bind-service is for root services "
+                       "(add the domain without --user)",
+                       service, address);
+    if ((rc = sqlite3_prepare_v2(db, sql, sizeof sql, &st, NULL)) != SQLITE_OK)
+        return vh_db_fail(db, rc, "changing the domain", e);
+    sqlite3_bind_text(st, 1, service, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, address, -1, SQLITE_STATIC);
+    if (net_bind_service >= 0)
+        sqlite3_bind_int(st, 3, net_bind_service);
+    if (max_procs)
+        sqlite3_bind_int64(st, 4, max_procs);
+    rc = sqlite3_step(st);
+    int result = 0;
+    if (rc != SQLITE_DONE)
+        result = vh_db_fail(db, rc, "changing the domain", e);
+    sqlite3_finalize(st);
+    return result;
+}
+
 int vh_store_set_enabled(sqlite3 *db, const char *service, const char *address, int enabled, vh_err *e)
 {
     static const char sql[] =
@@ -84,12 +130,14 @@ int vh_store_set_enabled(sqlite3 *db, const char *service, const char *address, 
  * sorter's memory grew with the table, bench/REPORT.md.) Constant memory
  * at any number of rows: the page cache and one held row. */
 const char vh_store_each_sql[] =
-    "SELECT service, address, root, user, grp, uid, gid, groups, enabled, comment, created, updated FROM domains"
+    "SELECT service, address, root, user, grp, uid, gid, groups, enabled, comment, created, updated,"
+    " net_bind_service, max_procs FROM domains"
     " WHERE ?1 IS NULL OR service = ?1 ORDER BY service, address";
 
 const char vh_store_each_json_sql[] =
     "SELECT service, address, json_object('service', service, 'address', address, 'root', root, 'user', user, 'group', grp,"
     " 'uid', uid, 'gid', gid, 'groups', json('[' || groups || ']'), 'enabled', json(CASE enabled WHEN 1 THEN 'true' ELSE 'false' END),"
+    " 'net_bind_service', json(CASE net_bind_service WHEN 1 THEN 'true' ELSE 'false' END), 'max_procs', max_procs,"
     " 'comment', comment, 'created', created, 'updated', updated) FROM domains"
     " WHERE ?1 IS NULL OR service = ?1 ORDER BY service, address";
 
@@ -172,6 +220,8 @@ static int each(sqlite3 *db, const char *sql, size_t len, const char *service, i
             col(st, 9, row->comment, sizeof row->comment);
             col(st, 10, row->created, sizeof row->created);
             col(st, 11, row->updated, sizeof row->updated);
+            row->net_bind_service = sqlite3_column_int(st, 12);
+            row->max_procs = (uint32_t)sqlite3_column_int64(st, 13);
         }
         if (strcmp(adr, "default") == 0) {
             /* one per service (primary key): keep it for the end */

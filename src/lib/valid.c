@@ -68,3 +68,21 @@ int vh_root_valid(const char *path, vh_err *e)
     }
     return 0;
 }
+
+int vh_max_procs_parse(const char *text, uint32_t *out, vh_err *e)
+{
+    /* digits only: no sign, blank, hex or suffix that strtoul would take */
+    size_t n = strlen(text);
+    if (n == 0 || n > 10 || strspn(text, "0123456789") != n)
+        return vh_fail(e, VH_EX_DATAERR,
+                       "max-procs '%.32s' is not a number - give the most processes the domain may run, 1 to %u",
+                       text, VH_MAX_PROCS_MAX);
+    unsigned long long v = 0;
+    for (size_t i = 0; i < n; i++)
+        v = v * 10 + (unsigned)(text[i] - '0');
+    if (v < 1 || v > VH_MAX_PROCS_MAX)
+        return vh_fail(e, VH_EX_DATAERR, "max-procs %s is out of range - give 1 to %u (default %u)", text,
+                       VH_MAX_PROCS_MAX, VH_MAX_PROCS_DEFAULT);
+    *out = (uint32_t)v;
+    return 0;
+}

@@ -4,8 +4,12 @@
 
 #include "err.h"
 
+#include <stdint.h>
+
 #define VH_SERVICE_MAX 64      /* longest service name, bytes */
 #define VH_SERVICE_ANY "*"     /* the row serves every service */
+#define VH_MAX_PROCS_DEFAULT 1024u   /* a domain's process bound unless set (sql/002) */
+#define VH_MAX_PROCS_MAX 4194304u    /* the kernel's PID_MAX_LIMIT on 64-bit */
 
 /* A service name as in inetd.conf's first column: 1-64 bytes of letters,
  * digits and . _ + -, starting with a letter or digit; or "*" when
@@ -16,5 +20,10 @@ int vh_service_valid(const char *s, int allow_any, vh_err *e);
  * component, no trailing slash (except "/" itself), no control bytes.
  * Returns 0 or -1 (VH_EX_DATAERR) naming the fault and the fix. */
 int vh_root_valid(const char *path, vh_err *e);
+
+/* A domain's process bound as an operator writes it: decimal digits only,
+ * 1..VH_MAX_PROCS_MAX. Returns 0 with *out set, or -1 (VH_EX_DATAERR)
+ * naming the value and the range. */
+int vh_max_procs_parse(const char *text, uint32_t *out, vh_err *e);
 
 #endif

@@ -7,9 +7,9 @@
  *                        else a record's offset (low 40 bits) and the top
  *                        24 bits of its key's hash
  *   [heap_start, heap_end) records, appended, never rewritten
- * A record: u32 length (all of it), u32 0, u64 hash, then the nine
- * columns of vh_select_sql, each u8 SQLite type, i64 integer value,
- * u32 text length, the text and a NUL - what sqlite3_column_type/_int64/
+ * A record: u32 length (all of it), u32 0, u64 hash, then the
+ * VH_ROW_NCOLS columns of vh_select_sql (VH_ROW_COLS), each u8 SQLite
+ * type, i64 integer value, u32 text length, the text and a NUL - what sqlite3_column_type/_int64/
  * _text return, so that a row read from here fills vh_row through the
  * same code as one read from SQLite (vh_row_from_cols).
  *
@@ -39,10 +39,12 @@
 #include <unistd.h>
 
 #define IX_MAGIC "VHINDEX\n"
-#define IX_FORMAT 1
+/* 2: records carry the eleven columns of schema version 2 (VH_ROW_COLS);
+ * a format-1 file (nine columns) is malformed to this reader */
+#define IX_FORMAT 2
 #define IX_ENDIAN 0x01020304u
 #define IX_HDR 4096
-#define IX_NCOLS 9
+#define IX_NCOLS VH_ROW_NCOLS
 #define IX_REC_MAX 65536   /* larger rows are never indexed: SQLite answers */
 #define IX_PROBES 4096     /* a longer probe chain means a damaged file */
 #define IX_SHM_VERSION 3007000u
@@ -724,8 +726,7 @@ static int rebuild(sqlite3 *db, const char *dbpath, vh_err *e)
         vh_fail(e, VH_EX_SOFTWARE, "lookup index: %s", why);
         goto out;
     }
-    if (sqlite3_prepare_v2(db, "SELECT service, address, root, user, grp, uid, gid, groups, enabled FROM domains", -1, &st,
-                           NULL) != SQLITE_OK) {
+    if (sqlite3_prepare_v2(db, "SELECT " VH_ROW_COLS " FROM domains", -1, &st, NULL) != SQLITE_OK) {
         vh_db_fail(db, sqlite3_errcode(db), "reading the domains for the index", e);
         goto out;
     }

@@ -49,19 +49,31 @@ cp "$DB" "$F/db2/v99.db"
 sqlite3 "$F/db2/v99.db" "PRAGMA user_version=99" >/dev/null
 expect_refused "F6/E7 schema version too new" 78 "$F/db2/v99.db"
 line=$(vh_log_wait "refused service=http")
-vh_contains "E7 message names both versions" "schema version 99, newer than version 1" "$line"
+V=$("$VHOSTCTL" --version | sed -n 's/.*schema version \([0-9]*\).*/\1/p')
+vh_contains "E7 message names both versions" "schema version 99, newer than version $V" "$line"
 cp "$DB" "$F/db2/v0.db"
 sqlite3 "$F/db2/v0.db" "PRAGMA user_version=0" >/dev/null
 expect_refused "F6 schema version too old" 78 "$F/db2/v0.db"
+# a database of the previous release (sql/001 alone, with a row): refused
+# until vhostctl init upgrades it, and the log line says so
+sqlite3 "$F/db2/v1.db" <"$VH_SRC/sql/001_initial.sql"
+sqlite3 "$F/db2/v1.db" "PRAGMA journal_mode=WAL; INSERT INTO domains (service, address, root, user, grp, uid, gid)
+  VALUES ('http', '127.0.0.2', '$J/a', 'nobody', 'nogroup', 65534, 65534)" >/dev/null
+chmod 0600 "$F/db2/v1.db"
+expect_refused "F6 a version 1 database (before sql/002)" 78 "$F/db2/v1.db"
+line=$(vh_log_wait "refused service=http")
+vh_contains "F6 version 1: the log names the remedy" "upgrade it: vhostctl --db $F/db2/v1.db init" "$line"
 cp "$DB" "$F/db2/app.db"
 sqlite3 "$F/db2/app.db" "PRAGMA application_id=42" >/dev/null
 expect_refused "E7 foreign application_id" 78 "$F/db2/app.db"
 # F4: a database whose table pages are gone
-sqlite3 "$F/db2/big.db" "PRAGMA application_id=1449676627; PRAGMA user_version=1;
+sqlite3 "$F/db2/big.db" "PRAGMA application_id=1449676627; PRAGMA user_version=$V;
   CREATE TABLE domains (service TEXT, address TEXT, root TEXT, user TEXT, grp TEXT, uid INT, gid INT, groups TEXT,
-  enabled INT, comment TEXT, created TEXT, updated TEXT, PRIMARY KEY(service, address)) WITHOUT ROWID;
+  enabled INT, comment TEXT, created TEXT, updated TEXT, net_bind_service INT, max_procs INT,
+  PRIMARY KEY(service, address)) WITHOUT ROWID;
   WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM n WHERE i < 5000)
-  INSERT INTO domains SELECT 'http', '10.0.' || (i/250) || '.' || (i%250), '/x', NULL, NULL, NULL, NULL, '', 1, '', '', '' FROM n;"
+  INSERT INTO domains SELECT 'http', '10.0.' || (i/250) || '.' || (i%250), '/x', NULL, NULL, NULL, NULL, '', 1, '', '', '',
+  0, 1024 FROM n;"
 truncate -s 8192 "$F/db2/big.db"
 expect_refused "F4 truncated database" 78 "$F/db2/big.db"
 

@@ -57,6 +57,17 @@ sqlite3 "$DB" "UPDATE domains SET root = '$J/a' WHERE address = '127.0.0.2'"
 vh_ctl init >/dev/null
 served "after vhostctl init" 127.0.0.2 "page A" index
 
+# vhostctl set (sql/002's settings) updates the index like any change.
+vh_ctl set http 127.0.0.2 --max-procs 77 >/dev/null
+served "after vhostctl set" 127.0.0.2 "page A" index
+# An index of the previous format (1: the nine columns of schema version
+# 1) is never read: virtuald asks the database until init rebuilds it.
+printf '\001\000\000\000' | dd of="$DB-index" bs=1 seek=8 conv=notrunc status=none
+served "an index of format 1" 127.0.0.2 "page A" database
+vh_contains "format 1: the log says why" "index is malformed" "$line"
+vh_ctl init >/dev/null
+served "format 1, after vhostctl init" 127.0.0.2 "page A" index
+
 # E1: an index that others may write is refused, not passed over.
 chmod 0666 "$DB-index"
 refused "E1 index writable by others" 127.0.0.2 78

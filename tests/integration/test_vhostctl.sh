@@ -21,7 +21,7 @@ expect() {
 
 expect 66 "vhostctl --db $DB init" vh_ctl list
 vh_check "no database was created by a failed command (F1)" test ! -e "$DB"
-expect 0 "created, schema version 1" vh_ctl init
+expect 0 "created, schema version 2" vh_ctl init
 expect 0 "up to date" vh_ctl init
 vh_eq "init: database is 0600" 600 "$(stat -c %a "$DB")"
 vh_eq "init: its directory is 0700" 700 "$(stat -c %a "$F/db")"
@@ -92,6 +92,80 @@ expect 1 "no domain" vh_ctl lookup http 127.0.0.9
 expect 65 "not an IP address" vh_ctl lookup http default
 VIRTUALD_DB=$DB "$VHOSTCTL" list >/dev/null
 vh_eq "VIRTUALD_DB names the database" 0 $?
+
+# --- sql/002's settings: net_bind_service (K5), max_procs (K10) ------------
+settings() { sqlite3 "$DB" "SELECT net_bind_service, max_procs FROM domains WHERE service = '$1' AND address = '$2'"; }
+vh_eq "add: the defaults (no CAP_NET_BIND_SERVICE, 1024 processes)" "0|1024" "$(settings http 127.0.0.2)"
+expect 0 "added ftp 127.0.0.3" vh_ctl add ftp 127.0.0.3 "$J/b" --net-bind-service --max-procs 64
+vh_eq "add --net-bind-service --max-procs 64: stored" "1|64" "$(settings ftp 127.0.0.3)"
+expect 64 "for root services" vh_ctl add ftp 127.0.0.4 "$J/b" --user nobody --net-bind-service
+expect 65 "max-procs 0 is out of range" vh_ctl add ftp 127.0.0.4 "$J/b" --max-procs 0
+expect 65 "give 1 to 4194304" vh_ctl add ftp 127.0.0.4 "$J/b" --max-procs 4194305
+expect 65 "not a number" vh_ctl add ftp 127.0.0.4 "$J/b" --max-procs 12k
+expect 65 "not a number" vh_ctl add ftp 127.0.0.4 "$J/b" --max-procs -5
+vh_eq "nothing was added by the refused settings" "" "$(settings ftp 127.0.0.4)"
+expect 0 "added ftp 127.0.0.4" vh_ctl add ftp 127.0.0.4 "$J/b" --user nobody --max-procs 4194304
+vh_eq "a run-as row: max-procs stored" "0|4194304" "$(settings ftp 127.0.0.4)"
+
+expect 0 "set ftp 127.0.0.3: net_bind_service off max_procs 1" vh_ctl set ftp 127.0.0.3 --net-bind-service off --max-procs 1
+vh_eq "set: both changed" "0|1" "$(settings ftp 127.0.0.3)"
+expect 0 "net_bind_service on" vh_ctl set ftp 127.0.0.3 --net-bind-service on
+vh_eq "set: one changed, the other kept" "1|1" "$(settings ftp 127.0.0.3)"
+expect 0 "max_procs 300" vh_ctl set ftp ::ffff:127.0.0.3 --max-procs 300
+vh_eq "set: the address canonicalised" "1|300" "$(settings ftp 127.0.0.3)"
+expect 65 "no capabilities" vh_ctl set ftp 127.0.0.4 --net-bind-service on --max-procs 5
+vh_eq "set: a refused change is not half-applied" "0|4194304" "$(settings ftp 127.0.0.4)"
+expect 64 "'on' or 'off'" vh_ctl set ftp 127.0.0.3 --net-bind-service yes
+expect 65 "out of range" vh_ctl set ftp 127.0.0.3 --max-procs 0
+expect 64 "nothing to set" vh_ctl set ftp 127.0.0.3
+expect 68 "no domain" vh_ctl set ftp 127.0.0.9 --max-procs 5
+expect 65 "not an IP address" vh_ctl set ftp 127.0.0 --max-procs 5
+vh_eq "set: the refusals changed nothing" "1|300" "$(settings ftp 127.0.0.3)"
+
+out=$(vh_ctl list)
+vh_contains "list: NET_BIND and PROCS columns" "NET_BIND    PROCS  STATE" "$out"
+vh_eq "list: a root row's settings" "yes 300" "$(printf '%s\n' "$out" | awk '$2 == "127.0.0.3" { print $6, $7 }')"
+vh_eq "list: a run-as row has no NET_BIND" "- 4194304" "$(printf '%s\n' "$out" | awk '$2 == "127.0.0.4" { print $6, $7 }')"
+vh_eq "list --json: the settings" "true 300 false 4194304" \
+	"$(vh_ctl list --service ftp --json | jq -r '[.[] | select(.address == "127.0.0.3" or .address == "127.0.0.4") |
+		"\(.net_bind_service) \(.max_procs)"] | join(" ")')"
+out=$(vh_ctl lookup ftp 127.0.0.3)
+vh_contains "lookup: net_bind_service" "net_bind_service on" "$out"
+vh_contains "lookup: max_procs" "max_procs 300" "$out"
+vh_eq "lookup --json: the settings" "true 300" \
+	"$(vh_ctl lookup ftp 127.0.0.3 --json | jq -r '"\(.row.net_bind_service) \(.row.max_procs)"')"
+
+# export cannot say them (the flat format): a warning; an import gives the defaults
+out=$(vh_ctl export --service ftp 2>"$F/export.err")
+vh_contains "export: the row is written" "127.0.0.3 $J/b" "$out"
+vh_contains "export: warns of the settings it cannot say" "--net-bind-service or --max-procs set" "$(cat "$F/export.err")"
+printf '%s\n' "$out" | grep -v '^#' | grep 127.0.0.3 >"$F/legacy.conf"
+expect 0 "imported 1 domain of service imp" vh_ctl import --service imp "$F/legacy.conf"
+vh_eq "import: the defaults" "0|1024" "$(settings imp 127.0.0.3)"
+
+# a database of the previous release (schema version 1: sql/001 alone)
+mkdir -m 0700 "$F/v1"
+V1=$F/v1/vhosts.db
+sqlite3 "$V1" <"$VH_SRC/sql/001_initial.sql"
+sqlite3 "$V1" "PRAGMA journal_mode=WAL;
+  INSERT INTO domains (service, address, root, user, grp, uid, gid, groups, comment)
+    VALUES ('http', '127.0.0.2', '$J/a', 'nobody', 'nogroup', 65534, 65534, '65534', 'from v1');
+  INSERT INTO domains (service, address, root, enabled) VALUES ('ftp', 'default', '$J/b', 0)" >/dev/null
+chmod 0600 "$V1"
+before=$(sqlite3 "$V1" "SELECT service, address, root, user, grp, uid, gid, groups, enabled, comment, created, updated
+  FROM domains ORDER BY service")
+expect 1 "upgrade it: vhostctl --db $V1 init" "$VHOSTCTL" --db "$V1" lookup http 127.0.0.2
+expect 78 "upgrade it: vhostctl --db $V1 init" "$VHOSTCTL" --db "$V1" list
+expect 0 "upgraded from schema version 1 to 2" "$VHOSTCTL" --db "$V1" init
+vh_eq "v1 -> v2: every row keeps its values" "$before" \
+	"$(sqlite3 "$V1" "SELECT service, address, root, user, grp, uid, gid, groups, enabled, comment, created, updated
+	  FROM domains ORDER BY service")"
+vh_eq "v1 -> v2: and gets the defaults" "0|1024 0|1024" \
+	"$(sqlite3 "$V1" "SELECT net_bind_service || '|' || max_procs FROM domains" | tr '\n' ' ' | sed 's/ $//')"
+vh_eq "v1 -> v2: schema version 2" 2 "$(sqlite3 "$V1" 'PRAGMA user_version')"
+expect 0 "max_procs 1024" "$VHOSTCTL" --db "$V1" lookup http 127.0.0.2
+expect 0 "max_procs 20" "$VHOSTCTL" --db "$V1" set ftp default --max-procs 20 --net-bind-service on
+expect 0 "up to date" "$VHOSTCTL" --db "$V1" init
 
 # I5: two writers at once serialise (BEGIN IMMEDIATE + busy timeout)
 pids=()

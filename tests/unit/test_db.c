@@ -8,6 +8,7 @@
 #include "domain.h"
 #include "exitcodes.h"
 #include "fixture.h"
+#include "sqlfiles.h"
 #include "store.h"
 
 #include <fcntl.h>
@@ -133,7 +134,7 @@ static void test_decide(void **s)
     sqlite3 *db;
     vh_err e;
     vh_row r;
-    memset(&r, 0, sizeof r);
+    vh_row_init(&r);
     strcpy(r.service, "http");
     strcpy(r.address, "127.0.0.2");
     strcpy(r.root, "/srv/a");
@@ -156,6 +157,127 @@ static void test_decide(void **s)
     assert_int_equal(d.rule, 0);
 }
 
+/* A version 1 database - sql/001 alone, as the previous release made it,
+ * with rows - is refused by virtuald with the remedy, and vhostctl init
+ * (vh_db_migrate) brings it to the current version in one transaction:
+ * every row keeps its values and gets sql/002's defaults. */
+static void test_migrate_from_version_1(void **s)
+{
+    (void)s;
+    assert_true(vh_migration_count >= 2);
+    assert_int_equal(vh_migrations[0].version, 1);
+    mkdir(fx_path("v1"), 0700);
+    const char *p = fx_path("v1/vhosts.db");
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(p, &db), SQLITE_OK);
+    char *msg = NULL;
+    if (sqlite3_exec(db, vh_migrations[0].sql, NULL, NULL, &msg) != SQLITE_OK ||
+        sqlite3_exec(db,
+                     "PRAGMA journal_mode=WAL;"
+                     "INSERT INTO domains (service, address, root, user, grp, uid, gid, groups, enabled, comment)"
+                     " VALUES ('http', '127.0.0.2', '/srv/a', 'www', 'www', 1000, 1001, '27,44', 0, 'old one');"
+                     "INSERT INTO domains (service, address, root) VALUES ('ftp', 'default', '/srv/f');",
+                     NULL, NULL, &msg) != SQLITE_OK)
+        fail_msg("making a version 1 database: %s", msg ? msg : "?");
+    sqlite3_close(db);
+    chmod(p, 0600);
+
+    /* virtuald: refused, naming the remedy */
+    sqlite3 *rt = NULL;
+    vh_err e = {0, ""};
+    assert_int_equal(vh_db_open_runtime(p, &rt, &e), -1);
+    assert_int_equal(e.code, VH_EX_CONFIG);
+    if (!strstr(e.msg, "schema version 1") || !strstr(e.msg, "vhostctl --db") || !strstr(e.msg, " init"))
+        fail_msg("refusal without the remedy: %s", e.msg);
+    vh_decision d;
+    assert_int_equal(vh_decide(p, "ftp", "127.0.0.9", &d, &e), -1);
+    assert_int_equal(e.code, VH_EX_CONFIG);
+
+    /* vhostctl init */
+    int from = -1, to = -1;
+    assert_int_equal(vh_db_open_admin(p, 1, &db, &e), 0);
+    if (vh_db_migrate(db, &from, &to, &e) < 0)
+        fail_msg("migrate: %s", e.msg);
+    assert_int_equal(from, 1);
+    assert_int_equal(to, 2);
+    assert_int_equal(vh_db_close(db, &e), 0);
+
+    assert_int_equal(vh_decide(p, "ftp", "127.0.0.9", &d, &e), 0);
+    assert_int_equal(d.rule, VH_RULE_DEFAULT);
+    assert_string_equal(d.row.root, "/srv/f");
+    assert_int_equal(d.row.has_user, 0);
+    assert_int_equal(d.row.net_bind_service, 0);
+    assert_int_equal(d.row.max_procs, VH_MAX_PROCS_DEFAULT);
+    assert_int_equal(vh_decide(p, "http", "127.0.0.2", &d, &e), -1); /* disabled, as it was */
+    assert_int_equal(e.code, VH_EX_UNAVAILABLE);
+    assert_string_equal(d.row.root, "/srv/a");
+    assert_string_equal(d.row.user, "www");
+    assert_int_equal(d.row.uid, 1000);
+    assert_int_equal(d.row.gid, 1001);
+    assert_int_equal(d.row.ngroups, 2);
+    assert_int_equal(d.row.groups[1], 44);
+    assert_int_equal(d.row.max_procs, VH_MAX_PROCS_DEFAULT);
+    assert_int_equal(d.row.net_bind_service, 0);
+
+    /* the new columns are there with their CHECKs, and a second init
+     * changes nothing */
+    assert_int_equal(vh_db_open_admin(p, 0, &db, &e), 0);
+    assert_int_not_equal(sqlite3_exec(db, "UPDATE domains SET max_procs = 0", NULL, NULL, NULL), SQLITE_OK);
+    assert_int_not_equal(
+        sqlite3_exec(db, "UPDATE domains SET net_bind_service = 1 WHERE service = 'http'", NULL, NULL, NULL),
+        SQLITE_OK);
+    assert_int_equal(vh_db_migrate(db, &from, &to, &e), 0);
+    assert_int_equal(from, 2);
+    assert_int_equal(vh_db_close(db, &e), 0);
+}
+
+/* vh_store_set_limits: both settings, one, the refusals. */
+static void test_set_limits(void **s)
+{
+    (void)s;
+    const char *p = fx_path("lim/vhosts.db");
+    make_db(p);
+    sqlite3 *db;
+    vh_err e;
+    vh_row r;
+    vh_row_init(&r);
+    strcpy(r.service, "ftp");
+    strcpy(r.address, "127.0.0.2");
+    strcpy(r.root, "/srv/a");
+    assert_int_equal(vh_db_open_admin(p, 0, &db, &e), 0);
+    assert_int_equal(vh_store_add(db, &r, &e), 0);
+    strcpy(r.address, "127.0.0.3");
+    r.has_user = 1;
+    strcpy(r.user, "u");
+    strcpy(r.group, "g");
+    r.uid = r.gid = 1000;
+    r.max_procs = 0; /* a writer that forgot vh_row_init: the schema refuses */
+    assert_int_equal(vh_store_add(db, &r, &e), -1);
+    assert_int_equal(e.code, VH_EX_DATAERR);
+    r.max_procs = 50;
+    assert_int_equal(vh_store_add(db, &r, &e), 0);
+
+    assert_int_equal(vh_store_set_limits(db, "ftp", "127.0.0.2", 1, 0, &e), 0);
+    assert_int_equal(vh_store_set_limits(db, "ftp", "127.0.0.2", -1, 9, &e), 0);
+    assert_int_equal(vh_store_set_limits(db, "ftp", "127.0.0.9", 1, 0, &e), -1);
+    assert_int_equal(e.code, VH_EX_NOHOST);
+    assert_int_equal(vh_store_set_limits(db, "ftp", "127.0.0.3", 1, 0, &e), -1);  /* run-as */
+    assert_int_equal(e.code, VH_EX_DATAERR);
+    assert_non_null(strstr(e.msg, "no capabilities"));
+    assert_int_equal(vh_store_set_limits(db, "ftp", "127.0.0.3", 0, VH_MAX_PROCS_MAX, &e), 0);
+    assert_int_equal(vh_store_set_limits(db, "ftp", "127.0.0.3", -1, VH_MAX_PROCS_MAX + 1, &e), -1);
+    assert_int_equal(e.code, VH_EX_DATAERR); /* the CHECK */
+    vh_db_close(db, &e);
+
+    vh_decision d;
+    assert_int_equal(vh_decide(p, "ftp", "127.0.0.2", &d, &e), 0);
+    assert_int_equal(d.row.net_bind_service, 1);
+    assert_int_equal(d.row.max_procs, 9);
+    assert_int_equal(vh_decide(p, "ftp", "127.0.0.3", &d, &e), 0);
+    assert_int_equal(d.row.net_bind_service, 0);
+    assert_int_equal(d.row.max_procs, VH_MAX_PROCS_MAX);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -163,6 +285,8 @@ int main(void)
         cmocka_unit_test(test_runtime_refusals),
         cmocka_unit_test(test_admin_refuses),
         cmocka_unit_test(test_decide),
+        cmocka_unit_test(test_migrate_from_version_1),
+        cmocka_unit_test(test_set_limits),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

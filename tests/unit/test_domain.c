@@ -28,7 +28,7 @@ static void put(sqlite3 *db, const char *svc, const char *addr, const char *root
 {
     vh_row r;
     vh_err e;
-    memset(&r, 0, sizeof r);
+    vh_row_init(&r);
     snprintf(r.service, sizeof r.service, "%s", svc);
     snprintf(r.address, sizeof r.address, "%s", addr);
     snprintf(r.root, sizeof r.root, "%s", root);
@@ -142,9 +142,21 @@ static void test_row_valid(void **s)
     (void)s;
     vh_row r;
     vh_err e;
-    memset(&r, 0, sizeof r);
+    vh_row_init(&r);
     strcpy(r.root, "/j/a");
     assert_int_equal(vh_row_valid(&r, &e), 0);    /* root service */
+    r.net_bind_service = 1;
+    assert_int_equal(vh_row_valid(&r, &e), 0);    /* a root service may keep the capability */
+    r.net_bind_service = 2;
+    assert_int_equal(vh_row_valid(&r, &e), -1);
+    r.net_bind_service = 0;
+    r.max_procs = 0;
+    assert_int_equal(vh_row_valid(&r, &e), -1);
+    assert_non_null(strstr(e.msg, "max_procs"));
+    r.max_procs = VH_MAX_PROCS_MAX + 1;
+    assert_int_equal(vh_row_valid(&r, &e), -1);
+    r.max_procs = VH_MAX_PROCS_MAX;
+    assert_int_equal(vh_row_valid(&r, &e), 0);
     r.has_user = 1;
     r.uid = 0;
     r.gid = 100;
@@ -161,6 +173,10 @@ static void test_row_valid(void **s)
     assert_int_equal(vh_row_valid(&r, &e), -1);
     r.groups[0] = 27;
     assert_int_equal(vh_row_valid(&r, &e), 0);
+    r.net_bind_service = 1;                       /* a run-as row has no capabilities */
+    assert_int_equal(vh_row_valid(&r, &e), -1);
+    assert_non_null(strstr(e.msg, "run-as"));
+    r.net_bind_service = 0;
     strcpy(r.root, "relative");
     assert_int_equal(vh_row_valid(&r, &e), -1);
 }
@@ -175,9 +191,46 @@ static void test_schema_rejects_bad_rows(void **s)
         "INSERT INTO domains(service,address,root,user,uid) VALUES ('a','b','/r','u',5)",
         "INSERT INTO domains(service,address,root) VALUES ('a','b','rel')",
         "INSERT INTO domains(service,address,root,enabled) VALUES ('a','b','/r',2)",
+        /* sql/002 */
+        "INSERT INTO domains(service,address,root,net_bind_service) VALUES ('a','b','/r',2)",
+        "INSERT INTO domains(service,address,root,net_bind_service) VALUES ('a','b','/r',-1)",
+        "INSERT INTO domains(service,address,root,net_bind_service) VALUES ('a','b','/r','on')",
+        "INSERT INTO domains(service,address,root,net_bind_service) VALUES ('a','b','/r',NULL)",
+        "INSERT INTO domains(service,address,root,user,grp,uid,gid,net_bind_service)"
+        " VALUES ('a','b','/r','u','g',5,5,1)",
+        "INSERT INTO domains(service,address,root,max_procs) VALUES ('a','b','/r',0)",
+        "INSERT INTO domains(service,address,root,max_procs) VALUES ('a','b','/r',-5)",
+        "INSERT INTO domains(service,address,root,max_procs) VALUES ('a','b','/r',4194305)",
+        "INSERT INTO domains(service,address,root,max_procs) VALUES ('a','b','/r',2.5)",
+        "INSERT INTO domains(service,address,root,max_procs) VALUES ('a','b','/r','many')",
+        "INSERT INTO domains(service,address,root,max_procs) VALUES ('a','b','/r',NULL)",
     };
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
-        assert_int_not_equal(sqlite3_exec(db, bad[i], NULL, NULL, NULL), SQLITE_OK);
+        if (sqlite3_exec(db, bad[i], NULL, NULL, NULL) == SQLITE_OK)
+            fail_msg("accepted: %s", bad[i]);
+    /* the edges and the defaults are rows */
+    const char *good[] = {
+        "INSERT INTO domains(service,address,root) VALUES ('a','1','/r')",
+        "INSERT INTO domains(service,address,root,net_bind_service,max_procs) VALUES ('a','2','/r',1,1)",
+        "INSERT INTO domains(service,address,root,max_procs) VALUES ('a','3','/r',4194304)",
+        "INSERT INTO domains(service,address,root,user,grp,uid,gid,max_procs) VALUES ('a','4','/r','u','g',5,5,7)",
+    };
+    for (size_t i = 0; i < sizeof good / sizeof *good; i++)
+        if (sqlite3_exec(db, good[i], NULL, NULL, NULL) != SQLITE_OK)
+            fail_msg("refused: %s: %s", good[i], sqlite3_errmsg(db));
+    vh_row r;
+    vh_err e;
+    assert_int_equal(vh_select(db, "a", "1", &r, &e), VH_RULE_EXACT);
+    assert_int_equal(r.net_bind_service, 0);
+    assert_int_equal(r.max_procs, VH_MAX_PROCS_DEFAULT);
+    assert_int_equal(vh_select(db, "a", "2", &r, &e), VH_RULE_EXACT);
+    assert_int_equal(r.net_bind_service, 1);
+    assert_int_equal(r.max_procs, 1);
+    assert_int_equal(vh_select(db, "a", "3", &r, &e), VH_RULE_EXACT);
+    assert_int_equal(r.max_procs, VH_MAX_PROCS_MAX);
+    assert_int_equal(vh_select(db, "a", "4", &r, &e), VH_RULE_EXACT);
+    assert_int_equal(r.net_bind_service, 0);
+    assert_int_equal(r.max_procs, 7);
     sqlite3_close(db);
 }
 

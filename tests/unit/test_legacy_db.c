@@ -440,7 +440,7 @@ static void test_export_limits(void **s)
     sqlite3 *db = newdb();
     vh_err e;
     vh_row r;
-    memset(&r, 0, sizeof r);
+    vh_row_init(&r);
     strcpy(r.service, "ftp");
     r.enabled = 1;
     strcpy(r.address, "10.0.0.1");
@@ -460,15 +460,23 @@ static void test_export_limits(void **s)
     strcpy(r.user, "svc");
     strcpy(r.group, "svc");
     r.uid = r.gid = 4242;
+    r.max_procs = 10; /* sql/002's settings: not in the format either */
+    assert_int_equal(vh_store_add(db, &r, &e), 0);
+    vh_row_init(&r);
+    strcpy(r.service, "ftp");
+    strcpy(r.address, "10.0.0.5");
+    strcpy(r.root, "/srv/bind");
+    r.net_bind_service = 1;
     assert_int_equal(vh_store_add(db, &r, &e), 0);
     vh_export_stats st;
     char *x = export(db, "ftp", &st);
     has(x, "\n10.0.0.1 /srv/a\n# disabled: 10.0.0.2 /srv/b\n# cannot be expressed in this format: 10.0.0.3 "
-           "/srv/trailing \n10.0.0.4 /srv/u\n");
-    assert_int_equal(st.rows, 2);
+           "/srv/trailing \n10.0.0.4 /srv/u\n10.0.0.5 /srv/bind\n");
+    assert_int_equal(st.rows, 3);
     assert_int_equal(st.disabled, 1);
     assert_int_equal(st.bad, 1);
     assert_int_equal(st.with_user, 1);
+    assert_int_equal(st.settings, 2);
     free(x);
     /* an unknown service: only the header */
     x = export(db, "nothing", &st);

@@ -56,7 +56,7 @@ static const char *make_db(void)
     sqlite3 *db;
     vh_err e;
     vh_row r;
-    memset(&r, 0, sizeof r);
+    vh_row_init(&r);
     strcpy(r.service, "http");
     strcpy(r.address, "127.0.0.2");
     strcpy(r.root, "/j/a");

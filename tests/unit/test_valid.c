@@ -63,11 +63,35 @@ static void test_roots(void **s)
     root_bad(big, "longer");
 }
 
+static void test_max_procs(void **s)
+{
+    (void)s;
+    uint32_t v = 77;
+    vh_err e;
+    assert_int_equal(vh_max_procs_parse("1", &v, &e), 0);
+    assert_int_equal(v, 1);
+    assert_int_equal(vh_max_procs_parse("1024", &v, &e), 0);
+    assert_int_equal(v, 1024);
+    assert_int_equal(vh_max_procs_parse("4194304", &v, &e), 0);
+    assert_int_equal(v, VH_MAX_PROCS_MAX);
+    static const char *const bad[] = {"", "0", "4194305", "4294967297", "99999999999", "-1", "+5", " 5", "5 ",
+                                      "0x10", "1e3", "12x", "1.5"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        v = 77;
+        if (vh_max_procs_parse(bad[i], &v, &e) != -1)
+            fail_msg("accepted '%s'", bad[i]);
+        assert_int_equal(e.code, VH_EX_DATAERR);
+        assert_non_null(strstr(e.msg, "max-procs"));
+        assert_int_equal(v, 77);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_service_names),
         cmocka_unit_test(test_roots),
+        cmocka_unit_test(test_max_procs),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
