@@ -162,7 +162,7 @@ static int drop_and_exec(struct target *t)
     }
     /* The bounding set needs CAP_SETPCAP: before setuid. A run-as user
      * keeps nothing; a root service its allow-list (B5, K5). */
-    int kind = r->has_user ? VH_CAPS_NONE : VH_CAPS_ROOT;
+    int kind = r->has_user ? VH_CAPS_NONE : r->net_bind_service ? VH_CAPS_ROOT_NET_BIND : VH_CAPS_ROOT;
     if (vh_caps_limit(kind, &e) < 0 || vh_priv_no_new_privs(&e) < 0)
         return refuse(t, &e);
     VH_MARK("caps_nnp");

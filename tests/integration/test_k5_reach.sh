@@ -32,6 +32,17 @@ vh_contains "K5 a root service cannot bind another customer's address on port 25
 vh_stop_last
 out=$(chroot "$J/r" /bin/probe bind 127.0.0.2 25)
 vh_contains "control: root in a plain chroot binds 127.0.0.2:25" "bind=ok" "$out"
+# the row may allow it (an ftpd's active mode binds port 20)
+vh_ctl set probe 127.0.0.3 --net-bind-service on >/dev/null
+vh_tcpserver 0 19133 "$VIRTUALD" --db "$DB" probe /bin/probe info
+out=$(vh_talk 127.0.0.3 19133)
+vh_contains "K5 --net-bind-service on: CAP_NET_BIND_SERVICE added to the allow-list" "cap_bnd=00000000000404eb" "$out"
+vh_stop_last
+vh_tcpserver 0 19134 "$VIRTUALD" --db "$DB" probe /bin/probe bind 127.0.0.3 20
+out=$(vh_talk 127.0.0.3 19134)
+vh_contains "K5 --net-bind-service on: the root service binds port 20" "bind=ok" "$out"
+vh_stop_last
+vh_ctl set probe 127.0.0.3 --net-bind-service off >/dev/null
 
 NAME=vhtest-k5-$$
 socat "ABSTRACT-LISTEN:$NAME,fork" EXEC:true >/dev/null 2>&1 &
