@@ -19,6 +19,7 @@
 #include "log.h"
 #include "priv.h"
 #include "reap.h"
+#include "sandbox.h"
 #include "timing.h"
 #include "valid.h"
 
@@ -135,6 +136,12 @@ fail:
 static int exec_service(struct target *t)
 {
     vh_err e;
+    /* K4, K6: the system-call filter is the very last step: it must
+     * follow no_new_privs and every call virtuald itself makes (its
+     * jail entry uses calls the filter refuses). */
+    if (vh_sandbox_seccomp(&e) < 0)
+        return refuse(t, &e);
+    VH_MARK("seccomp");
     environ = t->env.vars;
     VH_TIMING_END();
     execvp(t->argv[0], t->argv);
@@ -307,6 +314,13 @@ int main(int argc, char **argv)
     VH_MARK("env");
 
     /* ---- phase 2: apply ------------------------------------------- */
+    /* K4: a fresh session keyring, joined while still root (the key is
+     * charged to root's quota, not to a run-as uid shared by many). */
+    if (vh_sandbox_keyring(&e) < 0) {
+        status = refuse(t, &e);
+        goto out;
+    }
+    VH_MARK("keyring");
     if (apply(t, &e) < 0) {
         status = refuse(t, &e);
         goto out;

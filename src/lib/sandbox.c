@@ -1,0 +1,226 @@
+#include "sandbox.h"
+
+#include "exitcodes.h"
+
+#include <errno.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/keyctl.h>
+#include <linux/seccomp.h>
+#include <stddef.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+/* The one ABI the filter lets through. Every other architecture value
+ * (i386 through `int $0x80`, arm32 compat) is refused: the numbers below
+ * are the native ones and mean other calls there. */
+#if defined(__x86_64__)
+#define VH_AUDIT_ARCH AUDIT_ARCH_X86_64
+/* x32 calls carry the native arch value and this bit in the number. */
+#define VH_X32_BIT 0x40000000U
+#elif defined(__aarch64__)
+#define VH_AUDIT_ARCH AUDIT_ARCH_AARCH64
+#else
+#error "sandbox.c: add this architecture's AUDIT_ARCH_ value (and any second ABI it has) before building virtuald"
+#endif
+
+/* Calls from 424 on have one number on every architecture; headers
+ * older than the kernel may lack them, and a missing entry would be a
+ * silent hole in the list. */
+#ifndef __NR_io_uring_setup
+#define __NR_io_uring_setup 425
+#endif
+#ifndef __NR_io_uring_enter
+#define __NR_io_uring_enter 426
+#endif
+#ifndef __NR_io_uring_register
+#define __NR_io_uring_register 427
+#endif
+#ifndef __NR_open_tree
+#define __NR_open_tree 428
+#endif
+#ifndef __NR_move_mount
+#define __NR_move_mount 429
+#endif
+#ifndef __NR_fsopen
+#define __NR_fsopen 430
+#endif
+#ifndef __NR_fsconfig
+#define __NR_fsconfig 431
+#endif
+#ifndef __NR_fsmount
+#define __NR_fsmount 432
+#endif
+#ifndef __NR_fspick
+#define __NR_fspick 433
+#endif
+#ifndef __NR_clone3
+#define __NR_clone3 435
+#endif
+#ifndef __NR_mount_setattr
+#define __NR_mount_setattr 442
+#endif
+#ifndef __NR_quotactl_fd
+#define __NR_quotactl_fd 443
+#endif
+
+#define DENY(call, reason) {__NR_##call, #call, reason}
+
+/* Keep in step with doc/design.md "System-call filter" and virtuald(8). */
+const vh_sandbox_rule vh_sandbox_denied[] = {
+    /* K4: keyrings are not namespaced; uid 0 in a root service owns host
+     * root's user and persistent keyrings */
+    DENY(keyctl, "kernel keyrings: other processes' secrets, host root's user and persistent keyrings (K4)"),
+    DENY(add_key, "plants a key in a keyring the host uses (K4)"),
+    DENY(request_key, "keyring search and kernel key upcalls (K4)"),
+    /* K6: a user namespace hands its creator every capability inside it */
+    DENY(unshare, "new namespaces: a user namespace opens the kernel's whole privileged surface (K6)"),
+    DENY(setns, "joins another namespace (K6)"),
+    /* mounts: a root service has no CAP_SYS_ADMIN; this is the second wall */
+    DENY(mount, "mounts rebuild a way out of the jail"),
+    DENY(umount2, "unmounting uncovers what the jail hides"),
+    DENY(pivot_root, "changes the namespace's root"),
+    DENY(open_tree, "new mount API: clones mount trees"),
+    DENY(move_mount, "new mount API: attaches mounts"),
+    DENY(fsopen, "new mount API: creates file system contexts"),
+    DENY(fsconfig, "new mount API: configures a file system"),
+    DENY(fsmount, "new mount API: mounts a file system"),
+    DENY(fspick, "new mount API: reconfigures a mounted file system"),
+    DENY(mount_setattr, "changes mount flags (nosuid, read-only)"),
+    /* kernel surfaces with a long record of privilege escalations */
+    DENY(bpf, "eBPF programs and maps: a large kernel attack surface"),
+    DENY(perf_event_open, "performance counters: kernel attack surface and side channels"),
+    DENY(userfaultfd, "stalls the kernel inside a copy: the tool of many race exploits"),
+    DENY(io_uring_setup, "io_uring: large kernel surface, its operations pass no system-call filter"),
+    DENY(io_uring_enter, "io_uring (see io_uring_setup)"),
+    DENY(io_uring_register, "io_uring (see io_uring_setup)"),
+    /* the host as a whole (the capabilities are gone; a second wall) */
+    DENY(kexec_load, "replaces the running kernel"),
+    DENY(kexec_file_load, "replaces the running kernel"),
+    DENY(init_module, "loads kernel code"),
+    DENY(finit_module, "loads kernel code"),
+    DENY(delete_module, "unloads kernel code"),
+    DENY(reboot, "reboots or halts the host"),
+    DENY(swapon, "host swap configuration"),
+    DENY(swapoff, "host swap configuration"),
+    DENY(acct, "host process accounting file"),
+    DENY(settimeofday, "sets the host clock"),
+    DENY(clock_settime, "sets the host clock"),
+    DENY(sethostname, "the host's name (the UTS namespace is the host's)"),
+    DENY(setdomainname, "the host's NIS domain name (the UTS namespace is the host's)"),
+    DENY(quotactl, "host disk quotas"),
+    DENY(quotactl_fd, "host disk quotas"),
+    DENY(open_by_handle_at, "opens any inode by its handle, past every chroot (\"shocker\")"),
+#ifdef __NR_lookup_dcookie
+    DENY(lookup_dcookie, "profiling hook returning host paths"),
+#endif
+#ifdef __NR_iopl
+    DENY(iopl, "raw I/O port access"),
+#endif
+#ifdef __NR_ioperm
+    DENY(ioperm, "raw I/O port access"),
+#endif
+};
+const int vh_sandbox_denied_count = (int)(sizeof vh_sandbox_denied / sizeof vh_sandbox_denied[0]);
+
+int vh_sandbox_keyring(vh_err *e)
+{
+    if (syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, NULL) >= 0)
+        return 0;
+    int err = errno;
+    /* Is there a keyring to isolate at all? If this process cannot ask
+     * for its own session keyring either, nor can anything it starts
+     * (ENOSYS: no CONFIG_KEYS; otherwise the super-server runs under a
+     * filter of its own, which is inherited and cannot be removed). */
+    errno = 0;
+    if (syscall(SYS_keyctl, KEYCTL_GET_KEYRING_ID, KEY_SPEC_SESSION_KEYRING, 0) < 0 && errno == err)
+        return 0;
+    return vh_fail(e, VH_EX_OSERR,
+                   "cannot join a fresh session keyring (keyctl JOIN_SESSION_KEYRING): %s - the service would possess "
+                   "the super-server's keyring; check root's key quota (/proc/sys/kernel/keys/root_maxkeys, "
+                   "/proc/key-users)",
+                   strerror(err));
+}
+
+/* Little-endian: the low word of a 64-bit argument comes first. */
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define ARG_LO(i) ((unsigned)(offsetof(struct seccomp_data, args) + 8 * (i)))
+#else
+#define ARG_LO(i) ((unsigned)(offsetof(struct seccomp_data, args) + 8 * (i) + 4))
+#endif
+
+#define LD_ABS(off) BPF_STMT(BPF_LD | BPF_W | BPF_ABS, (off))
+#define JEQ(k, jt, jf) BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (k), (jt), (jf))
+#define RET(v) BPF_STMT(BPF_RET | BPF_K, (v))
+#define EPERM_ACTION (SECCOMP_RET_ERRNO | (EPERM & SECCOMP_RET_DATA))
+#define ENOSYS_ACTION (SECCOMP_RET_ERRNO | (ENOSYS & SECCOMP_RET_DATA))
+
+/* Exactly what vh_sandbox_program() emits at most: header (4) + x32 (2) + two per
+ * rule + clone3 (2) + clone (5) + ioctl (6) + the final allow (1). */
+#define FILTER_MAX (4 + 2 + 2 * (sizeof vh_sandbox_denied / sizeof vh_sandbox_denied[0]) + 2 + 5 + 6 + 1)
+_Static_assert(FILTER_MAX <= BPF_MAXINSNS, "the system-call filter outgrows a classic BPF program");
+
+/* The program, straight-line so that no jump reaches past its own
+ * block (classic BPF jumps are 8 bits): arch, number, then one test per
+ * rule. The kernel caches "always allowed" per number, so calls not on
+ * the list cost next to nothing. */
+int vh_sandbox_program(struct sock_filter *f, size_t max)
+{
+    if (max < FILTER_MAX)
+        return -1;
+    size_t n = 0;
+    /* The arch field first: the numbers below mean other calls in
+     * another ABI, and a foreign ABI is how a deny-list is bypassed. */
+    f[n++] = (struct sock_filter)LD_ABS(offsetof(struct seccomp_data, arch));
+    f[n++] = (struct sock_filter)JEQ(VH_AUDIT_ARCH, 1, 0);
+    f[n++] = (struct sock_filter)RET(EPERM_ACTION);
+    f[n++] = (struct sock_filter)LD_ABS(offsetof(struct seccomp_data, nr));
+#ifdef VH_X32_BIT
+    f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, VH_X32_BIT, 0, 1);
+    f[n++] = (struct sock_filter)RET(EPERM_ACTION);
+#endif
+    for (int i = 0; i < vh_sandbox_denied_count; i++) {
+        f[n++] = (struct sock_filter)JEQ((unsigned)vh_sandbox_denied[i].nr, 0, 1);
+        f[n++] = (struct sock_filter)RET(EPERM_ACTION);
+    }
+    /* clone3 passes its flags in memory the filter cannot read: ENOSYS,
+     * and glibc falls back to clone. */
+    f[n++] = (struct sock_filter)JEQ(__NR_clone3, 0, 1);
+    f[n++] = (struct sock_filter)RET(ENOSYS_ACTION);
+    /* clone: the kernel reads only the low 32 bits of the flags, where
+     * every CLONE_NEW* lives. Threads and fork pass. */
+    f[n++] = (struct sock_filter)JEQ(__NR_clone, 0, 4);
+    f[n++] = (struct sock_filter)LD_ABS(ARG_LO(0));
+    f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, VH_SANDBOX_CLONE_NS_FLAGS, 0, 1);
+    f[n++] = (struct sock_filter)RET(EPERM_ACTION);
+    f[n++] = (struct sock_filter)RET(SECCOMP_RET_ALLOW);
+    /* ioctl: the command is an unsigned int to the kernel, so only the
+     * low word counts (high bits set must not slip past). TIOCSTI types
+     * into a terminal's input, TIOCLINUX pastes the console selection
+     * (K3's second wall). */
+    f[n++] = (struct sock_filter)JEQ(__NR_ioctl, 0, 5);
+    f[n++] = (struct sock_filter)LD_ABS(ARG_LO(1));
+    f[n++] = (struct sock_filter)JEQ(TIOCSTI, 1, 0);
+    f[n++] = (struct sock_filter)JEQ(TIOCLINUX, 0, 1);
+    f[n++] = (struct sock_filter)RET(EPERM_ACTION);
+    f[n++] = (struct sock_filter)RET(SECCOMP_RET_ALLOW);
+    f[n++] = (struct sock_filter)RET(SECCOMP_RET_ALLOW);
+    return (int)n;
+}
+
+int vh_sandbox_seccomp(vh_err *e)
+{
+    struct sock_filter f[FILTER_MAX];
+    int n = vh_sandbox_program(f, FILTER_MAX);
+    if (n < 0)
+        return vh_fail(e, VH_EX_SOFTWARE, "system-call filter larger than its buffer");
+    struct sock_fprog prog = {.len = (unsigned short)n, .filter = f};
+    if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) < 0)
+        return vh_fail(e, VH_EX_OSERR,
+                       "cannot install the system-call filter (seccomp): %s - the kernel needs CONFIG_SECCOMP_FILTER, "
+                       "and no_new_privs must be set first",
+                       strerror(errno));
+    return 0;
+}
