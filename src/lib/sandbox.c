@@ -66,7 +66,10 @@
 #define __NR_quotactl_fd 443
 #endif
 
-#define DENY(call, reason) {__NR_##call, #call, reason}
+#define DENY(call, reason)                                                                                             \
+    {                                                                                                                  \
+        __NR_##call, #call, reason                                                                                     \
+    }
 
 /* Keep in step with doc/design.md "System-call filter" and virtuald(8). */
 const vh_sandbox_rule vh_sandbox_denied[] = {

@@ -39,9 +39,9 @@ extern const int vh_sandbox_denied_count;
 
 /* The namespace flags clone refuses: every CLONE_NEW* that clone(2) can
  * carry (CLONE_NEWTIME shares its bit with the exit signal there). */
-#define VH_SANDBOX_CLONE_NS_FLAGS                                                                                     \
-    (0x00020000UL /* NEWNS */ | 0x02000000UL /* NEWCGROUP */ | 0x04000000UL /* NEWUTS */ |                           \
-     0x08000000UL /* NEWIPC */ | 0x10000000UL /* NEWUSER */ | 0x20000000UL /* NEWPID */ | 0x40000000UL /* NEWNET */)
+#define VH_SANDBOX_CLONE_NS_FLAGS                                                                                      \
+    (0x00020000UL /* NEWNS */ | 0x02000000UL /* NEWCGROUP */ | 0x04000000UL /* NEWUTS */ | 0x08000000UL /* NEWIPC */ | \
+     0x10000000UL /* NEWUSER */ | 0x20000000UL /* NEWPID */ | 0x40000000UL /* NEWNET */)
 
 /* Join a new anonymous session keyring (keyctl JOIN_SESSION_KEYRING with
  * no name): the super-server's session keyring, and whatever it links,

@@ -514,7 +514,8 @@ static void test_program(void **s)
                       CLONE_PARENT_SETTID | CLONE_CHILD_CLEARTID;
     assert_int_equal(decide(NATIVE, SYS_clone, thread, 0), ALLOW);
     assert_int_equal(decide(NATIVE, SYS_clone, 1ULL << 32 | SIGCHLD, 0), ALLOW); /* the kernel ignores it */
-    uint64_t ns[] = {CLONE_NEWNS, CLONE_NEWCGROUP, CLONE_NEWUTS, CLONE_NEWIPC, CLONE_NEWUSER, CLONE_NEWPID, CLONE_NEWNET};
+    uint64_t ns[] = {CLONE_NEWNS,   CLONE_NEWCGROUP, CLONE_NEWUTS, CLONE_NEWIPC,
+                     CLONE_NEWUSER, CLONE_NEWPID,    CLONE_NEWNET};
     for (size_t i = 0; i < sizeof ns / sizeof ns[0]; i++) {
         assert_int_equal(decide(NATIVE, SYS_clone, ns[i] | SIGCHLD, 0), DENY_EPERM);
         assert_int_equal(decide(NATIVE, SYS_clone, 0xffffffff00000000ULL | ns[i], 0), DENY_EPERM);
@@ -616,13 +617,20 @@ static void test_int80(void **s)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_unshare),          cmocka_unit_test(test_clone_namespaces),
-        cmocka_unit_test(test_clone3_enosys),    cmocka_unit_test(test_setns),
-        cmocka_unit_test(test_fork_and_threads_work), cmocka_unit_test(test_keyring_calls),
-        cmocka_unit_test(test_fresh_keyring),    cmocka_unit_test(test_keyring_failures),
-        cmocka_unit_test(test_install_needs_nnp), cmocka_unit_test(test_table_refused),
-        cmocka_unit_test(test_tiocsti),          cmocka_unit_test(test_program),
-        cmocka_unit_test(test_x32),              cmocka_unit_test(test_int80),
+        cmocka_unit_test(test_unshare),
+        cmocka_unit_test(test_clone_namespaces),
+        cmocka_unit_test(test_clone3_enosys),
+        cmocka_unit_test(test_setns),
+        cmocka_unit_test(test_fork_and_threads_work),
+        cmocka_unit_test(test_keyring_calls),
+        cmocka_unit_test(test_fresh_keyring),
+        cmocka_unit_test(test_keyring_failures),
+        cmocka_unit_test(test_install_needs_nnp),
+        cmocka_unit_test(test_table_refused),
+        cmocka_unit_test(test_tiocsti),
+        cmocka_unit_test(test_program),
+        cmocka_unit_test(test_x32),
+        cmocka_unit_test(test_int80),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
