@@ -1,0 +1,140 @@
+#!/bin/bash
+# THREATS K4 (keyrings) and K6 (namespaces from inside), through tcpserver
+# and the real virtuald, for a run-as service (nobody) and a root service:
+# - the super-server runs in a session keyring of its own holding a
+#   secret: the service neither reads it (by serial, or by searching its
+#   session keyring) nor possesses that keyring;
+# - host root's user keyring holds a key its owner may read: a root
+#   service (uid 0 is host uid 0) neither reads it nor plants a key there;
+#   the persistent keyring is refused;
+# - unshare(CLONE_NEWUSER|CLONE_NEWNS) + mount, and clone(CLONE_NEWUSER),
+#   are refused;
+# - the same calls through foreign ABIs (x32; i386 int $0x80 where the
+#   kernel has it) are refused too.
+# Positive controls: the same probe from a plain chroot(8) reads the
+# secrets, plants and gets the persistent keyring; run by setpriv without
+# any capability it creates a user namespace and mounts in it.
+if [ -z "${VH_K4_SESSION:-}" ]; then
+	command -v keyctl >/dev/null || { echo "not ok - K4: keyctl(1) missing (package keyutils, scripts/deps)"; exit 1; }
+	# the whole test, and so the super-server, in a session keyring of its own
+	exec env VH_K4_SESSION=1 keyctl session vhtest-k4 bash "$0" "$@"
+fi
+. "$(dirname "$0")/lib.sh"
+
+vh_init_db
+J=$F/jails
+mkdir -m 0755 "$J"
+vh_mkjail "$J/u" "user jail"
+vh_mkjail "$J/r" "root jail"
+mkdir -m 1777 "$F/ns"
+vh_ctl add probe 127.0.0.2 "$J/u" --user nobody >/dev/null
+vh_ctl add probe 127.0.0.3 "$J/r" >/dev/null
+
+# The super-server's secret: default permissions (only a possessor reads).
+SES=$(keyctl add user vhtest-secret "superserver-$$" @s)
+# Host root's user keyring: a key its owner (uid 0) may read.
+# (made in the session keyring, where this shell possesses it and may set
+# its permissions, then moved)
+USERKEY=$(keyctl add user "vhtest-root-$$" "hostroot-$$" @s)
+keyctl setperm "$USERKEY" 0x3f3f0000
+keyctl link "$USERKEY" @u
+keyctl unlink "$USERKEY" @s >/dev/null
+PLANT=vhtest-plant-$$
+# unplant UID: remove a planted key from UID's user keyring (controls plant)
+unplant() {
+	setpriv --reuid="$1" --regid="$1" --clear-groups sh -c \
+		'id=$(keyctl search @u user "$0" 2>/dev/null) && keyctl unlink "$id" @u >/dev/null' "$PLANT"
+}
+k4_cleanup() {
+	keyctl unlink "$USERKEY" @u >/dev/null 2>&1
+	unplant 0
+	unplant 65534
+	vh_cleanup
+}
+trap k4_cleanup EXIT
+vh_check "the test runs in its own session keyring holding the secret" \
+	test "$(keyctl search @s user vhtest-secret)" = "$SES"
+
+# --- K4: keyrings ---------------------------------------------------------------
+vh_tcpserver 0 18960 "$VIRTUALD" --db "$DB" probe /bin/probe keyring "$SES" "$USERKEY" "$PLANT"
+for kind in user:127.0.0.2 root:127.0.0.3; do
+	k=${kind%%:*} a=${kind#*:}
+	out=$(vh_talk "$a" 18960)
+	vh_contains "K4 $k: the probe ran" "probe=keyring" "$out"
+	vh_contains "K4 $k: the super-server's secret is not readable" "ses_read=Operation not permitted" "$out"
+	vh_contains "K4 $k: the super-server's session keyring cannot be searched" \
+		"ses_search=Operation not permitted" "$out"
+	vh_contains "K4 $k: host root's user key is not readable" "user_read=Operation not permitted" "$out"
+	vh_contains "K4 $k: no key planted in the user keyring" "plant=Operation not permitted" "$out"
+	vh_contains "K4 $k: the persistent keyring is refused" "persistent=Operation not permitted" "$out"
+	vh_not_contains "K4 $k: no secret in the output" "secret:" "$out"
+done
+vh_stop_last
+vh_check "K4 root: host root's user keyring holds no planted key" \
+	test -z "$(keyctl search @u user "$PLANT" 2>/dev/null)"
+
+# controls: the same probe in a plain chroot(8), with the super-server's keyring
+out=$(chroot --userspec=65534:65534 "$J/u" /bin/probe keyring "$SES" "$USERKEY" "$PLANT")
+vh_contains "control: nobody in a plain chroot reads the super-server's secret" \
+	"ses_read=secret:superserver-$$" "$out"
+vh_contains "control: nobody in a plain chroot finds it by search" "ses_search=found" "$out"
+vh_contains "control: nobody in a plain chroot gets its persistent keyring" "persistent=ok" "$out"
+out=$(chroot "$J/r" /bin/probe keyring "$SES" "$USERKEY" "$PLANT")
+vh_contains "control: root in a plain chroot reads the super-server's secret" "ses_read=secret:superserver-$$" "$out"
+vh_contains "control: root in a plain chroot reads host root's user key" "user_read=secret:hostroot-$$" "$out"
+vh_contains "control: root in a plain chroot plants a key" "plant=ok" "$out"
+vh_check "control: the planted key is in host root's user keyring" \
+	test -n "$(keyctl search @u user "$PLANT" 2>/dev/null)"
+vh_contains "control: root in a plain chroot gets the persistent keyring" "persistent=ok" "$out"
+unplant 0
+
+# --- K6: namespaces --------------------------------------------------------------
+vh_tcpserver 0 18961 "$VIRTUALD" --db "$DB" probe /bin/probe unshare
+for kind in user:127.0.0.2 root:127.0.0.3; do
+	k=${kind%%:*} a=${kind#*:}
+	out=$(vh_talk "$a" 18961)
+	vh_contains "K6 $k: the probe ran" "probe=unshare" "$out"
+	vh_contains "K6 $k: unshare(CLONE_NEWUSER|CLONE_NEWNS) refused" "unshare=Operation not permitted" "$out"
+	vh_not_contains "K6 $k: no mount in a namespace of its own" "ns_mount=" "$out"
+	vh_contains "K6 $k: clone(CLONE_NEWUSER) refused" "clone_newuser=Operation not permitted" "$out"
+done
+vh_stop_last
+# controls: the kernel lets a process without any capability do it
+out=$(cd "$F/ns" && setpriv --no-new-privs --bounding-set=-all --inh-caps=-all "$VH_PROBE" unshare)
+vh_contains "control: root without capabilities creates a user and mount namespace" "unshare=ok" "$out"
+vh_contains "control: ... and mounts a tmpfs in it" "ns_mount=ok" "$out"
+vh_contains "control: ... and clones into a new user namespace" "clone_newuser=ok" "$out"
+out=$(cd "$F/ns" && setpriv --reuid=65534 --regid=65534 --clear-groups --no-new-privs "$VH_PROBE" unshare)
+vh_contains "control: nobody creates a user and mount namespace" "unshare=ok" "$out"
+vh_contains "control: nobody clones into a new user namespace" "clone_newuser=ok" "$out"
+
+# --- foreign ABIs --------------------------------------------------------------------
+if [ "$(uname -m)" = x86_64 ]; then
+	ctl=$("$VH_PROBE" int80)
+	vh_contains "control: an x32 call reaches the kernel unfiltered (this kernel: ENOSYS or an answer)" \
+		"x32_keyctl=" "$ctl"
+	vh_not_contains "control: unfiltered, x32 is not refused with EPERM" "x32_keyctl=Operation not permitted" "$ctl"
+	vh_tcpserver 0 18962 "$VIRTUALD" --db "$DB" probe /bin/probe int80
+	for kind in user:127.0.0.2 root:127.0.0.3; do
+		k=${kind%%:*} a=${kind#*:}
+		out=$(vh_talk "$a" 18962)
+		vh_contains "K4 K6 $k: x32 keyctl refused by the filter" "x32_keyctl=Operation not permitted" "$out"
+		vh_contains "K4 K6 $k: x32 getpid refused by the filter" "x32_getpid=Operation not permitted" "$out"
+		case $ctl in
+		*int80_getpid=faults*)
+			# this kernel faults on int $0x80 (ia32 emulation off): nothing to
+			# refuse; test_sandbox.c: test_program runs the filter on i386 calls
+			vh_contains "K4 K6 $k: int \$0x80 faults here too (no i386 ABI in this kernel)" \
+				"int80_unshare=faults" "$out"
+			;;
+		*)
+			vh_contains "control: int \$0x80 getpid answers unfiltered" "int80_getpid=ok" "$ctl"
+			vh_contains "K4 K6 $k: i386 unshare refused" "int80_unshare=Operation not permitted" "$out"
+			vh_contains "K4 K6 $k: i386 keyctl refused" "int80_keyctl=Operation not permitted" "$out"
+			;;
+		esac
+	done
+	vh_stop_last
+fi
+
+vh_done
