@@ -21,6 +21,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -393,6 +394,39 @@ static void test_table_refused(void **s)
     }
 }
 
+static char *slurp(const char *rel)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", VH_SRC_DIR, rel);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        fail_msg("cannot read %s", path);
+    static char buf[2][1 << 18];
+    static int which;
+    char *b = buf[which++ % 2];
+    size_t n = fread(b, 1, sizeof buf[0] - 1, f);
+    b[n] = 0;
+    fclose(f);
+    return b;
+}
+
+/* The documented list is the list: every call the filter refuses is
+ * named in doc/design.md (as `name`) and in virtuald(8). */
+static void test_documented(void **s)
+{
+    (void)s;
+    const char *design = slurp("doc/design.md");
+    const char *man = slurp("man/virtuald.8");
+    for (int i = 0; i < vh_sandbox_denied_count; i++) {
+        char quoted[64];
+        snprintf(quoted, sizeof quoted, "`%s`", vh_sandbox_denied[i].name);
+        if (!strstr(design, quoted))
+            fail_msg("%s is refused but not in doc/design.md", vh_sandbox_denied[i].name);
+        if (!strstr(man, vh_sandbox_denied[i].name))
+            fail_msg("%s is refused but not in man/virtuald.8", vh_sandbox_denied[i].name);
+    }
+}
+
 /* K3's second wall: TIOCSTI on a terminal, also with high bits set in
  * the command (the kernel reads an unsigned int; a filter comparing 64
  * bits would be bypassed). */
@@ -627,6 +661,7 @@ int main(void)
         cmocka_unit_test(test_keyring_failures),
         cmocka_unit_test(test_install_needs_nnp),
         cmocka_unit_test(test_table_refused),
+        cmocka_unit_test(test_documented),
         cmocka_unit_test(test_tiocsti),
         cmocka_unit_test(test_program),
         cmocka_unit_test(test_x32),
