@@ -10,7 +10,9 @@
 # - unshare(CLONE_NEWUSER|CLONE_NEWNS) + mount, and clone(CLONE_NEWUSER),
 #   are refused;
 # - the same calls through foreign ABIs (x32; i386 int $0x80 where the
-#   kernel has it) are refused too.
+#   kernel has it) are refused too;
+# - strace -f shows the order: the keyring joined before the jail, the
+#   filter the last call before the service's execve.
 # Positive controls: the same probe from a plain chroot(8) reads the
 # secrets, plants and gets the persistent keyring; run by setpriv without
 # any capability it creates a user namespace and mounts in it.
@@ -107,6 +109,36 @@ vh_contains "control: ... and clones into a new user namespace" "clone_newuser=o
 out=$(cd "$F/ns" && setpriv --reuid=65534 --regid=65534 --clear-groups --no-new-privs "$VH_PROBE" unshare)
 vh_contains "control: nobody creates a user and mount namespace" "unshare=ok" "$out"
 vh_contains "control: nobody clones into a new user namespace" "clone_newuser=ok" "$out"
+
+# --- the order, seen by strace -f: the keyring joined before the jail, the
+# filter the very last call before the service's execve ------------------------
+STRACE=$(command -v strace)
+mkdir -m 0755 "$F/k46"
+# -ff: one trace file per process, so that no call is split by another's
+vh_tcpserver 0 18963 "$STRACE" -ff -qq -o "$F/k46/t" "$VIRTUALD" --db "$DB" probe /bin/probe info
+for kind in user:127.0.0.2 root:127.0.0.3; do
+	k=${kind%%:*} a=${kind#*:}
+	rm -f "$F"/k46/t.*
+	out=$(vh_talk "$a" 18963)
+	vh_contains "K4 K6 $k: the probe ran under strace" "probe=info" "$out"
+	svc=
+	for i in $(seq 40); do
+		svc=$(grep -lE '^execve\("/bin/probe".* = 0' "$F"/k46/t.* 2>/dev/null | head -n 1)
+		[ -n "$svc" ] && break
+		sleep 0.05
+	done
+	prev=$(grep -B1 -E '^execve\("/bin/probe".* = 0' "$svc" | head -n 1)
+	vh_contains "K4 K6 $k: the filter is the last call before the service's execve" \
+		"seccomp(SECCOMP_SET_MODE_FILTER, 0, {len=" "$prev"
+	vh_check "K4 K6 $k: ... and the kernel took it" grep -qE '\) += 0$' <<<"$prev"
+	top=$(grep -lE '^keyctl\(KEYCTL_JOIN_SESSION_KEYRING, NULL\) += [0-9]+' "$F"/k46/t.* | head -n 1)
+	join=$(grep -nE '^keyctl\(KEYCTL_JOIN_SESSION_KEYRING, NULL\) += [0-9]+' "$top" | head -n 1 | cut -d: -f1)
+	jail=$(grep -nE '^(chroot|pivot_root)\(.*\) += 0' "$top" | head -n 1 | cut -d: -f1)
+	[ -n "$join" ] && [ -n "$jail" ] && [ "$join" -lt "$jail" ] &&
+		vh_ok "K4 $k: a fresh session keyring joined before the jail (trace line $join < $jail)" ||
+		vh_notok "K4 $k: keyring join at trace line '${join}', jail entry at '${jail}' ($top)"
+done
+vh_stop_last
 
 # --- foreign ABIs --------------------------------------------------------------------
 if [ "$(uname -m)" = x86_64 ]; then
