@@ -8,6 +8,7 @@
 #include <linux/keyctl.h>
 #include <linux/seccomp.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/syscall.h>
@@ -154,63 +155,114 @@ int vh_sandbox_keyring(vh_err *e)
 #define ARG_LO(i) ((unsigned)(offsetof(struct seccomp_data, args) + 8 * (i) + 4))
 #endif
 
-#define LD_ABS(off) BPF_STMT(BPF_LD | BPF_W | BPF_ABS, (off))
-#define JEQ(k, jt, jf) BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (k), (jt), (jf))
-#define RET(v) BPF_STMT(BPF_RET | BPF_K, (v))
 #define EPERM_ACTION (SECCOMP_RET_ERRNO | (EPERM & SECCOMP_RET_DATA))
 #define ENOSYS_ACTION (SECCOMP_RET_ERRNO | (ENOSYS & SECCOMP_RET_DATA))
 
-/* Exactly what vh_sandbox_program() emits at most: header (4) + x32 (2) + two per
- * rule + clone3 (2) + clone (5) + ioctl (6) + the final allow (1). */
-#define FILTER_MAX (4 + 2 + 2 * (sizeof vh_sandbox_denied / sizeof vh_sandbox_denied[0]) + 2 + 5 + 6 + 1)
+/* Exactly what vh_sandbox_program() emits: one instruction per rule and
+ * FILTER_FIXED around them. Installing costs time per instruction (the
+ * kernel checks and compiles the program once per connection), so every
+ * rule jumps to one shared return. */
+#ifdef VH_X32_BIT
+#define FILTER_FIXED 15
+#else
+#define FILTER_FIXED 14
+#endif
+#define FILTER_MAX (FILTER_FIXED + sizeof vh_sandbox_denied / sizeof vh_sandbox_denied[0])
 _Static_assert(FILTER_MAX <= BPF_MAXINSNS, "the system-call filter outgrows a classic BPF program");
 
-/* The program, straight-line so that no jump reaches past its own
- * block (classic BPF jumps are 8 bits): arch, number, then one test per
- * rule. The kernel caches "always allowed" per number, so calls not on
- * the list cost next to nothing. */
+/* A tiny assembler: jumps name their targets, resolve() turns names into
+ * the 8-bit forward offsets of classic BPF. */
+enum target { T_NEXT, T_ALLOW, T_EPERM, T_ENOSYS, T_IOCTL, T_COUNT };
+
+typedef struct program {
+    struct sock_filter *f;
+    unsigned char jt[FILTER_MAX], jf[FILTER_MAX]; /* enum target per instruction */
+    size_t at[T_COUNT];                           /* where each target is */
+    size_t n;
+} program;
+
+static void stmt(program *p, uint16_t code, uint32_t k)
+{
+    p->jt[p->n] = p->jf[p->n] = T_NEXT;
+    p->f[p->n++] = (struct sock_filter)BPF_STMT(code, k);
+}
+
+static void jump(program *p, uint16_t op, uint32_t k, enum target jt, enum target jf)
+{
+    p->jt[p->n] = (unsigned char)jt;
+    p->jf[p->n] = (unsigned char)jf;
+    p->f[p->n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | op | BPF_K, k, 0, 0);
+}
+
+static void here(program *p, enum target t)
+{
+    p->at[t] = p->n;
+}
+
+static int offset(const program *p, size_t i, enum target t, uint8_t *out)
+{
+    size_t to = t == T_NEXT ? i + 1 : p->at[t];
+    if (to <= i || to - (i + 1) > 255)
+        return -1;
+    *out = (uint8_t)(to - (i + 1));
+    return 0;
+}
+
+static int resolve(program *p)
+{
+    for (size_t i = 0; i < p->n; i++) {
+        if (BPF_CLASS(p->f[i].code) != BPF_JMP)
+            continue;
+        if (offset(p, i, p->jt[i], &p->f[i].jt) < 0 || offset(p, i, p->jf[i], &p->f[i].jf) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* Arch, number, one comparison per rule, then the calls whose
+ * arguments matter. The kernel caches "always allowed" per number, so
+ * calls not on the list cost next to nothing once installed. */
 int vh_sandbox_program(struct sock_filter *f, size_t max)
 {
     if (max < FILTER_MAX)
         return -1;
-    size_t n = 0;
+    program p = {.f = f, .n = 0};
     /* The arch field first: the numbers below mean other calls in
      * another ABI, and a foreign ABI is how a deny-list is bypassed. */
-    f[n++] = (struct sock_filter)LD_ABS(offsetof(struct seccomp_data, arch));
-    f[n++] = (struct sock_filter)JEQ(VH_AUDIT_ARCH, 1, 0);
-    f[n++] = (struct sock_filter)RET(EPERM_ACTION);
-    f[n++] = (struct sock_filter)LD_ABS(offsetof(struct seccomp_data, nr));
+    stmt(&p, BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch));
+    jump(&p, BPF_JEQ, VH_AUDIT_ARCH, T_NEXT, T_EPERM);
+    stmt(&p, BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr));
 #ifdef VH_X32_BIT
-    f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, VH_X32_BIT, 0, 1);
-    f[n++] = (struct sock_filter)RET(EPERM_ACTION);
+    jump(&p, BPF_JGE, VH_X32_BIT, T_EPERM, T_NEXT);
 #endif
-    for (int i = 0; i < vh_sandbox_denied_count; i++) {
-        f[n++] = (struct sock_filter)JEQ((unsigned)vh_sandbox_denied[i].nr, 0, 1);
-        f[n++] = (struct sock_filter)RET(EPERM_ACTION);
-    }
+    for (int i = 0; i < vh_sandbox_denied_count; i++)
+        jump(&p, BPF_JEQ, (uint32_t)vh_sandbox_denied[i].nr, T_EPERM, T_NEXT);
     /* clone3 passes its flags in memory the filter cannot read: ENOSYS,
      * and glibc falls back to clone. */
-    f[n++] = (struct sock_filter)JEQ(__NR_clone3, 0, 1);
-    f[n++] = (struct sock_filter)RET(ENOSYS_ACTION);
+    jump(&p, BPF_JEQ, __NR_clone3, T_ENOSYS, T_NEXT);
+    jump(&p, BPF_JEQ, __NR_ioctl, T_IOCTL, T_NEXT);
     /* clone: the kernel reads only the low 32 bits of the flags, where
      * every CLONE_NEW* lives. Threads and fork pass. */
-    f[n++] = (struct sock_filter)JEQ(__NR_clone, 0, 4);
-    f[n++] = (struct sock_filter)LD_ABS(ARG_LO(0));
-    f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, VH_SANDBOX_CLONE_NS_FLAGS, 0, 1);
-    f[n++] = (struct sock_filter)RET(EPERM_ACTION);
-    f[n++] = (struct sock_filter)RET(SECCOMP_RET_ALLOW);
+    jump(&p, BPF_JEQ, __NR_clone, T_NEXT, T_ALLOW);
+    stmt(&p, BPF_LD | BPF_W | BPF_ABS, ARG_LO(0));
+    jump(&p, BPF_JSET, VH_SANDBOX_CLONE_NS_FLAGS, T_EPERM, T_ALLOW);
     /* ioctl: the command is an unsigned int to the kernel, so only the
      * low word counts (high bits set must not slip past). TIOCSTI types
      * into a terminal's input, TIOCLINUX pastes the console selection
      * (K3's second wall). */
-    f[n++] = (struct sock_filter)JEQ(__NR_ioctl, 0, 5);
-    f[n++] = (struct sock_filter)LD_ABS(ARG_LO(1));
-    f[n++] = (struct sock_filter)JEQ(TIOCSTI, 1, 0);
-    f[n++] = (struct sock_filter)JEQ(TIOCLINUX, 0, 1);
-    f[n++] = (struct sock_filter)RET(EPERM_ACTION);
-    f[n++] = (struct sock_filter)RET(SECCOMP_RET_ALLOW);
-    f[n++] = (struct sock_filter)RET(SECCOMP_RET_ALLOW);
-    return (int)n;
+    here(&p, T_IOCTL);
+    stmt(&p, BPF_LD | BPF_W | BPF_ABS, ARG_LO(1));
+    jump(&p, BPF_JEQ, TIOCSTI, T_EPERM, T_NEXT);
+    jump(&p, BPF_JEQ, TIOCLINUX, T_EPERM, T_ALLOW);
+    here(&p, T_ALLOW);
+    stmt(&p, BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
+    here(&p, T_EPERM);
+    stmt(&p, BPF_RET | BPF_K, EPERM_ACTION);
+    here(&p, T_ENOSYS);
+    stmt(&p, BPF_RET | BPF_K, ENOSYS_ACTION);
+    if (p.n != FILTER_MAX || resolve(&p) < 0)
+        return -1;
+    return (int)p.n;
 }
 
 int vh_sandbox_seccomp(vh_err *e)
