@@ -183,12 +183,20 @@ typedef struct program {
 
 static void stmt(program *p, uint16_t code, uint32_t k)
 {
+    if (p->n >= FILTER_MAX) { /* FILTER_FIXED out of step: caught below */
+        p->n++;
+        return;
+    }
     p->jt[p->n] = p->jf[p->n] = T_NEXT;
     p->f[p->n++] = (struct sock_filter)BPF_STMT(code, k);
 }
 
 static void jump(program *p, uint16_t op, uint32_t k, enum target jt, enum target jf)
 {
+    if (p->n >= FILTER_MAX) {
+        p->n++;
+        return;
+    }
     p->jt[p->n] = (unsigned char)jt;
     p->jf[p->n] = (unsigned char)jf;
     p->f[p->n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | op | BPF_K, k, 0, 0);
