@@ -135,11 +135,13 @@ int vh_sandbox_keyring(vh_err *e)
         return 0;
     int err = errno;
     /* Is there a keyring to isolate at all? If this process cannot ask
-     * for its own session keyring either, nor can anything it starts
-     * (ENOSYS: no CONFIG_KEYS; otherwise the super-server runs under a
-     * filter of its own, which is inherited and cannot be removed). */
+     * for its own session keyring either, with the same answer, nor can
+     * anything it starts (ENOSYS: no CONFIG_KEYS; EPERM, EACCES or ENOSYS
+     * from a filter of the super-server's own, which is inherited and
+     * cannot be removed). Any other failure (a quota, memory) refuses. */
+    int absent = err == ENOSYS || err == EPERM || err == EACCES;
     errno = 0;
-    if (syscall(SYS_keyctl, KEYCTL_GET_KEYRING_ID, KEY_SPEC_SESSION_KEYRING, 0) < 0 && errno == err)
+    if (absent && syscall(SYS_keyctl, KEYCTL_GET_KEYRING_ID, KEY_SPEC_SESSION_KEYRING, 0) < 0 && errno == err)
         return 0;
     return vh_fail(e, VH_EX_OSERR,
                    "cannot join a fresh session keyring (keyctl JOIN_SESSION_KEYRING): %s - the service would possess "
@@ -278,7 +280,9 @@ int vh_sandbox_seccomp(vh_err *e)
     struct sock_filter f[FILTER_MAX];
     int n = vh_sandbox_program(f, FILTER_MAX);
     if (n < 0)
-        return vh_fail(e, VH_EX_SOFTWARE, "system-call filter larger than its buffer");
+        return vh_fail(e, VH_EX_SOFTWARE,
+                       "the system-call filter does not assemble (a count or a jump out of step in sandbox.c) - a "
+                       "build defect, report it");
     struct sock_fprog prog = {.len = (unsigned short)n, .filter = f};
     if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) < 0)
         return vh_fail(e, VH_EX_OSERR,
