@@ -47,10 +47,11 @@ extern const int vh_sandbox_denied_count;
  * no name): the super-server's session keyring, and whatever it links,
  * is no longer possessed. Call while still root: the keyring is charged
  * to root's key quota, not to a run-as user that many services share.
- * When keyring calls fail altogether for this process (a kernel without
- * CONFIG_KEYS, or a filter of the super-server's own, which every child
- * inherits), there is nothing to isolate and it returns 0; a kernel that
- * answers keyring calls but refuses the join is an error. Returns 0 or
+ * When keyring calls fail altogether for this process (ENOSYS, EPERM or
+ * EACCES for the join and for asking its own session keyring alike: a
+ * kernel without CONFIG_KEYS, or a filter of the super-server's own,
+ * which every child inherits), there is nothing to isolate and it
+ * returns 0; any other failure of the join is an error. Returns 0 or
  * -1 with e filled (VH_EX_OSERR). */
 int vh_sandbox_keyring(vh_err *e);
 
