@@ -19,6 +19,7 @@
 #include "log.h"
 #include "priv.h"
 #include "reap.h"
+#include "sandbox.h"
 #include "scope.h"
 #include "timing.h"
 #include "valid.h"
@@ -85,6 +86,12 @@ static int is_socket(int fd)
 static int exec_service(struct target *t)
 {
     vh_err e;
+    /* K4, K6: the system-call filter is the very last step: it must
+     * follow no_new_privs and every call virtuald itself makes (its
+     * jail entry uses calls the filter refuses). */
+    if (vh_sandbox_seccomp(&e) < 0)
+        return refuse(t, &e);
+    VH_MARK("seccomp");
     environ = t->env.vars;
     VH_TIMING_END();
     execvp(t->argv[0], t->argv);
@@ -356,6 +363,14 @@ int main(int argc, char **argv)
             vh_log(LOG_WARNING, "terminal on fd%s%s%s replaced with /dev/null: a terminal never reaches a service (K3)",
                    ttys & 1 ? " 0" : "", ttys & 2 ? " 1" : "", ttys & 4 ? " 2" : "");
     }
+    /* K4: a fresh session keyring, joined while still root (the key is
+     * charged to root's quota, not to a run-as uid shared by many). The
+     * processes started below inherit it. */
+    if (vh_sandbox_keyring(&e) < 0) {
+        status = refuse(t, &e);
+        goto out;
+    }
+    VH_MARK("keyring");
     if (enter(t, &e) < 0) {
         status = refuse(t, &e);
         goto out;

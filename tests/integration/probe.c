@@ -29,6 +29,15 @@
  *   probe bind ADDR PORT           K5: bind a TCP socket (IPv4)
  *   probe abstract NAME            K5: connect to the abstract unix socket @NAME
  *   probe landlock                 the kernel's Landlock ABI version (0: none)
+ *   probe keyring SES USER PLANT   K4: read keys SES (the super-server's session
+ *                                  secret) and USER (host root's user keyring) by
+ *                                  serial, search the session keyring, plant key
+ *                                  PLANT in the user keyring, get the persistent
+ *                                  keyring
+ *   probe unshare                  K6: unshare(CLONE_NEWUSER|CLONE_NEWNS) and mount a
+ *                                  tmpfs; clone with CLONE_NEWUSER; clone3
+ *   probe int80                    K4, K6: the same through foreign ABIs (i386
+ *                                  int $0x80 where it exists, x32), x86_64 only
  */
 
 #include <errno.h>
@@ -40,6 +49,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/keyctl.h>
+#include <sched.h>
 #include <sys/mount.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
@@ -226,6 +237,95 @@ static void stdio(void)
     dprintf(0, "fd0=%s fd1=%s fd2=%s\n", d[0], d[1], d[2]);
 }
 
+static const char *err_or(long rc, const char *ok)
+{
+    return rc < 0 ? strerror(errno) : ok;
+}
+
+/* K4: what a service reaches of the host's keyrings. */
+static void keyring(long ses, long user, const char *plant)
+{
+    long id = syscall(SYS_keyctl, KEYCTL_GET_KEYRING_ID, KEY_SPEC_SESSION_KEYRING, 0);
+    if (id < 0)
+        printf("session=%s\n", strerror(errno));
+    else
+        printf("session=%ld\n", id);
+    const long keys[2] = {ses, user};
+    const char *names[2] = {"ses_read", "user_read"};
+    for (int i = 0; i < 2; i++) {
+        char buf[256];
+        long n = syscall(SYS_keyctl, KEYCTL_READ, keys[i], buf, sizeof buf - 1);
+        if (n >= 0 && n < (long)sizeof buf) {
+            buf[n] = 0;
+            printf("%s=secret:%s\n", names[i], buf);
+        } else {
+            printf("%s=%s\n", names[i], n < 0 ? strerror(errno) : "too long");
+        }
+    }
+    long found = syscall(SYS_keyctl, KEYCTL_SEARCH, KEY_SPEC_SESSION_KEYRING, "user", "vhtest-secret", 0);
+    printf("ses_search=%s\n", err_or(found, "found"));
+    long planted = syscall(SYS_add_key, "user", plant, "planted", 7, KEY_SPEC_USER_KEYRING);
+    printf("plant=%s\n", err_or(planted, "ok"));
+    long pers = syscall(SYS_keyctl, KEYCTL_GET_PERSISTENT, -1, KEY_SPEC_THREAD_KEYRING);
+    printf("persistent=%s\n", err_or(pers, "ok"));
+}
+
+/* K6: a new user namespace (and with it every capability inside). */
+static void namespaces(void)
+{
+    mkdir("probe-ns", 0700);
+    pid_t pid = fork();
+    if (pid == 0) {
+        long rc = unshare(CLONE_NEWUSER | CLONE_NEWNS);
+        printf("unshare=%s\n", err_or(rc, "ok"));
+        if (rc == 0) {
+            rc = mount("none", "probe-ns", "tmpfs", 0, NULL);
+            printf("ns_mount=%s\n", err_or(rc, "ok"));
+        }
+        fflush(stdout);
+        _exit(0);
+    }
+    waitpid(pid, NULL, 0);
+    long c = syscall(SYS_clone, CLONE_NEWUSER | SIGCHLD, 0, 0, 0, 0);
+    if (c == 0)
+        _exit(0);
+    if (c > 0)
+        waitpid((pid_t)c, NULL, 0);
+    printf("clone_newuser=%s\n", err_or(c, "ok"));
+    rmdir("probe-ns");
+}
+
+#ifdef __x86_64__
+/* i386 ABI from this 64-bit process, in a child: some kernels fault. */
+static void int80_call(const char *name, long nr, long a1)
+{
+    fflush(stdout);
+    pid_t pid = fork();
+    if (pid == 0) {
+        long ret;
+        __asm__ volatile("int $0x80" : "=a"(ret) : "a"(nr), "b"(a1) : "memory", "cc", "r8", "r9", "r10", "r11");
+        printf("%s=%s\n", name, ret < 0 && ret > -4096 ? strerror((int)-ret) : "ok");
+        fflush(stdout);
+        _exit(0);
+    }
+    int st = 0;
+    waitpid(pid, &st, 0);
+    if (WIFSIGNALED(st))
+        printf("%s=faults\n", name);
+}
+
+static void foreign_abi(void)
+{
+    int80_call("int80_getpid", 20, 0);
+    int80_call("int80_unshare", 310, CLONE_NEWUSER);
+    int80_call("int80_keyctl", 288, KEYCTL_GET_KEYRING_ID);
+    long rc = syscall(0x40000000L | SYS_getpid);
+    printf("x32_getpid=%s\n", err_or(rc, "ok"));
+    rc = syscall(0x40000000L | SYS_keyctl, KEYCTL_GET_KEYRING_ID, KEY_SPEC_SESSION_KEYRING, 0);
+    printf("x32_keyctl=%s\n", err_or(rc, "ok"));
+}
+#endif
+
 int main(int argc, char **argv)
 {
     const char *what = argc > 1 ? argv[1] : "info";
@@ -283,6 +383,14 @@ int main(int argc, char **argv)
         sleep((unsigned)secs);
     } else if (strcmp(what, "exit") == 0 && argc > 2) {
         return atoi(argv[2]);
+    } else if (strcmp(what, "keyring") == 0 && argc > 4) {
+        keyring(atol(argv[2]), atol(argv[3]), argv[4]);
+    } else if (strcmp(what, "unshare") == 0) {
+        namespaces();
+#ifdef __x86_64__
+    } else if (strcmp(what, "int80") == 0) {
+        foreign_abi();
+#endif
     } else if (strcmp(what, "stdio") == 0) {
         stdio();
     } else if (strcmp(what, "readall") == 0) {
@@ -320,7 +428,7 @@ int main(int argc, char **argv)
     } else if (strcmp(what, "abstract") == 0 && argc > 2) {
         abstract_probe(argv[2]);
     } else {
-        printf("usage=probe info|escape MARKER|regain|mknod|mount|kill PID|ptrace PID|read PATH|readall|stdio\n");
+        printf("usage=probe info|escape MARKER|regain|mknod|mount|kill PID|ptrace PID|read PATH|readall|stdio|keyring SES USER PLANT|unshare|int80\n");
         return 2;
     }
     return 0;
