@@ -79,6 +79,9 @@ vh_contains "K9 /etc/passwd is a regular file again" "regular file" "$(stat -c %
 vh_eq "K9 host decoys still unchanged after the repair" "$before" "$(snapshot)"
 
 # --- control: the old chmod-by-name install under the same racer -------
+# (from the decoys' first state, whatever happened above)
+chmod 0600 "$H/decoy" "$IX"
+chmod 0755 "$H/dir"
 out=$("$RACE" naive "$J" "$H" 100000 "$SECS" "$IX")
 echo "# control: $out"
 vh_eq "K9 control: the old install (fchmodat by the temporary name) changes a host file under the racer" \
