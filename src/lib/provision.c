@@ -433,16 +433,50 @@ static int probe_dep(void *ctx, const vh_dep *d)
     return host_problem(ctx, d);
 }
 
+/* path as the kernel resolves it inside the jail: every directory
+ * provision writes through is a real one (a symlink is refused), so "."
+ * and ".." (a path found through $ORIGIN/../lib) are resolved by name;
+ * ".." stops at the jail root. Returns 0, or -1 when out is too small. */
+static int jail_path(const char *path, char *out, size_t n)
+{
+    size_t len = 0;
+    out[0] = '\0';
+    for (const char *p = path + strspn(path, "/"); *p; p += strspn(p, "/")) {
+        size_t c = strcspn(p, "/");
+        if (c == 2 && p[0] == '.' && p[1] == '.') {
+            while (len > 0 && out[len - 1] != '/')
+                len--;
+            len -= len > 0;
+            out[len] = '\0';
+        } else if (c != 1 || p[0] != '.') {
+            if (len + 1 + c >= n)
+                return -1;
+            out[len++] = '/';
+            memcpy(out + len, p, c);
+            len += c;
+            out[len] = '\0';
+        }
+        p += c;
+    }
+    return 0;
+}
+
 static int copy_dep(void *ctx, const vh_dep *d)
 {
     struct prov *v = ctx;
     if (host_problem(v, d))
         return 1;
     char in[PATH_MAX];
+    char found[PATH_MAX + 16];
     if (d->extra)
-        snprintf(in, sizeof in, "/usr/lib/%s", d->name); /* see provision.h */
+        snprintf(found, sizeof found, "/usr/lib/%s", d->name); /* see provision.h */
     else
-        snprintf(in, sizeof in, "%s", d->path);
+        snprintf(found, sizeof found, "%s", d->path);
+    if (jail_path(found, in, sizeof in) < 0 || !in[0]) {
+        vh_fail(v->e, VH_EX_SOFTWARE, "cannot place %s in the jail: the path is too long or names its root", found);
+        v->failed = 1;
+        return 1;
+    }
     unsigned char *buf = NULL;
     size_t len = 0;
     if (vh_read_all(d->fd, MAX_COPY, &buf, &len) < 0) {

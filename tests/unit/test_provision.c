@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "elf_builder.h"
 #include "fixture.h"
 #include "provision.h"
 
@@ -262,6 +263,39 @@ static void test_fifo_replaced(void **state)
     assert_true(S_ISREG(st.st_mode));
 }
 
+static void write_file(const char *path, const void *data, size_t len, mode_t mode)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, mode);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, data, len), (ssize_t)len);
+    fchmod(fd, mode);
+    close(fd);
+}
+
+/* A library found through $ORIGIN/../lib: its path holds "..", which
+ * the walk (no ".." component ever opened) resolves by name. */
+static void test_origin_dotdot(void **state)
+{
+    (void)state;
+    static unsigned char img[4096];
+    struct eb_layout L;
+    sh("mkdir -p %s/host/app/bin %s/host/app/lib", fx_dir, fx_dir);
+    struct eb prog = {.is64 = 1, .machine = 62, .needed = {"libx.so"}, .nneeded = 1, .runpath = "$ORIGIN/../lib"};
+    write_file(fx_path("host/app/bin/prog"), img, eb_build(&prog, img, sizeof img, &L), 0755);
+    struct eb lib = {.is64 = 1, .machine = 62};
+    write_file(fx_path("host/app/lib/libx.so"), img, eb_build(&lib, img, sizeof img, &L), 0644);
+    const char *progs[] = {fx_path("host/app/bin/prog")};
+    vh_provision p = {jail, progs, 1, NULL, NULL, NULL, 0, 0};
+    vh_err e;
+    if (vh_provision_run(&p, &e) < 0)
+        fail_msg("provision: %s", e.msg);
+    char in[600];
+    snprintf(in, sizeof in, "%s%s/host/app/lib/libx.so", jail, fx_dir);
+    struct stat st;
+    assert_int_equal(lstat(in, &st), 0);
+    assert_true(S_ISREG(st.st_mode) && (st.st_mode & 07777) == 0644);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -269,7 +303,7 @@ int main(void)
         cmocka_unit_test_setup(test_file_swapped, setup),   cmocka_unit_test_setup(test_file_swapped_control, setup),
         cmocka_unit_test_setup(test_symlinked_dir, setup),  cmocka_unit_test_setup(test_not_a_dir, setup),
         cmocka_unit_test_setup(test_mount_tmpfs, setup),    cmocka_unit_test_setup(test_mount_bind_same_fs, setup),
-        cmocka_unit_test_setup(test_fifo_replaced, setup),
+        cmocka_unit_test_setup(test_fifo_replaced, setup),  cmocka_unit_test_setup(test_origin_dotdot, setup),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
