@@ -187,6 +187,10 @@ static int step_down(struct prov *v, int pfd, const char *name, const char *in)
     d = openat(pfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     if (d < 0)
         return not_a_dir(v, pfd, name, in, errno);
+    if (same_mount(v, d, in) < 0) { /* nothing changed through a mount, not even an owner */
+        close(d);
+        return -1;
+    }
     struct stat st;
     /* Only the group can be wrong (a set-gid parent): fixed through d. */
     if (made && fstat(d, &st) == 0 && (st.st_uid != 0 || st.st_gid != 0) && fchown(d, 0, 0) < 0) {
