@@ -250,9 +250,9 @@ static int open_parent(struct prov *v, const char *in, char *name, size_t n)
     char dir[PATH_MAX];
     snprintf(dir, sizeof dir, "%s", in);
     char *slash = strrchr(dir, '/');
-    if (!slash || !slash[1] || strcmp(slash + 1, ".") == 0 || strcmp(slash + 1, "..") == 0)
+    if (!slash || !slash[1] || strcmp(slash + 1, ".") == 0 || strcmp(slash + 1, "..") == 0 ||
+        (size_t)snprintf(name, n, "%s", slash + 1) >= n)
         return vh_fail(v->e, VH_EX_SOFTWARE, "bad jail path %s", in);
-    snprintf(name, n, "%s", slash + 1);
     slash[1] = '\0';
     return open_dir(v, dir);
 }
@@ -263,8 +263,9 @@ static int tmpname(struct prov *v, char *out, size_t n)
 }
 
 /* Is name in dfd already a regular file root:root with mode and these
- * bytes? Looked at before it is opened: whatever the service put there
- * (a FIFO, a device) is never opened, only replaced. */
+ * bytes? Looked at before it is opened, so a FIFO or device the service
+ * put there is replaced, not opened (one swapped in between the two
+ * calls is opened non-blocking, found to be another file and closed). */
 static int same_file(int dfd, const char *name, const unsigned char *data, size_t len, mode_t mode)
 {
     struct stat st, fst;
