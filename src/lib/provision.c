@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <glob.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -69,12 +70,30 @@ int vh_ldconf_dirs(const char *conf, char **dirs, int max)
 
 /* ---- writing inside the jail -------------------------------------- */
 
+/* The jail may hold a hostile root service that races everything we do
+ * in it (THREATS K9). So nothing here names a file in the jail by a path
+ * that the kernel resolves again later: every directory is opened one
+ * component at a time relative to its verified parent's descriptor
+ * (O_NOFOLLOW | O_DIRECTORY: no symlink followed, no "..", no mount
+ * crossed), every file is made under a fresh name with O_EXCL and
+ * changed through its own descriptor (fchown/fchmod), and only then
+ * renamed over the target relative to the same directory descriptor. The
+ * worst a racer can do is change what ends up inside its own jail, which
+ * it could do anyway; nothing outside the jail is opened, changed or
+ * written through. (A per-component walk rather than openat2 with
+ * RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_XDEV: missing
+ * components are made with mkdirat under their parent's descriptor
+ * anyway, and the walk is the same on every kernel.) */
+
 struct prov {
     vh_provision *p;
     int rootfd;
     vh_err *e;
     int failed;
     unsigned tmpseq;
+    dev_t dev;    /* the jail root's file system */
+    uint64_t mnt; /* and its mount (statx), when the kernel tells */
+    int have_mnt;
 };
 
 static void note(struct prov *v, const char *what, const char *in)
@@ -87,6 +106,37 @@ static void note(struct prov *v, const char *what, const char *in)
         v->p->unchanged++;
     else
         v->p->written++;
+}
+
+/* fd's file system and mount: 0 or -1 with errno. */
+static int mount_of(int fd, dev_t *dev, uint64_t *mnt, int *have_mnt)
+{
+    struct statx sx;
+    if (statx(fd, "", AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW, STATX_MNT_ID, &sx) < 0)
+        return -1;
+    *dev = makedev(sx.stx_dev_major, sx.stx_dev_minor);
+    *have_mnt = (sx.stx_mask & STATX_MNT_ID) != 0; /* Linux >= 5.8 */
+    *mnt = *have_mnt ? sx.stx_mnt_id : 0;
+    return 0;
+}
+
+/* Nothing is written through a mount point inside the jail: it may lead
+ * to a host directory (a bind mount) or to another jail. The mount id
+ * tells a bind mount of the jail's own file system apart too; kernels
+ * without it (before 5.8) compare the device only. */
+static int same_mount(struct prov *v, int fd, const char *in)
+{
+    dev_t dev;
+    uint64_t mnt;
+    int have;
+    if (mount_of(fd, &dev, &mnt, &have) < 0)
+        return vh_fail(v->e, VH_EX_IOERR, "cannot stat %s%s: %s", v->p->root, in, strerror(errno));
+    if (dev == v->dev && (!have || !v->have_mnt || mnt == v->mnt))
+        return 0;
+    return vh_fail(v->e, VH_EX_OSFILE,
+                   "%s%s is a mount point inside the jail: provision never writes through a mount (it can lead "
+                   "outside the jail) - umount %s%s, then run provision again",
+                   v->p->root, in, v->p->root, in);
 }
 
 /* We write only into directories that nobody but root can change:
@@ -102,57 +152,95 @@ static int trusted_dir(struct prov *v, int fd, const char *in)
                        "directories not writable by group or others - chown root %s%s && chmod go-w %s%s",
                        v->p->root, in, (unsigned)st.st_uid, (unsigned)(st.st_mode & 07777), v->p->root, in, v->p->root,
                        in);
-    return 0;
+    return same_mount(v, fd, in);
 }
 
-/* Open directory dir (absolute, inside the jail), creating each missing
- * component root-owned 0755. Returns an O_PATH fd or -1. */
-static int mkdirs(struct prov *v, const char *dir)
+/* Why name in pfd could not be opened as a directory, for the message. */
+static int not_a_dir(struct prov *v, int pfd, const char *name, const char *in, int err)
 {
-    int fd = vh_rootfd_open(v->rootfd, dir, O_PATH | O_DIRECTORY, 0);
-    if (fd >= 0 || errno != ENOENT) {
-        if (fd < 0)
-            return vh_fail(v->e, VH_EX_CANTCREAT, "cannot open %s%s: %s", v->p->root, dir, strerror(errno));
-        return fd;
-    }
-    char parent[PATH_MAX];
-    snprintf(parent, sizeof parent, "%s", dir);
-    char *slash = strrchr(parent, '/');
-    char name[NAME_MAX + 1];
-    snprintf(name, sizeof name, "%.*s", NAME_MAX, slash ? slash + 1 : parent);
-    if (slash == parent)
-        parent[1] = '\0';
-    else if (slash)
-        *slash = '\0';
-    int pfd = slash && slash != parent ? mkdirs(v, parent) : vh_rootfd_open(v->rootfd, "/", O_PATH | O_DIRECTORY, 0);
-    if (pfd < 0)
-        return slash && slash != parent
-                   ? -1
-                   : vh_fail(v->e, VH_EX_CANTCREAT, "cannot open %s: %s", v->p->root, strerror(errno));
-    if (trusted_dir(v, pfd, slash == parent ? "" : parent) < 0) {
-        close(pfd);
+    struct stat st;
+    if (fstatat(pfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode))
+        return vh_fail(v->e, VH_EX_OSFILE,
+                       "%s%s is a symbolic link: provision follows no link inside a jail (the jail's service could "
+                       "point it anywhere) - replace it with a real directory (rm %s%s), then run provision again",
+                       v->p->root, in, v->p->root, in);
+    if (err == ENOTDIR || err == ELOOP)
+        return vh_fail(v->e, VH_EX_OSFILE,
+                       "%s%s is not a directory - remove it (provision puts a directory there), then run provision "
+                       "again",
+                       v->p->root, in);
+    return vh_fail(v->e, VH_EX_CANTCREAT, "cannot open %s%s: %s", v->p->root, in, strerror(err));
+}
+
+/* One step down: name below pfd (already trusted), created root-owned
+ * 0755 when missing (the umask is 0 during a run). Returns an fd or -1. */
+static int step_down(struct prov *v, int pfd, const char *name, const char *in)
+{
+    int d = openat(pfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (d >= 0)
+        return d;
+    if (errno != ENOENT)
+        return not_a_dir(v, pfd, name, in, errno);
+    int made = mkdirat(pfd, name, 0755) == 0;
+    if (!made && errno != EEXIST)
+        return vh_fail(v->e, VH_EX_CANTCREAT, "cannot create directory %s%s: %s", v->p->root, in, strerror(errno));
+    d = openat(pfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (d < 0)
+        return not_a_dir(v, pfd, name, in, errno);
+    if (same_mount(v, d, in) < 0) { /* nothing changed through a mount, not even an owner */
+        close(d);
         return -1;
     }
-    if (mkdirat(pfd, name, 0700) < 0 && errno != EEXIST) {
-        int err = errno;
-        close(pfd);
-        return vh_fail(v->e, VH_EX_CANTCREAT, "cannot create directory %s%s: %s", v->p->root, dir, strerror(err));
-    }
-    int d = openat(pfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    close(pfd);
-    if (d < 0)
-        return vh_fail(v->e, VH_EX_CANTCREAT, "cannot open new directory %s%s: %s", v->p->root, dir, strerror(errno));
     struct stat st;
-    if (fstat(d, &st) == 0 && (st.st_uid != 0 || st.st_gid != 0 || (st.st_mode & 07777) != 0755)) {
-        if (fchown(d, 0, 0) < 0 || fchmod(d, 0755) < 0) {
-            int err = errno;
-            close(d);
-            return vh_fail(v->e, VH_EX_CANTCREAT, "cannot set owner and mode of %s%s: %s", v->p->root, dir,
-                           strerror(err));
-        }
-        note(v, "created", dir);
+    /* Only the group can be wrong (a set-gid parent): fixed through d. */
+    if (made && fstat(d, &st) == 0 && (st.st_uid != 0 || st.st_gid != 0) && fchown(d, 0, 0) < 0) {
+        int err = errno;
+        close(d);
+        return vh_fail(v->e, VH_EX_CANTCREAT, "cannot set the owner of %s%s: %s", v->p->root, in, strerror(err));
     }
+    if (made)
+        note(v, "created", in);
     return d;
+}
+
+/* Open directory dir (absolute, inside the jail) from the jail root, one
+ * component at a time, each checked (trusted_dir) before anything is
+ * opened or made in it. Returns an fd or -1 with v->e. */
+static int open_dir(struct prov *v, const char *dir)
+{
+    char in[PATH_MAX] = "";
+    size_t inlen = 0;
+    int fd = openat(v->rootfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return vh_fail(v->e, VH_EX_CANTCREAT, "cannot open %s: %s", v->p->root, strerror(errno));
+    for (const char *p = dir;;) {
+        if (trusted_dir(v, fd, in) < 0)
+            break;
+        p += strspn(p, "/");
+        if (!*p)
+            return fd;
+        size_t n = strcspn(p, "/");
+        if (n > NAME_MAX || inlen + 1 + n >= sizeof in || (n == 1 && p[0] == '.') ||
+            (n == 2 && p[0] == '.' && p[1] == '.')) {
+            vh_fail(v->e, VH_EX_SOFTWARE, "bad jail path %s", dir);
+            break;
+        }
+        char name[NAME_MAX + 1];
+        memcpy(name, p, n);
+        name[n] = '\0';
+        in[inlen++] = '/';
+        memcpy(in + inlen, p, n + 1);
+        inlen += n;
+        in[inlen] = '\0';
+        p += n;
+        int next = step_down(v, fd, name, in);
+        close(fd);
+        fd = next;
+        if (fd < 0)
+            return -1;
+    }
+    close(fd);
+    return -1;
 }
 
 /* Split in (absolute, inside the jail) into its directory and name and
@@ -162,26 +250,38 @@ static int open_parent(struct prov *v, const char *in, char *name, size_t n)
     char dir[PATH_MAX];
     snprintf(dir, sizeof dir, "%s", in);
     char *slash = strrchr(dir, '/');
-    if (!slash || !slash[1])
+    if (!slash || !slash[1] || strcmp(slash + 1, ".") == 0 || strcmp(slash + 1, "..") == 0 ||
+        (size_t)snprintf(name, n, "%s", slash + 1) >= n)
         return vh_fail(v->e, VH_EX_SOFTWARE, "bad jail path %s", in);
-    snprintf(name, n, "%s", slash + 1);
-    if (slash == dir)
-        dir[1] = '\0';
-    else
-        *slash = '\0';
-    int fd = mkdirs(v, dir);
-    if (fd < 0)
-        return -1;
-    if (trusted_dir(v, fd, strcmp(dir, "/") ? dir : "") < 0) {
-        close(fd);
-        return -1;
-    }
-    return fd;
+    slash[1] = '\0';
+    return open_dir(v, dir);
 }
 
 static int tmpname(struct prov *v, char *out, size_t n)
 {
     return snprintf(out, n, ".vh-provision.%ld.%u", (long)getpid(), v->tmpseq++);
+}
+
+/* Is name in dfd already a regular file root:root with mode and these
+ * bytes? Looked at before it is opened, so a FIFO or device the service
+ * put there is replaced, not opened (one swapped in between the two
+ * calls is opened non-blocking, found to be another file and closed). */
+static int same_file(int dfd, const char *name, const unsigned char *data, size_t len, mode_t mode)
+{
+    struct stat st, fst;
+    if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode))
+        return 0;
+    int old = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+    if (old < 0)
+        return 0;
+    unsigned char *cur = NULL;
+    size_t curlen = 0;
+    int same = fstat(old, &fst) == 0 && fst.st_ino == st.st_ino && fst.st_dev == st.st_dev && S_ISREG(fst.st_mode) &&
+               fst.st_uid == 0 && fst.st_gid == 0 && (fst.st_mode & 07777) == mode && (size_t)fst.st_size == len &&
+               vh_read_all(old, MAX_COPY, &cur, &curlen) == 0 && curlen == len && memcmp(cur, data, len) == 0;
+    free(cur);
+    close(old);
+    return same;
 }
 
 /* Install data as regular file in (inside the jail), root:root, mode. */
@@ -191,24 +291,14 @@ static int install_data(struct prov *v, const char *in, const unsigned char *dat
     int dfd = open_parent(v, in, name, sizeof name);
     if (dfd < 0)
         return -1;
-    int result = -1;
-    /* Unchanged? Opened without following: a symlink here is replaced. */
-    int old = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
-    if (old >= 0) {
-        struct stat st;
-        unsigned char *cur = NULL;
-        size_t curlen = 0;
-        int same = fstat(old, &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == 0 && st.st_gid == 0 &&
-                   (st.st_mode & 07777) == mode && (size_t)st.st_size == len &&
-                   vh_read_all(old, MAX_COPY, &cur, &curlen) == 0 && curlen == len && memcmp(cur, data, len) == 0;
-        free(cur);
-        close(old);
-        if (same) {
-            note(v, "unchanged", in);
-            close(dfd);
-            return 0;
-        }
+    if (same_file(dfd, name, data, len, mode)) {
+        note(v, "unchanged", in);
+        close(dfd);
+        return 0;
     }
+    struct stat st;
+    int existed = fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0;
+    int result = -1;
     char tmp[64];
     int fd = -1;
     for (int tries = 0; fd < 0 && tries < 100; tries++) {
@@ -232,18 +322,22 @@ static int install_data(struct prov *v, const char *in, const unsigned char *dat
         }
         off += (size_t)w;
     }
+    /* Through fd, the file we created: never by name (K9). */
     if (fchown(fd, 0, 0) < 0 || fchmod(fd, mode) < 0 || fsync(fd) < 0) {
         vh_fail(v->e, VH_EX_IOERR, "finishing %s%s: %s", v->p->root, in, strerror(errno));
         goto fail;
     }
     close(fd);
     fd = -1;
+    /* Whatever is at tmp by now moves within this jail directory only. */
     if (renameat(dfd, tmp, dfd, name) < 0) {
         vh_fail(v->e, VH_EX_CANTCREAT, "cannot put %s%s in place: %s%s", v->p->root, in, strerror(errno),
-                errno == EISDIR ? " - a directory has that name; remove it" : "");
+                errno == EISDIR  ? " - a directory has that name; remove it"
+                : errno == EBUSY ? " - it is a mount point; umount it"
+                                 : "");
         goto fail;
     }
-    note(v, old >= 0 ? "updated" : "created", in);
+    note(v, existed ? "updated" : "created", in);
     result = 0;
     goto out;
 fail:
@@ -253,6 +347,31 @@ fail:
 out:
     close(dfd);
     return result;
+}
+
+/* The node at tmp in dfd, seen through a descriptor of its own (O_PATH:
+ * a device is never opened): the one we made? Made root:root when only
+ * its group differs (a set-gid directory). 0 or -1 with v->e. */
+static int check_node(struct prov *v, int dfd, const char *tmp, const char *in, dev_t want)
+{
+    int nfd = openat(dfd, tmp, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+    struct stat st;
+    int ok = nfd >= 0 && fstat(nfd, &st) == 0 && S_ISCHR(st.st_mode) && st.st_rdev == want && st.st_nlink == 1 &&
+             (st.st_mode & 07777) == 0666 && st.st_uid == 0;
+    if (ok && same_mount(v, nfd, in) < 0) {
+        close(nfd);
+        return -1;
+    }
+    if (ok && st.st_gid != 0 && fchownat(nfd, "", 0, 0, AT_EMPTY_PATH) < 0)
+        ok = 0;
+    if (nfd >= 0)
+        close(nfd);
+    if (!ok)
+        return vh_fail(v->e, VH_EX_CANTCREAT,
+                       "device %s%s changed while provision made it (something in the jail races provision) - stop "
+                       "the jail's services, then run provision again",
+                       v->p->root, in);
+    return 0;
 }
 
 static int install_device(struct prov *v, const char *in, unsigned major, unsigned minor)
@@ -272,9 +391,12 @@ static int install_device(struct prov *v, const char *in, unsigned major, unsign
     }
     char tmp[64];
     int r = -1;
+    /* Made with its final mode (the umask is 0 during a run): no chmod
+     * by name, which a symlink put at tmp would have sent to a host
+     * file - the old way (K9). */
     for (int tries = 0; r < 0 && tries < 100; tries++) {
         tmpname(v, tmp, sizeof tmp);
-        r = mknodat(dfd, tmp, S_IFCHR | 0600, want);
+        r = mknodat(dfd, tmp, S_IFCHR | 0666, want);
         if (r < 0 && errno != EEXIST)
             break;
     }
@@ -283,13 +405,14 @@ static int install_device(struct prov *v, const char *in, unsigned major, unsign
         close(dfd);
         return vh_fail(v->e, VH_EX_CANTCREAT, "cannot create device %s%s: %s", v->p->root, in, strerror(err));
     }
-    /* The directory is root's alone (trusted_dir): tmp is still ours. */
-    if (fchownat(dfd, tmp, 0, 0, AT_SYMLINK_NOFOLLOW) < 0 || fchmodat(dfd, tmp, 0666, 0) < 0 ||
-        renameat(dfd, tmp, dfd, name) < 0) {
-        int err = errno;
+    int bad = check_node(v, dfd, tmp, in, want) < 0;
+    if (!bad && renameat(dfd, tmp, dfd, name) < 0)
+        bad = vh_fail(v->e, VH_EX_CANTCREAT, "cannot put device %s%s in place: %s%s", v->p->root, in, strerror(errno),
+                      errno == EBUSY ? " - it is a mount point; umount it" : "");
+    if (bad) {
         unlinkat(dfd, tmp, 0);
         close(dfd);
-        return vh_fail(v->e, VH_EX_CANTCREAT, "cannot put device %s%s in place: %s", v->p->root, in, strerror(err));
+        return -1;
     }
     close(dfd);
     note(v, exists ? "updated" : "created", in);
@@ -315,16 +438,50 @@ static int probe_dep(void *ctx, const vh_dep *d)
     return host_problem(ctx, d);
 }
 
+/* path as the kernel resolves it inside the jail: every directory
+ * provision writes through is a real one (a symlink is refused), so "."
+ * and ".." (a path found through $ORIGIN/../lib) are resolved by name;
+ * ".." stops at the jail root. Returns 0, or -1 when out is too small. */
+static int jail_path(const char *path, char *out, size_t n)
+{
+    size_t len = 0;
+    out[0] = '\0';
+    for (const char *p = path + strspn(path, "/"); *p; p += strspn(p, "/")) {
+        size_t c = strcspn(p, "/");
+        if (c == 2 && p[0] == '.' && p[1] == '.') {
+            while (len > 0 && out[len - 1] != '/')
+                len--;
+            len -= len > 0;
+            out[len] = '\0';
+        } else if (c != 1 || p[0] != '.') {
+            if (len + 1 + c >= n)
+                return -1;
+            out[len++] = '/';
+            memcpy(out + len, p, c);
+            len += c;
+            out[len] = '\0';
+        }
+        p += c;
+    }
+    return 0;
+}
+
 static int copy_dep(void *ctx, const vh_dep *d)
 {
     struct prov *v = ctx;
     if (host_problem(v, d))
         return 1;
     char in[PATH_MAX];
+    char found[PATH_MAX + 16];
     if (d->extra)
-        snprintf(in, sizeof in, "/usr/lib/%s", d->name); /* see provision.h */
+        snprintf(found, sizeof found, "/usr/lib/%s", d->name); /* see provision.h */
     else
-        snprintf(in, sizeof in, "%s", d->path);
+        snprintf(found, sizeof found, "%s", d->path);
+    if (jail_path(found, in, sizeof in) < 0 || !in[0]) {
+        vh_fail(v->e, VH_EX_SOFTWARE, "cannot place %s in the jail: the path is too long or names its root", found);
+        v->failed = 1;
+        return 1;
+    }
     unsigned char *buf = NULL;
     size_t len = 0;
     if (vh_read_all(d->fd, MAX_COPY, &buf, &len) < 0) {
@@ -410,7 +567,7 @@ int vh_provision_run(vh_provision *p, vh_err *e)
         if (p->programs[i][0] != '/')
             return vh_fail(e, VH_EX_USAGE, "--program %s: give the program's absolute path on the host (command -v %s)",
                            p->programs[i], p->programs[i]);
-    struct prov v = {p, -1, e, 0, 0};
+    struct prov v = {p, -1, e, 0, 0, 0, 0, 0};
     int hostfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
     if (hostfd < 0)
         return vh_fail(e, VH_EX_OSERR, "cannot open /: %s", strerror(errno));
@@ -428,14 +585,20 @@ int vh_provision_run(vh_provision *p, vh_err *e)
     /* The same trust as virtuald's before anything is written. */
     if (result == 0 && vh_path_trust(p->root, VH_WANT_DIR, VH_EX_OSFILE, &v.rootfd, NULL, e) < 0)
         result = -1;
+    if (result == 0 && mount_of(v.rootfd, &v.dev, &v.mnt, &v.have_mnt) < 0)
+        result = vh_fail(e, VH_EX_IOERR, "cannot stat %s: %s", p->root, strerror(errno));
     if (result == 0 && created)
         note(&v, "created", "");
+    /* Every file, device and directory is made with its final mode (a
+     * chmod by name is what K9 exploited); restored below. */
+    mode_t mask = umask(0);
     for (int i = 0; i < p->nprograms && result == 0; i++)
         if (vh_deps_walk(hostfd, p->programs[i], &o, copy_dep, &v, e) < 0 || v.failed)
             result = -1;
     if (result == 0 && (install_device(&v, "/dev/null", 1, 3) < 0 || install_device(&v, "/dev/zero", 1, 5) < 0 ||
                         install_device(&v, "/dev/urandom", 1, 9) < 0 || install_identity(&v) < 0))
         result = -1;
+    umask(mask);
     for (int i = 0; i < nextra; i++)
         free(extra[i]);
     close(hostfd);

@@ -12,10 +12,15 @@
  * Nothing else. Everything written is owned by root and not writable by
  * group or others; set-uid and set-gid bits are never copied.
  *
- * Safe to run on a jail a tenant has touched: every path is resolved
- * inside ROOT (rootfd.h), files are written into root-owned directories
- * not writable by others only, to a temporary name and renamed over the
- * target, so a symlink planted at a target is replaced, never followed.
+ * Safe to run on a jail whose (root) service races it (THREATS K9):
+ * every directory is opened one component at a time relative to its
+ * parent's descriptor, never following a symlink and never crossing a
+ * mount point (either is refused, naming it and the remedy); files are
+ * written into root-owned directories not writable by others only,
+ * created under a temporary name with O_EXCL, given owner and mode
+ * through their descriptor and renamed over the target relative to the
+ * same directory descriptor, so a symlink planted anywhere is replaced,
+ * never followed, and nothing outside the jail is ever changed.
  * Idempotent: a file already as it should be is not touched. */
 #ifndef VH_PROVISION_H
 #define VH_PROVISION_H

@@ -666,31 +666,47 @@ static int mark_stale_fd(int fd)
     return pwrite_full(fd, &h, sizeof h, 0) < 0 || fdatasync(fd) < 0 ? -1 : 0;
 }
 
-static void sync_dir(const char *path)
+/* The directory of path (O_RDONLY, to fsync it) and path's last
+ * component in base. Returns an fd or -1 with errno. */
+static int open_dir_of(const char *path, char *base, size_t n)
 {
     char dir[PATH_MAX];
     snprintf(dir, sizeof dir, "%s", path);
     char *slash = strrchr(dir, '/');
+    if ((size_t)snprintf(base, n, "%s", slash ? slash + 1 : dir) >= n) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
     if (!slash)
         snprintf(dir, sizeof dir, ".");
     else if (slash == dir)
         dir[1] = '\0';
     else
         *slash = '\0';
-    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd >= 0) {
-        fsync(fd);
-        close(fd);
-    }
+    return open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 }
 
-/* A new index from every row, written beside and renamed over the old. */
+/* A new index from every row, written beside and renamed over the old.
+ * Through the directory's descriptor and the new file's own (THREATS
+ * K9): the temporary file is made O_EXCL | O_NOFOLLOW with its final mode
+ * and renamed relative to the same directory, so its mode is never set
+ * by a name another process could have pointed elsewhere. (The index was
+ * made 0666 through provision, whose chmod by name followed a symlink a
+ * tenant put at its temporary name - provision.c; nothing here named a
+ * file by a path for a change of mode.) */
 static int rebuild(sqlite3 *db, const char *dbpath, vh_err *e)
 {
-    char path[PATH_MAX + 16], tmp[PATH_MAX + 32];
+    char path[PATH_MAX + 16], tmp[PATH_MAX + 32], base[NAME_MAX + 1], tbase[NAME_MAX + 1];
     if (side_path(dbpath, VH_IX_SUFFIX, path, sizeof path) < 0 ||
         (size_t)snprintf(tmp, sizeof tmp, "%s.tmp%d", path, (int)getpid()) >= sizeof tmp)
         return vh_fail(e, VH_EX_CONFIG, "database path too long for its index");
+    int dfd = open_dir_of(path, base, sizeof base);
+    if (dfd < 0)
+        return vh_fail(e, VH_EX_CANTCREAT, "cannot open the directory of %s: %s", path, strerror(errno));
+    if ((size_t)snprintf(tbase, sizeof tbase, "%s.tmp%d", base, (int)getpid()) >= sizeof tbase) {
+        close(dfd);
+        return vh_fail(e, VH_EX_CONFIG, "database name too long for its index");
+    }
     sqlite3_stmt *st = NULL;
     int64_t count = 0;
     if (sqlite3_prepare_v2(db, "SELECT count(*) FROM domains", -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
@@ -716,8 +732,8 @@ static int rebuild(sqlite3 *db, const char *dbpath, vh_err *e)
     h.endian = IX_ENDIAN;
     h.nbuckets = nb;
     h.heap_start = h.heap_end = IX_HDR + nb * sizeof *b;
-    unlink(tmp);
-    fd = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    unlinkat(dfd, tbase, 0);
+    fd = openat(dfd, tbase, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (fd < 0) {
         vh_fail(e, VH_EX_CANTCREAT, "cannot create %s: %s", tmp, strerror(errno));
         goto out;
@@ -773,12 +789,12 @@ static int rebuild(sqlite3 *db, const char *dbpath, vh_err *e)
     h.seq = 2;
     if (pwrite_full(fd, &h, sizeof h, 0) < 0 || fdatasync(fd) < 0)
         goto ioerr;
-    if (rename(tmp, path) < 0)
+    if (renameat(dfd, tbase, dfd, base) < 0)
         goto ioerr;
-    sync_dir(path);
+    fsync(dfd);
     if (pass_the_tick(dbpath, &h.id) < 0) {
         if (mark_stale_fd(fd) < 0)
-            unlink(path); /* no index claims nothing either */
+            unlinkat(dfd, base, 0); /* no index claims nothing either */
         vh_fail(e, VH_EX_SOFTWARE, "the database's file times cannot be told apart from a later change's");
         goto out;
     }
@@ -790,8 +806,9 @@ out:
     if (fd >= 0) {
         close(fd);
         if (rc < 0)
-            unlink(tmp);
+            unlinkat(dfd, tbase, 0);
     }
+    close(dfd);
     sqlite3_finalize(st);
     free(rec);
     free(b);
