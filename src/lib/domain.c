@@ -108,9 +108,16 @@ int vh_row_valid(const vh_row *row, vh_err *e)
     return limits_valid(row, e);
 }
 
-static void copy_text(const char *t, char *out, size_t n)
+/* Copy a column into a fixed buffer; a value that does not fit is
+ * refused, never cut: a hand-written root longer than PATH_MAX cut short
+ * would name another directory. 0 or -1. */
+static int copy_text(const char *t, char *out, size_t n)
 {
-    snprintf(out, n, "%s", t ? t : "");
+    size_t len = t ? strlen(t) : 0;
+    if (len >= n)
+        return -1;
+    memcpy(out, t ? t : "", len + 1);
+    return 0;
 }
 
 /* The selection: one primary-key seek per candidate of PRODUCT §3, in
@@ -138,12 +145,19 @@ int vh_row_from_cols(const char *const text[VH_ROW_NCOLS], const int type[VH_ROW
                      const int64_t ival[VH_ROW_NCOLS], vh_row *row, vh_err *e)
 {
     memset(row, 0, sizeof *row);
-    copy_text(text[0], row->service, sizeof row->service);
-    copy_text(text[1], row->address, sizeof row->address);
-    copy_text(text[2], row->root, sizeof row->root);
+    static const char *const names[5] = {"service", "address", "root", "user", "group"};
+    char *const out[5] = {row->service, row->address, row->root, row->user, row->group};
+    const size_t size[5] = {sizeof row->service, sizeof row->address, sizeof row->root, sizeof row->user,
+                            sizeof row->group};
+    for (int i = 0; i < 5; i++)
+        if (copy_text(text[i], out[i], size[i]) < 0) {
+            memset(row, 0, sizeof *row);
+            return vh_fail(e, VH_EX_CONFIG,
+                           "a row's %s is %zu bytes, longer than the %zu this program takes - refusing it; remove the "
+                           "row and add it again with vhostctl",
+                           names[i], strlen(text[i]), size[i] - 1);
+        }
     row->has_user = type[3] != SQLITE_NULL;
-    copy_text(text[3], row->user, sizeof row->user);
-    copy_text(text[4], row->group, sizeof row->group);
     if (row->has_user) {
         int64_t uid = ival[5], gid = ival[6];
         if (type[5] != SQLITE_INTEGER || type[6] != SQLITE_INTEGER || uid <= 0 || uid >= 4294967295LL || gid <= 0 ||

@@ -234,6 +234,34 @@ static void test_schema_rejects_bad_rows(void **s)
     sqlite3_close(db);
 }
 
+/* Point 11 of issue 11: a hand-written root longer than PATH_MAX was cut
+ * to PATH_MAX - 1 bytes, naming another directory. Refused now; the
+ * control: the longest root that fits is taken whole. */
+static void test_long_root_refused(void **s)
+{
+    (void)s;
+    sqlite3 *db = mem_db();
+    char sql[3 * PATH_MAX];
+    char root[2 * PATH_MAX];
+    root[0] = '/';
+    memset(root + 1, 'a', PATH_MAX + 9);
+    root[PATH_MAX + 10] = '\0';
+    snprintf(sql, sizeof sql, "INSERT INTO domains(service,address,root) VALUES ('a','1','%s')", root);
+    assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+    root[PATH_MAX - 1] = '\0'; /* PATH_MAX - 1 bytes: fits */
+    snprintf(sql, sizeof sql, "INSERT INTO domains(service,address,root) VALUES ('a','2','%s')", root);
+    assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+    vh_row r;
+    vh_err e;
+    assert_int_equal(vh_select(db, "a", "1", &r, &e), -1);
+    assert_int_equal(e.code, VH_EX_CONFIG);
+    assert_non_null(strstr(e.msg, "root is"));
+    assert_int_equal(r.root[0], '\0');
+    assert_int_equal(vh_select(db, "a", "2", &r, &e), VH_RULE_EXACT);
+    assert_int_equal(strlen(r.root), PATH_MAX - 1);
+    sqlite3_close(db);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -243,6 +271,7 @@ int main(void)
         cmocka_unit_test(test_groups),
         cmocka_unit_test(test_row_valid),
         cmocka_unit_test(test_schema_rejects_bad_rows),
+        cmocka_unit_test(test_long_root_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
