@@ -26,6 +26,7 @@ vh_not_contains "check: no error finding" ": error " "$out"
 
 cat >"$F/inetd.conf" <<CONF
 127.0.0.2:18021 stream tcp nowait root $VIRTUALD virtuald --db $DB ftp /usr/sbin/ftpd -A
+127.0.0.2:21 stream tcp nowait root $VIRTUALD virtuald --db $DB ftp /usr/sbin/ftpd -A
 127.0.0.3:18021 stream tcp nowait root $VIRTUALD virtuald --db $DB ftp /usr/sbin/ftpd -A
 127.0.0.3:18022 stream tcp nowait root $VIRTUALD virtuald --db $DB ftp /bin/probe escape $F/marker
 CONF
@@ -48,6 +49,22 @@ vh_contains "anonymous ftp is chrooted by ftpd itself to /srv/ftp" "pub" "$root_
 vh_not_contains "anonymous ftp does not see the jail's /etc" "etc" "$root_ls"
 line=$(vh_log_wait "served service=ftp local=127.0.0.2:18021") || line=
 vh_contains "served as root in a private namespace" "user=root uid=0" "$line"
+
+# Active mode (the client sends PORT and ftpd connects back). A root
+# service keeps CAP_NET_BIND_SERVICE only when its row allows it (K5).
+# Debian 12's inetutils ftpd binds an ephemeral data port (port 0, seen
+# with strace), not port 20, so active mode works either way; the port-20
+# case itself is in test_k5_reach.sh ("--net-bind-service on: the root
+# service binds port 20").
+vh_wait_listen 21
+vh_eq "passive mode on port 21 without --net-bind-service" "file of domain a" \
+	"$(curl -sS --max-time 10 ftp://127.0.0.2:21/pub/a.txt 2>/dev/null)"
+vh_eq "active mode on port 21 without --net-bind-service (ephemeral data port)" "file of domain a" \
+	"$(curl -sS --max-time 10 -P 127.0.0.1 ftp://127.0.0.2:21/pub/a.txt 2>/dev/null)"
+vh_ctl set ftp 127.0.0.2 --net-bind-service on >/dev/null
+vh_eq "active mode on port 21 with --net-bind-service on" "file of domain a" \
+	"$(curl -sS --max-time 10 -P 127.0.0.1 ftp://127.0.0.2:21/pub/a.txt 2>/dev/null)"
+vh_ctl set ftp 127.0.0.2 --net-bind-service off >/dev/null
 
 # The hostile service in the same layout (a root service: it may chroot)
 cp "$VH_PROBE" "$J/b/bin/probe" 2>/dev/null || { mkdir -p "$J/b/bin" && cp "$VH_PROBE" "$J/b/bin/probe"; }
