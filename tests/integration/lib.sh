@@ -97,10 +97,9 @@ vh_pids_hierarchy() {
 	case "$(stat -f -c %T "$VH_PIDS_CG" 2>/dev/null)" in
 	cgroupfs | cgroup2fs) [ -e "$VH_PIDS_CG/cgroup.procs" ] && return 0 ;;
 	esac
-	if [ "$(stat -f -c %T /sys/fs/cgroup 2>/dev/null)" != tmpfs ]; then
-		mount -t tmpfs -o mode=0755,size=64k vhcgroup /sys/fs/cgroup || { VH_PIDS_CG=; return 0; }
-	fi
-	mkdir -p -m 0755 "$VH_PIDS_CG"
+	# a tmpfs of our own: a mkdir in the host's would show on the host
+	mount -t tmpfs -o mode=0755,size=64k vhcgroup /sys/fs/cgroup || { VH_PIDS_CG=; return 0; }
+	mkdir -m 0755 "$VH_PIDS_CG"
 	mount -t cgroup -o pids vhpids "$VH_PIDS_CG" 2>/dev/null && return 0
 	if mount -t cgroup2 vhcg2 "$VH_PIDS_CG" 2>/dev/null; then
 		if grep -qw pids "$VH_PIDS_CG/cgroup.controllers"; then
