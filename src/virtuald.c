@@ -143,7 +143,9 @@ fail:
 static int pids_open(struct target *t, const char *dir, uint32_t max, vh_err *e)
 {
     if (dir && strcmp(dir, "none") == 0) {
-        vh_log(LOG_WARNING, "unbounded service=%s domain=%s/%s: --pids-cgroup none, this root service's processes are not limited (THREATS K10)",
+        vh_log(LOG_WARNING,
+               "unbounded service=%s domain=%s/%s: --pids-cgroup none, this root service's processes are not limited "
+               "(THREATS K10)",
                t->service, t->d.row.service, t->d.row.address);
         return 0;
     }

@@ -136,8 +136,9 @@ static int make_group(vh_cgroup *cg, int *enabled, vh_err *e)
         return vh_fail(e, VH_EX_OSERR, "cannot create pids cgroup %s/%s: %s", cg->dir, cg->name, strerror(errno));
     int g = openat(cg->dir_fd, cg->name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     if (g < 0)
-        return errno == ENOENT ? 1 : vh_fail(e, VH_EX_OSERR, "cannot open pids cgroup %s/%s: %s", cg->dir, cg->name,
-                                             strerror(errno));
+        return errno == ENOENT
+                   ? 1
+                   : vh_fail(e, VH_EX_OSERR, "cannot open pids cgroup %s/%s: %s", cg->dir, cg->name, strerror(errno));
     int rc = -1;
     struct stat st;
     char path[PATH_MAX + 300], msg[2 * PATH_MAX + 700];
@@ -199,8 +200,8 @@ static int make_group_retry(vh_cgroup *cg, vh_err *e)
         if (rc <= 0)
             return rc;
     }
-    return vh_fail(e, VH_EX_TEMPFAIL, "pids cgroup %s/%s vanished %d times while being set up - try again",
-                   cg->dir, cg->name, VH_CG_TRIES);
+    return vh_fail(e, VH_EX_TEMPFAIL, "pids cgroup %s/%s vanished %d times while being set up - try again", cg->dir,
+                   cg->name, VH_CG_TRIES);
 }
 
 int vh_cgroup_open(const vh_cgroup_cfg *cfg, const char *service, const char *address, uint32_t max_procs,
@@ -240,8 +241,8 @@ int vh_cgroup_enter(vh_cgroup *cg, vh_err *e)
         close(cg->procs_fd);
         cg->procs_fd = -1;
     }
-    vh_fail(e, VH_EX_TEMPFAIL, "pids cgroup %s/%s vanished %d times while entering it - try again", cg->dir,
-            cg->name, VH_CG_TRIES);
+    vh_fail(e, VH_EX_TEMPFAIL, "pids cgroup %s/%s vanished %d times while entering it - try again", cg->dir, cg->name,
+            VH_CG_TRIES);
 out:
     vh_cgroup_close(cg);
     return rc;

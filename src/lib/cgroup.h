@@ -37,7 +37,7 @@
 #define VH_CGROUP_NAME_MAX 255
 
 typedef struct vh_cgroup_cfg {
-    const char *dir;    /* parent group; NULL: VH_CGROUP_DEFAULT_DIR */
+    const char *dir; /* parent group; NULL: VH_CGROUP_DEFAULT_DIR */
 } vh_cgroup_cfg;
 
 typedef struct vh_cgroup {
@@ -46,7 +46,7 @@ typedef struct vh_cgroup {
     int v2;             /* DIR is on cgroup v2 */
     uint32_t max_procs; /* pids.max written into NAME */
     char name[VH_CGROUP_NAME_MAX + 1];
-    char dir[4096];     /* for messages */
+    char dir[4096]; /* for messages */
 } vh_cgroup;
 
 /* The group's name for a domain key into out (size n >= 256). Returns 0

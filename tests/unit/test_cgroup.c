@@ -19,8 +19,8 @@
 #include <sys/wait.h>
 #include <time.h>
 
-static char hier[300];   /* the mounted hierarchy */
-static char dir[400];    /* DIR: this test's parent group */
+static char hier[300]; /* the mounted hierarchy */
+static char dir[400];  /* DIR: this test's parent group */
 static const char *skip_why;
 
 static int mount_pids(void)
@@ -78,12 +78,12 @@ static int teardown(void **s)
     return 0;
 }
 
-#define NEED_PIDS()                                                    \
-    do {                                                               \
-        if (skip_why) {                                                \
-            print_message("skipped: %s\n", skip_why);                  \
-            skip();                                                    \
-        }                                                              \
+#define NEED_PIDS()                                                                                                    \
+    do {                                                                                                               \
+        if (skip_why) {                                                                                                \
+            print_message("skipped: %s\n", skip_why);                                                                  \
+            skip();                                                                                                    \
+        }                                                                                                              \
     } while (0)
 
 static int read_text(const char *path, char *buf, size_t n)
@@ -266,7 +266,7 @@ static void test_leave_busy(void **st)
             usleep(5000);
     }
     assert_int_equal(atoi(procs), c);
-    vh_cgroup_leave(&a);   /* "our" tree ended; the other still runs */
+    vh_cgroup_leave(&a); /* "our" tree ended; the other still runs */
     struct stat sb;
     assert_int_equal(stat(group_file(&cfg, "http", "::1", NULL), &sb), 0);
     close(go[1]);
@@ -352,8 +352,9 @@ static void test_cost(void **st)
         open_us += (double)(b.tv_sec - a.tv_sec) * 1e6 + (double)(b.tv_nsec - a.tv_nsec) / 1e3;
         leave_us += (double)(c.tv_sec - b.tv_sec) * 1e6 + (double)(c.tv_nsec - b.tv_nsec) / 1e3;
     }
-    print_message("# vh_cgroup_open (trust DIR, mkdir, pids.max, open procs): %.1f us; vh_cgroup_leave (rmdir): %.1f us\n",
-                  open_us / N, leave_us / N);
+    print_message(
+        "# vh_cgroup_open (trust DIR, mkdir, pids.max, open procs): %.1f us; vh_cgroup_leave (rmdir): %.1f us\n",
+        open_us / N, leave_us / N);
 }
 
 static void test_fail_closed(void **st)
@@ -368,7 +369,7 @@ static void test_fail_closed(void **st)
     assert_non_null(strstr(e.msg, "no pids cgroup"));
     assert_int_equal(cg.dir_fd, -1);
     struct stat sb;
-    assert_int_equal(stat(fx_path("plain/virtuald"), &sb), -1);   /* not created outside a cgroup */
+    assert_int_equal(stat(fx_path("plain/virtuald"), &sb), -1); /* not created outside a cgroup */
     vh_cgroup_cfg plain2 = {fx_path("plain")};
     assert_int_equal(vh_cgroup_open(&plain2, "ftp", "127.0.0.2", 10, &cg, &e), -1);
     assert_int_equal(e.code, VH_EX_CONFIG);
