@@ -350,6 +350,8 @@ int main(int argc, char **argv)
         status = refuse(t, &e);
         goto out;
     }
+    /* The limit: --max-procs until vh_row carries the domain's own
+     * max_procs (then the row's value, the option its default). */
     if (!t->d.row.has_user &&
         pids_open(t, pidscg->count ? pidscg->sval[0] : NULL,
                   maxprocs->count ? (uint32_t)maxprocs->ival[0] : VH_CGROUP_DEFAULT_MAX, &e) < 0) {
