@@ -432,6 +432,49 @@ static void test_no_pids_controller(void **st)
     assert_non_null(strstr(e.msg, "without the pids controller"));
 }
 
+/* cgroup v2: DIR's children get pids.max only when DIR's
+ * cgroup.subtree_control holds pids; open enables it. Where the kernel
+ * has pids on v2 the group gets its limit; where pids is bound to v1 (as
+ * on the test machine) enabling fails and the root service is refused,
+ * naming Delegate=pids. Either way the v2 path runs. */
+static void test_v2(void **st)
+{
+    (void)st;
+    char h2[400], d2[500];
+    snprintf(h2, sizeof h2, "%s", fx_path("cg2"));
+    mkdir(h2, 0755);
+    if (mount("vhcg2", h2, "cgroup2", 0, NULL) < 0) {
+        print_message("skipped: cannot mount cgroup2: %s\n", strerror(errno));
+        skip();
+    }
+    char ctl[600], buf[512] = "";
+    snprintf(ctl, sizeof ctl, "%s/cgroup.controllers", h2);
+    read_text(ctl, buf, sizeof buf);
+    int has_pids = strstr(buf, "pids") != NULL;
+    snprintf(d2, sizeof d2, "%s/unit-cgroup2.%d", h2, (int)getpid());
+    vh_cgroup_cfg cfg = {d2};
+    vh_cgroup cg;
+    vh_err e;
+    int rc = vh_cgroup_open(&cfg, "ftp", "127.0.0.2", 7, &cg, &e);
+    char max[32] = "";
+    read_text(group_file(&cfg, "ftp", "127.0.0.2", "pids.max"), max, sizeof max);
+    if (rc == 0)
+        vh_cgroup_leave(&cg);
+    rmdir(group_file(&cfg, "ftp", "127.0.0.2", NULL));
+    rmdir(d2);
+    umount(h2);
+    if (has_pids) {
+        assert_int_equal(rc, 0);
+        assert_string_equal(max, "7\n");
+    } else {
+        print_message("# pids is not on cgroup v2 here: the refusal path runs\n");
+        assert_int_equal(rc, -1);
+        assert_int_equal(e.code, VH_EX_CONFIG);
+        assert_non_null(strstr(e.msg, "cannot enable the pids controller"));
+        assert_non_null(strstr(e.msg, "Delegate=pids"));
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -444,6 +487,7 @@ int main(void)
         cmocka_unit_test(test_cost),
         cmocka_unit_test(test_fail_closed),
         cmocka_unit_test(test_no_pids_controller),
+        cmocka_unit_test(test_v2),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
