@@ -204,6 +204,52 @@ static int make_group_retry(vh_cgroup *cg, vh_err *e)
                    cg->name, VH_CG_TRIES);
 }
 
+/* The pids controller must reach DIR's children, checked without creating
+ * anything. v2: pids in DIR's cgroup.subtree_control (enabled here when
+ * missing). v1: DIR itself has pids.max (a group below the hierarchy's
+ * root; the root has no pids.max in any hierarchy, so it cannot be told
+ * from one without pids and is refused). */
+static int check_controller(vh_cgroup *cg, vh_err *e)
+{
+    if (cg->v2) {
+        char buf[256] = "";
+        int fd = openat(cg->dir_fd, "cgroup.subtree_control", O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+        ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof buf - 1);
+        if (fd >= 0)
+            close(fd);
+        if (n > 0) {
+            buf[n] = '\0';
+            for (char *w = strtok(buf, " \n"); w; w = strtok(NULL, " \n"))
+                if (strcmp(w, "pids") == 0)
+                    return 0;
+        }
+        return enable_v2(cg, e);
+    }
+    if (faccessat(cg->dir_fd, "pids.max", F_OK, 0) == 0)
+        return 0;
+    return vh_fail(e, VH_EX_CONFIG,
+                   "no pids cgroup: %s has no pids.max - it is the root of a cgroup hierarchy, or one without the "
+                   "pids controller; point --pids-cgroup at a group below a pids hierarchy's root "
+                   "(mount -t cgroup -o pids)",
+                   cg->dir);
+}
+
+/* A domain group that exists already (another connection's) must be
+ * root's and not writable by others; nothing is created here. */
+static int check_existing(const vh_cgroup *cg, vh_err *e)
+{
+    struct stat st;
+    if (fstatat(cg->dir_fd, cg->name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+        return errno == ENOENT
+                   ? 0
+                   : vh_fail(e, VH_EX_OSERR, "cannot stat pids cgroup %s/%s: %s", cg->dir, cg->name, strerror(errno));
+    char path[PATH_MAX + 300], msg[2 * PATH_MAX + 700];
+    snprintf(path, sizeof path, "%s/%s", cg->dir, cg->name);
+    if (vh_path_judge(path, &st, msg, sizeof msg) != 0)
+        return vh_fail(e, VH_EX_CONFIG, "%s", msg);
+    return 0;
+}
+
 int vh_cgroup_open(const vh_cgroup_cfg *cfg, const char *service, const char *address, uint32_t max_procs,
                    vh_cgroup *cg, vh_err *e)
 {
@@ -215,7 +261,7 @@ int vh_cgroup_open(const vh_cgroup_cfg *cfg, const char *service, const char *ad
     if (max_procs == 0)
         return vh_fail(e, VH_EX_SOFTWARE, "process limit 0 for domain %s/%s: at least 1 is needed", service, address);
     if (vh_cgroup_name(service, address, cg->name, sizeof cg->name, e) < 0 || open_dir(dir, cg, e) < 0 ||
-        make_group_retry(cg, e) < 0) {
+        check_controller(cg, e) < 0 || check_existing(cg, e) < 0) {
         vh_cgroup_close(cg);
         return -1;
     }

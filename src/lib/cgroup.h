@@ -19,11 +19,14 @@
  * a control file ("pids.max", "tasks", ...) nor another domain's group.
  *
  * Use: the waiting parent calls vh_cgroup_open before it leaves the
- * host's mount namespace (every later step works on descriptors), the
- * child that becomes the service tree calls vh_cgroup_enter (its
- * children inherit the group), the parent calls vh_cgroup_leave once the
- * tree is gone. The parent itself never enters: on cgroup v2 it could
- * not move back into DIR once DIR distributes pids to populated groups.
+ * host's mount namespace (every later step works on descriptors; open
+ * only checks, so a virtuald killed before its tree starts, e.g. by its
+ * deadline, leaves no group behind), the child that becomes the service
+ * tree calls vh_cgroup_enter (creates the group, sets its limit, moves
+ * in; its children inherit the group), the parent calls vh_cgroup_leave
+ * once the tree is gone. The parent itself never enters: on cgroup v2 it
+ * could not move back into DIR once DIR distributes pids to populated
+ * groups.
  */
 #ifndef VH_CGROUP_H
 #define VH_CGROUP_H
@@ -53,17 +56,21 @@ typedef struct vh_cgroup {
  * or -1 (VH_EX_SOFTWARE) when it would not fit a file name. */
 int vh_cgroup_name(const char *service, const char *address, char *out, size_t n, vh_err *e);
 
-/* Trust DIR, create the domain's group with pids.max = max_procs (1 or
- * more) and open its cgroup.procs. Nobody is moved yet. Returns 0, or -1
- * with e filled: VH_EX_CONFIG when DIR is missing, untrusted, no cgroup
- * or without the pids controller (the message names the remedy),
- * VH_EX_OSERR when a system call fails. On -1, cg holds no descriptor. */
+/* Trust DIR (creating it below a cgroup directory when missing), check
+ * that the pids controller reaches its children (v2: enable it) and that
+ * the domain's group, if another connection made it, is root's. Creates
+ * no group and moves nobody. max_procs: 1 or more. Returns 0, or -1 with
+ * e filled: VH_EX_CONFIG when DIR is missing, untrusted, no cgroup or
+ * without the pids controller, or the group is not root's (the message
+ * names the remedy), VH_EX_OSERR when a system call fails. On -1, cg
+ * holds no descriptor. */
 int vh_cgroup_open(const vh_cgroup_cfg *cfg, const char *service, const char *address, uint32_t max_procs,
                    vh_cgroup *cg, vh_err *e);
 
-/* Move the calling process into the domain's group. Another connection's
- * vh_cgroup_leave may have removed the group since vh_cgroup_open: then
- * the group is created again with its limit (bounded retries), so the
+/* Create the domain's group (EEXIST: another connection's, checked to be
+ * root's), write its pids.max and move the calling process into it.
+ * Another connection's vh_cgroup_leave may remove the group between our
+ * mkdir and our move: then it is created again (bounded retries), so the
  * caller is never left outside. Closes every descriptor cg holds, on
  * success and on failure: a service must never hold one of the
  * hierarchy (it could move itself out). Returns 0 or -1 with e filled. */

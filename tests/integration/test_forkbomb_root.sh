@@ -87,6 +87,18 @@ wait "$T1" "$T2"
 vh_check "K10 the shared group is removed after both ended" gone "$GROUP"
 vh_stop_last
 
+# A root connection refused before its tree starts (here: its jail is
+# unsafe, refused after the pids cgroup was checked) leaves no group.
+vh_mkjail "$J/unsafe" "unsafe"
+vh_ctl add probe 127.0.0.4 "$J/unsafe" >/dev/null
+chmod g+w "$J/unsafe"
+vh_tcpserver 0 18977 "${VD[@]}" probe /bin/probe info
+vh_log_mark
+vh_eq "K10 a root domain with an unsafe jail is refused" "" "$(vh_talk 127.0.0.4 18977)"
+vh_contains "K10 ... by the jail check (72), after the pids cgroup's" "status=72" "$(vh_log_wait 'refused service=probe')"
+vh_check "K10 ... and no group is left for it" test ! -e "$CG/$(hexname probe 127.0.0.4)"
+vh_stop_last
+
 # Fail closed: DIR no cgroup at all (a fresh machine's empty sysfs).
 mkdir -m 0755 "$F/nocgroup"
 vh_tcpserver 0 18973 "$VIRTUALD" --db "$DB" --pids-cgroup "$F/nocgroup/virtuald" probe /bin/probe info
