@@ -135,11 +135,11 @@ fail:
 }
 
 /* K10: RLIMIT_NPROC never limits uid 0, so a root service's processes
- * are bounded per domain by a pids cgroup. Opened (checked; nothing is
- * created yet) before apply(): the jail's mount namespace no longer shows
- * the hierarchy. The tree's first process creates and enters the group
- * (run_root_tree); this parent never enters and removes the group once
- * the tree is gone. No hierarchy: refused (fail closed),
+ * are bounded per domain by a pids cgroup. Opened and created before
+ * apply(): the jail's mount namespace no longer shows the hierarchy, and
+ * nothing may be opened between jail entry and exec (A10). The tree's
+ * first process enters it (run_root_tree); this parent never does and
+ * removes the group once the tree is gone. No hierarchy: refused (fail closed),
  * unless the operator said "--pids-cgroup none". */
 static int pids_open(struct target *t, const char *dir, uint32_t max, vh_err *e)
 {
@@ -397,7 +397,7 @@ int main(int argc, char **argv)
         status = run_root_tree(t);
 out:
     if (t && t->pids)
-        vh_cgroup_close(&t->cg);   /* K10: refused before the tree started: no group made */
+        vh_cgroup_leave(&t->cg);   /* K10: refused before the tree started */
     arg_freetable(table, sizeof table / sizeof table[0]);
     return status;
 }

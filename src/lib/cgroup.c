@@ -234,22 +234,6 @@ static int check_controller(vh_cgroup *cg, vh_err *e)
                    cg->dir);
 }
 
-/* A domain group that exists already (another connection's) must be
- * root's and not writable by others; nothing is created here. */
-static int check_existing(const vh_cgroup *cg, vh_err *e)
-{
-    struct stat st;
-    if (fstatat(cg->dir_fd, cg->name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-        return errno == ENOENT
-                   ? 0
-                   : vh_fail(e, VH_EX_OSERR, "cannot stat pids cgroup %s/%s: %s", cg->dir, cg->name, strerror(errno));
-    char path[PATH_MAX + 300], msg[2 * PATH_MAX + 700];
-    snprintf(path, sizeof path, "%s/%s", cg->dir, cg->name);
-    if (vh_path_judge(path, &st, msg, sizeof msg) != 0)
-        return vh_fail(e, VH_EX_CONFIG, "%s", msg);
-    return 0;
-}
-
 int vh_cgroup_open(const vh_cgroup_cfg *cfg, const char *service, const char *address, uint32_t max_procs,
                    vh_cgroup *cg, vh_err *e)
 {
@@ -261,7 +245,7 @@ int vh_cgroup_open(const vh_cgroup_cfg *cfg, const char *service, const char *ad
     if (max_procs == 0)
         return vh_fail(e, VH_EX_SOFTWARE, "process limit 0 for domain %s/%s: at least 1 is needed", service, address);
     if (vh_cgroup_name(service, address, cg->name, sizeof cg->name, e) < 0 || open_dir(dir, cg, e) < 0 ||
-        check_controller(cg, e) < 0 || check_existing(cg, e) < 0) {
+        check_controller(cg, e) < 0 || make_group_retry(cg, e) < 0) {
         vh_cgroup_close(cg);
         return -1;
     }
@@ -272,6 +256,8 @@ int vh_cgroup_enter(vh_cgroup *cg, vh_err *e)
 {
     int rc = -1;
     for (int i = 0; i < VH_CG_TRIES; i++) {
+        /* Only after a lost race: then it opens below DIR's descriptor,
+         * never a path in the jail (A10 allows no other open here). */
         if (cg->procs_fd < 0 && make_group_retry(cg, e) < 0)
             goto out;
         /* "0": the writer itself, whatever PID namespace it is in. */

@@ -19,12 +19,12 @@
  * a control file ("pids.max", "tasks", ...) nor another domain's group.
  *
  * Use: the waiting parent calls vh_cgroup_open before it leaves the
- * host's mount namespace (every later step works on descriptors; open
- * only checks, so a virtuald killed before its tree starts, e.g. by its
- * deadline, leaves no group behind), the child that becomes the service
- * tree calls vh_cgroup_enter (creates the group, sets its limit, moves
- * in; its children inherit the group), the parent calls vh_cgroup_leave
- * once the tree is gone. The parent itself never enters: on cgroup v2 it
+ * host's mount namespace (it creates the group, sets its limit and opens
+ * its cgroup.procs: every later step works on descriptors, and nothing is
+ * opened between jail entry and exec, THREATS A10), the child that
+ * becomes the service tree calls vh_cgroup_enter (moves in; its children
+ * inherit the group), the parent calls vh_cgroup_leave once the tree is
+ * gone, or on any refusal after open. The parent itself never enters: on cgroup v2 it
  * could not move back into DIR once DIR distributes pids to populated
  * groups.
  */
@@ -57,21 +57,21 @@ typedef struct vh_cgroup {
 int vh_cgroup_name(const char *service, const char *address, char *out, size_t n, vh_err *e);
 
 /* Trust DIR (creating it below a cgroup directory when missing), check
- * that the pids controller reaches its children (v2: enable it) and that
- * the domain's group, if another connection made it, is root's. Creates
- * no group and moves nobody. max_procs: 1 or more. Returns 0, or -1 with
- * e filled: VH_EX_CONFIG when DIR is missing, untrusted, no cgroup or
- * without the pids controller, or the group is not root's (the message
- * names the remedy), VH_EX_OSERR when a system call fails. On -1, cg
- * holds no descriptor. */
+ * that the pids controller reaches its children (v2: enable it), create
+ * the domain's group (EEXIST: another connection's, accepted only when
+ * root's and not writable by others), write its pids.max = max_procs (1
+ * or more) and open its cgroup.procs. Moves nobody. Returns 0, or -1
+ * with e filled: VH_EX_CONFIG when DIR is missing, untrusted, no cgroup
+ * or without the pids controller, or the group is not root's (the
+ * message names the remedy), VH_EX_OSERR when a system call fails. On
+ * -1, cg holds no descriptor. */
 int vh_cgroup_open(const vh_cgroup_cfg *cfg, const char *service, const char *address, uint32_t max_procs,
                    vh_cgroup *cg, vh_err *e);
 
-/* Create the domain's group (EEXIST: another connection's, checked to be
- * root's), write its pids.max and move the calling process into it.
- * Another connection's vh_cgroup_leave may remove the group between our
- * mkdir and our move: then it is created again (bounded retries), so the
- * caller is never left outside. Closes every descriptor cg holds, on
+/* Move the calling process into the domain's group. Another connection's
+ * vh_cgroup_leave may have removed the group since vh_cgroup_open: then
+ * it is created again with its limit (bounded retries, descriptors
+ * only), so the caller is never left outside. Closes every descriptor cg holds, on
  * success and on failure: a service must never hold one of the
  * hierarchy (it could move itself out). Returns 0 or -1 with e filled. */
 int vh_cgroup_enter(vh_cgroup *cg, vh_err *e);
