@@ -9,6 +9,7 @@
  */
 #include "addr.h"
 #include "args.h"
+#include "cgroup.h"
 #include "db.h"
 #include "domain.h"
 #include "env.h"
@@ -50,6 +51,8 @@ struct target {
     vh_decision d;
     vh_env env;
     int verbose;
+    vh_cgroup cg;   /* K10: the root service's pids cgroup */
+    int pids;       /* 1: cg is open */
 };
 
 static void fmt_endpoint(const vh_endpoint *ep, char *out, size_t n)
@@ -80,6 +83,29 @@ static int is_socket(int fd)
 {
     struct stat st;
     return fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode);
+}
+
+/* K10: RLIMIT_NPROC never limits uid 0, so a root service's processes
+ * are bounded per domain by a pids cgroup. Opened and created before
+ * apply(): the jail's mount namespace no longer shows the hierarchy, and
+ * nothing may be opened between jail entry and exec (A10). The tree's
+ * first process enters it (run_root_tree); this parent never does and
+ * removes the group once the tree is gone. No hierarchy: refused (fail closed),
+ * unless the operator said "--pids-cgroup none". */
+static int pids_open(struct target *t, const char *dir, uint32_t max, vh_err *e)
+{
+    if (dir && strcmp(dir, "none") == 0) {
+        vh_log(LOG_WARNING,
+               "unbounded service=%s domain=%s/%s: --pids-cgroup none, this root service's processes are not limited "
+               "(THREATS K10)",
+               t->service, t->d.row.service, t->d.row.address);
+        return 0;
+    }
+    vh_cgroup_cfg cfg = {dir};
+    if (vh_cgroup_open(&cfg, t->d.row.service, t->d.row.address, max, &t->cg, e) < 0)
+        return -1;
+    t->pids = 1;
+    return 0;
 }
 
 /* exec PROGRAM; returns only on failure, with the refusal logged. */
@@ -205,9 +231,18 @@ static int run_tree(struct target *t)
     if (init > 0) {
         for (int fd = 0; fd <= 2; fd++)
             close(fd);
-        return vh_reap_until(init);
+        int status = vh_reap_until(init);
+        if (t->pids)
+            vh_cgroup_leave(&t->cg);   /* K10: the tree is gone */
+        t->pids = 0;
+        return status;
     }
     VH_MARK("fork_init");
+    /* K10: into the domain's pids cgroup before the service starts, so
+     * the service and all it forks are counted. */
+    if (t->pids && vh_cgroup_enter(&t->cg, &e) < 0)
+        _exit(refuse(t, &e));
+    VH_MARK("pids_enter");
     pid_t svc = vfork();
     if (svc < 0) {
         vh_fail(&e, VH_EX_OSERR, "vfork of the service: %s", strerror(errno));
@@ -251,13 +286,17 @@ int main(int argc, char **argv)
     int nargs = split + 2 <= argc ? split + 2 : argc;
     struct arg_file *db = arg_file0(NULL, "db", "FILE", "database (default " VH_DB_DEFAULT_PATH ")");
     struct arg_lit *verbose = arg_lit0(NULL, "verbose", "log each step of the decision");
+    struct arg_str *pidscg = arg_str0(NULL, "pids-cgroup", "DIR",
+                                      "root services' per-domain pids cgroups go below DIR (default " VH_CGROUP_DEFAULT_DIR
+                                      "; none: unbounded)");
     struct arg_lit *help = arg_lit0("h", "help", "print this help and exit");
     struct arg_lit *version = arg_lit0(NULL, "version", "print the version and exit");
     struct arg_str *service = arg_str1(NULL, NULL, "SERVICE", "service name as in inetd.conf's first column");
     struct arg_str *program = arg_str1(NULL, NULL, "PROGRAM [ARG...]", "the service, found with execvp inside the jail");
     struct arg_end *end = arg_end(10);
-    void *table[] = {db, verbose, help, version, service, program, end};
+    void *table[] = {db, verbose, pidscg, help, version, service, program, end};
     int status = VH_EX_OK;
+    struct target *t = NULL;
     if (arg_nullcheck(table) != 0) {
         vh_fail(&e, VH_EX_OSERR, "out of memory");
         status = refuse(NULL, &e);
@@ -287,7 +326,8 @@ int main(int argc, char **argv)
                 printf("\nExit status: 0 never (PROGRAM replaces virtuald), 64 usage, 66 no database,\n"
                        "67 bad run-as identity, 68 no domain, 69 domain disabled, 71 system call failed,\n"
                        "72 jail missing or unsafe, 75 database locked, 76 fd 0 not a TCP connection,\n"
-                       "77 not root, 78 database untrusted/corrupt/wrong schema, 126/127 exec failed.\n"
+                       "77 not root, 78 database untrusted/corrupt/wrong schema or no pids cgroup,\n"
+                       "126/127 exec failed.\n"
                        "See virtuald(8).\n");
             }
         }
@@ -303,12 +343,12 @@ int main(int argc, char **argv)
         for (char *p = buf; *p; p++)
             if (*p == '\n')
                 *p = ' ';
-        vh_fail(&e, VH_EX_USAGE, "bad command line: %s- usage: virtuald [--db FILE] [--verbose] SERVICE PROGRAM [ARG...]", buf);
+        vh_fail(&e, VH_EX_USAGE, "bad command line: %s- usage: virtuald [--db FILE] [--pids-cgroup DIR] [--verbose] SERVICE PROGRAM [ARG...]", buf);
         status = refuse(NULL, &e);
         goto out;
     }
 
-    struct target *t = calloc(1, sizeof *t);
+    t = calloc(1, sizeof *t);
     if (!t) {
         vh_fail(&e, VH_EX_OSERR, "out of memory");
         status = refuse(NULL, &e);
@@ -351,6 +391,14 @@ int main(int argc, char **argv)
         goto out;
     }
     VH_MARK("env");
+
+    /* The limit is the row's max_procs (vhostctl set --max-procs;
+     * default 1,024), validated by vh_decide. */
+    if (!t->d.row.has_user && pids_open(t, pidscg->count ? pidscg->sval[0] : NULL, t->d.row.max_procs, &e) < 0) {
+        status = refuse(t, &e);
+        goto out;
+    }
+    VH_MARK("pids_cgroup");
 
     /* ---- phase 2: apply ------------------------------------------- */
     {
@@ -402,6 +450,8 @@ int main(int argc, char **argv)
     VH_MARK("signals");
     status = run_tree(t);
 out:
+    if (t && t->pids)
+        vh_cgroup_leave(&t->cg);   /* K10: refused before the tree started */
     arg_freetable(table, sizeof table / sizeof table[0]);
     return status;
 }

@@ -4,7 +4,7 @@
 
 /* virtuald [--db FILE] [--verbose] SERVICE PROGRAM [ARG...]
  * Scan argv from 1 over virtuald's own options only (--db FILE, --db=FILE,
- * --verbose, --help, --version, an unknown '-' word, and a "--" that ends
+ * --pids-cgroup DIR (and their =VALUE forms), --verbose, --help, --version, an unknown '-' word, and a "--" that ends
  * them) and return the index of SERVICE, or argc when there is none.
  * Everything from SERVICE+1 on is the service's argv, passed untouched
  * even when it holds words starting with '-' (no getopt permutation). */

@@ -85,6 +85,34 @@ vh_private_dev() {
 }
 vh_private_dev
 
+# K10: virtuald refuses a root service without a pids cgroup (fail
+# closed). Give the private mount namespace one at virtuald's default,
+# /sys/fs/cgroup/pids: where the host mounts pids there (cgroup v1) it is
+# used as it is; on a fresh sysfs with nothing mounted (or a cgroup v2
+# host), a tmpfs on /sys/fs/cgroup and the pids controller below it, v1
+# or else the v2 hierarchy with pids enabled for its children. Sets
+# VH_PIDS_CG to the hierarchy, "" when the kernel has no pids controller.
+vh_pids_hierarchy() {
+	VH_PIDS_CG=/sys/fs/cgroup/pids
+	case "$(stat -f -c %T "$VH_PIDS_CG" 2>/dev/null)" in
+	cgroupfs | cgroup2fs) [ -e "$VH_PIDS_CG/cgroup.procs" ] && return 0 ;;
+	esac
+	# a tmpfs of our own: a mkdir in the host's would show on the host
+	mount -t tmpfs -o mode=0755,size=64k vhcgroup /sys/fs/cgroup || { VH_PIDS_CG=; return 0; }
+	mkdir -m 0755 "$VH_PIDS_CG"
+	mount -t cgroup -o pids vhpids "$VH_PIDS_CG" 2>/dev/null && return 0
+	if mount -t cgroup2 vhcg2 "$VH_PIDS_CG" 2>/dev/null; then
+		if grep -qw pids "$VH_PIDS_CG/cgroup.controllers"; then
+			echo +pids >"$VH_PIDS_CG/cgroup.subtree_control" 2>/dev/null
+			return 0
+		fi
+		umount "$VH_PIDS_CG"
+	fi
+	echo "# this kernel offers no pids cgroup controller: virtuald refuses root services"
+	VH_PIDS_CG=
+}
+vh_pids_hierarchy
+
 vh_ok() {
 	VH_PASS=$((VH_PASS + 1))
 	echo "ok - $*"

@@ -20,6 +20,9 @@ static void test_split(void **s)
     assert_int_equal(SPLIT("virtuald", "--db=/x.db", "--verbose", "ftp", "ftpd", "--db", "y"), 3);
     /* the value of --db may start with '-' */
     assert_int_equal(SPLIT("virtuald", "--db", "-weird", "ftp", "ftpd"), 3);
+    /* K10's options take a value too: it is never SERVICE */
+    assert_int_equal(SPLIT("virtuald", "--pids-cgroup", "none", "ftp", "ftpd"), 3);
+    assert_int_equal(SPLIT("virtuald", "--pids-cgroup=/d", "ftp", "ftpd", "--pids-cgroup", "1"), 2);
     assert_int_equal(SPLIT("virtuald", "--", "ftp", "ftpd", "--verbose"), 2);
     assert_int_equal(SPLIT("virtuald", "--verbose"), 2);
     assert_int_equal(SPLIT("virtuald"), 1);
