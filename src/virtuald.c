@@ -32,6 +32,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sched.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <syslog.h>
 #include <unistd.h>
@@ -243,6 +244,13 @@ static int run_tree(struct target *t)
     if (t->pids && vh_cgroup_enter(&t->cg, &e) < 0)
         _exit(refuse(t, &e));
     VH_MARK("pids_enter");
+    /* Undumpable before the service exists: no moment in which the
+     * service could trace PID 1 (the exec gives the service its own
+     * dumpable flag back). vh_reap_retire sets it again. */
+    if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0) {
+        vh_fail(&e, VH_EX_OSERR, "prctl(PR_SET_DUMPABLE): %s", strerror(errno));
+        _exit(refuse(t, &e));
+    }
     pid_t svc = vfork();
     if (svc < 0) {
         vh_fail(&e, VH_EX_OSERR, "vfork of the service: %s", strerror(errno));
