@@ -88,9 +88,9 @@ static int is_socket(int fd)
 
 /* K10: RLIMIT_NPROC never limits uid 0, so a root service's processes
  * are bounded per domain by a pids cgroup. Opened and created before
- * apply(): the jail's mount namespace no longer shows the hierarchy, and
+ * enter(): the jail's mount namespace no longer shows the hierarchy, and
  * nothing may be opened between jail entry and exec (A10). The tree's
- * first process enters it (run_root_tree); this parent never does and
+ * first process (PID 1, run_tree) enters it; this parent never does and
  * removes the group once the tree is gone. No hierarchy: refused (fail closed),
  * unless the operator said "--pids-cgroup none". */
 static int pids_open(struct target *t, const char *dir, uint32_t max, vh_err *e)
