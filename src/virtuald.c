@@ -409,6 +409,15 @@ int main(int argc, char **argv)
     VH_MARK("pids_cgroup");
 
     /* ---- phase 2: apply ------------------------------------------- */
+    /* Only fds 0-2 reach the service; the syslog socket stays usable
+     * until exec because it is only marked close-on-exec (A3, D1). Before
+     * the jail: its fallback reads /proc/self/fd, which must be the
+     * host's; everything virtuald opens from here on is O_CLOEXEC. */
+    if (vh_fd_cloexec_from(3, &e) < 0) {
+        status = refuse(t, &e);
+        goto out;
+    }
+    VH_MARK("cloexec");
     {
         int ttys = 0;
         if (vh_fd_no_tty(&ttys, &e) < 0) {
@@ -431,13 +440,6 @@ int main(int argc, char **argv)
         status = refuse(t, &e);
         goto out;
     }
-    /* Only fds 0-2 reach the service; the syslog socket stays usable
-     * until exec because it is only marked close-on-exec (A3, D1). */
-    if (vh_fd_cloexec_from(3, &e) < 0) {
-        status = refuse(t, &e);
-        goto out;
-    }
-    VH_MARK("cloexec");
     {
         char local[96], remote[96], root[PATH_MAX * 2], user[VH_NAME_MAX * 2], prog[PATH_MAX * 2];
         fmt_endpoint(&t->conn.local, local, sizeof local);

@@ -7,7 +7,10 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/magic.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #ifndef CLOSE_RANGE_CLOEXEC
@@ -51,14 +54,41 @@ int vh_fd_no_tty(int *replaced, vh_err *e)
     return 0;
 }
 
+/* Mark every descriptor from lowfd to the soft RLIMIT_NOFILE; a limit
+ * too large to walk is refused rather than left half done. */
+static int cloexec_each(int lowfd, vh_err *e)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+        return vh_fail(e, VH_EX_OSERR, "getrlimit(RLIMIT_NOFILE): %s", strerror(errno));
+    if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > (1u << 20))
+        return vh_fail(e, VH_EX_OSERR,
+                       "close_range unavailable, no procfs, and a descriptor limit of %llu too large to walk - refusing",
+                       (unsigned long long)rl.rlim_cur);
+    for (int fd = lowfd; fd < (int)rl.rlim_cur; fd++) {
+        int fl = fcntl(fd, F_GETFD);
+        if (fl >= 0 && fcntl(fd, F_SETFD, fl | FD_CLOEXEC) < 0)
+            return vh_fail(e, VH_EX_OSERR, "marking fd %d close-on-exec: %s", fd, strerror(errno));
+    }
+    return 0;
+}
+
 int vh_fd_cloexec_from(int lowfd, vh_err *e)
 {
     if (syscall(SYS_close_range, (unsigned)lowfd, ~0U, CLOSE_RANGE_CLOEXEC) == 0)
         return 0;
-    /* Older kernels: walk /proc/self/fd (opened before any chroot). */
+    /* Older kernels, or a seccomp profile of the super-server's that
+     * predates close_range: walk /proc/self/fd, but only a real procfs
+     * (a jail could hold an empty directory of that name); otherwise
+     * every number up to the descriptor limit. */
     DIR *d = opendir("/proc/self/fd");
+    struct statfs sf;
+    if (d && (fstatfs(dirfd(d), &sf) < 0 || sf.f_type != PROC_SUPER_MAGIC)) {
+        closedir(d);
+        d = NULL;
+    }
     if (!d)
-        return vh_fail(e, VH_EX_OSERR, "close_range and /proc/self/fd both unavailable: %s", strerror(errno));
+        return cloexec_each(lowfd, e);
     int self = dirfd(d);
     struct dirent *de;
     while ((de = readdir(d))) {

@@ -40,6 +40,7 @@ int vh_reap_until(pid_t child)
         }
         if (p != child)
             continue; /* an orphan reaped */
+        forward_to = 0; /* its pid may be reused: forward nothing more */
         if (WIFEXITED(status))
             return WEXITSTATUS(status);
         if (WIFSIGNALED(status))

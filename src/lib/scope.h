@@ -6,9 +6,11 @@
  * domain (host daemons listening on "@name") nor signal processes outside
  * it. virtuald applies both to every service, run-as and root, after
  * no_new_privs. Older kernels (Debian 12's 6.1 has ABI 2, no scoping; or
- * Landlock disabled at boot): nothing to apply; the residual exposure is
+ * Landlock disabled at boot): no scoping; the residual exposure is
  * documented in virtuald(8) and doc/threats.md, and the other layers (a
- * session and PID namespace of its own) still keep signals in. */
+ * session and PID namespace of its own) still keep signals in. Any
+ * Landlock ABI still gives the service a domain, for Landlock's ptrace
+ * rule. */
 #ifndef VH_SCOPE_H
 #define VH_SCOPE_H
 
@@ -18,11 +20,13 @@
  * available (not built, disabled at boot). */
 int vh_scope_abi(void);
 
-/* With ABI 6 or later: restrict the calling process (and what it starts)
- * to abstract unix sockets and signals of its own domain; returns 1.
- * With an older ABI or no Landlock: returns 0, changes nothing. A kernel
- * that offers scoping but refuses to apply it: -1, with e filled (fail
- * closed). Needs no_new_privs (or CAP_SYS_ADMIN). */
+/* Put the calling process (and what it starts) in a Landlock domain of
+ * its own: with ABI 6 or later scoped to abstract unix sockets and
+ * signals of its own domain (returns 2); with ABI 1-5 a domain that only
+ * forbids making device nodes, which brings Landlock's ptrace rule - no
+ * ptrace or /proc/PID/root of a process outside (returns 1). No Landlock:
+ * returns 0, changes nothing. A kernel that offers Landlock but refuses
+ * to apply it: -1, with e filled (fail closed). Needs no_new_privs. */
 int vh_scope_restrict(vh_err *e);
 
 #endif
