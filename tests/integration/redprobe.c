@@ -7,6 +7,8 @@
  *   redprobe read PATH             open PATH, print its first bytes
  *   redprobe whoami                ids, and whether /etc/shadow opens
  *   redprobe plant PATH            copy itself to PATH, set-uid root
+ *   redprobe inotify SECS [UID]    [take UID, then] create inotify instances
+ *                                  until refused, hold them SECS seconds
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -17,6 +19,7 @@
 #include <string.h>
 #include <sys/ptrace.h>
 #include <sys/resource.h>
+#include <sys/inotify.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -54,6 +57,20 @@ static void reaper(void)
     printf("ptrace1=%s\n", er(ptrace(PTRACE_ATTACH, 1, NULL, NULL)));
     printf("prlimit1_get=%s\n", er(prlimit(1, RLIMIT_NOFILE, NULL, &rl)));
     printf("prlimit1_set_cpu=%s\n", er(prlimit(1, RLIMIT_CPU, &low, NULL)));
+}
+
+static void inotify(int secs, const char *uid)
+{
+    if (uid) {
+        uid_t u = (uid_t)atoi(uid);
+        printf("setresuid=%s\n", er(setgroups(0, NULL) < 0 || setresgid(u, u, u) < 0 ? -1 : setresuid(u, u, u)));
+    }
+    int k = 0;
+    while (k < 100000 && inotify_init1(IN_CLOEXEC) >= 0)
+        k++;
+    printf("inotify_instances=%d stopped_by=%s\n", k, strerror(errno));
+    fflush(stdout);
+    sleep((unsigned)secs);
 }
 
 static void readpath(const char *path)
@@ -101,10 +118,12 @@ int main(int argc, char **argv)
         readpath(argv[2]);
     else if (strcmp(w, "whoami") == 0)
         printf("shadow=%s\n", open("/etc/shadow", O_RDONLY) < 0 ? strerror(errno) : "READ");
+    else if (strcmp(w, "inotify") == 0 && argc > 2)
+        inotify(atoi(argv[2]), argc > 3 ? argv[3] : NULL);
     else if (strcmp(w, "plant") == 0 && argc > 2)
         plant(argv[2]);
     else {
-        printf("usage=redprobe nproc UID GID N SECS|reaper|read PATH|whoami|plant PATH\n");
+        printf("usage=redprobe nproc UID GID N SECS|reaper|read PATH|whoami|plant PATH|inotify SECS [UID]\n");
         return 2;
     }
     return 0;
