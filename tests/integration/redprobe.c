@@ -7,6 +7,9 @@
  *   redprobe read PATH             open PATH, print its first bytes
  *   redprobe whoami                ids, and whether /etc/shadow opens
  *   redprobe plant PATH            copy itself to PATH, set-uid root
+ *   redprobe mkdirs PATH           mkdir -p PATH (0755)
+ *   redprobe fdread REL            every inherited fd from 3 on that is a
+ *                                  directory: openat(fd, REL) and print it
  *   redprobe inotify SECS [UID]    [take UID, then] create inotify instances
  *                                  until refused, hold them SECS seconds
  */
@@ -73,6 +76,44 @@ static void inotify(int secs, const char *uid)
     sleep((unsigned)secs);
 }
 
+static void mkdirs(char *path)
+{
+    for (char *p = path + 1;; p++) {
+        if (*p == '/' || *p == '\0') {
+            char c = *p;
+            *p = '\0';
+            if (mkdir(path, 0755) < 0 && errno != EEXIST) {
+                printf("mkdir %s=%s\n", path, strerror(errno));
+                return;
+            }
+            *p = c;
+            if (c == '\0')
+                break;
+        }
+    }
+    printf("mkdirs=ok\n");
+}
+
+static void fdread(const char *rel)
+{
+    for (int fd = 3; fd < 64; fd++) {
+        struct stat st;
+        if (fstat(fd, &st) < 0)
+            continue;
+        printf("fd%d=%s\n", fd, S_ISDIR(st.st_mode) ? "dir" : "other");
+        if (!S_ISDIR(st.st_mode))
+            continue;
+        int f = openat(fd, rel, O_RDONLY);
+        char b[200] = "";
+        ssize_t n = f < 0 ? -1 : read(f, b, sizeof b - 1);
+        for (ssize_t i = 0; i < n; i++)
+            if (b[i] == '\n')
+                b[i] = ' ';
+        printf("fd%d_read=%s data=%s\n", fd, f < 0 ? strerror(errno) : "ok", n > 0 ? b : "");
+    }
+    printf("fdread=done\n");
+}
+
 static void readpath(const char *path)
 {
     char b[200] = "";
@@ -118,12 +159,16 @@ int main(int argc, char **argv)
         readpath(argv[2]);
     else if (strcmp(w, "whoami") == 0)
         printf("shadow=%s\n", open("/etc/shadow", O_RDONLY) < 0 ? strerror(errno) : "READ");
+    else if (strcmp(w, "mkdirs") == 0 && argc > 2)
+        mkdirs(argv[2]);
+    else if (strcmp(w, "fdread") == 0 && argc > 2)
+        fdread(argv[2]);
     else if (strcmp(w, "inotify") == 0 && argc > 2)
         inotify(atoi(argv[2]), argc > 3 ? argv[3] : NULL);
     else if (strcmp(w, "plant") == 0 && argc > 2)
         plant(argv[2]);
     else {
-        printf("usage=redprobe nproc UID GID N SECS|reaper|read PATH|whoami|plant PATH|inotify SECS [UID]\n");
+        printf("usage=redprobe nproc UID GID N SECS|reaper|read PATH|whoami|plant PATH|mkdirs PATH|fdread REL|inotify SECS [UID]\n");
         return 2;
     }
     return 0;
