@@ -1,0 +1,175 @@
+/* redprobe - red-team attacks of issue 11 (second round) run as a hostile
+ * service, the ones probe.c lacks. Static: needs nothing in a jail.
+ *
+ *   redprobe nproc UID GID N SECS  a root service takes another customer's
+ *                                  uid and holds up to N processes of it
+ *   redprobe reaper                signal 0, ptrace, prlimit of PID 1
+ *   redprobe read PATH             open PATH, print its first bytes
+ *   redprobe whoami                ids, and whether /etc/shadow opens
+ *   redprobe plant PATH            copy itself to PATH, set-uid root
+ *   redprobe mkdirs PATH           mkdir -p PATH (0755)
+ *   redprobe fdread REL            every inherited fd from 3 on that is a
+ *                                  directory: openat(fd, REL) and print it
+ *   redprobe inotify SECS [UID]    [take UID, then] create inotify instances
+ *                                  until refused, hold them SECS seconds
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ptrace.h>
+#include <sys/resource.h>
+#include <sys/inotify.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static const char *er(long rc)
+{
+    return rc < 0 ? strerror(errno) : "ok";
+}
+
+static void nproc(uid_t u, gid_t g, int n, int secs)
+{
+    int k = 0, err = 0;
+    printf("setgroups=%s\n", er(setgroups(0, NULL)));
+    printf("setresgid=%s\n", er(setresgid(g, g, g)));
+    printf("setresuid=%s\n", er(setresuid(u, u, u)));
+    for (; k < n; k++) {
+        pid_t p = fork();
+        if (p == 0) {
+            sleep((unsigned)secs);
+            _exit(0);
+        }
+        if (p < 0) {
+            err = errno;
+            break;
+        }
+    }
+    printf("forked=%d as_uid=%d stopped_by=%s\n", k, (int)u, err ? strerror(err) : "count");
+    fflush(stdout);
+    sleep((unsigned)secs);
+}
+
+static void reaper(void)
+{
+    struct rlimit rl, low = {1, 1};
+    printf("kill1_0=%s\n", er(kill(1, 0)));
+    printf("ptrace1=%s\n", er(ptrace(PTRACE_ATTACH, 1, NULL, NULL)));
+    printf("prlimit1_get=%s\n", er(prlimit(1, RLIMIT_NOFILE, NULL, &rl)));
+    printf("prlimit1_set_cpu=%s\n", er(prlimit(1, RLIMIT_CPU, &low, NULL)));
+}
+
+static void inotify(int secs, const char *uid)
+{
+    if (uid) {
+        uid_t u = (uid_t)atoi(uid);
+        printf("setresuid=%s\n", er(setgroups(0, NULL) < 0 || setresgid(u, u, u) < 0 ? -1 : setresuid(u, u, u)));
+    }
+    int k = 0;
+    while (k < 100000 && inotify_init1(IN_CLOEXEC) >= 0)
+        k++;
+    printf("inotify_instances=%d stopped_by=%s\n", k, strerror(errno));
+    fflush(stdout);
+    sleep((unsigned)secs);
+}
+
+static void mkdirs(char *path)
+{
+    for (char *p = path + 1;; p++) {
+        if (*p == '/' || *p == '\0') {
+            char c = *p;
+            *p = '\0';
+            if (mkdir(path, 0755) < 0 && errno != EEXIST) {
+                printf("mkdir %s=%s\n", path, strerror(errno));
+                return;
+            }
+            *p = c;
+            if (c == '\0')
+                break;
+        }
+    }
+    printf("mkdirs=ok\n");
+}
+
+static void fdread(const char *rel)
+{
+    for (int fd = 3; fd < 64; fd++) {
+        struct stat st;
+        if (fstat(fd, &st) < 0)
+            continue;
+        printf("fd%d=%s\n", fd, S_ISDIR(st.st_mode) ? "dir" : "other");
+        if (!S_ISDIR(st.st_mode))
+            continue;
+        int f = openat(fd, rel, O_RDONLY);
+        char b[200] = "";
+        ssize_t n = f < 0 ? -1 : read(f, b, sizeof b - 1);
+        for (ssize_t i = 0; i < n; i++)
+            if (b[i] == '\n')
+                b[i] = ' ';
+        printf("fd%d_read=%s data=%s\n", fd, f < 0 ? strerror(errno) : "ok", n > 0 ? b : "");
+    }
+    printf("fdread=done\n");
+}
+
+static void readpath(const char *path)
+{
+    char b[200] = "";
+    int fd = open(path, O_RDONLY);
+    printf("read=%s", fd < 0 ? strerror(errno) : "ok");
+    ssize_t n = fd < 0 ? -1 : read(fd, b, sizeof b - 1);
+    for (ssize_t i = 0; i < n; i++)
+        if (b[i] == '\0' || b[i] == '\n')
+            b[i] = ' ';
+    printf(" data=%s\n", n > 0 ? b : "");
+}
+
+static void plant(const char *path)
+{
+    int in = open("/proc/self/exe", O_RDONLY);
+    if (in < 0)
+        in = open("/bin/redprobe", O_RDONLY);
+    int out = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0755);
+    if (in < 0 || out < 0) {
+        printf("plant=%s\n", strerror(errno));
+        return;
+    }
+    char b[65536];
+    ssize_t n;
+    while ((n = read(in, b, sizeof b)) > 0)
+        if (write(out, b, (size_t)n) != n)
+            break;
+    printf("chown=%s\n", er(fchown(out, 0, 0)));
+    printf("chmod=%s\n", er(fchmod(out, 04755)));
+    close(out);
+}
+
+int main(int argc, char **argv)
+{
+    const char *w = argc > 1 ? argv[1] : "";
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    printf("redprobe=%s pid=%d uid=%d euid=%d\n", w, (int)getpid(), (int)getuid(), (int)geteuid());
+    if (strcmp(w, "nproc") == 0 && argc > 5)
+        nproc((uid_t)atoi(argv[2]), (gid_t)atoi(argv[3]), atoi(argv[4]), atoi(argv[5]));
+    else if (strcmp(w, "reaper") == 0)
+        reaper();
+    else if (strcmp(w, "read") == 0 && argc > 2)
+        readpath(argv[2]);
+    else if (strcmp(w, "whoami") == 0)
+        printf("shadow=%s\n", open("/etc/shadow", O_RDONLY) < 0 ? strerror(errno) : "READ");
+    else if (strcmp(w, "mkdirs") == 0 && argc > 2)
+        mkdirs(argv[2]);
+    else if (strcmp(w, "fdread") == 0 && argc > 2)
+        fdread(argv[2]);
+    else if (strcmp(w, "inotify") == 0 && argc > 2)
+        inotify(atoi(argv[2]), argc > 3 ? argv[3] : NULL);
+    else if (strcmp(w, "plant") == 0 && argc > 2)
+        plant(argv[2]);
+    else {
+        printf("usage=redprobe nproc UID GID N SECS|reaper|read PATH|whoami|plant PATH|mkdirs PATH|fdread REL|inotify SECS [UID]\n");
+        return 2;
+    }
+    return 0;
+}

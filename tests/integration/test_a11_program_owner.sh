@@ -1,0 +1,28 @@
+#!/bin/bash
+# Red team, A11 (issue 11 point 11): the run-time check covers the PATH
+# directories, not the program file nor the libraries. A root service's
+# program owned by another uid (a customer's user: cp -p, install -o),
+# in root-owned 0755 directories, passes vhostctl check and virtuald;
+# that uid rewrites it through the world-searchable jail path and its
+# code runs as the root service on the next connection.
+. "$(dirname "$0")/lib.sh"
+TUID=64126
+vh_init_db
+J=$F/jails
+mkdir -m 0755 "$J"
+vh_mkjail "$J/r" "R"
+printf '#!/bin/busybox sh\necho prog=original\n' >"$J/r/bin/prog"
+chmod 0755 "$J/r/bin/prog"
+vh_ctl add svc 127.0.0.2 "$J/r" >/dev/null 2>&1
+chown $TUID "$J/r/bin/prog"          # the operator's mistake
+check=$(vh_ctl check 2>&1)
+vh_tcpserver 0 19351 "$VIRTUALD" --db "$DB" svc /bin/prog
+vh_contains "control: the root service runs its program" "prog=original" "$(vh_talk 127.0.0.2 19351)"
+# the file's owner, an unprivileged host user, rewrites it
+setpriv --reuid=$TUID --regid=$TUID --clear-groups sh -c \
+	"printf '#!/bin/busybox sh\necho prog=tenant uid=\$(/bin/busybox id -u)\n' >'$J/r/bin/prog'"
+out=$(vh_talk 127.0.0.2 19351)
+echo "# served: $out"
+vh_not_contains "A11 a root service's program writable by uid $TUID is not run (uid $TUID's code as root)" "prog=tenant uid=0" "$out"
+vh_contains "A11 vhostctl check reports the root service's program owned by uid $TUID" "prog" "$(printf '%s\n' "$check" | grep -v runs-as-root)"
+vh_done
