@@ -174,7 +174,7 @@ static int enter(struct target *t, vh_err *e)
         VH_MARK("pivot_root");
     }
     /* "/" is the jail now: what PATH finds must be root's (A11). */
-    if (vh_jail_check_system_dirs(r->root, e) < 0)
+    if (vh_jail_check_system_dirs(r->root, e) < 0 || vh_jail_check_program(r->root, t->argv[0], VH_SAFE_PATH, e) < 0)
         return -1;
     VH_MARK("system_dirs");
     return 0;

@@ -4,6 +4,7 @@
 #include "path.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <sched.h>
@@ -268,7 +269,21 @@ fail:
 }
 
 /* The directories a service's PATH and its programs come from. */
-static const char *const system_dirs[] = {"/bin", "/sbin", "/usr", "/usr/bin", "/usr/sbin", "/usr/local", "/usr/local/bin"};
+static const char *const system_dirs[] = {"/bin",     "/sbin",     "/usr",       "/usr/bin",       "/usr/sbin",
+                                          "/usr/local", "/usr/local/bin", "/etc", "/lib", "/lib64",
+                                          "/usr/lib",   "/usr/lib64"};
+
+/* Root's and not writable by group or others, or -1 with e filled. */
+static int root_owned(const char *root, const char *path, const struct stat *st, vh_err *e)
+{
+    if (st->st_uid == 0 && !(st->st_mode & (S_IWGRP | S_IWOTH)))
+        return 0;
+    return vh_fail(e, VH_EX_OSFILE,
+                   "jail %s: %s is writable by %s (owner uid %u, mode %04o) - the service would run the tenant's code; "
+                   "chown root and chmod go-w %s%s (THREATS A11)",
+                   root, path, st->st_uid != 0 ? "its owner" : "group or others", (unsigned)st->st_uid,
+                   (unsigned)(st->st_mode & 07777), strcmp(root, "/") ? root : "", path);
+}
 
 int vh_jail_check_system_dirs(const char *root, vh_err *e)
 {
@@ -285,12 +300,26 @@ int vh_jail_check_system_dirs(const char *root, vh_err *e)
         }
         if (!S_ISDIR(st.st_mode))
             continue;
-        if (st.st_uid != 0 || (st.st_mode & (S_IWGRP | S_IWOTH)))
-            return vh_fail(e, VH_EX_OSFILE,
-                           "jail %s: %s is writable by %s (owner uid %u, mode %04o) - the service would run the tenant's "
-                           "programs; chown root and chmod go-w %s%s (THREATS A11)",
-                           root, system_dirs[i], st.st_uid != 0 ? "its owner" : "group or others", (unsigned)st.st_uid,
-                           (unsigned)(st.st_mode & 07777), strcmp(root, "/") ? root : "", system_dirs[i]);
+        if (root_owned(root, system_dirs[i], &st, e) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+int vh_jail_check_program(const char *root, const char *program, const char *path, vh_err *e)
+{
+    char buf[PATH_MAX];
+    struct stat st;
+    if (strchr(program, '/'))
+        return stat(program, &st) == 0 && S_ISREG(st.st_mode) ? root_owned(root, program, &st, e) : 0;
+    /* execvp's search: the first regular file of that name on PATH. */
+    for (const char *p = path; p && *p;) {
+        const char *end = strchr(p, ':');
+        size_t n = end ? (size_t)(end - p) : strlen(p);
+        if (n > 0 && snprintf(buf, sizeof buf, "%.*s/%s", (int)n, p, program) < (int)sizeof buf &&
+            stat(buf, &st) == 0 && S_ISREG(st.st_mode))
+            return root_owned(root, buf, &st, e);
+        p = end ? end + 1 : NULL;
     }
     return 0;
 }

@@ -35,10 +35,17 @@ void vh_jail_close(vh_jail *j);
 
 /* After entering the jail ("/" is the jail): the directories on the
  * service's PATH and their parents (/bin, /sbin, /usr, /usr/bin,
- * /usr/sbin, /usr/local, /usr/local/bin), where present, must be owned by
- * root and not writable by group or others, or the tenant chooses what
- * runs (THREATS A11). root is the host path, for the message. Returns 0,
- * or -1 with VH_EX_OSFILE. */
+ * /usr/sbin, /usr/local, /usr/local/bin), the libraries' (/lib, /lib64,
+ * /usr/lib, /usr/lib64) and /etc, where present, must be owned by root
+ * and not writable by group or others, or the tenant chooses what runs
+ * (THREATS A11). root is the host path, for the message. Returns 0, or -1
+ * with VH_EX_OSFILE. */
 int vh_jail_check_system_dirs(const char *root, vh_err *e);
+
+/* After entering the jail: the file execvp will run for program (itself
+ * when it holds a '/', else the first regular file of that name in the
+ * directories of path) must be owned by root and not writable by group
+ * or others (A11). No such file: 0 (execvp reports it). */
+int vh_jail_check_program(const char *root, const char *program, const char *path, vh_err *e);
 
 #endif

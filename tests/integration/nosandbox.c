@@ -1,7 +1,7 @@
 /* nosandbox.so - the positive controls of THREATS K4 and K6: preloaded
  * into virtuald's dynamically linked twin, it turns the two sandbox steps
  * into no-ops (the keyring join and the seccomp filter answer "done"
- * without reaching the kernel); everything else is the real virtuald,
+ * without reaching the kernel) and hides Landlock; everything else is the real virtuald,
  * the same jail entry included. So the attacks that the filter refuses
  * are shown to work against virtuald without it. Built as a shared object
  * for LD_PRELOAD; never part of virtuald. */
@@ -25,6 +25,11 @@ long syscall(long nr, ...)
         return 0;
     if (nr == SYS_keyctl && a[0] == KEYCTL_JOIN_SESSION_KEYRING)
         return 0;
+    /* Landlock (src/lib/scope.c): "no Landlock here", so no domain - a
+     * Landlock domain refuses mount(2) on its own, which would hide what
+     * the filter does (K6's mount control). */
+    if (nr == 444 /* landlock_create_ruleset */)
+        return -1;
     static long (*real)(long, ...);
     if (!real)
         real = (long (*)(long, ...))dlsym(RTLD_NEXT, "syscall");
