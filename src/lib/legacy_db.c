@@ -2,6 +2,7 @@
 
 #include "db.h"
 #include "exitcodes.h"
+#include "fdutil.h"
 #include "store.h"
 #include "valid.h"
 
@@ -321,7 +322,10 @@ int vh_import_path(vh_importer *im, const char *path, const vh_import_opts *o, c
                    vh_import_stats *st, vh_err *e)
 {
     memset(st, 0, sizeof *st);
-    int fd = strcmp(path, "-") == 0 ? dup(0) : open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+    /* O_NONBLOCK: opening a FIFO must not wait for a writer (K11); it
+     * is refused below, before any read. */
+    int std = strcmp(path, "-") == 0;
+    int fd = std ? dup(0) : open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
     char shown[4 * PATH_MAX + 8];
     vh_printable(path, shown, sizeof shown);
     if (fd < 0)
@@ -334,6 +338,20 @@ int vh_import_path(vh_importer *im, const char *path, const vh_import_opts *o, c
     }
     if (S_ISDIR(sb.st_mode)) {
         vh_fail(e, VH_EX_NOINPUT, "%s is a directory - give the legacy configuration file", shown);
+        close(fd);
+        return -1;
+    }
+    /* THREATS K11: a device or a FIFO named as the file may never end.
+     * Standard input may be a pipe (the operator's own); the parser's
+     * bounds (legacy.h: size, line length, binary data) end it. */
+    if (!std && !S_ISREG(sb.st_mode)) {
+        vh_fail(e, VH_EX_NOINPUT, "%s is not a regular file (%s) - give the legacy configuration file, or '-' to read "
+                "standard input", shown, vh_file_type_name(sb.st_mode));
+        close(fd);
+        return -1;
+    }
+    if (!std && fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) < 0) {
+        vh_fail(e, VH_EX_NOINPUT, "cannot read %s: %s", shown, strerror(errno));
         close(fd);
         return -1;
     }
