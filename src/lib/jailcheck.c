@@ -113,6 +113,7 @@ static void path_finding(void *ctx, int problem, const char *path, const struct 
     }
     /* The rest: the checker's own message is "fault - fix". */
     const char *kind = problem & VH_PATH_MISSING   ? "missing"
+                       : problem & VH_PATH_EXPOSED ? "exposed"
                        : problem & VH_PATH_SYMLINK ? "symlink"
                        : problem & VH_PATH_NOTDIR  ? "not-directory"
                        : problem & VH_PATH_INVALID ? "invalid-path"
@@ -133,10 +134,10 @@ static int check_path(struct ctx *c)
 {
     int fd = -1;
     struct stat st;
-    int bits = vh_path_walk(c->root, VH_WANT_DIR, path_finding, c, &fd, &st);
+    int bits = vh_path_walk_flags(c->root, VH_WANT_DIR, VH_PATH_CHECK_EXPOSED, path_finding, c, &fd, &st);
     if (bits == 0)
         return fd;
-    if (bits & ~(VH_PATH_OWNER | VH_PATH_GROUPW | VH_PATH_OTHERW))
+    if (bits & ~(VH_PATH_OWNER | VH_PATH_GROUPW | VH_PATH_OTHERW | VH_PATH_EXPOSED))
         return -1;
     int root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
     if (root < 0)
