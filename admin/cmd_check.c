@@ -182,6 +182,9 @@ int vc_cmd_check(const char *db, int argc, char **argv)
         r = vh_store_each(h, NULL, collect_uid, &s, &e);
     if (r == 0 && s.oom)
         r = vh_fail(&e, VH_EX_OSERR, "out of memory");
+    /* K8: jails inside jails, the database inside a jail */
+    if (r == 0 && vc_nest(h, db, NULL, &f, &e) < 0)
+        r = -1;
     if (r == 0) {
         qsort(s.uids, s.nuids, sizeof *s.uids, by_uid);
         struct check_ctx cc = {&s, &f};

@@ -265,6 +265,9 @@ int vc_cmd_migrate(const char *db, int argc, char **argv)
             goto out;
         vh_importer *im = NULL;
         int r = dry->count ? vh_db_begin_read(h, &e) : vh_db_begin(h, &e);
+        long nested = 0;
+        if (r == 0 && (nested = vc_nest(h, db, NULL, NULL, &e)) < 0)
+            r = -1;
         if (r == 0)
             r = vh_import_new(h, &im, &e);
         for (size_t i = 0; r == 0 && i < f.n; i++) {
@@ -277,6 +280,9 @@ int vc_cmd_migrate(const char *db, int argc, char **argv)
             errors += st->parse.errors;
         }
         vh_import_free(im);
+        /* K8: every CONF's rows are in the transaction */
+        if (r == 0 && !errors && !dry->count)
+            r = vc_nest_refuse(h, db, nested, &e);
         /* what happened to each CONF, once the outcome is known */
         for (size_t i = 0; r == 0 && i < f.n; i++) {
             const struct job *j = &f.jobs[i];
