@@ -237,3 +237,42 @@ int vh_path_trust_flags(const char *path, enum vh_path_want want, unsigned flags
         return 0;
     return vh_fail(e, code, "%s", f.msg);
 }
+
+int vh_path_ancestors_hide(const char *path)
+{
+    if (path[0] != '/')
+        return 0;
+    int fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+    struct stat st;
+    if (fd < 0)
+        return 0;
+    int hidden = fstat(fd, &st) == 0 && hides(&st);
+    const char *c = path + 1;
+    for (;;) {
+        const char *end = strchr(c, '/');
+        if (!end || hidden) /* the last component is the jail itself */
+            break;
+        size_t n = (size_t)(end - c);
+        char name[NAME_MAX + 1];
+        if (n == 0 || n > NAME_MAX)
+            break;
+        memcpy(name, c, n);
+        name[n] = '\0';
+        int next = openat(fd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+        close(fd);
+        fd = next;
+        if (fd < 0 || fstat(fd, &st) < 0)
+            break;
+        hidden = S_ISDIR(st.st_mode) && hides(&st);
+        c = end + 1;
+    }
+    if (fd >= 0)
+        close(fd);
+    return hidden;
+}
+
+int vh_path_nosuid(const char *path)
+{
+    struct statvfs sv;
+    return statvfs(path, &sv) == 0 && (sv.f_flag & ST_NOSUID);
+}

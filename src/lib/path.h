@@ -72,6 +72,16 @@ int vh_path_trust(const char *path, enum vh_path_want want, int code, int *fd_ou
 int vh_path_trust_flags(const char *path, enum vh_path_want want, unsigned flags, int code, int *fd_out,
                         struct stat *st_out, vh_err *e);
 
+/* K7 in pieces, for writers of many rows that cache the answer per
+ * parent directory (import): 1 when some ancestor of path (not path
+ * itself) is a directory others cannot search (see
+ * VH_PATH_CHECK_EXPOSED), else 0 (also when an ancestor cannot be
+ * opened: then nothing hides it). */
+int vh_path_ancestors_hide(const char *path);
+
+/* 1 when path's file system is mounted nosuid, else 0. */
+int vh_path_nosuid(const char *path);
+
 /* The message for a finding on one stat'ed object, as vh_path_walk gives
  * it: used by checks of objects outside a walk (database sidecars). */
 int vh_path_judge(const char *path, const struct stat *st, char *msg, size_t n);

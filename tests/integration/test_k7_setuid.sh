@@ -42,6 +42,12 @@ out=$(vh_ctl add probe 127.0.0.3 "$F/hidden/b" 2>&1)
 vh_eq "K7 add accepts a jail below a 0700 root directory" 0 $?
 out=$(vh_ctl add probe 127.0.0.4 "$F/nosuid/c" 2>&1)
 vh_eq "K7 add accepts a jail on a nosuid file system" 0 $?
+# import (and migrate-inetd, through the same importer): an error line
+printf '127.0.0.9 %s\n127.0.0.10 %s\n' "$F/hidden/b" "$F/open/a" >"$F/k7.conf"
+out=$(vh_ctl import --service ftp "$F/k7.conf" 2>&1)
+vh_eq "K7 import refuses an exposed jail" 65 $?
+vh_contains "K7 import names line and remedy" "k7.conf:2: error: jail $F/open/a is reachable by every host user" "$out"
+vh_eq "K7 import: nothing imported" 0 "$(sqlite3 "$DB" "SELECT count(*) FROM domains WHERE service = 'ftp'")"
 out=$(vh_ctl check 2>&1)
 vh_contains "K7 check reports the exposed jail as an error" "probe/127.0.0.2: error [exposed] $F/open/a" "$out"
 vh_not_contains "K7 check: the hidden jail is not exposed" "error [exposed] $F/hidden/b" "$out"
