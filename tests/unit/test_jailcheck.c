@@ -349,6 +349,25 @@ static void test_runas_writable(void **state)
     expect_only("runas-writable", jp("/lib"), VH_SEV_WARNING);
 }
 
+/* A11: a directory on PATH writable by others than root is an error,
+ * for run-as and root services alike. */
+static void test_path_writable(void **state)
+{
+    (void)state;
+    vh_row r = row_for(jail, 1), root = row_for(jail, 0);
+    sh("mkdir -p %s; chown nobody %s", jp("/bin"), jp("/bin"));
+    assert_int_equal(run(&r, NULL, 0, 0, 1), VH_SEV_ERROR);
+    expect_only("path-writable", jp("/bin"), VH_SEV_ERROR);
+    assert_int_equal(run(&root, NULL, 0, 0, 1), VH_SEV_ERROR);
+    expect_only("path-writable", jp("/bin"), VH_SEV_ERROR);
+    sh("chown root %s; chgrp nogroup %s; chmod 0775 %s", jp("/bin"), jp("/usr/bin"), jp("/usr/bin"));
+    run(&root, NULL, 0, 0, 1);
+    expect_only("path-writable", jp("/usr/bin"), VH_SEV_ERROR);
+    /* root-owned and 0755: nothing */
+    sh("chgrp root %s; chmod 0755 %s", jp("/usr/bin"), jp("/usr/bin"));
+    assert_int_equal(run(&root, NULL, 0, 0, 1), 0);
+}
+
 static void test_mount_point(void **state)
 {
     (void)state;
@@ -629,6 +648,7 @@ int main(void)
         cmocka_unit_test_setup(test_runpath_origin, setup),
         cmocka_unit_test_setup(test_script, setup),
         cmocka_unit_test_setup(test_exposed, setup),
+        cmocka_unit_test_setup(test_path_writable, setup),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
