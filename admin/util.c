@@ -179,6 +179,15 @@ int vc_db_abspath(const char *db, char *out, size_t n)
 
 long vc_nest(sqlite3 *h, const char *db, const char *only, struct vc_findings *f, vh_err *e)
 {
+    /* an empty table nests nothing: the first bulk import reads it once */
+    sqlite3_stmt *st = NULL;
+    static const char any_sql[] = "SELECT 1 FROM domains LIMIT 1";
+    if (sqlite3_prepare_v2(h, any_sql, (int)sizeof any_sql, &st, NULL) == SQLITE_OK) {
+        int rc = sqlite3_step(st);
+        sqlite3_finalize(st);
+        if (rc == SQLITE_DONE)
+            return 0;
+    }
     char abs[PATH_MAX + NAME_MAX + 2];
     const char *dbfile = vc_db_abspath(db, abs, sizeof abs) == 0 ? abs : NULL;
     struct nest_ctx nc = {f, only, 0};

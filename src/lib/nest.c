@@ -28,7 +28,9 @@ static int path_cmp(const void *a, const void *b)
     }
 }
 
-static const char roots_sql[] = "SELECT DISTINCT root FROM domains WHERE root <> '/'";
+/* Not DISTINCT: SQLite would build a temporary b-tree; equal roots end
+ * up side by side after the sort below and are skipped there. */
+static const char roots_sql[] = "SELECT root FROM domains WHERE root <> '/'";
 
 long vh_nest_scan(sqlite3 *db, const char *dbfile, vh_nest_cb cb, void *ctx, vh_err *e)
 {
@@ -76,6 +78,8 @@ long vh_nest_scan(sqlite3 *db, const char *dbfile, vh_nest_cb cb, void *ctx, vh_
         goto out;
     }
     for (size_t i = 0; i < n; i++) {
+        if (i && strcmp(v[i], v[i - 1]) == 0)
+            continue; /* one jail, several rows */
         while (top && !vh_nest_below(v[stack[top - 1]], v[i]))
             top--;
         if (top) {
@@ -90,7 +94,7 @@ long vh_nest_scan(sqlite3 *db, const char *dbfile, vh_nest_cb cb, void *ctx, vh_
      * index are in the same directory) */
     if (dbfile && dbfile[0] == '/') {
         for (size_t i = 0; i < n; i++)
-            if (vh_nest_below(v[i], dbfile)) {
+            if ((!i || strcmp(v[i], v[i - 1]) != 0) && vh_nest_below(v[i], dbfile)) {
                 found++;
                 if (cb)
                     cb(ctx, v[i], NULL, dbfile);
