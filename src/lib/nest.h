@@ -28,9 +28,10 @@ typedef void (*vh_nest_cb)(void *ctx, const char *outer, const char *inner, cons
 
 /* Read every distinct root of db (in the caller's transaction), and
  * report each root that lies below another one, and dbfile (an absolute
- * path, or NULL to skip) when it lies below a root. Memory: the roots,
- * once (a million jails: some 40 MiB); time: one sort. Returns the
- * number of findings, or -1 with e filled. */
+ * path, or NULL to skip) when it lies below a root. SQLite sorts the
+ * roots (bounded memory: its sorter spills to temporary files); the pass
+ * holds one root per level of nesting. Returns the number of findings,
+ * or -1 with e filled. */
 long vh_nest_scan(sqlite3 *db, const char *dbfile, vh_nest_cb cb, void *ctx, vh_err *e);
 
 /* Is inner strictly below outer (as paths: "/a/b" is below "/a", not
