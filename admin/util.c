@@ -191,7 +191,7 @@ long vc_nest(sqlite3 *h, const char *db, const char *only, struct vc_findings *f
     char abs[PATH_MAX + NAME_MAX + 2];
     const char *dbfile = vc_db_abspath(db, abs, sizeof abs) == 0 ? abs : NULL;
     struct nest_ctx nc = {f, only, 0};
-    if (vh_nest_scan(h, dbfile, nest_finding, &nc, e) < 0)
+    if ((only ? vh_nest_one(h, only, dbfile, nest_finding, &nc, e) : vh_nest_scan(h, dbfile, nest_finding, &nc, e)) < 0)
         return -1;
     return nc.n;
 }

@@ -79,3 +79,45 @@ out:
     sqlite3_finalize(st);
     return found;
 }
+
+/* One root against the others: a full scan without a sort (no index
+ * on root), for add. substr() works on characters, not bytes: the same
+ * on both sides of each comparison, and ASCII '/' can not be inside a
+ * multi-byte UTF-8 sequence. */
+static const char one_sql[] =
+    "SELECT DISTINCT root FROM domains WHERE root <> '/' AND root <> ?1 AND "
+    "(substr(?1, 1, length(root) + 1) = root || '/' OR substr(root, 1, length(?1) + 1) = ?1 || '/')";
+
+long vh_nest_one(sqlite3 *db, const char *root, const char *dbfile, vh_nest_cb cb, void *ctx, vh_err *e)
+{
+    if (strcmp(root, "/") == 0)
+        return 0;
+    long found = 0;
+    if (dbfile && vh_nest_below(root, dbfile)) {
+        found++;
+        if (cb)
+            cb(ctx, root, NULL, dbfile);
+    }
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(db, one_sql, (int)sizeof one_sql, &st, NULL);
+    if (rc != SQLITE_OK) {
+        sqlite3_finalize(st);
+        return vh_db_fail(db, rc, "reading the jails", e);
+    }
+    sqlite3_bind_text(st, 1, root, -1, SQLITE_STATIC);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *r = (const char *)sqlite3_column_text(st, 0);
+        if (!r)
+            continue;
+        int outer = vh_nest_below(r, root);
+        if (!outer && !vh_nest_below(root, r))
+            continue; /* not nested as paths: SQL's view was looser */
+        found++;
+        if (cb)
+            cb(ctx, outer ? r : root, outer ? root : r, NULL);
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE)
+        return vh_db_fail(db, rc, "reading the jails", e);
+    return found;
+}

@@ -34,6 +34,12 @@ typedef void (*vh_nest_cb)(void *ctx, const char *outer, const char *inner, cons
  * or -1 with e filled. */
 long vh_nest_scan(sqlite3 *db, const char *dbfile, vh_nest_cb cb, void *ctx, vh_err *e);
 
+/* The findings that involve root only (a row with that root already in
+ * the table, as add has it in its transaction): the rows whose root
+ * lies above or below it, and dbfile below it. One scan of the table,
+ * no sort. Returns their number, or -1 with e filled. */
+long vh_nest_one(sqlite3 *db, const char *root, const char *dbfile, vh_nest_cb cb, void *ctx, vh_err *e);
+
 /* Is inner strictly below outer (as paths: "/a/b" is below "/a", not
  * below "/a/b" nor "/ab")? Both absolute and normalised. */
 int vh_nest_below(const char *outer, const char *inner);

@@ -77,6 +77,15 @@ static void test_scan(void **s)
     seen[0] = '\0';
     assert_int_equal(vh_nest_scan(db, "/s/c/db/v.db", note, NULL, &e), 3);
     assert_string_equal(seen, "/s/a/b</s/a;/s/a/b/c</s/a/b;/s/c/db/v.db</s/c;");
+    /* one root against the others (add): above and below it */
+    seen[0] = '\0';
+    assert_int_equal(vh_nest_one(db, "/s/a/b", "/var/v.db", note, NULL, &e), 2);
+    assert_non_null(strstr(seen, "/s/a/b</s/a;"));
+    assert_non_null(strstr(seen, "/s/a/b/c</s/a/b;"));
+    seen[0] = '\0';
+    assert_int_equal(vh_nest_one(db, "/s/a-x", "/s/a-x/v.db", note, NULL, &e), 1);
+    assert_string_equal(seen, "/s/a-x/v.db</s/a-x;");
+    assert_int_equal(vh_nest_one(db, "/", "/v.db", note, NULL, &e), 0);
     sqlite3_close(db);
 }
 
