@@ -87,6 +87,20 @@ int vc_cmd_add(const char *db, int argc, char **argv)
         rc = vc_error(&e);
         goto out;
     }
+    /* K8: in the transaction, with the new row: its jail inside another
+     * domain's, another inside it, or the database inside it. */
+    long nested = vc_nest(h, db, row.root, &f, &e);
+    if (nested < 0 || (nested > 0 && !force->count)) {
+        vh_db_rollback(h);
+        vh_db_close(h, NULL);
+        if (nested < 0)
+            rc = vc_error(&e);
+        else {
+            fprintf(stderr, "vhostctl: jail %s would nest (above) - move it, or add anyway with --force\n", row.root);
+            rc = VH_EX_OSFILE;
+        }
+        goto out;
+    }
     vh_ix_key key = {row.service, row.address};
     if ((rc = vc_commit_close(h, &key, 1)) != 0)
         goto out;

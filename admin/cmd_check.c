@@ -12,10 +12,15 @@
 #include "store.h"
 #include "valid.h"
 
+#include <ctype.h>
+#include <dirent.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* One run-as uid and the jails it serves: a uid shared by domains with
  * different jails lets one tenant signal or ptrace the other (A13). */
@@ -25,8 +30,18 @@ struct uidroot {
     char label[VH_SERVICE_MAX + VH_ADDR_TEXT + 2];
 };
 
+/* A host process and its uids (real, effective, saved, file system). */
+struct hostproc {
+    uint32_t uid[4];
+    long pid;
+    char comm[32];
+};
+
 struct state {
     int json;
+    struct hostproc *procs; /* K2: host processes, read once from /proc */
+    size_t nprocs;
+    int procs_read;
     long domains;
     const char *address; /* canonical filter, or NULL */
     const char *const *programs;
@@ -88,6 +103,73 @@ static const struct uidroot *sharer(const struct state *s, const vh_row *r)
     return NULL;
 }
 
+/* K2: every process outside a jail (its root is the host's /), with
+ * its uids. A process whose root is elsewhere is a jail's service: it
+ * shares the uid by design (the domain's own). Best effort: a process
+ * that ends while being read is left out. */
+static void read_procs(struct state *s)
+{
+    s->procs_read = 1;
+    DIR *d = opendir("/proc");
+    if (!d)
+        return;
+    size_t cap = 0;
+    struct dirent *de;
+    long self = (long)getpid();
+    while ((de = readdir(d)) != NULL) {
+        if (!isdigit((unsigned char)de->d_name[0]))
+            continue;
+        long pid = strtol(de->d_name, NULL, 10);
+        if (pid == self)
+            continue;
+        char p[64], root[8];
+        snprintf(p, sizeof p, "/proc/%ld/root", pid);
+        ssize_t n = readlink(p, root, sizeof root);
+        if (n != 1 || root[0] != '/')
+            continue;
+        snprintf(p, sizeof p, "/proc/%ld/status", pid);
+        FILE *f = fopen(p, "re");
+        if (!f)
+            continue;
+        struct hostproc hp = {.pid = pid};
+        char line[256];
+        int have = 0;
+        while (fgets(line, sizeof line, f)) {
+            if (strncmp(line, "Name:\t", 6) == 0) {
+                snprintf(hp.comm, sizeof hp.comm, "%s", line + 6);
+                hp.comm[strcspn(hp.comm, "\n")] = '\0';
+            } else if (sscanf(line, "Uid:\t%u\t%u\t%u\t%u", &hp.uid[0], &hp.uid[1], &hp.uid[2], &hp.uid[3]) == 4) {
+                have = 1;
+                break;
+            }
+        }
+        fclose(f);
+        if (!have)
+            continue;
+        if (s->nprocs == cap) {
+            size_t nc = cap ? cap * 2 : 256;
+            struct hostproc *np = realloc(s->procs, nc * sizeof *np);
+            if (!np)
+                break;
+            s->procs = np;
+            cap = nc;
+        }
+        s->procs[s->nprocs++] = hp;
+    }
+    closedir(d);
+}
+
+static const struct hostproc *host_sharer(struct state *s, uint32_t uid)
+{
+    if (!s->procs_read)
+        read_procs(s);
+    for (size_t i = 0; i < s->nprocs; i++)
+        for (int k = 0; k < 4; k++)
+            if (s->procs[i].uid[k] == uid)
+                return &s->procs[i];
+    return NULL;
+}
+
 struct check_ctx {
     struct state *s;
     struct vc_findings *f;
@@ -116,6 +198,25 @@ static int check_row(void *ctx, const vh_row *r)
         char root[4 * PATH_MAX];
         vh_printable(r->root, root, sizeof root);
         vh_finding f = {label, VH_SEV_WARNING, "shared-uid", root, problem, fix};
+        vc_print_finding(cc->f, &f);
+    }
+    /* K2: a host process with the run-as uid can be signalled by the
+     * service and, without a PID namespace, traced and made to run code
+     * outside the jail. A warning: run-as nobody is common, and the
+     * process may be gone tomorrow; the remedy is the same. */
+    const struct hostproc *hp = r->has_user ? host_sharer(s, r->uid) : NULL;
+    if (hp) {
+        char problem[512], fix[1024], comm[4 * sizeof hp->comm], root[4 * PATH_MAX];
+        vh_printable(hp->comm, comm, sizeof comm);
+        snprintf(problem, sizeof problem,
+                 "run-as uid %u (%s) is also the uid of host process %ld (%s) outside any jail: the service can "
+                 "signal it, or trace it where no PID namespace separates them",
+                 (unsigned)r->uid, r->user, hp->pid, comm);
+        snprintf(fix, sizeof fix,
+                 "give each domain its own user (useradd --system; vhostctl remove/add %s %s --user NEW)", r->service,
+                 r->address);
+        vh_printable(r->root, root, sizeof root);
+        vh_finding f = {label, VH_SEV_WARNING, "shared-host-uid", root, problem, fix};
         vc_print_finding(cc->f, &f);
     }
     return 0;
@@ -182,6 +283,9 @@ int vc_cmd_check(const char *db, int argc, char **argv)
         r = vh_store_each(h, NULL, collect_uid, &s, &e);
     if (r == 0 && s.oom)
         r = vh_fail(&e, VH_EX_OSERR, "out of memory");
+    /* K8: jails inside jails, the database inside a jail */
+    if (r == 0 && vc_nest(h, db, NULL, &f, &e) < 0)
+        r = -1;
     if (r == 0) {
         qsort(s.uids, s.nuids, sizeof *s.uids, by_uid);
         struct check_ctx cc = {&s, &f};
@@ -189,6 +293,7 @@ int vc_cmd_check(const char *db, int argc, char **argv)
     }
     vh_db_rollback(h);
     free(s.uids);
+    free(s.procs);
     if (f.json)
         printf("%s]\n", f.shown ? "\n" : "");
     if (r < 0) {

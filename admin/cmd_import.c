@@ -98,11 +98,18 @@ int vc_cmd_import(const char *db, int argc, char **argv)
     vh_import_opts o = {svc, replace->count ? VH_IMPORT_REPLACE : VH_IMPORT_STRICT, dry->count > 0, &ident};
     /* a dry run reads in one snapshot and takes no write lock */
     int r = dry->count ? vh_db_begin_read(h, &e) : vh_db_begin(h, &e);
+    long nested = 0;
+    if (r == 0 && (nested = vc_nest(h, db, NULL, NULL, &e)) < 0)
+        r = -1;
     if (r == 0)
         r = vh_import_new(h, &im, &e);
     if (r == 0)
         r = vh_import_path(im, path, &o, &rep, &st, &e);
     vh_import_free(im);
+    /* K8: the rows are in the transaction (a dry run writes none: it
+     * cannot see them nest) */
+    if (r == 0 && !st.parse.errors && !dry->count)
+        r = vc_nest_refuse(h, db, nested, &e);
     char shown[4 * PATH_MAX + 8];
     vh_printable(path, shown, sizeof shown);
     if (r < 0) {

@@ -6,6 +6,7 @@
 
 #include "db.h"
 #include "exitcodes.h"
+#include "fdutil.h"
 #include "inetd.h"
 #include "legacy_db.h"
 
@@ -79,7 +80,9 @@ static int on_entry(void *ctx, const vh_inetd_entry *en, vh_err *e)
 static int read_all(const char *path, const char *shown, char **out, size_t *len, struct stat *sb, vh_err *e)
 {
     *out = NULL;
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+    /* O_NONBLOCK: a FIFO must not block the open; it is refused below
+     * (THREATS K11), as is anything else that is not a regular file. */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
     if (fd < 0)
         return vh_fail(e, VH_EX_NOINPUT, "cannot open %s: %s", shown, strerror(errno));
     char *buf = NULL;
@@ -90,6 +93,15 @@ static int read_all(const char *path, const char *shown, char **out, size_t *len
     }
     if (S_ISDIR(sb->st_mode)) {
         vh_fail(e, VH_EX_NOINPUT, "%s is a directory - give the inetd.conf file", shown);
+        goto fail;
+    }
+    if (!S_ISREG(sb->st_mode)) {
+        vh_fail(e, VH_EX_NOINPUT, "%s is not a regular file (%s) - give the inetd.conf file", shown,
+                vh_file_type_name(sb->st_mode));
+        goto fail;
+    }
+    if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) < 0) {
+        vh_fail(e, VH_EX_NOINPUT, "cannot read %s: %s", shown, strerror(errno));
         goto fail;
     }
     buf = malloc(INETD_CONF_MAX + 1);
@@ -253,6 +265,9 @@ int vc_cmd_migrate(const char *db, int argc, char **argv)
             goto out;
         vh_importer *im = NULL;
         int r = dry->count ? vh_db_begin_read(h, &e) : vh_db_begin(h, &e);
+        long nested = 0;
+        if (r == 0 && (nested = vc_nest(h, db, NULL, NULL, &e)) < 0)
+            r = -1;
         if (r == 0)
             r = vh_import_new(h, &im, &e);
         for (size_t i = 0; r == 0 && i < f.n; i++) {
@@ -265,6 +280,9 @@ int vc_cmd_migrate(const char *db, int argc, char **argv)
             errors += st->parse.errors;
         }
         vh_import_free(im);
+        /* K8: every CONF's rows are in the transaction */
+        if (r == 0 && !errors && !dry->count)
+            r = vc_nest_refuse(h, db, nested, &e);
         /* what happened to each CONF, once the outcome is known */
         for (size_t i = 0; r == 0 && i < f.n; i++) {
             const struct job *j = &f.jobs[i];

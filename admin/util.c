@@ -2,8 +2,12 @@
 
 #include "db.h"
 #include "exitcodes.h"
+#include "nest.h"
+#include "valid.h"
 
+#include <libgen.h>
 #include <limits.h>
+#include <stdlib.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <string.h>
@@ -126,4 +130,84 @@ void vc_print_finding(void *ctx, const vh_finding *f)
 void vc_domain_label(const vh_row *r, char *out, size_t n)
 {
     snprintf(out, n, "%s/%s", r->service, r->address);
+}
+
+struct nest_ctx {
+    struct vc_findings *f; /* NULL: count only */
+    const char *only;      /* NULL, or the root a finding must involve */
+    long n;
+};
+
+static void nest_finding(void *ctx, const char *outer, const char *inner, const char *dbfile)
+{
+    struct nest_ctx *nc = ctx;
+    if (nc->only && strcmp(nc->only, outer) != 0 && (!inner || strcmp(nc->only, inner) != 0))
+        return;
+    nc->n++;
+    if (!nc->f)
+        return;
+    char o[4 * PATH_MAX + 8], i[4 * PATH_MAX + 8], problem[9 * PATH_MAX + 256], fix[5 * PATH_MAX + 256];
+    vh_printable(outer, o, sizeof o);
+    vh_printable(inner ? inner : dbfile, i, sizeof i);
+    if (inner) {
+        snprintf(problem, sizeof problem,
+                 "jail %s is inside the jail %s of another domain: a root service there can replace it with its own",
+                 i, o);
+        snprintf(fix, sizeof fix, "move %s out of %s (jails side by side below one 0700 root directory) and re-add "
+                 "its domains", i, o);
+    } else {
+        snprintf(problem, sizeof problem,
+                 "the database is inside the jail %s: a root service there can rewrite it, its journal and its "
+                 "lookup index", o);
+        snprintf(fix, sizeof fix, "move the database out of every jail (vhostctl --db, VIRTUALD_DB)");
+    }
+    vh_finding f = {"jails", VH_SEV_ERROR, inner ? "nested-jail" : "database-in-jail", i, problem, fix};
+    vc_print_finding(nc->f, &f);
+}
+
+int vc_db_abspath(const char *db, char *out, size_t n)
+{
+    char dir[PATH_MAX], base[PATH_MAX], real[PATH_MAX];
+    snprintf(dir, sizeof dir, "%s", db);
+    snprintf(base, sizeof base, "%s", db);
+    if (!realpath(dirname(dir), real))
+        return -1;
+    const char *b = basename(base);
+    snprintf(out, n, "%s%s%s", real, strcmp(real, "/") == 0 ? "" : "/", b);
+    return 0;
+}
+
+long vc_nest(sqlite3 *h, const char *db, const char *only, struct vc_findings *f, vh_err *e)
+{
+    /* an empty table nests nothing: the first bulk import reads it once */
+    sqlite3_stmt *st = NULL;
+    static const char any_sql[] = "SELECT 1 FROM domains LIMIT 1";
+    if (sqlite3_prepare_v2(h, any_sql, (int)sizeof any_sql, &st, NULL) == SQLITE_OK) {
+        int rc = sqlite3_step(st);
+        sqlite3_finalize(st);
+        if (rc == SQLITE_DONE)
+            return 0;
+    }
+    char abs[PATH_MAX + NAME_MAX + 2];
+    const char *dbfile = vc_db_abspath(db, abs, sizeof abs) == 0 ? abs : NULL;
+    struct nest_ctx nc = {f, only, 0};
+    if ((only ? vh_nest_one(h, only, dbfile, nest_finding, &nc, e) : vh_nest_scan(h, dbfile, nest_finding, &nc, e)) < 0)
+        return -1;
+    return nc.n;
+}
+
+int vc_nest_refuse(sqlite3 *h, const char *db, long before, vh_err *e)
+{
+    struct vc_findings f = {0};
+    f.out = stderr;
+    long after = vc_nest(h, db, NULL, NULL, e);
+    if (after < 0)
+        return -1;
+    if (after <= before)
+        return 0;
+    vc_nest(h, db, NULL, &f, e);
+    return vh_fail(e, VH_EX_OSFILE,
+                   "the new domains would put %ld jail%s inside another jail or the database inside a jail "
+                   "(THREATS K8, above) - move them apart",
+                   after - before, after - before == 1 ? "" : "s");
 }

@@ -63,6 +63,23 @@ struct vc_findings {
 };
 void vc_print_finding(void *ctx, const vh_finding *f);
 
+/* THREATS K8 over every row of h (in the caller's transaction): each
+ * jail inside another and the database db inside a jail, printed as
+ * error findings through f (NULL: counted only), only those involving
+ * the root only when it is not NULL (nest.h). Returns their number, or
+ * -1 with e filled. */
+long vc_nest(sqlite3 *h, const char *db, const char *only, struct vc_findings *f, vh_err *e);
+
+/* For import and migrate-inetd, after their rows are written in the
+ * transaction: -1 with e filled (the findings printed on stderr) when
+ * there are more nesting findings than before (vc_nest's count before
+ * the writes), else 0. A nesting left by an earlier add --force does
+ * not block other imports. */
+int vc_nest_refuse(sqlite3 *h, const char *db, long before, vh_err *e);
+
+/* db made absolute (its directory resolved): 0, or -1. */
+int vc_db_abspath(const char *db, char *out, size_t n);
+
 /* "SERVICE/ADDRESS": how findings and logs name a domain. */
 void vc_domain_label(const vh_row *r, char *out, size_t n);
 

@@ -4,6 +4,8 @@
 
 #include "err.h"
 
+#include <sys/types.h>
+
 /* Make sure fds 0, 1 and 2 are open (a closed one gets /dev/null), so
  * that nothing virtuald opens later (syslog, the database) can land on
  * them and be mistaken for the client. Returns 0 or -1. */
@@ -19,5 +21,9 @@ int vh_fd_no_tty(int *replaced, vh_err *e);
  * only 0, 1, 2 whatever the super-server left open (D1, A3), while
  * virtuald can still log until exec. Returns 0 or -1. */
 int vh_fd_cloexec_from(int lowfd, vh_err *e);
+
+/* "a FIFO", "a character device", ...: the type of st_mode for messages
+ * that refuse a file which is not regular (THREATS K11). */
+const char *vh_file_type_name(mode_t mode);
 
 #endif

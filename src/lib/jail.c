@@ -20,7 +20,7 @@ int vh_jail_open(const char *root, vh_jail *j, vh_err *e)
     struct stat st;
     j->root = root;
     j->fd = -1;
-    if (vh_path_trust(root, VH_WANT_DIR, VH_EX_OSFILE, &j->fd, &st, e) < 0)
+    if (vh_path_trust_flags(root, VH_WANT_DIR, VH_PATH_CHECK_EXPOSED, VH_EX_OSFILE, &j->fd, &st, e) < 0)
         return -1;
     j->dev = st.st_dev;
     j->ino = st.st_ino;

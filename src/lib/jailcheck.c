@@ -113,6 +113,7 @@ static void path_finding(void *ctx, int problem, const char *path, const struct 
     }
     /* The rest: the checker's own message is "fault - fix". */
     const char *kind = problem & VH_PATH_MISSING   ? "missing"
+                       : problem & VH_PATH_EXPOSED ? "exposed"
                        : problem & VH_PATH_SYMLINK ? "symlink"
                        : problem & VH_PATH_NOTDIR  ? "not-directory"
                        : problem & VH_PATH_INVALID ? "invalid-path"
@@ -133,10 +134,10 @@ static int check_path(struct ctx *c)
 {
     int fd = -1;
     struct stat st;
-    int bits = vh_path_walk(c->root, VH_WANT_DIR, path_finding, c, &fd, &st);
+    int bits = vh_path_walk_flags(c->root, VH_WANT_DIR, VH_PATH_CHECK_EXPOSED, path_finding, c, &fd, &st);
     if (bits == 0)
         return fd;
-    if (bits & ~(VH_PATH_OWNER | VH_PATH_GROUPW | VH_PATH_OTHERW))
+    if (bits & ~(VH_PATH_OWNER | VH_PATH_GROUPW | VH_PATH_OTHERW | VH_PATH_EXPOSED))
         return -1;
     int root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
     if (root < 0)
@@ -223,6 +224,18 @@ static int top_is_code(const char *rel)
     size_t n = strcspn(name, "/");
     for (size_t i = 0; i < sizeof code / sizeof code[0]; i++)
         if (strlen(code[i]) == n && strncmp(name, code[i], n) == 0)
+            return 1;
+    return 0;
+}
+
+/* A directory the service's PATH goes through (VH_SAFE_PATH, and the
+ * sbin directories a root service's programs use), or one above such a
+ * directory (renaming /usr replaces /usr/bin). */
+static int on_path(const char *rel)
+{
+    static const char *const dirs[] = {"/bin", "/sbin", "/usr", "/usr/bin", "/usr/sbin", "/usr/local", "/usr/local/bin"};
+    for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++)
+        if (strcmp(rel, dirs[i]) == 0)
             return 1;
     return 0;
 }
@@ -329,6 +342,22 @@ static void check_entry(struct ctx *c, int dfd, const char *name, const struct s
     if (S_ISSOCK(mode)) {
         snprintf(fix, sizeof fix, "rm %s, unless the service must talk to the process behind it", hp);
         emit(c, VH_SEV_WARNING, "socket", hp, fix, "socket in the jail: a way to talk to a process outside");
+    }
+    /* A11: a directory on PATH that someone other than root can write
+     * (not root-owned, or writable by group or others) lets that
+     * someone - the run-as user, a group of it, another host user of a
+     * root service's jail - put a program of its own where the service
+     * and its scripts look first: an error for every kind of service.
+     * (A world-writable one without sticky bit is said once, above.) */
+    if (S_ISDIR(mode) && on_path(c->rel) && (sx->stx_uid != 0 || (mode & (S_IWGRP | S_IWOTH)))) {
+        if (!((mode & S_IWOTH) && !(mode & S_ISVTX))) {
+            snprintf(fix, sizeof fix, "chown root:root %s && chmod go-w %s", hp, hp);
+            emit(c, VH_SEV_ERROR, "path-writable", hp, fix,
+                 "directory on the service's PATH is writable by others than root (uid %u, gid %u, mode %04o): the "
+                 "tenant could put programs of its own there",
+                 (unsigned)sx->stx_uid, (unsigned)sx->stx_gid, perm);
+        }
+        return;
     }
     if (code) {
         const char *why = runas_can_change(c, sx->stx_uid, sx->stx_gid, mode);

@@ -3,7 +3,9 @@
  *
  *  - the path: vh_path_walk, the very checker virtuald runs on every
  *    connection (missing, not a directory, symlink on the way, not owned
- *    by root, writable by group or others, all the way up);
+ *    by root, writable by group or others, all the way up), and that
+ *    host users cannot run a set-uid file planted in the jail (K7:
+ *    nosuid, or an ancestor others cannot search);
  *  - the identity: the run-as user and group still exist on the host
  *    with the stored numbers; a root service is a warning;
  *  - the deep scan (vhostctl only, never at runtime): the tree below

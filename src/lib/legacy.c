@@ -106,8 +106,10 @@ struct vh_legacy {
     vh_legacy_stats st;
     int failed;   /* a callback stopped the parse, or no memory */
     int too_many; /* E_LINES reported: the rest is ignored */
+    unsigned long long bytes; /* read so far: VH_LEGACY_SIZE_MAX bounds it */
     /* the line being read */
     size_t total;       /* its bytes so far, LF excluded */
+    int nul;            /* it holds a NUL byte */
     size_t kept;        /* how many of them are in buf */
     unsigned char last; /* its last byte so far */
     /* the legacy program's search: the first line that ended it */
@@ -334,6 +336,7 @@ static int end_line(vh_legacy *p, int had_lf, vh_err *e)
     int cr_end = raw > 0 && p->last == '\r';
     size_t n = raw - (size_t)cr_end;
     p->total = p->kept = 0;
+    p->nul = 0;
     unsigned long ln = ++p->st.lines;
     if (p->too_many)
         return 0;
@@ -354,7 +357,8 @@ static int end_line(vh_legacy *p, int had_lf, vh_err *e)
     const char *bad = memchr(c, '\0', n);
     if (bad) {
         diag(p, ln, VH_LEGACY_E_NUL,
-             "NUL byte at column %zu - a configuration file is text: find how the byte got there and remove it",
+             "binary data: NUL byte at column %zu - a configuration file is text: find how the byte got there and "
+             "remove it",
              (size_t)(bad - c) + 1);
         return 0;
     }
@@ -441,8 +445,31 @@ static void append(vh_legacy *p, const unsigned char *s, size_t n)
         memcpy(p->buf + p->kept, s, k);
         p->kept += k;
     }
+    if (!p->nul && memchr(s, '\0', n))
+        p->nul = 1;
     p->total += n;
     p->last = s[n - 1];
+}
+
+/* The bounds of legacy.h (THREATS K11), checked after every piece of
+ * input: 0, or -1 with e filled. The line is the one being read. */
+static int bounded(vh_legacy *p, vh_err *e)
+{
+    unsigned long ln = p->st.lines + 1;
+    const char *f = vh_printable(p->file, p->shown, sizeof p->shown);
+    if (p->total >= VH_LEGACY_LINE_MAX && p->nul)
+        return vh_fail(e, VH_EX_DATAERR,
+                       "%s: binary data at line %lu (NUL bytes in a line of %zu bytes or more) - give the legacy "
+                       "configuration, a text file",
+                       f, ln, p->total);
+    if (p->bytes > VH_LEGACY_SIZE_MAX)
+        return vh_fail(e, VH_EX_DATAERR, "%s: more than %lu MiB (at line %lu) - this is not a legacy configuration",
+                       f, VH_LEGACY_SIZE_MAX >> 20, ln);
+    if (p->st.errors > VH_LEGACY_ERRORS_MAX)
+        return vh_fail(e, VH_EX_DATAERR,
+                       "%s: more than %d errors (the last at line %lu); reading stopped - is this the right file?",
+                       f, VH_LEGACY_ERRORS_MAX, p->st.lines);
+    return 0;
 }
 
 int vh_legacy_feed(vh_legacy *p, const void *data, size_t n, vh_err *e)
@@ -452,13 +479,15 @@ int vh_legacy_feed(vh_legacy *p, const void *data, size_t n, vh_err *e)
     const unsigned char *s = data, *end = s + n;
     while (s < end) {
         const unsigned char *nl = memchr(s, '\n', (size_t)(end - s));
-        append(p, s, (size_t)((nl ? nl : end) - s));
-        if (!nl)
-            break;
-        if (end_line(p, 1, e) < 0) {
+        size_t k = (size_t)((nl ? nl : end) - s);
+        append(p, s, k);
+        p->bytes += k + (nl != NULL);
+        if (bounded(p, e) < 0 || (nl && (end_line(p, 1, e) < 0 || bounded(p, e) < 0))) {
             p->failed = 1;
             return -1;
         }
+        if (!nl)
+            break;
         s = nl + 1;
     }
     return 0;

@@ -50,6 +50,21 @@
  * have at most PATH_MAX - 1 = 4095 bytes, so no usable line is refused. */
 #define VH_LEGACY_LINE_MAX 4096
 
+/* Bounds on the input as a whole (THREATS K11): past any of them the
+ * input is not a legacy configuration and the parse stops at once (feed
+ * returns -1, VH_EX_DATAERR), so that /dev/zero, an endless pipe or a
+ * binary file end with an error instead of never.
+ *  - a line of VH_LEGACY_LINE_MAX bytes or more that holds a NUL byte:
+ *    binary data (shorter lines with a NUL are an E_NUL error each);
+ *  - more than VH_LEGACY_SIZE_MAX bytes: a million domains take about
+ *    40 MiB, so 256 MiB leaves room for six million; this also ends an
+ *    endless line of text (a long line is one E_LONG error, H1, and
+ *    only its first VH_LEGACY_LINE_MAX bytes are kept);
+ *  - more than VH_LEGACY_ERRORS_MAX errors: the file cannot be imported
+ *    anyway, and every further line would be one more message. */
+#define VH_LEGACY_SIZE_MAX (256ul * 1024 * 1024)
+#define VH_LEGACY_ERRORS_MAX 1000
+
 enum vh_legacy_severity { VH_LEGACY_ERROR = 1, VH_LEGACY_WARNING = 2 };
 
 /* What a diagnostic is about. Stable: tests and callers switch on it. */
@@ -122,8 +137,9 @@ vh_legacy *vh_legacy_new(const char *file, const vh_legacy_ops *ops, void *ctx);
 
 /* Hand the next n bytes of the file to the parser: any split of the
  * input gives the same result. Returns 0, or -1 with e filled when a
- * callback stopped the parse or memory ran out (the parser must then
- * only be freed). */
+ * callback stopped the parse, memory ran out or the input passed one of
+ * the bounds above (VH_EX_DATAERR, the message names the line); the
+ * parser must then only be freed. */
 int vh_legacy_feed(vh_legacy *p, const void *buf, size_t n, vh_err *e);
 
 /* End of the input: the last line without a newline is read. Fills st

@@ -2,6 +2,8 @@
 
 #include "db.h"
 #include "exitcodes.h"
+#include "fdutil.h"
+#include "path.h"
 #include "store.h"
 #include "valid.h"
 
@@ -83,6 +85,8 @@ struct run {
     char now[32];           /* created and updated of every row */
     char file_shown[600];   /* file, printable, for comments */
     char lastdir[PATH_MAX]; /* the last directory looked at */
+    char lastparent[PATH_MAX]; /* K7: the last parent judged, and whether */
+    int parent_hides;          /* some ancestor hides its jails */
     char comment[VH_COMMENT_MAX];
     char msg[4 * PATH_MAX + 1024];
     char shown[4 * PATH_MAX + 8];
@@ -118,6 +122,34 @@ static int has_user(const vh_import_opts *o)
     return o->ident && o->ident->has_user;
 }
 
+/* THREATS K7 for an existing jail: an ancestor others cannot search
+ * (judged once per parent directory: a million jails side by side cost
+ * one walk), or else a nosuid file system. A jail that does not exist
+ * yet is judged by check (and add) once it is built. */
+static void check_exposed(struct run *run, const vh_legacy_rec *rec)
+{
+    if (strcmp(rec->dir, "/") == 0)
+        return; /* no jail at all: check's root-is-slash warning */
+    char parent[PATH_MAX];
+    snprintf(parent, sizeof parent, "%s", rec->dir);
+    char *slash = strrchr(parent, '/');
+    if (slash)
+        slash[slash == parent] = '\0';
+    if (strcmp(parent, run->lastparent) != 0) {
+        snprintf(run->lastparent, sizeof run->lastparent, "%s", parent);
+        run->parent_hides = vh_path_ancestors_hide(rec->dir);
+    }
+    if (run->parent_hides || vh_path_nosuid(rec->dir))
+        return;
+    char pshown[4 * PATH_MAX + 8];
+    vh_printable(parent, pshown, sizeof pshown);
+    note(run, rec->line, VH_LEGACY_E_EXPOSED,
+         "jail %s is reachable by every host user and its file system honours set-uid: a set-uid file a root "
+         "service plants there runs as root for anyone - chmod o-x %s (0750 or 0700 root), or mount the jails' "
+         "file system with nosuid",
+         run->shown, pshown);
+}
+
 /* A missing jail is no error: the operator may build it after the import,
  * and `vhostctl check` reports it until then. Consecutive rows with the
  * same directory are looked at once. */
@@ -129,8 +161,10 @@ static void check_dir(struct run *run, const vh_legacy_rec *rec)
     struct stat st;
     vh_printable(rec->dir, run->shown, sizeof run->shown);
     if (stat(rec->dir, &st) == 0) {
-        if (S_ISDIR(st.st_mode))
+        if (S_ISDIR(st.st_mode)) {
+            check_exposed(run, rec);
             return;
+        }
         note(run, rec->line, VH_LEGACY_W_NODIR,
              "%s is not a directory; imported - virtuald refuses this domain until a jail directory is there "
              "(vhostctl check reports it)",
@@ -321,7 +355,10 @@ int vh_import_path(vh_importer *im, const char *path, const vh_import_opts *o, c
                    vh_import_stats *st, vh_err *e)
 {
     memset(st, 0, sizeof *st);
-    int fd = strcmp(path, "-") == 0 ? dup(0) : open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+    /* O_NONBLOCK: opening a FIFO must not wait for a writer (K11); it
+     * is refused below, before any read. */
+    int std = strcmp(path, "-") == 0;
+    int fd = std ? dup(0) : open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
     char shown[4 * PATH_MAX + 8];
     vh_printable(path, shown, sizeof shown);
     if (fd < 0)
@@ -334,6 +371,20 @@ int vh_import_path(vh_importer *im, const char *path, const vh_import_opts *o, c
     }
     if (S_ISDIR(sb.st_mode)) {
         vh_fail(e, VH_EX_NOINPUT, "%s is a directory - give the legacy configuration file", shown);
+        close(fd);
+        return -1;
+    }
+    /* THREATS K11: a device or a FIFO named as the file may never end.
+     * Standard input may be a pipe (the operator's own); the parser's
+     * bounds (legacy.h: size, line length, binary data) end it. */
+    if (!std && !S_ISREG(sb.st_mode)) {
+        vh_fail(e, VH_EX_NOINPUT, "%s is not a regular file (%s) - give the legacy configuration file, or '-' to read "
+                "standard input", shown, vh_file_type_name(sb.st_mode));
+        close(fd);
+        return -1;
+    }
+    if (!std && fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) < 0) {
+        vh_fail(e, VH_EX_NOINPUT, "cannot read %s: %s", shown, strerror(errno));
         close(fd);
         return -1;
     }

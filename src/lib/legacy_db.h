@@ -23,6 +23,8 @@ typedef struct sqlite3 sqlite3;
 /* Diagnostic kinds of the importer, after legacy.h's. */
 enum {
     VH_LEGACY_E_EXISTS = 16, /* error: the service already has a row for the address */
+    VH_LEGACY_E_EXPOSED,     /* error: host users reach the (existing) jail on a
+                                file system that honours set-uid (THREATS K7) */
     VH_LEGACY_W_NODIR = 48,  /* warning: the directory is missing or no directory */
     VH_LEGACY_W_FILE,        /* warning (line 0): the file is writable by others, or not root's */
 };

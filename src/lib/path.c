@@ -8,6 +8,7 @@
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 /* Ownership and mode rule for one component. Returns the problem bits
@@ -43,9 +44,47 @@ static void report(vh_path_cb cb, void *ctx, int bits, const char *path, const s
         cb(ctx, bits, path, st, msg);
 }
 
+/* May others search this ancestor? Root's group is root's own. */
+static int hides(const struct stat *st)
+{
+    return st->st_uid == 0 && !(st->st_mode & S_IXOTH) && (!(st->st_mode & S_IXGRP) || st->st_gid == 0);
+}
+
+/* K7: the last component, reached and trusted so far, hidden by no
+ * ancestor: is set-uid honoured on its file system? */
+static int exposed(int fd, const char *path, const char *shown, vh_path_cb cb, void *ctx, const struct stat *st)
+{
+    struct statvfs sv;
+    char msg[3 * PATH_MAX + 400], parent[PATH_MAX];
+    if (fstatvfs(fd, &sv) == 0 && (sv.f_flag & ST_NOSUID))
+        return 0;
+    snprintf(parent, sizeof parent, "%s", path);
+    char *slash = strrchr(parent, '/');
+    if (slash && slash != parent)
+        *slash = '\0';
+    else
+        snprintf(parent, sizeof parent, "/");
+    char pshown[PATH_MAX + 64];
+    vh_printable(parent, pshown, sizeof pshown);
+    snprintf(msg, sizeof msg,
+             "%s is reachable by every host user and its file system honours set-uid: a set-uid file a root service "
+             "plants there runs as root for anyone - chmod o-x %s (the jails' parent: 0750 or 0700 root), or mount "
+             "the jails' file system with nosuid",
+             shown, pshown);
+    report(cb, ctx, VH_PATH_EXPOSED, path, st, msg);
+    return VH_PATH_EXPOSED;
+}
+
 int vh_path_walk(const char *path, enum vh_path_want want, vh_path_cb cb, void *ctx, int *fd_out,
                  struct stat *st_out)
 {
+    return vh_path_walk_flags(path, want, 0, cb, ctx, fd_out, st_out);
+}
+
+int vh_path_walk_flags(const char *path, enum vh_path_want want, unsigned flags, vh_path_cb cb, void *ctx,
+                       int *fd_out, struct stat *st_out)
+{
+    int hidden = 0; /* some ancestor others cannot search (K7) */
     char so_far[PATH_MAX];
     char msg[2 * PATH_MAX + 160];
     char shown[PATH_MAX + 64];
@@ -68,6 +107,7 @@ int vh_path_walk(const char *path, enum vh_path_want want, vh_path_cb cb, void *
         return VH_PATH_IO;
     }
     strcpy(so_far, "/");
+    hidden = hides(&st);
     int bits = vh_path_judge("/", &st, msg, sizeof msg);
     if (bits) {
         found |= bits;
@@ -150,8 +190,11 @@ int vh_path_walk(const char *path, enum vh_path_want want, vh_path_cb cb, void *
         }
         if (last)
             break;
+        hidden |= hides(&st);
         c = end + 1;
     }
+    if ((flags & VH_PATH_CHECK_EXPOSED) && !hidden && strcmp(path, "/") != 0)
+        found |= exposed(fd, so_far, shown, cb, ctx, &st);
     if (found)
         goto fail;
     if (st_out)
@@ -183,8 +226,53 @@ static void keep_first(void *ctx, int problem, const char *path, const struct st
 
 int vh_path_trust(const char *path, enum vh_path_want want, int code, int *fd_out, struct stat *st_out, vh_err *e)
 {
+    return vh_path_trust_flags(path, want, 0, code, fd_out, st_out, e);
+}
+
+int vh_path_trust_flags(const char *path, enum vh_path_want want, unsigned flags, int code, int *fd_out,
+                        struct stat *st_out, vh_err *e)
+{
     struct first f = {.seen = 0};
-    if (vh_path_walk(path, want, keep_first, &f, fd_out, st_out) == 0)
+    if (vh_path_walk_flags(path, want, flags, keep_first, &f, fd_out, st_out) == 0)
         return 0;
     return vh_fail(e, code, "%s", f.msg);
+}
+
+int vh_path_ancestors_hide(const char *path)
+{
+    if (path[0] != '/')
+        return 0;
+    int fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+    struct stat st;
+    if (fd < 0)
+        return 0;
+    int hidden = fstat(fd, &st) == 0 && hides(&st);
+    const char *c = path + 1;
+    for (;;) {
+        const char *end = strchr(c, '/');
+        if (!end || hidden) /* the last component is the jail itself */
+            break;
+        size_t n = (size_t)(end - c);
+        char name[NAME_MAX + 1];
+        if (n == 0 || n > NAME_MAX)
+            break;
+        memcpy(name, c, n);
+        name[n] = '\0';
+        int next = openat(fd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+        close(fd);
+        fd = next;
+        if (fd < 0 || fstat(fd, &st) < 0)
+            break;
+        hidden = S_ISDIR(st.st_mode) && hides(&st);
+        c = end + 1;
+    }
+    if (fd >= 0)
+        close(fd);
+    return hidden;
+}
+
+int vh_path_nosuid(const char *path)
+{
+    struct statvfs sv;
+    return statvfs(path, &sv) == 0 && (sv.f_flag & ST_NOSUID);
 }

@@ -5,8 +5,9 @@
 #   with a busybox syslogd on /dev/log writing to $F/syslog, so that
 #   virtuald's log lines can be read back without touching the host's
 #   logging;
-# - keeps fixtures under /run/vhtest/NAME.PID (root-owned, 0755: the trust
-#   rules hold in tests as in production);
+# - keeps fixtures under /run/vhtest/NAME.PID (root-owned, 0700 below the
+#   root-owned 0755 /run/vhtest: the trust rules hold in tests as in
+#   production, and host users cannot reach the jails, THREATS K7);
 # - starts super-servers on loopback only and kills only what it started,
 #   by PID.
 # Each check prints "ok - ..." or "not ok - ..."; the script ends with
@@ -35,7 +36,7 @@ fi
 mkdir -p /run/vhtest && chmod 0755 /run/vhtest
 F=/run/vhtest/$VH_NAME.$$
 rm -rf "$F"
-mkdir -m 0755 "$F"
+mkdir -m 0700 "$F"
 DB=$F/db/vhosts.db
 VH_PIDS=()
 VH_PASS=0

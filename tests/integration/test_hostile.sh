@@ -12,6 +12,10 @@
 . "$(dirname "$0")/lib.sh"
 
 vh_init_db
+# The controls below run binaries of the jails as a host user by their
+# host path: the fixture must be searchable here (lib.sh makes it 0700),
+# so these jails are exposed (THREATS K7) and added with --force.
+chmod 0755 "$F"
 # The jails live on a tmpfs of this test's own, mounted without nosuid
 # (whatever /run is mounted with), so that set-uid bits take effect.
 S=$F/suid
@@ -26,7 +30,7 @@ chmod 4755 "$S/u/bin/suprobe"
 cp "$VH_PROBE" "$S/u/bin/capprobe"
 setcap cap_setuid,cap_setgid+ep "$S/u/bin/capprobe"
 vh_ctl add probe 127.0.0.2 "$S/u" --user nobody --force >/dev/null 2>&1
-vh_ctl add probe 127.0.0.3 "$S/r" >/dev/null
+vh_ctl add probe 127.0.0.3 "$S/r" --force >/dev/null 2>&1
 vh_check "the planted set-uid binary made it into the database only with --force" \
 	test "$(vh_ctl lookup probe 127.0.0.2 >/dev/null 2>&1; echo $?)" = 0
 

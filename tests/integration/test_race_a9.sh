@@ -25,7 +25,13 @@ field() { printf '%s\n' "$2" | tr ' ' '\n' | sed -n "s/^$1=//p"; }
 
 # The rule that makes A9 moot for tenants: every component is root-owned
 # and not writable by group or others, so only root can swap anything.
-if setpriv --reuid=nobody --regid=nogroup --clear-groups mv "$B/jails/sw" "$B/jails/x" 2>/dev/null; then
+# (lib.sh's 0700 fixture would stop the tenant before the rule does:
+# searchable for this one attempt)
+chmod 0755 "$F"
+swapped=0
+setpriv --reuid=nobody --regid=nogroup --clear-groups mv "$B/jails/sw" "$B/jails/x" 2>/dev/null && swapped=1
+chmod 0700 "$F"
+if [ "$swapped" = 1 ]; then
 	vh_notok "a tenant swapped a component of the jail path"
 else
 	vh_ok "a tenant cannot swap a component of the jail path (root-owned, not group/other-writable)"

@@ -11,6 +11,7 @@
 
 #include "elf_builder.h"
 #include "jailcheck.h"
+#include "path.h"
 #include "provision.h"
 
 #include <errno.h>
@@ -150,7 +151,8 @@ static int group_setup(void **state)
     chmod("/run/vhtest", 0755);
     snprintf(base, sizeof base, "/run/vhtest/unit-jailcheck.%ld", (long)getpid());
     snprintf(jail, sizeof jail, "%s/jail", base);
-    sh("rm -rf %s; mkdir -m 0755 %s", base, base);
+    /* 0700: host users cannot reach the jails below (K7) */
+    sh("rm -rf %s; mkdir -m 0700 %s", base, base);
     return 0;
 }
 
@@ -345,6 +347,25 @@ static void test_runas_writable(void **state)
     sh("chgrp nogroup %s; chmod g+w %s", jp("/lib"), jp("/lib"));
     run(&r, NULL, 0, 0, 1);
     expect_only("runas-writable", jp("/lib"), VH_SEV_WARNING);
+}
+
+/* A11: a directory on PATH writable by others than root is an error,
+ * for run-as and root services alike. */
+static void test_path_writable(void **state)
+{
+    (void)state;
+    vh_row r = row_for(jail, 1), root = row_for(jail, 0);
+    sh("mkdir -p %s; chown nobody %s", jp("/bin"), jp("/bin"));
+    assert_int_equal(run(&r, NULL, 0, 0, 1), VH_SEV_ERROR);
+    expect_only("path-writable", jp("/bin"), VH_SEV_ERROR);
+    assert_int_equal(run(&root, NULL, 0, 0, 1), VH_SEV_ERROR);
+    expect_only("path-writable", jp("/bin"), VH_SEV_ERROR);
+    sh("chown root %s; chgrp nogroup %s; chmod 0775 %s", jp("/bin"), jp("/usr/bin"), jp("/usr/bin"));
+    run(&root, NULL, 0, 0, 1);
+    expect_only("path-writable", jp("/usr/bin"), VH_SEV_ERROR);
+    /* root-owned and 0755: nothing */
+    sh("chgrp root %s; chmod 0755 %s", jp("/usr/bin"), jp("/usr/bin"));
+    assert_int_equal(run(&root, NULL, 0, 0, 1), 0);
 }
 
 static void test_mount_point(void **state)
@@ -566,6 +587,40 @@ static void test_script(void **state)
     expect_only("bad-program", jp("/usr/bin/hello"), VH_SEV_ERROR);
 }
 
+/* ---- K7: host users and set-uid plants ---------------------------- */
+
+static void test_exposed(void **state)
+{
+    (void)state;
+    vh_row r = row_for(jail, 1);
+    /* every ancestor searchable, set-uid honoured: an error */
+    sh("chmod 0755 %s", base);
+    assert_int_equal(run(&r, NULL, 0, 0, 0), VH_SEV_ERROR);
+    expect_only("exposed", jail, VH_SEV_ERROR);
+    /* searchable by a group that is not root's: still exposed */
+    sh("chmod 0750 %s; chgrp nogroup %s", base, base);
+    run(&r, NULL, 0, 0, 0);
+    expect_only("exposed", jail, VH_SEV_ERROR);
+    /* root's group only: hidden */
+    sh("chgrp root %s", base);
+    assert_int_equal(run(&r, NULL, 0, 0, 0), 0);
+    /* a nosuid file system with every ancestor searchable: no finding */
+    sh("chmod 0755 %s; mount -t tmpfs -o nosuid,mode=0755 k7 %s", base, jail);
+    int worst = run(&r, NULL, 0, 0, 0);
+    umount2(jail, MNT_DETACH);
+    if (ngot)
+        dump();
+    assert_int_equal(worst, 0);
+    /* the runtime's trust check with the flag says the same */
+    vh_err e;
+    assert_int_equal(vh_path_trust_flags(jail, VH_WANT_DIR, VH_PATH_CHECK_EXPOSED, 77, NULL, NULL, &e), -1);
+    assert_int_equal(e.code, 77);
+    assert_non_null(strstr(e.msg, "chmod o-x"));
+    assert_int_equal(vh_path_trust(jail, VH_WANT_DIR, 77, NULL, NULL, &e), 0);
+    sh("chmod 0700 %s", base);
+    assert_int_equal(vh_path_trust_flags(jail, VH_WANT_DIR, VH_PATH_CHECK_EXPOSED, 77, NULL, NULL, &e), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -592,6 +647,8 @@ int main(void)
         cmocka_unit_test_setup(test_not_executable, setup),
         cmocka_unit_test_setup(test_runpath_origin, setup),
         cmocka_unit_test_setup(test_script, setup),
+        cmocka_unit_test_setup(test_exposed, setup),
+        cmocka_unit_test_setup(test_path_writable, setup),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

@@ -206,20 +206,20 @@ static void test_nul(void **s)
     static const char f1[] = "\0"
                              "10.0.0.1 /srv/a\n10.0.0.2 /srv/b\n";
     char *t = parse(f1, sizeof f1 - 1, &st);
-    assert_string_equal(t, "E 1 2 NUL byte at column 1 - a configuration file is text: find how the byte got there "
-                           "and remove it\nR 2 10.0.0.2 /srv/b\n");
+    assert_string_equal(t, "E 1 2 binary data: NUL byte at column 1 - a configuration file is text: find how the "
+                           "byte got there and remove it\nR 2 10.0.0.2 /srv/b\n");
     free(t);
     static const char f2[] = "10.0.0.1 /srv/a\0b\n\0\n10.0.0.3 /srv/c\0";
     t = parse(f2, sizeof f2 - 1, &st);
-    has(t, "E 1 2 NUL byte at column 16");
-    has(t, "E 2 2 NUL byte at column 1");
-    has(t, "E 3 2 NUL byte at column 16");
+    has(t, "E 1 2 binary data: NUL byte at column 16");
+    has(t, "E 2 2 binary data: NUL byte at column 1");
+    has(t, "E 3 2 binary data: NUL byte at column 16");
     assert_int_equal(st.errors, 3);
     assert_int_equal(st.rows, 0);
     free(t);
     /* a NUL alone */
     t = parse("\0", 1, &st);
-    has(t, "E 1 2 NUL byte at column 1");
+    has(t, "E 1 2 binary data: NUL byte at column 1");
     free(t);
 }
 
@@ -554,6 +554,73 @@ static void test_many_addresses(void **s)
     free(buf);
 }
 
+/* THREATS K11: endless or binary input ends with an error, whatever
+ * the size of the pieces it comes in. */
+static int feed_until_fail(vh_legacy *p, const char *piece, size_t n, unsigned long max_pieces, vh_err *e)
+{
+    for (unsigned long i = 0; i < max_pieces; i++)
+        if (vh_legacy_feed(p, piece, n, e) < 0)
+            return 0;
+    return -1; /* never stopped */
+}
+
+static void test_bounds(void **s)
+{
+    (void)s;
+    vh_err e;
+    enum { CHUNK = 64 * 1024 };
+    char *buf = calloc(1, CHUNK);
+    /* /dev/zero: binary data on line 1, after at most one chunk */
+    vh_legacy *p = vh_legacy_new("zero", NULL, NULL);
+    assert_int_equal(feed_until_fail(p, buf, CHUNK, 1, &e), 0);
+    assert_int_equal(e.code, VH_EX_DATAERR);
+    has(e.msg, "zero: binary data at line 1");
+    vh_legacy_free(p);
+    /* one byte at a time: the same line */
+    p = vh_legacy_new("zero", NULL, NULL);
+    assert_int_equal(feed_until_fail(p, buf, 1, VH_LEGACY_LINE_MAX + 1, &e), 0);
+    has(e.msg, "binary data at line 1");
+    vh_legacy_free(p);
+    /* endless bad lines (yes | vhostctl import -): stops after the
+     * error limit, having reported that many */
+    vh_legacy_stats st;
+    p = vh_legacy_new("t.conf", NULL, NULL);
+    assert_int_equal(feed_until_fail(p, "y\n", 2, 100000, &e), 0);
+    has(e.msg, "more than 1000 errors");
+    vh_legacy_free(p);
+    /* endless comments: stops past VH_LEGACY_SIZE_MAX */
+    for (size_t i = 0; i < CHUNK; i += 64) {
+        memset(buf + i, ' ', 64);
+        buf[i] = '#';
+        buf[i + 63] = '\n';
+    }
+    p = vh_legacy_new("t.conf", NULL, NULL);
+    assert_int_equal(feed_until_fail(p, buf, CHUNK, VH_LEGACY_SIZE_MAX / CHUNK + 2, &e), 0);
+    has(e.msg, "more than 256 MiB");
+    vh_legacy_free(p);
+    /* an endless line of text: stops past VH_LEGACY_SIZE_MAX too */
+    memset(buf, 'a', CHUNK);
+    p = vh_legacy_new("t.conf", NULL, NULL);
+    assert_int_equal(feed_until_fail(p, buf, CHUNK, VH_LEGACY_SIZE_MAX / CHUNK + 2, &e), 0);
+    has(e.msg, "t.conf: more than 256 MiB (at line 1)");
+    vh_legacy_free(p);
+    /* 1000 bad lines are still all reported, and the good row read */
+    struct out o = {0};
+    o.f = open_memstream(&o.text, &o.len);
+    p = vh_legacy_new("t.conf", &ops, &o);
+    for (int i = 0; i < VH_LEGACY_ERRORS_MAX; i++)
+        assert_int_equal(vh_legacy_feed(p, "10.0.0.9\n", 9, &e), 0);
+    assert_int_equal(vh_legacy_feed(p, "10.0.0.1 /srv/a\n", 16, &e), 0);
+    assert_int_equal(vh_legacy_finish(p, &st, &e), 0);
+    assert_int_equal(st.errors, VH_LEGACY_ERRORS_MAX);
+    assert_int_equal(st.rows, 1);
+    vh_legacy_free(p);
+    fclose(o.f);
+    has(o.text, "R 1001 10.0.0.1 /srv/a");
+    free(o.text);
+    free(buf);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -574,6 +641,7 @@ int main(void)
         cmocka_unit_test(test_callback_stops),
         cmocka_unit_test(test_fd),
         cmocka_unit_test(test_many_addresses),
+        cmocka_unit_test(test_bounds),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

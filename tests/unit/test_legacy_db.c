@@ -14,11 +14,13 @@
 #include "store.h"
 
 #include <fcntl.h>
+#include <sched.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -487,9 +489,65 @@ static void test_export_limits(void **s)
     sqlite3_close(db);
 }
 
+/* THREATS K7: an existing jail host users reach on a file system that
+ * honours set-uid is an error; hidden below a 0700 parent, or nosuid,
+ * it is not. The host's / was made nosuid in this test's namespace
+ * (group_setup), so a fresh tmpfs is what honours set-uid here. */
+static void test_exposed(void **s)
+{
+    (void)s;
+    char base[128], conf[512];
+    snprintf(base, sizeof base, "/run/vhtest/unit-legacy-db.%d", (int)getpid());
+    mkdir("/run/vhtest", 0755);
+    mkdir(base, 0755);
+    chmod(base, 0755);
+    char jails[160];
+    snprintf(jails, sizeof jails, "%s/jails", base);
+    mkdir(jails, 0755);
+    assert_int_equal(mount("k7", jails, "tmpfs", 0, "mode=0755,size=1m"), 0);
+    char a[200], b[200];
+    snprintf(a, sizeof a, "%s/a", jails);
+    snprintf(b, sizeof b, "%s/b", jails);
+    mkdir(a, 0755);
+    mkdir(b, 0755);
+    snprintf(conf, sizeof conf, "10.0.0.1 %s\n10.0.0.2 %s\n", a, b);
+    sqlite3 *db = newdb();
+    vh_import_stats st;
+    char *t = import(db, "ftp", conf, VH_IMPORT_STRICT, 0, NULL, &st);
+    assert_int_equal(st.parse.errors, 2);
+    assert_non_null(strstr(t, "E 1 17 jail "));
+    assert_non_null(strstr(t, "chmod o-x "));
+    assert_int_equal(count(db, "SELECT count(*) FROM domains"), 0);
+    free(t);
+    chmod(base, 0700);
+    t = import(db, "ftp", conf, VH_IMPORT_STRICT, 0, NULL, &st);
+    assert_int_equal(st.parse.errors, 0);
+    assert_int_equal(count(db, "SELECT count(*) FROM domains"), 2);
+    free(t);
+    sqlite3_close(db);
+    umount2(jails, MNT_DETACH);
+    rmdir(jails);
+    rmdir(base);
+}
+
+/* The other tests import host directories (/usr, /etc, ...): in a mount
+ * namespace of their own, with / remounted nosuid, those are not
+ * exposed (K7), whatever the host's mounts. */
+static int group_setup(void **state)
+{
+    (void)state;
+    if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
+        mount(NULL, "/", NULL, MS_REMOUNT | MS_BIND | MS_NOSUID, NULL) < 0) {
+        fprintf(stderr, "test_legacy_db needs root (a mount namespace)\n");
+        return -1;
+    }
+    return 0;
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_exposed),
         cmocka_unit_test(test_import_and_conflicts),
         cmocka_unit_test(test_replace),
         cmocka_unit_test(test_same_ok),
@@ -500,5 +558,5 @@ int main(void)
         cmocka_unit_test(test_round_trip),
         cmocka_unit_test(test_export_limits),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return cmocka_run_group_tests(tests, group_setup, NULL);
 }
