@@ -2,9 +2,9 @@
 # Red team, A11 (issue 11 point 11): the run-time check covers the PATH
 # directories, not the program file nor the libraries. A root service's
 # program owned by another uid (a customer's user: cp -p, install -o),
-# in root-owned 0755 directories, passes vhostctl check and virtuald;
-# that uid rewrites it through the world-searchable jail path and its
-# code runs as the root service on the next connection.
+# in root-owned 0755 directories, passed virtuald; that uid (a service of
+# it in the same jail) rewrites it and its code runs as the root service
+# on the next connection. virtuald now checks the file execvp will run.
 . "$(dirname "$0")/lib.sh"
 TUID=64126
 vh_init_db
@@ -17,9 +17,11 @@ vh_ctl add svc 127.0.0.2 "$J/r" >/dev/null 2>&1
 vh_tcpserver 0 19351 "$VIRTUALD" --db "$DB" svc /bin/prog
 vh_contains "control: the root service runs its root-owned program" "prog=original" "$(vh_talk 127.0.0.2 19351)"
 chown $TUID "$J/r/bin/prog"          # the operator's mistake
-# the file's owner, an unprivileged host user, rewrites it
-setpriv --reuid=$TUID --regid=$TUID --clear-groups sh -c \
-	"printf '#!/bin/busybox sh\necho prog=tenant uid=\$(/bin/busybox id -u)\n' >'$J/r/bin/prog'"
+# the file's owner rewrites it: a service of that uid in the same jail
+# (the host path is hidden from host users, K7)
+chroot --userspec=$TUID:$TUID "$J/r" /bin/busybox sh -c \
+	"printf '#!/bin/busybox sh\necho prog=tenant uid=\$(/bin/busybox id -u)\n' >/bin/prog"
+vh_contains "the program's owner rewrote it" "prog=tenant" "$(cat "$J/r/bin/prog")"
 vh_log_mark
 out=$(vh_talk 127.0.0.2 19351)
 vh_not_contains "A11 a root service's program writable by uid $TUID is not run (uid $TUID's code as root)" "prog=tenant" "$out"

@@ -25,17 +25,20 @@ mkdir -m 0755 "$J"
 vh_mkjail "$J/u" "U"
 cp "$RP" "$J/u/bin/redprobe"
 mkdir -m 0555 "$J/u/proc"
-echo "SECRET-HOST-FILE" >"$F/host-secret"
-chmod 0644 "$F/host-secret"
+# a host file the uid may read, outside the 0700 fixture directory
+SEC=/run/vhtest/a4-secret.$$
+mkdir -m 0755 "$SEC"
+echo "SECRET-HOST-FILE" >"$SEC/host-secret"
+chmod 0644 "$SEC/host-secret"
 vh_ctl add probe 127.0.0.3 "$J/u" --user vhrtp >/dev/null
 mount -t proc proc "$J/u/proc"        # the operator's mistake, after add
-trap 'umount "$J/u/proc" 2>/dev/null; vh_cleanup' EXIT
+trap 'umount "$J/u/proc" 2>/dev/null; rm -rf "$SEC"; vh_cleanup' EXIT
 setpriv --reuid=$KUID --regid=$KUID --clear-groups sleep 60 &
 V=$!
 VH_PIDS+=($V)
 sleep 0.2
-vh_tcpserver 0 19321 "$VIRTUALD" --db "$DB" probe /bin/redprobe read "/proc/$V/root$F/host-secret"
-vh_tcpserver 0 19322 env LD_PRELOAD="$ABI2" "$DYN" --db "$DB" probe /bin/redprobe read "/proc/$V/root$F/host-secret"
+vh_tcpserver 0 19321 "$VIRTUALD" --db "$DB" probe /bin/redprobe read "/proc/$V/root$SEC/host-secret"
+vh_tcpserver 0 19322 env LD_PRELOAD="$ABI2" "$DYN" --db "$DB" probe /bin/redprobe read "/proc/$V/root$SEC/host-secret"
 abi=$("$VH_PROBE" landlock | grep -o 'landlock_abi=[0-9]*')
 out=$(vh_talk 127.0.0.3 19321)
 echo "# this kernel ($abi): $out"
@@ -43,6 +46,6 @@ vh_not_contains "A4 K2 a run-as service does not read a host file through a proc
 out=$(vh_talk 127.0.0.3 19322)
 echo "# Landlock answering ABI 2: $out"
 vh_not_contains "A4 K2 ... nor where Landlock has no ABI 6 (Debian 12)" "SECRET-HOST-FILE" "$out"
-out=$(chroot --userspec=$KUID:$KUID "$J/u" /bin/redprobe read "/proc/$V/root$F/host-secret")
+out=$(chroot --userspec=$KUID:$KUID "$J/u" /bin/redprobe read "/proc/$V/root$SEC/host-secret")
 vh_contains "control: the same uid in a plain chroot reads the host file" "SECRET-HOST-FILE" "$out"
 vh_done

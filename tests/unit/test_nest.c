@@ -28,7 +28,7 @@ static void put(sqlite3 *db, const char *addr, const char *root)
 {
     vh_row r;
     vh_err e;
-    memset(&r, 0, sizeof r);
+    vh_row_init(&r);
     snprintf(r.service, sizeof r.service, "www");
     snprintf(r.address, sizeof r.address, "%s", addr);
     snprintf(r.root, sizeof r.root, "%s", root);

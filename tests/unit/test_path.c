@@ -11,6 +11,8 @@
 #include "path.h"
 
 #include <fcntl.h>
+#include <string.h>
+#include <sys/statvfs.h>
 
 static int setup(void **s)
 {
@@ -119,7 +121,18 @@ static void test_jail_open(void **st)
     (void)st;
     vh_jail j;
     vh_err e;
+    /* K7 at run time: the fixture (0755) leaves the jail reachable by
+     * host users on a file system that honours set-uid: refused... */
+    struct statvfs sv;
+    if (statvfs(fx_dir, &sv) == 0 && !(sv.f_flag & ST_NOSUID)) {
+        assert_int_equal(vh_jail_open(fx_path("ok/jail"), &j, &e), -1);
+        assert_int_equal(e.code, VH_EX_OSFILE);
+        assert_non_null(strstr(e.msg, "every host user"));
+    }
+    /* ... and opened once an ancestor hides it */
+    chmod(fx_dir, 0700);
     assert_int_equal(vh_jail_open(fx_path("ok/jail"), &j, &e), 0);
+    chmod(fx_dir, 0755);
     assert_true(j.fd >= 0);
     vh_jail_close(&j);
     assert_int_equal(j.fd, -1);
