@@ -13,9 +13,16 @@
 
 vh_init_db
 # The controls below run binaries of the jails as a host user by their
-# host path: the fixture must be searchable here (lib.sh makes it 0700),
-# so these jails are exposed (THREATS K7) and added with --force.
-chmod 0755 "$F"
+# host path: the fixture (lib.sh makes it 0700) is made searchable for
+# each control only. While virtuald serves, the jails are hidden from
+# host users (it refuses an exposed jail at run time, THREATS K7).
+as_host_user() {
+	chmod 0755 "$F"
+	"$@"
+	local rc=$?
+	chmod 0700 "$F"
+	return $rc
+}
 # The jails live on a tmpfs of this test's own, mounted without nosuid
 # (whatever /run is mounted with), so that set-uid bits take effect.
 S=$F/suid
@@ -38,9 +45,9 @@ vh_tcpserver 0 18950 "$VIRTUALD" --db "$DB" probe /bin/busybox sh -c 'exec /bin/
 out=$(vh_talk 127.0.0.2 18950)
 vh_contains "A6 set-uid-root binary in the jail: still nobody everywhere" "uid=65534 euid=65534 suid=65534" "$out"
 vh_stop_last
-out=$(setpriv --reuid=nobody --regid=nogroup --clear-groups "$S/u/bin/suprobe" info)
+out=$(as_host_user setpriv --reuid=nobody --regid=nogroup --clear-groups "$S/u/bin/suprobe" info)
 vh_contains "control: without no_new_privs the same binary gives euid 0" "euid=0" "$out"
-out=$(setpriv --reuid=nobody --regid=nogroup --clear-groups --no-new-privs "$S/u/bin/suprobe" info)
+out=$(as_host_user setpriv --reuid=nobody --regid=nogroup --clear-groups --no-new-privs "$S/u/bin/suprobe" info)
 vh_contains "control: with no_new_privs alone it gives nothing" "euid=65534" "$out"
 
 # (with the bounding set empty the kernel refuses to exec a binary whose
@@ -50,7 +57,7 @@ out=$(vh_talk 127.0.0.2 18951)
 vh_contains "A6 file capabilities in the jail: the service ran the binary" "rc=" "$out"
 vh_not_contains "A6 file capabilities in the jail: root not regained" "setuid0=ok" "$out"
 vh_stop_last
-out=$(setpriv --reuid=nobody --regid=nogroup --clear-groups "$S/u/bin/capprobe" regain)
+out=$(as_host_user setpriv --reuid=nobody --regid=nogroup --clear-groups "$S/u/bin/capprobe" regain)
 vh_contains "control: without no_new_privs the file capabilities regain root" "setuid0=ok" "$out"
 
 # another domain's file, by its host path
@@ -60,7 +67,7 @@ vh_contains "another domain's file is not reachable from the jail (run-as)" "rea
 out=$(vh_talk 127.0.0.3 18952)
 vh_contains "another domain's file is not reachable from the jail (root)" "read=No such file or directory" "$out"
 vh_stop_last
-out=$(setpriv --reuid=nobody --regid=nogroup --clear-groups "$VH_PROBE" read "$S/v/www/secret")
+out=$(as_host_user setpriv --reuid=nobody --regid=nogroup --clear-groups "$VH_PROBE" read "$S/v/www/secret")
 vh_contains "control: the same uid outside the jail reads it" "read=ok" "$out"
 
 # A13: ptrace of a host process (this test's syslogd, root) from a root service

@@ -54,13 +54,21 @@ vh_not_contains "K7 check: the hidden jail is not exposed" "error [exposed] $F/h
 vh_not_contains "K7 check: the nosuid jail is not exposed" "error [exposed] $F/nosuid/c" "$out"
 
 # the attack: each root service plants a set-uid-root copy of the probe
-vh_tcpserver 0 18970 "$VIRTUALD" --db "$DB" probe /bin/busybox sh -c \
-	'/bin/busybox cp /bin/probe /bin/sp && /bin/busybox chmod 4755 /bin/sp && echo planted'
-for a in 2 3 4; do
+PLANT='/bin/busybox cp /bin/probe /bin/sp && /bin/busybox chmod 4755 /bin/sp && echo planted'
+vh_tcpserver 0 18970 "$VIRTUALD" --db "$DB" probe /bin/busybox sh -c "$PLANT"
+vh_log_mark
+out=$(vh_talk 127.0.0.2 18970)
+vh_not_contains "K7 virtuald does not serve the exposed jail, even added with --force" "planted" "$out"
+line=$(vh_log_wait "refused service=probe local=127.0.0.2") || line=
+vh_contains "K7 virtuald's run-time refusal names the exposure" "every host user" "$line"
+for a in 3 4; do
 	out=$(vh_talk 127.0.0.$a 18970)
 	vh_contains "K7 the root service of 127.0.0.$a planted a set-uid-root binary" "planted" "$out"
 done
 vh_stop_last
+# the control's plant: the same root service in a plain chroot(8)
+out=$(chroot "$F/open/a" /bin/busybox sh -c "$PLANT")
+vh_contains "K7 control: root in a plain chroot plants in the exposed jail" "planted" "$out"
 
 out=$(as_nobody "$F/open/a/bin/sp" info 2>&1)
 vh_contains "K7 control: a host user runs the plant of an exposed jail as euid 0" "euid=0" "$out"
