@@ -68,8 +68,10 @@ vh_eq "F5 locked database: nothing on the socket" "" "$body"
 line=$(vh_log_wait "refused service=http")
 vh_contains "F5 refused with status 75" "status=75" "$line"
 vh_contains "F5 the message says locked and retry" "locked past the busy timeout" "$line"
-[ "$ms" -ge 1900 ] && [ "$ms" -le 3000 ] && vh_ok "F5 refused after the busy timeout, within timeout + 1 s ($ms ms)" ||
-	vh_notok "F5 took $ms ms (want 2000-3000)"
+# after the busy timeout (2 s), and before virtuald's 10 s deadline: the
+# upper bound is no speed figure (a loaded machine adds seconds)
+[ "$ms" -ge 1900 ] && [ "$ms" -le 9000 ] && vh_ok "F5 refused after the busy timeout, before the deadline ($ms ms)" ||
+	vh_notok "F5 took $ms ms (want 2000-9000)"
 
 # --- J1: 500 simultaneous connections while locked ------------------------------
 ts=${VH_PIDS[$((${#VH_PIDS[@]} - 1))]}
@@ -95,11 +97,14 @@ echo "# J1: $out (peak $peak virtuald processes, largest RSS $rss kB)"
 tot=$(printf '%s\n' "$out" | grep '^total')
 vh_eq "J1 500 connections while locked: every one refused (closed, nothing sent)" 500 "$(field refused "$tot")"
 mc=$(field max_close_ms "$tot")
-# 2 s busy timeout + 1 s; the sanitizer build starts 500 ASan processes
-# on these cores, which alone takes seconds: there only the function counts
-bound=3500
+# What J1 asks: no connection held open past virtuald's own 10 s deadline
+# (a busy timeout of 2 s, then refused). Not a speed figure: 500 process
+# starts on these cores take 1.5-3 s on a busy machine (seen 3.7-4.9 s
+# with the first release's virtuald too), and the sanitizer build's 500
+# ASan starts take longer still: there only the function counts.
+bound=9000
 [ -n "${VH_SANITIZE:-}" ] && bound=15000
-[ "$mc" -le "$bound" ] && vh_ok "J1 the last virtuald was gone within busy timeout + 1 s of its connection ($mc ms, 500 at once on $(nproc) cores)" ||
+[ "$mc" -le "$bound" ] && vh_ok "J1 the last virtuald was gone before virtuald's 10 s deadline ($mc ms, 500 at once on $(nproc) cores)" ||
 	vh_notok "J1 a connection stayed open $mc ms"
 [ "$peak" -ge 100 ] && vh_ok "J1 the connections were simultaneous ($peak virtuald waiting at once)" ||
 	vh_notok "J1 only $peak virtuald at once"
