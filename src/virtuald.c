@@ -194,6 +194,7 @@ static int drop_and_exec(struct target *t)
         vh_fail(&e, VH_EX_OSERR, "setsid: %s", strerror(errno));
         return refuse(t, &e);
     }
+    VH_MARK("vfork_setsid");
     /* The bounding set needs CAP_SETPCAP: before setuid. A run-as user
      * keeps nothing; a root service its allow-list (B5, K5). */
     int kind = r->has_user ? VH_CAPS_NONE : r->net_bind_service ? VH_CAPS_ROOT_NET_BIND : VH_CAPS_ROOT;
@@ -428,6 +429,7 @@ int main(int argc, char **argv)
             vh_log(LOG_WARNING, "terminal on fd%s%s%s replaced with /dev/null: a terminal never reaches a service (K3)",
                    ttys & 1 ? " 0" : "", ttys & 2 ? " 1" : "", ttys & 4 ? " 2" : "");
     }
+    VH_MARK("tty_check");
     /* K4: a fresh session keyring, joined while still root (the key is
      * charged to root's quota, not to a run-as uid shared by many). The
      * processes started below inherit it. */

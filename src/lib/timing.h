@@ -14,6 +14,13 @@
  * process start, including dynamic linking when there is any. Each other
  * value is the time since the previous mark.
  *
+ * The marks span virtuald's process tree (src/virtuald.c run_tree): fork
+ * copies them into PID 1 of the namespace, vfork shares PID 1's with the
+ * service, and the service writes the line just before its exec - so the
+ * line holds every step on the way to the service, in order, the steps
+ * after a fork measured across two processes. What virtuald and PID 1 do
+ * after that exec (wait, exit) is in no line.
+ *
  * Without VH_TIMING every macro is empty and nothing here is compiled:
  * the timing build changes no behaviour of the program, only adds clock
  * reads and one write. */
