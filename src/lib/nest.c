@@ -80,13 +80,12 @@ out:
     return found;
 }
 
-/* One root against the others: a full scan without a sort (no index
- * on root), for add. substr() works on characters, not bytes: the same
- * on both sides of each comparison, and ASCII '/' can not be inside a
- * multi-byte UTF-8 sequence. */
-static const char one_sql[] =
-    "SELECT DISTINCT root FROM domains WHERE root <> '/' AND root <> ?1 AND "
-    "(substr(?1, 1, length(root) + 1) = root || '/' OR substr(root, 1, length(?1) + 1) = ?1 || '/')";
+/* One root against the others, for add, through the index on root
+ * (sql/002): each ancestor of root by equality, then every row below it
+ * as the range ["root/", "root0") - '0' follows '/' in byte order, so
+ * that range is exactly the paths that begin with "root/". */
+static const char outer_sql[] = "SELECT 1 FROM domains WHERE root = ?1 LIMIT 1";
+static const char inner_sql[] = "SELECT DISTINCT root FROM domains WHERE root >= ?1 AND root < ?2";
 
 long vh_nest_one(sqlite3 *db, const char *root, const char *dbfile, vh_nest_cb cb, void *ctx, vh_err *e)
 {
@@ -99,22 +98,53 @@ long vh_nest_one(sqlite3 *db, const char *root, const char *dbfile, vh_nest_cb c
             cb(ctx, root, NULL, dbfile);
     }
     sqlite3_stmt *st = NULL;
-    int rc = sqlite3_prepare_v2(db, one_sql, (int)sizeof one_sql, &st, NULL);
+    size_t len = strlen(root);
+    char prefix[PATH_MAX + 2];
+    if (len + 2 > sizeof prefix)
+        return vh_fail(e, VH_EX_DATAERR, "jail path too long: %zu bytes", len);
+    /* the ancestors: "/a" and "/a/b" of "/a/b/c" */
+    int rc = sqlite3_prepare_v2(db, outer_sql, (int)sizeof outer_sql, &st, NULL);
+    for (size_t i = 1; rc == SQLITE_OK && i < len; i++) {
+        if (root[i] != '/')
+            continue;
+        memcpy(prefix, root, i);
+        prefix[i] = '\0';
+        sqlite3_reset(st);
+        sqlite3_bind_text(st, 1, prefix, (int)i, SQLITE_TRANSIENT);
+        rc = sqlite3_step(st);
+        if (rc == SQLITE_ROW) {
+            found++;
+            if (cb)
+                cb(ctx, prefix, root, NULL);
+            rc = SQLITE_OK;
+        } else if (rc == SQLITE_DONE) {
+            rc = SQLITE_OK;
+        }
+    }
+    sqlite3_finalize(st);
+    st = NULL;
+    if (rc != SQLITE_OK)
+        return vh_db_fail(db, rc, "reading the jails", e);
+    /* the descendants */
+    char upper[PATH_MAX + 2];
+    memcpy(prefix, root, len);
+    memcpy(upper, root, len);
+    prefix[len] = '/';
+    upper[len] = '0';
+    rc = sqlite3_prepare_v2(db, inner_sql, (int)sizeof inner_sql, &st, NULL);
     if (rc != SQLITE_OK) {
         sqlite3_finalize(st);
         return vh_db_fail(db, rc, "reading the jails", e);
     }
-    sqlite3_bind_text(st, 1, root, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 1, prefix, (int)len + 1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, upper, (int)len + 1, SQLITE_STATIC);
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         const char *r = (const char *)sqlite3_column_text(st, 0);
-        if (!r)
-            continue;
-        int outer = vh_nest_below(r, root);
-        if (!outer && !vh_nest_below(root, r))
-            continue; /* not nested as paths: SQL's view was looser */
+        if (!r || !vh_nest_below(root, r))
+            continue; /* not nested as paths */
         found++;
         if (cb)
-            cb(ctx, outer ? r : root, outer ? root : r, NULL);
+            cb(ctx, root, r, NULL);
     }
     sqlite3_finalize(st);
     if (rc != SQLITE_DONE)
