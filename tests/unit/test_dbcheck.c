@@ -145,7 +145,13 @@ static void test_changed_and_extra_objects(void **state)
     assert_int_equal(check(), VH_SEV_ERROR);
     assert_int_equal(ngot, 3); /* the foreign table, ours missing, and its index domains_root */
     assert_non_null(strstr(got[0].problem, "not made by virtuald: table domains"));
-    assert_non_null(strstr(got[1].problem, "missing or changed: table domains"));
+    int table = 0, index = 0;
+    for (int i = 1; i < 3; i++) {
+        table += strstr(got[i].problem, "missing or changed: table domains") != NULL;
+        index += strstr(got[i].problem, "missing or changed: index domains_root") != NULL;
+    }
+    assert_int_equal(table, 1);
+    assert_int_equal(index, 1);
 }
 
 static void test_corrupt(void **state)
