@@ -27,6 +27,7 @@
 
 #include <argtable2.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -220,25 +221,40 @@ static int drop_and_exec(struct target *t)
  * child is PID 1 of the namespace and reaps orphans there (a service as
  * PID 1 would have the kernel ignore every signal it has no handler for:
  * SIGTERM from the super-server, its own SIGALRM timeouts). PID 1 starts
- * the service with vfork - the cheapest start, it waits only until the
- * exec - then gives up its capabilities and descriptors. */
-static int run_tree(struct target *t)
+ * the service with vfork - it waits only until the exec - then gives up
+ * its capabilities and descriptors.
+ *
+ * The cheapest start the kernel allows (issue 11): PID 1 is a clone that
+ * shares this process's memory and descriptor table (CLONE_VM |
+ * CLONE_FILES) and runs on a stack of its own while this process sleeps
+ * (CLONE_VFORK) until PID 1 exits - no page tables copied, no second
+ * descriptor table. Sharing the table is what makes PID 1's closing of
+ * fds 0-2 close them here too, so the client sees EOF when the service
+ * closes the connection, as before. This process forwards no signal
+ * while it sleeps: the six it used to forward are blocked (PID 1
+ * unblocks them for itself and the service); a super-server that stops
+ * a connection by signalling its whole group (systemd's default
+ * KillMode=control-group) reaches the service directly. The sanitizer
+ * builds fork instead: ASan does not follow a clone onto a foreign
+ * stack. */
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define VH_SPAWN_FORK 1
+#endif
+#ifndef VH_SPAWN_FORK
+static unsigned char pid1_stack[256 * 1024] __attribute__((aligned(64)));
+#endif
+static const int forwarded[] = {SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
+
+/* PID 1 of the namespace; never returns. */
+static int pid1(void *arg)
 {
+    struct target *t = arg;
     vh_err e;
-    pid_t init = fork();
-    if (init < 0) {
-        vh_fail(&e, VH_EX_OSERR, "fork for the PID namespace: %s", strerror(errno));
-        return refuse(t, &e);
-    }
-    if (init > 0) {
-        for (int fd = 0; fd <= 2; fd++)
-            close(fd);
-        int status = vh_reap_until(init);
-        if (t->pids)
-            vh_cgroup_leave(&t->cg);   /* K10: the tree is gone */
-        t->pids = 0;
-        return status;
-    }
+    /* The outer virtuald blocked the signals it forwards; neither PID 1
+     * nor the service may keep that mask (exec keeps it). */
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
     VH_MARK("fork_init");
     /* K10: into the domain's pids cgroup before the service starts, so
      * the service and all it forks are counted. */
@@ -265,6 +281,52 @@ static int run_tree(struct target *t)
         _exit(VH_EX_OSERR);
     }
     _exit(vh_reap_until(svc));
+}
+
+static int run_tree(struct target *t)
+{
+    vh_err e;
+    /* K10: this process removes the domain's group once the tree is gone;
+     * PID 1 closes its descriptors of the group when it enters (in the
+     * shared table), so this process keeps a duplicate of DIR's. */
+    vh_cgroup mine;
+    memset(&mine, 0, sizeof mine);
+    mine.dir_fd = mine.procs_fd = -1;
+    if (t->pids) {
+        mine = t->cg;
+        mine.procs_fd = -1;
+        mine.dir_fd = fcntl(t->cg.dir_fd, F_DUPFD_CLOEXEC, 3);
+        if (mine.dir_fd < 0) {
+            vh_fail(&e, VH_EX_OSERR, "duplicating the pids cgroup descriptor: %s", strerror(errno));
+            return refuse(t, &e);
+        }
+    }
+    sigset_t fwd, old;
+    sigemptyset(&fwd);
+    for (size_t i = 0; i < sizeof forwarded / sizeof forwarded[0]; i++)
+        sigaddset(&fwd, forwarded[i]);
+    sigprocmask(SIG_BLOCK, &fwd, &old);
+#ifdef VH_SPAWN_FORK
+    pid_t init = fork();
+    if (init == 0)
+        pid1(t);
+    if (init > 0)
+        sigprocmask(SIG_SETMASK, &old, NULL); /* forked: forward while waiting */
+#else
+    pid_t init = clone(pid1, pid1_stack + sizeof pid1_stack, CLONE_VM | CLONE_VFORK | CLONE_FILES | SIGCHLD, t);
+#endif
+    if (init < 0) {
+        vh_fail(&e, VH_EX_OSERR, "starting PID 1 of the namespace: %s", strerror(errno));
+        vh_cgroup_close(&mine);
+        return refuse(t, &e);
+    }
+    for (int fd = 0; fd <= 2; fd++)
+        close(fd);
+    int status = vh_reap_until(init);
+    if (t->pids)
+        vh_cgroup_leave(&mine); /* K10: the tree is gone */
+    t->pids = 0;
+    return status;
 }
 
 static void reset_signals(void)
