@@ -252,3 +252,14 @@ vh_log_wait() {
 vh_log_mark() {
 	: >"$F/syslog"
 }
+
+# vh_test_user NAME UID: a host user (and group) of the test's own, seen
+# only in this test's private mount namespace (a copy of passwd and group
+# bound over the host's), so that no other process of the machine shares
+# its uid.
+vh_test_user() {
+	[ -f "$F/passwd" ] || { cp /etc/passwd "$F/passwd" && mount --bind "$F/passwd" /etc/passwd; }
+	[ -f "$F/group" ] || { cp /etc/group "$F/group" && mount --bind "$F/group" /etc/group; }
+	echo "$1:x:$2:$2:test user:/:/bin/false" >>"$F/passwd"
+	echo "$1:x:$2:" >>"$F/group"
+}

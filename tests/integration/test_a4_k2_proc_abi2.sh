@@ -13,12 +13,7 @@ RP=${VH_REDPROBE:-$VH_BUILD/tests/integration/vh_redprobe}
 ABI2=${VH_ABI2:-$VH_BUILD/tests/integration/vh_abi2.so}
 DYN=${VH_VIRTUALD_DYNAMIC:-$VH_BUILD/tests/integration/vh_virtuald_dynamic}
 KUID=64125
-cp /etc/passwd "$F/passwd"
-cp /etc/group "$F/group"
-echo "vhrtp:x:$KUID:$KUID::/:/bin/false" >>"$F/passwd"
-echo "vhrtp:x:$KUID:" >>"$F/group"
-mount --bind "$F/passwd" /etc/passwd
-mount --bind "$F/group" /etc/group
+vh_test_user vhrtp "$KUID"
 vh_init_db
 J=$F/jails
 mkdir -m 0755 "$J"

@@ -11,12 +11,7 @@
 . "$(dirname "$0")/lib.sh"
 
 KUID=64123
-cp /etc/passwd "$F/passwd"
-cp /etc/group "$F/group"
-echo "vhk2:x:$KUID:$KUID:K2 test:/:/bin/false" >>"$F/passwd"
-echo "vhk2:x:$KUID:" >>"$F/group"
-mount --bind "$F/passwd" /etc/passwd
-mount --bind "$F/group" /etc/group
+vh_test_user vhk2 "$KUID"
 
 vh_init_db
 J=$F/jails
