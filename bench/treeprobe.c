@@ -1,7 +1,7 @@
 /* treeprobe - the cost of virtuald's process tree (issue 11), without
  * virtuald's other steps in the way.
  *
- *   treeprobe [-m KIB] exec|tree|tree-ns PROGRAM [ARG...]
+ *   treeprobe [-m KIB] exec|tree|tree-ns|tree-pid|tree-ipc PROGRAM [ARG...]
  *
  * First touches KIB of heap, so that the process is about virtuald's
  * size (fork copies the page tables of what is mapped, and every page
@@ -13,7 +13,9 @@
  *            and passes the status on;
  *   tree-ns  the same after unshare(CLONE_NEWPID | CLONE_NEWIPC), so
  *            that the child is PID 1 of a new PID namespace, as in
- *            virtuald: adds the namespaces' creation and teardown.
+ *            virtuald: adds the namespaces' creation and teardown;
+ *   tree-pid, tree-ipc  the same with only the PID or only the IPC
+ *            namespace: which of the two costs what.
  * Run each under vh_spawn (bench/spawn.c): the differences of CPU per
  * start and of wall time are what the two extra processes, and the
  * namespaces, cost. Exit status: PROGRAM's, 71 when a step fails.
@@ -43,7 +45,7 @@ int main(int argc, char **argv)
         kib = atol(optarg);
     }
     if (argc - optind < 2 || kib < 0) {
-        fprintf(stderr, "usage: treeprobe [-m KIB] exec|tree|tree-ns PROGRAM [ARG...]\n");
+        fprintf(stderr, "usage: treeprobe [-m KIB] exec|tree|tree-ns|tree-pid|tree-ipc PROGRAM [ARG...]\n");
         return 64;
     }
     const char *mode = argv[optind];
@@ -58,12 +60,15 @@ int main(int argc, char **argv)
         execv(prog[0], prog);
         return 71;
     }
-    if (strcmp(mode, "tree-ns") == 0) {
-        if (unshare(CLONE_NEWPID | CLONE_NEWIPC) < 0)
-            return 71;
-    } else if (strcmp(mode, "tree") != 0) {
+    int ns = strcmp(mode, "tree-ns") == 0    ? CLONE_NEWPID | CLONE_NEWIPC
+             : strcmp(mode, "tree-pid") == 0 ? CLONE_NEWPID
+             : strcmp(mode, "tree-ipc") == 0 ? CLONE_NEWIPC
+             : strcmp(mode, "tree") == 0     ? 0
+                                             : -1;
+    if (ns < 0)
         return 64;
-    }
+    if (ns && unshare(ns) < 0)
+        return 71;
     pid_t init = fork();
     if (init < 0)
         return 71;
