@@ -8,7 +8,8 @@
  * written afterwards on either side is a copy-on-write fault). Then
  *   exec     execs PROGRAM at once: the floor;
  *   tree     what virtuald does after its last step (src/virtuald.c
- *            run_tree): fork a child, the child vforks the service,
+ *            run_tree): clone a child (CLONE_VM | CLONE_VFORK |
+ *            CLONE_FILES, its own stack), the child vforks the service,
  *            which execs PROGRAM; each waits for its own with waitpid
  *            and passes the status on;
  *   tree-ns  the same after unshare(CLONE_NEWPID | CLONE_NEWIPC), so
@@ -33,6 +34,21 @@ static int wait_status(pid_t pid)
     while (waitpid(pid, &st, 0) < 0)
         ;
     return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+static unsigned char pid1_stack[64 * 1024] __attribute__((aligned(64)));
+
+static int pid1(void *arg)
+{
+    char **prog = arg;
+    pid_t svc = vfork();
+    if (svc < 0)
+        _exit(71);
+    if (svc == 0) {
+        execv(prog[0], prog);
+        _exit(71);
+    }
+    _exit(wait_status(svc));
 }
 
 int main(int argc, char **argv)
@@ -69,17 +85,10 @@ int main(int argc, char **argv)
         return 64;
     if (ns && unshare(ns) < 0)
         return 71;
-    pid_t init = fork();
+    /* as virtuald: PID 1 a clone sharing memory and descriptors, on a
+     * stack of its own, while this process sleeps until it exits */
+    pid_t init = clone(pid1, pid1_stack + sizeof pid1_stack, CLONE_VM | CLONE_VFORK | CLONE_FILES | SIGCHLD, prog);
     if (init < 0)
         return 71;
-    if (init > 0)
-        return wait_status(init);
-    pid_t svc = vfork();
-    if (svc < 0)
-        _exit(71);
-    if (svc == 0) {
-        execv(prog[0], prog);
-        _exit(71);
-    }
-    _exit(wait_status(svc));
+    return wait_status(init);
 }
