@@ -9,6 +9,7 @@
 #include <linux/seccomp.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/syscall.h>
@@ -160,33 +161,38 @@ int vh_sandbox_keyring(vh_err *e)
 #define EPERM_ACTION (SECCOMP_RET_ERRNO | (EPERM & SECCOMP_RET_DATA))
 #define ENOSYS_ACTION (SECCOMP_RET_ERRNO | (ENOSYS & SECCOMP_RET_DATA))
 
-/* Exactly what vh_sandbox_program() emits: one instruction per rule and
- * FILTER_FIXED around them. Installing costs time per instruction (the
- * kernel checks and compiles the program once per connection), so every
- * rule jumps to one shared return. */
+/* The calls the filter decides by number: the deny-list, and clone3,
+ * ioctl and clone, which have rules of their own. */
+#define FILTER_ENTRIES (sizeof vh_sandbox_denied / sizeof vh_sandbox_denied[0] + 3)
+/* At most what vh_sandbox_program() emits: the arch and number loads
+ * (FILTER_FIXED with the returns and the clone and ioctl checks), and a
+ * search tree over the numbers - a JEQ per entry and at most one JGE per
+ * entry above the leaves. */
 #ifdef VH_X32_BIT
-#define FILTER_FIXED 15
+#define FILTER_FIXED 12
 #else
-#define FILTER_FIXED 14
+#define FILTER_FIXED 11
 #endif
-#define FILTER_MAX (FILTER_FIXED + sizeof vh_sandbox_denied / sizeof vh_sandbox_denied[0])
+#define FILTER_MAX (FILTER_FIXED + 2 * FILTER_ENTRIES)
 _Static_assert(FILTER_MAX <= BPF_MAXINSNS, "the system-call filter outgrows a classic BPF program");
 
 /* A tiny assembler: jumps name their targets, resolve() turns names into
- * the 8-bit forward offsets of classic BPF. */
-enum target { T_NEXT, T_ALLOW, T_EPERM, T_ENOSYS, T_IOCTL, T_COUNT };
+ * the 8-bit forward offsets of classic BPF. T_RAW: an offset set where
+ * the jump was written (the tree's branches). */
+enum target { T_NEXT, T_ALLOW, T_EPERM, T_ENOSYS, T_IOCTL, T_CLONE, T_RAW, T_COUNT };
 
 typedef struct program {
     struct sock_filter *f;
     unsigned char jt[FILTER_MAX], jf[FILTER_MAX]; /* enum target per instruction */
     size_t at[T_COUNT];                           /* where each target is */
     size_t n;
+    int bad;                                      /* out of room or a jump too far */
 } program;
 
 static void stmt(program *p, uint16_t code, uint32_t k)
 {
-    if (p->n >= FILTER_MAX) { /* FILTER_FIXED out of step: caught below */
-        p->n++;
+    if (p->n >= FILTER_MAX) {
+        p->bad = 1;
         return;
     }
     p->jt[p->n] = p->jf[p->n] = T_NEXT;
@@ -196,7 +202,7 @@ static void stmt(program *p, uint16_t code, uint32_t k)
 static void jump(program *p, uint16_t op, uint32_t k, enum target jt, enum target jf)
 {
     if (p->n >= FILTER_MAX) {
-        p->n++;
+        p->bad = 1;
         return;
     }
     p->jt[p->n] = (unsigned char)jt;
@@ -211,6 +217,8 @@ static void here(program *p, enum target t)
 
 static int offset(const program *p, size_t i, enum target t, uint8_t *out)
 {
+    if (t == T_RAW)
+        return 0; /* set when written */
     size_t to = t == T_NEXT ? i + 1 : p->at[t];
     if (to <= i || to - (i + 1) > 255)
         return -1;
@@ -229,14 +237,65 @@ static int resolve(program *p)
     return 0;
 }
 
-/* Arch, number, one comparison per rule, then the calls whose
- * arguments matter. The kernel caches "always allowed" per number, so
- * calls not on the list cost next to nothing once installed. */
+typedef struct entry {
+    uint32_t nr;
+    enum target to;
+} entry;
+
+static int by_nr(const void *a, const void *b)
+{
+    uint32_t x = ((const entry *)a)->nr, y = ((const entry *)b)->nr;
+    return x < y ? -1 : x > y;
+}
+
+/* A balanced search over e[0..n) (sorted, n >= 1): a JGE on the middle
+ * number splits, up to three JEQs decide a leaf, and a number on no
+ * entry falls to T_ALLOW. About log2(n) + 3 comparisons for any call,
+ * where a chain of JEQs costs one per entry: the kernel runs the filter
+ * over every number when it installs it (its cache of always-allowed
+ * calls), so the path length is paid per connection. */
+static void tree(program *p, const entry *e, size_t n)
+{
+    if (n <= 3) {
+        for (size_t i = 0; i < n; i++)
+            jump(p, BPF_JEQ, e[i].nr, e[i].to, i + 1 < n ? T_NEXT : T_ALLOW);
+        return;
+    }
+    size_t mid = n / 2;
+    size_t at = p->n;
+    jump(p, BPF_JGE, e[mid].nr, T_RAW, T_NEXT);
+    tree(p, e, mid);
+    size_t right = p->n;
+    if (at < p->n && right - (at + 1) <= 255)
+        p->f[at].jt = (uint8_t)(right - (at + 1));
+    else
+        p->bad = 1;
+    tree(p, e + mid, n - mid);
+}
+
+/* Arch, number, the search tree, then the calls whose arguments matter.
+ * The kernel caches "always allowed" per number, so calls not on the
+ * list cost next to nothing once installed. */
 int vh_sandbox_program(struct sock_filter *f, size_t max)
 {
     if (max < FILTER_MAX)
         return -1;
-    program p = {.f = f, .n = 0};
+    program p;
+    memset(&p, 0, sizeof p);
+    p.f = f;
+    entry e[FILTER_ENTRIES];
+    size_t n = 0;
+    for (int i = 0; i < vh_sandbox_denied_count; i++)
+        e[n++] = (entry){(uint32_t)vh_sandbox_denied[i].nr, T_EPERM};
+    /* clone3 passes its flags in memory the filter cannot read: ENOSYS,
+     * and glibc falls back to clone. */
+    e[n++] = (entry){__NR_clone3, T_ENOSYS};
+    e[n++] = (entry){__NR_ioctl, T_IOCTL};
+    e[n++] = (entry){__NR_clone, T_CLONE};
+    qsort(e, n, sizeof e[0], by_nr);
+    for (size_t i = 1; i < n; i++)
+        if (e[i].nr == e[i - 1].nr)
+            return -1; /* a number twice: the table is wrong */
     /* The arch field first: the numbers below mean other calls in
      * another ABI, and a foreign ABI is how a deny-list is bypassed. */
     stmt(&p, BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch));
@@ -245,15 +304,10 @@ int vh_sandbox_program(struct sock_filter *f, size_t max)
 #ifdef VH_X32_BIT
     jump(&p, BPF_JGE, VH_X32_BIT, T_EPERM, T_NEXT);
 #endif
-    for (int i = 0; i < vh_sandbox_denied_count; i++)
-        jump(&p, BPF_JEQ, (uint32_t)vh_sandbox_denied[i].nr, T_EPERM, T_NEXT);
-    /* clone3 passes its flags in memory the filter cannot read: ENOSYS,
-     * and glibc falls back to clone. */
-    jump(&p, BPF_JEQ, __NR_clone3, T_ENOSYS, T_NEXT);
-    jump(&p, BPF_JEQ, __NR_ioctl, T_IOCTL, T_NEXT);
+    tree(&p, e, n);
     /* clone: the kernel reads only the low 32 bits of the flags, where
      * every CLONE_NEW* lives. Threads and fork pass. */
-    jump(&p, BPF_JEQ, __NR_clone, T_NEXT, T_ALLOW);
+    here(&p, T_CLONE);
     stmt(&p, BPF_LD | BPF_W | BPF_ABS, ARG_LO(0));
     jump(&p, BPF_JSET, VH_SANDBOX_CLONE_NS_FLAGS, T_EPERM, T_ALLOW);
     /* ioctl: the command is an unsigned int to the kernel, so only the
@@ -270,7 +324,7 @@ int vh_sandbox_program(struct sock_filter *f, size_t max)
     stmt(&p, BPF_RET | BPF_K, EPERM_ACTION);
     here(&p, T_ENOSYS);
     stmt(&p, BPF_RET | BPF_K, ENOSYS_ACTION);
-    if (p.n != FILTER_MAX || resolve(&p) < 0)
+    if (p.bad || resolve(&p) < 0)
         return -1;
     return (int)p.n;
 }
