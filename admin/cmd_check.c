@@ -91,6 +91,8 @@ static int by_uid(const void *a, const void *b)
 static const struct uidroot *sharer(const struct state *s, const vh_row *r)
 {
     struct uidroot key = {.uid = r->uid};
+    if (s->nuids == 0)
+        return NULL;
     const struct uidroot *u = bsearch(&key, s->uids, s->nuids, sizeof key, by_uid);
     if (!u)
         return NULL;
@@ -287,7 +289,8 @@ int vc_cmd_check(const char *db, int argc, char **argv)
     if (r == 0 && vc_nest(h, db, NULL, &f, &e) < 0)
         r = -1;
     if (r == 0) {
-        qsort(s.uids, s.nuids, sizeof *s.uids, by_uid);
+        if (s.nuids > 1) /* qsort of NULL, 0 is undefined */
+            qsort(s.uids, s.nuids, sizeof *s.uids, by_uid);
         struct check_ctx cc = {&s, &f};
         r = vh_store_each(h, svc, check_row, &cc, &e);
     }
