@@ -82,9 +82,7 @@ int vc_cmd_add(const char *db, int argc, char **argv)
     if ((rc = vc_open(db, &h)) != 0)
         goto out;
     if (vh_db_begin(h, &e) < 0 || vh_store_add(h, &row, &e) < 0) {
-        vh_db_rollback(h);
-        vh_db_close(h, NULL);
-        rc = vc_error(&e);
+        rc = vc_abort_close(h, &e);
         goto out;
     }
     /* K8: in the transaction, with the new row: its jail inside another

@@ -34,9 +34,7 @@ static int change(const struct vc_cmd *cmd, enum op op, const char *db, int argc
         r = op == OP_REMOVE ? vh_store_remove(h, service->sval[0], addr, &e)
                             : vh_store_set_enabled(h, service->sval[0], addr, op == OP_ENABLE, &e);
     if (r < 0) {
-        vh_db_rollback(h);
-        vh_db_close(h, NULL);
-        rc = vc_error(&e);
+        rc = vc_abort_close(h, &e);
         goto out;
     }
     vh_ix_key key = {service->sval[0], addr};

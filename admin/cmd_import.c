@@ -113,9 +113,7 @@ int vc_cmd_import(const char *db, int argc, char **argv)
     char shown[4 * PATH_MAX + 8];
     vh_printable(path, shown, sizeof shown);
     if (r < 0) {
-        vh_db_rollback(h);
-        vh_db_close(h, NULL);
-        rc = vc_error(&e);
+        rc = vc_abort_close(h, &e);
         fprintf(stderr, "vhostctl: nothing imported from %s\n", shown);
         goto out;
     }

@@ -66,6 +66,13 @@ void vc_index(const char *path)
         index_warning(path, &e);
 }
 
+int vc_abort_close(sqlite3 *h, const vh_err *e)
+{
+    vh_db_rollback(h);
+    vh_db_close(h, NULL);
+    return vc_error(e);
+}
+
 int vc_commit_close(sqlite3 *h, const vh_ix_key *keys, int nkeys)
 {
     vh_err e;
@@ -75,11 +82,8 @@ int vc_commit_close(sqlite3 *h, const vh_ix_key *keys, int nkeys)
     /* still inside the change's transaction: the index is marked stale
      * before the change can commit */
     vh_ix_txn txn;
-    if (vh_ix_begin(h, path, &txn, &e) < 0 || vh_db_commit(h, &e) < 0) {
-        vh_db_rollback(h);
-        vh_db_close(h, NULL);
-        return vc_error(&e);
-    }
+    if (vh_ix_begin(h, path, &txn, &e) < 0 || vh_db_commit(h, &e) < 0)
+        return vc_abort_close(h, &e);
     if (vh_ix_finish(h, path, &txn, keys, nkeys, &e) < 0)
         index_warning(path, &e);
     if (vh_db_close(h, &e) < 0)

@@ -46,6 +46,10 @@ int vc_open(const char *db, sqlite3 **out);
  * not be updated is a warning (virtuald then reads the database). */
 int vc_commit_close(sqlite3 *h, const vh_ix_key *keys, int nkeys);
 
+/* A write command's failure: roll the transaction back, close the
+ * database, print e; returns e's exit code (vc_error). */
+int vc_abort_close(sqlite3 *h, const vh_err *e);
+
 /* Rebuild the lookup index of the database file path (vh_ix_rebuild);
  * failure is printed as a warning. */
 void vc_index(const char *path);

@@ -5,6 +5,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "memdb.h"
+
 #include "db.h"
 #include "domain.h"
 #include "nest.h"
@@ -13,16 +15,6 @@
 #include <sqlite3.h>
 #include <stdio.h>
 #include <string.h>
-
-static sqlite3 *mem_db(void)
-{
-    sqlite3 *db = NULL;
-    vh_err e;
-    assert_int_equal(sqlite3_open(":memory:", &db), SQLITE_OK);
-    if (vh_db_migrate(db, NULL, NULL, &e) < 0)
-        fail_msg("migrate: %s", e.msg);
-    return db;
-}
 
 static void put(sqlite3 *db, const char *addr, const char *root)
 {
