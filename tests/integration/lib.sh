@@ -263,3 +263,15 @@ vh_test_user() {
 	echo "$1:x:$2:$2:test user:/:/bin/false" >>"$F/passwd"
 	echo "$1:x:$2:" >>"$F/group"
 }
+
+# vh_bomb PORT: connect to a fork bomb (probe forkbomb) on 127.0.0.2:PORT
+# in the background (its pid in BOMB) and wait up to 10 s for its report
+# in $F/bombPORT.out.
+vh_bomb() {
+	socat -T 20 -u "TCP:127.0.0.2:$1" - >"$F/bomb$1.out" 2>/dev/null &
+	BOMB=$!
+	for _ in $(seq 200); do
+		grep -q forked= "$F/bomb$1.out" && break
+		sleep 0.05
+	done
+}

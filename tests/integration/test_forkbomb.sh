@@ -26,16 +26,7 @@ vh_wait_listen 18960
 VH_PIDS+=($!)
 vh_wait_listen 18961
 
-# bomb PORT: start a bomb, wait for its report in $F/bombPORT.out
-bomb() {
-	socat -T 20 -u "TCP:127.0.0.2:$1" - >"$F/bomb$1.out" 2>/dev/null &
-	BOMB=$!
-	for _ in $(seq 200); do
-		grep -q forked= "$F/bomb$1.out" && break
-		sleep 0.05
-	done
-}
-bomb 18960
+vh_bomb 18960
 out=$(cat "$F/bomb18960.out")
 vh_contains "the bomb is stopped by its uid's RLIMIT_NPROC" "stopped_by=Resource temporarily unavailable" "$out"
 n=$(printf '%s\n' "$out" | sed -n 's/^forked=\([0-9]*\).*/\1/p')
@@ -47,7 +38,7 @@ wait "$BOMB"
 "$TCPSERVER" -H -l 0 -R -c 200 0 18962 "$VIRTUALD" --db "$DB" probe /bin/probe forkbomb 1 300 >>"$F/tcpserver.log" 2>&1 &
 VH_PIDS+=($!)
 vh_wait_listen 18962
-bomb 18962
+vh_bomb 18962
 out=$(cat "$F/bomb18962.out")
 vh_contains "control: without the limit the bomb forks 300 times" "forked=300 stopped_by=count" "$out"
 wait "$BOMB"

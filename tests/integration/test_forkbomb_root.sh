@@ -40,15 +40,6 @@ VD=("$VIRTUALD" --db "$DB" --pids-cgroup "$CG")
 vh_tcpserver 0 18970 "${VD[@]}" probe /bin/probe forkbomb $HOLD 300
 vh_tcpserver 0 18971 "${VD[@]}" http /bin/busybox httpd -i -h /www
 
-# bomb PORT [MAX]: start a bomb, wait for its report in $F/bombPORT.out
-bomb() {
-	socat -T 20 -u "TCP:127.0.0.2:$1" - >"$F/bomb$1.out" 2>/dev/null &
-	BOMB=$!
-	for _ in $(seq 200); do
-		grep -q forked= "$F/bomb$1.out" && break
-		sleep 0.05
-	done
-}
 # gone DIR: wait up to 3 s for DIR to disappear
 gone() {
 	for _ in $(seq 60); do
@@ -58,7 +49,7 @@ gone() {
 	return 1
 }
 
-bomb 18970
+vh_bomb 18970
 out=$(cat "$F/bomb18970.out")
 vh_contains "K10 the root service's bomb is stopped by its domain's pids cgroup" "stopped_by=Resource temporarily unavailable" "$out"
 n=$(printf '%s\n' "$out" | sed -n 's/^forked=\([0-9]*\).*/\1/p')
@@ -136,7 +127,7 @@ chmod 0755 "$CGU"
 # the same bomb reaches its own cap of 300, far past the limit.
 vh_tcpserver 0 18976 "$VIRTUALD" --db "$DB" --pids-cgroup none probe /bin/probe forkbomb 1 300
 vh_log_mark
-bomb 18976
+vh_bomb 18976
 out=$(cat "$F/bomb18976.out")
 vh_contains "K10 control: without the limit the bomb forks 300 times" "forked=300 stopped_by=count" "$out"
 vh_contains "K10 control: running unbounded is logged" "unbounded service=probe" "$(vh_log_wait unbounded)"
