@@ -82,30 +82,41 @@ VH_PIDS+=($ts)
 vh_wait_listen 18601
 "$LOAD" -p 18601 -n 500 -c 500 -H -t 20000 127.0.0.2=PAGE-A >"$F/j1.out" &
 lc=$!
-# sample the waiting virtuald processes while they wait
-peak=0 rss=0
-for i in $(seq 30); do
-	n=$(ps -o pid= --ppid "$ts" | wc -l)
+# Sample the waiting virtuald processes while they wait, to the end of the
+# run: how many at once, the largest RSS, and the oldest age any of them
+# reached (now - its start time in /proc/PID/stat; a lower bound of its
+# lifetime within one sampling period). J1 is about each virtuald: gone
+# within its bound. A client's own figure also holds the time
+# tcpserver took to fork it (17 s for 500 on one starved CI machine, with
+# each virtuald gone in its bound), so it is reported, not judged.
+hz=$(getconf CLK_TCK)
+peak=0 rss=0 age=0
+while kill -0 "$lc" 2>/dev/null; do
+	pids=$(ps -o pid= --ppid "$ts")
+	n=$(printf '%s' "$pids" | grep -c .)
 	[ "$n" -gt "$peak" ] && peak=$n
-	r=$(ps -o rss= --ppid "$ts" | sort -n | tail -1)
-	[ -n "$r" ] && [ "$r" -gt "$rss" ] && rss=$r
+	if [ "$n" -gt 0 ]; then
+		# after "PID (comm) ": $20 is the start time in ticks, $22 the RSS in pages
+		read -r a r < <(awk -v hz="$hz" -v up="$(cut -d' ' -f1 /proc/uptime)" -v pg="$(getconf PAGESIZE)" '
+			{ sub(/^.*\) /, ""); a = int((up - $20 / hz) * 1000); r = int($22 * pg / 1024)
+			  if (a > ma) ma = a; if (r > mr) mr = r }
+			END { print ma + 0, mr + 0 }' $(printf '/proc/%s/stat ' $pids) 2>/dev/null)
+		[ "${a:-0}" -gt "$age" ] && age=$a
+		[ "${r:-0}" -gt "$rss" ] && rss=$r
+	fi
 	sleep 0.1
 done
 wait "$lc"
 out=$(cat "$F/j1.out")
-echo "# J1: $out (peak $peak virtuald processes, largest RSS $rss kB)"
+echo "# J1: $out (peak $peak virtuald processes, oldest seen $age ms, largest RSS $rss kB)"
 tot=$(printf '%s\n' "$out" | grep '^total')
 vh_eq "J1 500 connections while locked: every one refused (closed, nothing sent)" 500 "$(field refused "$tot")"
-mc=$(field max_close_ms "$tot")
-# What J1 asks: no connection held open past virtuald's own 10 s deadline
-# (a busy timeout of 2 s, then refused). Not a speed figure: 500 process
-# starts on these cores take 1.5-3 s on a busy machine (seen 3.7-4.9 s
-# with the first release's virtuald too), and the sanitizer build's 500
-# ASan starts take longer still: there only the function counts.
-bound=9000
-[ -n "${VH_SANITIZE:-}" ] && bound=15000
-[ "$mc" -le "$bound" ] && vh_ok "J1 the last virtuald was gone before virtuald's 10 s deadline ($mc ms, 500 at once on $(nproc) cores)" ||
-	vh_notok "J1 a connection stayed open $mc ms"
+# Judged against virtuald's own 10 s deadline, which holds on any machine;
+# the busy timeout + 1 s of THREATS J1 is what a quiet machine shows (the
+# figure above: 2.1-2.4 s), while SQLite's busy timeout counts its nominal
+# sleeps, not the clock, so a starved machine stretches it.
+[ "$age" -le 10000 ] && vh_ok "J1 every virtuald was gone before its 10 s deadline (oldest seen $age ms; the last client closed after $(field max_close_ms "$tot") ms, 500 at once on $(nproc) cores)" ||
+	vh_notok "J1 a virtuald lived $age ms, past its 10 s deadline"
 [ "$peak" -ge 100 ] && vh_ok "J1 the connections were simultaneous ($peak virtuald waiting at once)" ||
 	vh_notok "J1 only $peak virtuald at once"
 [ "$rss" -gt 0 ] && [ "$rss" -lt 16384 ] && vh_ok "J1 small RSS while waiting (largest $rss kB)" || vh_notok "J1 RSS $rss kB"
