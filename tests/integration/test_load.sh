@@ -6,7 +6,7 @@
 # remove thousands of unrelated domains (and, where vhostctl has it, an
 # import --replace runs). Then a schema migration under load. Bounded and
 # self-stopping: the writers stop when the clients are done.
-#   VH_LOAD_N       connections in the main run (default 20000, 4000 with sanitizers)
+#   VH_LOAD_N       connections in the main run (default 10000, 2000 with sanitizers)
 #   VH_LOAD_C       concurrent clients (default 32)
 #   VH_LOAD_I7_N    connections during the migrations (default 3000)
 . "$(dirname "$0")/lib.sh"
@@ -14,7 +14,7 @@ LOAD=${VH_LOADCLIENT:-$VH_BUILD/tests/integration/vh_loadclient}
 # the sanitizer build runs a fifth of the connections (ASan processes)
 s=1
 [ -n "${VH_SANITIZE:-}" ] && s=5
-N=${VH_LOAD_N:-$((20000 / s))}
+N=${VH_LOAD_N:-$((10000 / s))}
 C=${VH_LOAD_C:-32}
 N7=${VH_LOAD_I7_N:-$((3000 / s))}
 field() { printf '%s\n' "$2" | tr ' ' '\n' | sed -n "s/^$1=//p"; }
