@@ -53,10 +53,9 @@ static void usage(FILE *f)
             VH_DB_DEFAULT_PATH);
     for (const struct vc_cmd *c = vc_commands; c->name; c++)
         fprintf(f, "  vhostctl [--db FILE] %s\n      %s\n", c->synopsis, c->summary);
-    fprintf(f, "\nExit status: 0 success; 1 lookup refused, check found warnings;\n"
-               "2 check found errors; 64 usage; 65 bad data; 66 no database;\n"
-               "67 unknown user or group; 68 no such domain; 72 jail unsafe; 73 cannot create;\n"
-               "75 database locked; 78 database untrusted or wrong schema. See vhostctl(8).\n");
+    fputc('\n', f);
+    vh_exit_help(f, VH_PROG_VHOSTCTL);
+    fprintf(f, "See vhostctl(8).\n");
 }
 
 int main(int argc, char **argv)

@@ -48,13 +48,13 @@ extern char **environ;
 /* Everything phase 2 needs, produced by phase 1. */
 struct target {
     const char *service;
-    char *const *argv;  /* PROGRAM ARG..., untouched */
+    char *const *argv; /* PROGRAM ARG..., untouched */
     vh_conn conn;
     vh_decision d;
     vh_env env;
     int verbose;
-    vh_cgroup cg;   /* K10: the root service's pids cgroup */
-    int pids;       /* 1: cg is open */
+    vh_cgroup cg; /* K10: the root service's pids cgroup */
+    int pids;     /* 1: cg is open */
 };
 
 static void fmt_endpoint(const vh_endpoint *ep, char *out, size_t n)
@@ -339,6 +339,180 @@ static void reset_signals(void)
     sigprocmask(SIG_SETMASK, &none, NULL);
 }
 
+/* What the command line says, parsed by parse(); the strings point into
+ * argv. */
+struct opts {
+    const char *db;          /* --db, or the default */
+    const char *pids_cgroup; /* --pids-cgroup, or NULL */
+    int verbose;
+    const char *service;
+    char *const *argv; /* PROGRAM ARG..., untouched */
+};
+
+static void print_help(void **table)
+{
+    printf("Usage: virtuald");
+    arg_print_syntax(stdout, table, "\n");
+    printf("Started by a super-server with a TCP connection on fd 0: selects the domain for the\n"
+           "dialled local address, enters its jail, drops privileges and execs PROGRAM.\n\n");
+    arg_print_glossary(stdout, table, "  %-24s %s\n");
+    printf("\nA served connection never returns: PROGRAM replaces virtuald.\n");
+    vh_exit_help(stdout, VH_PROG_VIRTUALD);
+    printf("See virtuald(8).\n");
+}
+
+/* Parse virtuald's own options, which end at SERVICE (args.h): the
+ * service's argv is never parsed. Returns 0 with o filled, 1 when --help
+ * or --version was answered (never on a socket: under inetd stdout is the
+ * client), -1 with e filled. */
+static int parse(int argc, char **argv, struct opts *o, vh_err *e)
+{
+    int split = vh_argv_split(argc, argv);
+    int nargs = split + 2 <= argc ? split + 2 : argc;
+    struct arg_file *db = arg_file0(NULL, "db", "FILE", "database (default " VH_DB_DEFAULT_PATH ")");
+    struct arg_lit *verbose = arg_lit0(NULL, "verbose", "log each step of the decision");
+    struct arg_str *pidscg = arg_str0(
+        NULL, "pids-cgroup", "DIR",
+        "root services' per-domain pids cgroups go below DIR (default " VH_CGROUP_DEFAULT_DIR "; none: unbounded)");
+    struct arg_lit *help = arg_lit0("h", "help", "print this help and exit");
+    struct arg_lit *version = arg_lit0(NULL, "version", "print the version and exit");
+    struct arg_str *service = arg_str1(NULL, NULL, "SERVICE", "service name as in inetd.conf's first column");
+    struct arg_str *program =
+        arg_str1(NULL, NULL, "PROGRAM [ARG...]", "the service, found with execvp inside the jail");
+    struct arg_end *end = arg_end(10);
+    void *table[] = {db, verbose, pidscg, help, version, service, program, end};
+    char **pargv = NULL;
+    int rc = -1;
+    if (arg_nullcheck(table) != 0 || !(pargv = calloc((size_t)nargs + 1, sizeof *pargv))) {
+        vh_fail(e, VH_EX_OSERR, "out of memory");
+        goto out;
+    }
+    memcpy(pargv, argv, sizeof(char *) * (size_t)nargs);
+    int nerr = arg_parse(nargs, pargv, table);
+    if (help->count || version->count) {
+        if (!is_socket(1)) {
+            if (version->count)
+                printf("virtuald %s\n", VH_VERSION);
+            else
+                print_help(table);
+        }
+        rc = 1;
+        goto out;
+    }
+    if (nerr > 0) {
+        char buf[512] = "";
+        FILE *m = fmemopen(buf, sizeof buf - 1, "w");
+        if (m) {
+            arg_print_errors(m, end, "virtuald");
+            fclose(m);
+        }
+        for (char *p = buf; *p; p++)
+            if (*p == '\n')
+                *p = ' ';
+        vh_fail(e, VH_EX_USAGE,
+                "bad command line: %s- usage: virtuald [--db FILE] [--pids-cgroup DIR] [--verbose] SERVICE PROGRAM "
+                "[ARG...]",
+                buf);
+        goto out;
+    }
+    o->db = db->count ? db->filename[0] : VH_DB_DEFAULT_PATH;
+    o->pids_cgroup = pidscg->count ? pidscg->sval[0] : NULL;
+    o->verbose = verbose->count > 0;
+    o->service = service->sval[0];
+    o->argv = argv + split + 1;
+    rc = 0;
+out:
+    free(pargv);
+    arg_freetable(table, sizeof table / sizeof table[0]);
+    return rc;
+}
+
+/* Phase 1, decide: the dialled address, the deciding row, the service's
+ * environment and, for a root service, its pids cgroup. Reads the
+ * database and closes it again; enters nothing. 0, or -1 with e. */
+static int decide(struct target *t, const struct opts *o, vh_err *e)
+{
+    if (vh_service_valid(t->service, 0, e) < 0) {
+        e->code = VH_EX_USAGE;
+        return -1;
+    }
+    if (geteuid() != 0)
+        return vh_fail(e, VH_EX_NOPERM, "virtuald must be started as root (it is uid %u) to enter jails",
+                       (unsigned)geteuid());
+    if (vh_addr_from_socket(0, &t->conn, e) < 0)
+        return -1;
+    VH_MARK("address");
+    if (t->verbose)
+        vh_log(LOG_INFO, "detail service=%s local=%s database=%s", t->service, t->conn.local.text, o->db);
+    if (vh_decide(o->db, t->service, t->conn.local.text, &t->d, e) < 0)
+        return -1;
+    if (t->verbose)
+        vh_log(LOG_INFO, "detail decided rule=%s row=%s/%s source=%s%s%s%s", vh_rule_name(t->d.rule), t->d.row.service,
+               t->d.row.address, t->d.from_index ? "index" : "database",
+               t->d.from_index ? "" : " (index: ", t->d.from_index ? "" : (t->d.index_why ? t->d.index_why : "?"),
+               t->d.from_index ? "" : ")");
+    if (vh_env_build(environ, &t->conn, t->service, t->d.row.address, &t->env, e) < 0)
+        return -1;
+    VH_MARK("env");
+    /* The limit is the row's max_procs (vhostctl set --max-procs;
+     * default 1,024), validated by vh_decide. */
+    if (!t->d.row.has_user && pids_open(t, o->pids_cgroup, t->d.row.max_procs, e) < 0)
+        return -1;
+    VH_MARK("pids_cgroup");
+    return 0;
+}
+
+static void log_served(const struct target *t)
+{
+    char local[96], remote[96], root[PATH_MAX * 2], user[VH_NAME_MAX * 2], prog[PATH_MAX * 2];
+    fmt_endpoint(&t->conn.local, local, sizeof local);
+    fmt_endpoint(&t->conn.remote, remote, sizeof remote);
+    vh_log_value(t->d.row.root, root, sizeof root);
+    vh_log_value(t->d.row.has_user ? t->d.row.user : "root", user, sizeof user);
+    vh_log_value(t->argv[0], prog, sizeof prog);
+    vh_log(LOG_INFO,
+           "served service=%s local=%s remote=%s domain=%s/%s rule=%s root=%s user=%s uid=%u gid=%u program=%s",
+           t->service, local, remote, t->d.row.service, t->d.row.address, vh_rule_name(t->d.rule), root, user,
+           t->d.row.has_user ? (unsigned)t->d.row.uid : 0u, t->d.row.has_user ? (unsigned)t->d.row.gid : 0u, prog);
+}
+
+/* Phase 2, apply: only what phase 1 produced. Descriptors, terminal,
+ * keyring, the jail and its namespaces; then the "served" line, and the
+ * deadline and signals handed back for the service. 0, or -1 with e. */
+static int apply(struct target *t, vh_err *e)
+{
+    /* Only fds 0-2 reach the service; the syslog socket stays usable
+     * until exec because it is only marked close-on-exec (A3, D1). Before
+     * the jail: its fallback reads /proc/self/fd, which must be the
+     * host's; everything virtuald opens from here on is O_CLOEXEC. */
+    if (vh_fd_cloexec_from(3, e) < 0)
+        return -1;
+    VH_MARK("cloexec");
+    int ttys = 0;
+    if (vh_fd_no_tty(&ttys, e) < 0)
+        return -1;
+    if (ttys)
+        vh_log(LOG_WARNING, "terminal on fd%s%s%s replaced with /dev/null: a terminal never reaches a service (K3)",
+               ttys & 1 ? " 0" : "", ttys & 2 ? " 1" : "", ttys & 4 ? " 2" : "");
+    VH_MARK("tty_check");
+    /* K4: a fresh session keyring, joined while still root (the key is
+     * charged to root's quota, not to a run-as uid shared by many). The
+     * processes started below inherit it. */
+    if (vh_sandbox_keyring(e) < 0)
+        return -1;
+    VH_MARK("keyring");
+    if (enter(t, e) < 0)
+        return -1;
+    log_served(t);
+    VH_MARK("log_line");
+    /* The deadline is virtuald's, not the service's: a pending alarm
+     * would survive exec. */
+    alarm(0);
+    reset_signals();
+    VH_MARK("signals");
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     vh_err e = {0, ""};
@@ -353,179 +527,25 @@ int main(int argc, char **argv)
     vh_log_open("virtuald");
     VH_MARK("fds_openlog");
 
-    int split = vh_argv_split(argc, argv);
-    int nargs = split + 2 <= argc ? split + 2 : argc;
-    struct arg_file *db = arg_file0(NULL, "db", "FILE", "database (default " VH_DB_DEFAULT_PATH ")");
-    struct arg_lit *verbose = arg_lit0(NULL, "verbose", "log each step of the decision");
-    struct arg_str *pidscg = arg_str0(NULL, "pids-cgroup", "DIR",
-                                      "root services' per-domain pids cgroups go below DIR (default " VH_CGROUP_DEFAULT_DIR
-                                      "; none: unbounded)");
-    struct arg_lit *help = arg_lit0("h", "help", "print this help and exit");
-    struct arg_lit *version = arg_lit0(NULL, "version", "print the version and exit");
-    struct arg_str *service = arg_str1(NULL, NULL, "SERVICE", "service name as in inetd.conf's first column");
-    struct arg_str *program = arg_str1(NULL, NULL, "PROGRAM [ARG...]", "the service, found with execvp inside the jail");
-    struct arg_end *end = arg_end(10);
-    void *table[] = {db, verbose, pidscg, help, version, service, program, end};
-    int status = VH_EX_OK;
-    struct target *t = NULL;
-    if (arg_nullcheck(table) != 0) {
-        vh_fail(&e, VH_EX_OSERR, "out of memory");
-        status = refuse(NULL, &e);
-        goto out;
-    }
-    char **pargv = NULL;
-    pargv = calloc((size_t)nargs + 1, sizeof *pargv);
-    if (!pargv) {
-        vh_fail(&e, VH_EX_OSERR, "out of memory");
-        status = refuse(NULL, &e);
-        goto out;
-    }
-    memcpy(pargv, argv, sizeof(char *) * (size_t)nargs);
-    pargv[nargs] = NULL;
-    int nerr = arg_parse(nargs, pargv, table);
-    if (help->count || version->count) {
-        /* Never write to a socket: under inetd stdout is the client. */
-        if (!is_socket(1)) {
-            if (version->count) {
-                printf("virtuald %s\n", VH_VERSION);
-            } else {
-                printf("Usage: virtuald");
-                arg_print_syntax(stdout, table, "\n");
-                printf("Started by a super-server with a TCP connection on fd 0: selects the domain for the\n"
-                       "dialled local address, enters its jail, drops privileges and execs PROGRAM.\n\n");
-                arg_print_glossary(stdout, table, "  %-24s %s\n");
-                printf("\nExit status: 0 never (PROGRAM replaces virtuald), 64 usage, 66 no database,\n"
-                       "67 bad run-as identity, 68 no domain, 69 domain disabled, 71 system call failed,\n"
-                       "72 jail missing or unsafe, 75 database locked, 76 fd 0 not a TCP connection,\n"
-                       "77 not root, 78 database untrusted/corrupt/wrong schema or no pids cgroup,\n"
-                       "126/127 exec failed.\n"
-                       "See virtuald(8).\n");
-            }
-        }
-        goto out;
-    }
-    if (nerr > 0) {
-        char buf[512] = "";
-        FILE *m = fmemopen(buf, sizeof buf - 1, "w");
-        if (m) {
-            arg_print_errors(m, end, "virtuald");
-            fclose(m);
-        }
-        for (char *p = buf; *p; p++)
-            if (*p == '\n')
-                *p = ' ';
-        vh_fail(&e, VH_EX_USAGE, "bad command line: %s- usage: virtuald [--db FILE] [--pids-cgroup DIR] [--verbose] SERVICE PROGRAM [ARG...]", buf);
-        status = refuse(NULL, &e);
-        goto out;
-    }
-
-    t = calloc(1, sizeof *t);
+    struct opts o = {0};
+    int rc = parse(argc, argv, &o, &e);
+    if (rc != 0)
+        return rc > 0 ? VH_EX_OK : refuse(NULL, &e);
+    VH_MARK("args");
+    struct target *t = calloc(1, sizeof *t);
     if (!t) {
         vh_fail(&e, VH_EX_OSERR, "out of memory");
-        status = refuse(NULL, &e);
-        goto out;
+        return refuse(NULL, &e);
     }
-    VH_MARK("args");
-    t->service = service->sval[0];
-    t->argv = argv + split + 1;
-    t->verbose = verbose->count > 0;
-    const char *dbpath = db->count ? db->filename[0] : VH_DB_DEFAULT_PATH;
-
-    /* ---- phase 1: decide ------------------------------------------ */
-    if (vh_service_valid(t->service, 0, &e) < 0) {
-        e.code = VH_EX_USAGE;
-        status = refuse(t, &e);
-        goto out;
+    t->service = o.service;
+    t->argv = o.argv;
+    t->verbose = o.verbose;
+    if (decide(t, &o, &e) < 0 || apply(t, &e) < 0) {
+        if (t->pids)
+            vh_cgroup_leave(&t->cg); /* K10: refused before the tree started */
+        return refuse(t, &e);
     }
-    if (geteuid() != 0) {
-        vh_fail(&e, VH_EX_NOPERM, "virtuald must be started as root (it is uid %u) to enter jails", (unsigned)geteuid());
-        status = refuse(t, &e);
-        goto out;
-    }
-    if (vh_addr_from_socket(0, &t->conn, &e) < 0) {
-        status = refuse(t, &e);
-        goto out;
-    }
-    VH_MARK("address");
-    if (t->verbose)
-        vh_log(LOG_INFO, "detail service=%s local=%s database=%s", t->service, t->conn.local.text, dbpath);
-    if (vh_decide(dbpath, t->service, t->conn.local.text, &t->d, &e) < 0) {
-        status = refuse(t, &e);
-        goto out;
-    }
-    if (t->verbose)
-        vh_log(LOG_INFO, "detail decided rule=%s row=%s/%s source=%s%s%s%s", vh_rule_name(t->d.rule), t->d.row.service,
-               t->d.row.address, t->d.from_index ? "index" : "database", t->d.from_index ? "" : " (index: ",
-               t->d.from_index ? "" : (t->d.index_why ? t->d.index_why : "?"), t->d.from_index ? "" : ")");
-    if (vh_env_build(environ, &t->conn, t->service, t->d.row.address, &t->env, &e) < 0) {
-        status = refuse(t, &e);
-        goto out;
-    }
-    VH_MARK("env");
-
-    /* The limit is the row's max_procs (vhostctl set --max-procs;
-     * default 1,024), validated by vh_decide. */
-    if (!t->d.row.has_user && pids_open(t, pidscg->count ? pidscg->sval[0] : NULL, t->d.row.max_procs, &e) < 0) {
-        status = refuse(t, &e);
-        goto out;
-    }
-    VH_MARK("pids_cgroup");
-
-    /* ---- phase 2: apply ------------------------------------------- */
-    /* Only fds 0-2 reach the service; the syslog socket stays usable
-     * until exec because it is only marked close-on-exec (A3, D1). Before
-     * the jail: its fallback reads /proc/self/fd, which must be the
-     * host's; everything virtuald opens from here on is O_CLOEXEC. */
-    if (vh_fd_cloexec_from(3, &e) < 0) {
-        status = refuse(t, &e);
-        goto out;
-    }
-    VH_MARK("cloexec");
-    {
-        int ttys = 0;
-        if (vh_fd_no_tty(&ttys, &e) < 0) {
-            status = refuse(t, &e);
-            goto out;
-        }
-        if (ttys)
-            vh_log(LOG_WARNING, "terminal on fd%s%s%s replaced with /dev/null: a terminal never reaches a service (K3)",
-                   ttys & 1 ? " 0" : "", ttys & 2 ? " 1" : "", ttys & 4 ? " 2" : "");
-    }
-    VH_MARK("tty_check");
-    /* K4: a fresh session keyring, joined while still root (the key is
-     * charged to root's quota, not to a run-as uid shared by many). The
-     * processes started below inherit it. */
-    if (vh_sandbox_keyring(&e) < 0) {
-        status = refuse(t, &e);
-        goto out;
-    }
-    VH_MARK("keyring");
-    if (enter(t, &e) < 0) {
-        status = refuse(t, &e);
-        goto out;
-    }
-    {
-        char local[96], remote[96], root[PATH_MAX * 2], user[VH_NAME_MAX * 2], prog[PATH_MAX * 2];
-        fmt_endpoint(&t->conn.local, local, sizeof local);
-        fmt_endpoint(&t->conn.remote, remote, sizeof remote);
-        vh_log_value(t->d.row.root, root, sizeof root);
-        vh_log_value(t->d.row.has_user ? t->d.row.user : "root", user, sizeof user);
-        vh_log_value(t->argv[0], prog, sizeof prog);
-        vh_log(LOG_INFO, "served service=%s local=%s remote=%s domain=%s/%s rule=%s root=%s user=%s uid=%u gid=%u program=%s",
-               t->service, local, remote, t->d.row.service, t->d.row.address, vh_rule_name(t->d.rule), root, user,
-               t->d.row.has_user ? (unsigned)t->d.row.uid : 0u, t->d.row.has_user ? (unsigned)t->d.row.gid : 0u,
-               prog);
-    }
-    VH_MARK("log_line");
-    /* The deadline is virtuald's, not the service's: a pending alarm
-     * would survive exec. */
-    alarm(0);
-    reset_signals();
-    VH_MARK("signals");
-    status = run_tree(t);
-out:
-    if (t && t->pids)
-        vh_cgroup_leave(&t->cg);   /* K10: refused before the tree started */
-    arg_freetable(table, sizeof table / sizeof table[0]);
-    return status;
+    /* exec: the service's process tree, with virtuald waiting as its
+     * parent (run_tree). */
+    return run_tree(t);
 }

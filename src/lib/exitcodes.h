@@ -1,33 +1,49 @@
 /* exitcodes.h - the one exit-code table of virtuald and vhostctl.
  *
- * Classes from sysexits.h, documented in virtuald(8) and vhostctl(8);
- * 126/127 for exec failures as shells do. */
+ * Classes from sysexits.h, 126/127 for exec failures as shells do. The
+ * table below is written once: the enum, both programs' --help and the
+ * docs test (which checks virtuald(8) and vhostctl(8) against --help) all
+ * come from it. A meaning of NULL: that program never exits with it. */
 #ifndef VH_EXITCODES_H
 #define VH_EXITCODES_H
 
+#include <stdio.h>
 #include <sysexits.h>
 
+/* X(NAME, CODE, what it means from virtuald, what it means from vhostctl) */
+#define VH_EXIT_TABLE(X)                                                                                               \
+    X(VH_EX_OK, EX_OK, NULL, "success")                                                                                \
+    X(VH_EX_REFUSED, 1, NULL, "lookup refused or check found warnings only")                                           \
+    X(VH_EX_CHECK_ERRORS, 2, NULL, "check or provision found errors")                                                  \
+    X(VH_EX_USAGE, EX_USAGE, "usage", "usage")                                                                         \
+    X(VH_EX_DATAERR, EX_DATAERR, NULL, "bad data")                                                                     \
+    X(VH_EX_NOINPUT, EX_NOINPUT, "no database", "no database or input file")                                           \
+    X(VH_EX_NOUSER, EX_NOUSER, "bad run-as identity", "unknown user or group")                                         \
+    X(VH_EX_NOHOST, EX_NOHOST, "no domain", "no such domain")                                                          \
+    X(VH_EX_UNAVAILABLE, EX_UNAVAILABLE, "domain disabled", NULL)                                                      \
+    X(VH_EX_SOFTWARE, EX_SOFTWARE, "internal error", "internal error")                                                 \
+    X(VH_EX_OSERR, EX_OSERR, "system call failed", "system call failed")                                               \
+    X(VH_EX_OSFILE, EX_OSFILE, "jail missing or unsafe", "jail unsafe")                                                \
+    X(VH_EX_CANTCREAT, EX_CANTCREAT, NULL, "cannot create")                                                            \
+    X(VH_EX_IOERR, EX_IOERR, "database I/O error", "I/O error")                                                        \
+    X(VH_EX_TEMPFAIL, EX_TEMPFAIL, "database locked", "database locked")                                               \
+    X(VH_EX_PROTOCOL, EX_PROTOCOL, "fd 0 not a TCP connection", NULL)                                                  \
+    X(VH_EX_NOPERM, EX_NOPERM, "not root or permission denied", "permission denied")                                   \
+    X(VH_EX_CONFIG, EX_CONFIG, "database untrusted/corrupt/wrong schema or no pids cgroup",                            \
+      "database untrusted or wrong schema")                                                                            \
+    X(VH_EX_CANNOT_EXEC, 126, "program not executable", NULL)                                                          \
+    X(VH_EX_NOT_FOUND, 127, "program not found", NULL)
+
 enum {
-    VH_EX_OK = EX_OK,                 /* 0   served / success */
-    VH_EX_REFUSED = 1,                /* 1   vhostctl lookup: refused; check: warnings */
-    VH_EX_CHECK_ERRORS = 2,           /* 2   vhostctl check: errors found */
-    VH_EX_USAGE = EX_USAGE,           /* 64  bad command line */
-    VH_EX_DATAERR = EX_DATAERR,       /* 65  bad input data (address, name, file) */
-    VH_EX_NOINPUT = EX_NOINPUT,       /* 66  database or input file missing/unreadable */
-    VH_EX_NOUSER = EX_NOUSER,         /* 67  run-as user or group unknown / invalid */
-    VH_EX_NOHOST = EX_NOHOST,         /* 68  no domain for this service and address */
-    VH_EX_UNAVAILABLE = EX_UNAVAILABLE, /* 69 domain disabled */
-    VH_EX_SOFTWARE = EX_SOFTWARE,     /* 70  internal error */
-    VH_EX_OSERR = EX_OSERR,           /* 71  a system call failed (privilege step, memory) */
-    VH_EX_OSFILE = EX_OSFILE,         /* 72  jail missing or unsafe */
-    VH_EX_CANTCREAT = EX_CANTCREAT,   /* 73  cannot create/write a file */
-    VH_EX_IOERR = EX_IOERR,           /* 74  I/O error */
-    VH_EX_TEMPFAIL = EX_TEMPFAIL,     /* 75  database locked past the busy timeout, deadline */
-    VH_EX_PROTOCOL = EX_PROTOCOL,     /* 76  fd 0 is not a usable TCP connection */
-    VH_EX_NOPERM = EX_NOPERM,         /* 77  not root, or a privilege step refused */
-    VH_EX_CONFIG = EX_CONFIG,         /* 78  database untrusted, corrupt, wrong schema */
-    VH_EX_CANNOT_EXEC = 126,          /* program found in the jail but not executable */
-    VH_EX_NOT_FOUND = 127,            /* program not found in the jail */
+#define VH_EXIT_ENUM(name, code, vd, vc) name = code,
+    VH_EXIT_TABLE(VH_EXIT_ENUM)
+#undef VH_EXIT_ENUM
 };
+
+enum vh_prog { VH_PROG_VIRTUALD, VH_PROG_VHOSTCTL };
+
+/* Write "Exit status: 64 usage, 66 no database, ..." for prog from the
+ * table, wrapped to fit 80 columns, ending in a newline. */
+void vh_exit_help(FILE *f, enum vh_prog prog);
 
 #endif
