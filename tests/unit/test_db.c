@@ -75,34 +75,34 @@ static void test_runtime_refusals(void **s)
 {
     (void)s;
     mkdir(unit_path("r"), 0700);
-    expect_runtime(unit_path("r/none.db"), VH_EX_NOINPUT, "does not exist");      /* F1 */
+    expect_runtime(unit_path("r/none.db"), VH_EX_NOINPUT, "does not exist");    /* F1 */
     struct stat st;
-    assert_int_equal(stat(unit_path("r/none.db"), &st), -1);                   /* nothing created */
+    assert_int_equal(stat(unit_path("r/none.db"), &st), -1);                 /* nothing created */
     int fd = open(unit_path("r/empty.db"), O_CREAT | O_WRONLY, 0600);
     close(fd);
-    expect_runtime(unit_path("r/empty.db"), VH_EX_CONFIG, "schema version 0");    /* F2 */
+    expect_runtime(unit_path("r/empty.db"), VH_EX_CONFIG, "schema version 0");  /* F2 */
     make_db(unit_path("r/ok.db"));
     sqlite3 *db;
     sqlite3_open(unit_path("r/ok.db"), &db);
     sqlite3_exec(db, "PRAGMA user_version=7", NULL, NULL, NULL);
     sqlite3_close(db);
-    expect_runtime(unit_path("r/ok.db"), VH_EX_CONFIG, "schema version 7, newer");  /* F6 */
+    expect_runtime(unit_path("r/ok.db"), VH_EX_CONFIG, "schema version 7, newer"); /* F6 */
     chmod(unit_path("r/ok.db"), 0640);
     expect_runtime(unit_path("r/ok.db"), VH_EX_CONFIG, "newer"); /* readable by group: trusted (E6 is a check warning) */
     chmod(unit_path("r/ok.db"), 0660);
-    expect_runtime(unit_path("r/ok.db"), VH_EX_CONFIG, "writable by group");        /* E2 */
+    expect_runtime(unit_path("r/ok.db"), VH_EX_CONFIG, "writable by group");      /* E2 */
     chmod(unit_path("r/ok.db"), 0600);
     assert_int_equal(chown(unit_path("r/ok.db"), 65534, 0), 0);
-    expect_runtime(unit_path("r/ok.db"), VH_EX_CONFIG, "owned by uid 65534");       /* E1 */
+    expect_runtime(unit_path("r/ok.db"), VH_EX_CONFIG, "owned by uid 65534");     /* E1 */
     assert_int_equal(chown(unit_path("r/ok.db"), 0, 0), 0);
     assert_int_equal(symlink(unit_path("r/ok.db"), unit_path("r/link.db")), 0);
-    expect_runtime(unit_path("r/link.db"), VH_EX_CONFIG, "symbolic link");          /* E5 */
+    expect_runtime(unit_path("r/link.db"), VH_EX_CONFIG, "symbolic link");        /* E5 */
     unlink(unit_path("r/ok.db-shm"));
     assert_int_equal(symlink("/nowhere", unit_path("r/ok.db-shm")), 0);
     expect_runtime(unit_path("r/ok.db"), VH_EX_CONFIG, "-shm is not a regular file"); /* E4 */
     unlink(unit_path("r/ok.db-shm"));
     chmod(unit_path("r"), 0702);
-    expect_runtime(unit_path("r/ok.db"), VH_EX_CONFIG, "writable by others");       /* E3 */
+    expect_runtime(unit_path("r/ok.db"), VH_EX_CONFIG, "writable by others");     /* E3 */
     chmod(unit_path("r"), 0700);
 }
 

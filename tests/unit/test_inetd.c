@@ -79,7 +79,7 @@ static void test_howto(void **s)
     unit_text_has(t, "LEGACY 1-2 ftp /virtual/conf.ftp wu.ftpd\n");
     unit_text_has(t, "LEGACY 3-4 pop-3 /virtual/conf.pop in.qpop\n");
     unit_text_has(t, "W 1 service ftp: the entry is continued with a backslash; it is written as one line, because "
-           "openbsd-inetd reads a '\\' at the end of a line as one more argument\n");
+                     "openbsd-inetd reads a '\\' at the end of a line as one more argument\n");
     assert_int_equal(st.legacy, 2);
     assert_int_equal(st.errors, 0);
     assert_int_equal(st.warnings, 2);

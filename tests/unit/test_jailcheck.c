@@ -33,13 +33,12 @@ static char jail[300]; /* unit_dir/jail: provisioned with cat before each test *
 
 static unit_findings got; /* the last run's */
 
-static char *jp(const char *rel)
+/* jp("/etc") -> "<jail>/etc", in unit_path's buffers */
+static const char *jp(const char *rel)
 {
-    static char buf[8][512];
-    static int k;
-    k = (k + 1) % 8;
-    snprintf(buf[k], sizeof buf[k], "%s%s", jail, rel);
-    return buf[k];
+    char in[512];
+    snprintf(in, sizeof in, "jail%s", rel);
+    return unit_path(in);
 }
 
 static vh_row row_for(const char *root, int has_user)
@@ -145,7 +144,8 @@ static void test_provision_idempotent(void **state)
     assert_int_equal(p.written, 0);
     assert_true(p.unchanged >= 8);
     /* a planted symlink at a target is replaced, not followed */
-    unit_sh("echo host > %s/out/victim; rm %s; ln -s %s/out/victim %s", unit_dir, jp("/etc/passwd"), unit_dir, jp("/etc/passwd"));
+    unit_sh("echo host > %s/out/victim; rm %s; ln -s %s/out/victim %s", unit_dir, jp("/etc/passwd"), unit_dir,
+            jp("/etc/passwd"));
     assert_int_equal(vh_provision_run(&p, &e), 0);
     assert_int_equal(p.written, 1);
     struct stat st;
@@ -253,7 +253,7 @@ static void test_hard_links(void **state)
     expect_only("hard-link", jp("/etc/secret"), VH_SEV_ERROR);
     /* both links inside: fine */
     unit_sh("rm %s; mkdir -p %s; echo a > %s/a; ln %s/a %s/b", jp("/etc/secret"), jp("/www"), jp("/www"), jp("/www"),
-       jp("/www"));
+            jp("/www"));
     assert_int_equal(run(&r, NULL, 0, 0, 1), 0);
 }
 

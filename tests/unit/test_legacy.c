@@ -374,8 +374,9 @@ static void test_shadowed(void **s)
     vh_legacy_stats st;
     char *t = parse_s("10.0.0.1 /srv/a\ndefault /srv/d\n10.0.0.2 /srv/b\n10.0.0.3 /srv/c\n", &st);
     unit_text_has(t, "R 1 10.0.0.1 /srv/a\n");
-    unit_text_has(t, "W 3 32 the legacy program never reached this line: the 'default' on line 2 matched every connection "
-           "first. Imported, so the meaning changes: connections to 10.0.0.2 now go to /srv/b, not to /srv/d\n");
+    unit_text_has(t,
+                  "W 3 32 the legacy program never reached this line: the 'default' on line 2 matched every connection "
+                  "first. Imported, so the meaning changes: connections to 10.0.0.2 now go to /srv/b, not to /srv/d\n");
     unit_text_has(t, "R 3 10.0.0.2 /srv/b\n");
     unit_text_has(t, "W 4 32 the legacy program never reached this line: the 'default' on line 2");
     unit_text_has(t, "R 4 10.0.0.3 /srv/c\n");
@@ -386,7 +387,8 @@ static void test_shadowed(void **s)
     t = parse_s("default rel\n10.0.0.2 /srv/b\ndefault /srv/d\n", &st);
     unit_text_has(t, "E 1 6 ");
     unit_text_has(t, "W 2 32 the legacy program never reached this line: the 'default' on line 1");
-    unit_text_has(t, "W 3 32 the legacy program never reached this line: the 'default' on line 1 matched every connection "
+    unit_text_has(
+        t, "W 3 32 the legacy program never reached this line: the 'default' on line 1 matched every connection "
            "first. Imported, so the meaning changes: connections to addresses without a line of their own now go "
            "to /srv/d, not to rel");
     free(t);
@@ -416,23 +418,27 @@ static void test_legacy_reading(void **s)
     vh_legacy_stats st;
     /* leading blank: the legacy address was "", it never matched */
     char *t = parse_s("  10.0.0.1 /srv/a\n", &st);
-    unit_text_has(t, "W 1 34 the legacy program read the address as '' (it splits at the first space and compares text), so "
+    unit_text_has(
+        t, "W 1 34 the legacy program read the address as '' (it splits at the first space and compares text), so "
            "it never matched this line. Imported, so the meaning changes: connections to 10.0.0.1 are now served "
            "from /srv/a\n");
     unit_text_has(t, "R 1 10.0.0.1 /srv/a\n");
     free(t);
     /* two spaces, trailing blanks: another directory */
     t = parse_s("10.0.0.1  /srv/a\n10.0.0.2 /srv/b  \n", &st);
-    unit_text_has(t, "W 1 35 the legacy program read the directory as ' /srv/a' (it kept everything after the first space, "
+    unit_text_has(
+        t, "W 1 35 the legacy program read the directory as ' /srv/a' (it kept everything after the first space, "
            "trailing blanks and CR included); imported as '/srv/a'");
     unit_text_has(t, "W 2 35 the legacy program read the directory as '/srv/b  '");
     free(t);
     /* a tab: no space at all; the legacy program refused everything from
      * there on, so the lines below were never reached */
     t = parse_s("10.0.0.1\t/srv/a\n10.0.0.2 /srv/b\n", &st);
-    unit_text_has(t, "W 1 36 the legacy program found no space in this line and refused every connection that got this far. "
+    unit_text_has(
+        t, "W 1 36 the legacy program found no space in this line and refused every connection that got this far. "
            "Imported, so the meaning changes: connections to 10.0.0.1 are now served from /srv/a\n");
-    unit_text_has(t, "W 2 32 the legacy program never reached this line: line 1 has no space, and it refused every connection "
+    unit_text_has(
+        t, "W 2 32 the legacy program never reached this line: line 1 has no space, and it refused every connection "
            "that got there. Imported, so the meaning changes: connections to 10.0.0.2 are now served from /srv/b\n");
     assert_int_equal(st.rows, 2);
     free(t);

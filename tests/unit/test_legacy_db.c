@@ -120,7 +120,8 @@ static void test_import_and_conflicts(void **s)
     t = import(db, "ftp", "10.0.0.3 /\n10.0.0.1 /\ndefault /\n", VH_IMPORT_STRICT, 0, NULL, &st);
     assert_int_equal(st.conflicts, 2);
     assert_int_equal(st.parse.errors, 2);
-    unit_text_has(t, "E 2 16 service ftp already has a domain on 10.0.0.1 (jail /) - import with --replace to replace all of "
+    unit_text_has(
+        t, "E 2 16 service ftp already has a domain on 10.0.0.1 (jail /) - import with --replace to replace all of "
            "ftp's domains, or remove this one first (vhostctl remove ftp 10.0.0.1)");
     unit_text_has(t, "E 3 16 service ftp already has a domain on default");
     free(t);
@@ -194,7 +195,7 @@ static void test_same_ok(void **s)
     t = import(db, "ftp", "10.0.0.1 /usr\n", VH_IMPORT_SAME_OK, 0, NULL, &st);
     assert_int_equal(st.parse.errors, 1);
     unit_text_has(t, "E 1 16 service ftp already has a domain on 10.0.0.1 with jail / - remove it (vhostctl remove ftp "
-           "10.0.0.1) and run again");
+                     "10.0.0.1) and run again");
     free(t);
     /* as is another run-as identity in the same jail */
     vh_row id;
@@ -426,40 +427,28 @@ static void test_export_limits(void **s)
 {
     (void)s;
     sqlite3 *db = unit_mem_db();
-    vh_err e;
     vh_row r;
-    vh_row_init(&r);
-    strcpy(r.service, "ftp");
-    r.enabled = 1;
-    strcpy(r.address, "10.0.0.1");
-    strcpy(r.root, "/srv/a");
-    assert_int_equal(vh_store_add(db, &r, &e), 0);
-    strcpy(r.address, "10.0.0.2");
-    strcpy(r.root, "/srv/b");
+    unit_row(&r, "ftp", "10.0.0.1", "/srv/a");
+    unit_put(db, &r);
+    unit_row(&r, "ftp", "10.0.0.2", "/srv/b");
     r.enabled = 0;
-    assert_int_equal(vh_store_add(db, &r, &e), 0);
-    strcpy(r.address, "10.0.0.3");
-    strcpy(r.root, "/srv/trailing ");
-    r.enabled = 1;
-    assert_int_equal(vh_store_add(db, &r, &e), 0);
-    strcpy(r.address, "10.0.0.4");
-    strcpy(r.root, "/srv/u");
+    unit_put(db, &r);
+    unit_row(&r, "ftp", "10.0.0.3", "/srv/trailing ");
+    unit_put(db, &r);
+    unit_row(&r, "ftp", "10.0.0.4", "/srv/u");
     r.has_user = 1;
     strcpy(r.user, "svc");
     strcpy(r.group, "svc");
     r.uid = r.gid = 4242;
     r.max_procs = 10; /* sql/002's settings: not in the format either */
-    assert_int_equal(vh_store_add(db, &r, &e), 0);
-    vh_row_init(&r);
-    strcpy(r.service, "ftp");
-    strcpy(r.address, "10.0.0.5");
-    strcpy(r.root, "/srv/bind");
+    unit_put(db, &r);
+    unit_row(&r, "ftp", "10.0.0.5", "/srv/bind");
     r.net_bind_service = 1;
-    assert_int_equal(vh_store_add(db, &r, &e), 0);
+    unit_put(db, &r);
     vh_export_stats st;
     char *x = export(db, "ftp", &st);
     unit_text_has(x, "\n10.0.0.1 /srv/a\n# disabled: 10.0.0.2 /srv/b\n# cannot be expressed in this format: 10.0.0.3 "
-           "/srv/trailing \n10.0.0.4 /srv/u\n10.0.0.5 /srv/bind\n");
+                     "/srv/trailing \n10.0.0.4 /srv/u\n10.0.0.5 /srv/bind\n");
     assert_int_equal(st.rows, 3);
     assert_int_equal(st.disabled, 1);
     assert_int_equal(st.bad, 1);
@@ -470,6 +459,7 @@ static void test_export_limits(void **s)
     x = export(db, "nothing", &st);
     assert_int_equal(st.rows, 0);
     free(x);
+    vh_err e;
     assert_int_equal(vh_export(db, "bad name", stdout, &st, &e), -1);
     assert_int_equal(e.code, VH_EX_DATAERR);
     sqlite3_close(db);

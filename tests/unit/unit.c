@@ -53,9 +53,9 @@ int unit_teardown(void **state)
 
 const char *unit_path(const char *rel)
 {
-    static char buf[4][512];
+    static char buf[8][512];
     static int i;
-    i = (i + 1) % 4;
+    i = (i + 1) % 8;
     snprintf(buf[i], sizeof buf[i], "%s/%s", unit_dir, rel);
     return buf[i];
 }

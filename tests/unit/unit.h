@@ -30,8 +30,8 @@ void unit_fixture_remove(void);
 /* A cmocka teardown that only removes the fixture directory. */
 int unit_teardown(void **state);
 
-/* unit_path("a/b") -> "<fixture>/a/b", in one of 4 static buffers used
- * in turn (so up to 4 may be held at a time). */
+/* unit_path("a/b") -> "<fixture>/a/b", in one of 8 static buffers used
+ * in turn (so up to 8 may be held at a time). */
 const char *unit_path(const char *rel);
 
 /* ---- files and commands -------------------------------------------- */
