@@ -27,11 +27,8 @@ static int setup(void **s)
 
 static void make_db(const char *path)
 {
-    sqlite3 *db;
     vh_err e;
-    if (vh_db_open_admin(path, 1, &db, &e) < 0 || vh_db_migrate(db, NULL, NULL, &e) < 0)
-        fail_msg("%s", e.msg);
-    assert_int_equal(vh_db_close(db, &e), 0);
+    assert_int_equal(vh_db_close(unit_file_db(path), &e), 0);
 }
 
 static void test_init_creates_private_and_is_idempotent(void **s)
@@ -132,11 +129,7 @@ static void test_decide(void **s)
     sqlite3 *db;
     vh_err e;
     vh_row r;
-    vh_row_init(&r);
-    strcpy(r.service, "http");
-    strcpy(r.address, "127.0.0.2");
-    strcpy(r.root, "/srv/a");
-    r.enabled = 1;
+    unit_row(&r, "http", "127.0.0.2", "/srv/a");
     assert_int_equal(vh_db_open_admin(p, 0, &db, &e), 0);
     assert_int_equal(vh_store_add(db, &r, &e), 0);
     assert_int_equal(vh_store_add(db, &r, &e), -1);                           /* F8: one row per key */
@@ -238,10 +231,7 @@ static void test_set_limits(void **s)
     sqlite3 *db;
     vh_err e;
     vh_row r;
-    vh_row_init(&r);
-    strcpy(r.service, "ftp");
-    strcpy(r.address, "127.0.0.2");
-    strcpy(r.root, "/srv/a");
+    unit_row(&r, "ftp", "127.0.0.2", "/srv/a");
     assert_int_equal(vh_db_open_admin(p, 0, &db, &e), 0);
     assert_int_equal(vh_store_add(db, &r, &e), 0);
     strcpy(r.address, "127.0.0.3");

@@ -48,11 +48,7 @@ static int setup(void **state)
 {
     (void)state;
     unit_sh("rm -rf %s", unit_path("db"));
-    sqlite3 *db = NULL;
-    vh_err e;
-    if (vh_db_open_admin(path, 1, &db, &e) < 0 || vh_db_migrate(db, NULL, NULL, &e) < 0)
-        return -1;
-    vh_db_close(db, NULL);
+    vh_db_close(unit_file_db(path), NULL);
     return 0;
 }
 

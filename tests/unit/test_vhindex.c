@@ -34,9 +34,8 @@ static int setup(void **s)
         return -1;
     snprintf(dbp, sizeof dbp, "%s", unit_path("db/v.db"));
     snprintf(ixp, sizeof ixp, "%s" VH_IX_SUFFIX, dbp);
-    sqlite3 *db;
     vh_err e;
-    if (vh_db_open_admin(dbp, 1, &db, &e) < 0 || vh_db_migrate(db, NULL, NULL, &e) < 0 || vh_db_close(db, &e) < 0) {
+    if (vh_db_close(unit_file_db(dbp), &e) < 0) {
         fprintf(stderr, "%s\n", e.msg);
         return -1;
     }

@@ -96,6 +96,15 @@ sqlite3 *unit_mem_db(void)
     return db;
 }
 
+sqlite3 *unit_file_db(const char *path)
+{
+    sqlite3 *db = NULL;
+    vh_err e;
+    if (vh_db_open_admin(path, 1, &db, &e) < 0 || vh_db_migrate(db, NULL, NULL, &e) < 0)
+        fail_msg("%s: %s", path, e.msg);
+    return db;
+}
+
 void unit_row(vh_row *r, const char *svc, const char *addr, const char *root)
 {
     vh_row_init(r);

@@ -48,6 +48,11 @@ void unit_write_file(const char *path, const void *data, size_t len, mode_t mode
 /* An in-memory database with this schema (every migration applied). */
 sqlite3 *unit_mem_db(void);
 
+/* A database file at path made as vhostctl init makes it (vh_db_open_admin
+ * creating it and its directory, every migration applied), returned open:
+ * the caller closes it with vh_db_close. */
+sqlite3 *unit_file_db(const char *path);
+
 /* *r = vh_row_init's defaults (enabled, no user) for svc/addr/root. */
 void unit_row(vh_row *r, const char *svc, const char *addr, const char *root);
 
