@@ -10,14 +10,19 @@
 
 #include "cgroup.h"
 #include "exitcodes.h"
-#include "fixture.h"
+#include "unit.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/mount.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 static char hier[300]; /* the mounted hierarchy */
 static char dir[400];  /* DIR: this test's parent group */
@@ -54,16 +59,16 @@ static int mount_pids(void)
 static int setup(void **s)
 {
     (void)s;
-    if (fx_setup("cgroup") < 0)
+    if (unit_fixture("cgroup") < 0)
         return -1;
     if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
         return -1;
-    snprintf(hier, sizeof hier, "%s", fx_path("cg"));
+    snprintf(hier, sizeof hier, "%s", unit_path("cg"));
     mkdir(hier, 0755);
     if (mount_pids() < 0)
         skip_why = "this kernel offers no pids cgroup controller (CONFIG_CGROUP_PIDS), v1 or v2";
     snprintf(dir, sizeof dir, "%s/unit-cgroup.%d", hier, (int)getpid());
-    mkdir(fx_path("plain"), 0755);
+    mkdir(unit_path("plain"), 0755);
     return 0;
 }
 
@@ -74,7 +79,7 @@ static int teardown(void **s)
         rmdir(dir);
         umount(hier);
     }
-    fx_teardown();
+    unit_fixture_remove();
     return 0;
 }
 
@@ -394,14 +399,14 @@ static void test_fail_closed(void **st)
     vh_cgroup cg;
     vh_err e;
     /* no cgroup at all: a fresh machine's empty directory */
-    vh_cgroup_cfg plain = {fx_path("plain/virtuald")};
+    vh_cgroup_cfg plain = {unit_path("plain/virtuald")};
     assert_int_equal(vh_cgroup_open(&plain, "ftp", "127.0.0.2", 10, &cg, &e), -1);
     assert_int_equal(e.code, VH_EX_CONFIG);
     assert_non_null(strstr(e.msg, "no pids cgroup"));
     assert_int_equal(cg.dir_fd, -1);
     struct stat sb;
-    assert_int_equal(stat(fx_path("plain/virtuald"), &sb), -1); /* not created outside a cgroup */
-    vh_cgroup_cfg plain2 = {fx_path("plain")};
+    assert_int_equal(stat(unit_path("plain/virtuald"), &sb), -1); /* not created outside a cgroup */
+    vh_cgroup_cfg plain2 = {unit_path("plain")};
     assert_int_equal(vh_cgroup_open(&plain2, "ftp", "127.0.0.2", 10, &cg, &e), -1);
     assert_int_equal(e.code, VH_EX_CONFIG);
     /* the root of a v1 hierarchy: no pids.max to tell pids from others */
@@ -414,7 +419,7 @@ static void test_fail_closed(void **st)
             assert_non_null(strstr(e.msg, "no pids cgroup"));
     }
     /* a missing parent */
-    vh_cgroup_cfg missing = {fx_path("nothere/virtuald")};
+    vh_cgroup_cfg missing = {unit_path("nothere/virtuald")};
     assert_int_equal(vh_cgroup_open(&missing, "ftp", "127.0.0.2", 10, &cg, &e), -1);
     assert_int_equal(e.code, VH_EX_CONFIG);
     /* no limit is no limit */
@@ -446,7 +451,7 @@ static void test_no_pids_controller(void **st)
 {
     (void)st;
     char named[400];
-    snprintf(named, sizeof named, "%s", fx_path("named"));
+    snprintf(named, sizeof named, "%s", unit_path("named"));
     mkdir(named, 0755);
     char opts[64];
     snprintf(opts, sizeof opts, "none,name=vhunit%d", (int)getpid());
@@ -481,7 +486,7 @@ static void test_v2(void **st)
 {
     (void)st;
     char h2[400], d2[500];
-    snprintf(h2, sizeof h2, "%s", fx_path("cg2"));
+    snprintf(h2, sizeof h2, "%s", unit_path("cg2"));
     mkdir(h2, 0755);
     if (mount("vhcg2", h2, "cgroup2", 0, NULL) < 0) {
         print_message("skipped: cannot mount cgroup2: %s\n", strerror(errno));

@@ -7,44 +7,39 @@
 #include "db.h"
 #include "domain.h"
 #include "exitcodes.h"
-#include "fixture.h"
+#include "unit.h"
 #include "sqlfiles.h"
 #include "store.h"
 
 #include <fcntl.h>
 #include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 static int setup(void **s)
 {
     (void)s;
-    return fx_setup("db");
-}
-
-static int teardown(void **s)
-{
-    (void)s;
-    fx_teardown();
-    return 0;
+    return unit_fixture("db");
 }
 
 static void make_db(const char *path)
 {
-    sqlite3 *db;
     vh_err e;
-    if (vh_db_open_admin(path, 1, &db, &e) < 0 || vh_db_migrate(db, NULL, NULL, &e) < 0)
-        fail_msg("%s", e.msg);
-    assert_int_equal(vh_db_close(db, &e), 0);
+    assert_int_equal(vh_db_close(unit_file_db(path), &e), 0);
 }
 
 static void test_init_creates_private_and_is_idempotent(void **s)
 {
     (void)s;
-    const char *p = fx_path("priv/vhosts.db");
+    const char *p = unit_path("priv/vhosts.db");
     make_db(p);
     struct stat st;
     assert_int_equal(stat(p, &st), 0);
     assert_int_equal(st.st_mode & 0777, 0600);               /* E6 */
-    assert_int_equal(stat(fx_path("priv"), &st), 0);
+    assert_int_equal(stat(unit_path("priv"), &st), 0);
     assert_int_equal(st.st_mode & 0777, 0700);
     sqlite3 *db;
     vh_err e;
@@ -76,36 +71,36 @@ static void expect_runtime(const char *path, int code, const char *why)
 static void test_runtime_refusals(void **s)
 {
     (void)s;
-    mkdir(fx_path("r"), 0700);
-    expect_runtime(fx_path("r/none.db"), VH_EX_NOINPUT, "does not exist");      /* F1 */
+    mkdir(unit_path("r"), 0700);
+    expect_runtime(unit_path("r/none.db"), VH_EX_NOINPUT, "does not exist");    /* F1 */
     struct stat st;
-    assert_int_equal(stat(fx_path("r/none.db"), &st), -1);                   /* nothing created */
-    int fd = open(fx_path("r/empty.db"), O_CREAT | O_WRONLY, 0600);
+    assert_int_equal(stat(unit_path("r/none.db"), &st), -1);                 /* nothing created */
+    int fd = open(unit_path("r/empty.db"), O_CREAT | O_WRONLY, 0600);
     close(fd);
-    expect_runtime(fx_path("r/empty.db"), VH_EX_CONFIG, "schema version 0");    /* F2 */
-    make_db(fx_path("r/ok.db"));
+    expect_runtime(unit_path("r/empty.db"), VH_EX_CONFIG, "schema version 0");  /* F2 */
+    make_db(unit_path("r/ok.db"));
     sqlite3 *db;
-    sqlite3_open(fx_path("r/ok.db"), &db);
+    sqlite3_open(unit_path("r/ok.db"), &db);
     sqlite3_exec(db, "PRAGMA user_version=7", NULL, NULL, NULL);
     sqlite3_close(db);
-    expect_runtime(fx_path("r/ok.db"), VH_EX_CONFIG, "schema version 7, newer");  /* F6 */
-    chmod(fx_path("r/ok.db"), 0640);
-    expect_runtime(fx_path("r/ok.db"), VH_EX_CONFIG, "newer"); /* readable by group: trusted (E6 is a check warning) */
-    chmod(fx_path("r/ok.db"), 0660);
-    expect_runtime(fx_path("r/ok.db"), VH_EX_CONFIG, "writable by group");        /* E2 */
-    chmod(fx_path("r/ok.db"), 0600);
-    assert_int_equal(chown(fx_path("r/ok.db"), 65534, 0), 0);
-    expect_runtime(fx_path("r/ok.db"), VH_EX_CONFIG, "owned by uid 65534");       /* E1 */
-    assert_int_equal(chown(fx_path("r/ok.db"), 0, 0), 0);
-    assert_int_equal(symlink(fx_path("r/ok.db"), fx_path("r/link.db")), 0);
-    expect_runtime(fx_path("r/link.db"), VH_EX_CONFIG, "symbolic link");          /* E5 */
-    unlink(fx_path("r/ok.db-shm"));
-    assert_int_equal(symlink("/nowhere", fx_path("r/ok.db-shm")), 0);
-    expect_runtime(fx_path("r/ok.db"), VH_EX_CONFIG, "-shm is not a regular file"); /* E4 */
-    unlink(fx_path("r/ok.db-shm"));
-    chmod(fx_path("r"), 0702);
-    expect_runtime(fx_path("r/ok.db"), VH_EX_CONFIG, "writable by others");       /* E3 */
-    chmod(fx_path("r"), 0700);
+    expect_runtime(unit_path("r/ok.db"), VH_EX_CONFIG, "schema version 7, newer"); /* F6 */
+    chmod(unit_path("r/ok.db"), 0640);
+    expect_runtime(unit_path("r/ok.db"), VH_EX_CONFIG, "newer"); /* readable by group: trusted (E6 is a check warning) */
+    chmod(unit_path("r/ok.db"), 0660);
+    expect_runtime(unit_path("r/ok.db"), VH_EX_CONFIG, "writable by group");      /* E2 */
+    chmod(unit_path("r/ok.db"), 0600);
+    assert_int_equal(chown(unit_path("r/ok.db"), 65534, 0), 0);
+    expect_runtime(unit_path("r/ok.db"), VH_EX_CONFIG, "owned by uid 65534");     /* E1 */
+    assert_int_equal(chown(unit_path("r/ok.db"), 0, 0), 0);
+    assert_int_equal(symlink(unit_path("r/ok.db"), unit_path("r/link.db")), 0);
+    expect_runtime(unit_path("r/link.db"), VH_EX_CONFIG, "symbolic link");        /* E5 */
+    unlink(unit_path("r/ok.db-shm"));
+    assert_int_equal(symlink("/nowhere", unit_path("r/ok.db-shm")), 0);
+    expect_runtime(unit_path("r/ok.db"), VH_EX_CONFIG, "-shm is not a regular file"); /* E4 */
+    unlink(unit_path("r/ok.db-shm"));
+    chmod(unit_path("r"), 0702);
+    expect_runtime(unit_path("r/ok.db"), VH_EX_CONFIG, "writable by others");     /* E3 */
+    chmod(unit_path("r"), 0700);
 }
 
 static void test_admin_refuses(void **s)
@@ -113,14 +108,14 @@ static void test_admin_refuses(void **s)
     (void)s;
     sqlite3 *db = NULL;
     vh_err e;
-    mkdir(fx_path("a"), 0700);
-    assert_int_equal(vh_db_open_admin(fx_path("a/none.db"), 0, &db, &e), -1);
+    mkdir(unit_path("a"), 0700);
+    assert_int_equal(vh_db_open_admin(unit_path("a/none.db"), 0, &db, &e), -1);
     assert_int_equal(e.code, VH_EX_NOINPUT);
     /* a foreign database is never adopted by init */
-    sqlite3_open(fx_path("a/foreign.db"), &db);
+    sqlite3_open(unit_path("a/foreign.db"), &db);
     sqlite3_exec(db, "CREATE TABLE t(x)", NULL, NULL, NULL);
     sqlite3_close(db);
-    assert_int_equal(vh_db_open_admin(fx_path("a/foreign.db"), 1, &db, &e), 0);
+    assert_int_equal(vh_db_open_admin(unit_path("a/foreign.db"), 1, &db, &e), 0);
     assert_int_equal(vh_db_migrate(db, NULL, NULL, &e), -1);
     assert_non_null(strstr(e.msg, "refusing to change it"));
     vh_db_close(db, &e);
@@ -129,16 +124,12 @@ static void test_admin_refuses(void **s)
 static void test_decide(void **s)
 {
     (void)s;
-    const char *p = fx_path("d/vhosts.db");
+    const char *p = unit_path("d/vhosts.db");
     make_db(p);
     sqlite3 *db;
     vh_err e;
     vh_row r;
-    vh_row_init(&r);
-    strcpy(r.service, "http");
-    strcpy(r.address, "127.0.0.2");
-    strcpy(r.root, "/srv/a");
-    r.enabled = 1;
+    unit_row(&r, "http", "127.0.0.2", "/srv/a");
     assert_int_equal(vh_db_open_admin(p, 0, &db, &e), 0);
     assert_int_equal(vh_store_add(db, &r, &e), 0);
     assert_int_equal(vh_store_add(db, &r, &e), -1);                           /* F8: one row per key */
@@ -166,8 +157,8 @@ static void test_migrate_from_version_1(void **s)
     (void)s;
     assert_true(vh_migration_count >= 2);
     assert_int_equal(vh_migrations[0].version, 1);
-    mkdir(fx_path("v1"), 0700);
-    const char *p = fx_path("v1/vhosts.db");
+    mkdir(unit_path("v1"), 0700);
+    const char *p = unit_path("v1/vhosts.db");
     sqlite3 *db;
     assert_int_equal(sqlite3_open(p, &db), SQLITE_OK);
     char *msg = NULL;
@@ -235,15 +226,12 @@ static void test_migrate_from_version_1(void **s)
 static void test_set_limits(void **s)
 {
     (void)s;
-    const char *p = fx_path("lim/vhosts.db");
+    const char *p = unit_path("lim/vhosts.db");
     make_db(p);
     sqlite3 *db;
     vh_err e;
     vh_row r;
-    vh_row_init(&r);
-    strcpy(r.service, "ftp");
-    strcpy(r.address, "127.0.0.2");
-    strcpy(r.root, "/srv/a");
+    unit_row(&r, "ftp", "127.0.0.2", "/srv/a");
     assert_int_equal(vh_db_open_admin(p, 0, &db, &e), 0);
     assert_int_equal(vh_store_add(db, &r, &e), 0);
     strcpy(r.address, "127.0.0.3");
@@ -288,5 +276,5 @@ int main(void)
         cmocka_unit_test(test_migrate_from_version_1),
         cmocka_unit_test(test_set_limits),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, setup, unit_teardown);
 }

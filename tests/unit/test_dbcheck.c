@@ -8,6 +8,7 @@
 
 #include "db.h"
 #include "dbcheck.h"
+#include "unit.h"
 
 #include <fcntl.h>
 #include <sqlite3.h>
@@ -17,26 +18,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static char dir[128], path[160];
+static char path[300]; /* unit_dir/db/vhosts.db */
 
-#define MAXF 16
-static struct {
-    char kind[32];
-    char problem[512];
-    int sev;
-} got[MAXF];
-static int ngot;
-
-static void collect(void *ctx, const vh_finding *f)
-{
-    (void)ctx;
-    if (ngot < MAXF) {
-        snprintf(got[ngot].kind, sizeof got[ngot].kind, "%s", f->kind);
-        snprintf(got[ngot].problem, sizeof got[ngot].problem, "%s", f->problem);
-        got[ngot].sev = f->severity;
-    }
-    ngot++;
-}
+static unit_findings got; /* the last check's */
 
 static int check(void)
 {
@@ -44,8 +28,8 @@ static int check(void)
     vh_err e;
     if (vh_db_open_admin(path, 0, &db, &e) < 0)
         fail_msg("open: %s", e.msg);
-    ngot = 0;
-    int worst = vh_dbcheck(db, path, collect, NULL);
+    got.n = 0;
+    int worst = vh_dbcheck(db, path, unit_collect, &got);
     vh_db_close(db, NULL);
     return worst;
 }
@@ -63,42 +47,25 @@ static void raw(const char *sql)
 static int setup(void **state)
 {
     (void)state;
-    char cmd[512];
-    snprintf(cmd, sizeof cmd, "rm -rf %s && mkdir -m 0755 %s", dir, dir);
-    if (system(cmd) != 0)
-        return -1;
-    sqlite3 *db = NULL;
-    vh_err e;
-    if (vh_db_open_admin(path, 1, &db, &e) < 0 || vh_db_migrate(db, NULL, NULL, &e) < 0)
-        return -1;
-    vh_db_close(db, NULL);
+    unit_sh("rm -rf %s", unit_path("db"));
+    vh_db_close(unit_file_db(path), NULL);
     return 0;
 }
 
 static int group_setup(void **state)
 {
     (void)state;
-    if (geteuid() != 0)
+    if (unit_fixture("dbcheck") < 0)
         return -1;
-    mkdir("/run/vhtest", 0755);
-    snprintf(dir, sizeof dir, "/run/vhtest/unit-dbcheck.%ld", (long)getpid());
-    snprintf(path, sizeof path, "%s/db/vhosts.db", dir);
+    snprintf(path, sizeof path, "%s", unit_path("db/vhosts.db"));
     return 0;
-}
-
-static int group_teardown(void **state)
-{
-    (void)state;
-    char cmd[256];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    return system(cmd) == 0 ? 0 : -1;
 }
 
 static void test_fresh_is_clean(void **state)
 {
     (void)state;
     assert_int_equal(check(), 0);
-    assert_int_equal(ngot, 0);
+    assert_int_equal(got.n, 0);
 }
 
 static void test_readable_by_others(void **state)
@@ -106,21 +73,20 @@ static void test_readable_by_others(void **state)
     (void)state;
     chmod(path, 0644);
     assert_int_equal(check(), VH_SEV_WARNING);
-    assert_int_equal(ngot, 1);
-    assert_string_equal(got[0].kind, "db-readable");
+    assert_int_equal(got.n, 1);
+    assert_string_equal(got.at[0].kind, "db-readable");
 }
 
 static void test_untrusted(void **state)
 {
     (void)state;
-    char d[200];
-    snprintf(d, sizeof d, "%s/db", dir);
+    const char *d = unit_path("db");
     chmod(d, 0770);
     assert_int_equal(check(), VH_SEV_ERROR);
     chmod(d, 0700);
-    assert_int_equal(ngot, 1);
-    assert_string_equal(got[0].kind, "db-untrusted");
-    assert_non_null(strstr(got[0].problem, "writable by group"));
+    assert_int_equal(got.n, 1);
+    assert_string_equal(got.at[0].kind, "db-untrusted");
+    assert_non_null(strstr(got.at[0].problem, "writable by group"));
 }
 
 static void test_hostile_trigger(void **state)
@@ -128,9 +94,9 @@ static void test_hostile_trigger(void **state)
     (void)state;
     raw("CREATE TRIGGER domains_ai AFTER INSERT ON domains BEGIN SELECT 1; END");
     assert_int_equal(check(), VH_SEV_ERROR);
-    assert_int_equal(ngot, 1);
-    assert_string_equal(got[0].kind, "db-schema");
-    assert_non_null(strstr(got[0].problem, "not made by virtuald: trigger domains_ai on domains"));
+    assert_int_equal(got.n, 1);
+    assert_string_equal(got.at[0].kind, "db-schema");
+    assert_non_null(strstr(got.at[0].problem, "not made by virtuald: trigger domains_ai on domains"));
 }
 
 static void test_changed_and_extra_objects(void **state)
@@ -138,17 +104,17 @@ static void test_changed_and_extra_objects(void **state)
     (void)state;
     raw("CREATE VIEW v AS SELECT 1; CREATE INDEX i ON domains(uid)");
     assert_int_equal(check(), VH_SEV_ERROR);
-    assert_int_equal(ngot, 2);
+    assert_int_equal(got.n, 2);
     raw("DROP VIEW v; DROP INDEX i; DROP TABLE domains;"
         "CREATE TABLE domains (service TEXT, address TEXT, root TEXT, user TEXT, grp TEXT, uid INTEGER,"
         " gid INTEGER, groups TEXT, enabled INTEGER, comment TEXT, created TEXT, updated TEXT)");
     assert_int_equal(check(), VH_SEV_ERROR);
-    assert_int_equal(ngot, 3); /* the foreign table, ours missing, and its index domains_root */
-    assert_non_null(strstr(got[0].problem, "not made by virtuald: table domains"));
+    assert_int_equal(got.n, 3); /* the foreign table, ours missing, and its index domains_root */
+    assert_non_null(strstr(got.at[0].problem, "not made by virtuald: table domains"));
     int table = 0, index = 0;
     for (int i = 1; i < 3; i++) {
-        table += strstr(got[i].problem, "missing or changed: table domains") != NULL;
-        index += strstr(got[i].problem, "missing or changed: index domains_root") != NULL;
+        table += strstr(got.at[i].problem, "missing or changed: table domains") != NULL;
+        index += strstr(got.at[i].problem, "missing or changed: index domains_root") != NULL;
     }
     assert_int_equal(table, 1);
     assert_int_equal(index, 1);
@@ -174,10 +140,7 @@ static void test_corrupt(void **state)
     assert_int_equal(pwrite(fd, junk, sizeof junk, 2 * 4096 + 8), (ssize_t)sizeof junk);
     close(fd);
     assert_int_equal(check(), VH_SEV_ERROR);
-    int found = 0;
-    for (int i = 0; i < ngot && i < MAXF; i++)
-        found |= strcmp(got[i].kind, "db-corrupt") == 0;
-    assert_true(found);
+    assert_true(unit_findings_has(&got, "db-corrupt", NULL));
 }
 
 int main(void)
@@ -190,5 +153,5 @@ int main(void)
         cmocka_unit_test_setup(test_changed_and_extra_objects, setup),
         cmocka_unit_test_setup(test_corrupt, setup),
     };
-    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+    return cmocka_run_group_tests(tests, group_setup, unit_teardown);
 }

@@ -5,7 +5,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include "memdb.h"
+#include "unit.h"
 
 #include "db.h"
 #include "domain.h"
@@ -19,20 +19,10 @@
 static void put(sqlite3 *db, const char *svc, const char *addr, const char *root, int enabled)
 {
     vh_row r;
-    vh_err e;
-    vh_row_init(&r);
-    snprintf(r.service, sizeof r.service, "%s", svc);
-    snprintf(r.address, sizeof r.address, "%s", addr);
-    snprintf(r.root, sizeof r.root, "%s", root);
+    unit_row(&r, svc, addr, root);
     r.enabled = enabled;
-    r.has_user = 1;
-    strcpy(r.user, "nobody");
-    strcpy(r.group, "nogroup");
-    r.uid = r.gid = 65534;
-    r.groups[0] = 65534;
-    r.ngroups = 1;
-    if (vh_store_add(db, &r, &e) < 0)
-        fail_msg("add: %s", e.msg);
+    unit_row_nobody(&r);
+    unit_put(db, &r);
 }
 
 static void expect(sqlite3 *db, const char *svc, const char *addr, int rule, const char *root)
@@ -56,7 +46,7 @@ static void test_precedence_all_subsets(void **s)
     const char *root[4] = {"/j/exact", "/j/anysvc", "/j/default", "/j/anydefault"};
     for (int mask = 0; mask < 16; mask++) {
         for (int order = 0; order < 2; order++) {
-            sqlite3 *db = mem_db();
+            sqlite3 *db = unit_mem_db();
             for (int k = 0; k < 4; k++) {
                 int i = order ? 3 - k : k;
                 if (mask & (1 << i))
@@ -77,7 +67,7 @@ static void test_precedence_all_subsets(void **s)
 static void test_disabled_never_falls_through(void **s)
 {
     (void)s;
-    sqlite3 *db = mem_db();
+    sqlite3 *db = unit_mem_db();
     put(db, "http", "127.0.0.2", "/j/a", 0);
     put(db, "http", "default", "/j/d", 1);
     vh_row r;
@@ -91,7 +81,7 @@ static void test_disabled_never_falls_through(void **s)
 static void test_index_seek(void **s)
 {
     (void)s;
-    sqlite3 *db = mem_db();
+    sqlite3 *db = unit_mem_db();
     sqlite3_stmt *st;
     /* the very statement vh_select runs */
     char q[512];
@@ -176,7 +166,7 @@ static void test_row_valid(void **s)
 static void test_schema_rejects_bad_rows(void **s)
 {
     (void)s;
-    sqlite3 *db = mem_db();
+    sqlite3 *db = unit_mem_db();
     const char *bad[] = {
         "INSERT INTO domains(service,address,root,user,grp,uid,gid) VALUES ('a','b','/r','u','g',0,5)",
         "INSERT INTO domains(service,address,root,user,grp,uid,gid) VALUES ('a','b','/r','u','g',5,0)",
@@ -232,7 +222,7 @@ static void test_schema_rejects_bad_rows(void **s)
 static void test_long_root_refused(void **s)
 {
     (void)s;
-    sqlite3 *db = mem_db();
+    sqlite3 *db = unit_mem_db();
     char sql[3 * PATH_MAX];
     char root[2 * PATH_MAX];
     root[0] = '/';

@@ -7,6 +7,7 @@
 
 #include "exitcodes.h"
 #include "inetd.h"
+#include "unit.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -64,12 +65,6 @@ static char *convert(const char *text, const char *db)
     return r;
 }
 
-static void has(const char *text, const char *needle)
-{
-    if (!strstr(text, needle))
-        fail_msg("'%s' not found in:\n%s", needle, text);
-}
-
 /* The HOWTO's "virtual /etc/inetd.conf", verbatim. */
 static const char howto[] = "ftp stream tcp nowait root /usr/local/bin/virtuald \\\n"
                             "        virtuald /virtual/conf.ftp wu.ftpd -l -a\n"
@@ -81,10 +76,10 @@ static void test_howto(void **s)
     (void)s;
     vh_inetd_stats st;
     char *t = scan(howto, &st);
-    has(t, "LEGACY 1-2 ftp /virtual/conf.ftp wu.ftpd\n");
-    has(t, "LEGACY 3-4 pop-3 /virtual/conf.pop in.qpop\n");
-    has(t, "W 1 service ftp: the entry is continued with a backslash; it is written as one line, because "
-           "openbsd-inetd reads a '\\' at the end of a line as one more argument\n");
+    unit_text_has(t, "LEGACY 1-2 ftp /virtual/conf.ftp wu.ftpd\n");
+    unit_text_has(t, "LEGACY 3-4 pop-3 /virtual/conf.pop in.qpop\n");
+    unit_text_has(t, "W 1 service ftp: the entry is continued with a backslash; it is written as one line, because "
+                     "openbsd-inetd reads a '\\' at the end of a line as one more argument\n");
     assert_int_equal(st.legacy, 2);
     assert_int_equal(st.errors, 0);
     assert_int_equal(st.warnings, 2);
@@ -105,7 +100,7 @@ static void test_howto(void **s)
     free(c2);
     /* a database other than the default is named */
     c = convert(howto, "/srv/vh/vhosts.db");
-    has(c, "/usr/local/bin/virtuald virtuald --db /srv/vh/vhosts.db ftp wu.ftpd -l -a\n");
+    unit_text_has(c, "/usr/local/bin/virtuald virtuald --db /srv/vh/vhosts.db ftp wu.ftpd -l -a\n");
     c2 = convert(c, "/srv/vh/vhosts.db");
     assert_string_equal(c, c2);
     free(c);
@@ -252,7 +247,7 @@ static void test_errors(void **s)
     vh_inetd_stats st;
     assert_int_equal(vh_inetd_scan(nul, sizeof nul - 1, &ops, &l, &st, &e), 0);
     fclose(l.f);
-    has(l.text, "E 1 NUL byte in this virtuald entry");
+    unit_text_has(l.text, "E 1 NUL byte in this virtuald entry");
     assert_int_equal(st.legacy, 0);
     free(l.text);
     /* every bad line is reported */
@@ -268,7 +263,7 @@ static void test_errors(void **s)
     memset(big + n, 'a', PATH_MAX);
     strcpy(big + n + PATH_MAX, " prog\n");
     t = scan(big, &st);
-    has(t, "E 1 virtuald's configuration path is longer than");
+    unit_text_has(t, "E 1 virtuald's configuration path is longer than");
     free(t);
 }
 
@@ -279,9 +274,9 @@ static void test_db_arg(void **s)
     assert_int_equal(vh_inetd_db_ok("/var/lib/x.db", &e), 0);
     assert_int_equal(vh_inetd_db_ok("x.db", &e), -1);
     assert_int_equal(e.code, VH_EX_USAGE);
-    has(e.msg, "is relative");
+    unit_text_has(e.msg, "is relative");
     assert_int_equal(vh_inetd_db_ok("/a b/x.db", &e), -1);
-    has(e.msg, "blank or control character");
+    unit_text_has(e.msg, "blank or control character");
     assert_int_equal(vh_inetd_db_ok("/a\tb", &e), -1);
     char *r = NULL;
     size_t n = 0;

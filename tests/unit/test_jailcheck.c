@@ -13,6 +13,7 @@
 #include "jailcheck.h"
 #include "path.h"
 #include "provision.h"
+#include "unit.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -28,95 +29,47 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
-static char base[128]; /* /run/vhtest/unit-jailcheck.PID */
-static char jail[256]; /* base/jail: provisioned with cat before each test */
+static char jail[300]; /* unit_dir/jail: provisioned with cat before each test */
 
-#define MAXF 64
-static struct got {
-    char kind[40];
-    char path[512];
-    int sev;
-} got[MAXF];
-static int ngot;
+static unit_findings got; /* the last run's */
 
-static void collect(void *ctx, const vh_finding *f)
+/* jp("/etc") -> "<jail>/etc", in unit_path's buffers */
+static const char *jp(const char *rel)
 {
-    (void)ctx;
-    if (ngot < MAXF) {
-        snprintf(got[ngot].kind, sizeof got[ngot].kind, "%s", f->kind);
-        snprintf(got[ngot].path, sizeof got[ngot].path, "%s", f->path);
-        got[ngot].sev = f->severity;
-    }
-    ngot++;
-}
-
-static void dump(void)
-{
-    for (int i = 0; i < ngot && i < MAXF; i++)
-        print_message("  finding %s %s (%d)\n", got[i].kind, got[i].path, got[i].sev);
-}
-
-static void sh(const char *fmt, ...)
-{
-    char cmd[2048];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(cmd, sizeof cmd, fmt, ap);
-    va_end(ap);
-    if (system(cmd) != 0)
-        fail_msg("fixture command failed: %s", cmd);
-}
-
-static char *jp(const char *rel)
-{
-    static char buf[8][512];
-    static int k;
-    k = (k + 1) % 8;
-    snprintf(buf[k], sizeof buf[k], "%s%s", jail, rel);
-    return buf[k];
+    char in[512];
+    snprintf(in, sizeof in, "jail%s", rel);
+    return unit_path(in);
 }
 
 static vh_row row_for(const char *root, int has_user)
 {
     vh_row r;
-    memset(&r, 0, sizeof r);
-    snprintf(r.service, sizeof r.service, "www");
-    snprintf(r.address, sizeof r.address, "127.0.0.2");
-    snprintf(r.root, sizeof r.root, "%s", root);
-    if (has_user) {
-        r.has_user = 1;
-        snprintf(r.user, sizeof r.user, "nobody");
-        snprintf(r.group, sizeof r.group, "nogroup");
-        r.uid = 65534;
-        r.gid = 65534;
-        r.groups[0] = 65534;
-        r.ngroups = 1;
-    }
+    unit_row(&r, "www", "127.0.0.2", root);
+    if (has_user)
+        unit_row_nobody(&r);
     return r;
 }
 
 /* Run the check; returns the worst severity. */
 static int run(const vh_row *r, const char *const *progs, int nprogs, int identity, int deep)
 {
-    ngot = 0;
+    got.n = 0;
     vh_jailcheck jc = {"www/127.0.0.2", r, progs, nprogs, identity, deep, 0};
-    return vh_jailcheck_run(&jc, collect, NULL);
+    return vh_jailcheck_run(&jc, unit_collect, &got);
 }
 
 static void expect_only(const char *kind, const char *path, int sev)
 {
-    if (ngot != 1 || strcmp(got[0].kind, kind) != 0 || (path && strcmp(got[0].path, path) != 0) || got[0].sev != sev) {
-        dump();
-        fail_msg("expected exactly one finding %s at %s, got %d", kind, path ? path : "(any)", ngot);
+    if (got.n != 1 || strcmp(got.at[0].kind, kind) != 0 || (path && strcmp(got.at[0].path, path) != 0) ||
+        got.at[0].sev != sev) {
+        unit_findings_dump(&got);
+        fail_msg("expected exactly one finding %s at %s, got %d", kind, path ? path : "(any)", got.n);
     }
 }
 
 static int has(const char *kind, const char *path)
 {
-    for (int i = 0; i < ngot && i < MAXF; i++)
-        if (strcmp(got[i].kind, kind) == 0 && (!path || strcmp(got[i].path, path) == 0))
-            return 1;
-    return 0;
+    return unit_findings_has(&got, kind, path);
 }
 
 static void provision_cat(void)
@@ -132,7 +85,7 @@ static void provision_cat(void)
 static int setup(void **state)
 {
     (void)state;
-    sh("rm -rf %s/jail %s/out; mkdir -m 0755 %s/out", base, base, base);
+    unit_sh("rm -rf %s/jail %s/out; mkdir -m 0755 %s/out", unit_dir, unit_dir, unit_dir);
     provision_cat();
     return 0;
 }
@@ -147,12 +100,11 @@ static int group_setup(void **state)
     /* Mounts made by the tests stay in a namespace of our own. */
     if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
         return -1;
-    mkdir("/run/vhtest", 0755);
-    chmod("/run/vhtest", 0755);
-    snprintf(base, sizeof base, "/run/vhtest/unit-jailcheck.%ld", (long)getpid());
-    snprintf(jail, sizeof jail, "%s/jail", base);
+    if (unit_fixture("jailcheck") < 0)
+        return -1;
+    snprintf(jail, sizeof jail, "%s/jail", unit_dir);
     /* 0700: host users cannot reach the jails below (K7) */
-    sh("rm -rf %s; mkdir -m 0700 %s", base, base);
+    unit_sh("chmod 0700 %s", unit_dir);
     return 0;
 }
 
@@ -160,7 +112,7 @@ static int group_teardown(void **state)
 {
     (void)state;
     umount2(jp("/proc"), MNT_DETACH);
-    sh("rm -rf %s", base);
+    unit_fixture_remove();
     return 0;
 }
 
@@ -172,13 +124,13 @@ static void test_provisioned_is_clean(void **state)
     vh_row r = row_for(jail, 1);
     const char *progs[] = {"cat", "/usr/bin/cat"};
     int worst = run(&r, progs, 2, 0, 1);
-    if (ngot)
-        dump();
-    assert_int_equal(ngot, 0);
+    if (got.n)
+        unit_findings_dump(&got);
+    assert_int_equal(got.n, 0);
     assert_int_equal(worst, 0);
     /* the identity of a real host user, unchanged: still nothing */
     run(&r, progs, 2, 1, 1);
-    assert_int_equal(ngot, 0);
+    assert_int_equal(got.n, 0);
 }
 
 static void test_provision_idempotent(void **state)
@@ -192,28 +144,29 @@ static void test_provision_idempotent(void **state)
     assert_int_equal(p.written, 0);
     assert_true(p.unchanged >= 8);
     /* a planted symlink at a target is replaced, not followed */
-    sh("echo host > %s/out/victim; rm %s; ln -s %s/out/victim %s", base, jp("/etc/passwd"), base, jp("/etc/passwd"));
+    unit_sh("echo host > %s/out/victim; rm %s; ln -s %s/out/victim %s", unit_dir, jp("/etc/passwd"), unit_dir,
+            jp("/etc/passwd"));
     assert_int_equal(vh_provision_run(&p, &e), 0);
     assert_int_equal(p.written, 1);
     struct stat st;
     assert_int_equal(lstat(jp("/etc/passwd"), &st), 0);
     assert_true(S_ISREG(st.st_mode));
-    sh("grep -qx host %s/out/victim", base);
-    sh("grep -q '^nobody:x:65534:65534:' %s", jp("/etc/passwd"));
-    sh("test $(wc -l < %s) = 2", jp("/etc/group"));
+    unit_sh("grep -qx host %s/out/victim", unit_dir);
+    unit_sh("grep -q '^nobody:x:65534:65534:' %s", jp("/etc/passwd"));
+    unit_sh("test $(wc -l < %s) = 2", jp("/etc/group"));
 }
 
 static void test_provision_refuses_tenant_dir(void **state)
 {
     (void)state;
     const char *progs[] = {"/usr/bin/cat"};
-    sh("rm -rf %s; mkdir -m 0755 %s; chown nobody %s", jp("/usr/bin"), jp("/usr/bin"), jp("/usr/bin"));
+    unit_sh("rm -rf %s; mkdir -m 0755 %s; chown nobody %s", jp("/usr/bin"), jp("/usr/bin"), jp("/usr/bin"));
     vh_provision p = {jail, progs, 1, NULL, NULL, NULL, 0, 0};
     vh_err e;
     assert_int_equal(vh_provision_run(&p, &e), -1);
     assert_non_null(strstr(e.msg, "/usr/bin is owned by uid 65534"));
     /* and a jail whose own path is unsafe is not touched at all */
-    sh("chmod g+w %s", jail);
+    unit_sh("chmod g+w %s", jail);
     assert_int_equal(vh_provision_run(&p, &e), -1);
     assert_non_null(strstr(e.msg, "writable by group"));
 }
@@ -222,15 +175,15 @@ static void test_provision_parent_must_be_trusted(void **state)
 {
     (void)state;
     char root[300];
-    snprintf(root, sizeof root, "%s/out/new", base);
-    sh("chmod o+w %s/out", base);
+    snprintf(root, sizeof root, "%s/out/new", unit_dir);
+    unit_sh("chmod o+w %s/out", unit_dir);
     const char *progs[] = {"/usr/bin/cat"};
     vh_provision p = {root, progs, 1, NULL, NULL, NULL, 0, 0};
     vh_err e;
     assert_int_equal(vh_provision_run(&p, &e), -1);
     assert_non_null(strstr(e.msg, "parent is not trusted"));
     assert_int_equal(access(root, F_OK), -1);
-    sh("chmod o-w %s/out", base);
+    unit_sh("chmod o-w %s/out", unit_dir);
     const char *rel[] = {"cat"};
     vh_provision q = {root, rel, 1, NULL, NULL, NULL, 0, 0};
     assert_int_equal(vh_provision_run(&q, &e), -1);
@@ -243,26 +196,26 @@ static void test_setuid_setgid(void **state)
 {
     (void)state;
     vh_row r = row_for(jail, 1);
-    sh("cp %s %s; chmod 4755 %s", jp("/usr/bin/cat"), jp("/usr/bin/su"), jp("/usr/bin/su"));
+    unit_sh("cp %s %s; chmod 4755 %s", jp("/usr/bin/cat"), jp("/usr/bin/su"), jp("/usr/bin/su"));
     assert_int_equal(run(&r, NULL, 0, 0, 1), VH_SEV_ERROR);
     expect_only("setuid", jp("/usr/bin/su"), VH_SEV_ERROR);
-    sh("chmod 2755 %s", jp("/usr/bin/su"));
+    unit_sh("chmod 2755 %s", jp("/usr/bin/su"));
     run(&r, NULL, 0, 0, 1);
     expect_only("setgid", jp("/usr/bin/su"), VH_SEV_ERROR);
     /* set-gid without group x is mandatory locking, not privilege */
-    sh("chmod 2644 %s", jp("/usr/bin/su"));
+    unit_sh("chmod 2644 %s", jp("/usr/bin/su"));
     run(&r, NULL, 0, 0, 1);
-    assert_int_equal(ngot, 0);
+    assert_int_equal(got.n, 0);
 }
 
 static void test_world_writable_dir(void **state)
 {
     (void)state;
     vh_row r = row_for(jail, 1);
-    sh("mkdir -m 0777 %s; chmod 0777 %s", jp("/tmp"), jp("/tmp"));
+    unit_sh("mkdir -m 0777 %s; chmod 0777 %s", jp("/tmp"), jp("/tmp"));
     run(&r, NULL, 0, 0, 1);
     expect_only("world-writable-dir", jp("/tmp"), VH_SEV_ERROR);
-    sh("chmod 1777 %s", jp("/tmp"));
+    unit_sh("chmod 1777 %s", jp("/tmp"));
     assert_int_equal(run(&r, NULL, 0, 0, 1), 0);
 }
 
@@ -294,13 +247,13 @@ static void test_hard_links(void **state)
     (void)state;
     vh_row r = row_for(jail, 1);
     char outside[300];
-    snprintf(outside, sizeof outside, "%s/out/secret", base);
-    sh("echo secret > %s; ln %s %s", outside, outside, jp("/etc/secret"));
+    snprintf(outside, sizeof outside, "%s/out/secret", unit_dir);
+    unit_sh("echo secret > %s; ln %s %s", outside, outside, jp("/etc/secret"));
     run(&r, NULL, 0, 0, 1);
     expect_only("hard-link", jp("/etc/secret"), VH_SEV_ERROR);
     /* both links inside: fine */
-    sh("rm %s; mkdir -p %s; echo a > %s/a; ln %s/a %s/b", jp("/etc/secret"), jp("/www"), jp("/www"), jp("/www"),
-       jp("/www"));
+    unit_sh("rm %s; mkdir -p %s; echo a > %s/a; ln %s/a %s/b", jp("/etc/secret"), jp("/www"), jp("/www"), jp("/www"),
+            jp("/www"));
     assert_int_equal(run(&r, NULL, 0, 0, 1), 0);
 }
 
@@ -321,7 +274,7 @@ static void test_capabilities(void **state)
 {
     (void)state;
     vh_row r = row_for(jail, 1);
-    sh("cp %s %s", jp("/usr/bin/cat"), jp("/usr/bin/ping"));
+    unit_sh("cp %s %s", jp("/usr/bin/cat"), jp("/usr/bin/ping"));
     /* struct vfs_cap_data, revision 2: cap_net_raw (13) permitted+effective */
     uint32_t cap[5] = {0x02000001, 1u << 13, 0, 0, 0};
     if (setxattr(jp("/usr/bin/ping"), "security.capability", cap, sizeof cap, 0) < 0)
@@ -334,17 +287,17 @@ static void test_runas_writable(void **state)
 {
     (void)state;
     vh_row r = row_for(jail, 1);
-    sh("chown nobody %s", jp("/usr/bin/cat"));
+    unit_sh("chown nobody %s", jp("/usr/bin/cat"));
     assert_int_equal(run(&r, NULL, 0, 0, 1), VH_SEV_WARNING);
     expect_only("runas-writable", jp("/usr/bin/cat"), VH_SEV_WARNING);
     /* a root service: uid 0 owns everything, nothing to say */
     vh_row root = row_for(jail, 0);
     assert_int_equal(run(&root, NULL, 0, 0, 1), 0);
     /* data outside the code directories may belong to the tenant */
-    sh("chown root %s; mkdir -p %s; chown nobody %s", jp("/usr/bin/cat"), jp("/www"), jp("/www"));
+    unit_sh("chown root %s; mkdir -p %s; chown nobody %s", jp("/usr/bin/cat"), jp("/www"), jp("/www"));
     assert_int_equal(run(&r, NULL, 0, 0, 1), 0);
     /* group-writable by the user's group in lib/ */
-    sh("chgrp nogroup %s; chmod g+w %s", jp("/lib"), jp("/lib"));
+    unit_sh("chgrp nogroup %s; chmod g+w %s", jp("/lib"), jp("/lib"));
     run(&r, NULL, 0, 0, 1);
     expect_only("runas-writable", jp("/lib"), VH_SEV_WARNING);
 }
@@ -355,16 +308,16 @@ static void test_path_writable(void **state)
 {
     (void)state;
     vh_row r = row_for(jail, 1), root = row_for(jail, 0);
-    sh("mkdir -p %s; chown nobody %s", jp("/bin"), jp("/bin"));
+    unit_sh("mkdir -p %s; chown nobody %s", jp("/bin"), jp("/bin"));
     assert_int_equal(run(&r, NULL, 0, 0, 1), VH_SEV_ERROR);
     expect_only("path-writable", jp("/bin"), VH_SEV_ERROR);
     assert_int_equal(run(&root, NULL, 0, 0, 1), VH_SEV_ERROR);
     expect_only("path-writable", jp("/bin"), VH_SEV_ERROR);
-    sh("chown root %s; chgrp nogroup %s; chmod 0775 %s", jp("/bin"), jp("/usr/bin"), jp("/usr/bin"));
+    unit_sh("chown root %s; chgrp nogroup %s; chmod 0775 %s", jp("/bin"), jp("/usr/bin"), jp("/usr/bin"));
     run(&root, NULL, 0, 0, 1);
     expect_only("path-writable", jp("/usr/bin"), VH_SEV_ERROR);
     /* root-owned and 0755: nothing */
-    sh("chgrp root %s; chmod 0755 %s", jp("/usr/bin"), jp("/usr/bin"));
+    unit_sh("chgrp root %s; chmod 0755 %s", jp("/usr/bin"), jp("/usr/bin"));
     assert_int_equal(run(&root, NULL, 0, 0, 1), 0);
 }
 
@@ -372,23 +325,23 @@ static void test_mount_point(void **state)
 {
     (void)state;
     vh_row r = row_for(jail, 1);
-    sh("mkdir -p %s", jp("/proc"));
+    unit_sh("mkdir -p %s", jp("/proc"));
     assert_int_equal(mount("proc", jp("/proc"), "proc", 0, NULL), 0);
     run(&r, NULL, 0, 0, 1);
-    int ok = ngot == 1 && has("mount-point", jp("/proc"));
+    int ok = got.n == 1 && has("mount-point", jp("/proc"));
     umount2(jp("/proc"), MNT_DETACH);
     if (!ok) {
-        dump();
+        unit_findings_dump(&got);
         fail_msg("a mounted procfs must give exactly one mount-point finding");
     }
     /* a bind mount of a directory of the same file system */
-    sh("mkdir -p %s %s/out/d", jp("/data"), base);
+    unit_sh("mkdir -p %s %s/out/d", jp("/data"), unit_dir);
     assert_int_equal(mount(jp("/../out/d"), jp("/data"), NULL, MS_BIND, NULL), 0);
     run(&r, NULL, 0, 0, 1);
-    ok = ngot == 1 && has("mount-point", jp("/data"));
+    ok = got.n == 1 && has("mount-point", jp("/data"));
     umount2(jp("/data"), MNT_DETACH);
     if (!ok) {
-        dump();
+        unit_findings_dump(&got);
         fail_msg("a bind mount must give exactly one mount-point finding");
     }
 }
@@ -399,23 +352,23 @@ static void test_path_symlink(void **state)
 {
     (void)state;
     char link[300];
-    snprintf(link, sizeof link, "%s/link", base);
-    sh("ln -s jail %s", link);
+    snprintf(link, sizeof link, "%s/link", unit_dir);
+    unit_sh("ln -s jail %s", link);
     vh_row r = row_for(link, 1);
-    sh("chmod 4755 %s", jp("/usr/bin/cat")); /* not reached: no deep scan through a symlink */
+    unit_sh("chmod 4755 %s", jp("/usr/bin/cat")); /* not reached: no deep scan through a symlink */
     run(&r, NULL, 0, 0, 1);
     expect_only("symlink", link, VH_SEV_ERROR);
-    sh("rm %s", link);
+    unit_sh("rm %s", link);
 }
 
 static void test_path_group_writable_parent(void **state)
 {
     (void)state;
     vh_row r = row_for(jail, 1);
-    sh("chmod g+w %s", base);
+    unit_sh("chmod g+w %s", unit_dir);
     run(&r, NULL, 0, 0, 1);
-    sh("chmod g-w %s", base);
-    expect_only("group-writable", base, VH_SEV_ERROR);
+    unit_sh("chmod g-w %s", unit_dir);
+    expect_only("group-writable", unit_dir, VH_SEV_ERROR);
 }
 
 static void test_path_missing_and_not_dir(void **state)
@@ -482,14 +435,14 @@ static void test_missing_interpreter_and_library(void **state)
     (void)state;
     vh_row r = row_for(jail, 1);
     const char *progs[] = {"cat"};
-    sh("rm %s", jp("/lib/x86_64-linux-gnu/libc.so.6"));
+    unit_sh("rm %s", jp("/lib/x86_64-linux-gnu/libc.so.6"));
     run(&r, progs, 1, 0, 0);
     expect_only("missing-library", jp("/usr/bin/cat"), VH_SEV_ERROR);
-    sh("rm %s", jp("/lib64/ld-linux-x86-64.so.2"));
+    unit_sh("rm %s", jp("/lib64/ld-linux-x86-64.so.2"));
     run(&r, progs, 1, 0, 0);
-    if (ngot != 2 || !has("missing-interpreter", jp("/lib64/ld-linux-x86-64.so.2")) ||
+    if (got.n != 2 || !has("missing-interpreter", jp("/lib64/ld-linux-x86-64.so.2")) ||
         !has("missing-library", jp("/usr/bin/cat"))) {
-        dump();
+        unit_findings_dump(&got);
         fail_msg("expected missing-interpreter and missing-library");
     }
 }
@@ -500,7 +453,7 @@ static void test_symlinks_stay_inside(void **state)
     vh_row r = row_for(jail, 1);
     /* An absolute link to a host program that the jail lacks: resolved
      * inside the jail, so it is missing, whatever the host has. */
-    sh("ln -s /usr/bin/ls %s", jp("/usr/bin/ls"));
+    unit_sh("ln -s /usr/bin/ls %s", jp("/usr/bin/ls"));
     const char *progs[] = {"ls"};
     run(&r, progs, 1, 0, 0);
     expect_only("missing-program", jail, VH_SEV_ERROR);
@@ -508,12 +461,12 @@ static void test_symlinks_stay_inside(void **state)
     run(&r, abs, 1, 0, 0);
     expect_only("missing-program", jp("/usr/bin/ls"), VH_SEV_ERROR);
     /* .. never climbs out of the jail */
-    sh("ln -s ../../../../../../../usr/bin/ls %s", jp("/usr/bin/ls2"));
+    unit_sh("ln -s ../../../../../../../usr/bin/ls %s", jp("/usr/bin/ls2"));
     const char *up[] = {"/usr/bin/ls2"};
     run(&r, up, 1, 0, 0);
     expect_only("missing-program", jp("/usr/bin/ls2"), VH_SEV_ERROR);
     /* a link inside the jail to a program of the jail is followed */
-    sh("ln -s /usr/bin/cat %s", jp("/usr/bin/kitty"));
+    unit_sh("ln -s /usr/bin/cat %s", jp("/usr/bin/kitty"));
     const char *kitty[] = {"kitty"};
     assert_int_equal(run(&r, kitty, 1, 0, 0), 0);
 }
@@ -522,7 +475,7 @@ static void test_not_executable(void **state)
 {
     (void)state;
     vh_row r = row_for(jail, 1);
-    sh("chmod 0700 %s", jp("/usr/bin/cat"));
+    unit_sh("chmod 0700 %s", jp("/usr/bin/cat"));
     const char *progs[] = {"/usr/bin/cat"};
     run(&r, progs, 1, 0, 0);
     expect_only("bad-program", jp("/usr/bin/cat"), VH_SEV_ERROR);
@@ -531,40 +484,31 @@ static void test_not_executable(void **state)
     assert_int_equal(run(&root, progs, 1, 0, 0), 0);
 }
 
-static void write_file(const char *path, const void *data, size_t len, mode_t mode)
-{
-    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, mode);
-    assert_true(fd >= 0);
-    assert_int_equal(write(fd, data, len), (ssize_t)len);
-    fchmod(fd, mode);
-    close(fd);
-}
-
 static void test_runpath_origin(void **state)
 {
     (void)state;
     static unsigned char img[4096];
     struct eb_layout L;
-    sh("mkdir -p %s %s", jp("/app/bin"), jp("/app/lib"));
+    unit_sh("mkdir -p %s %s", jp("/app/bin"), jp("/app/lib"));
     struct eb prog = {.is64 = 1, .machine = 62, .needed = {"libx.so"}, .nneeded = 1, .runpath = "$ORIGIN/../lib"};
-    write_file(jp("/app/bin/prog"), img, eb_build(&prog, img, sizeof img, &L), 0755);
+    unit_write_file(jp("/app/bin/prog"), img, eb_build(&prog, img, sizeof img, &L), 0755);
     struct eb lib = {.is64 = 1, .machine = 62, .needed = {"liby.so"}, .nneeded = 1, .rpath = "${ORIGIN}"};
-    write_file(jp("/app/lib/libx.so"), img, eb_build(&lib, img, sizeof img, &L), 0644);
+    unit_write_file(jp("/app/lib/libx.so"), img, eb_build(&lib, img, sizeof img, &L), 0644);
     struct eb liby = {.is64 = 1, .machine = 62};
-    write_file(jp("/app/lib/liby.so"), img, eb_build(&liby, img, sizeof img, &L), 0644);
+    unit_write_file(jp("/app/lib/liby.so"), img, eb_build(&liby, img, sizeof img, &L), 0644);
     vh_row r = row_for(jail, 1);
     const char *progs[] = {"/app/bin/prog"};
     int worst = run(&r, progs, 1, 0, 0);
-    if (ngot)
-        dump();
+    if (got.n)
+        unit_findings_dump(&got);
     assert_int_equal(worst, 0);
     /* a library for another machine is skipped, as ld.so skips it */
     struct eb arm = {.is64 = 1, .machine = 183};
-    write_file(jp("/app/lib/liby.so"), img, eb_build(&arm, img, sizeof img, &L), 0644);
+    unit_write_file(jp("/app/lib/liby.so"), img, eb_build(&arm, img, sizeof img, &L), 0644);
     run(&r, progs, 1, 0, 0);
     expect_only("missing-library", jp("/app/bin/../lib/libx.so"), VH_SEV_ERROR); /* $ORIGIN as ld.so expands it */
     /* a damaged ELF program */
-    write_file(jp("/app/bin/prog"), img, 30, 0755);
+    unit_write_file(jp("/app/bin/prog"), img, 30, 0755);
     run(&r, progs, 1, 0, 0);
     expect_only("bad-program", jp("/app/bin/prog"), VH_SEV_ERROR);
 }
@@ -574,15 +518,15 @@ static void test_script(void **state)
     (void)state;
     vh_row r = row_for(jail, 1);
     const char script[] = "#!/bin/sh -e\necho hi\n";
-    write_file(jp("/usr/bin/hello"), script, sizeof script - 1, 0755);
+    unit_write_file(jp("/usr/bin/hello"), script, sizeof script - 1, 0755);
     const char *progs[] = {"hello"};
     run(&r, progs, 1, 0, 0);
     expect_only("missing-interpreter", jp("/bin/sh"), VH_SEV_ERROR);
     /* with an interpreter: its needs are checked too */
-    sh("mkdir -p %s; cp %s %s", jp("/bin"), jp("/usr/bin/cat"), jp("/bin/sh"));
+    unit_sh("mkdir -p %s; cp %s %s", jp("/bin"), jp("/usr/bin/cat"), jp("/bin/sh"));
     assert_int_equal(run(&r, progs, 1, 0, 0), 0);
     const char text[] = "plain text\n";
-    write_file(jp("/usr/bin/hello"), text, sizeof text - 1, 0755);
+    unit_write_file(jp("/usr/bin/hello"), text, sizeof text - 1, 0755);
     run(&r, progs, 1, 0, 0);
     expect_only("bad-program", jp("/usr/bin/hello"), VH_SEV_ERROR);
 }
@@ -594,22 +538,22 @@ static void test_exposed(void **state)
     (void)state;
     vh_row r = row_for(jail, 1);
     /* every ancestor searchable, set-uid honoured: an error */
-    sh("chmod 0755 %s", base);
+    unit_sh("chmod 0755 %s", unit_dir);
     assert_int_equal(run(&r, NULL, 0, 0, 0), VH_SEV_ERROR);
     expect_only("exposed", jail, VH_SEV_ERROR);
     /* searchable by a group that is not root's: still exposed */
-    sh("chmod 0750 %s; chgrp nogroup %s", base, base);
+    unit_sh("chmod 0750 %s; chgrp nogroup %s", unit_dir, unit_dir);
     run(&r, NULL, 0, 0, 0);
     expect_only("exposed", jail, VH_SEV_ERROR);
     /* root's group only: hidden */
-    sh("chgrp root %s", base);
+    unit_sh("chgrp root %s", unit_dir);
     assert_int_equal(run(&r, NULL, 0, 0, 0), 0);
     /* a nosuid file system with every ancestor searchable: no finding */
-    sh("chmod 0755 %s; mount -t tmpfs -o nosuid,mode=0755 k7 %s", base, jail);
+    unit_sh("chmod 0755 %s; mount -t tmpfs -o nosuid,mode=0755 k7 %s", unit_dir, jail);
     int worst = run(&r, NULL, 0, 0, 0);
     umount2(jail, MNT_DETACH);
-    if (ngot)
-        dump();
+    if (got.n)
+        unit_findings_dump(&got);
     assert_int_equal(worst, 0);
     /* the runtime's trust check with the flag says the same */
     vh_err e;
@@ -617,7 +561,7 @@ static void test_exposed(void **state)
     assert_int_equal(e.code, 77);
     assert_non_null(strstr(e.msg, "chmod o-x"));
     assert_int_equal(vh_path_trust(jail, VH_WANT_DIR, 77, NULL, NULL, &e), 0);
-    sh("chmod 0700 %s", base);
+    unit_sh("chmod 0700 %s", unit_dir);
     assert_int_equal(vh_path_trust_flags(jail, VH_WANT_DIR, VH_PATH_CHECK_EXPOSED, 77, NULL, NULL, &e), 0);
 }
 

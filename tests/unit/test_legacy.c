@@ -6,6 +6,7 @@
 
 #include "exitcodes.h"
 #include "legacy.h"
+#include "unit.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -70,18 +71,6 @@ static char *parse_s(const char *s, vh_legacy_stats *st)
     return parse(s, strlen(s), st);
 }
 
-static void has(const char *text, const char *needle)
-{
-    if (!strstr(text, needle))
-        fail_msg("'%s' not found in:\n%s", needle, text);
-}
-
-static void hasnt(const char *text, const char *needle)
-{
-    if (strstr(text, needle))
-        fail_msg("'%s' unexpectedly found in:\n%s", needle, text);
-}
-
 /* The HOWTO's own example file: four rows, nothing to warn about. */
 static const char howto[] = "# This is a comment and so are blank lines\n"
                             "\n"
@@ -122,9 +111,9 @@ static void test_blanks(void **s)
                       "  # indented comment\n"
                       "10.0.0.3     /srv/d\n",
                       &st);
-    has(t, "R 1 10.0.0.1 /srv/a b\n");
-    has(t, "R 2 10.0.0.2 /srv/c\n");
-    has(t, "R 6 10.0.0.3 /srv/d\n");
+    unit_text_has(t, "R 1 10.0.0.1 /srv/a b\n");
+    unit_text_has(t, "R 2 10.0.0.2 /srv/c\n");
+    unit_text_has(t, "R 6 10.0.0.3 /srv/d\n");
     assert_int_equal(st.rows, 3);
     assert_int_equal(st.skipped, 3);
     assert_int_equal(st.errors, 0);
@@ -140,14 +129,14 @@ static void test_no_final_newline(void **s)
     vh_legacy_stats a, b;
     char *with = parse_s("10.0.0.1 /srv/a\n10.0.0.2 /srv/bb\n", &a);
     char *without = parse_s("10.0.0.1 /srv/a\n10.0.0.2 /srv/bb", &b);
-    has(without, "R 2 10.0.0.2 /srv/bb\n");
+    unit_text_has(without, "R 2 10.0.0.2 /srv/bb\n");
     assert_int_equal(a.rows, b.rows);
     assert_int_equal(a.errors, b.errors);
     assert_int_equal(a.lines, b.lines);
     assert_int_equal(a.warnings, 0);
     assert_int_equal(b.warnings, 1);
-    has(without, "W 2 35 the legacy program read the directory as '/srv/b'");
-    hasnt(with, "W ");
+    unit_text_has(without, "W 2 35 the legacy program read the directory as '/srv/b'");
+    unit_text_lacks(with, "W ");
     free(with);
     free(without);
     /* a single line, a single byte: the errors are the same */
@@ -172,27 +161,27 @@ static void test_crlf(void **s)
     assert_int_equal(a.rows, 2);
     assert_int_equal(b.rows, 2);
     assert_int_equal(b.errors, 0);
-    has(crlf, "R 2 10.0.0.1 /srv/a\n");
-    has(crlf, "R 4 default /srv/d\n");
-    hasnt(crlf, "\r"); /* in rows, and messages show it as \x0d */
+    unit_text_has(crlf, "R 2 10.0.0.1 /srv/a\n");
+    unit_text_has(crlf, "R 4 default /srv/d\n");
+    unit_text_lacks(crlf, "\r"); /* in rows, and messages show it as \x0d */
     /* the legacy program kept the CR: each row warns, and the blank
      * "\r" line had no space, which ended its search */
-    has(crlf, "W 2 35 the legacy program read the directory as '/srv/a\\x0d'");
-    has(crlf, "W 3 36 ");
-    has(crlf, "W 4 32 the legacy program never reached this line: line 3 has no space");
+    unit_text_has(crlf, "W 2 35 the legacy program read the directory as '/srv/a\\x0d'");
+    unit_text_has(crlf, "W 3 36 ");
+    unit_text_has(crlf, "W 4 32 the legacy program never reached this line: line 3 has no space");
     free(lf);
     free(crlf);
     /* a CR just before the end of the file ends the line */
     char *t = parse_s("10.0.0.1 /srv/a\r", &a);
-    has(t, "R 1 10.0.0.1 /srv/a\n");
+    unit_text_has(t, "R 1 10.0.0.1 /srv/a\n");
     assert_int_equal(a.errors, 0);
     free(t);
     /* lone CRs: inside, doubled before LF, at the start */
     t = parse_s("10.0.0.1 /srv/a\rb\n10.0.0.2 /srv/c\r\r\n\r10.0.0.3 /x\n10.0.0.4 /srv/e\n", &a);
-    has(t, "E 1 3 carriage return (CR) at column 16 inside the line");
-    has(t, "E 2 3 carriage return (CR) at column 16");
-    has(t, "E 3 3 carriage return (CR) at column 1");
-    has(t, "R 4 10.0.0.4 /srv/e\n");
+    unit_text_has(t, "E 1 3 carriage return (CR) at column 16 inside the line");
+    unit_text_has(t, "E 2 3 carriage return (CR) at column 16");
+    unit_text_has(t, "E 3 3 carriage return (CR) at column 1");
+    unit_text_has(t, "R 4 10.0.0.4 /srv/e\n");
     assert_int_equal(a.errors, 3);
     assert_int_equal(a.rows, 1);
     free(t);
@@ -211,15 +200,15 @@ static void test_nul(void **s)
     free(t);
     static const char f2[] = "10.0.0.1 /srv/a\0b\n\0\n10.0.0.3 /srv/c\0";
     t = parse(f2, sizeof f2 - 1, &st);
-    has(t, "E 1 2 binary data: NUL byte at column 16");
-    has(t, "E 2 2 binary data: NUL byte at column 1");
-    has(t, "E 3 2 binary data: NUL byte at column 16");
+    unit_text_has(t, "E 1 2 binary data: NUL byte at column 16");
+    unit_text_has(t, "E 2 2 binary data: NUL byte at column 1");
+    unit_text_has(t, "E 3 2 binary data: NUL byte at column 16");
     assert_int_equal(st.errors, 3);
     assert_int_equal(st.rows, 0);
     free(t);
     /* a NUL alone */
     t = parse("\0", 1, &st);
-    has(t, "E 1 2 binary data: NUL byte at column 1");
+    unit_text_has(t, "E 1 2 binary data: NUL byte at column 1");
     free(t);
 }
 
@@ -242,14 +231,14 @@ static void long_line(size_t n, int crlf, int want_error)
     char want[128];
     if (want_error) {
         snprintf(want, sizeof want, "E 2 1 line is %zu bytes long; a line must be shorter than 4096 bytes", n);
-        has(t, want);
+        unit_text_has(t, want);
         assert_int_equal(st.errors, 1);
         assert_int_equal(st.rows, 1);
     } else {
         assert_int_equal(st.errors, 0);
         assert_int_equal(st.rows, 2);
     }
-    has(t, "R 3 10.0.0.2 /srv/b\n");
+    unit_text_has(t, "R 3 10.0.0.2 /srv/b\n");
     assert_int_equal(st.lines, 3);
     /* and fed one byte... no: 7 bytes at a time, the same */
     char *t2 = parse_step(buf, k, 7, &st);
@@ -273,7 +262,7 @@ static void test_long_lines(void **s)
     memset(buf, 'x', 70000);
     vh_legacy_stats st;
     char *t = parse(buf, 70000, &st);
-    has(t, "E 1 1 line is 70000 bytes long");
+    unit_text_has(t, "E 1 1 line is 70000 bytes long");
     free(t);
     free(buf);
 }
@@ -283,10 +272,10 @@ static void test_missing_dir(void **s)
     (void)s;
     vh_legacy_stats st;
     char *t = parse_s("10.0.0.1\n10.0.0.2   \n10.0.0.3\t\ndefault\n", &st);
-    has(t, "E 1 4 '10.0.0.1' has no directory after it");
-    has(t, "E 2 4 '10.0.0.2' has no directory");
-    has(t, "E 3 4 '10.0.0.3' has no directory");
-    has(t, "E 4 4 'default' has no directory");
+    unit_text_has(t, "E 1 4 '10.0.0.1' has no directory after it");
+    unit_text_has(t, "E 2 4 '10.0.0.2' has no directory");
+    unit_text_has(t, "E 3 4 '10.0.0.3' has no directory");
+    unit_text_has(t, "E 4 4 'default' has no directory");
     assert_int_equal(st.errors, 4);
     assert_int_equal(st.rows, 0);
     free(t);
@@ -311,18 +300,18 @@ static void test_addresses(void **s)
     }
     vh_legacy_stats st;
     char *t = parse_s("2001:DB8:0:0::1 /srv/a\n::FFFF:192.0.2.7 /srv/b\n::1 /srv/c\n2001:db8::2 /srv/d\n", &st);
-    has(t, "R 1 2001:db8::1 /srv/a\n"); /* G2: stored once, canonical */
-    has(t, "R 2 192.0.2.7 /srv/b\n");   /* G1: v4-mapped is IPv4 */
-    has(t, "R 3 ::1 /srv/c\n");
-    has(t, "R 4 2001:db8::2 /srv/d\n");
-    has(t, "W 1 34 the legacy program knew IPv4 only");
-    has(t, "W 2 34 the legacy program read the address as '::FFFF:192.0.2.7'");
+    unit_text_has(t, "R 1 2001:db8::1 /srv/a\n"); /* G2: stored once, canonical */
+    unit_text_has(t, "R 2 192.0.2.7 /srv/b\n");   /* G1: v4-mapped is IPv4 */
+    unit_text_has(t, "R 3 ::1 /srv/c\n");
+    unit_text_has(t, "R 4 2001:db8::2 /srv/d\n");
+    unit_text_has(t, "W 1 34 the legacy program knew IPv4 only");
+    unit_text_has(t, "W 2 34 the legacy program read the address as '::FFFF:192.0.2.7'");
     assert_int_equal(st.errors, 0);
     free(t);
     /* a duplicate in another spelling is a duplicate */
     t = parse_s("192.0.2.7 /srv/a\n::ffff:192.0.2.7 /srv/b\n2001:db8::1 /x\n2001:DB8::0:1 /y\n", &st);
-    has(t, "W 2 33 192.0.2.7 was already given on line 1");
-    has(t, "W 4 33 2001:db8::1 was already given on line 3");
+    unit_text_has(t, "W 2 33 192.0.2.7 was already given on line 1");
+    unit_text_has(t, "W 4 33 2001:db8::1 was already given on line 3");
     assert_int_equal(st.rows, 2);
     free(t);
     /* an address too long to be one */
@@ -330,7 +319,7 @@ static void test_addresses(void **s)
     memset(big, '1', 500);
     strcpy(big + 500, " /srv/a\n");
     t = parse_s(big, &st);
-    has(t, "E 1 5 address '");
+    unit_text_has(t, "E 1 5 address '");
     assert_int_equal(st.errors, 1);
     free(t);
 }
@@ -343,21 +332,21 @@ static void test_dirs(void **s)
     char *t = parse_s("10.0.0.1 srv/a\n10.0.0.2 /srv/../etc\n10.0.0.3 /srv//a\n10.0.0.4 /srv/a/\n"
                       "10.0.0.5 /srv/./a\n10.0.0.6 ./a\n10.0.0.7 /srv/\x01x\n10.0.0.8 /srv/ok\n",
                       &st);
-    has(t, "E 1 6 jail directory 'srv/a' is relative");
-    has(t, "E 2 6 jail directory '/srv/../etc' contains a '.' or '..' component");
-    has(t, "E 3 6 jail directory '/srv//a' contains '//'");
-    has(t, "E 4 6 jail directory '/srv/a/' ends with '/'");
-    has(t, "E 5 6 ");
-    has(t, "E 6 6 ");
-    has(t, "E 7 6 jail directory '/srv/\\x01x' contains a control character");
-    has(t, "R 8 10.0.0.8 /srv/ok\n");
+    unit_text_has(t, "E 1 6 jail directory 'srv/a' is relative");
+    unit_text_has(t, "E 2 6 jail directory '/srv/../etc' contains a '.' or '..' component");
+    unit_text_has(t, "E 3 6 jail directory '/srv//a' contains '//'");
+    unit_text_has(t, "E 4 6 jail directory '/srv/a/' ends with '/'");
+    unit_text_has(t, "E 5 6 ");
+    unit_text_has(t, "E 6 6 ");
+    unit_text_has(t, "E 7 6 jail directory '/srv/\\x01x' contains a control character");
+    unit_text_has(t, "R 8 10.0.0.8 /srv/ok\n");
     assert_int_equal(st.errors, 7);
     assert_int_equal(st.rows, 1);
     free(t);
     /* a bad address and a bad directory on one line: both said */
     t = parse_s("1.2.3 rel\n", &st);
-    has(t, "E 1 5 ");
-    has(t, "E 1 6 ");
+    unit_text_has(t, "E 1 5 ");
+    unit_text_has(t, "E 1 6 ");
     assert_int_equal(st.errors, 2);
     free(t);
 }
@@ -371,10 +360,10 @@ static void test_every_bad_line(void **s)
     char *t = parse_s("bad1 /a\n10.0.0.1 /srv/a\nbad2 /b\n10.0.0.2\n10.0.0.3 rel\n10.0.0.4 /srv/d\n", &st);
     assert_int_equal(st.errors, 4);
     assert_int_equal(st.rows, 2);
-    has(t, "E 1 5 ");
-    has(t, "E 3 5 ");
-    has(t, "E 4 4 ");
-    has(t, "E 5 6 ");
+    unit_text_has(t, "E 1 5 ");
+    unit_text_has(t, "E 3 5 ");
+    unit_text_has(t, "E 4 4 ");
+    unit_text_has(t, "E 5 6 ");
     free(t);
 }
 
@@ -384,20 +373,22 @@ static void test_shadowed(void **s)
     (void)s;
     vh_legacy_stats st;
     char *t = parse_s("10.0.0.1 /srv/a\ndefault /srv/d\n10.0.0.2 /srv/b\n10.0.0.3 /srv/c\n", &st);
-    has(t, "R 1 10.0.0.1 /srv/a\n");
-    has(t, "W 3 32 the legacy program never reached this line: the 'default' on line 2 matched every connection "
-           "first. Imported, so the meaning changes: connections to 10.0.0.2 now go to /srv/b, not to /srv/d\n");
-    has(t, "R 3 10.0.0.2 /srv/b\n");
-    has(t, "W 4 32 the legacy program never reached this line: the 'default' on line 2");
-    has(t, "R 4 10.0.0.3 /srv/c\n");
+    unit_text_has(t, "R 1 10.0.0.1 /srv/a\n");
+    unit_text_has(t,
+                  "W 3 32 the legacy program never reached this line: the 'default' on line 2 matched every connection "
+                  "first. Imported, so the meaning changes: connections to 10.0.0.2 now go to /srv/b, not to /srv/d\n");
+    unit_text_has(t, "R 3 10.0.0.2 /srv/b\n");
+    unit_text_has(t, "W 4 32 the legacy program never reached this line: the 'default' on line 2");
+    unit_text_has(t, "R 4 10.0.0.3 /srv/c\n");
     assert_int_equal(st.warnings, 2);
     assert_int_equal(st.rows, 4);
     free(t);
     /* a default line that is bad here still ended the legacy search */
     t = parse_s("default rel\n10.0.0.2 /srv/b\ndefault /srv/d\n", &st);
-    has(t, "E 1 6 ");
-    has(t, "W 2 32 the legacy program never reached this line: the 'default' on line 1");
-    has(t, "W 3 32 the legacy program never reached this line: the 'default' on line 1 matched every connection "
+    unit_text_has(t, "E 1 6 ");
+    unit_text_has(t, "W 2 32 the legacy program never reached this line: the 'default' on line 1");
+    unit_text_has(
+        t, "W 3 32 the legacy program never reached this line: the 'default' on line 1 matched every connection "
            "first. Imported, so the meaning changes: connections to addresses without a line of their own now go "
            "to /srv/d, not to rel");
     free(t);
@@ -427,30 +418,34 @@ static void test_legacy_reading(void **s)
     vh_legacy_stats st;
     /* leading blank: the legacy address was "", it never matched */
     char *t = parse_s("  10.0.0.1 /srv/a\n", &st);
-    has(t, "W 1 34 the legacy program read the address as '' (it splits at the first space and compares text), so "
+    unit_text_has(
+        t, "W 1 34 the legacy program read the address as '' (it splits at the first space and compares text), so "
            "it never matched this line. Imported, so the meaning changes: connections to 10.0.0.1 are now served "
            "from /srv/a\n");
-    has(t, "R 1 10.0.0.1 /srv/a\n");
+    unit_text_has(t, "R 1 10.0.0.1 /srv/a\n");
     free(t);
     /* two spaces, trailing blanks: another directory */
     t = parse_s("10.0.0.1  /srv/a\n10.0.0.2 /srv/b  \n", &st);
-    has(t, "W 1 35 the legacy program read the directory as ' /srv/a' (it kept everything after the first space, "
+    unit_text_has(
+        t, "W 1 35 the legacy program read the directory as ' /srv/a' (it kept everything after the first space, "
            "trailing blanks and CR included); imported as '/srv/a'");
-    has(t, "W 2 35 the legacy program read the directory as '/srv/b  '");
+    unit_text_has(t, "W 2 35 the legacy program read the directory as '/srv/b  '");
     free(t);
     /* a tab: no space at all; the legacy program refused everything from
      * there on, so the lines below were never reached */
     t = parse_s("10.0.0.1\t/srv/a\n10.0.0.2 /srv/b\n", &st);
-    has(t, "W 1 36 the legacy program found no space in this line and refused every connection that got this far. "
+    unit_text_has(
+        t, "W 1 36 the legacy program found no space in this line and refused every connection that got this far. "
            "Imported, so the meaning changes: connections to 10.0.0.1 are now served from /srv/a\n");
-    has(t, "W 2 32 the legacy program never reached this line: line 1 has no space, and it refused every connection "
+    unit_text_has(
+        t, "W 2 32 the legacy program never reached this line: line 1 has no space, and it refused every connection "
            "that got there. Imported, so the meaning changes: connections to 10.0.0.2 are now served from /srv/b\n");
     assert_int_equal(st.rows, 2);
     free(t);
     /* a tab-only blank line did the same */
     t = parse_s("\t\n10.0.0.2 /srv/b\n", &st);
-    has(t, "W 1 36 the legacy program found no space in this blank line");
-    has(t, "W 2 32 ");
+    unit_text_has(t, "W 1 36 the legacy program found no space in this blank line");
+    unit_text_has(t, "W 2 32 ");
     assert_int_equal(st.skipped, 1);
     free(t);
     /* a line the legacy program never reached says only that */
@@ -527,7 +522,7 @@ static void test_fd(void **s)
     /* a read error names the file */
     assert_int_equal(vh_legacy_parse_fd("t.conf", -1, &ops, NULL, &st, &e), -1);
     assert_int_equal(e.code, VH_EX_IOERR);
-    has(e.msg, "cannot read t.conf");
+    unit_text_has(e.msg, "cannot read t.conf");
 }
 
 /* The duplicate set across its growth: no false duplicate, no missed one. */
@@ -574,19 +569,19 @@ static void test_bounds(void **s)
     vh_legacy *p = vh_legacy_new("zero", NULL, NULL);
     assert_int_equal(feed_until_fail(p, buf, CHUNK, 1, &e), 0);
     assert_int_equal(e.code, VH_EX_DATAERR);
-    has(e.msg, "zero: binary data at line 1");
+    unit_text_has(e.msg, "zero: binary data at line 1");
     vh_legacy_free(p);
     /* one byte at a time: the same line */
     p = vh_legacy_new("zero", NULL, NULL);
     assert_int_equal(feed_until_fail(p, buf, 1, VH_LEGACY_LINE_MAX + 1, &e), 0);
-    has(e.msg, "binary data at line 1");
+    unit_text_has(e.msg, "binary data at line 1");
     vh_legacy_free(p);
     /* endless bad lines (yes | vhostctl import -): stops after the
      * error limit, having reported that many */
     vh_legacy_stats st;
     p = vh_legacy_new("t.conf", NULL, NULL);
     assert_int_equal(feed_until_fail(p, "y\n", 2, 100000, &e), 0);
-    has(e.msg, "more than 1000 errors");
+    unit_text_has(e.msg, "more than 1000 errors");
     vh_legacy_free(p);
     /* endless comments: stops past VH_LEGACY_SIZE_MAX */
     for (size_t i = 0; i < CHUNK; i += 64) {
@@ -596,13 +591,13 @@ static void test_bounds(void **s)
     }
     p = vh_legacy_new("t.conf", NULL, NULL);
     assert_int_equal(feed_until_fail(p, buf, CHUNK, VH_LEGACY_SIZE_MAX / CHUNK + 2, &e), 0);
-    has(e.msg, "more than 256 MiB");
+    unit_text_has(e.msg, "more than 256 MiB");
     vh_legacy_free(p);
     /* an endless line of text: stops past VH_LEGACY_SIZE_MAX too */
     memset(buf, 'a', CHUNK);
     p = vh_legacy_new("t.conf", NULL, NULL);
     assert_int_equal(feed_until_fail(p, buf, CHUNK, VH_LEGACY_SIZE_MAX / CHUNK + 2, &e), 0);
-    has(e.msg, "t.conf: more than 256 MiB (at line 1)");
+    unit_text_has(e.msg, "t.conf: more than 256 MiB (at line 1)");
     vh_legacy_free(p);
     /* 1000 bad lines are still all reported, and the good row read */
     struct out o = {0};
@@ -616,7 +611,7 @@ static void test_bounds(void **s)
     assert_int_equal(st.rows, 1);
     vh_legacy_free(p);
     fclose(o.f);
-    has(o.text, "R 1001 10.0.0.1 /srv/a");
+    unit_text_has(o.text, "R 1001 10.0.0.1 /srv/a");
     free(o.text);
     free(buf);
 }

@@ -12,6 +12,7 @@
 #include "exitcodes.h"
 #include "legacy_db.h"
 #include "store.h"
+#include "unit.h"
 
 #include <fcntl.h>
 #include <sched.h>
@@ -23,16 +24,6 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-static sqlite3 *newdb(void)
-{
-    sqlite3 *db = NULL;
-    vh_err e;
-    assert_int_equal(sqlite3_open(":memory:", &db), SQLITE_OK);
-    if (vh_db_migrate(db, NULL, NULL, &e) < 0)
-        fail_msg("migrate: %s", e.msg);
-    return db;
-}
 
 static int memfile(const char *text, size_t n)
 {
@@ -111,16 +102,10 @@ static char *export(sqlite3 *db, const char *service, vh_export_stats *st)
     return text;
 }
 
-static void has(const char *text, const char *needle)
-{
-    if (!strstr(text, needle))
-        fail_msg("'%s' not found in:\n%s", needle, text);
-}
-
 static void test_import_and_conflicts(void **s)
 {
     (void)s;
-    sqlite3 *db = newdb();
+    sqlite3 *db = unit_mem_db();
     vh_import_stats st;
     char *t = import(db, "ftp", "10.0.0.1 /\n10.0.0.2 /\ndefault /\n", VH_IMPORT_STRICT, 0, NULL, &st);
     assert_int_equal(st.added, 3);
@@ -135,9 +120,10 @@ static void test_import_and_conflicts(void **s)
     t = import(db, "ftp", "10.0.0.3 /\n10.0.0.1 /\ndefault /\n", VH_IMPORT_STRICT, 0, NULL, &st);
     assert_int_equal(st.conflicts, 2);
     assert_int_equal(st.parse.errors, 2);
-    has(t, "E 2 16 service ftp already has a domain on 10.0.0.1 (jail /) - import with --replace to replace all of "
+    unit_text_has(
+        t, "E 2 16 service ftp already has a domain on 10.0.0.1 (jail /) - import with --replace to replace all of "
            "ftp's domains, or remove this one first (vhostctl remove ftp 10.0.0.1)");
-    has(t, "E 3 16 service ftp already has a domain on default");
+    unit_text_has(t, "E 3 16 service ftp already has a domain on default");
     free(t);
     assert_int_equal(count(db, "SELECT count(*) FROM domains WHERE 1"), 3);
     assert_int_equal(count(db, "SELECT count(*) FROM domains WHERE address = '10.0.0.3'"), 0);
@@ -145,8 +131,8 @@ static void test_import_and_conflicts(void **s)
     t = import(db, "ftp", "10.0.0.3 /\n10.0.0.1 /\n", VH_IMPORT_STRICT, 1, NULL, &st);
     assert_int_equal(st.conflicts, 1);
     assert_int_equal(st.added, 1);
-    has(t, "ADD 1 10.0.0.3 /\n");
-    has(t, "E 2 16 service ftp already has a domain on 10.0.0.1");
+    unit_text_has(t, "ADD 1 10.0.0.3 /\n");
+    unit_text_has(t, "E 2 16 service ftp already has a domain on 10.0.0.1");
     free(t);
     /* another service is another key */
     t = import(db, "pop-3", "10.0.0.1 /\n", VH_IMPORT_STRICT, 0, NULL, &st);
@@ -163,7 +149,7 @@ static void test_import_and_conflicts(void **s)
 static void test_replace(void **s)
 {
     (void)s;
-    sqlite3 *db = newdb();
+    sqlite3 *db = unit_mem_db();
     vh_import_stats st;
     free(import(db, "ftp", "10.0.0.1 /\n10.0.0.2 /\n10.0.0.3 /\n", VH_IMPORT_STRICT, 0, NULL, &st));
     free(import(db, "pop-3", "10.0.0.1 /\n", VH_IMPORT_STRICT, 0, NULL, &st));
@@ -194,22 +180,22 @@ static void test_replace(void **s)
 static void test_same_ok(void **s)
 {
     (void)s;
-    sqlite3 *db = newdb();
+    sqlite3 *db = unit_mem_db();
     vh_import_stats st;
     free(import(db, "ftp", "10.0.0.1 /\ndefault /usr\n", VH_IMPORT_SAME_OK, 0, NULL, &st));
     char *t = import(db, "ftp", "10.0.0.1 /\ndefault /usr\n10.0.0.2 /\n", VH_IMPORT_SAME_OK, 0, NULL, &st);
     assert_int_equal(st.same, 2);
     assert_int_equal(st.added, 1);
     assert_int_equal(st.parse.errors, 0);
-    has(t, "SAME 1 10.0.0.1 /\n");
-    has(t, "ADD 3 10.0.0.2 /\n");
+    unit_text_has(t, "SAME 1 10.0.0.1 /\n");
+    unit_text_has(t, "ADD 3 10.0.0.2 /\n");
     free(t);
     assert_int_equal(count(db, "SELECT count(*) FROM domains WHERE service = 'ftp'"), 3);
     /* a different jail on a known address is an error */
     t = import(db, "ftp", "10.0.0.1 /usr\n", VH_IMPORT_SAME_OK, 0, NULL, &st);
     assert_int_equal(st.parse.errors, 1);
-    has(t, "E 1 16 service ftp already has a domain on 10.0.0.1 with jail / - remove it (vhostctl remove ftp "
-           "10.0.0.1) and run again");
+    unit_text_has(t, "E 1 16 service ftp already has a domain on 10.0.0.1 with jail / - remove it (vhostctl remove ftp "
+                     "10.0.0.1) and run again");
     free(t);
     /* as is another run-as identity in the same jail */
     vh_row id;
@@ -220,7 +206,7 @@ static void test_same_ok(void **s)
     id.uid = id.gid = 4242;
     t = import(db, "ftp", "10.0.0.1 /\n", VH_IMPORT_SAME_OK, 1, &id, &st);
     assert_int_equal(st.parse.errors, 1);
-    has(t, "with another run-as identity in jail /");
+    unit_text_has(t, "with another run-as identity in jail /");
     free(t);
     sqlite3_close(db);
 }
@@ -228,7 +214,7 @@ static void test_same_ok(void **s)
 static void test_identity(void **s)
 {
     (void)s;
-    sqlite3 *db = newdb();
+    sqlite3 *db = unit_mem_db();
     vh_row id;
     memset(&id, 0, sizeof id);
     id.has_user = 1;
@@ -261,7 +247,7 @@ static void test_identity(void **s)
 static void test_missing_dirs(void **s)
 {
     (void)s;
-    sqlite3 *db = newdb();
+    sqlite3 *db = unit_mem_db();
     vh_import_stats st;
     char *t = import(db, "ftp",
                      "10.0.0.1 /nonexistent/vh-test/a\n10.0.0.2 /nonexistent/vh-test/a\n10.0.0.3 /dev/null\n"
@@ -270,8 +256,8 @@ static void test_missing_dirs(void **s)
     assert_int_equal(st.added, 4);
     assert_int_equal(st.parse.errors, 0);
     assert_int_equal(st.missing, 2); /* the same directory twice: said once */
-    has(t, "W 1 48 directory /nonexistent/vh-test/a does not exist yet; imported - build the jail there");
-    has(t, "W 3 48 /dev/null is not a directory; imported");
+    unit_text_has(t, "W 1 48 directory /nonexistent/vh-test/a does not exist yet; imported - build the jail there");
+    unit_text_has(t, "W 3 48 /dev/null is not a directory; imported");
     free(t);
     assert_int_equal(count(db, "SELECT count(*) FROM domains WHERE 1"), 4);
     sqlite3_close(db);
@@ -281,15 +267,16 @@ static void test_missing_dirs(void **s)
 static void test_file_mode(void **s)
 {
     (void)s;
-    char dir[] = "/tmp/vh-legacy-db-XXXXXX";
-    assert_non_null(mkdtemp(dir));
-    char path[128];
+    char dir[300];
+    snprintf(dir, sizeof dir, "%s", unit_path("file-mode"));
+    assert_int_equal(mkdir(dir, 0700), 0); /* as mkdtemp makes it */
+    char path[320];
     snprintf(path, sizeof path, "%s/conf", dir);
     int fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0644);
     assert_true(fd >= 0);
     assert_int_equal(write(fd, "10.0.0.1 /\n", 11), 11);
     close(fd);
-    sqlite3 *db = newdb();
+    sqlite3 *db = unit_mem_db();
     vh_importer *im;
     vh_err e;
     vh_import_stats st;
@@ -309,8 +296,8 @@ static void test_file_mode(void **s)
             assert_string_equal(l.text, "");
             assert_int_equal(st.parse.warnings, 0);
         } else if (who[i]) {
-            has(l.text, "W 0 49 the file is ");
-            has(l.text, who[i]);
+            unit_text_has(l.text, "W 0 49 the file is ");
+            unit_text_has(l.text, who[i]);
             assert_int_equal(st.parse.warnings, 1);
         }
         assert_int_equal(st.added, 1);
@@ -319,10 +306,10 @@ static void test_file_mode(void **s)
     /* missing file, a directory: no input */
     assert_int_equal(vh_import_path(im, "/nonexistent/vh-conf", &o, &r, &st, &e), -1);
     assert_int_equal(e.code, VH_EX_NOINPUT);
-    has(e.msg, "cannot open /nonexistent/vh-conf");
+    unit_text_has(e.msg, "cannot open /nonexistent/vh-conf");
     assert_int_equal(vh_import_path(im, dir, &o, &r, &st, &e), -1);
     assert_int_equal(e.code, VH_EX_NOINPUT);
-    has(e.msg, "is a directory");
+    unit_text_has(e.msg, "is a directory");
     vh_import_free(im);
     sqlite3_close(db);
     unlink(path);
@@ -341,7 +328,7 @@ static void permute(const char **lines, int n, int k, int *seen)
             if (strncmp(lines[i], "default", 7) == 0)
                 default_at = i;
         }
-        sqlite3 *db = newdb();
+        sqlite3 *db = unit_mem_db();
         vh_import_stats st;
         char *t = import(db, "ftp", text, VH_IMPORT_STRICT, 0, NULL, &st);
         assert_int_equal(st.parse.errors, 0);
@@ -393,7 +380,7 @@ static void test_exact_beats_default(void **s)
 static void test_round_trip(void **s)
 {
     (void)s;
-    sqlite3 *a = newdb();
+    sqlite3 *a = unit_mem_db();
     vh_import_stats st;
     free(import(a, "ftp",
                 "# legacy\n  default /\n10.0.0.2 /var\n10.0.0.1\t/usr  \n2001:DB8::1 /etc\r\n::ffff:10.0.0.3 /tmp\n",
@@ -404,12 +391,12 @@ static void test_round_trip(void **s)
     assert_string_equal(x, "# virtuald domains of service ftp: ADDRESS DIRECTORY, exact addresses first, default "
                            "last\n"
                            "10.0.0.1 /usr\n10.0.0.2 /var\n10.0.0.3 /tmp\n2001:db8::1 /etc\ndefault /\n");
-    sqlite3 *b = newdb();
+    sqlite3 *b = unit_mem_db();
     char *t = import(b, "ftp", x, VH_IMPORT_STRICT, 0, NULL, &st);
     assert_int_equal(st.parse.errors, 0);
     /* an export reads the same to the legacy program, but for IPv6 */
     assert_int_equal(st.parse.warnings, 1);
-    has(t, "W 5 34 the legacy program knew IPv4 only");
+    unit_text_has(t, "W 5 34 the legacy program knew IPv4 only");
     free(t);
     char *y = export(b, "ftp", NULL);
     assert_string_equal(x, y);
@@ -439,41 +426,29 @@ static void test_round_trip(void **s)
 static void test_export_limits(void **s)
 {
     (void)s;
-    sqlite3 *db = newdb();
-    vh_err e;
+    sqlite3 *db = unit_mem_db();
     vh_row r;
-    vh_row_init(&r);
-    strcpy(r.service, "ftp");
-    r.enabled = 1;
-    strcpy(r.address, "10.0.0.1");
-    strcpy(r.root, "/srv/a");
-    assert_int_equal(vh_store_add(db, &r, &e), 0);
-    strcpy(r.address, "10.0.0.2");
-    strcpy(r.root, "/srv/b");
+    unit_row(&r, "ftp", "10.0.0.1", "/srv/a");
+    unit_put(db, &r);
+    unit_row(&r, "ftp", "10.0.0.2", "/srv/b");
     r.enabled = 0;
-    assert_int_equal(vh_store_add(db, &r, &e), 0);
-    strcpy(r.address, "10.0.0.3");
-    strcpy(r.root, "/srv/trailing ");
-    r.enabled = 1;
-    assert_int_equal(vh_store_add(db, &r, &e), 0);
-    strcpy(r.address, "10.0.0.4");
-    strcpy(r.root, "/srv/u");
+    unit_put(db, &r);
+    unit_row(&r, "ftp", "10.0.0.3", "/srv/trailing ");
+    unit_put(db, &r);
+    unit_row(&r, "ftp", "10.0.0.4", "/srv/u");
     r.has_user = 1;
     strcpy(r.user, "svc");
     strcpy(r.group, "svc");
     r.uid = r.gid = 4242;
     r.max_procs = 10; /* sql/002's settings: not in the format either */
-    assert_int_equal(vh_store_add(db, &r, &e), 0);
-    vh_row_init(&r);
-    strcpy(r.service, "ftp");
-    strcpy(r.address, "10.0.0.5");
-    strcpy(r.root, "/srv/bind");
+    unit_put(db, &r);
+    unit_row(&r, "ftp", "10.0.0.5", "/srv/bind");
     r.net_bind_service = 1;
-    assert_int_equal(vh_store_add(db, &r, &e), 0);
+    unit_put(db, &r);
     vh_export_stats st;
     char *x = export(db, "ftp", &st);
-    has(x, "\n10.0.0.1 /srv/a\n# disabled: 10.0.0.2 /srv/b\n# cannot be expressed in this format: 10.0.0.3 "
-           "/srv/trailing \n10.0.0.4 /srv/u\n10.0.0.5 /srv/bind\n");
+    unit_text_has(x, "\n10.0.0.1 /srv/a\n# disabled: 10.0.0.2 /srv/b\n# cannot be expressed in this format: 10.0.0.3 "
+                     "/srv/trailing \n10.0.0.4 /srv/u\n10.0.0.5 /srv/bind\n");
     assert_int_equal(st.rows, 3);
     assert_int_equal(st.disabled, 1);
     assert_int_equal(st.bad, 1);
@@ -484,6 +459,7 @@ static void test_export_limits(void **s)
     x = export(db, "nothing", &st);
     assert_int_equal(st.rows, 0);
     free(x);
+    vh_err e;
     assert_int_equal(vh_export(db, "bad name", stdout, &st, &e), -1);
     assert_int_equal(e.code, VH_EX_DATAERR);
     sqlite3_close(db);
@@ -496,22 +472,21 @@ static void test_export_limits(void **s)
 static void test_exposed(void **s)
 {
     (void)s;
-    char base[128], conf[512];
-    snprintf(base, sizeof base, "/run/vhtest/unit-legacy-db.%d", (int)getpid());
-    mkdir("/run/vhtest", 0755);
+    char base[300], conf[720];
+    snprintf(base, sizeof base, "%s", unit_path("exposed"));
     mkdir(base, 0755);
     chmod(base, 0755);
-    char jails[160];
+    char jails[320];
     snprintf(jails, sizeof jails, "%s/jails", base);
     mkdir(jails, 0755);
     assert_int_equal(mount("k7", jails, "tmpfs", 0, "mode=0755,size=1m"), 0);
-    char a[200], b[200];
+    char a[340], b[340];
     snprintf(a, sizeof a, "%s/a", jails);
     snprintf(b, sizeof b, "%s/b", jails);
     mkdir(a, 0755);
     mkdir(b, 0755);
     snprintf(conf, sizeof conf, "10.0.0.1 %s\n10.0.0.2 %s\n", a, b);
-    sqlite3 *db = newdb();
+    sqlite3 *db = unit_mem_db();
     vh_import_stats st;
     char *t = import(db, "ftp", conf, VH_IMPORT_STRICT, 0, NULL, &st);
     assert_int_equal(st.parse.errors, 2);
@@ -541,7 +516,7 @@ static int group_setup(void **state)
         fprintf(stderr, "test_legacy_db needs root (a mount namespace)\n");
         return -1;
     }
-    return 0;
+    return unit_fixture("legacy-db");
 }
 
 int main(void)
@@ -558,5 +533,5 @@ int main(void)
         cmocka_unit_test(test_round_trip),
         cmocka_unit_test(test_export_limits),
     };
-    return cmocka_run_group_tests(tests, group_setup, NULL);
+    return cmocka_run_group_tests(tests, group_setup, unit_teardown);
 }

@@ -5,7 +5,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include "memdb.h"
+#include "unit.h"
 
 #include "db.h"
 #include "domain.h"
@@ -19,14 +19,8 @@
 static void put(sqlite3 *db, const char *addr, const char *root)
 {
     vh_row r;
-    vh_err e;
-    vh_row_init(&r);
-    snprintf(r.service, sizeof r.service, "www");
-    snprintf(r.address, sizeof r.address, "%s", addr);
-    snprintf(r.root, sizeof r.root, "%s", root);
-    r.enabled = 1;
-    if (vh_store_add(db, &r, &e) < 0)
-        fail_msg("add: %s", e.msg);
+    unit_row(&r, "www", addr, root);
+    unit_put(db, &r);
 }
 
 static char seen[2048];
@@ -52,7 +46,7 @@ static void test_below(void **s)
 static void test_scan(void **s)
 {
     (void)s;
-    sqlite3 *db = mem_db();
+    sqlite3 *db = unit_mem_db();
     vh_err e;
     /* "/s/a-x" sorts between "/s/a" and "/s/a/b" in byte order */
     put(db, "127.0.0.2", "/s/a");

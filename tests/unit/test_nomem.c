@@ -14,11 +14,15 @@
 #include "db.h"
 #include "domain.h"
 #include "exitcodes.h"
-#include "fixture.h"
+#include "unit.h"
 #include "store.h"
 
 #include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 static sqlite3_mem_methods real;
 static long allocs, fail_at; /* fail_at 0: never */
@@ -40,33 +44,19 @@ static void *fail_realloc(void *p, int n)
 static int setup(void **s)
 {
     (void)s;
-    return fx_setup("nomem");
-}
-
-static int teardown(void **s)
-{
-    (void)s;
-    fx_teardown();
-    return 0;
+    return unit_fixture("nomem");
 }
 
 static const char *make_db(void)
 {
-    const char *p = fx_path("d/vhosts.db");
-    sqlite3 *db;
+    const char *p = unit_path("d/vhosts.db");
+    sqlite3 *db = unit_file_db(p);
     vh_err e;
     vh_row r;
-    vh_row_init(&r);
-    strcpy(r.service, "http");
-    strcpy(r.address, "127.0.0.2");
-    strcpy(r.root, "/j/a");
-    r.enabled = 1;
-    if (vh_db_open_admin(p, 1, &db, &e) < 0 || vh_db_migrate(db, NULL, NULL, &e) < 0 || vh_store_add(db, &r, &e) < 0)
-        fail_msg("%s", e.msg);
-    strcpy(r.address, "default");
-    strcpy(r.root, "/j/default");
-    if (vh_store_add(db, &r, &e) < 0)
-        fail_msg("%s", e.msg);
+    unit_row(&r, "http", "127.0.0.2", "/j/a");
+    unit_put(db, &r);
+    unit_row(&r, "http", "default", "/j/default");
+    unit_put(db, &r);
     assert_int_equal(vh_db_close(db, &e), 0);
     return p;
 }
@@ -125,7 +115,7 @@ int main(void)
     if (sqlite3_config(SQLITE_CONFIG_MALLOC, &m) != SQLITE_OK)
         return 1;
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_every_allocation_fails_closed, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_every_allocation_fails_closed, setup, unit_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

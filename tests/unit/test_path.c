@@ -6,42 +6,39 @@
 #include <cmocka.h>
 
 #include "exitcodes.h"
-#include "fixture.h"
+#include "unit.h"
 #include "jail.h"
 #include "path.h"
 
 #include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <unistd.h>
 
 static int setup(void **s)
 {
     (void)s;
-    if (fx_setup("path") < 0)
+    if (unit_fixture("path") < 0)
         return -1;
-    mkdir(fx_path("ok"), 0755);
-    mkdir(fx_path("ok/jail"), 0755);
-    mkdir(fx_path("gw"), 0775);
-    mkdir(fx_path("gw/jail"), 0755);
-    mkdir(fx_path("ow"), 01777);
-    mkdir(fx_path("ow/jail"), 0755);
-    mkdir(fx_path("user"), 0755);
-    if (chown(fx_path("user"), 65534, 65534) < 0)
+    mkdir(unit_path("ok"), 0755);
+    mkdir(unit_path("ok/jail"), 0755);
+    mkdir(unit_path("gw"), 0775);
+    mkdir(unit_path("gw/jail"), 0755);
+    mkdir(unit_path("ow"), 01777);
+    mkdir(unit_path("ow/jail"), 0755);
+    mkdir(unit_path("user"), 0755);
+    if (chown(unit_path("user"), 65534, 65534) < 0)
         return -1;
-    mkdir(fx_path("user/jail"), 0755);
-    if (symlink(fx_path("ok"), fx_path("link")) < 0 || symlink("ok", fx_path("rel")) < 0)
+    mkdir(unit_path("user/jail"), 0755);
+    if (symlink(unit_path("ok"), unit_path("link")) < 0 || symlink("ok", unit_path("rel")) < 0)
         return -1;
-    int fd = open(fx_path("ok/file"), O_CREAT | O_WRONLY, 0644);
+    int fd = open(unit_path("ok/file"), O_CREAT | O_WRONLY, 0644);
     close(fd);
-    chmod(fx_path("gw"), 0775);   /* mkdir's mode passes through umask */
-    chmod(fx_path("ow"), 01777);
-    return 0;
-}
-
-static int teardown(void **s)
-{
-    (void)s;
-    fx_teardown();
+    chmod(unit_path("gw"), 0775);   /* mkdir's mode passes through umask */
+    chmod(unit_path("ow"), 01777);
     return 0;
 }
 
@@ -70,14 +67,14 @@ static void test_trusted(void **st)
 {
     (void)st;
     struct seen s;
-    assert_int_equal(walk(fx_path("ok/jail"), VH_WANT_DIR, &s), 0);
+    assert_int_equal(walk(unit_path("ok/jail"), VH_WANT_DIR, &s), 0);
     assert_int_equal(s.count, 0);
     assert_int_equal(walk("/", VH_WANT_DIR, &s), 0);
     int fd = -1;
     struct stat sb, real;
-    assert_int_equal(vh_path_walk(fx_path("ok/jail"), VH_WANT_DIR, NULL, NULL, &fd, &sb), 0);
+    assert_int_equal(vh_path_walk(unit_path("ok/jail"), VH_WANT_DIR, NULL, NULL, &fd, &sb), 0);
     assert_true(fd >= 0);
-    stat(fx_path("ok/jail"), &real);
+    stat(unit_path("ok/jail"), &real);
     assert_int_equal(sb.st_ino, real.st_ino);
     assert_true(fcntl(fd, F_GETFD) & FD_CLOEXEC);
     close(fd);
@@ -87,21 +84,21 @@ static void test_findings(void **st)
 {
     (void)st;
     struct seen s;
-    assert_int_equal(walk(fx_path("gw/jail"), VH_WANT_DIR, &s), VH_PATH_GROUPW);
+    assert_int_equal(walk(unit_path("gw/jail"), VH_WANT_DIR, &s), VH_PATH_GROUPW);
     assert_non_null(strstr(s.last, "chmod g-w"));
-    assert_int_equal(walk(fx_path("ow/jail"), VH_WANT_DIR, &s), VH_PATH_GROUPW | VH_PATH_OTHERW); /* sticky too */
-    assert_int_equal(walk(fx_path("user/jail"), VH_WANT_DIR, &s), VH_PATH_OWNER);
+    assert_int_equal(walk(unit_path("ow/jail"), VH_WANT_DIR, &s), VH_PATH_GROUPW | VH_PATH_OTHERW); /* sticky too */
+    assert_int_equal(walk(unit_path("user/jail"), VH_WANT_DIR, &s), VH_PATH_OWNER);
     assert_non_null(strstr(s.last, "owned by uid 65534"));
-    assert_int_equal(walk(fx_path("link/jail"), VH_WANT_DIR, &s), VH_PATH_SYMLINK);  /* parent */
-    assert_int_equal(walk(fx_path("link"), VH_WANT_DIR, &s), VH_PATH_SYMLINK);       /* last */
-    assert_int_equal(walk(fx_path("rel"), VH_WANT_DIR, &s), VH_PATH_SYMLINK);        /* relative */
-    assert_int_equal(walk(fx_path("ok/jail/"), VH_WANT_DIR, &s), VH_PATH_INVALID);   /* trailing slash */
-    assert_int_equal(walk(fx_path("ok/../ok/jail"), VH_WANT_DIR, &s), VH_PATH_INVALID);
-    assert_int_equal(walk(fx_path("ok/missing"), VH_WANT_DIR, &s), VH_PATH_MISSING);
-    assert_int_equal(walk(fx_path("ok/file"), VH_WANT_DIR, &s), VH_PATH_NOTDIR);
-    assert_int_equal(walk(fx_path("ok/file/x"), VH_WANT_DIR, &s), VH_PATH_NOTDIR);
-    assert_int_equal(walk(fx_path("ok/jail"), VH_WANT_FILE, &s), VH_PATH_NOTREG);
-    assert_int_equal(walk(fx_path("ok/file"), VH_WANT_FILE, &s), 0);
+    assert_int_equal(walk(unit_path("link/jail"), VH_WANT_DIR, &s), VH_PATH_SYMLINK);  /* parent */
+    assert_int_equal(walk(unit_path("link"), VH_WANT_DIR, &s), VH_PATH_SYMLINK);       /* last */
+    assert_int_equal(walk(unit_path("rel"), VH_WANT_DIR, &s), VH_PATH_SYMLINK);        /* relative */
+    assert_int_equal(walk(unit_path("ok/jail/"), VH_WANT_DIR, &s), VH_PATH_INVALID);   /* trailing slash */
+    assert_int_equal(walk(unit_path("ok/../ok/jail"), VH_WANT_DIR, &s), VH_PATH_INVALID);
+    assert_int_equal(walk(unit_path("ok/missing"), VH_WANT_DIR, &s), VH_PATH_MISSING);
+    assert_int_equal(walk(unit_path("ok/file"), VH_WANT_DIR, &s), VH_PATH_NOTDIR);
+    assert_int_equal(walk(unit_path("ok/file/x"), VH_WANT_DIR, &s), VH_PATH_NOTDIR);
+    assert_int_equal(walk(unit_path("ok/jail"), VH_WANT_FILE, &s), VH_PATH_NOTREG);
+    assert_int_equal(walk(unit_path("ok/file"), VH_WANT_FILE, &s), 0);
     assert_int_equal(walk("relative/x", VH_WANT_DIR, &s), VH_PATH_INVALID);
 }
 
@@ -110,7 +107,7 @@ static void test_trust_first_message(void **st)
     (void)st;
     vh_err e;
     int fd = 42;
-    assert_int_equal(vh_path_trust(fx_path("gw/jail"), VH_WANT_DIR, VH_EX_OSFILE, &fd, NULL, &e), -1);
+    assert_int_equal(vh_path_trust(unit_path("gw/jail"), VH_WANT_DIR, VH_EX_OSFILE, &fd, NULL, &e), -1);
     assert_int_equal(fd, -1);
     assert_int_equal(e.code, VH_EX_OSFILE);
     assert_non_null(strstr(e.msg, "writable by group"));
@@ -124,19 +121,19 @@ static void test_jail_open(void **st)
     /* K7 at run time: the fixture (0755) leaves the jail reachable by
      * host users on a file system that honours set-uid: refused... */
     struct statvfs sv;
-    if (statvfs(fx_dir, &sv) == 0 && !(sv.f_flag & ST_NOSUID)) {
-        assert_int_equal(vh_jail_open(fx_path("ok/jail"), &j, &e), -1);
+    if (statvfs(unit_dir, &sv) == 0 && !(sv.f_flag & ST_NOSUID)) {
+        assert_int_equal(vh_jail_open(unit_path("ok/jail"), &j, &e), -1);
         assert_int_equal(e.code, VH_EX_OSFILE);
         assert_non_null(strstr(e.msg, "every host user"));
     }
     /* ... and opened once an ancestor hides it */
-    chmod(fx_dir, 0700);
-    assert_int_equal(vh_jail_open(fx_path("ok/jail"), &j, &e), 0);
-    chmod(fx_dir, 0755);
+    chmod(unit_dir, 0700);
+    assert_int_equal(vh_jail_open(unit_path("ok/jail"), &j, &e), 0);
+    chmod(unit_dir, 0755);
     assert_true(j.fd >= 0);
     vh_jail_close(&j);
     assert_int_equal(j.fd, -1);
-    assert_int_equal(vh_jail_open(fx_path("link/jail"), &j, &e), -1);
+    assert_int_equal(vh_jail_open(unit_path("link/jail"), &j, &e), -1);
     assert_int_equal(e.code, VH_EX_OSFILE);
 }
 
@@ -148,5 +145,5 @@ int main(void)
         cmocka_unit_test(test_trust_first_message),
         cmocka_unit_test(test_jail_open),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, setup, unit_teardown);
 }

@@ -14,17 +14,20 @@
 #include <cmocka.h>
 
 #include "elf_builder.h"
-#include "fixture.h"
+#include "unit.h"
 #include "provision.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <unistd.h>
 
 static char jail[300], decoy[300], decoydir[300];
 
@@ -70,17 +73,6 @@ int __wrap_fchown(int fd, uid_t uid, gid_t gid)
 
 /* ---- fixture ------------------------------------------------------- */
 
-__attribute__((format(printf, 1, 2))) static void sh(const char *fmt, ...)
-{
-    char cmd[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(cmd, sizeof cmd, fmt, ap);
-    va_end(ap);
-    if (system(cmd) != 0)
-        fail_msg("command failed: %s", cmd);
-}
-
 static int run(vh_err *e)
 {
     vh_provision p = {jail, NULL, 0, NULL, NULL, NULL, 0, 0};
@@ -98,8 +90,8 @@ static mode_t mode_of(const char *path)
 static int setup(void **state)
 {
     (void)state;
-    sh("rm -rf %s/jail %s/decoy %s/decoydir", fx_dir, fx_dir, fx_dir);
-    sh("mkdir -m 0755 %s/decoydir && echo secret >%s/decoy && chmod 0600 %s/decoy", fx_dir, fx_dir, fx_dir);
+    unit_sh("rm -rf %s/jail %s/decoy %s/decoydir", unit_dir, unit_dir, unit_dir);
+    unit_sh("mkdir -m 0755 %s/decoydir && echo secret >%s/decoy && chmod 0600 %s/decoy", unit_dir, unit_dir, unit_dir);
     vh_err e;
     if (run(&e) < 0)
         fail_msg("provision: %s", e.msg);
@@ -109,23 +101,23 @@ static int setup(void **state)
 static int group_setup(void **state)
 {
     (void)state;
-    if (fx_setup("provision") < 0) {
+    if (unit_fixture("provision") < 0) {
         fprintf(stderr, "test_provision needs root (mknod, chown, mount)\n");
         return -1;
     }
     /* Mounts made by the tests stay in a namespace of our own. */
     if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
         return -1;
-    snprintf(jail, sizeof jail, "%s/jail", fx_dir);
-    snprintf(decoy, sizeof decoy, "%s/decoy", fx_dir);
-    snprintf(decoydir, sizeof decoydir, "%s/decoydir", fx_dir);
+    snprintf(jail, sizeof jail, "%s/jail", unit_dir);
+    snprintf(decoy, sizeof decoy, "%s/decoy", unit_dir);
+    snprintf(decoydir, sizeof decoydir, "%s/decoydir", unit_dir);
     return 0;
 }
 
 static int group_teardown(void **state)
 {
     (void)state;
-    fx_teardown();
+    unit_fixture_remove();
     return 0;
 }
 
@@ -134,7 +126,7 @@ static int group_teardown(void **state)
 static void test_device_swapped(void **state)
 {
     (void)state;
-    unlink(fx_path("jail/dev/null"));
+    unlink(unit_path("jail/dev/null"));
     swap_node = 1;
     vh_err e;
     assert_int_equal(run(&e), -1);
@@ -142,11 +134,11 @@ static void test_device_swapped(void **state)
     assert_int_equal(mode_of(decoy), 0600);
     /* the symlink at the temporary name is gone, nothing put in place */
     struct stat st;
-    assert_int_equal(lstat(fx_path("jail/dev/null"), &st), -1);
-    sh("test -z \"$(ls -A %s/jail/dev | grep vh-provision)\"", fx_dir);
+    assert_int_equal(lstat(unit_path("jail/dev/null"), &st), -1);
+    unit_sh("test -z \"$(ls -A %s/jail/dev | grep vh-provision)\"", unit_dir);
     /* again, the racer gone: the node is made */
     assert_int_equal(run(&e), 0);
-    assert_int_equal(lstat(fx_path("jail/dev/null"), &st), 0);
+    assert_int_equal(lstat(unit_path("jail/dev/null"), &st), 0);
     assert_true(S_ISCHR(st.st_mode) && st.st_rdev == makedev(1, 3) && (st.st_mode & 07777) == 0666);
 }
 
@@ -154,7 +146,7 @@ static void test_device_swapped(void **state)
 static void test_device_swapped_control(void **state)
 {
     (void)state;
-    int dfd = open(fx_path("jail/dev"), O_PATH | O_DIRECTORY);
+    int dfd = open(unit_path("jail/dev"), O_PATH | O_DIRECTORY);
     assert_true(dfd >= 0);
     swap_node = 1;
     assert_int_equal(mknodat(dfd, ".vh-provision.old", S_IFCHR | 0600, makedev(1, 3)), 0);
@@ -166,17 +158,17 @@ static void test_device_swapped_control(void **state)
 static void test_file_swapped(void **state)
 {
     (void)state;
-    sh("echo changed >>%s/jail/etc/passwd", fx_dir);
+    unit_sh("echo changed >>%s/jail/etc/passwd", unit_dir);
     swap_file = 1;
     vh_err e;
     run(&e);                        /* whatever it says: the decoy is what matters */
     assert_int_equal(swap_file, 0); /* the swap happened */
     assert_int_equal(mode_of(decoy), 0600);
-    sh("test \"$(cat %s/decoy)\" = secret", fx_dir);
+    unit_sh("test \"$(cat %s/decoy)\" = secret", unit_dir);
     /* racer gone: /etc/passwd is a regular file again */
     assert_int_equal(run(&e), 0);
     struct stat st;
-    assert_int_equal(lstat(fx_path("jail/etc/passwd"), &st), 0);
+    assert_int_equal(lstat(unit_path("jail/etc/passwd"), &st), 0);
     assert_true(S_ISREG(st.st_mode) && (st.st_mode & 07777) == 0644);
 }
 
@@ -184,7 +176,7 @@ static void test_file_swapped(void **state)
 static void test_file_swapped_control(void **state)
 {
     (void)state;
-    int dfd = open(fx_path("jail/etc"), O_PATH | O_DIRECTORY);
+    int dfd = open(unit_path("jail/etc"), O_PATH | O_DIRECTORY);
     assert_true(dfd >= 0);
     int fd = openat(dfd, ".vh-provision.old", O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0600);
     assert_true(fd >= 0);
@@ -201,19 +193,19 @@ static void test_file_swapped_control(void **state)
 static void test_symlinked_dir(void **state)
 {
     (void)state;
-    sh("rm -rf %s/jail/etc && ln -s %s/decoydir %s/jail/etc", fx_dir, fx_dir, fx_dir);
+    unit_sh("rm -rf %s/jail/etc && ln -s %s/decoydir %s/jail/etc", unit_dir, unit_dir, unit_dir);
     vh_err e;
     assert_int_equal(run(&e), -1);
     assert_non_null(strstr(e.msg, "jail/etc is a symbolic link: provision follows no link inside a jail"));
-    sh("test -z \"$(ls -A %s/decoydir)\"", fx_dir);
+    unit_sh("test -z \"$(ls -A %s/decoydir)\"", unit_dir);
     /* control: the same path written by name lands in the decoy dir */
-    sh("echo x >%s/jail/etc/passwd && test -f %s/decoydir/passwd", fx_dir, fx_dir);
+    unit_sh("echo x >%s/jail/etc/passwd && test -f %s/decoydir/passwd", unit_dir, unit_dir);
 }
 
 static void test_not_a_dir(void **state)
 {
     (void)state;
-    sh("rm -rf %s/jail/dev && touch %s/jail/dev", fx_dir, fx_dir);
+    unit_sh("rm -rf %s/jail/dev && touch %s/jail/dev", unit_dir, unit_dir);
     vh_err e;
     assert_int_equal(run(&e), -1);
     assert_non_null(strstr(e.msg, "jail/dev is not a directory - remove it"));
@@ -222,12 +214,12 @@ static void test_not_a_dir(void **state)
 static void test_mount_tmpfs(void **state)
 {
     (void)state;
-    sh("rm -f %s/jail/etc/passwd %s/jail/etc/group", fx_dir, fx_dir);
-    assert_int_equal(mount("k9", fx_path("jail/etc"), "tmpfs", 0, "mode=0755"), 0);
+    unit_sh("rm -f %s/jail/etc/passwd %s/jail/etc/group", unit_dir, unit_dir);
+    assert_int_equal(mount("k9", unit_path("jail/etc"), "tmpfs", 0, "mode=0755"), 0);
     vh_err e;
     int r = run(&e);
-    sh("test -z \"$(ls -A %s/jail/etc)\"", fx_dir);
-    umount2(fx_path("jail/etc"), MNT_DETACH);
+    unit_sh("test -z \"$(ls -A %s/jail/etc)\"", unit_dir);
+    umount2(unit_path("jail/etc"), MNT_DETACH);
     assert_int_equal(r, -1);
     assert_non_null(strstr(e.msg, "jail/etc is a mount point inside the jail"));
 }
@@ -236,16 +228,16 @@ static void test_mount_tmpfs(void **state)
 static void test_mount_bind_same_fs(void **state)
 {
     (void)state;
-    assert_int_equal(mount(decoydir, fx_path("jail/dev"), NULL, MS_BIND, NULL), 0);
+    assert_int_equal(mount(decoydir, unit_path("jail/dev"), NULL, MS_BIND, NULL), 0);
     struct stat a, b;
     assert_int_equal(stat(jail, &a), 0);
-    assert_int_equal(stat(fx_path("jail/dev"), &b), 0);
+    assert_int_equal(stat(unit_path("jail/dev"), &b), 0);
     assert_true(a.st_dev == b.st_dev);
-    unlink(fx_path("jail/dev/null"));
+    unlink(unit_path("jail/dev/null"));
     vh_err e;
     int r = run(&e);
-    sh("test -z \"$(ls -A %s/decoydir)\"", fx_dir);
-    umount2(fx_path("jail/dev"), MNT_DETACH);
+    unit_sh("test -z \"$(ls -A %s/decoydir)\"", unit_dir);
+    umount2(unit_path("jail/dev"), MNT_DETACH);
     assert_int_equal(r, -1);
     assert_non_null(strstr(e.msg, "jail/dev is a mount point inside the jail"));
 }
@@ -255,21 +247,12 @@ static void test_mount_bind_same_fs(void **state)
 static void test_fifo_replaced(void **state)
 {
     (void)state;
-    sh("rm -f %s/jail/etc/group && mkfifo -m 0644 %s/jail/etc/group", fx_dir, fx_dir);
+    unit_sh("rm -f %s/jail/etc/group && mkfifo -m 0644 %s/jail/etc/group", unit_dir, unit_dir);
     vh_err e;
     assert_int_equal(run(&e), 0);
     struct stat st;
-    assert_int_equal(lstat(fx_path("jail/etc/group"), &st), 0);
+    assert_int_equal(lstat(unit_path("jail/etc/group"), &st), 0);
     assert_true(S_ISREG(st.st_mode));
-}
-
-static void write_file(const char *path, const void *data, size_t len, mode_t mode)
-{
-    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, mode);
-    assert_true(fd >= 0);
-    assert_int_equal(write(fd, data, len), (ssize_t)len);
-    fchmod(fd, mode);
-    close(fd);
 }
 
 /* A library found through $ORIGIN/../lib: its path holds "..", which
@@ -279,18 +262,18 @@ static void test_origin_dotdot(void **state)
     (void)state;
     static unsigned char img[4096];
     struct eb_layout L;
-    sh("mkdir -p %s/host/app/bin %s/host/app/lib", fx_dir, fx_dir);
+    unit_sh("mkdir -p %s/host/app/bin %s/host/app/lib", unit_dir, unit_dir);
     struct eb prog = {.is64 = 1, .machine = 62, .needed = {"libx.so"}, .nneeded = 1, .runpath = "$ORIGIN/../lib"};
-    write_file(fx_path("host/app/bin/prog"), img, eb_build(&prog, img, sizeof img, &L), 0755);
+    unit_write_file(unit_path("host/app/bin/prog"), img, eb_build(&prog, img, sizeof img, &L), 0755);
     struct eb lib = {.is64 = 1, .machine = 62};
-    write_file(fx_path("host/app/lib/libx.so"), img, eb_build(&lib, img, sizeof img, &L), 0644);
-    const char *progs[] = {fx_path("host/app/bin/prog")};
+    unit_write_file(unit_path("host/app/lib/libx.so"), img, eb_build(&lib, img, sizeof img, &L), 0644);
+    const char *progs[] = {unit_path("host/app/bin/prog")};
     vh_provision p = {jail, progs, 1, NULL, NULL, NULL, 0, 0};
     vh_err e;
     if (vh_provision_run(&p, &e) < 0)
         fail_msg("provision: %s", e.msg);
     char in[600];
-    snprintf(in, sizeof in, "%s%s/host/app/lib/libx.so", jail, fx_dir);
+    snprintf(in, sizeof in, "%s%s/host/app/lib/libx.so", jail, unit_dir);
     struct stat st;
     assert_int_equal(lstat(in, &st), 0);
     assert_true(S_ISREG(st.st_mode) && (st.st_mode & 07777) == 0644);

@@ -14,10 +14,14 @@
 #include "db.h"
 #include "domain.h"
 #include "exitcodes.h"
-#include "fixture.h"
+#include "unit.h"
 
 #include <sqlite3.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 static int side_effects; /* calls of the hostile function */
 
@@ -32,16 +36,9 @@ static void side_effect(sqlite3_context *c, int argc, sqlite3_value **argv)
 static int setup(void **s)
 {
     (void)s;
-    if (fx_setup("schema") < 0)
+    if (unit_fixture("schema") < 0)
         return -1;
-    setenv("VH_E8_MARKER", fx_path("loaded"), 1);
-    return 0;
-}
-
-static int teardown(void **s)
-{
-    (void)s;
-    fx_teardown();
+    setenv("VH_E8_MARKER", unit_path("loaded"), 1);
     return 0;
 }
 
@@ -55,10 +52,8 @@ static void exec_ok(sqlite3 *db, const char *sql)
 /* A real database with one row, then made hostile with extra SQL. */
 static void make_db(const char *path, const char *hostile)
 {
-    sqlite3 *db;
+    sqlite3 *db = unit_file_db(path);
     vh_err e;
-    if (vh_db_open_admin(path, 1, &db, &e) < 0 || vh_db_migrate(db, NULL, NULL, &e) < 0)
-        fail_msg("%s", e.msg);
     exec_ok(db, "INSERT INTO domains (service, address, root, enabled) VALUES ('http', '192.0.2.1', '/', 1)");
     assert_int_equal(vh_db_close(db, &e), 0);
     if (!hostile)
@@ -78,7 +73,7 @@ static const char view_calling_function[] =
 static void test_view_with_function_is_inert(void **s)
 {
     (void)s;
-    const char *p = fx_path("view.db");
+    const char *p = unit_path("view.db");
     make_db(p, view_calling_function);
     vh_row row;
     vh_err e;
@@ -112,7 +107,7 @@ static void test_view_with_function_is_inert(void **s)
 static void test_load_extension_is_off(void **s)
 {
     (void)s;
-    const char *p = fx_path("ext.db");
+    const char *p = unit_path("ext.db");
     char sql[600];
     make_db(p, NULL);
     snprintf(sql, sizeof sql, "SELECT load_extension('%s')", VH_EVIL_EXT);
@@ -129,21 +124,21 @@ static void test_load_extension_is_off(void **s)
     assert_int_not_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
     sqlite3_close(db);
     struct stat st;
-    assert_int_equal(stat(fx_path("loaded"), &st), -1);
+    assert_int_equal(stat(unit_path("loaded"), &st), -1);
 
     /* control: with extension loading on, the same call loads it */
     assert_int_equal(sqlite3_open_v2(p, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
     sqlite3_enable_load_extension(db, 1);
     assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
     sqlite3_close(db);
-    assert_int_equal(stat(fx_path("loaded"), &st), 0);
-    unlink(fx_path("loaded"));
+    assert_int_equal(stat(unit_path("loaded"), &st), 0);
+    unlink(unit_path("loaded"));
 }
 
 static void test_defensive(void **s)
 {
     (void)s;
-    const char *p = fx_path("def.db");
+    const char *p = unit_path("def.db");
     static const char rewrite[] = "PRAGMA writable_schema=ON;"
                                   "UPDATE sqlite_schema SET sql = sql || ' ' WHERE name = 'domains';";
     make_db(p, NULL);
@@ -161,7 +156,7 @@ static void test_defensive(void **s)
 static void test_extra_objects_do_not_change_the_decision(void **s)
 {
     (void)s;
-    const char *p = fx_path("extra.db");
+    const char *p = unit_path("extra.db");
     char hostile[1200];
     snprintf(hostile, sizeof hostile,
              "CREATE TABLE log(x);"
@@ -178,7 +173,7 @@ static void test_extra_objects_do_not_change_the_decision(void **s)
     assert_int_equal(vh_decide(p, "http", "192.0.2.9", &d, &e), -1);
     assert_int_equal(e.code, VH_EX_NOHOST);
     struct stat st;
-    assert_int_equal(stat(fx_path("loaded"), &st), -1);
+    assert_int_equal(stat(unit_path("loaded"), &st), -1);
 }
 
 int main(void)
@@ -189,5 +184,5 @@ int main(void)
         cmocka_unit_test(test_defensive),
         cmocka_unit_test(test_extra_objects_do_not_change_the_decision),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, setup, unit_teardown);
 }

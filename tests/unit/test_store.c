@@ -6,7 +6,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include "memdb.h"
+#include "unit.h"
 
 #include "db.h"
 #include "domain.h"
@@ -19,14 +19,10 @@
 static void put(sqlite3 *db, const char *svc, const char *addr)
 {
     vh_row r;
-    vh_err e;
-    vh_row_init(&r);
-    snprintf(r.service, sizeof r.service, "%s", svc);
-    snprintf(r.address, sizeof r.address, "%s", addr);
-    snprintf(r.root, sizeof r.root, "/j/%s", addr);
-    r.enabled = 1;
-    if (vh_store_add(db, &r, &e) < 0)
-        fail_msg("add: %s", e.msg);
+    char root[300];
+    snprintf(root, sizeof root, "/j/%s", addr);
+    unit_row(&r, svc, addr, root);
+    unit_put(db, &r);
 }
 
 struct seen {
@@ -61,7 +57,7 @@ static int stop_after_two(void *ctx, const vh_row *r)
 static void test_order(void **s)
 {
     (void)s;
-    sqlite3 *db = mem_db();
+    sqlite3 *db = unit_mem_db();
     /* 'fd00::1' and 'ff02::1'-like text sorts after 'default' */
     put(db, "http", "fd00::1");
     put(db, "http", "default");
@@ -91,7 +87,7 @@ static void test_order(void **s)
 static void test_no_sort(void **s)
 {
     (void)s;
-    sqlite3 *db = mem_db();
+    sqlite3 *db = unit_mem_db();
     const char *sql[] = {vh_store_each_sql, vh_store_each_json_sql};
     for (int i = 0; i < 2; i++) {
         char q[2048];

@@ -12,38 +12,35 @@
 #include "db.h"
 #include "domain.h"
 #include "exitcodes.h"
-#include "fixture.h"
+#include "unit.h"
 #include "store.h"
 #include "vhindex.h"
 
 #include <fcntl.h>
 #include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 static char dbp[512], ixp[512];
 
 static int setup(void **s)
 {
     (void)s;
-    if (fx_setup("vhindex") < 0)
+    if (unit_fixture("vhindex") < 0)
         return -1;
-    snprintf(dbp, sizeof dbp, "%s", fx_path("db/v.db"));
+    snprintf(dbp, sizeof dbp, "%s", unit_path("db/v.db"));
     snprintf(ixp, sizeof ixp, "%s" VH_IX_SUFFIX, dbp);
-    sqlite3 *db;
     vh_err e;
-    if (vh_db_open_admin(dbp, 1, &db, &e) < 0 || vh_db_migrate(db, NULL, NULL, &e) < 0 || vh_db_close(db, &e) < 0) {
+    if (vh_db_close(unit_file_db(dbp), &e) < 0) {
         fprintf(stderr, "%s\n", e.msg);
         return -1;
     }
     /* the trust rules: the database's directory root's and 0755 */
-    chmod(fx_path("db"), 0755);
-    return 0;
-}
-
-static int teardown(void **s)
-{
-    (void)s;
-    fx_teardown();
+    chmod(unit_path("db"), 0755);
     return 0;
 }
 
@@ -92,11 +89,7 @@ static void random_row(vh_row *r)
 /* An enabled root-service row of service http. */
 static void http_row(vh_row *r, const char *address, const char *root)
 {
-    vh_row_init(r);
-    snprintf(r->service, sizeof r->service, "http");
-    snprintf(r->address, sizeof r->address, "%s", address);
-    snprintf(r->root, sizeof r->root, "%s", root);
-    r->enabled = 1;
+    unit_row(r, "http", address, root);
 }
 
 /* What vhostctl does for one change (admin/util.c): BEGIN IMMEDIATE, the
@@ -564,5 +557,5 @@ int main(void)
         cmocka_unit_test(test_other_format_never_answers),
         cmocka_unit_test(test_out_of_range_settings_refused),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, setup, unit_teardown);
 }
