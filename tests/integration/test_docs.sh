@@ -44,4 +44,67 @@ done
 for c in $(printf '%s\n' "$MC" | sed -n '/^COMMANDS/,/^SELECTION/p' | sed -n 's/^       \([a-z][a-z-]*\)\( .*\)\{0,1\}$/\1/p' | sort -u); do
 	vh_contains "vhostctl(8) command $c is in --help" "] $c" "$chelp"
 done
+
+# Threat IDs. Every ID that src/, admin/ and tests/ cite has a row in
+# doc/threats.md, and every row there says what it means, so an ID named
+# in the code is explained inside the repository. Citations are found by
+# threat_ids.sh in the contexts the code uses ("THREATS E1", "(K7)",
+# "/* G1 */", "# K10: ...", test names "J1 ...", names test_k2_... and
+# race_a9): never a bare "A4" or "F1" (paper sizes, keys, hex, $N7); its
+# header lists them. First the matcher itself, on a fixture.
+IDS="$VH_SRC/tests/integration/threat_ids.sh"
+mkdir -p "$F/ids"
+cat >"$F/ids/sample.c" <<'SAMPLE'
+/* THREATS A8, E1-E5 */
+x = f(y);   /* G2 */
+/* K7: a label */
+ * K5). the end of a parenthesis opened on the line before
+vh_eq "J1 all refused" 0 "$x"
+echo "ok - K10 skipped"
+(A3, D1)
+run race_h9 first
+char *paper = "A4 paper";
+/* press F1 for help */
+const char *key = "9fK1a0e3";
+N7=${X:-3}; echo "$N7"
+grep -B1 -E x
+	A4) echo paper ;;
+printf("size A4: 210 mm\n");
+addr = "2001:DB8::A1:1";
+SAMPLE
+: >"$F/ids/test_c3_sample.sh"
+vh_eq "threat_ids.sh: cited IDs found, bare ones ignored (fixture)" \
+	"A3 A8 C3 D1 E1 E5 G2 H9 J1 K10 K5 K7 " \
+	"$(bash "$IDS" "$F/ids" | cut -f1 | LC_ALL=C sort -u | tr '\n' ' ')"
+
+# The IDs with a row: the first cell, "E1-E3" and "H7, H8" spelled out,
+# "K2 (check)" counting for K2.
+TM=$VH_SRC/doc/threats.md
+rowids=$(LC_ALL=C awk -F'|' '/^\| / && $2 != " ID " {
+	c = $2; sub(/^ +/, "", c); sub(/ +$/, "", c); sub(/ \(.*\)$/, "", c)
+	n = split(c, part, /, /)
+	for (i = 1; i <= n; i++) {
+		if (part[i] ~ /^[A-N][0-9]+-[A-N][0-9]+$/) {
+			split(part[i], r, /-/)
+			for (k = substr(r[1], 2) + 0; k <= substr(r[2], 2) + 0; k++)
+				print substr(r[1], 1, 1) k
+		} else if (part[i] ~ /^[A-N][0-9]+$/)
+			print part[i]
+	}
+}' "$TM" | LC_ALL=C sort -u)
+cited=$(cd "$VH_SRC" && bash "$IDS" src admin tests | LC_ALL=C sort -t "$(printf '\t')" -k1,1 -u)
+vh_check "threat IDs cited in src/, admin/, tests/: many found ($(printf '%s\n' "$cited" | grep -c .))" \
+	test "$(printf '%s\n' "$cited" | grep -c .)" -ge 50
+while IFS=$'\t' read -r id where; do
+	if printf '%s\n' "$rowids" | grep -qxF "$id"; then
+		vh_ok "threat ID $id ($where) has a row in doc/threats.md"
+	else
+		vh_notok "threat ID $id ($where) has no row in doc/threats.md: add one with its meaning"
+	fi
+done <<<"$cited"
+# Every row (under | ID | meaning | covered by |) has a meaning.
+nomeaning=$(LC_ALL=C awk -F'|' '/^\| / && $2 != " ID " && $3 !~ /[A-Za-z]/ { print $2 }' "$TM")
+vh_eq "every row of doc/threats.md has a meaning" "" "$nomeaning"
+vh_eq "every table of doc/threats.md has the meaning column" "" \
+	"$(grep -n '^| ID |' "$TM" | grep -v '^[0-9]*:| ID | meaning | covered by |$')"
 vh_done
