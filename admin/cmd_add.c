@@ -2,10 +2,11 @@
 
 #include "addr.h"
 #include "db.h"
-#include "domain.h"
+#include "dbadmin.h"
 #include "exitcodes.h"
 #include "ident.h"
 #include "jailcheck.h"
+#include "row.h"
 #include "store.h"
 
 #include <string.h>

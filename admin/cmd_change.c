@@ -3,6 +3,7 @@
 
 #include "addr.h"
 #include "db.h"
+#include "dbadmin.h"
 #include "exitcodes.h"
 #include "store.h"
 #include "valid.h"

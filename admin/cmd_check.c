@@ -5,10 +5,11 @@
 #include "addr.h"
 #include "db.h"
 #include "dbcheck.h"
-#include "domain.h"
 #include "env.h"
 #include "exitcodes.h"
+#include "ix.h"
 #include "jailcheck.h"
+#include "row.h"
 #include "store.h"
 #include "valid.h"
 
@@ -261,19 +262,19 @@ int vc_cmd_check(const char *db, int argc, char **argv)
      * the database file itself, vhindex.c). */
     const char *ixwhy = NULL;
     vh_err ixe;
-    int ix = vh_ix_current(db, &ixwhy, &ixe);
+    vh_ix_state ix = vh_ix_current(db, &ixwhy, &ixe);
 
     sqlite3 *h = NULL;
     if ((rc = vc_open(db, &h)) != 0)
         goto out;
     if (f.json)
         printf("[");
-    if (ix <= 0) {
+    if (ix != VH_IX_CURRENT) {
         char ixpath[PATH_MAX + 16], problem[sizeof ixe.msg + 64];
         snprintf(ixpath, sizeof ixpath, "%s%s", db, VH_IX_SUFFIX);
-        snprintf(problem, sizeof problem, "%s%s", ix < 0 ? "" : "virtuald reads the database (correct, slower): ",
-                 ix < 0 ? ixe.msg : ixwhy ? ixwhy : "?");
-        vh_finding fi = {"database", ix < 0 ? VH_SEV_ERROR : VH_SEV_WARNING, ix < 0 ? "index-untrusted" : "index-stale",
+        snprintf(problem, sizeof problem, "%s%s", ix == VH_IX_UNTRUSTED ? "" : "virtuald reads the database (correct, slower): ",
+                 ix == VH_IX_UNTRUSTED ? ixe.msg : ixwhy ? ixwhy : "?");
+        vh_finding fi = {"database", ix == VH_IX_UNTRUSTED ? VH_SEV_ERROR : VH_SEV_WARNING, ix == VH_IX_UNTRUSTED ? "index-untrusted" : "index-stale",
                          ixpath, problem, "vhostctl init (rebuilds the lookup index from the database)"};
         vc_print_finding(&f, &fi);
     }

@@ -3,7 +3,7 @@
 
 #include "db.h"
 #include "exitcodes.h"
-#include "legacy_db.h"
+#include "export.h"
 #include "valid.h"
 
 int vc_cmd_export(const char *db, int argc, char **argv)

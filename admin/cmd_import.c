@@ -2,9 +2,10 @@
 #include "vhostctl.h"
 
 #include "db.h"
+#include "dbadmin.h"
 #include "exitcodes.h"
 #include "ident.h"
-#include "legacy_db.h"
+#include "import.h"
 #include "valid.h"
 
 #include <limits.h>

@@ -1,8 +1,9 @@
 #include "vhostctl.h"
 
 #include "db.h"
+#include "dbadmin.h"
+#include "migrate.h"
 #include "exitcodes.h"
-#include "vhindex.h"
 
 int vc_cmd_init(const char *db, int argc, char **argv)
 {

@@ -1,8 +1,8 @@
 #include "vhostctl.h"
 
 #include "db.h"
-#include "domain.h"
 #include "exitcodes.h"
+#include "row.h"
 #include "store.h"
 #include "valid.h"
 

@@ -1,9 +1,11 @@
 #include "vhostctl.h"
 
 #include "addr.h"
-#include "domain.h"
+#include "decide.h"
 #include "exitcodes.h"
 #include "jail.h"
+#include "row.h"
+#include "select.h"
 #include "valid.h"
 
 #include <string.h>

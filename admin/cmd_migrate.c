@@ -5,10 +5,11 @@
 #include "vhostctl.h"
 
 #include "db.h"
+#include "dbadmin.h"
 #include "exitcodes.h"
 #include "fdutil.h"
 #include "inetd.h"
-#include "legacy_db.h"
+#include "import.h"
 
 #include <errno.h>
 #include <fcntl.h>

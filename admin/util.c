@@ -1,6 +1,7 @@
 #include "vhostctl.h"
 
 #include "db.h"
+#include "dbadmin.h"
 #include "exitcodes.h"
 #include "nest.h"
 #include "valid.h"

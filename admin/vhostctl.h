@@ -3,9 +3,9 @@
 #define VHOSTCTL_H
 
 #include "err.h"
-#include "domain.h"
-#include "vhindex.h"
 #include "finding.h"
+#include "ixwrite.h"
+#include "row.h"
 
 #include <argtable2.h>
 #include <stdio.h>

@@ -1,6 +1,7 @@
 #include "fdutil.h"
 
 #include "exitcodes.h"
+#include "paths.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -23,7 +24,7 @@ int vh_fd_fill_std(vh_err *e)
     for (int fd = 0; fd <= 2; fd++) {
         if (fcntl(fd, F_GETFD) >= 0 || errno != EBADF)
             continue;
-        int n = open("/dev/null", O_RDWR);
+        int n = open(VH_DEV_NULL, O_RDWR);
         if (n < 0)
             return vh_fail(e, VH_EX_OSERR, "opening /dev/null for fd %d: %s", fd, strerror(errno));
         if (n != fd) {
@@ -42,7 +43,7 @@ int vh_fd_no_tty(int *replaced, vh_err *e)
             continue;
         /* A terminal reaching the service is a way into the shell that
          * started the super-server (TIOCSTI, K3): /dev/null instead. */
-        int n = open("/dev/null", O_RDWR | O_CLOEXEC);
+        int n = open(VH_DEV_NULL, O_RDWR | O_CLOEXEC);
         if (n < 0)
             return vh_fail(e, VH_EX_OSERR, "opening /dev/null to replace terminal fd %d: %s", fd, strerror(errno));
         int rc = dup2(n, fd);
@@ -82,7 +83,7 @@ int vh_fd_cloexec_from(int lowfd, vh_err *e)
      * predates close_range: walk /proc/self/fd, but only a real procfs
      * (a jail could hold an empty directory of that name); otherwise
      * every number up to the descriptor limit. */
-    DIR *d = opendir("/proc/self/fd");
+    DIR *d = opendir(VH_PROC_FD_DIR);
     struct statfs sf;
     if (d && (fstatfs(dirfd(d), &sf) < 0 || sf.f_type != PROC_SUPER_MAGIC)) {
         closedir(d);
@@ -116,4 +117,18 @@ const char *vh_file_type_name(mode_t mode)
            : S_ISSOCK(mode) ? "a socket"
            : S_ISLNK(mode)  ? "a symbolic link"
                             : "of unknown type";
+}
+
+ssize_t vh_fd_pread_full(int fd, void *buf, size_t n, off_t off)
+{
+    size_t got = 0;
+    while (got < n) {
+        ssize_t r = pread(fd, (char *)buf + got, n - got, off + (off_t)got);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            return r < 0 ? -1 : (ssize_t)got;
+        got += (size_t)r;
+    }
+    return (ssize_t)got;
 }

@@ -26,4 +26,8 @@ int vh_fd_cloexec_from(int lowfd, vh_err *e);
  * that refuse a file which is not regular (THREATS K11). */
 const char *vh_file_type_name(mode_t mode);
 
+/* pread until n bytes are in buf, end of file or an error (EINTR
+ * retried): the count read, or -1 with errno. */
+ssize_t vh_fd_pread_full(int fd, void *buf, size_t n, off_t off);
+
 #endif

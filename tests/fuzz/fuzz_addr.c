@@ -12,7 +12,7 @@
  * The first byte picks the function; the rest is its input. Built with
  * clang and -DVH_FUZZ=ON; see tests/fuzz/CMakeLists.txt. */
 #include "addr.h"
-#include "domain.h"
+#include "row.h"
 #include "valid.h"
 
 #include <arpa/inet.h>

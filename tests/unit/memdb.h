@@ -5,6 +5,7 @@
 #define VH_TEST_MEMDB_H
 
 #include "db.h"
+#include "migrate.h"
 
 #include <sqlite3.h>
 

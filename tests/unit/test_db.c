@@ -5,9 +5,13 @@
 #include <cmocka.h>
 
 #include "db.h"
-#include "domain.h"
+#include "dbadmin.h"
+#include "decide.h"
 #include "exitcodes.h"
 #include "fixture.h"
+#include "migrate.h"
+#include "row.h"
+#include "select.h"
 #include "sqlfiles.h"
 #include "store.h"
 

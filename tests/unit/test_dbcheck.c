@@ -7,6 +7,8 @@
 #include <cmocka.h>
 
 #include "db.h"
+#include "dbadmin.h"
+#include "migrate.h"
 #include "dbcheck.h"
 
 #include <fcntl.h>

@@ -8,8 +8,9 @@
 #include "memdb.h"
 
 #include "db.h"
-#include "domain.h"
 #include "exitcodes.h"
+#include "row.h"
+#include "select.h"
 #include "store.h"
 
 #include <sqlite3.h>

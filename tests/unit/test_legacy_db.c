@@ -8,9 +8,13 @@
 #include <cmocka.h>
 
 #include "db.h"
-#include "domain.h"
+#include "dbadmin.h"
 #include "exitcodes.h"
-#include "legacy_db.h"
+#include "export.h"
+#include "import.h"
+#include "migrate.h"
+#include "row.h"
+#include "select.h"
 #include "store.h"
 
 #include <fcntl.h>

@@ -10,11 +10,16 @@
 #include <cmocka.h>
 
 #include "db.h"
-#include "domain.h"
+#include "dbadmin.h"
+#include "decide.h"
 #include "exitcodes.h"
 #include "fixture.h"
+#include "ix.h"
+#include "ixwrite.h"
+#include "migrate.h"
+#include "row.h"
+#include "select.h"
 #include "store.h"
-#include "vhindex.h"
 
 #include <fcntl.h>
 #include <sqlite3.h>

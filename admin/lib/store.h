@@ -3,8 +3,10 @@
 #ifndef VH_STORE_H
 #define VH_STORE_H
 
-#include "domain.h"
 #include "err.h"
+#include "row.h"
+
+typedef struct sqlite3 sqlite3;
 
 /* Insert a new row. An existing (service, address) is an error naming
  * it (VH_EX_DATAERR). */

@@ -1,36 +1,14 @@
-/* vhindex.h - the lookup index: a read-only copy of the rows virtuald
- * reads, kept by vhostctl beside the database (DB-index), that answers a
- * connection without SQLite. SQLite stays the only source of truth: the
- * index carries the identity of the database state it was made from (the
- * WAL-index header, the database file's header and inode, size and
- * times), and virtuald uses it only when the database it finds now has
- * exactly that identity; anything else - no index, another identity, a
- * writer in the middle of an update, a malformed file - sends it to the
- * database as before. doc/design.md "The lookup index" has the argument. */
-#ifndef VH_VHINDEX_H
-#define VH_VHINDEX_H
+/* ixwrite.h - the lookup index, vhostctl's side (src/lib/ix.h is
+ * virtuald's): marking it stale before a change, bringing it up to date
+ * after, rebuilding it. */
+#ifndef VH_IXWRITE_H
+#define VH_IXWRITE_H
 
-#include "domain.h"
 #include "err.h"
 
 #include <stdint.h>
 
 typedef struct sqlite3 sqlite3;
-
-#define VH_IX_SUFFIX "-index"
-
-/* vh_ix_select's answer when the index cannot answer (virtuald then asks
- * the database); *why names the reason. */
-#define VH_IX_STALE (-2)
-
-/* virtuald: the four candidates of PRODUCT §3 from the index of dbpath
- * (which the caller has trust-checked). Returns the deciding rule
- * (VH_RULE_NONE .. VH_RULE_ANY_DEFAULT, row filled when > 0) as vh_select
- * would on the same database state; VH_IX_STALE when the index cannot
- * answer; -1 with e filled when it must refuse (an index file that is not
- * root's, or writable by others, or not a regular file: THREATS E1). */
-int vh_ix_select(const char *dbpath, const char *service, const char *address, vh_row *row, const char **why,
-                 vh_err *e);
 
 /* A (service, address) key changed by a vhostctl command. */
 typedef struct vh_ix_key {
@@ -68,10 +46,5 @@ int vh_ix_mark_stale(const char *dbpath, vh_err *e);
 
 /* Rebuild through a connection of its own (vhostctl init, tests). */
 int vh_ix_rebuild(const char *dbpath, vh_err *e);
-
-/* For vhostctl check and tests: 1 when virtuald would answer from the
- * index of dbpath right now, 0 when it would read the database (*why
- * says why); -1 with e filled when the index is untrusted. */
-int vh_ix_current(const char *dbpath, const char **why, vh_err *e);
 
 #endif

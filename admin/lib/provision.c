@@ -3,6 +3,7 @@
 #include "deps.h"
 #include "exitcodes.h"
 #include "path.h"
+#include "paths.h"
 #include "rootfd.h"
 #include "valid.h"
 
@@ -572,7 +573,7 @@ int vh_provision_run(vh_provision *p, vh_err *e)
     if (hostfd < 0)
         return vh_fail(e, VH_EX_OSERR, "cannot open /: %s", strerror(errno));
     char *extra[MAX_LDCONF_DIRS];
-    int nextra = vh_ldconf_dirs("/etc/ld.so.conf", extra, MAX_LDCONF_DIRS);
+    int nextra = vh_ldconf_dirs(VH_LD_SO_CONF, extra, MAX_LDCONF_DIRS);
     vh_deps_opts o = {NULL, (const char *const *)extra, nextra};
     int result = 0;
     for (int i = 0; i < p->nprograms && result == 0; i++)

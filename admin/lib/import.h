@@ -1,5 +1,5 @@
-/* legacy_db.h - legacy flat files into the database (import) and out of
- * it (export). The parsing is legacy.h's; this module adds what needs the
+/* import.h - legacy flat files into the database (export.h: out of
+ * it). The parsing is legacy.h's; this module adds what needs the
  * database and the file system: conflicts with existing rows, the
  * replacement of a service's rows, whether a directory exists, the
  * ownership and mode of the file (THREATS H13).
@@ -9,12 +9,12 @@
  * plain BEGIN for a dry run, and COMMIT only when the statistics show no
  * error; otherwise ROLLBACK. Statements are prepared once per importer
  * and reused for every row. */
-#ifndef VH_LEGACY_DB_H
-#define VH_LEGACY_DB_H
+#ifndef VH_IMPORT_H
+#define VH_IMPORT_H
 
-#include "domain.h"
 #include "err.h"
 #include "legacy.h"
+#include "row.h"
 
 #include <stdio.h>
 
@@ -89,22 +89,5 @@ int vh_import_fd(vh_importer *im, const char *file, int fd, const vh_import_opts
  * warning (THREATS H13). */
 int vh_import_path(vh_importer *im, const char *path, const vh_import_opts *o, const vh_import_report *r,
                    vh_import_stats *st, vh_err *e);
-
-typedef struct vh_export_stats {
-    unsigned long rows;      /* rows written as ADDRESS DIRECTORY lines */
-    unsigned long disabled;  /* written as '# disabled: ' comments */
-    unsigned long with_user; /* rows with a run-as user (not expressible) */
-    unsigned long settings;  /* rows with net_bind_service or max_procs not the default (not expressible) */
-    unsigned long bad;       /* rows the format cannot hold: commented out */
-} vh_export_stats;
-
-/* Write the service's rows in the flat format: a comment line, then one
- * line per row, exact addresses first and 'default' last, so that the
- * legacy first-match rule and PRODUCT §3 agree. What the format cannot
- * express becomes a comment, counted in st (the caller says so): a
- * disabled row (never silently re-enabled by an import), a directory the
- * parser would read differently (trailing blank). Run it in a read
- * transaction. Returns 0 or -1 with e filled. */
-int vh_export(sqlite3 *db, const char *service, FILE *out, vh_export_stats *st, vh_err *e);
 
 #endif

@@ -22,8 +22,8 @@
 #ifndef VH_JAILCHECK_H
 #define VH_JAILCHECK_H
 
-#include "domain.h"
 #include "finding.h"
+#include "row.h"
 
 #define VH_JAILCHECK_MAX_DEPTH 256  /* deeper directories are an error, not a crash */
 
