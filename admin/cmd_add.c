@@ -100,7 +100,7 @@ int vc_cmd_add(const char *db, int argc, char **argv)
         }
         goto out;
     }
-    vh_ix_key key = {row.service, row.address};
+    vh_ixwrite_key key = {row.service, row.address};
     if ((rc = vc_commit_close(h, &key, 1)) != 0)
         goto out;
     if (row.has_user)

@@ -38,7 +38,7 @@ static int change(const struct vc_cmd *cmd, enum op op, const char *db, int argc
         rc = vc_abort_close(h, &e);
         goto out;
     }
-    vh_ix_key key = {service->sval[0], addr};
+    vh_ixwrite_key key = {service->sval[0], addr};
     if ((rc = vc_commit_close(h, &key, 1)) != 0)
         goto out;
     printf("%s %s %s\n", op == OP_REMOVE ? "removed" : op == OP_ENABLE ? "enabled" : "disabled", service->sval[0], addr);

@@ -66,7 +66,7 @@ int vc_cmd_set(const char *db, int argc, char **argv)
         rc = vc_abort_close(h, &e);
         goto out;
     }
-    vh_ix_key key = {service->sval[0], addr};
+    vh_ixwrite_key key = {service->sval[0], addr};
     if ((rc = vc_commit_close(h, &key, 1)) != 0)
         goto out;
     printf("set %s %s:", service->sval[0], addr);

@@ -63,7 +63,7 @@ static void index_warning(const char *path, const vh_err *e)
 void vc_index(const char *path)
 {
     vh_err e;
-    if (vh_ix_rebuild(path, &e) < 0)
+    if (vh_ixwrite_rebuild(path, &e) < 0)
         index_warning(path, &e);
 }
 
@@ -74,7 +74,7 @@ int vc_abort_close(sqlite3 *h, const vh_err *e)
     return vc_error(e);
 }
 
-int vc_commit_close(sqlite3 *h, const vh_ix_key *keys, int nkeys)
+int vc_commit_close(sqlite3 *h, const vh_ixwrite_key *keys, int nkeys)
 {
     vh_err e;
     char path[PATH_MAX];
@@ -82,10 +82,10 @@ int vc_commit_close(sqlite3 *h, const vh_ix_key *keys, int nkeys)
     snprintf(path, sizeof path, "%s", file ? file : "");
     /* still inside the change's transaction: the index is marked stale
      * before the change can commit */
-    vh_ix_txn txn;
-    if (vh_ix_begin(h, path, &txn, &e) < 0 || vh_db_commit(h, &e) < 0)
+    vh_ixwrite_txn txn;
+    if (vh_ixwrite_begin(h, path, &txn, &e) < 0 || vh_db_commit(h, &e) < 0)
         return vc_abort_close(h, &e);
-    if (vh_ix_finish(h, path, &txn, keys, nkeys, &e) < 0)
+    if (vh_ixwrite_finish(h, path, &txn, keys, nkeys, &e) < 0)
         index_warning(path, &e);
     if (vh_db_close(h, &e) < 0)
         return vc_error(&e);

@@ -334,7 +334,7 @@ out:
  * cannot be updated in place (rebuild), -1 error with e. The caller has
  * proved that the index held the state the change began from (ino: the
  * file it checked) and that no other commit landed since. */
-static int update_in_place(sqlite3 *db, const char *dbpath, uint64_t ino, const vh_ix_key *keys, int nkeys, vh_err *e)
+static int update_in_place(sqlite3 *db, const char *dbpath, uint64_t ino, const vh_ixwrite_key *keys, int nkeys, vh_err *e)
 {
     char path[PATH_MAX + 16];
     if ((size_t)snprintf(path, sizeof path, "%s%s", dbpath, VH_IX_SUFFIX) >= sizeof path)
@@ -357,7 +357,7 @@ static int update_in_place(sqlite3 *db, const char *dbpath, uint64_t ino, const 
         h.schema_cookie != (int32_t)cookie || h.user_version != vh_db_schema_version() ||
         (h.nlive + h.ndead + (uint64_t)nkeys) * 4 > h.nbuckets * 3)
         goto out;
-    /* the header says stale (vh_ix_begin, synced); make the seq odd too */
+    /* the header says stale (vh_ixwrite_begin, synced); make the seq odd too */
     h.seq |= 1;
     if (pwrite_full(fd, &h, sizeof h, 0) < 0)
         goto ioerr;
@@ -445,7 +445,7 @@ out:
 
 /* The index opened for writing before a change: fd; -1 when there is
  * none or only one virtuald refuses anyway (not root's, writable by
- * others, not a regular file: vh_ix_finish replaces it); -2 with e on any
+ * others, not a regular file: vh_ixwrite_finish replaces it); -2 with e on any
  * other failure (the change must not go on). */
 static int open_to_mark(const char *dbpath, struct stat *st, vh_err *e)
 {
@@ -458,7 +458,7 @@ static int open_to_mark(const char *dbpath, struct stat *st, vh_err *e)
     return -2;
 }
 
-int vh_ix_begin(sqlite3 *db, const char *dbpath, vh_ix_txn *t, vh_err *e)
+int vh_ixwrite_begin(sqlite3 *db, const char *dbpath, vh_ixwrite_txn *t, vh_err *e)
 {
     memset(t, 0, sizeof *t);
     /* changes committed by other connections move it (SQLite's promise);
@@ -487,7 +487,7 @@ int vh_ix_begin(sqlite3 *db, const char *dbpath, vh_ix_txn *t, vh_err *e)
     }
     /* stale, durably, before the change can commit: a crash from here on
      * leaves an index that claims nothing (a short or malformed one claims
-     * nothing already and is left for vh_ix_finish to replace) */
+     * nothing already and is left for vh_ixwrite_finish to replace) */
     if (mark_stale_fd(fd) < 0) {
         close(fd);
         return vh_fail(e, VH_EX_IOERR, "cannot mark the lookup index of %s stale: %s - nothing changed", dbpath,
@@ -497,7 +497,7 @@ int vh_ix_begin(sqlite3 *db, const char *dbpath, vh_ix_txn *t, vh_err *e)
     return 0;
 }
 
-int vh_ix_mark_stale(const char *dbpath, vh_err *e)
+int vh_ixwrite_mark_stale(const char *dbpath, vh_err *e)
 {
     struct stat st;
     int fd = open_to_mark(dbpath, &st, e);
@@ -508,7 +508,7 @@ int vh_ix_mark_stale(const char *dbpath, vh_err *e)
     return rc < 0 ? vh_fail(e, VH_EX_IOERR, "cannot mark the lookup index of %s stale: %s", dbpath, strerror(errno)) : 0;
 }
 
-int vh_ix_finish(sqlite3 *db, const char *dbpath, const vh_ix_txn *t, const vh_ix_key *keys, int nkeys, vh_err *e)
+int vh_ixwrite_finish(sqlite3 *db, const char *dbpath, const vh_ixwrite_txn *t, const vh_ixwrite_key *keys, int nkeys, vh_err *e)
 {
     /* An empty WAL first, so that the state is the database file alone
      * (ident_now) and stays so when this connection closes. Readers in
@@ -539,12 +539,12 @@ out:
 }
 
 /* For tests and vhostctl init: rebuild from a fresh connection. */
-int vh_ix_rebuild(const char *dbpath, vh_err *e)
+int vh_ixwrite_rebuild(const char *dbpath, vh_err *e)
 {
     sqlite3 *db = NULL;
     if (vh_db_open_admin(dbpath, 0, &db, e) < 0)
         return -1;
-    int rc = vh_ix_finish(db, dbpath, NULL, NULL, 0, e);
+    int rc = vh_ixwrite_finish(db, dbpath, NULL, NULL, 0, e);
     vh_err ce;
     if (vh_db_close(db, &ce) < 0 && rc == 0) {
         *e = ce;

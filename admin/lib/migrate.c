@@ -37,7 +37,7 @@ int vh_db_migrate(sqlite3 *db, int *from, int *to, vh_err *e)
      * on (marked under this write lock; vhostctl init rebuilds it after) */
     if (version > 0 && version < want) {
         const char *file = sqlite3_db_filename(db, "main");
-        if (file && *file && vh_ix_mark_stale(file, e) < 0)
+        if (file && *file && vh_ixwrite_mark_stale(file, e) < 0)
             goto fail;
     }
     if (version == 0) {

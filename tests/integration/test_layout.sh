@@ -22,7 +22,7 @@ named() { nm "$1" 2>/dev/null | awk '{ print $NF }' | sed 's/@.*//' | sort -u; }
 # --- 1. the binaries
 defined "$ADMINLIB" >"$F/admin.syms"
 vh_check "libvhadmin.a defines symbols ($(wc -l <"$F/admin.syms"))" test "$(wc -l <"$F/admin.syms")" -gt 50
-vh_check "libvhadmin.a defines the index writer" grep -qx vh_ix_finish "$F/admin.syms"
+vh_check "libvhadmin.a defines the index writer" grep -qx vh_ixwrite_finish "$F/admin.syms"
 
 # prog DESCRIPTION BINARY: what of the admin library and of NSS it holds
 layout_of() {
