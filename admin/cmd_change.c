@@ -30,7 +30,7 @@ static int change(const struct vc_cmd *cmd, enum op op, const char *db, int argc
     sqlite3 *h = NULL;
     if ((rc = vc_open(db, &h)) != 0)
         goto out;
-    int r = vh_db_begin(h, &e);
+    int r = vh_dbadmin_begin(h, &e);
     if (r == 0)
         r = op == OP_REMOVE ? vh_store_remove(h, service->sval[0], addr, &e)
                             : vh_store_set_enabled(h, service->sval[0], addr, op == OP_ENABLE, &e);

@@ -62,7 +62,7 @@ int vc_cmd_set(const char *db, int argc, char **argv)
     sqlite3 *h = NULL;
     if ((rc = vc_open(db, &h)) != 0)
         goto out;
-    if (vh_db_begin(h, &e) < 0 || vh_store_set_limits(h, service->sval[0], addr, want_nbs, want_max, &e) < 0) {
+    if (vh_dbadmin_begin(h, &e) < 0 || vh_store_set_limits(h, service->sval[0], addr, want_nbs, want_max, &e) < 0) {
         rc = vc_abort_close(h, &e);
         goto out;
     }

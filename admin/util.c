@@ -47,7 +47,7 @@ int vc_error(const vh_err *e)
 int vc_open(const char *db, sqlite3 **out)
 {
     vh_err e;
-    if (vh_db_open_admin(db, 0, out, &e) < 0)
+    if (vh_dbadmin_open(db, 0, out, &e) < 0)
         return vc_error(&e);
     return 0;
 }
@@ -83,7 +83,7 @@ int vc_commit_close(sqlite3 *h, const vh_ixwrite_key *keys, int nkeys)
     /* still inside the change's transaction: the index is marked stale
      * before the change can commit */
     vh_ixwrite_txn txn;
-    if (vh_ixwrite_begin(h, path, &txn, &e) < 0 || vh_db_commit(h, &e) < 0)
+    if (vh_ixwrite_begin(h, path, &txn, &e) < 0 || vh_dbadmin_commit(h, &e) < 0)
         return vc_abort_close(h, &e);
     if (vh_ixwrite_finish(h, path, &txn, keys, nkeys, &e) < 0)
         index_warning(path, &e);

@@ -12,7 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-int vh_db_open_admin(const char *path, int create, sqlite3 **out, vh_err *e)
+int vh_dbadmin_open(const char *path, int create, sqlite3 **out, vh_err *e)
 {
     *out = NULL;
     struct stat st;
@@ -64,7 +64,7 @@ int vh_db_open_admin(const char *path, int create, sqlite3 **out, vh_err *e)
     return 0;
 }
 
-int vh_db_begin(sqlite3 *db, vh_err *e)
+int vh_dbadmin_begin(sqlite3 *db, vh_err *e)
 {
     int rc = sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
     if (rc != SQLITE_OK)
@@ -72,7 +72,7 @@ int vh_db_begin(sqlite3 *db, vh_err *e)
     return 0;
 }
 
-int vh_db_commit(sqlite3 *db, vh_err *e)
+int vh_dbadmin_commit(sqlite3 *db, vh_err *e)
 {
     int rc = sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
     if (rc != SQLITE_OK) {

@@ -10,14 +10,14 @@ typedef struct sqlite3 sqlite3;
 /* vhostctl's open for reading and writing an existing database, schema
  * version checked; with create set (init only) the file is created 0600
  * (and its directory 0700 when missing) and no version is required. */
-int vh_db_open_admin(const char *path, int create, sqlite3 **out, vh_err *e);
+int vh_dbadmin_open(const char *path, int create, sqlite3 **out, vh_err *e);
 
 /* Create or upgrade the schema in one transaction; idempotent. *from and
  * *to receive the versions before and after (may be NULL). */
-int vh_db_migrate(sqlite3 *db, int *from, int *to, vh_err *e);
+int vh_migrate(sqlite3 *db, int *from, int *to, vh_err *e);
 
 /* BEGIN IMMEDIATE; COMMIT (rolled back when it fails). 0 or -1 with e. */
-int vh_db_begin(sqlite3 *db, vh_err *e);
-int vh_db_commit(sqlite3 *db, vh_err *e);
+int vh_dbadmin_begin(sqlite3 *db, vh_err *e);
+int vh_dbadmin_commit(sqlite3 *db, vh_err *e);
 
 #endif

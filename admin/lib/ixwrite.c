@@ -519,7 +519,7 @@ int vh_ixwrite_finish(sqlite3 *db, const char *dbpath, const vh_ixwrite_txn *t, 
     sqlite3_busy_timeout(db, VH_DB_ADMIN_BUSY_MS);
     /* SQLite's write lock: no commit can land while the index is made,
      * and index writers queue like database writers. */
-    if (vh_db_begin(db, e) < 0)
+    if (vh_dbadmin_begin(db, e) < 0)
         return -1;
     int rc = -1, done = 0;
     /* In place only when the index held the state the change began from
@@ -542,7 +542,7 @@ out:
 int vh_ixwrite_rebuild(const char *dbpath, vh_err *e)
 {
     sqlite3 *db = NULL;
-    if (vh_db_open_admin(dbpath, 0, &db, e) < 0)
+    if (vh_dbadmin_open(dbpath, 0, &db, e) < 0)
         return -1;
     int rc = vh_ixwrite_finish(db, dbpath, NULL, NULL, 0, e);
     vh_err ce;

@@ -8,7 +8,7 @@
 
 #include <sqlite3.h>
 
-int vh_db_migrate(sqlite3 *db, int *from, int *to, vh_err *e)
+int vh_migrate(sqlite3 *db, int *from, int *to, vh_err *e)
 {
     int appid = 0, version = 0;
     int want = vh_db_schema_version();
@@ -18,7 +18,7 @@ int vh_db_migrate(sqlite3 *db, int *from, int *to, vh_err *e)
     sqlite3_free(errmsg);
     if (rc != SQLITE_OK)
         return vh_db_fail(db, rc, "setting WAL mode", e);
-    if (vh_db_begin(db, e) < 0)
+    if (vh_dbadmin_begin(db, e) < 0)
         return -1;
     if (vh_db_read_ids(db, &appid, &version, e) < 0)
         goto fail;
@@ -68,7 +68,7 @@ int vh_db_migrate(sqlite3 *db, int *from, int *to, vh_err *e)
                 (unsigned)appid, want);
         goto fail;
     }
-    if (vh_db_commit(db, e) < 0)
+    if (vh_dbadmin_commit(db, e) < 0)
         return -1;
     if (to)
         *to = version;

@@ -9,6 +9,6 @@ typedef struct sqlite3 sqlite3;
 
 /* Create or upgrade the schema in one transaction; idempotent. *from and
  * *to receive the versions before and after (may be NULL). */
-int vh_db_migrate(sqlite3 *db, int *from, int *to, vh_err *e);
+int vh_migrate(sqlite3 *db, int *from, int *to, vh_err *e);
 
 #endif

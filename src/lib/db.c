@@ -239,7 +239,7 @@ static int open_runtime(const char *path, int ro_shm, sqlite3 **out, vh_err *e)
      * Nothing is written. Without
      * a -shm (a database that no vhostctl of this version touched since),
      * SQLite needs to create it: the plain read-only open does that once,
-     * and from then on the -shm stays (vh_db_open_admin: persistent WAL). */
+     * and from then on the -shm stays (vh_dbadmin_open: persistent WAL). */
     char uri[3 * PATH_MAX + 32];
     if (path_uri(path, ro_shm ? "?readonly_shm=1" : "", uri, sizeof uri) < 0)
         return vh_fail(e, VH_EX_CONFIG, "database path too long");

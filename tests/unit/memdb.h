@@ -14,7 +14,7 @@ static sqlite3 *mem_db(void)
     sqlite3 *db = NULL;
     vh_err e;
     assert_int_equal(sqlite3_open(":memory:", &db), SQLITE_OK);
-    if (vh_db_migrate(db, NULL, NULL, &e) < 0)
+    if (vh_migrate(db, NULL, NULL, &e) < 0)
         fail_msg("migrate: %s", e.msg);
     return db;
 }

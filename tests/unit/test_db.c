@@ -35,7 +35,7 @@ static void make_db(const char *path)
 {
     sqlite3 *db;
     vh_err e;
-    if (vh_db_open_admin(path, 1, &db, &e) < 0 || vh_db_migrate(db, NULL, NULL, &e) < 0)
+    if (vh_dbadmin_open(path, 1, &db, &e) < 0 || vh_migrate(db, NULL, NULL, &e) < 0)
         fail_msg("%s", e.msg);
     assert_int_equal(vh_db_close(db, &e), 0);
 }
@@ -53,8 +53,8 @@ static void test_init_creates_private_and_is_idempotent(void **s)
     sqlite3 *db;
     vh_err e;
     int from = -1, to = -1;
-    assert_int_equal(vh_db_open_admin(p, 0, &db, &e), 0);
-    assert_int_equal(vh_db_migrate(db, &from, &to, &e), 0);
+    assert_int_equal(vh_dbadmin_open(p, 0, &db, &e), 0);
+    assert_int_equal(vh_migrate(db, &from, &to, &e), 0);
     assert_int_equal(from, vh_db_schema_version());
     assert_int_equal(to, vh_db_schema_version());
     sqlite3_stmt *st2;
@@ -118,14 +118,14 @@ static void test_admin_refuses(void **s)
     sqlite3 *db = NULL;
     vh_err e;
     mkdir(fx_path("a"), 0700);
-    assert_int_equal(vh_db_open_admin(fx_path("a/none.db"), 0, &db, &e), -1);
+    assert_int_equal(vh_dbadmin_open(fx_path("a/none.db"), 0, &db, &e), -1);
     assert_int_equal(e.code, VH_EX_NOINPUT);
     /* a foreign database is never adopted by init */
     sqlite3_open(fx_path("a/foreign.db"), &db);
     sqlite3_exec(db, "CREATE TABLE t(x)", NULL, NULL, NULL);
     sqlite3_close(db);
-    assert_int_equal(vh_db_open_admin(fx_path("a/foreign.db"), 1, &db, &e), 0);
-    assert_int_equal(vh_db_migrate(db, NULL, NULL, &e), -1);
+    assert_int_equal(vh_dbadmin_open(fx_path("a/foreign.db"), 1, &db, &e), 0);
+    assert_int_equal(vh_migrate(db, NULL, NULL, &e), -1);
     assert_non_null(strstr(e.msg, "refusing to change it"));
     vh_db_close(db, &e);
 }
@@ -143,7 +143,7 @@ static void test_decide(void **s)
     strcpy(r.address, "127.0.0.2");
     strcpy(r.root, "/srv/a");
     r.enabled = 1;
-    assert_int_equal(vh_db_open_admin(p, 0, &db, &e), 0);
+    assert_int_equal(vh_dbadmin_open(p, 0, &db, &e), 0);
     assert_int_equal(vh_store_add(db, &r, &e), 0);
     assert_int_equal(vh_store_add(db, &r, &e), -1);                           /* F8: one row per key */
     assert_non_null(strstr(e.msg, "already exists"));
@@ -163,7 +163,7 @@ static void test_decide(void **s)
 
 /* A version 1 database - sql/001 alone, as the previous release made it,
  * with rows - is refused by virtuald with the remedy, and vhostctl init
- * (vh_db_migrate) brings it to the current version in one transaction:
+ * (vh_migrate) brings it to the current version in one transaction:
  * every row keeps its values and gets sql/002's defaults. */
 static void test_migrate_from_version_1(void **s)
 {
@@ -199,8 +199,8 @@ static void test_migrate_from_version_1(void **s)
 
     /* vhostctl init */
     int from = -1, to = -1;
-    assert_int_equal(vh_db_open_admin(p, 1, &db, &e), 0);
-    if (vh_db_migrate(db, &from, &to, &e) < 0)
+    assert_int_equal(vh_dbadmin_open(p, 1, &db, &e), 0);
+    if (vh_migrate(db, &from, &to, &e) < 0)
         fail_msg("migrate: %s", e.msg);
     assert_int_equal(from, 1);
     assert_int_equal(to, 2);
@@ -225,12 +225,12 @@ static void test_migrate_from_version_1(void **s)
 
     /* the new columns are there with their CHECKs, and a second init
      * changes nothing */
-    assert_int_equal(vh_db_open_admin(p, 0, &db, &e), 0);
+    assert_int_equal(vh_dbadmin_open(p, 0, &db, &e), 0);
     assert_int_not_equal(sqlite3_exec(db, "UPDATE domains SET max_procs = 0", NULL, NULL, NULL), SQLITE_OK);
     assert_int_not_equal(
         sqlite3_exec(db, "UPDATE domains SET net_bind_service = 1 WHERE service = 'http'", NULL, NULL, NULL),
         SQLITE_OK);
-    assert_int_equal(vh_db_migrate(db, &from, &to, &e), 0);
+    assert_int_equal(vh_migrate(db, &from, &to, &e), 0);
     assert_int_equal(from, 2);
     assert_int_equal(vh_db_close(db, &e), 0);
 }
@@ -248,7 +248,7 @@ static void test_set_limits(void **s)
     strcpy(r.service, "ftp");
     strcpy(r.address, "127.0.0.2");
     strcpy(r.root, "/srv/a");
-    assert_int_equal(vh_db_open_admin(p, 0, &db, &e), 0);
+    assert_int_equal(vh_dbadmin_open(p, 0, &db, &e), 0);
     assert_int_equal(vh_store_add(db, &r, &e), 0);
     strcpy(r.address, "127.0.0.3");
     r.has_user = 1;

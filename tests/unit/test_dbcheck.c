@@ -44,7 +44,7 @@ static int check(void)
 {
     sqlite3 *db = NULL;
     vh_err e;
-    if (vh_db_open_admin(path, 0, &db, &e) < 0)
+    if (vh_dbadmin_open(path, 0, &db, &e) < 0)
         fail_msg("open: %s", e.msg);
     ngot = 0;
     int worst = vh_dbcheck(db, path, collect, NULL);
@@ -71,7 +71,7 @@ static int setup(void **state)
         return -1;
     sqlite3 *db = NULL;
     vh_err e;
-    if (vh_db_open_admin(path, 1, &db, &e) < 0 || vh_db_migrate(db, NULL, NULL, &e) < 0)
+    if (vh_dbadmin_open(path, 1, &db, &e) < 0 || vh_migrate(db, NULL, NULL, &e) < 0)
         return -1;
     vh_db_close(db, NULL);
     return 0;

@@ -33,7 +33,7 @@ static sqlite3 *newdb(void)
     sqlite3 *db = NULL;
     vh_err e;
     assert_int_equal(sqlite3_open(":memory:", &db), SQLITE_OK);
-    if (vh_db_migrate(db, NULL, NULL, &e) < 0)
+    if (vh_migrate(db, NULL, NULL, &e) < 0)
         fail_msg("migrate: %s", e.msg);
     return db;
 }
@@ -74,7 +74,7 @@ static char *import(sqlite3 *db, const char *service, const char *text, int mode
     l.f = open_memstream(&l.text, &l.len);
     vh_err e;
     vh_importer *im = NULL;
-    assert_int_equal(dry ? vh_db_begin_read(db, &e) : vh_db_begin(db, &e), 0);
+    assert_int_equal(dry ? vh_db_begin_read(db, &e) : vh_dbadmin_begin(db, &e), 0);
     assert_int_equal(vh_import_new(db, &im, &e), 0);
     int fd = memfile(text, strlen(text));
     vh_import_opts o = {service, mode, dry, ident};
@@ -86,7 +86,7 @@ static char *import(sqlite3 *db, const char *service, const char *text, int mode
     if (st->parse.errors || dry)
         vh_db_rollback(db);
     else
-        assert_int_equal(vh_db_commit(db, &e), 0);
+        assert_int_equal(vh_dbadmin_commit(db, &e), 0);
     fclose(l.f);
     return l.text;
 }

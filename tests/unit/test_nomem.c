@@ -65,7 +65,7 @@ static const char *make_db(void)
     strcpy(r.address, "127.0.0.2");
     strcpy(r.root, "/j/a");
     r.enabled = 1;
-    if (vh_db_open_admin(p, 1, &db, &e) < 0 || vh_db_migrate(db, NULL, NULL, &e) < 0 || vh_store_add(db, &r, &e) < 0)
+    if (vh_dbadmin_open(p, 1, &db, &e) < 0 || vh_migrate(db, NULL, NULL, &e) < 0 || vh_store_add(db, &r, &e) < 0)
         fail_msg("%s", e.msg);
     strcpy(r.address, "default");
     strcpy(r.root, "/j/default");

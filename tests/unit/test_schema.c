@@ -61,7 +61,7 @@ static void make_db(const char *path, const char *hostile)
 {
     sqlite3 *db;
     vh_err e;
-    if (vh_db_open_admin(path, 1, &db, &e) < 0 || vh_db_migrate(db, NULL, NULL, &e) < 0)
+    if (vh_dbadmin_open(path, 1, &db, &e) < 0 || vh_migrate(db, NULL, NULL, &e) < 0)
         fail_msg("%s", e.msg);
     exec_ok(db, "INSERT INTO domains (service, address, root, enabled) VALUES ('http', '192.0.2.1', '/', 1)");
     assert_int_equal(vh_db_close(db, &e), 0);
@@ -129,7 +129,7 @@ static void test_load_extension_is_off(void **s)
     assert_int_not_equal(sqlite3_load_extension(db, VH_EVIL_EXT, NULL, NULL), SQLITE_OK);
     sqlite3_close(db);
     /* vhostctl's connection too */
-    assert_int_equal(vh_db_open_admin(p, 0, &db, &e), 0);
+    assert_int_equal(vh_dbadmin_open(p, 0, &db, &e), 0);
     assert_int_not_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
     sqlite3_close(db);
     struct stat st;
@@ -153,7 +153,7 @@ static void test_defensive(void **s)
     make_db(p, NULL);
     sqlite3 *db;
     vh_err e;
-    assert_int_equal(vh_db_open_admin(p, 0, &db, &e), 0);
+    assert_int_equal(vh_dbadmin_open(p, 0, &db, &e), 0);
     assert_int_not_equal(sqlite3_exec(db, rewrite, NULL, NULL, NULL), SQLITE_OK);
     sqlite3_close(db);
     /* control: a plain connection may rewrite the schema */

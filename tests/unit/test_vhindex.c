@@ -36,7 +36,7 @@ static int setup(void **s)
     snprintf(ixp, sizeof ixp, "%s" VH_IX_SUFFIX, dbp);
     sqlite3 *db;
     vh_err e;
-    if (vh_db_open_admin(dbp, 1, &db, &e) < 0 || vh_db_migrate(db, NULL, NULL, &e) < 0 || vh_db_close(db, &e) < 0) {
+    if (vh_dbadmin_open(dbp, 1, &db, &e) < 0 || vh_migrate(db, NULL, NULL, &e) < 0 || vh_db_close(db, &e) < 0) {
         fprintf(stderr, "%s\n", e.msg);
         return -1;
     }
@@ -116,7 +116,7 @@ static void change(int op, vh_row *r, int n)
 {
     sqlite3 *db;
     vh_err e;
-    if (vh_db_open_admin(dbp, 0, &db, &e) < 0 || vh_db_begin(db, &e) < 0)
+    if (vh_dbadmin_open(dbp, 0, &db, &e) < 0 || vh_dbadmin_begin(db, &e) < 0)
         fail_msg("%s", e.msg);
     int rc = 0;
     switch (op) {
@@ -142,7 +142,7 @@ static void change(int op, vh_row *r, int n)
         return;
     }
     vh_ixwrite_txn t;
-    if (vh_ixwrite_begin(db, dbp, &t, &e) < 0 || vh_db_commit(db, &e) < 0)
+    if (vh_ixwrite_begin(db, dbp, &t, &e) < 0 || vh_dbadmin_commit(db, &e) < 0)
         fail_msg("%s", e.msg);
     if (between)
         between();
@@ -233,7 +233,7 @@ static void test_reopening_keeps_it_current(void **s)
     for (int i = 0; i < 3; i++) {
         sqlite3 *db;
         vh_err e;
-        assert_int_equal(vh_db_open_admin(dbp, 0, &db, &e), 0);
+        assert_int_equal(vh_dbadmin_open(dbp, 0, &db, &e), 0);
         vh_row x;
         assert_true(vh_select(db, "http", "10.0.0.1", &x, &e) >= 0);
         assert_int_equal(vh_db_close(db, &e), 0);
