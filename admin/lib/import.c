@@ -329,7 +329,7 @@ int vh_import_fd(vh_importer *im, const char *file, int fd, const vh_import_opts
     run->r = r;
     run->st = st;
     if (has_user(o))
-        vh_groups_format(o->ident->groups, o->ident->ngroups, run->groups, sizeof run->groups);
+        vh_row_groups_format(o->ident->groups, o->ident->ngroups, run->groups, sizeof run->groups);
     vh_printable(file, run->file_shown, sizeof run->file_shown);
     time_t t = time(NULL);
     struct tm tm;

@@ -18,7 +18,7 @@ int vh_store_add(sqlite3 *db, const vh_row *row, vh_err *e)
     int rc = sqlite3_prepare_v2(db, sql, sizeof sql, &st, NULL);
     if (rc != SQLITE_OK)
         return vh_db_fail(db, rc, "preparing insert", e);
-    vh_groups_format(row->groups, row->ngroups, groups, sizeof groups);
+    vh_row_groups_format(row->groups, row->ngroups, groups, sizeof groups);
     sqlite3_bind_text(st, 1, row->service, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, row->address, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 3, row->root, -1, SQLITE_STATIC);
@@ -214,7 +214,7 @@ static int each(sqlite3 *db, const char *sql, size_t len, const char *service, i
             row->gid = (uint32_t)sqlite3_column_int64(st, 6);
             const unsigned char *g = sqlite3_column_text(st, 7);
             vh_err ge;
-            int n = vh_groups_parse(g ? (const char *)g : "", row->groups, &ge);
+            int n = vh_row_groups_parse(g ? (const char *)g : "", row->groups, &ge);
             row->ngroups = n < 0 ? 0 : n;
             row->enabled = sqlite3_column_int(st, 8);
             col(st, 9, row->comment, sizeof row->comment);

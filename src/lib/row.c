@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-int vh_groups_parse(const char *text, uint32_t *gids, vh_err *e)
+int vh_row_groups_parse(const char *text, uint32_t *gids, vh_err *e)
 {
     int n = 0;
     const char *p = text;
@@ -33,7 +33,7 @@ int vh_groups_parse(const char *text, uint32_t *gids, vh_err *e)
     }
 }
 
-void vh_groups_format(const uint32_t *gids, int n, char *out, size_t outlen)
+void vh_row_groups_format(const uint32_t *gids, int n, char *out, size_t outlen)
 {
     size_t o = 0;
     out[0] = '\0';
@@ -144,7 +144,7 @@ int vh_row_from_cols(const char *const text[VH_ROW_NCOLS], const int type[VH_ROW
                            row->service, row->address);
         row->uid = (uint32_t)uid;
         row->gid = (uint32_t)gid;
-        int n = vh_groups_parse(text[7] ? text[7] : "", row->groups, e);
+        int n = vh_row_groups_parse(text[7] ? text[7] : "", row->groups, e);
         if (n < 0)
             return -1;
         row->ngroups = n;

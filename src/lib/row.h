@@ -51,8 +51,8 @@ int vh_row_valid(const vh_row *row, vh_err *e);
 
 /* Parse "1,2,3" into gids (at most VH_MAX_GROUPS, each 1..2^32-2).
  * Returns the count or -1. And format them back into out. */
-int vh_groups_parse(const char *text, uint32_t *gids, vh_err *e);
-void vh_groups_format(const uint32_t *gids, int n, char *out, size_t outlen);
+int vh_row_groups_parse(const char *text, uint32_t *gids, vh_err *e);
+void vh_row_groups_format(const uint32_t *gids, int n, char *out, size_t outlen);
 
 /* A row from the VH_ROW_NCOLS columns of vh_select_sql as SQLite returns
  * them (sqlite3_column_text, _type, _int64; text NULL for SQL NULL), with

@@ -8,7 +8,7 @@
  *   vh_service_valid    1-64 bytes of [A-Za-z0-9._+-], or "*"
  *   vh_root_valid       absolute, no empty, "." or ".." component, no
  *                       trailing slash, no control byte
- *   vh_groups_parse     at most VH_MAX_GROUPS ids, none 0, 65535, 2^32-1
+ *   vh_row_groups_parse     at most VH_MAX_GROUPS ids, none 0, 65535, 2^32-1
  * The first byte picks the function; the rest is its input. Built with
  * clang and -DVH_FUZZ=ON; see tests/fuzz/CMakeLists.txt. */
 #include "addr.h"
@@ -105,7 +105,7 @@ static void check_groups(const char *s)
 {
     uint32_t g[VH_MAX_GROUPS];
     vh_err e;
-    int n = vh_groups_parse(s, g, &e);
+    int n = vh_row_groups_parse(s, g, &e);
     if (n < 0)
         return;
     if (n > VH_MAX_GROUPS)
@@ -114,9 +114,9 @@ static void check_groups(const char *s)
         if (g[i] == 0 || g[i] == 65535 || g[i] == 4294967295u)
             abort();
     char back[VH_MAX_GROUPS * 11 + 1];
-    vh_groups_format(g, n, back, sizeof back);
+    vh_row_groups_format(g, n, back, sizeof back);
     uint32_t g2[VH_MAX_GROUPS];
-    if (vh_groups_parse(back, g2, &e) != n || memcmp(g, g2, sizeof g[0] * (size_t)n) != 0)
+    if (vh_row_groups_parse(back, g2, &e) != n || memcmp(g, g2, sizeof g[0] * (size_t)n) != 0)
         abort();
 }
 
