@@ -456,7 +456,7 @@ int main(int argc, char **argv)
         goto out;
     }
     if (t->verbose)
-        vh_log(LOG_INFO, "detail decided rule=%s row=%s/%s source=%s%s%s%s", vh_rule_name(t->d.rule), t->d.row.service,
+        vh_log(LOG_INFO, "detail decided rule=%s row=%s/%s source=%s%s%s%s", vh_select_rule_name(t->d.rule), t->d.row.service,
                t->d.row.address, t->d.from_index ? "index" : "database", t->d.from_index ? "" : " (index: ",
                t->d.from_index ? "" : (t->d.index_why ? t->d.index_why : "?"), t->d.from_index ? "" : ")");
     if (vh_env_build(environ, &t->conn, t->service, t->d.row.address, &t->env, &e) < 0) {
@@ -514,7 +514,7 @@ int main(int argc, char **argv)
         vh_log_value(t->d.row.has_user ? t->d.row.user : "root", user, sizeof user);
         vh_log_value(t->argv[0], prog, sizeof prog);
         vh_log(LOG_INFO, "served service=%s local=%s remote=%s domain=%s/%s rule=%s root=%s user=%s uid=%u gid=%u program=%s",
-               t->service, local, remote, t->d.row.service, t->d.row.address, vh_rule_name(t->d.rule), root, user,
+               t->service, local, remote, t->d.row.service, t->d.row.address, vh_select_rule_name(t->d.rule), root, user,
                t->d.row.has_user ? (unsigned)t->d.row.uid : 0u, t->d.row.has_user ? (unsigned)t->d.row.gid : 0u,
                prog);
     }

@@ -46,6 +46,6 @@ int vh_decide(const char *dbpath, const char *service, const char *address, vh_d
                        service, address);
     if (!d->row.enabled)
         return vh_fail(e, VH_EX_UNAVAILABLE, "domain %s %s is disabled (decided by rule %s) - vhostctl enable %s %s",
-                       d->row.service, d->row.address, vh_rule_name(rule), d->row.service, d->row.address);
+                       d->row.service, d->row.address, vh_select_rule_name(rule), d->row.service, d->row.address);
     return vh_row_valid(&d->row, e);
 }

@@ -6,7 +6,7 @@
 #include <sqlite3.h>
 #include <stdint.h>
 
-const char *vh_rule_name(int rule)
+const char *vh_select_rule_name(int rule)
 {
     switch (rule) {
     case VH_RULE_EXACT: return "exact";

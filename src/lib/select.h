@@ -16,7 +16,7 @@ enum vh_rule {
     VH_RULE_ANY_DEFAULT = 4,  /* '*' and 'default' */
 };
 
-const char *vh_rule_name(int rule);
+const char *vh_select_rule_name(int rule);
 
 /* Find the row that decides a connection to service on address (both
  * already canonical). One prepared statement (vh_select_sql), one primary
