@@ -355,7 +355,7 @@ int main(int argc, char **argv)
     vh_log_open("virtuald");
     VH_MARK("fds_openlog");
 
-    int split = vh_argv_split(argc, argv);
+    int split = vh_args_split(argc, argv);
     int nargs = split + 2 <= argc ? split + 2 : argc;
     struct arg_file *db = arg_file0(NULL, "db", "FILE", "database (default " VH_DB_DEFAULT_PATH ")");
     struct arg_lit *verbose = arg_lit0(NULL, "verbose", "log each step of the decision");
