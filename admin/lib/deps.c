@@ -17,7 +17,7 @@
 #define MAX_OBJECTS 4096           /* a bound on what one program can pull in */
 #define MAX_SCRIPT_DEPTH 4         /* the kernel allows 4 levels of #! */
 
-const char *vh_dep_kind_name(enum vh_dep_kind k)
+const char *vh_deps_kind_name(enum vh_dep_kind k)
 {
     switch (k) {
     case VH_DEP_PROGRAM: return "program";
@@ -28,7 +28,7 @@ const char *vh_dep_kind_name(enum vh_dep_kind k)
     return "object";
 }
 
-int vh_cred_in_group(const vh_cred *cred, uint32_t gid)
+int vh_deps_cred_in_group(const vh_cred *cred, uint32_t gid)
 {
     if (gid == cred->gid)
         return 1;
@@ -38,7 +38,7 @@ int vh_cred_in_group(const vh_cred *cred, uint32_t gid)
     return 0;
 }
 
-int vh_cred_may(const vh_cred *cred, const struct stat *st, int want_exec)
+int vh_deps_cred_may(const vh_cred *cred, const struct stat *st, int want_exec)
 {
     mode_t m = st->st_mode;
     if (!cred) /* root: reads anything, executes what has one x bit */
@@ -46,7 +46,7 @@ int vh_cred_may(const vh_cred *cred, const struct stat *st, int want_exec)
     mode_t bit = want_exec ? S_IXOTH : S_IROTH;
     if (st->st_uid == cred->uid)
         return (m & (bit << 6)) != 0;
-    if (vh_cred_in_group(cred, st->st_gid))
+    if (vh_deps_cred_in_group(cred, st->st_gid))
         return (m & (bit << 3)) != 0;
     return (m & bit) != 0;
 }
@@ -380,11 +380,11 @@ static void analyse(struct walk *w, enum vh_dep_kind kind, const char *name, con
     problem[0] = '\0';
     if (c->why[0])
         snprintf(problem, sizeof problem, "%s", c->why);
-    else if (execd && !vh_cred_may(cred, &c->st, 1))
+    else if (execd && !vh_deps_cred_may(cred, &c->st, 1))
         snprintf(problem, sizeof problem, "is not executable by %s (mode %04o, owner %u:%u)",
                  cred ? "the run-as user" : "root", (unsigned)(c->st.st_mode & 07777), (unsigned)c->st.st_uid,
                  (unsigned)c->st.st_gid);
-    else if (!vh_cred_may(cred, &c->st, 0) && (kind == VH_DEP_LIBRARY || !c->is_elf))
+    else if (!vh_deps_cred_may(cred, &c->st, 0) && (kind == VH_DEP_LIBRARY || !c->is_elf))
         snprintf(problem, sizeof problem, "is not readable by the run-as user (mode %04o, owner %u:%u)",
                  (unsigned)(c->st.st_mode & 07777), (unsigned)c->st.st_uid, (unsigned)c->st.st_gid);
 
@@ -447,7 +447,7 @@ int vh_deps_walk(int rootfd, const char *program, const vh_deps_opts *o, vh_dep_
             join(path, sizeof path, dir, program);
             struct cand c;
             int r = load(&w, path, &c);
-            if (r == 1 && !c.why[0] && vh_cred_may(o ? o->cred : NULL, &c.st, 1)) {
+            if (r == 1 && !c.why[0] && vh_deps_cred_may(o ? o->cred : NULL, &c.st, 1)) {
                 analyse(&w, VH_DEP_PROGRAM, program, path, NULL, &c, 0, 0);
                 found = 1;
             } else if (r != 0 && !first_bad[0]) {

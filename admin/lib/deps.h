@@ -28,7 +28,7 @@ enum vh_dep_kind {
     VH_DEP_LIBRARY,   /* a DT_NEEDED library */
 };
 
-const char *vh_dep_kind_name(enum vh_dep_kind k);
+const char *vh_deps_kind_name(enum vh_dep_kind k);
 
 typedef struct vh_dep {
     enum vh_dep_kind kind;
@@ -66,9 +66,9 @@ typedef struct vh_deps_opts {
 int vh_deps_walk(int rootfd, const char *program, const vh_deps_opts *o, vh_dep_cb cb, void *ctx, vh_err *e);
 
 /* Is gid cred's primary or one of its supplementary groups? */
-int vh_cred_in_group(const vh_cred *cred, uint32_t gid);
+int vh_deps_cred_in_group(const vh_cred *cred, uint32_t gid);
 
 /* May cred (NULL: root) read / execute a file with this stat? */
-int vh_cred_may(const vh_cred *cred, const struct stat *st, int want_exec);
+int vh_deps_cred_may(const vh_cred *cred, const struct stat *st, int want_exec);
 
 #endif

@@ -247,7 +247,7 @@ static const char *runas_can_change(const struct ctx *c, uid_t uid, gid_t gid, m
         return NULL;
     if (uid == c->cred.uid)
         return "is owned by the run-as user";
-    if ((mode & S_IWGRP) && vh_cred_in_group(&c->cred, gid))
+    if ((mode & S_IWGRP) && vh_deps_cred_in_group(&c->cred, gid))
         return "is writable by a group of the run-as user";
     if (mode & S_IWOTH)
         return "is writable by others, the run-as user included";
@@ -528,10 +528,10 @@ static int dep_finding(void *ctx, const vh_dep *d)
         snprintf(kind, sizeof kind, "missing-%s", dep_kind_word(d->kind));
         host_path(c, d->name[0] == '/' ? d->name : d->by ? d->by : "", hp, sizeof hp);
         if (d->by)
-            emit(c, VH_SEV_ERROR, kind, hp, fix, "%s %s needed by %s %s in the jail", vh_dep_kind_name(d->kind),
+            emit(c, VH_SEV_ERROR, kind, hp, fix, "%s %s needed by %s %s in the jail", vh_deps_kind_name(d->kind),
                  d->name, d->by, d->problem);
         else
-            emit(c, VH_SEV_ERROR, kind, hp, fix, "%s %s %s in the jail", vh_dep_kind_name(d->kind), d->name,
+            emit(c, VH_SEV_ERROR, kind, hp, fix, "%s %s %s in the jail", vh_deps_kind_name(d->kind), d->name,
                  d->problem);
         return 0;
     }
@@ -540,7 +540,7 @@ static int dep_finding(void *ctx, const vh_dep *d)
         snprintf(kind, sizeof kind, "bad-%s", dep_kind_word(d->kind));
         if (strstr(d->problem, "executable") || strstr(d->problem, "readable"))
             snprintf(fix, sizeof fix, "chmod a+rx %s", hp);
-        emit(c, VH_SEV_ERROR, kind, hp, fix, "%s %s%s%s %s", vh_dep_kind_name(d->kind), d->path,
+        emit(c, VH_SEV_ERROR, kind, hp, fix, "%s %s%s%s %s", vh_deps_kind_name(d->kind), d->path,
              d->by ? " needed by " : "", d->by ? d->by : "", d->problem);
         return 0;
     }
@@ -551,7 +551,7 @@ static int dep_finding(void *ctx, const vh_dep *d)
         if (why) {
             snprintf(fix, sizeof fix, "chown root:root %s && chmod go-w %s", hp, hp);
             emit(c, VH_SEV_WARNING, "runas-writable", hp, fix,
-                 "%s %s (uid %u, mode %04o): the service could change its own code", vh_dep_kind_name(d->kind), why,
+                 "%s %s (uid %u, mode %04o): the service could change its own code", vh_deps_kind_name(d->kind), why,
                  (unsigned)d->st->st_uid, (unsigned)(d->st->st_mode & 07777));
         }
     }

@@ -426,7 +426,7 @@ static int host_problem(struct prov *v, const vh_dep *d)
 {
     if (!d->problem && d->path)
         return 0;
-    vh_fail(v->e, VH_EX_NOINPUT, "on the host, %s %s%s%s %s - install it on the host first", vh_dep_kind_name(d->kind),
+    vh_fail(v->e, VH_EX_NOINPUT, "on the host, %s %s%s%s %s - install it on the host first", vh_deps_kind_name(d->kind),
             d->path ? d->path : d->name, d->by ? " needed by " : "", d->by ? d->by : "", d->problem);
     v->failed = 1;
     return 1;
