@@ -116,7 +116,7 @@ void vc_print_finding(void *ctx, const vh_finding *f)
     if (s->json) {
         printf("%s\n  {\"domain\": ", s->shown++ ? "," : "");
         vc_json_string(stdout, f->domain);
-        printf(", \"severity\": \"%s\", \"kind\": ", vh_severity_name(f->severity));
+        printf(", \"severity\": \"%s\", \"kind\": ", vh_finding_severity_name(f->severity));
         vc_json_string(stdout, f->kind);
         printf(", \"path\": ");
         vc_json_string(stdout, f->path);
@@ -128,7 +128,7 @@ void vc_print_finding(void *ctx, const vh_finding *f)
         return;
     }
     s->shown++;
-    fprintf(s->out ? s->out : stdout, "%s: %s [%s] %s: %s - fix: %s\n", f->domain, vh_severity_name(f->severity),
+    fprintf(s->out ? s->out : stdout, "%s: %s [%s] %s: %s - fix: %s\n", f->domain, vh_finding_severity_name(f->severity),
             f->kind, f->path, f->problem, f->fix);
 }
 

@@ -100,7 +100,7 @@ int vh_dbcheck(sqlite3 *db, const char *path, vh_finding_cb cb, void *ctx)
     vh_err e;
     char fix[4096 + 64];
     if (vh_db_trust(path, &e) < 0) {
-        const char *remedy = vh_split_remedy(e.msg);
+        const char *remedy = vh_finding_split_remedy(e.msg);
         if (!remedy)
             remedy = "make the database and every directory above it root-owned, not writable by group or others";
         char problem[sizeof e.msg + 64];

@@ -2,12 +2,12 @@
 
 #include <string.h>
 
-const char *vh_severity_name(enum vh_severity s)
+const char *vh_finding_severity_name(enum vh_severity s)
 {
     return s == VH_SEV_ERROR ? "error" : "warning";
 }
 
-char *vh_split_remedy(char *msg)
+char *vh_finding_split_remedy(char *msg)
 {
     char *last = NULL;
     for (char *p = strstr(msg, " - "); p; p = strstr(p + 1, " - "))

@@ -21,10 +21,10 @@ typedef struct vh_finding {
 
 typedef void (*vh_finding_cb)(void *ctx, const vh_finding *f);
 
-const char *vh_severity_name(enum vh_severity s);
+const char *vh_finding_severity_name(enum vh_severity s);
 
 /* The library's messages read "fault - remedy": cut msg at the last
  * " - " and return the remedy, or NULL when there is none. */
-char *vh_split_remedy(char *msg);
+char *vh_finding_split_remedy(char *msg);
 
 #endif

@@ -120,7 +120,7 @@ static void path_finding(void *ctx, int problem, const char *path, const struct 
                                                    : "unreadable";
     char text[sizeof(((vh_err *)0)->msg) + 2 * PATH_MAX];
     snprintf(text, sizeof text, "%s", msg);
-    const char *remedy = vh_split_remedy(text);
+    const char *remedy = vh_finding_split_remedy(text);
     if (!remedy)
         remedy = "fix the jail path";
     emit(c, VH_SEV_ERROR, kind, path, remedy, "%s", text);
