@@ -201,7 +201,7 @@ static int drop_and_exec(struct target *t)
     /* The bounding set needs CAP_SETPCAP: before setuid. A run-as user
      * keeps nothing; a root service its allow-list (B5, K5). */
     int kind = r->has_user ? VH_CAPS_NONE : r->net_bind_service ? VH_CAPS_ROOT_NET_BIND : VH_CAPS_ROOT;
-    if (vh_caps_limit(kind, &e) < 0 || vh_priv_no_new_privs(&e) < 0)
+    if (vh_priv_caps_limit(kind, &e) < 0 || vh_priv_no_new_privs(&e) < 0)
         return refuse(t, &e);
     VH_MARK("caps_nnp");
     /* Last of the ids: the uid, then prove root cannot come back (B3). */
