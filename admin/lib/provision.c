@@ -64,7 +64,7 @@ static int ldconf_read(const char *conf, char **dirs, int n, int max, int depth)
     return n;
 }
 
-int vh_ldconf_dirs(const char *conf, char **dirs, int max)
+int vh_provision_ldconf_dirs(const char *conf, char **dirs, int max)
 {
     return ldconf_read(conf, dirs, 0, max, 0);
 }
@@ -573,7 +573,7 @@ int vh_provision_run(vh_provision *p, vh_err *e)
     if (hostfd < 0)
         return vh_fail(e, VH_EX_OSERR, "cannot open /: %s", strerror(errno));
     char *extra[MAX_LDCONF_DIRS];
-    int nextra = vh_ldconf_dirs(VH_LD_SO_CONF, extra, MAX_LDCONF_DIRS);
+    int nextra = vh_provision_ldconf_dirs(VH_LD_SO_CONF, extra, MAX_LDCONF_DIRS);
     vh_deps_opts o = {NULL, (const char *const *)extra, nextra};
     int result = 0;
     for (int i = 0; i < p->nprograms && result == 0; i++)

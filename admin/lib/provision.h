@@ -47,6 +47,6 @@ int vh_provision_run(vh_provision *p, vh_err *e);
 /* The host's /etc/ld.so.conf directories (include lines and globs
  * followed), into dirs (each malloc'd, caller frees); returns the count,
  * at most max. A missing file gives 0. */
-int vh_ldconf_dirs(const char *conf, char **dirs, int max);
+int vh_provision_ldconf_dirs(const char *conf, char **dirs, int max);
 
 #endif
