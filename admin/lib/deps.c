@@ -208,7 +208,7 @@ static int load(struct walk *w, const char *path, struct cand *c)
         snprintf(c->why, sizeof c->why, "is not a regular file");
         return 1;
     }
-    if (vh_read_all(c->fd, MAX_FILE, &c->buf, &c->len) < 0) {
+    if (vh_rootfd_read_all(c->fd, MAX_FILE, &c->buf, &c->len) < 0) {
         snprintf(c->why, sizeof c->why, "cannot be read: %s", strerror(errno));
         return 1;
     }

@@ -279,7 +279,7 @@ static int same_file(int dfd, const char *name, const unsigned char *data, size_
     size_t curlen = 0;
     int same = fstat(old, &fst) == 0 && fst.st_ino == st.st_ino && fst.st_dev == st.st_dev && S_ISREG(fst.st_mode) &&
                fst.st_uid == 0 && fst.st_gid == 0 && (fst.st_mode & 07777) == mode && (size_t)fst.st_size == len &&
-               vh_read_all(old, MAX_COPY, &cur, &curlen) == 0 && curlen == len && memcmp(cur, data, len) == 0;
+               vh_rootfd_read_all(old, MAX_COPY, &cur, &curlen) == 0 && curlen == len && memcmp(cur, data, len) == 0;
     free(cur);
     close(old);
     return same;
@@ -485,7 +485,7 @@ static int copy_dep(void *ctx, const vh_dep *d)
     }
     unsigned char *buf = NULL;
     size_t len = 0;
-    if (vh_read_all(d->fd, MAX_COPY, &buf, &len) < 0) {
+    if (vh_rootfd_read_all(d->fd, MAX_COPY, &buf, &len) < 0) {
         vh_fail(v->e, VH_EX_IOERR, "cannot read %s on the host: %s", d->path, strerror(errno));
         v->failed = 1;
         return 1;

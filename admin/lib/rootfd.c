@@ -37,7 +37,7 @@ int vh_rootfd_open_nofollow(int rootfd, const char *path, int flags, mode_t mode
     return open2(rootfd, path, flags, mode, RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS);
 }
 
-int vh_read_all(int fd, size_t max, unsigned char **buf, size_t *len)
+int vh_rootfd_read_all(int fd, size_t max, unsigned char **buf, size_t *len)
 {
     struct stat st;
     *buf = NULL;

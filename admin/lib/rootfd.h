@@ -22,6 +22,6 @@ int vh_rootfd_open_nofollow(int rootfd, const char *path, int flags, mode_t mode
 
 /* Read a whole regular file from fd into a new buffer (caller frees),
  * at most max bytes. Returns 0, or -1 with errno (EFBIG when larger). */
-int vh_read_all(int fd, size_t max, unsigned char **buf, size_t *len);
+int vh_rootfd_read_all(int fd, size_t max, unsigned char **buf, size_t *len);
 
 #endif

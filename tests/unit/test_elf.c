@@ -34,7 +34,7 @@ static unsigned char *slurp(const char *path, size_t *len)
     if (fd < 0)
         return NULL;
     unsigned char *b = NULL;
-    int r = vh_read_all(fd, (size_t)1 << 30, &b, len);
+    int r = vh_rootfd_read_all(fd, (size_t)1 << 30, &b, len);
     close(fd);
     return r == 0 ? b : NULL;
 }
