@@ -23,7 +23,7 @@ static int change(const struct vc_cmd *cmd, enum op op, const char *db, int argc
         goto out;
     vh_err e;
     char addr[VH_ADDR_TEXT];
-    if (vh_service_valid(service->sval[0], 1, &e) < 0 || vh_addr_canon(address->sval[0], 1, addr, &e) < 0) {
+    if (vh_valid_service(service->sval[0], 1, &e) < 0 || vh_addr_canon(address->sval[0], 1, addr, &e) < 0) {
         rc = vc_error(&e);
         goto out;
     }

@@ -249,7 +249,7 @@ int vc_cmd_check(const char *db, int argc, char **argv)
     f.json = json->count > 0;
     char addr[VH_ADDR_TEXT];
     const char *svc = service->count ? service->sval[0] : NULL;
-    if ((svc && vh_service_valid(svc, 1, &e) < 0) ||
+    if ((svc && vh_valid_service(svc, 1, &e) < 0) ||
         (address->count && vh_addr_canon(address->sval[0], 1, addr, &e) < 0)) {
         rc = vc_error(&e);
         goto out;

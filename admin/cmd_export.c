@@ -20,7 +20,7 @@ int vc_cmd_export(const char *db, int argc, char **argv)
         goto out;
     vh_err e;
     const char *svc = service->sval[0];
-    if (vh_service_valid(svc, 1, &e) < 0) {
+    if (vh_valid_service(svc, 1, &e) < 0) {
         rc = vc_error(&e);
         goto out;
     }

@@ -72,7 +72,7 @@ int vc_cmd_import(const char *db, int argc, char **argv)
 
     vh_err e;
     const char *svc = service->sval[0], *path = file->filename[0];
-    if (vh_service_valid(svc, 1, &e) < 0) {
+    if (vh_valid_service(svc, 1, &e) < 0) {
         rc = vc_error(&e);
         goto out;
     }

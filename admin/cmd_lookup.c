@@ -26,7 +26,7 @@ int vc_cmd_lookup(const char *db, int argc, char **argv)
         goto out;
     vh_err e;
     char addr[VH_ADDR_TEXT];
-    if (vh_service_valid(service->sval[0], 0, &e) < 0 || vh_addr_canon(ip->sval[0], 0, addr, &e) < 0) {
+    if (vh_valid_service(service->sval[0], 0, &e) < 0 || vh_addr_canon(ip->sval[0], 0, addr, &e) < 0) {
         rc = vc_error(&e);
         goto out;
     }

@@ -434,7 +434,7 @@ int main(int argc, char **argv)
     const char *dbpath = db->count ? db->filename[0] : VH_DB_DEFAULT_PATH;
 
     /* ---- phase 1: decide ------------------------------------------ */
-    if (vh_service_valid(t->service, 0, &e) < 0) {
+    if (vh_valid_service(t->service, 0, &e) < 0) {
         e.code = VH_EX_USAGE;
         status = refuse(t, &e);
         goto out;

@@ -19,7 +19,7 @@ static int export_row(void *ctx, const vh_row *row)
     size_t len = strlen(row->root);
     vh_err e;
     /* what the parser would not read back as the same row */
-    int bad = vh_root_valid(row->root, &e) < 0 || (len && (row->root[len - 1] == ' ' || row->root[len - 1] == '\t'));
+    int bad = vh_valid_root(row->root, &e) < 0 || (len && (row->root[len - 1] == ' ' || row->root[len - 1] == '\t'));
     if (bad) {
         char shown[4 * PATH_MAX + 8];
         x->st->bad++;
@@ -44,7 +44,7 @@ static int export_row(void *ctx, const vh_row *row)
 int vh_export(sqlite3 *db, const char *service, FILE *out, vh_export_stats *st, vh_err *e)
 {
     memset(st, 0, sizeof *st);
-    if (vh_service_valid(service, 1, e) < 0)
+    if (vh_valid_service(service, 1, e) < 0)
         return -1;
     fprintf(out, "# virtuald domains of service %s: ADDRESS DIRECTORY, exact addresses first, default last\n", service);
     struct export_ctx x = {out, st};

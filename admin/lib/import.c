@@ -318,7 +318,7 @@ int vh_import_fd(vh_importer *im, const char *file, int fd, const vh_import_opts
                  vh_import_stats *st, vh_err *e)
 {
     memset(st, 0, sizeof *st);
-    if (vh_service_valid(o->service, 1, e) < 0)
+    if (vh_valid_service(o->service, 1, e) < 0)
         return -1;
     struct run *run = calloc(1, sizeof *run);
     if (!run)

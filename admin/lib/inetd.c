@@ -223,7 +223,7 @@ static int classify(struct scan *s, const char *buf, const struct ent *en, vh_in
     if (svlen <= VH_SERVICE_MAX) {
         memcpy(svc, sv, svlen);
         svc[svlen] = '\0';
-        svc_ok = vh_service_valid(svc, 0, &ve) == 0;
+        svc_ok = vh_valid_service(svc, 0, &ve) == 0;
         if (svc_ok)
             memcpy(out->service, svc, svlen + 1);
     }

@@ -418,7 +418,7 @@ static int end_line(vh_legacy *p, int had_lf, vh_err *e)
         /* copied, not cut in place: the legacy view still points at buf */
         memcpy(p->dir, c + d0, d1 - d0);
         p->dir[d1 - d0] = '\0';
-        if (vh_root_valid(p->dir, &ae) < 0) {
+        if (vh_valid_root(p->dir, &ae) < 0) {
             diag(p, ln, VH_LEGACY_E_DIR, "%s", ae.msg);
             had_error = 1;
         }

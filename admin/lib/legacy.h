@@ -19,7 +19,7 @@
  *   address = 1*(any byte but blank)  ; through vh_addr_canon: IPv4, IPv6
  *                                     ; or "default"
  *   dir     = the rest of the content, trailing blanks removed; blanks
- *             inside are part of it; through vh_root_valid
+ *             inside are part of it; through vh_valid_root
  *
  * - A line's content (without its LF or CR LF) must be shorter than
  *   VH_LEGACY_LINE_MAX bytes; a longer line is one error with its line
@@ -75,7 +75,7 @@ enum vh_legacy_kind {
     VH_LEGACY_E_CR,       /* a CR inside the line */
     VH_LEGACY_E_NODIR,    /* an address and no directory */
     VH_LEGACY_E_ADDRESS,  /* vh_addr_canon refused the address */
-    VH_LEGACY_E_DIR,      /* vh_root_valid refused the directory */
+    VH_LEGACY_E_DIR,      /* vh_valid_root refused the directory */
     VH_LEGACY_E_LINES,    /* more than 2^32 - 1 lines */
     /* warnings: the line is valid */
     VH_LEGACY_W_SHADOWED = 32, /* the legacy program never reached this
@@ -109,7 +109,7 @@ typedef struct vh_legacy_diag {
 typedef struct vh_legacy_rec {
     unsigned long line;
     const char *address; /* canonical (addr.h), or "default" */
-    const char *dir;     /* passed vh_root_valid */
+    const char *dir;     /* passed vh_valid_root */
 } vh_legacy_rec;
 
 typedef struct vh_legacy_ops {

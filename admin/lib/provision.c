@@ -560,7 +560,7 @@ static int make_root(const char *root, vh_err *e)
 int vh_provision_run(vh_provision *p, vh_err *e)
 {
     p->written = p->unchanged = 0;
-    if (vh_root_valid(p->root, e) < 0)
+    if (vh_valid_root(p->root, e) < 0)
         return -1;
     if (strcmp(p->root, "/") == 0)
         return vh_fail(e, VH_EX_USAGE, "refusing to provision / - give the jail directory");

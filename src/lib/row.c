@@ -77,7 +77,7 @@ static int limits_valid(const vh_row *row, vh_err *e)
 int vh_row_valid(const vh_row *row, vh_err *e)
 {
     vh_err sub;
-    if (vh_root_valid(row->root, &sub) < 0)
+    if (vh_valid_root(row->root, &sub) < 0)
         return vh_fail(e, VH_EX_CONFIG, "row %s %s: %s", row->service, row->address, sub.msg);
     if (row->has_user) {
         if (!id_ok(row->uid))
