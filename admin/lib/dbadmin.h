@@ -12,10 +12,6 @@ typedef struct sqlite3 sqlite3;
  * (and its directory 0700 when missing) and no version is required. */
 int vh_dbadmin_open(const char *path, int create, sqlite3 **out, vh_err *e);
 
-/* Create or upgrade the schema in one transaction; idempotent. *from and
- * *to receive the versions before and after (may be NULL). */
-int vh_migrate(sqlite3 *db, int *from, int *to, vh_err *e);
-
 /* BEGIN IMMEDIATE; COMMIT (rolled back when it fails). 0 or -1 with e. */
 int vh_dbadmin_begin(sqlite3 *db, vh_err *e);
 int vh_dbadmin_commit(sqlite3 *db, vh_err *e);
