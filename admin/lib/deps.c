@@ -1,6 +1,6 @@
 #include "deps.h"
 
-#include "elf.h"
+#include "elfread.h"
 #include "env.h"
 #include "exitcodes.h"
 #include "rootfd.h"
@@ -57,7 +57,7 @@ struct obj {
     char *runpath, *rpath; /* copies, NULL when absent */
     char **needed;
     int nneeded;
-    vh_elf id; /* class, byte order, machine only: strings cleared */
+    vh_elfread id; /* class, byte order, machine only: strings cleared */
 };
 
 struct walk {
@@ -121,7 +121,7 @@ static void report_missing(struct walk *w, enum vh_dep_kind kind, const char *na
     report(w, kind, name, NULL, by, -1, NULL, 0, problem);
 }
 
-static int add_obj(struct walk *w, const char *path, const vh_elf *elf)
+static int add_obj(struct walk *w, const char *path, const vh_elfread *elf)
 {
     if (w->nobjs == w->cap) {
         int cap = w->cap ? w->cap * 2 : 16;
@@ -172,7 +172,7 @@ struct cand {
     struct stat st;
     unsigned char *buf;
     size_t len;
-    vh_elf elf;
+    vh_elfread elf;
     int is_elf;    /* parsed as ELF */
     char why[256]; /* when not usable */
 };
@@ -213,8 +213,8 @@ static int load(struct walk *w, const char *path, struct cand *c)
         return 1;
     }
     vh_err pe;
-    if (vh_elf_is_elf(c->buf, c->len)) {
-        if (vh_elf_parse(c->buf, c->len, &c->elf, &pe) < 0)
+    if (vh_elfread_is_elf(c->buf, c->len)) {
+        if (vh_elfread_parse(c->buf, c->len, &c->elf, &pe) < 0)
             snprintf(c->why, sizeof c->why, "is a damaged ELF file (%.200s)", pe.msg);
         else
             c->is_elf = 1;
@@ -268,7 +268,7 @@ static void find_library(struct walk *w, int obi, const char *name)
     if (w->exe >= 0 && w->exe != obi && w->objs[w->exe].rpath && !w->objs[w->exe].runpath)
         lists[1] = w->objs[w->exe].rpath;
     lists[2] = ob->runpath;
-    const char *triple = vh_elf_multiarch(&ob->id);
+    const char *triple = vh_elfread_multiarch(&ob->id);
     char std[6][64];
     int nstd = 0;
     if (triple) {
@@ -320,7 +320,7 @@ static void find_library(struct walk *w, int obi, const char *name)
                 return;
             struct cand c;
             int r = load(w, path, &c);
-            if (r == 1 && !c.why[0] && c.is_elf && vh_elf_compatible(&ob->id, &c.elf)) {
+            if (r == 1 && !c.why[0] && c.is_elf && vh_elfread_compatible(&ob->id, &c.elf)) {
                 analyse(w, VH_DEP_LIBRARY, name, path, by, &c, 0, extra);
                 cand_free(&c);
                 return;
@@ -396,7 +396,7 @@ static void analyse(struct walk *w, enum vh_dep_kind kind, const char *name, con
                  kind == VH_DEP_LIBRARY || kind == VH_DEP_INTERP ? "is not an ELF file"
                                                                  : "is neither an ELF executable nor a #! script");
     if (!problem[0] && c->is_elf && kind == VH_DEP_INTERP && w->exe >= 0 &&
-        !vh_elf_compatible(&w->objs[w->exe].id, &c->elf))
+        !vh_elfread_compatible(&w->objs[w->exe].id, &c->elf))
         snprintf(problem, sizeof problem, "is for another architecture than the program");
 
     int obi = add_obj(w, path, c->is_elf && !problem[0] ? &c->elf : NULL);

@@ -1,4 +1,4 @@
-/* elf.h - a pure parser of ELF headers over a byte buffer.
+/* elfread.h - a pure parser of ELF headers over a byte buffer.
  *
  * Reads what the dynamic linker would act on: the ELF interpreter
  * (PT_INTERP), the needed libraries (DT_NEEDED) and the library search
@@ -7,16 +7,16 @@
  * never trusts an offset, a size or a count before checking it against
  * the buffer: the input is a file from a hostile jail (and a fuzz
  * target, tests/fuzz/fuzz_elf.c). No allocation, no I/O. */
-#ifndef VH_ELF_H
-#define VH_ELF_H
+#ifndef VH_ELFREAD_H
+#define VH_ELFREAD_H
 
 #include "err.h"
 
 #include <stddef.h>
 
-#define VH_ELF_MAX_NEEDED 512   /* more DT_NEEDED entries is refused */
+#define VH_ELFREAD_MAX_NEEDED 512   /* more DT_NEEDED entries is refused */
 
-typedef struct vh_elf {
+typedef struct vh_elfread {
     int elfclass;        /* 32 or 64 */
     int big_endian;      /* 0: little-endian */
     unsigned type;       /* ET_EXEC, ET_DYN, ... */
@@ -26,25 +26,25 @@ typedef struct vh_elf {
     const char *interp;
     const char *runpath;
     const char *rpath;
-    const char *needed[VH_ELF_MAX_NEEDED];
+    const char *needed[VH_ELFREAD_MAX_NEEDED];
     int nneeded;
     int is_dynamic;      /* has a PT_DYNAMIC segment */
-} vh_elf;
+} vh_elfread;
 
 /* Parse buf (len bytes). Returns 0 and fills out, or -1 with e
  * (VH_EX_DATAERR) naming what is malformed. A buffer that does not start
  * with the ELF magic fails with the message "not an ELF file". */
-int vh_elf_parse(const void *buf, size_t len, vh_elf *out, vh_err *e);
+int vh_elfread_parse(const void *buf, size_t len, vh_elfread *out, vh_err *e);
 
 /* True when buf starts with the ELF magic. */
-int vh_elf_is_elf(const void *buf, size_t len);
+int vh_elfread_is_elf(const void *buf, size_t len);
 
 /* Can an object b be loaded into a process of a (class, byte order,
  * machine all equal)? */
-int vh_elf_compatible(const vh_elf *a, const vh_elf *b);
+int vh_elfread_compatible(const vh_elfread *a, const vh_elfread *b);
 
 /* Debian's multiarch triple for the object's machine and class
  * ("x86_64-linux-gnu"), or NULL when unknown. */
-const char *vh_elf_multiarch(const vh_elf *o);
+const char *vh_elfread_multiarch(const vh_elfread *o);
 
 #endif

@@ -1,4 +1,4 @@
-#include "elf.h"
+#include "elfread.h"
 
 #include "exitcodes.h"
 
@@ -71,7 +71,7 @@ static int wsz(const struct image *im)
     return im->is64 ? 8 : 4;
 }
 
-int vh_elf_is_elf(const void *buf, size_t len)
+int vh_elfread_is_elf(const void *buf, size_t len)
 {
     return len >= SELFMAG && memcmp(buf, ELFMAG, SELFMAG) == 0;
 }
@@ -127,10 +127,10 @@ static const char *str_at(const struct image *im, uint64_t stroff, uint64_t strs
     return (const char *)s;
 }
 
-int vh_elf_parse(const void *buf, size_t len, vh_elf *out, vh_err *e)
+int vh_elfread_parse(const void *buf, size_t len, vh_elfread *out, vh_err *e)
 {
     memset(out, 0, sizeof *out);
-    if (!buf || !vh_elf_is_elf(buf, len))
+    if (!buf || !vh_elfread_is_elf(buf, len))
         return vh_fail(e, VH_EX_DATAERR, "not an ELF file");
     struct image im = {buf, len, 0, 0};
     if (len < EI_NIDENT)
@@ -239,8 +239,8 @@ int vh_elf_parse(const void *buf, size_t len, vh_elf *out, vh_err *e)
         if (tag == DT_NEEDED) {
             if (!*s)
                 return vh_fail(e, VH_EX_DATAERR, "ELF file needs a library with an empty name");
-            if (out->nneeded >= VH_ELF_MAX_NEEDED)
-                return vh_fail(e, VH_EX_DATAERR, "ELF file needs more than %d libraries", VH_ELF_MAX_NEEDED);
+            if (out->nneeded >= VH_ELFREAD_MAX_NEEDED)
+                return vh_fail(e, VH_EX_DATAERR, "ELF file needs more than %d libraries", VH_ELFREAD_MAX_NEEDED);
             out->needed[out->nneeded++] = s;
         } else if (tag == DT_RUNPATH) {
             out->runpath = s;
@@ -251,12 +251,12 @@ int vh_elf_parse(const void *buf, size_t len, vh_elf *out, vh_err *e)
     return 0;
 }
 
-int vh_elf_compatible(const vh_elf *a, const vh_elf *b)
+int vh_elfread_compatible(const vh_elfread *a, const vh_elfread *b)
 {
     return a->elfclass == b->elfclass && a->big_endian == b->big_endian && a->machine == b->machine;
 }
 
-const char *vh_elf_multiarch(const vh_elf *o)
+const char *vh_elfread_multiarch(const vh_elfread *o)
 {
     switch (o->machine) {
     case EM_X86_64: return o->elfclass == 64 ? "x86_64-linux-gnu" : "x86_64-linux-gnux32";
