@@ -2,43 +2,15 @@
 
 #include "exitcodes.h"
 
-/* The ELF constants, from the System V ABI. <elf.h> is not included:
- * with src/lib on the include path, that name is this module. */
-#define SELFMAG 4
-#define ELFMAG "\177ELF"
-#define EI_NIDENT 16
-#define EI_CLASS 4
-#define EI_DATA 5
-#define EI_VERSION 6
-#define ELFCLASS32 1
-#define ELFCLASS64 2
-#define ELFDATA2LSB 1
-#define ELFDATA2MSB 2
-#define EV_CURRENT 1
-#define EHDR32_SIZE 52
-#define EHDR64_SIZE 64
-#define PHDR32_SIZE 32
-#define PHDR64_SIZE 56
-#define PN_XNUM 0xffff
-#define PT_LOAD 1
-#define PT_DYNAMIC 2
-#define PT_INTERP 3
-#define DT_NULL 0
-#define DT_NEEDED 1
-#define DT_STRTAB 5
-#define DT_STRSZ 10
-#define DT_RPATH 15
-#define DT_RUNPATH 29
-#define EM_386 3
-#define EM_MIPS 8
-#define EM_PPC64 21
-#define EM_S390 22
-#define EM_ARM 40
-#define EM_X86_64 62
-#define EM_AARCH64 183
-#define EM_RISCV 243
+#include <elf.h> /* the System V ABI's constants: elfread.h no longer shadows it */
 #include <stdint.h>
 #include <string.h>
+
+/* On-disk sizes of the headers read (the structs describe them exactly). */
+#define EHDR32_SIZE sizeof(Elf32_Ehdr)
+#define EHDR64_SIZE sizeof(Elf64_Ehdr)
+#define PHDR32_SIZE sizeof(Elf32_Phdr)
+#define PHDR64_SIZE sizeof(Elf64_Phdr)
 
 /* Every read goes through a bounds check first: in_bounds(off, n) says
  * that [off, off + n) lies inside the buffer, without overflow. */
