@@ -2,7 +2,7 @@
 #ifndef VHOSTCTL_H
 #define VHOSTCTL_H
 
-#include "err.h"
+#include "vherr.h"
 #include "finding.h"
 #include "ixwrite.h"
 #include "row.h"

@@ -13,7 +13,7 @@
 #include "db.h"
 #include "decide.h"
 #include "env.h"
-#include "err.h"
+#include "vherr.h"
 #include "exitcodes.h"
 #include "fdutil.h"
 #include "jail.h"

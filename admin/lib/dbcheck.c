@@ -1,7 +1,7 @@
 #include "dbcheck.h"
 
 #include "db.h"
-#include "err.h"
+#include "vherr.h"
 #include "sqlfiles.h"
 
 #include <sqlite3.h>

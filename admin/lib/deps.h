@@ -16,7 +16,7 @@
 #ifndef VH_DEPS_H
 #define VH_DEPS_H
 
-#include "err.h"
+#include "vherr.h"
 
 #include <stdint.h>
 #include <sys/stat.h>

@@ -10,7 +10,7 @@
 #ifndef VH_ELFREAD_H
 #define VH_ELFREAD_H
 
-#include "err.h"
+#include "vherr.h"
 
 #include <stddef.h>
 

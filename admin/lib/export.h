@@ -3,7 +3,7 @@
 #ifndef VH_EXPORT_H
 #define VH_EXPORT_H
 
-#include "err.h"
+#include "vherr.h"
 
 #include <stdio.h>
 

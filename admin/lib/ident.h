@@ -4,7 +4,7 @@
 #ifndef VH_IDENT_H
 #define VH_IDENT_H
 
-#include "err.h"
+#include "vherr.h"
 #include "row.h"
 
 /* Resolve user (required) and group (NULL: the user's primary group)

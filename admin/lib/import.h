@@ -12,7 +12,7 @@
 #ifndef VH_IMPORT_H
 #define VH_IMPORT_H
 
-#include "err.h"
+#include "vherr.h"
 #include "legacy.h"
 #include "row.h"
 

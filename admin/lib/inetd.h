@@ -31,7 +31,7 @@
 #ifndef VH_INETD_H
 #define VH_INETD_H
 
-#include "err.h"
+#include "vherr.h"
 #include "valid.h"
 
 #include <limits.h>

@@ -4,7 +4,7 @@
 #ifndef VH_IXWRITE_H
 #define VH_IXWRITE_H
 
-#include "err.h"
+#include "vherr.h"
 
 #include <stdint.h>
 

@@ -42,7 +42,7 @@
 #define VH_LEGACY_H
 
 #include "addr.h"
-#include "err.h"
+#include "vherr.h"
 
 #include <stddef.h>
 

@@ -3,7 +3,7 @@
 #ifndef VH_MIGRATE_H
 #define VH_MIGRATE_H
 
-#include "err.h"
+#include "vherr.h"
 
 typedef struct sqlite3 sqlite3;
 

@@ -18,7 +18,7 @@
 #ifndef VH_NEST_H
 #define VH_NEST_H
 
-#include "err.h"
+#include "vherr.h"
 
 typedef struct sqlite3 sqlite3;
 

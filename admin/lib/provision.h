@@ -25,7 +25,7 @@
 #ifndef VH_PROVISION_H
 #define VH_PROVISION_H
 
-#include "err.h"
+#include "vherr.h"
 #include "row.h"
 
 typedef struct vh_provision {

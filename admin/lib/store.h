@@ -3,7 +3,7 @@
 #ifndef VH_STORE_H
 #define VH_STORE_H
 
-#include "err.h"
+#include "vherr.h"
 #include "row.h"
 
 typedef struct sqlite3 sqlite3;

@@ -31,7 +31,7 @@
 #ifndef VH_CGROUP_H
 #define VH_CGROUP_H
 
-#include "err.h"
+#include "vherr.h"
 #include "paths.h"
 
 #include <stdint.h>

@@ -4,7 +4,7 @@
 #ifndef VH_DB_H
 #define VH_DB_H
 
-#include "err.h"
+#include "vherr.h"
 #include "paths.h"
 
 typedef struct sqlite3 sqlite3;

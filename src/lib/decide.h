@@ -3,7 +3,7 @@
 #ifndef VH_DECIDE_H
 #define VH_DECIDE_H
 
-#include "err.h"
+#include "vherr.h"
 #include "row.h"
 
 /* What virtuald decides for one connection: the row and the rule, or a

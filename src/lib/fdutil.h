@@ -2,7 +2,7 @@
 #ifndef VH_FDUTIL_H
 #define VH_FDUTIL_H
 
-#include "err.h"
+#include "vherr.h"
 
 #include <sys/types.h>
 

@@ -12,7 +12,7 @@
 #ifndef VH_IX_H
 #define VH_IX_H
 
-#include "err.h"
+#include "vherr.h"
 #include "ixfmt.h"
 #include "paths.h"
 #include "row.h"

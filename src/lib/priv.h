@@ -10,7 +10,7 @@
 #ifndef VH_PRIV_H
 #define VH_PRIV_H
 
-#include "err.h"
+#include "vherr.h"
 
 #include <stdint.h>
 

@@ -5,7 +5,7 @@
 #define VH_ROW_H
 
 #include "addr.h"
-#include "err.h"
+#include "vherr.h"
 #include "valid.h"
 
 #include <limits.h>

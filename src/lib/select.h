@@ -2,7 +2,7 @@
 #ifndef VH_SELECT_H
 #define VH_SELECT_H
 
-#include "err.h"
+#include "vherr.h"
 #include "row.h"
 
 typedef struct sqlite3 sqlite3;

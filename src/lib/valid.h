@@ -2,7 +2,7 @@
 #ifndef VH_VALID_H
 #define VH_VALID_H
 
-#include "err.h"
+#include "vherr.h"
 
 #include <stdint.h>
 

@@ -1,10 +1,16 @@
-/* err.h - error values passed from the library to the programs.
+/* vherr.h - error values passed from the library to the programs (named
+ * vherr, not err, so that it cannot shadow the system's <err.h>).
  *
  * Library functions never exit: they return -1 and fill a vh_err with an
  * exit class from exitcodes.h and a message that names the object and the
- * remedy. Only main() decides to die. */
-#ifndef VH_ERR_H
-#define VH_ERR_H
+ * remedy. Only main() decides to die.
+ *
+ * The two functions keep their short names, vh_fail and vh_printable,
+ * against the rule "the file name is the prefix": every module calls
+ * them on almost every error path, and vh_vherr_fail would be churn
+ * without benefit. */
+#ifndef VH_VHERR_H
+#define VH_VHERR_H
 
 #include <stddef.h>
 

@@ -1,4 +1,4 @@
-#include "err.h"
+#include "vherr.h"
 
 #include <stdarg.h>
 #include <stdio.h>
