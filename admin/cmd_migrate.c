@@ -7,7 +7,7 @@
 #include "db.h"
 #include "dbadmin.h"
 #include "exitcodes.h"
-#include "fdutil.h"
+#include "fd.h"
 #include "inetd.h"
 #include "import.h"
 
@@ -98,7 +98,7 @@ static int read_all(const char *path, const char *shown, char **out, size_t *len
     }
     if (!S_ISREG(sb->st_mode)) {
         vh_fail(e, VH_EX_NOINPUT, "%s is not a regular file (%s) - give the inetd.conf file", shown,
-                vh_file_type_name(sb->st_mode));
+                vh_fd_type_name(sb->st_mode));
         goto fail;
     }
     if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) < 0) {

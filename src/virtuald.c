@@ -15,7 +15,7 @@
 #include "env.h"
 #include "vherr.h"
 #include "exitcodes.h"
-#include "fdutil.h"
+#include "fd.h"
 #include "jail.h"
 #include "log.h"
 #include "priv.h"

@@ -2,7 +2,7 @@
 
 #include "db.h"
 #include "exitcodes.h"
-#include "fdutil.h"
+#include "fd.h"
 #include "path.h"
 #include "store.h"
 #include "valid.h"
@@ -379,7 +379,7 @@ int vh_import_path(vh_importer *im, const char *path, const vh_import_opts *o, c
      * bounds (legacy.h: size, line length, binary data) end it. */
     if (!std && !S_ISREG(sb.st_mode)) {
         vh_fail(e, VH_EX_NOINPUT, "%s is not a regular file (%s) - give the legacy configuration file, or '-' to read "
-                "standard input", shown, vh_file_type_name(sb.st_mode));
+                "standard input", shown, vh_fd_type_name(sb.st_mode));
         close(fd);
         return -1;
     }

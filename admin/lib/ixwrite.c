@@ -3,7 +3,7 @@
 #include "db.h"
 #include "dbadmin.h"
 #include "exitcodes.h"
-#include "fdutil.h"
+#include "fd.h"
 #include "ix.h"
 #include "ixfmt.h"
 #include "ixstamp.h"

@@ -2,7 +2,7 @@
 
 #include "db.h"
 #include "exitcodes.h"
-#include "fdutil.h"
+#include "fd.h"
 #include "ixfmt.h"
 #include "ixstamp.h"
 #include "path.h"

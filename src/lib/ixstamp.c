@@ -1,6 +1,6 @@
 #include "ixstamp.h"
 
-#include "fdutil.h"
+#include "fd.h"
 #include "paths.h"
 
 #include <errno.h>

@@ -1,4 +1,4 @@
-#include "fdutil.h"
+#include "fd.h"
 
 #include "exitcodes.h"
 #include "paths.h"
@@ -107,7 +107,7 @@ int vh_fd_cloexec_from(int lowfd, vh_err *e)
     return 0;
 }
 
-const char *vh_file_type_name(mode_t mode)
+const char *vh_fd_type_name(mode_t mode)
 {
     return S_ISREG(mode)    ? "a regular file"
            : S_ISDIR(mode)  ? "a directory"

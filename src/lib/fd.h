@@ -1,6 +1,6 @@
-/* fdutil.h - descriptors at start and before exec (THREATS D1, D2). */
-#ifndef VH_FDUTIL_H
-#define VH_FDUTIL_H
+/* fd.h - descriptors at start and before exec (THREATS D1, D2). */
+#ifndef VH_FD_H
+#define VH_FD_H
 
 #include "vherr.h"
 
@@ -24,7 +24,7 @@ int vh_fd_cloexec_from(int lowfd, vh_err *e);
 
 /* "a FIFO", "a character device", ...: the type of st_mode for messages
  * that refuse a file which is not regular (THREATS K11). */
-const char *vh_file_type_name(mode_t mode);
+const char *vh_fd_type_name(mode_t mode);
 
 /* pread until n bytes are in buf, end of file or an error (EINTR
  * retried): the count read, or -1 with errno. */
