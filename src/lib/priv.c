@@ -64,7 +64,7 @@ int vh_priv_set_uid(uint32_t uid, uint32_t gid, vh_err *e)
  * gone from the bounding set. CAP_NET_BIND_SERVICE is kept only when the
  * row says so (vh_priv_caps_limit's flag): without it a root service cannot
  * bind another customer's address on a port below 1024. */
-const int vh_caps_root_keep[] = {
+const int vh_priv_caps_root_keep[] = {
     CAP_CHOWN,        /* give uploaded files to their user */
     CAP_DAC_OVERRIDE, /* read and write the users' files it serves */
     CAP_FOWNER,       /* chmod/utime on those files */
@@ -73,14 +73,14 @@ const int vh_caps_root_keep[] = {
     CAP_SETUID,
     CAP_SYS_CHROOT,   /* ftpds chroot into a user's home */
 };
-const int vh_caps_root_keep_count = (int)(sizeof vh_caps_root_keep / sizeof vh_caps_root_keep[0]);
+const int vh_priv_caps_root_keep_count = (int)(sizeof vh_priv_caps_root_keep / sizeof vh_priv_caps_root_keep[0]);
 
 int vh_priv_caps_root_keeps(int cap, int net_bind_service)
 {
     if (cap == CAP_NET_BIND_SERVICE)
         return net_bind_service != 0;
-    for (int i = 0; i < vh_caps_root_keep_count; i++)
-        if (vh_caps_root_keep[i] == cap)
+    for (int i = 0; i < vh_priv_caps_root_keep_count; i++)
+        if (vh_priv_caps_root_keep[i] == cap)
             return 1;
     return 0;
 }

@@ -25,15 +25,15 @@ int vh_priv_set_uid(uint32_t uid, uint32_t gid, vh_err *e);
 /* The capabilities a root service keeps in its bounding set: an
  * allow-list (THREATS K5; priv.c says why each one). CAP_NET_BIND_SERVICE
  * is not in it: it is kept only for rows that allow it. */
-extern const int vh_caps_root_keep[];
-extern const int vh_caps_root_keep_count;
+extern const int vh_priv_caps_root_keep[];
+extern const int vh_priv_caps_root_keep_count;
 
 /* 1 when a root service keeps capability cap, 0 when it is dropped. */
 int vh_priv_caps_root_keeps(int cap, int net_bind_service);
 
 enum vh_caps_kind {
     VH_CAPS_NONE = 0,           /* run-as user: an empty bounding set */
-    VH_CAPS_ROOT = 1,           /* root service: vh_caps_root_keep only */
+    VH_CAPS_ROOT = 1,           /* root service: vh_priv_caps_root_keep only */
     VH_CAPS_ROOT_NET_BIND = 2,  /* ... and CAP_NET_BIND_SERVICE */
 };
 

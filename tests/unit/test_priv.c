@@ -210,7 +210,7 @@ static void test_root_keep_list(void **s)
             fail_msg("capability %d dropped", keep[i]);
     assert_false(vh_priv_caps_root_keeps(10 /* NET_BIND_SERVICE */, 0));
     assert_true(vh_priv_caps_root_keeps(10, 1));
-    assert_int_equal(vh_caps_root_keep_count, 7);
+    assert_int_equal(vh_priv_caps_root_keep_count, 7);
     assert_true(vh_priv_caps_last() >= 40);
 }
 
