@@ -259,7 +259,7 @@ int vc_cmd_check(const char *db, int argc, char **argv)
     s.nprograms = program->count;
 
     /* The lookup index, before any connection is open (its check opens
-     * the database file itself, vhindex.c). */
+     * the database file itself, ixstamp.c). */
     const char *ixwhy = NULL;
     vh_err ixe;
     vh_ix_state ix = vh_ix_current(db, &ixwhy, &ixe);

@@ -2,7 +2,7 @@
  * interpreter, its ELF interpreter and every library, followed
  * recursively, found the way the dynamic linker would find them inside
  * a root (a jail, or "/" for the host). Read from the ELF headers
- * (elf.h), never by running anything.
+ * (elfread.h), never by running anything.
  *
  * Library search for a DT_NEEDED name without '/', needed by object O:
  * O's DT_RPATH (only when O has no DT_RUNPATH), the program's DT_RPATH

@@ -4,7 +4,7 @@
  * A pure module: bytes in, rows and line-numbered diagnostics out through
  * callbacks. It opens nothing, writes nothing and never looks at the file
  * system (whether a directory exists is the importer's question, see
- * legacy_db.h). It streams: a line is handed on as soon as it is complete,
+ * import.h). It streams: a line is handed on as soon as it is complete,
  * so memory does not grow with the file, except for one small entry per
  * distinct address (8 bytes for IPv4, 24 for IPv6) that finds duplicates.
  *

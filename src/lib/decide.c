@@ -13,7 +13,7 @@ int vh_decide(const char *dbpath, const char *service, const char *address, vh_d
     sqlite3 *db = NULL;
     memset(d, 0, sizeof *d);
     /* The lookup index answers when it holds exactly the database state
-     * that is there now (vhindex.h); otherwise the database does, as it
+     * that is there now (ix.h); otherwise the database does, as it
      * always did. Both are trusted by the same rules first. */
     if (vh_db_trust(dbpath, e) < 0)
         return -1;

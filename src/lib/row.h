@@ -39,7 +39,7 @@ typedef struct vh_row {
 void vh_row_init(vh_row *row);
 
 /* The columns virtuald reads, in the order vh_row_from_cols takes them:
- * the lookup (vh_select_sql) and the lookup index (vhindex.c) select
+ * the lookup (vh_select_sql) and the lookup index (ixfmt.h, ixwrite.c) select
  * exactly these. */
 #define VH_ROW_COLS "service, address, root, user, grp, uid, gid, groups, enabled, net_bind_service, max_procs"
 #define VH_ROW_NCOLS 11
@@ -58,7 +58,7 @@ void vh_row_groups_format(const uint32_t *gids, int n, char *out, size_t outlen)
  * them (sqlite3_column_text, _type, _int64; text NULL for SQL NULL), with
  * the checks every reader of a row applies: a value out of its range (a
  * hand-written row, a damaged file) refuses, never becomes a default.
- * Shared by the database lookup and the lookup index (vhindex.h), so that
+ * Shared by the database lookup and the lookup index (ix.h), so that
  * both fill vh_row alike. */
 int vh_row_from_cols(const char *const text[VH_ROW_NCOLS], const int type[VH_ROW_NCOLS],
                      const int64_t ival[VH_ROW_NCOLS], vh_row *row, vh_err *e);
