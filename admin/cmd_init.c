@@ -2,8 +2,8 @@
 
 #include "db.h"
 #include "dbadmin.h"
-#include "migrate.h"
 #include "exitcodes.h"
+#include "migrate.h"
 
 int vc_cmd_init(const char *db, int argc, char **argv)
 {

@@ -8,8 +8,8 @@
 #include "dbadmin.h"
 #include "exitcodes.h"
 #include "fd.h"
-#include "inetd.h"
 #include "import.h"
+#include "inetd.h"
 
 #include <errno.h>
 #include <fcntl.h>

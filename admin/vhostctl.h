@@ -2,10 +2,10 @@
 #ifndef VHOSTCTL_H
 #define VHOSTCTL_H
 
-#include "vherr.h"
 #include "finding.h"
 #include "ixwrite.h"
 #include "row.h"
+#include "vherr.h"
 
 #include <argtable2.h>
 #include <stdio.h>

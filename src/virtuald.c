@@ -13,7 +13,6 @@
 #include "db.h"
 #include "decide.h"
 #include "env.h"
-#include "vherr.h"
 #include "exitcodes.h"
 #include "fd.h"
 #include "jail.h"
@@ -26,6 +25,7 @@
 #include "select.h"
 #include "timing.h"
 #include "valid.h"
+#include "vherr.h"
 
 #include <argtable2.h>
 #include <errno.h>

@@ -1,8 +1,8 @@
 #include "dbcheck.h"
 
 #include "db.h"
-#include "vherr.h"
 #include "sqlfiles.h"
+#include "vherr.h"
 
 #include <sqlite3.h>
 #include <stdio.h>

@@ -4,8 +4,8 @@
 #ifndef VH_IDENT_H
 #define VH_IDENT_H
 
-#include "vherr.h"
 #include "row.h"
+#include "vherr.h"
 
 /* Resolve user (required) and group (NULL: the user's primary group)
  * into row->user, group, uid, gid, groups (the user's supplementary

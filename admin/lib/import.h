@@ -12,9 +12,9 @@
 #ifndef VH_IMPORT_H
 #define VH_IMPORT_H
 
-#include "vherr.h"
 #include "legacy.h"
 #include "row.h"
+#include "vherr.h"
 
 #include <stdio.h>
 

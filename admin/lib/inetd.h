@@ -31,8 +31,8 @@
 #ifndef VH_INETD_H
 #define VH_INETD_H
 
-#include "vherr.h"
 #include "valid.h"
+#include "vherr.h"
 
 #include <limits.h>
 #include <stddef.h>

@@ -3,8 +3,8 @@
 #include "db.h"
 #include "dbadmin.h"
 #include "exitcodes.h"
-#include "sqlfiles.h"
 #include "ixwrite.h"
+#include "sqlfiles.h"
 
 #include <sqlite3.h>
 

@@ -25,8 +25,8 @@
 #ifndef VH_PROVISION_H
 #define VH_PROVISION_H
 
-#include "vherr.h"
 #include "row.h"
+#include "vherr.h"
 
 typedef struct vh_provision {
     const char *root;              /* absolute, normalised; created 0755 when missing */

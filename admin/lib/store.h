@@ -3,8 +3,8 @@
 #ifndef VH_STORE_H
 #define VH_STORE_H
 
-#include "vherr.h"
 #include "row.h"
+#include "vherr.h"
 
 typedef struct sqlite3 sqlite3;
 

@@ -31,8 +31,8 @@
 #ifndef VH_CGROUP_H
 #define VH_CGROUP_H
 
-#include "vherr.h"
 #include "paths.h"
+#include "vherr.h"
 
 #include <stdint.h>
 

@@ -4,8 +4,8 @@
 #ifndef VH_DB_H
 #define VH_DB_H
 
-#include "vherr.h"
 #include "paths.h"
+#include "vherr.h"
 
 typedef struct sqlite3 sqlite3;
 

@@ -3,8 +3,8 @@
 #ifndef VH_DECIDE_H
 #define VH_DECIDE_H
 
-#include "vherr.h"
 #include "row.h"
+#include "vherr.h"
 
 /* What virtuald decides for one connection: the row and the rule, or a
  * refusal. The same function answers `vhostctl lookup`. */

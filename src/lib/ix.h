@@ -12,11 +12,11 @@
 #ifndef VH_IX_H
 #define VH_IX_H
 
-#include "vherr.h"
 #include "ixfmt.h"
 #include "paths.h"
 #include "row.h"
 #include "select.h"
+#include "vherr.h"
 
 #include <stdint.h>
 #include <sys/stat.h>

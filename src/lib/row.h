@@ -5,8 +5,8 @@
 #define VH_ROW_H
 
 #include "addr.h"
-#include "vherr.h"
 #include "valid.h"
+#include "vherr.h"
 
 #include <limits.h>
 #include <stddef.h>

@@ -2,8 +2,8 @@
 #ifndef VH_SELECT_H
 #define VH_SELECT_H
 
-#include "vherr.h"
 #include "row.h"
+#include "vherr.h"
 
 typedef struct sqlite3 sqlite3;
 
