@@ -12,13 +12,13 @@
 /* The database file's header: sqlite.org/fileformat2.html, section 1.3
  * "The Database Header" (100 bytes at offset 0). */
 #define VH_SQLITE_DBHDR_SIZE 100
-#define VH_SQLITE_DBHDR_MAGIC "SQLite format 3" /* 1.3.1: 16 bytes with the NUL */
+#define VH_SQLITE_DBHDR_MAGIC "SQLite format 3" /* "Magic Header String": 16 bytes with the NUL */
 #define VH_SQLITE_DBHDR_MAGIC_LEN 16
-#define VH_SQLITE_DBHDR_WRITE_VERSION 18 /* 1.3.3 "File format version numbers": */
-#define VH_SQLITE_DBHDR_READ_VERSION 19  /* 2 in both: WAL mode */
+#define VH_SQLITE_DBHDR_WRITE_VERSION 18 /* "File format version numbers" (and */
+#define VH_SQLITE_DBHDR_READ_VERSION 19  /* walformat.html section 1): 2 in both, WAL mode */
 #define VH_SQLITE_DBHDR_VERSION_WAL 2
 
-/* The database file's lock bytes: fileformat2.html, section 1.2 "The
+/* The database file's lock bytes: fileformat2.html, section "The
  * Lock-Byte Page"; SQLite's os.h PENDING_BYTE 0x40000000, SHARED_FIRST
  * PENDING_BYTE + 2, SHARED_SIZE 510. A connection in exclusive locking
  * mode holds a write lock on the shared range. */
@@ -39,7 +39,7 @@
 #define VH_SQLITE_SHM_FRAMECKSUM 24     /* u32 aFrameCksum[2] */
 #define VH_SQLITE_SHM_SALT 32           /* u32 aSalt[2] */
 #define VH_SQLITE_SHM_CKSUM 40          /* u32 aCksum[2], over bytes [0, 40) */
-/* The -shm lock bytes: walformat.html, section 2.3 "WAL-Index Locks";
+/* The -shm lock bytes: walformat.html, section 2.1.3 "WAL Locks";
  * os_unix.c UNIX_SHM_BASE 120 plus the eight WAL locks: UNIX_SHM_DMS,
  * held shared by every connection that uses the -shm. */
 #define VH_SQLITE_SHM_DMS 128
