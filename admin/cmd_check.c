@@ -272,9 +272,10 @@ int vc_cmd_check(const char *db, int argc, char **argv)
     if (ix != VH_IX_CURRENT) {
         char ixpath[PATH_MAX + 16], problem[sizeof ixe.msg + 64];
         snprintf(ixpath, sizeof ixpath, "%s%s", db, VH_IX_SUFFIX);
-        snprintf(problem, sizeof problem, "%s%s", ix == VH_IX_UNTRUSTED ? "" : "virtuald reads the database (correct, slower): ",
-                 ix == VH_IX_UNTRUSTED ? ixe.msg : ixwhy ? ixwhy : "?");
-        vh_finding fi = {"database", ix == VH_IX_UNTRUSTED ? VH_SEV_ERROR : VH_SEV_WARNING, ix == VH_IX_UNTRUSTED ? "index-untrusted" : "index-stale",
+        int untrusted = ix == VH_IX_UNTRUSTED;
+        snprintf(problem, sizeof problem, "%s%s", untrusted ? "" : "virtuald reads the database (correct, slower): ",
+                 untrusted ? ixe.msg : ixwhy ? ixwhy : "?");
+        vh_finding fi = {"database", untrusted ? VH_SEV_ERROR : VH_SEV_WARNING, untrusted ? "index-untrusted" : "index-stale",
                          ixpath, problem, "vhostctl init (rebuilds the lookup index from the database)"};
         vc_print_finding(&f, &fi);
     }
