@@ -2,10 +2,11 @@
 
 #include "addr.h"
 #include "db.h"
-#include "domain.h"
+#include "dbadmin.h"
 #include "exitcodes.h"
 #include "ident.h"
 #include "jailcheck.h"
+#include "row.h"
 #include "store.h"
 
 #include <string.h>
@@ -34,8 +35,8 @@ int vc_cmd_add(const char *db, int argc, char **argv)
     vh_err e;
     vh_row row;
     vh_row_init(&row);
-    if (vh_service_valid(service->sval[0], 1, &e) < 0 ||
-        vh_addr_canon(address->sval[0], 1, row.address, &e) < 0 || vh_root_valid(root->sval[0], &e) < 0) {
+    if (vh_valid_service(service->sval[0], 1, &e) < 0 ||
+        vh_addr_canon(address->sval[0], 1, row.address, &e) < 0 || vh_valid_root(root->sval[0], &e) < 0) {
         rc = vc_error(&e);
         goto out;
     }
@@ -81,7 +82,7 @@ int vc_cmd_add(const char *db, int argc, char **argv)
     sqlite3 *h = NULL;
     if ((rc = vc_open(db, &h)) != 0)
         goto out;
-    if (vh_db_begin(h, &e) < 0 || vh_store_add(h, &row, &e) < 0) {
+    if (vh_dbadmin_begin(h, &e) < 0 || vh_store_add(h, &row, &e) < 0) {
         rc = vc_abort_close(h, &e);
         goto out;
     }
@@ -99,7 +100,7 @@ int vc_cmd_add(const char *db, int argc, char **argv)
         }
         goto out;
     }
-    vh_ix_key key = {row.service, row.address};
+    vh_ixwrite_key key = {row.service, row.address};
     if ((rc = vc_commit_close(h, &key, 1)) != 0)
         goto out;
     if (row.has_user)

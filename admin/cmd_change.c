@@ -3,6 +3,7 @@
 
 #include "addr.h"
 #include "db.h"
+#include "dbadmin.h"
 #include "exitcodes.h"
 #include "store.h"
 #include "valid.h"
@@ -22,14 +23,14 @@ static int change(const struct vc_cmd *cmd, enum op op, const char *db, int argc
         goto out;
     vh_err e;
     char addr[VH_ADDR_TEXT];
-    if (vh_service_valid(service->sval[0], 1, &e) < 0 || vh_addr_canon(address->sval[0], 1, addr, &e) < 0) {
+    if (vh_valid_service(service->sval[0], 1, &e) < 0 || vh_addr_canon(address->sval[0], 1, addr, &e) < 0) {
         rc = vc_error(&e);
         goto out;
     }
     sqlite3 *h = NULL;
     if ((rc = vc_open(db, &h)) != 0)
         goto out;
-    int r = vh_db_begin(h, &e);
+    int r = vh_dbadmin_begin(h, &e);
     if (r == 0)
         r = op == OP_REMOVE ? vh_store_remove(h, service->sval[0], addr, &e)
                             : vh_store_set_enabled(h, service->sval[0], addr, op == OP_ENABLE, &e);
@@ -37,7 +38,7 @@ static int change(const struct vc_cmd *cmd, enum op op, const char *db, int argc
         rc = vc_abort_close(h, &e);
         goto out;
     }
-    vh_ix_key key = {service->sval[0], addr};
+    vh_ixwrite_key key = {service->sval[0], addr};
     if ((rc = vc_commit_close(h, &key, 1)) != 0)
         goto out;
     printf("%s %s %s\n", op == OP_REMOVE ? "removed" : op == OP_ENABLE ? "enabled" : "disabled", service->sval[0], addr);

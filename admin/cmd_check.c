@@ -5,10 +5,11 @@
 #include "addr.h"
 #include "db.h"
 #include "dbcheck.h"
-#include "domain.h"
 #include "env.h"
 #include "exitcodes.h"
+#include "ix.h"
 #include "jailcheck.h"
+#include "row.h"
 #include "store.h"
 #include "valid.h"
 
@@ -248,7 +249,7 @@ int vc_cmd_check(const char *db, int argc, char **argv)
     f.json = json->count > 0;
     char addr[VH_ADDR_TEXT];
     const char *svc = service->count ? service->sval[0] : NULL;
-    if ((svc && vh_service_valid(svc, 1, &e) < 0) ||
+    if ((svc && vh_valid_service(svc, 1, &e) < 0) ||
         (address->count && vh_addr_canon(address->sval[0], 1, addr, &e) < 0)) {
         rc = vc_error(&e);
         goto out;
@@ -258,22 +259,23 @@ int vc_cmd_check(const char *db, int argc, char **argv)
     s.nprograms = program->count;
 
     /* The lookup index, before any connection is open (its check opens
-     * the database file itself, vhindex.c). */
+     * the database file itself, ixstamp.c). */
     const char *ixwhy = NULL;
     vh_err ixe;
-    int ix = vh_ix_current(db, &ixwhy, &ixe);
+    vh_ix_state ix = vh_ix_current(db, &ixwhy, &ixe);
 
     sqlite3 *h = NULL;
     if ((rc = vc_open(db, &h)) != 0)
         goto out;
     if (f.json)
         printf("[");
-    if (ix <= 0) {
+    if (ix != VH_IX_CURRENT) {
         char ixpath[PATH_MAX + 16], problem[sizeof ixe.msg + 64];
         snprintf(ixpath, sizeof ixpath, "%s%s", db, VH_IX_SUFFIX);
-        snprintf(problem, sizeof problem, "%s%s", ix < 0 ? "" : "virtuald reads the database (correct, slower): ",
-                 ix < 0 ? ixe.msg : ixwhy ? ixwhy : "?");
-        vh_finding fi = {"database", ix < 0 ? VH_SEV_ERROR : VH_SEV_WARNING, ix < 0 ? "index-untrusted" : "index-stale",
+        int untrusted = ix == VH_IX_UNTRUSTED;
+        snprintf(problem, sizeof problem, "%s%s", untrusted ? "" : "virtuald reads the database (correct, slower): ",
+                 untrusted ? ixe.msg : ixwhy ? ixwhy : "?");
+        vh_finding fi = {"database", untrusted ? VH_SEV_ERROR : VH_SEV_WARNING, untrusted ? "index-untrusted" : "index-stale",
                          ixpath, problem, "vhostctl init (rebuilds the lookup index from the database)"};
         vc_print_finding(&f, &fi);
     }

@@ -3,7 +3,7 @@
 
 #include "db.h"
 #include "exitcodes.h"
-#include "legacy_db.h"
+#include "export.h"
 #include "valid.h"
 
 int vc_cmd_export(const char *db, int argc, char **argv)
@@ -20,7 +20,7 @@ int vc_cmd_export(const char *db, int argc, char **argv)
         goto out;
     vh_err e;
     const char *svc = service->sval[0];
-    if (vh_service_valid(svc, 1, &e) < 0) {
+    if (vh_valid_service(svc, 1, &e) < 0) {
         rc = vc_error(&e);
         goto out;
     }

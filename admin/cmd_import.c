@@ -2,9 +2,10 @@
 #include "vhostctl.h"
 
 #include "db.h"
+#include "dbadmin.h"
 #include "exitcodes.h"
 #include "ident.h"
-#include "legacy_db.h"
+#include "import.h"
 #include "valid.h"
 
 #include <limits.h>
@@ -71,7 +72,7 @@ int vc_cmd_import(const char *db, int argc, char **argv)
 
     vh_err e;
     const char *svc = service->sval[0], *path = file->filename[0];
-    if (vh_service_valid(svc, 1, &e) < 0) {
+    if (vh_valid_service(svc, 1, &e) < 0) {
         rc = vc_error(&e);
         goto out;
     }
@@ -97,7 +98,7 @@ int vc_cmd_import(const char *db, int argc, char **argv)
     vh_import_report rep = {vc_print_diag, dry->count ? print_row : NULL, &d};
     vh_import_opts o = {svc, replace->count ? VH_IMPORT_REPLACE : VH_IMPORT_STRICT, dry->count > 0, &ident};
     /* a dry run reads in one snapshot and takes no write lock */
-    int r = dry->count ? vh_db_begin_read(h, &e) : vh_db_begin(h, &e);
+    int r = dry->count ? vh_db_begin_read(h, &e) : vh_dbadmin_begin(h, &e);
     long nested = 0;
     if (r == 0 && (nested = vc_nest(h, db, NULL, NULL, &e)) < 0)
         r = -1;

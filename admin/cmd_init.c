@@ -1,8 +1,9 @@
 #include "vhostctl.h"
 
 #include "db.h"
+#include "dbadmin.h"
 #include "exitcodes.h"
-#include "vhindex.h"
+#include "migrate.h"
 
 int vc_cmd_init(const char *db, int argc, char **argv)
 {
@@ -16,7 +17,7 @@ int vc_cmd_init(const char *db, int argc, char **argv)
     vh_err e;
     sqlite3 *h = NULL;
     int from = 0, to = 0;
-    if (vh_db_open_admin(db, 1, &h, &e) < 0 || vh_db_migrate(h, &from, &to, &e) < 0 || vh_db_close(h, &e) < 0) {
+    if (vh_dbadmin_open(db, 1, &h, &e) < 0 || vh_migrate(h, &from, &to, &e) < 0 || vh_db_close(h, &e) < 0) {
         if (h)
             vh_db_close(h, NULL);
         rc = vc_error(&e);

@@ -1,8 +1,8 @@
 #include "vhostctl.h"
 
 #include "db.h"
-#include "domain.h"
 #include "exitcodes.h"
+#include "row.h"
 #include "store.h"
 #include "valid.h"
 
@@ -85,7 +85,7 @@ int vc_cmd_list(const char *db, int argc, char **argv)
         goto out;
     vh_err e;
     const char *svc = service->count ? service->sval[0] : NULL;
-    if (svc && vh_service_valid(svc, 1, &e) < 0) {
+    if (svc && vh_valid_service(svc, 1, &e) < 0) {
         rc = vc_error(&e);
         goto out;
     }

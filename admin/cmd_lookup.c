@@ -1,9 +1,11 @@
 #include "vhostctl.h"
 
 #include "addr.h"
-#include "domain.h"
+#include "decide.h"
 #include "exitcodes.h"
 #include "jail.h"
+#include "row.h"
+#include "select.h"
 #include "valid.h"
 
 #include <string.h>
@@ -24,7 +26,7 @@ int vc_cmd_lookup(const char *db, int argc, char **argv)
         goto out;
     vh_err e;
     char addr[VH_ADDR_TEXT];
-    if (vh_service_valid(service->sval[0], 0, &e) < 0 || vh_addr_canon(ip->sval[0], 0, addr, &e) < 0) {
+    if (vh_valid_service(service->sval[0], 0, &e) < 0 || vh_addr_canon(ip->sval[0], 0, addr, &e) < 0) {
         rc = vc_error(&e);
         goto out;
     }
@@ -45,7 +47,7 @@ int vc_cmd_lookup(const char *db, int argc, char **argv)
         printf(", \"address\": ");
         vc_json_string(stdout, addr);
         printf(", \"served\": %s, \"rule\": ", served ? "true" : "false");
-        vc_json_string(stdout, vh_rule_name(d.rule));
+        vc_json_string(stdout, vh_select_rule_name(d.rule));
         if (d.rule) {
             printf(", \"row\": {\"service\": ");
             vc_json_string(stdout, r->service);
@@ -70,7 +72,7 @@ int vc_cmd_lookup(const char *db, int argc, char **argv)
     } else if (served) {
         char root[4 * PATH_MAX];
         printf("served: %s on %s -> row %s %s (rule %d, %s)\n  root %s\n  user %s", service->sval[0], addr,
-               r->service, r->address, d.rule, vh_rule_name(d.rule), vh_printable(r->root, root, sizeof root),
+               r->service, r->address, d.rule, vh_select_rule_name(d.rule), vh_printable(r->root, root, sizeof root),
                r->has_user ? r->user : "root (private mount namespace)");
         if (r->has_user)
             printf(" (uid %u, gid %u, %d supplementary groups)", (unsigned)r->uid, (unsigned)r->gid, r->ngroups);

@@ -5,10 +5,11 @@
 #include "vhostctl.h"
 
 #include "db.h"
+#include "dbadmin.h"
 #include "exitcodes.h"
-#include "fdutil.h"
+#include "fd.h"
+#include "import.h"
 #include "inetd.h"
-#include "legacy_db.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -97,7 +98,7 @@ static int read_all(const char *path, const char *shown, char **out, size_t *len
     }
     if (!S_ISREG(sb->st_mode)) {
         vh_fail(e, VH_EX_NOINPUT, "%s is not a regular file (%s) - give the inetd.conf file", shown,
-                vh_file_type_name(sb->st_mode));
+                vh_fd_type_name(sb->st_mode));
         goto fail;
     }
     if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) < 0) {
@@ -264,7 +265,7 @@ int vc_cmd_migrate(const char *db, int argc, char **argv)
         if ((rc = vc_open(db, &h)) != 0)
             goto out;
         vh_importer *im = NULL;
-        int r = dry->count ? vh_db_begin_read(h, &e) : vh_db_begin(h, &e);
+        int r = dry->count ? vh_db_begin_read(h, &e) : vh_dbadmin_begin(h, &e);
         long nested = 0;
         if (r == 0 && (nested = vc_nest(h, db, NULL, NULL, &e)) < 0)
             r = -1;

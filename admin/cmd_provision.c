@@ -35,7 +35,7 @@ int vc_cmd_provision(const char *db, int argc, char **argv)
     vh_err e;
     vh_row row;
     memset(&row, 0, sizeof row);
-    if (vh_root_valid(root->sval[0], &e) < 0) {
+    if (vh_valid_root(root->sval[0], &e) < 0) {
         rc = vc_error(&e);
         goto out;
     }

@@ -4,6 +4,7 @@
 
 #include "addr.h"
 #include "db.h"
+#include "dbadmin.h"
 #include "exitcodes.h"
 #include "store.h"
 #include "valid.h"
@@ -23,7 +24,7 @@ int vc_limits_option(const char *nbs, const char *max_procs, int run_as, int *nb
                            "omit --user, or serve the port without it");
         *nbs_out = strcmp(nbs, "on") == 0;
     }
-    if (max_procs && vh_max_procs_parse(max_procs, max_out, e) < 0)
+    if (max_procs && vh_valid_max_procs(max_procs, max_out, e) < 0)
         return -1;
     return 0;
 }
@@ -47,7 +48,7 @@ int vc_cmd_set(const char *db, int argc, char **argv)
     char addr[VH_ADDR_TEXT];
     int want_nbs = -1;
     uint32_t want_max = 0;
-    if (vh_service_valid(service->sval[0], 1, &e) < 0 || vh_addr_canon(address->sval[0], 1, addr, &e) < 0 ||
+    if (vh_valid_service(service->sval[0], 1, &e) < 0 || vh_addr_canon(address->sval[0], 1, addr, &e) < 0 ||
         vc_limits_option(nbs->count ? nbs->sval[0] : NULL, maxp->count ? maxp->sval[0] : NULL, 0, &want_nbs,
                          &want_max, &e) < 0) {
         rc = vc_error(&e);
@@ -61,11 +62,11 @@ int vc_cmd_set(const char *db, int argc, char **argv)
     sqlite3 *h = NULL;
     if ((rc = vc_open(db, &h)) != 0)
         goto out;
-    if (vh_db_begin(h, &e) < 0 || vh_store_set_limits(h, service->sval[0], addr, want_nbs, want_max, &e) < 0) {
+    if (vh_dbadmin_begin(h, &e) < 0 || vh_store_set_limits(h, service->sval[0], addr, want_nbs, want_max, &e) < 0) {
         rc = vc_abort_close(h, &e);
         goto out;
     }
-    vh_ix_key key = {service->sval[0], addr};
+    vh_ixwrite_key key = {service->sval[0], addr};
     if ((rc = vc_commit_close(h, &key, 1)) != 0)
         goto out;
     printf("set %s %s:", service->sval[0], addr);

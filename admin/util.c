@@ -1,6 +1,7 @@
 #include "vhostctl.h"
 
 #include "db.h"
+#include "dbadmin.h"
 #include "exitcodes.h"
 #include "nest.h"
 #include "valid.h"
@@ -46,7 +47,7 @@ int vc_error(const vh_err *e)
 int vc_open(const char *db, sqlite3 **out)
 {
     vh_err e;
-    if (vh_db_open_admin(db, 0, out, &e) < 0)
+    if (vh_dbadmin_open(db, 0, out, &e) < 0)
         return vc_error(&e);
     return 0;
 }
@@ -62,7 +63,7 @@ static void index_warning(const char *path, const vh_err *e)
 void vc_index(const char *path)
 {
     vh_err e;
-    if (vh_ix_rebuild(path, &e) < 0)
+    if (vh_ixwrite_rebuild(path, &e) < 0)
         index_warning(path, &e);
 }
 
@@ -73,7 +74,7 @@ int vc_abort_close(sqlite3 *h, const vh_err *e)
     return vc_error(e);
 }
 
-int vc_commit_close(sqlite3 *h, const vh_ix_key *keys, int nkeys)
+int vc_commit_close(sqlite3 *h, const vh_ixwrite_key *keys, int nkeys)
 {
     vh_err e;
     char path[PATH_MAX];
@@ -81,10 +82,10 @@ int vc_commit_close(sqlite3 *h, const vh_ix_key *keys, int nkeys)
     snprintf(path, sizeof path, "%s", file ? file : "");
     /* still inside the change's transaction: the index is marked stale
      * before the change can commit */
-    vh_ix_txn txn;
-    if (vh_ix_begin(h, path, &txn, &e) < 0 || vh_db_commit(h, &e) < 0)
+    vh_ixwrite_txn txn;
+    if (vh_ixwrite_begin(h, path, &txn, &e) < 0 || vh_dbadmin_commit(h, &e) < 0)
         return vc_abort_close(h, &e);
-    if (vh_ix_finish(h, path, &txn, keys, nkeys, &e) < 0)
+    if (vh_ixwrite_finish(h, path, &txn, keys, nkeys, &e) < 0)
         index_warning(path, &e);
     if (vh_db_close(h, &e) < 0)
         return vc_error(&e);
@@ -115,7 +116,7 @@ void vc_print_finding(void *ctx, const vh_finding *f)
     if (s->json) {
         printf("%s\n  {\"domain\": ", s->shown++ ? "," : "");
         vc_json_string(stdout, f->domain);
-        printf(", \"severity\": \"%s\", \"kind\": ", vh_severity_name(f->severity));
+        printf(", \"severity\": \"%s\", \"kind\": ", vh_finding_severity_name(f->severity));
         vc_json_string(stdout, f->kind);
         printf(", \"path\": ");
         vc_json_string(stdout, f->path);
@@ -127,7 +128,7 @@ void vc_print_finding(void *ctx, const vh_finding *f)
         return;
     }
     s->shown++;
-    fprintf(s->out ? s->out : stdout, "%s: %s [%s] %s: %s - fix: %s\n", f->domain, vh_severity_name(f->severity),
+    fprintf(s->out ? s->out : stdout, "%s: %s [%s] %s: %s - fix: %s\n", f->domain, vh_finding_severity_name(f->severity),
             f->kind, f->path, f->problem, f->fix);
 }
 

@@ -2,10 +2,10 @@
 #ifndef VHOSTCTL_H
 #define VHOSTCTL_H
 
-#include "err.h"
-#include "domain.h"
-#include "vhindex.h"
 #include "finding.h"
+#include "ixwrite.h"
+#include "row.h"
+#include "vherr.h"
 
 #include <argtable2.h>
 #include <stdio.h>
@@ -39,18 +39,18 @@ int vc_error(const vh_err *e);
 /* Open the database for writing (existing, current schema). */
 int vc_open(const char *db, sqlite3 **out);
 
-/* Mark the lookup index stale (vh_ix_begin), commit (rolled back on
+/* Mark the lookup index stale (vh_ixwrite_begin), commit (rolled back on
  * failure of either), bring the lookup index up to date (the
- * rows of keys in place, or all: keys NULL; vh_ix_finish), close.
+ * rows of keys in place, or all: keys NULL; vh_ixwrite_finish), close.
  * Returns 0 or the exit status of the printed error; an index that could
  * not be updated is a warning (virtuald then reads the database). */
-int vc_commit_close(sqlite3 *h, const vh_ix_key *keys, int nkeys);
+int vc_commit_close(sqlite3 *h, const vh_ixwrite_key *keys, int nkeys);
 
 /* A write command's failure: roll the transaction back, close the
  * database, print e; returns e's exit code (vc_error). */
 int vc_abort_close(sqlite3 *h, const vh_err *e);
 
-/* Rebuild the lookup index of the database file path (vh_ix_rebuild);
+/* Rebuild the lookup index of the database file path (vh_ixwrite_rebuild);
  * failure is printed as a warning. */
 void vc_index(const char *path);
 

@@ -11,19 +11,21 @@
 #include "args.h"
 #include "cgroup.h"
 #include "db.h"
-#include "domain.h"
+#include "decide.h"
 #include "env.h"
-#include "err.h"
 #include "exitcodes.h"
-#include "fdutil.h"
+#include "fd.h"
 #include "jail.h"
 #include "log.h"
 #include "priv.h"
 #include "reap.h"
+#include "row.h"
 #include "sandbox.h"
 #include "scope.h"
+#include "select.h"
 #include "timing.h"
 #include "valid.h"
+#include "vherr.h"
 
 #include <argtable2.h>
 #include <errno.h>
@@ -199,7 +201,7 @@ static int drop_and_exec(struct target *t)
     /* The bounding set needs CAP_SETPCAP: before setuid. A run-as user
      * keeps nothing; a root service its allow-list (B5, K5). */
     int kind = r->has_user ? VH_CAPS_NONE : r->net_bind_service ? VH_CAPS_ROOT_NET_BIND : VH_CAPS_ROOT;
-    if (vh_caps_limit(kind, &e) < 0 || vh_priv_no_new_privs(&e) < 0)
+    if (vh_priv_caps_limit(kind, &e) < 0 || vh_priv_no_new_privs(&e) < 0)
         return refuse(t, &e);
     VH_MARK("caps_nnp");
     /* Last of the ids: the uid, then prove root cannot come back (B3). */
@@ -367,7 +369,7 @@ static void print_help(void **table)
  * client), -1 with e filled. */
 static int parse(int argc, char **argv, struct opts *o, vh_err *e)
 {
-    int split = vh_argv_split(argc, argv);
+    int split = vh_args_split(argc, argv);
     int nargs = split + 2 <= argc ? split + 2 : argc;
     struct arg_file *db = arg_file0(NULL, "db", "FILE", "database (default " VH_DB_DEFAULT_PATH ")");
     struct arg_lit *verbose = arg_lit0(NULL, "verbose", "log each step of the decision");
@@ -432,7 +434,7 @@ out:
  * database and closes it again; enters nothing. 0, or -1 with e. */
 static int decide(struct target *t, const struct opts *o, vh_err *e)
 {
-    if (vh_service_valid(t->service, 0, e) < 0) {
+    if (vh_valid_service(t->service, 0, e) < 0) {
         e->code = VH_EX_USAGE;
         return -1;
     }
@@ -447,7 +449,7 @@ static int decide(struct target *t, const struct opts *o, vh_err *e)
     if (vh_decide(o->db, t->service, t->conn.local.text, &t->d, e) < 0)
         return -1;
     if (t->verbose)
-        vh_log(LOG_INFO, "detail decided rule=%s row=%s/%s source=%s%s%s%s", vh_rule_name(t->d.rule), t->d.row.service,
+        vh_log(LOG_INFO, "detail decided rule=%s row=%s/%s source=%s%s%s%s", vh_select_rule_name(t->d.rule), t->d.row.service,
                t->d.row.address, t->d.from_index ? "index" : "database",
                t->d.from_index ? "" : " (index: ", t->d.from_index ? "" : (t->d.index_why ? t->d.index_why : "?"),
                t->d.from_index ? "" : ")");
@@ -472,7 +474,7 @@ static void log_served(const struct target *t)
     vh_log_value(t->argv[0], prog, sizeof prog);
     vh_log(LOG_INFO,
            "served service=%s local=%s remote=%s domain=%s/%s rule=%s root=%s user=%s uid=%u gid=%u program=%s",
-           t->service, local, remote, t->d.row.service, t->d.row.address, vh_rule_name(t->d.rule), root, user,
+           t->service, local, remote, t->d.row.service, t->d.row.address, vh_select_rule_name(t->d.rule), root, user,
            t->d.row.has_user ? (unsigned)t->d.row.uid : 0u, t->d.row.has_user ? (unsigned)t->d.row.gid : 0u, prog);
 }
 

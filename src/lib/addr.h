@@ -2,7 +2,7 @@
 #ifndef VH_ADDR_H
 #define VH_ADDR_H
 
-#include "err.h"
+#include "vherr.h"
 
 #include <netinet/in.h>
 #include <stdint.h>

@@ -2,7 +2,7 @@
 
 #include <string.h>
 
-int vh_argv_split(int argc, char *const *argv)
+int vh_args_split(int argc, char *const *argv)
 {
     int i = 1;
     while (i < argc) {

@@ -8,6 +8,6 @@
  * them) and return the index of SERVICE, or argc when there is none.
  * Everything from SERVICE+1 on is the service's argv, passed untouched
  * even when it holds words starting with '-' (no getopt permutation). */
-int vh_argv_split(int argc, char *const *argv);
+int vh_args_split(int argc, char *const *argv);
 
 #endif

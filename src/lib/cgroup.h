@@ -31,11 +31,12 @@
 #ifndef VH_CGROUP_H
 #define VH_CGROUP_H
 
-#include "err.h"
+#include "paths.h"
+#include "vherr.h"
 
 #include <stdint.h>
 
-#define VH_CGROUP_DEFAULT_DIR "/sys/fs/cgroup/pids/virtuald"
+/* VH_CGROUP_DEFAULT_DIR: paths.h */
 #define VH_CGROUP_DEFAULT_MAX 1024u
 #define VH_CGROUP_NAME_MAX 255
 

@@ -2,9 +2,9 @@
 
 #include "exitcodes.h"
 #include "path.h"
-#include "sqlfiles.h"
+#include "paths.h"
+#include "schema_version.h"
 #include "timing.h"
-#include "vhindex.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -17,7 +17,7 @@
 
 int vh_db_schema_version(void)
 {
-    return vh_migrations[vh_migration_count - 1].version;
+    return VH_SCHEMA_VERSION;
 }
 
 int vh_db_fail(sqlite3 *db, int rc, const char *what, vh_err *e)
@@ -79,7 +79,7 @@ static int trust(const char *path, int *have_shm, vh_err *e)
     }
     /* Sidecars: the directory above is root-owned and not writable by
      * anyone else, so nobody but root could have made these (E4). */
-    static const char *const sfx[] = {"-wal", "-shm"};
+    static const char *const sfx[] = {VH_WAL_SUFFIX, VH_SHM_SUFFIX};
     for (size_t i = 0; i < 2; i++) {
         char side[PATH_MAX + 8], msg[2 * PATH_MAX];
         struct stat st;
@@ -121,10 +121,10 @@ void vh_db_runtime_tune(void)
     sqlite3_config(SQLITE_CONFIG_PAGECACHE, (void *)0, 0, 0);
 }
 
-/* Connection settings shared by both opens; busy_ms differs: virtuald
+/* vh_db_harden: connection settings shared by both opens; busy_ms differs: virtuald
  * gives up after VH_DB_BUSY_MS (a connection must not wait long), an
  * admin command waits its turn behind other writers for longer. */
-static int harden(sqlite3 *db, int busy_ms, vh_err *e)
+int vh_db_harden(sqlite3 *db, int busy_ms, vh_err *e)
 {
     int rc = sqlite3_extended_result_codes(db, 1);
     if (rc == SQLITE_OK)
@@ -157,12 +157,12 @@ static int read_pragma(sqlite3 *db, const char *sql, int *out, vh_err *e)
     return 0;
 }
 
-/* Read application_id and user_version: two plain PRAGMA statements, each
+/* vh_db_read_ids: application_id and user_version: two plain PRAGMA statements, each
  * compiled to one header read. (The pragma_* table-valued functions would
  * do it in one statement but cost a virtual-table declaration each: a
  * third of a virtuald run, measured in bench/REPORT.md.) The caller holds
  * a transaction when both must come from one snapshot. */
-static int read_ids(sqlite3 *db, int *appid, int *version, vh_err *e)
+int vh_db_read_ids(sqlite3 *db, int *appid, int *version, vh_err *e)
 {
     if (read_pragma(db, "PRAGMA application_id", appid, e) < 0 ||
         read_pragma(db, "PRAGMA user_version", version, e) < 0)
@@ -170,10 +170,10 @@ static int read_ids(sqlite3 *db, int *appid, int *version, vh_err *e)
     return 0;
 }
 
-static int check_version(sqlite3 *db, const char *path, vh_err *e)
+int vh_db_check_version(sqlite3 *db, const char *path, vh_err *e)
 {
     int appid = 0, version = 0;
-    if (read_ids(db, &appid, &version, e) < 0)
+    if (vh_db_read_ids(db, &appid, &version, e) < 0)
         return -1;
     int want = vh_db_schema_version();
     if (version == 0 && appid == 0)
@@ -239,7 +239,7 @@ static int open_runtime(const char *path, int ro_shm, sqlite3 **out, vh_err *e)
      * Nothing is written. Without
      * a -shm (a database that no vhostctl of this version touched since),
      * SQLite needs to create it: the plain read-only open does that once,
-     * and from then on the -shm stays (vh_db_open_admin: persistent WAL). */
+     * and from then on the -shm stays (vh_dbadmin_open: persistent WAL). */
     char uri[3 * PATH_MAX + 32];
     if (path_uri(path, ro_shm ? "?readonly_shm=1" : "", uri, sizeof uri) < 0)
         return vh_fail(e, VH_EX_CONFIG, "database path too long");
@@ -252,7 +252,7 @@ static int open_runtime(const char *path, int ro_shm, sqlite3 **out, vh_err *e)
         return -1;
     }
     VH_MARK("db_open");
-    if (harden(db, VH_DB_BUSY_MS, e) < 0) {
+    if (vh_db_harden(db, VH_DB_BUSY_MS, e) < 0) {
         sqlite3_close(db);
         return -1;
     }
@@ -261,7 +261,7 @@ static int open_runtime(const char *path, int ro_shm, sqlite3 **out, vh_err *e)
      * the same snapshot, so a migration that commits in between cannot
      * make the check pass on the old schema and the lookup run on the new
      * one (THREATS I7). vh_db_close ends it. */
-    if (vh_db_begin_read(db, e) < 0 || check_version(db, path, e) < 0) {
+    if (vh_db_begin_read(db, e) < 0 || vh_db_check_version(db, path, e) < 0) {
         int prim = sqlite3_errcode(db) & 0xff;
         sqlite3_close(db);
         /* Where the read-only -shm cannot serve, open the ordinary way,
@@ -291,128 +291,6 @@ int vh_db_open_runtime(const char *path, sqlite3 **out, vh_err *e)
     return open_runtime(path, have_shm, out, e);
 }
 
-int vh_db_open_admin(const char *path, int create, sqlite3 **out, vh_err *e)
-{
-    *out = NULL;
-    struct stat st;
-    if (lstat(path, &st) == 0) {
-        if (S_ISLNK(st.st_mode))
-            return vh_fail(e, VH_EX_CONFIG, "database %s is a symbolic link - give the real path", path);
-        if (!S_ISREG(st.st_mode))
-            return vh_fail(e, VH_EX_CONFIG, "database %s is not a regular file", path);
-    } else if (errno != ENOENT) {
-        return vh_fail(e, VH_EX_NOINPUT, "cannot stat database %s: %s", path, strerror(errno));
-    } else if (!create) {
-        return vh_fail(e, VH_EX_NOINPUT, "database %s does not exist - create it with: vhostctl --db %s init", path, path);
-    } else {
-        /* E6: a new database is 0600 in a 0700 directory made here when
-         * missing. Only the last directory is created: the rest of the
-         * path is the operator's choice and is checked, not invented. */
-        char dir[PATH_MAX];
-        snprintf(dir, sizeof dir, "%s", path);
-        char *slash = strrchr(dir, '/');
-        if (slash && slash != dir) {
-            *slash = '\0';
-            if (mkdir(dir, 0700) < 0 && errno != EEXIST)
-                return vh_fail(e, VH_EX_CANTCREAT, "cannot create directory %s: %s - create its parent first", dir,
-                               strerror(errno));
-        }
-        int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-        if (fd < 0)
-            return vh_fail(e, VH_EX_CANTCREAT, "cannot create database %s: %s", path, strerror(errno));
-        close(fd);
-    }
-    sqlite3 *db = NULL;
-    int rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW, NULL);
-    if (rc != SQLITE_OK) {
-        vh_db_fail(db, rc, path, e);
-        sqlite3_close(db);
-        return -1;
-    }
-    /* Keep -wal and -shm when the last connection closes (truncated to
-     * zero bytes, journal_size_limit 0): virtuald opens the -shm
-     * read-only, which needs it to exist (vh_db_open_runtime). */
-    int persist = 1;
-    sqlite3_file_control(db, "main", SQLITE_FCNTL_PERSIST_WAL, &persist);
-    sqlite3_exec(db, "PRAGMA journal_size_limit = 0", NULL, NULL, NULL);
-    if (harden(db, VH_DB_ADMIN_BUSY_MS, e) < 0 || (!create && check_version(db, path, e) < 0)) {
-        sqlite3_close(db);
-        return -1;
-    }
-    *out = db;
-    return 0;
-}
-
-int vh_db_migrate(sqlite3 *db, int *from, int *to, vh_err *e)
-{
-    int appid = 0, version = 0;
-    int want = vh_db_schema_version();
-    /* WAL is set once, at creation, outside any transaction (I4). */
-    char *errmsg = NULL;
-    int rc = sqlite3_exec(db, "PRAGMA journal_mode=WAL", NULL, NULL, &errmsg);
-    sqlite3_free(errmsg);
-    if (rc != SQLITE_OK)
-        return vh_db_fail(db, rc, "setting WAL mode", e);
-    if (vh_db_begin(db, e) < 0)
-        return -1;
-    if (read_ids(db, &appid, &version, e) < 0)
-        goto fail;
-    if (from)
-        *from = version;
-    if (version > want) {
-        vh_fail(e, VH_EX_CONFIG, "schema version %d is newer than %d that this build knows - install the newer vhostctl",
-                version, want);
-        goto fail;
-    }
-    if (version > 0 && appid != VH_DB_APPLICATION_ID) {
-        vh_fail(e, VH_EX_CONFIG, "not a virtuald database (application_id 0x%08x) - refusing to change it", (unsigned)appid);
-        goto fail;
-    }
-    /* a schema about to change: the lookup index claims nothing from now
-     * on (marked under this write lock; vhostctl init rebuilds it after) */
-    if (version > 0 && version < want) {
-        const char *file = sqlite3_db_filename(db, "main");
-        if (file && *file && vh_ix_mark_stale(file, e) < 0)
-            goto fail;
-    }
-    if (version == 0) {
-        /* A version-0 file must be empty: never adopt someone else's tables. */
-        sqlite3_stmt *st = NULL;
-        rc = sqlite3_prepare_v2(db, "SELECT count(*) FROM sqlite_schema", -1, &st, NULL);
-        if (rc == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) != 0) {
-            sqlite3_finalize(st);
-            vh_fail(e, VH_EX_CONFIG, "the file holds tables but no virtuald schema version - refusing to change it");
-            goto fail;
-        }
-        sqlite3_finalize(st);
-    }
-    for (int i = 0; i < vh_migration_count; i++) {
-        if (vh_migrations[i].version <= version)
-            continue;
-        rc = sqlite3_exec(db, vh_migrations[i].sql, NULL, NULL, &errmsg);
-        if (rc != SQLITE_OK) {
-            vh_fail(e, VH_EX_SOFTWARE, "migration %s failed: %s", vh_migrations[i].name, errmsg ? errmsg : "?");
-            sqlite3_free(errmsg);
-            goto fail;
-        }
-    }
-    if (read_ids(db, &appid, &version, e) < 0)
-        goto fail;
-    if (version != want || appid != VH_DB_APPLICATION_ID) {
-        vh_fail(e, VH_EX_SOFTWARE, "migrations left schema version %d (application_id 0x%08x), expected %d", version,
-                (unsigned)appid, want);
-        goto fail;
-    }
-    if (vh_db_commit(db, e) < 0)
-        return -1;
-    if (to)
-        *to = version;
-    return 0;
-fail:
-    vh_db_rollback(db);
-    return -1;
-}
-
 int vh_db_close(sqlite3 *db, vh_err *e)
 {
     if (!db)
@@ -433,7 +311,7 @@ int vh_db_close(sqlite3 *db, vh_err *e)
     char walpath[PATH_MAX + 8];
     const char *file = sqlite3_db_filename(db, "main");
     if (sqlite3_total_changes(db) > 0 && file && *file &&
-        (size_t)snprintf(walpath, sizeof walpath, "%s-wal", file) < sizeof walpath && stat(walpath, &wal) == 0 &&
+        (size_t)snprintf(walpath, sizeof walpath, "%s" VH_WAL_SUFFIX, file) < sizeof walpath && stat(walpath, &wal) == 0 &&
         wal.st_size > VH_DB_WAL_BULK_BYTES) {
         sqlite3_busy_timeout(db, VH_DB_BUSY_MS);
         sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
@@ -444,30 +322,11 @@ int vh_db_close(sqlite3 *db, vh_err *e)
     return 0;
 }
 
-int vh_db_begin(sqlite3 *db, vh_err *e)
-{
-    int rc = sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
-    if (rc != SQLITE_OK)
-        return vh_db_fail(db, rc, "starting a transaction", e);
-    return 0;
-}
-
 int vh_db_begin_read(sqlite3 *db, vh_err *e)
 {
     int rc = sqlite3_exec(db, "BEGIN", NULL, NULL, NULL);
     if (rc != SQLITE_OK)
         return vh_db_fail(db, rc, "starting a read transaction", e);
-    return 0;
-}
-
-int vh_db_commit(sqlite3 *db, vh_err *e)
-{
-    int rc = sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
-    if (rc != SQLITE_OK) {
-        vh_db_fail(db, rc, "committing", e);
-        vh_db_rollback(db);
-        return -1;
-    }
     return 0;
 }
 

@@ -1,18 +1,22 @@
-/* db.h - opening, trusting and creating the database. */
+/* db.h - virtuald's side of the database: trusting, opening read-only,
+ * reading the schema version, closing. vhostctl's opens and writes are
+ * admin/lib/dbadmin.h, schema migration admin/lib/migrate.h. */
 #ifndef VH_DB_H
 #define VH_DB_H
 
-#include "err.h"
+#include "paths.h"
+#include "vherr.h"
 
 typedef struct sqlite3 sqlite3;
 
-#define VH_DB_DEFAULT_PATH "/var/lib/virtuald/vhosts.db"
 #define VH_DB_APPLICATION_ID 0x56684f53 /* "VhOS", set by sql/001 */
 #define VH_DB_BUSY_MS 2000               /* virtuald: THREATS I1, >= 2 s gives 0 failures */
 #define VH_DB_ADMIN_BUSY_MS 15000        /* vhostctl: writers queue behind each other (I5) */
 #define VH_DB_WAL_BULK_BYTES (1024 * 1024) /* vh_db_close: a longer WAL after changes is truncated */
 
-/* The schema version this build reads and writes (the newest migration). */
+/* The schema version this build reads and writes: the newest migration
+ * in sql/, a constant generated at configure time (schema_version.h), so
+ * that no SQL text is linked into virtuald. */
 int vh_db_schema_version(void);
 
 /* Check that the database file, its -wal/-shm sidecars when present and
@@ -35,15 +39,6 @@ int vh_db_open_runtime(const char *path, sqlite3 **out, vh_err *e);
  * nothing that is read or checked. */
 void vh_db_runtime_tune(void);
 
-/* vhostctl's open for reading and writing an existing database, schema
- * version checked; with create set (init only) the file is created 0600
- * (and its directory 0700 when missing) and no version is required. */
-int vh_db_open_admin(const char *path, int create, sqlite3 **out, vh_err *e);
-
-/* Create or upgrade the schema in one transaction; idempotent. *from and
- * *to receive the versions before and after (may be NULL). */
-int vh_db_migrate(sqlite3 *db, int *from, int *to, vh_err *e);
-
 /* End any open transaction (rolled back), checkpoint the WAL when this
  * connection changed anything (and truncate it after bulk work), close,
  * check the result. db may be NULL. */
@@ -52,11 +47,19 @@ int vh_db_close(sqlite3 *db, vh_err *e);
 /* Turn an SQLite result on db into an error class and message. */
 int vh_db_fail(sqlite3 *db, int rc, const char *what, vh_err *e);
 
-/* BEGIN IMMEDIATE / COMMIT / ROLLBACK. */
-int vh_db_begin(sqlite3 *db, vh_err *e);
-int vh_db_commit(sqlite3 *db, vh_err *e);
 /* BEGIN (deferred): one consistent snapshot for a multi-statement read. */
 int vh_db_begin_read(sqlite3 *db, vh_err *e);
+/* End the transaction open on db, if any (ROLLBACK). */
 void vh_db_rollback(sqlite3 *db);
+
+/* For both opens (and dbadmin.c): the connection settings of THREATS E8
+ * (extended codes, defensive, untrusted schema, no extensions) and the
+ * busy timeout; application_id and user_version (two PRAGMAs, in one
+ * snapshot when the caller holds a transaction); the application id and
+ * the schema version this build reads, checked, with the remedy named.
+ * Each returns 0, or -1 with e. */
+int vh_db_harden(sqlite3 *db, int busy_ms, vh_err *e);
+int vh_db_read_ids(sqlite3 *db, int *appid, int *version, vh_err *e);
+int vh_db_check_version(sqlite3 *db, const char *path, vh_err *e);
 
 #endif

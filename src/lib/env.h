@@ -3,7 +3,7 @@
 #define VH_ENV_H
 
 #include "addr.h"
-#include "err.h"
+#include "vherr.h"
 
 #define VH_SAFE_PATH "/usr/local/bin:/usr/bin:/bin"
 #define VH_ENV_MAX 48        /* entries, including the final NULL */

@@ -2,7 +2,7 @@
 #ifndef VH_JAIL_H
 #define VH_JAIL_H
 
-#include "err.h"
+#include "vherr.h"
 
 #include <sys/stat.h>
 

@@ -1,6 +1,6 @@
 #include "log.h"
 
-#include "err.h"
+#include "vherr.h"
 
 #include <errno.h>
 #include <fcntl.h>

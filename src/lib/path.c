@@ -94,7 +94,7 @@ int vh_path_walk_flags(const char *path, enum vh_path_want want, unsigned flags,
 
     if (fd_out)
         *fd_out = -1;
-    if (vh_root_valid(path, &e) < 0) {
+    if (vh_valid_root(path, &e) < 0) {
         report(cb, ctx, VH_PATH_INVALID, path, NULL, e.msg);
         return VH_PATH_INVALID;
     }

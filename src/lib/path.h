@@ -10,7 +10,7 @@
 #ifndef VH_PATH_H
 #define VH_PATH_H
 
-#include "err.h"
+#include "vherr.h"
 
 #include <sys/stat.h>
 

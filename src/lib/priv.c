@@ -62,9 +62,9 @@ int vh_priv_set_uid(uint32_t uid, uint32_t gid, vh_err *e)
  * open_by_handle_at (DAC_READ_SEARCH), file capabilities (SETFCAP),
  * other users' IPC (IPC_OWNER), the kernel log (SYSLOG), BPF, perf - is
  * gone from the bounding set. CAP_NET_BIND_SERVICE is kept only when the
- * row says so (vh_caps_limit's flag): without it a root service cannot
+ * row says so (vh_priv_caps_limit's flag): without it a root service cannot
  * bind another customer's address on a port below 1024. */
-const int vh_caps_root_keep[] = {
+const int vh_priv_caps_root_keep[] = {
     CAP_CHOWN,        /* give uploaded files to their user */
     CAP_DAC_OVERRIDE, /* read and write the users' files it serves */
     CAP_FOWNER,       /* chmod/utime on those files */
@@ -73,19 +73,19 @@ const int vh_caps_root_keep[] = {
     CAP_SETUID,
     CAP_SYS_CHROOT,   /* ftpds chroot into a user's home */
 };
-const int vh_caps_root_keep_count = (int)(sizeof vh_caps_root_keep / sizeof vh_caps_root_keep[0]);
+const int vh_priv_caps_root_keep_count = (int)(sizeof vh_priv_caps_root_keep / sizeof vh_priv_caps_root_keep[0]);
 
-int vh_caps_root_keeps(int cap, int net_bind_service)
+int vh_priv_caps_root_keeps(int cap, int net_bind_service)
 {
     if (cap == CAP_NET_BIND_SERVICE)
         return net_bind_service != 0;
-    for (int i = 0; i < vh_caps_root_keep_count; i++)
-        if (vh_caps_root_keep[i] == cap)
+    for (int i = 0; i < vh_priv_caps_root_keep_count; i++)
+        if (vh_priv_caps_root_keep[i] == cap)
             return 1;
     return 0;
 }
 
-int vh_caps_last(void)
+int vh_priv_caps_last(void)
 {
     int last = CAP_LAST_CAP;
     /* Ask the kernel: it may know more capabilities than our headers. */
@@ -94,13 +94,13 @@ int vh_caps_last(void)
     return last;
 }
 
-int vh_caps_limit(int kind, vh_err *e)
+int vh_priv_caps_limit(int kind, vh_err *e)
 {
-    int last = vh_caps_last();
+    int last = vh_priv_caps_last();
     /* Every capability the kernel knows, not only those in our headers:
      * what is not on the allow-list goes (B5, K5). */
     for (int c = 0; c <= last; c++) {
-        if (kind != VH_CAPS_NONE && vh_caps_root_keeps(c, kind == VH_CAPS_ROOT_NET_BIND))
+        if (kind != VH_CAPS_NONE && vh_priv_caps_root_keeps(c, kind == VH_CAPS_ROOT_NET_BIND))
             continue;
         if (prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0)
             return vh_fail(e, VH_EX_OSERR, "dropping capability %d from the bounding set: %s", c, strerror(errno));

@@ -17,7 +17,7 @@
 #ifndef VH_SANDBOX_H
 #define VH_SANDBOX_H
 
-#include "err.h"
+#include "vherr.h"
 
 #include <linux/filter.h>
 #include <stddef.h>

@@ -14,7 +14,7 @@
 #ifndef VH_SCOPE_H
 #define VH_SCOPE_H
 
-#include "err.h"
+#include "vherr.h"
 
 /* The Landlock ABI version of the running kernel, 0 when Landlock is not
  * available (not built, disabled at boot). */

@@ -28,9 +28,7 @@
 #define VH_TIMING_H
 
 #ifdef VH_TIMING
-#ifndef VH_TIMING_FILE
-#define VH_TIMING_FILE "/run/virtuald-timing.log"
-#endif
+#include "paths.h" /* VH_TIMING_FILE */
 void vh_timing_begin(void);
 void vh_timing_mark(const char *step);
 void vh_timing_end(void);

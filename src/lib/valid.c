@@ -10,7 +10,7 @@ static int is_alnum(unsigned char c)
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
 }
 
-int vh_service_valid(const char *s, int allow_any, vh_err *e)
+int vh_valid_service(const char *s, int allow_any, vh_err *e)
 {
     char shown[4 * VH_SERVICE_MAX + 8];
     if (allow_any && strcmp(s, VH_SERVICE_ANY) == 0)
@@ -34,7 +34,7 @@ int vh_service_valid(const char *s, int allow_any, vh_err *e)
     return 0;
 }
 
-int vh_root_valid(const char *path, vh_err *e)
+int vh_valid_root(const char *path, vh_err *e)
 {
     char shown[512];
     vh_printable(path, shown, sizeof shown);
@@ -69,7 +69,7 @@ int vh_root_valid(const char *path, vh_err *e)
     return 0;
 }
 
-int vh_max_procs_parse(const char *text, uint32_t *out, vh_err *e)
+int vh_valid_max_procs(const char *text, uint32_t *out, vh_err *e)
 {
     /* digits only: no sign, blank, hex or suffix that strtoul would take */
     size_t n = strlen(text);

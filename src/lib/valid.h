@@ -2,7 +2,7 @@
 #ifndef VH_VALID_H
 #define VH_VALID_H
 
-#include "err.h"
+#include "vherr.h"
 
 #include <stdint.h>
 
@@ -14,16 +14,16 @@
 /* A service name as in inetd.conf's first column: 1-64 bytes of letters,
  * digits and . _ + -, starting with a letter or digit; or "*" when
  * allow_any. Returns 0 or -1 (VH_EX_DATAERR). */
-int vh_service_valid(const char *s, int allow_any, vh_err *e);
+int vh_valid_service(const char *s, int allow_any, vh_err *e);
 
 /* A jail root: absolute, at most PATH_MAX-1 bytes, no empty, "." or ".."
  * component, no trailing slash (except "/" itself), no control bytes.
  * Returns 0 or -1 (VH_EX_DATAERR) naming the fault and the fix. */
-int vh_root_valid(const char *path, vh_err *e);
+int vh_valid_root(const char *path, vh_err *e);
 
 /* A domain's process bound as an operator writes it: decimal digits only,
  * 1..VH_MAX_PROCS_MAX. Returns 0 with *out set, or -1 (VH_EX_DATAERR)
  * naming the value and the range. */
-int vh_max_procs_parse(const char *text, uint32_t *out, vh_err *e);
+int vh_valid_max_procs(const char *text, uint32_t *out, vh_err *e);
 
 #endif

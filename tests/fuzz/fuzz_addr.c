@@ -5,14 +5,14 @@
  *                       gives itself) and parses with inet_pton
  *   vh_addr_from_sockaddrs  never reads past the given lengths; an
  *                       accepted endpoint is canonical text
- *   vh_service_valid    1-64 bytes of [A-Za-z0-9._+-], or "*"
- *   vh_root_valid       absolute, no empty, "." or ".." component, no
+ *   vh_valid_service    1-64 bytes of [A-Za-z0-9._+-], or "*"
+ *   vh_valid_root       absolute, no empty, "." or ".." component, no
  *                       trailing slash, no control byte
- *   vh_groups_parse     at most VH_MAX_GROUPS ids, none 0, 65535, 2^32-1
+ *   vh_row_groups_parse     at most VH_MAX_GROUPS ids, none 0, 65535, 2^32-1
  * The first byte picks the function; the rest is its input. Built with
  * clang and -DVH_FUZZ=ON; see tests/fuzz/CMakeLists.txt. */
 #include "addr.h"
-#include "domain.h"
+#include "row.h"
 #include "valid.h"
 
 #include <arpa/inet.h>
@@ -74,7 +74,7 @@ static void check_sockaddrs(const uint8_t *d, size_t n)
 static void check_service(const char *s, int allow_any)
 {
     vh_err e;
-    if (vh_service_valid(s, allow_any, &e) < 0)
+    if (vh_valid_service(s, allow_any, &e) < 0)
         return;
     if (allow_any && strcmp(s, VH_SERVICE_ANY) == 0)
         return;
@@ -89,7 +89,7 @@ static void check_service(const char *s, int allow_any)
 static void check_root(const char *s)
 {
     vh_err e;
-    if (vh_root_valid(s, &e) < 0)
+    if (vh_valid_root(s, &e) < 0)
         return;
     size_t n = strlen(s);
     if (s[0] != '/' || (n > 1 && s[n - 1] == '/') || strstr(s, "//") || strstr(s, "/./") || strstr(s, "/../"))
@@ -105,7 +105,7 @@ static void check_groups(const char *s)
 {
     uint32_t g[VH_MAX_GROUPS];
     vh_err e;
-    int n = vh_groups_parse(s, g, &e);
+    int n = vh_row_groups_parse(s, g, &e);
     if (n < 0)
         return;
     if (n > VH_MAX_GROUPS)
@@ -114,9 +114,9 @@ static void check_groups(const char *s)
         if (g[i] == 0 || g[i] == 65535 || g[i] == 4294967295u)
             abort();
     char back[VH_MAX_GROUPS * 11 + 1];
-    vh_groups_format(g, n, back, sizeof back);
+    vh_row_groups_format(g, n, back, sizeof back);
     uint32_t g2[VH_MAX_GROUPS];
-    if (vh_groups_parse(back, g2, &e) != n || memcmp(g, g2, sizeof g[0] * (size_t)n) != 0)
+    if (vh_row_groups_parse(back, g2, &e) != n || memcmp(g, g2, sizeof g[0] * (size_t)n) != 0)
         abort();
 }
 

@@ -1,8 +1,8 @@
 /* libFuzzer target for the ELF header parser (elf.c): whatever the bytes,
- * vh_elf_parse answers or refuses, and every string it returns lies
+ * vh_elfread_parse answers or refuses, and every string it returns lies
  * inside the buffer and is terminated there. Built with clang and
  * -DVH_FUZZ=ON; see tests/fuzz/CMakeLists.txt. */
-#include "elf.h"
+#include "elfread.h"
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -26,15 +26,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (!buf)
         return 0;
     memcpy(buf, data, size);
-    vh_elf o;
+    vh_elfread o;
     vh_err e;
-    if (vh_elf_parse(buf, size, &o, &e) == 0) {
+    if (vh_elfread_parse(buf, size, &o, &e) == 0) {
         inside(buf, size, o.interp);
         inside(buf, size, o.runpath);
         inside(buf, size, o.rpath);
         for (int i = 0; i < o.nneeded; i++)
             inside(buf, size, o.needed[i]);
-        (void)vh_elf_multiarch(&o);
+        (void)vh_elfread_multiarch(&o);
     }
     free(buf);
     return 0;

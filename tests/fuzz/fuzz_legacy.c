@@ -6,7 +6,7 @@
  *   exactly the rows and diagnostics of the input fed at once;
  * - H2: without a final newline the rows and errors are those with one;
  * - every row is canonical: its address canonicalises to itself, its
- *   directory passes vh_root_valid and holds no CR (H4);
+ *   directory passes vh_valid_root and holds no CR (H4);
  * - the counters agree with what the callbacks saw. */
 #include "addr.h"
 #include "legacy.h"
@@ -39,7 +39,7 @@ static int on_row(void *ctx, const vh_legacy_rec *r, vh_err *e)
     vh_err ce;
     if (vh_addr_canon(r->address, 1, canon, &ce) < 0 || strcmp(canon, r->address) != 0)
         abort();
-    if (vh_root_valid(r->dir, &ce) < 0 || strchr(r->dir, '\r') || strlen(r->dir) >= VH_LEGACY_LINE_MAX)
+    if (vh_valid_root(r->dir, &ce) < 0 || strchr(r->dir, '\r') || strlen(r->dir) >= VH_LEGACY_LINE_MAX)
         abort();
     mix(&d->rows, &r->line, sizeof r->line);
     mix(&d->rows, r->address, strlen(r->address) + 1);

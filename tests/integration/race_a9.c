@@ -22,7 +22,7 @@
  *            a check-then-use design that the racer defeats
  * A trial "escaped" when the child's new root is not the real jail.
  * Child exit: 10 refused, 0 real jail, 20 outside, 30 neither. */
-#include "err.h"
+#include "vherr.h"
 #include "jail.h"
 #include "path.h"
 

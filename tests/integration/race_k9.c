@@ -22,7 +22,7 @@
  * Stops after RUNS runs or SECONDS seconds and prints
  * "mode=M runs=R ok=K refused=F escaped=X". The racer is a child
  * chrooted into the jail, as root (see racer()). */
-#include "err.h"
+#include "vherr.h"
 #include "provision.h"
 
 #include <dirent.h>

@@ -5,7 +5,11 @@
 #include <cmocka.h>
 
 #include "db.h"
-#include "domain.h"
+#include "dbadmin.h"
+#include "migrate.h"
+#include "decide.h"
+#include "row.h"
+#include "select.h"
 #include "exitcodes.h"
 #include "unit.h"
 #include "sqlfiles.h"
@@ -44,8 +48,8 @@ static void test_init_creates_private_and_is_idempotent(void **s)
     sqlite3 *db;
     vh_err e;
     int from = -1, to = -1;
-    assert_int_equal(vh_db_open_admin(p, 0, &db, &e), 0);
-    assert_int_equal(vh_db_migrate(db, &from, &to, &e), 0);
+    assert_int_equal(vh_dbadmin_open(p, 0, &db, &e), 0);
+    assert_int_equal(vh_migrate(db, &from, &to, &e), 0);
     assert_int_equal(from, vh_db_schema_version());
     assert_int_equal(to, vh_db_schema_version());
     sqlite3_stmt *st2;
@@ -109,14 +113,14 @@ static void test_admin_refuses(void **s)
     sqlite3 *db = NULL;
     vh_err e;
     mkdir(unit_path("a"), 0700);
-    assert_int_equal(vh_db_open_admin(unit_path("a/none.db"), 0, &db, &e), -1);
+    assert_int_equal(vh_dbadmin_open(unit_path("a/none.db"), 0, &db, &e), -1);
     assert_int_equal(e.code, VH_EX_NOINPUT);
     /* a foreign database is never adopted by init */
     sqlite3_open(unit_path("a/foreign.db"), &db);
     sqlite3_exec(db, "CREATE TABLE t(x)", NULL, NULL, NULL);
     sqlite3_close(db);
-    assert_int_equal(vh_db_open_admin(unit_path("a/foreign.db"), 1, &db, &e), 0);
-    assert_int_equal(vh_db_migrate(db, NULL, NULL, &e), -1);
+    assert_int_equal(vh_dbadmin_open(unit_path("a/foreign.db"), 1, &db, &e), 0);
+    assert_int_equal(vh_migrate(db, NULL, NULL, &e), -1);
     assert_non_null(strstr(e.msg, "refusing to change it"));
     vh_db_close(db, &e);
 }
@@ -130,7 +134,7 @@ static void test_decide(void **s)
     vh_err e;
     vh_row r;
     unit_row(&r, "http", "127.0.0.2", "/srv/a");
-    assert_int_equal(vh_db_open_admin(p, 0, &db, &e), 0);
+    assert_int_equal(vh_dbadmin_open(p, 0, &db, &e), 0);
     assert_int_equal(vh_store_add(db, &r, &e), 0);
     assert_int_equal(vh_store_add(db, &r, &e), -1);                           /* F8: one row per key */
     assert_non_null(strstr(e.msg, "already exists"));
@@ -150,7 +154,7 @@ static void test_decide(void **s)
 
 /* A version 1 database - sql/001 alone, as the previous release made it,
  * with rows - is refused by virtuald with the remedy, and vhostctl init
- * (vh_db_migrate) brings it to the current version in one transaction:
+ * (vh_migrate) brings it to the current version in one transaction:
  * every row keeps its values and gets sql/002's defaults. */
 static void test_migrate_from_version_1(void **s)
 {
@@ -186,8 +190,8 @@ static void test_migrate_from_version_1(void **s)
 
     /* vhostctl init */
     int from = -1, to = -1;
-    assert_int_equal(vh_db_open_admin(p, 1, &db, &e), 0);
-    if (vh_db_migrate(db, &from, &to, &e) < 0)
+    assert_int_equal(vh_dbadmin_open(p, 1, &db, &e), 0);
+    if (vh_migrate(db, &from, &to, &e) < 0)
         fail_msg("migrate: %s", e.msg);
     assert_int_equal(from, 1);
     assert_int_equal(to, 2);
@@ -212,12 +216,12 @@ static void test_migrate_from_version_1(void **s)
 
     /* the new columns are there with their CHECKs, and a second init
      * changes nothing */
-    assert_int_equal(vh_db_open_admin(p, 0, &db, &e), 0);
+    assert_int_equal(vh_dbadmin_open(p, 0, &db, &e), 0);
     assert_int_not_equal(sqlite3_exec(db, "UPDATE domains SET max_procs = 0", NULL, NULL, NULL), SQLITE_OK);
     assert_int_not_equal(
         sqlite3_exec(db, "UPDATE domains SET net_bind_service = 1 WHERE service = 'http'", NULL, NULL, NULL),
         SQLITE_OK);
-    assert_int_equal(vh_db_migrate(db, &from, &to, &e), 0);
+    assert_int_equal(vh_migrate(db, &from, &to, &e), 0);
     assert_int_equal(from, 2);
     assert_int_equal(vh_db_close(db, &e), 0);
 }
@@ -232,7 +236,7 @@ static void test_set_limits(void **s)
     vh_err e;
     vh_row r;
     unit_row(&r, "ftp", "127.0.0.2", "/srv/a");
-    assert_int_equal(vh_db_open_admin(p, 0, &db, &e), 0);
+    assert_int_equal(vh_dbadmin_open(p, 0, &db, &e), 0);
     assert_int_equal(vh_store_add(db, &r, &e), 0);
     strcpy(r.address, "127.0.0.3");
     r.has_user = 1;

@@ -7,6 +7,8 @@
 #include <cmocka.h>
 
 #include "db.h"
+#include "dbadmin.h"
+#include "migrate.h"
 #include "dbcheck.h"
 #include "unit.h"
 
@@ -26,7 +28,7 @@ static int check(void)
 {
     sqlite3 *db = NULL;
     vh_err e;
-    if (vh_db_open_admin(path, 0, &db, &e) < 0)
+    if (vh_dbadmin_open(path, 0, &db, &e) < 0)
         fail_msg("open: %s", e.msg);
     got.n = 0;
     int worst = vh_dbcheck(db, path, unit_collect, &got);

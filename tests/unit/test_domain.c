@@ -8,8 +8,9 @@
 #include "unit.h"
 
 #include "db.h"
-#include "domain.h"
 #include "exitcodes.h"
+#include "row.h"
+#include "select.h"
 #include "store.h"
 
 #include <sqlite3.h>
@@ -104,18 +105,18 @@ static void test_groups(void **s)
     (void)s;
     uint32_t g[VH_MAX_GROUPS];
     vh_err e;
-    assert_int_equal(vh_groups_parse("", g, &e), 0);
-    assert_int_equal(vh_groups_parse("5,65534,100000", g, &e), 3);
+    assert_int_equal(vh_row_groups_parse("", g, &e), 0);
+    assert_int_equal(vh_row_groups_parse("5,65534,100000", g, &e), 3);
     assert_int_equal(g[2], 100000);
-    assert_int_equal(vh_groups_parse("0", g, &e), -1);
-    assert_int_equal(vh_groups_parse("65535", g, &e), -1);
-    assert_int_equal(vh_groups_parse("4294967295", g, &e), -1);
-    assert_int_equal(vh_groups_parse("1,,2", g, &e), -1);
-    assert_int_equal(vh_groups_parse("1,x", g, &e), -1);
-    assert_int_equal(vh_groups_parse("-1", g, &e), -1);
+    assert_int_equal(vh_row_groups_parse("0", g, &e), -1);
+    assert_int_equal(vh_row_groups_parse("65535", g, &e), -1);
+    assert_int_equal(vh_row_groups_parse("4294967295", g, &e), -1);
+    assert_int_equal(vh_row_groups_parse("1,,2", g, &e), -1);
+    assert_int_equal(vh_row_groups_parse("1,x", g, &e), -1);
+    assert_int_equal(vh_row_groups_parse("-1", g, &e), -1);
     char out[64];
     uint32_t in[] = {4, 27};
-    vh_groups_format(in, 2, out, sizeof out);
+    vh_row_groups_format(in, 2, out, sizeof out);
     assert_string_equal(out, "4,27");
 }
 

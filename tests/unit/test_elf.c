@@ -8,7 +8,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "elf.h"
+#include "elfread.h"
 #include "elf_builder.h"
 #include "rootfd.h"
 
@@ -20,7 +20,7 @@
 
 static unsigned char img[1 << 16];
 
-static int has_needed(const vh_elf *o, const char *name)
+static int has_needed(const vh_elfread *o, const char *name)
 {
     for (int i = 0; i < o->nneeded; i++)
         if (strcmp(o->needed[i], name) == 0)
@@ -34,7 +34,7 @@ static unsigned char *slurp(const char *path, size_t *len)
     if (fd < 0)
         return NULL;
     unsigned char *b = NULL;
-    int r = vh_read_all(fd, (size_t)1 << 30, &b, len);
+    int r = vh_rootfd_read_all(fd, (size_t)1 << 30, &b, len);
     close(fd);
     return r == 0 ? b : NULL;
 }
@@ -46,9 +46,9 @@ static void real_dynamic(const char *path)
     size_t len;
     unsigned char *b = slurp(path, &len);
     assert_non_null(b);
-    vh_elf o;
+    vh_elfread o;
     vh_err e;
-    assert_int_equal(vh_elf_parse(b, len, &o, &e), 0);
+    assert_int_equal(vh_elfread_parse(b, len, &o, &e), 0);
     assert_int_equal(o.elfclass, 64);
     assert_int_equal(o.big_endian, 0);
     assert_int_equal(o.machine, 62);
@@ -56,7 +56,7 @@ static void real_dynamic(const char *path)
     assert_string_equal(o.interp, "/lib64/ld-linux-x86-64.so.2");
     assert_true(o.is_dynamic);
     assert_true(has_needed(&o, "libc.so.6"));
-    assert_string_equal(vh_elf_multiarch(&o), "x86_64-linux-gnu");
+    assert_string_equal(vh_elfread_multiarch(&o), "x86_64-linux-gnu");
     free(b);
 }
 
@@ -80,8 +80,8 @@ static void test_real_static(void **state)
     size_t len;
     unsigned char *b = slurp("/bin/busybox", &len); /* busybox-static */
     assert_non_null(b);
-    vh_elf o;
-    assert_int_equal(vh_elf_parse(b, len, &o, NULL), 0);
+    vh_elfread o;
+    assert_int_equal(vh_elfread_parse(b, len, &o, NULL), 0);
     assert_null(o.interp);
     assert_int_equal(o.nneeded, 0);
     free(b);
@@ -93,8 +93,8 @@ static void test_real_ldso(void **state)
     size_t len;
     unsigned char *b = slurp("/lib64/ld-linux-x86-64.so.2", &len);
     assert_non_null(b);
-    vh_elf o;
-    assert_int_equal(vh_elf_parse(b, len, &o, NULL), 0);
+    vh_elfread o;
+    assert_int_equal(vh_elfread_parse(b, len, &o, NULL), 0);
     assert_int_equal(o.nneeded, 0);
     assert_null(o.interp);
     free(b);
@@ -103,13 +103,13 @@ static void test_real_ldso(void **state)
 static void test_not_elf(void **state)
 {
     (void)state;
-    vh_elf o;
+    vh_elfread o;
     vh_err e;
-    assert_int_equal(vh_elf_parse("#!/bin/sh\n", 10, &o, &e), -1);
+    assert_int_equal(vh_elfread_parse("#!/bin/sh\n", 10, &o, &e), -1);
     assert_string_equal(e.msg, "not an ELF file");
-    assert_int_equal(vh_elf_parse("", 0, &o, &e), -1);
-    assert_int_equal(vh_elf_parse(NULL, 0, &o, &e), -1);
-    assert_int_equal(vh_elf_parse("\177EL", 3, &o, &e), -1);
+    assert_int_equal(vh_elfread_parse("", 0, &o, &e), -1);
+    assert_int_equal(vh_elfread_parse(NULL, 0, &o, &e), -1);
+    assert_int_equal(vh_elfread_parse("\177EL", 3, &o, &e), -1);
 }
 
 /* ---- hand-made images --------------------------------------------- */
@@ -133,9 +133,9 @@ static void check_std(int is64, int be)
 {
     struct eb_layout L;
     size_t n = build_std(is64, be, &L);
-    vh_elf o;
+    vh_elfread o;
     vh_err e;
-    assert_int_equal(vh_elf_parse(img, n, &o, &e), 0);
+    assert_int_equal(vh_elfread_parse(img, n, &o, &e), 0);
     assert_int_equal(o.elfclass, is64 ? 64 : 32);
     assert_int_equal(o.big_endian, be);
     assert_string_equal(o.interp, "/lib/ld.so.1");
@@ -158,18 +158,18 @@ static void test_classes_and_orders(void **state)
 static void test_compatible_multiarch(void **state)
 {
     (void)state;
-    vh_elf a = {.elfclass = 64, .machine = 62}, b = a, c = a;
+    vh_elfread a = {.elfclass = 64, .machine = 62}, b = a, c = a;
     c.elfclass = 32;
-    assert_true(vh_elf_compatible(&a, &b));
-    assert_false(vh_elf_compatible(&a, &c));
+    assert_true(vh_elfread_compatible(&a, &b));
+    assert_false(vh_elfread_compatible(&a, &c));
     b.big_endian = 1;
-    assert_false(vh_elf_compatible(&a, &b));
-    vh_elf arm = {.elfclass = 64, .machine = 183};
-    assert_string_equal(vh_elf_multiarch(&arm), "aarch64-linux-gnu");
-    vh_elf x86 = {.elfclass = 32, .machine = 3};
-    assert_string_equal(vh_elf_multiarch(&x86), "i386-linux-gnu");
-    vh_elf odd = {.elfclass = 64, .machine = 9999};
-    assert_null(vh_elf_multiarch(&odd));
+    assert_false(vh_elfread_compatible(&a, &b));
+    vh_elfread arm = {.elfclass = 64, .machine = 183};
+    assert_string_equal(vh_elfread_multiarch(&arm), "aarch64-linux-gnu");
+    vh_elfread x86 = {.elfclass = 32, .machine = 3};
+    assert_string_equal(vh_elfread_multiarch(&x86), "i386-linux-gnu");
+    vh_elfread odd = {.elfclass = 64, .machine = 9999};
+    assert_null(vh_elfread_multiarch(&odd));
 }
 
 static void test_no_segments_no_dynamic(void **state)
@@ -178,12 +178,12 @@ static void test_no_segments_no_dynamic(void **state)
     struct eb b = {.is64 = 1, .machine = 62, .no_dynamic = 1};
     struct eb_layout L;
     size_t n = eb_build(&b, img, sizeof img, &L);
-    vh_elf o;
-    assert_int_equal(vh_elf_parse(img, n, &o, NULL), 0);
+    vh_elfread o;
+    assert_int_equal(vh_elfread_parse(img, n, &o, NULL), 0);
     assert_false(o.is_dynamic);
     assert_int_equal(o.nneeded, 0);
     eb_put(img, 56, 2, 0, 0); /* phnum 0 */
-    assert_int_equal(vh_elf_parse(img, n, &o, NULL), 0);
+    assert_int_equal(vh_elfread_parse(img, n, &o, NULL), 0);
 }
 
 /* Every prefix of a valid image: parsed or refused, nothing else. With
@@ -198,9 +198,9 @@ static void test_every_truncation(void **state)
         for (size_t len = 0; len <= n; len++) {
             unsigned char *copy = malloc(len ? len : 1);
             memcpy(copy, img, len);
-            vh_elf o;
+            vh_elfread o;
             vh_err e;
-            int r = vh_elf_parse(copy, len, &o, &e);
+            int r = vh_elfread_parse(copy, len, &o, &e);
             if (len == n)
                 assert_int_equal(r, 0);
             if (r == 0) /* what was found lies inside the prefix */
@@ -214,9 +214,9 @@ static void test_every_truncation(void **state)
 
 static void expect_refused(size_t n, const char *needle)
 {
-    vh_elf o;
+    vh_elfread o;
     vh_err e;
-    assert_int_equal(vh_elf_parse(img, n, &o, &e), -1);
+    assert_int_equal(vh_elfread_parse(img, n, &o, &e), -1);
     if (!strstr(e.msg, needle))
         fail_msg("message '%s' does not contain '%s'", e.msg, needle);
 }
@@ -338,8 +338,8 @@ static void test_no_dt_null(void **state)
     size_t last = L.dyn_off + L.dyn_size - 8;
     eb_put(img, last, 4, 1, 1);
     eb_put(img, last + 4, 4, 1, 1);
-    vh_elf o;
-    assert_int_equal(vh_elf_parse(img, n, &o, NULL), 0);
+    vh_elfread o;
+    assert_int_equal(vh_elfread_parse(img, n, &o, NULL), 0);
     assert_int_equal(o.nneeded, 3);
 }
 
@@ -348,20 +348,20 @@ static void test_too_many_needed(void **state)
     (void)state;
     static struct eb b = {.is64 = 1, .machine = 62};
     static unsigned char big[1 << 16];
-    b.nneeded = VH_ELF_MAX_NEEDED + 1;
+    b.nneeded = VH_ELFREAD_MAX_NEEDED + 1;
     for (int i = 0; i < b.nneeded; i++)
         b.needed[i] = "l.so";
     struct eb_layout L;
     size_t n = eb_build(&b, big, sizeof big, &L);
     assert_true(n > 0);
-    vh_elf o;
+    vh_elfread o;
     vh_err e;
-    assert_int_equal(vh_elf_parse(big, n, &o, &e), -1);
+    assert_int_equal(vh_elfread_parse(big, n, &o, &e), -1);
     assert_non_null(strstr(e.msg, "more than"));
-    b.nneeded = VH_ELF_MAX_NEEDED;
+    b.nneeded = VH_ELFREAD_MAX_NEEDED;
     n = eb_build(&b, big, sizeof big, &L);
-    assert_int_equal(vh_elf_parse(big, n, &o, &e), 0);
-    assert_int_equal(o.nneeded, VH_ELF_MAX_NEEDED);
+    assert_int_equal(vh_elfread_parse(big, n, &o, &e), 0);
+    assert_int_equal(o.nneeded, VH_ELFREAD_MAX_NEEDED);
 }
 
 /* Random damage to real and hand-made images: never a crash, and any
@@ -392,8 +392,8 @@ static void test_mutations(void **state)
             buf[(size_t)rand() % span] ^= (unsigned char)(1u << (rand() % 8));
         if (rand() % 4 == 0)
             n = (size_t)rand() % n;
-        vh_elf o;
-        if (vh_elf_parse(buf, n, &o, NULL) == 0) {
+        vh_elfread o;
+        if (vh_elfread_parse(buf, n, &o, NULL) == 0) {
             for (int i = 0; i < o.nneeded; i++) {
                 const unsigned char *s = (const unsigned char *)o.needed[i];
                 assert_true(s >= buf && s < buf + n);

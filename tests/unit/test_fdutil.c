@@ -4,7 +4,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include "fdutil.h"
+#include "fd.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>

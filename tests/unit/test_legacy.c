@@ -324,7 +324,7 @@ static void test_addresses(void **s)
     free(t);
 }
 
-/* H9: directories through vh_root_valid. */
+/* H9: directories through vh_valid_root. */
 static void test_dirs(void **s)
 {
     (void)s;

@@ -8,9 +8,14 @@
 #include <cmocka.h>
 
 #include "db.h"
-#include "domain.h"
+#include "dbadmin.h"
+#include "migrate.h"
+#include "decide.h"
+#include "row.h"
+#include "select.h"
 #include "exitcodes.h"
-#include "legacy_db.h"
+#include "export.h"
+#include "import.h"
 #include "store.h"
 #include "unit.h"
 
@@ -61,7 +66,7 @@ static char *import(sqlite3 *db, const char *service, const char *text, int mode
     l.f = open_memstream(&l.text, &l.len);
     vh_err e;
     vh_importer *im = NULL;
-    assert_int_equal(dry ? vh_db_begin_read(db, &e) : vh_db_begin(db, &e), 0);
+    assert_int_equal(dry ? vh_db_begin_read(db, &e) : vh_dbadmin_begin(db, &e), 0);
     assert_int_equal(vh_import_new(db, &im, &e), 0);
     int fd = memfile(text, strlen(text));
     vh_import_opts o = {service, mode, dry, ident};
@@ -73,7 +78,7 @@ static char *import(sqlite3 *db, const char *service, const char *text, int mode
     if (st->parse.errors || dry)
         vh_db_rollback(db);
     else
-        assert_int_equal(vh_db_commit(db, &e), 0);
+        assert_int_equal(vh_dbadmin_commit(db, &e), 0);
     fclose(l.f);
     return l.text;
 }

@@ -8,8 +8,8 @@
 #include "unit.h"
 
 #include "db.h"
-#include "domain.h"
 #include "nest.h"
+#include "row.h"
 #include "store.h"
 
 #include <sqlite3.h>

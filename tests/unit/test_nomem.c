@@ -12,7 +12,9 @@
 #include <cmocka.h>
 
 #include "db.h"
-#include "domain.h"
+#include "decide.h"
+#include "row.h"
+#include "select.h"
 #include "exitcodes.h"
 #include "unit.h"
 #include "store.h"

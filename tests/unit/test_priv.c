@@ -203,15 +203,15 @@ static void test_root_keep_list(void **s)
     int keep[] = {18 /* SYS_CHROOT */, 7 /* SETUID */, 6 /* SETGID */, 0 /* CHOWN */, 1 /* DAC_OVERRIDE */,
                   3 /* FOWNER */, 5 /* KILL */};
     for (size_t i = 0; i < sizeof drop / sizeof *drop; i++)
-        if (vh_caps_root_keeps(drop[i], 1))
+        if (vh_priv_caps_root_keeps(drop[i], 1))
             fail_msg("capability %d kept", drop[i]);
     for (size_t i = 0; i < sizeof keep / sizeof *keep; i++)
-        if (!vh_caps_root_keeps(keep[i], 0))
+        if (!vh_priv_caps_root_keeps(keep[i], 0))
             fail_msg("capability %d dropped", keep[i]);
-    assert_false(vh_caps_root_keeps(10 /* NET_BIND_SERVICE */, 0));
-    assert_true(vh_caps_root_keeps(10, 1));
-    assert_int_equal(vh_caps_root_keep_count, 7);
-    assert_true(vh_caps_last() >= 40);
+    assert_false(vh_priv_caps_root_keeps(10 /* NET_BIND_SERVICE */, 0));
+    assert_true(vh_priv_caps_root_keeps(10, 1));
+    assert_int_equal(vh_priv_caps_root_keep_count, 7);
+    assert_true(vh_priv_caps_last() >= 40);
 }
 
 int main(void)

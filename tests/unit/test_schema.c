@@ -12,7 +12,11 @@
 #include <cmocka.h>
 
 #include "db.h"
-#include "domain.h"
+#include "dbadmin.h"
+#include "migrate.h"
+#include "decide.h"
+#include "row.h"
+#include "select.h"
 #include "exitcodes.h"
 #include "unit.h"
 
@@ -120,7 +124,7 @@ static void test_load_extension_is_off(void **s)
     assert_int_not_equal(sqlite3_load_extension(db, VH_EVIL_EXT, NULL, NULL), SQLITE_OK);
     sqlite3_close(db);
     /* vhostctl's connection too */
-    assert_int_equal(vh_db_open_admin(p, 0, &db, &e), 0);
+    assert_int_equal(vh_dbadmin_open(p, 0, &db, &e), 0);
     assert_int_not_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
     sqlite3_close(db);
     struct stat st;
@@ -144,7 +148,7 @@ static void test_defensive(void **s)
     make_db(p, NULL);
     sqlite3 *db;
     vh_err e;
-    assert_int_equal(vh_db_open_admin(p, 0, &db, &e), 0);
+    assert_int_equal(vh_dbadmin_open(p, 0, &db, &e), 0);
     assert_int_not_equal(sqlite3_exec(db, rewrite, NULL, NULL, NULL), SQLITE_OK);
     sqlite3_close(db);
     /* control: a plain connection may rewrite the schema */

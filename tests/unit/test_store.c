@@ -9,7 +9,7 @@
 #include "unit.h"
 
 #include "db.h"
-#include "domain.h"
+#include "row.h"
 #include "store.h"
 
 #include <sqlite3.h>

@@ -10,11 +10,16 @@
 #include <cmocka.h>
 
 #include "db.h"
-#include "domain.h"
+#include "dbadmin.h"
+#include "migrate.h"
+#include "decide.h"
+#include "row.h"
+#include "select.h"
 #include "exitcodes.h"
 #include "unit.h"
 #include "store.h"
-#include "vhindex.h"
+#include "ix.h"
+#include "ixwrite.h"
 
 #include <fcntl.h>
 #include <sqlite3.h>
@@ -104,7 +109,7 @@ static void change(int op, vh_row *r, int n)
 {
     sqlite3 *db;
     vh_err e;
-    if (vh_db_open_admin(dbp, 0, &db, &e) < 0 || vh_db_begin(db, &e) < 0)
+    if (vh_dbadmin_open(dbp, 0, &db, &e) < 0 || vh_dbadmin_begin(db, &e) < 0)
         fail_msg("%s", e.msg);
     int rc = 0;
     switch (op) {
@@ -129,13 +134,13 @@ static void change(int op, vh_row *r, int n)
         vh_db_close(db, NULL);
         return;
     }
-    vh_ix_txn t;
-    if (vh_ix_begin(db, dbp, &t, &e) < 0 || vh_db_commit(db, &e) < 0)
+    vh_ixwrite_txn t;
+    if (vh_ixwrite_begin(db, dbp, &t, &e) < 0 || vh_dbadmin_commit(db, &e) < 0)
         fail_msg("%s", e.msg);
     if (between)
         between();
-    vh_ix_key k = {r ? r->service : NULL, r ? r->address : NULL};
-    if (vh_ix_finish(db, dbp, &t, op == 'b' ? NULL : &k, op == 'b' ? 0 : 1, &e) < 0)
+    vh_ixwrite_key k = {r ? r->service : NULL, r ? r->address : NULL};
+    if (vh_ixwrite_finish(db, dbp, &t, op == 'b' ? NULL : &k, op == 'b' ? 0 : 1, &e) < 0)
         fail_msg("index: %s", e.msg);
     assert_int_equal(vh_db_close(db, &e), 0);
 }
@@ -221,7 +226,7 @@ static void test_reopening_keeps_it_current(void **s)
     for (int i = 0; i < 3; i++) {
         sqlite3 *db;
         vh_err e;
-        assert_int_equal(vh_db_open_admin(dbp, 0, &db, &e), 0);
+        assert_int_equal(vh_dbadmin_open(dbp, 0, &db, &e), 0);
         vh_row x;
         assert_true(vh_select(db, "http", "10.0.0.1", &x, &e) >= 0);
         assert_int_equal(vh_db_close(db, &e), 0);
@@ -270,13 +275,13 @@ static void test_foreign_writes_make_it_step_aside(void **s)
             " PRAGMA journal_mode=WAL");
     assert_int_equal(current(), 0);
     /* vhostctl init's rebuild */
-    assert_int_equal(vh_ix_rebuild(dbp, &e), 0);
+    assert_int_equal(vh_ixwrite_rebuild(dbp, &e), 0);
     assert_int_equal(vh_ix_select(dbp, "http", "10.0.0.41", &x, &why, &e), VH_RULE_EXACT);
     assert_string_equal(x.root, "/srv/c");
     /* a hand-written row the checks refuse: refused alike by both */
     foreign("INSERT INTO domains (service, address, root, user, grp, uid, gid, groups)"
             " VALUES ('http', '10.0.3.1', '/srv/x', 'u', 'g', 1000, 1000, '12,abc')");
-    assert_int_equal(vh_ix_rebuild(dbp, &e), 0);
+    assert_int_equal(vh_ixwrite_rebuild(dbp, &e), 0);
     assert_int_equal(current(), 1);
     vh_err ei, ed;
     assert_int_equal(vh_ix_select(dbp, "http", "10.0.3.1", &x, &why, &ei), -1);
@@ -332,7 +337,7 @@ static void test_damaged_or_busy_index_never_answers(void **s)
         int rule = vh_ix_select(dbp, "http", adr, &x, &why, &e);
         assert_true(rule == VH_IX_STALE || rule == VH_RULE_NONE || rule > 0);
     }
-    assert_int_equal(vh_ix_rebuild(dbp, &e), 0);
+    assert_int_equal(vh_ixwrite_rebuild(dbp, &e), 0);
     assert_int_equal(current(), 1);
     /* an emptied or cut index (": > DB-index", a partial restore) claims
      * nothing and blocks no change: the change replaces it */
@@ -442,7 +447,7 @@ static void test_wal_frames_without_a_connection_are_not_trusted(void **s)
     vh_row x;
     assert_int_equal(db_answer("http", "10.0.1.37", &x), VH_RULE_EXACT);
     assert_string_equal(x.root, "/srv/new");
-    assert_int_equal(vh_ix_rebuild(dbp, &e), 0);
+    assert_int_equal(vh_ixwrite_rebuild(dbp, &e), 0);
     assert_int_equal(current(), 1);
     same_answers();
 }
@@ -514,7 +519,7 @@ static void test_out_of_range_settings_refused(void **s)
         foreign(sql);
     }
     vh_err e;
-    assert_int_equal(vh_ix_rebuild(dbp, &e), 0);
+    assert_int_equal(vh_ixwrite_rebuild(dbp, &e), 0);
     assert_int_equal(current(), 1);
     for (int i = 0; i <= n; i++) {
         char adr[32];

@@ -8,6 +8,8 @@
 #include "unit.h"
 
 #include "db.h"
+#include "dbadmin.h"
+#include "migrate.h"
 #include "store.h"
 
 #include <fcntl.h>
@@ -91,7 +93,7 @@ sqlite3 *unit_mem_db(void)
     sqlite3 *db = NULL;
     vh_err e;
     assert_int_equal(sqlite3_open(":memory:", &db), SQLITE_OK);
-    if (vh_db_migrate(db, NULL, NULL, &e) < 0)
+    if (vh_migrate(db, NULL, NULL, &e) < 0)
         fail_msg("migrate: %s", e.msg);
     return db;
 }
@@ -100,7 +102,7 @@ sqlite3 *unit_file_db(const char *path)
 {
     sqlite3 *db = NULL;
     vh_err e;
-    if (vh_db_open_admin(path, 1, &db, &e) < 0 || vh_db_migrate(db, NULL, NULL, &e) < 0)
+    if (vh_dbadmin_open(path, 1, &db, &e) < 0 || vh_migrate(db, NULL, NULL, &e) < 0)
         fail_msg("%s: %s", path, e.msg);
     return db;
 }

@@ -8,7 +8,9 @@
 #ifndef VH_TEST_UNIT_H
 #define VH_TEST_UNIT_H
 
-#include "domain.h"
+#include "decide.h"
+#include "row.h"
+#include "select.h"
 #include "finding.h"
 
 #include <sqlite3.h>
@@ -48,7 +50,7 @@ void unit_write_file(const char *path, const void *data, size_t len, mode_t mode
 /* An in-memory database with this schema (every migration applied). */
 sqlite3 *unit_mem_db(void);
 
-/* A database file at path made as vhostctl init makes it (vh_db_open_admin
+/* A database file at path made as vhostctl init makes it (vh_dbadmin_open
  * creating it and its directory, every migration applied), returned open:
  * the caller closes it with vh_db_close. */
 sqlite3 *unit_file_db(const char *path);

@@ -1,0 +1,630 @@
+#include "jailcheck.h"
+
+#include "deps.h"
+#include "env.h"
+#include "path.h"
+#include "rootfd.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+int vh_jailcheck_device_ok(unsigned major, unsigned minor)
+{
+    return (major == 1 && (minor == 3 || minor == 5 || minor == 7 || minor == 8 || minor == 9)) ||
+           (major == 5 && minor == 0);
+}
+
+/* Regular files with more than one link, by inode: how many of their
+ * links the scan met inside the jail (THREATS A7). */
+struct link {
+    ino_t ino;
+    nlink_t nlink, found;
+    char *path; /* the first one met, for the message */
+};
+
+struct ctx {
+    vh_jailcheck *jc;
+    vh_finding_cb cb;
+    void *cbctx;
+    int worst;
+    const char *root;     /* the jail on the host */
+    vh_cred cred;         /* the run-as identity, when has_user */
+    const vh_cred *credp; /* NULL: root service */
+    /* deep scan */
+    char rel[2 * PATH_MAX]; /* current path below the root, "" or "/a/b" */
+    size_t rlen;
+    uint64_t mnt_id;
+    int have_mnt;
+    dev_t dev;
+    struct link *links;
+    size_t nlinks, caplinks;
+    int links_oom;
+    char hp[2 * PATH_MAX + 16]; /* scratch for scan_dir: not on its recursive stack */
+};
+
+static void emit(struct ctx *c, enum vh_severity sev, const char *kind, const char *path, const char *fix,
+                 const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+
+static void emit(struct ctx *c, enum vh_severity sev, const char *kind, const char *path, const char *fix,
+                 const char *fmt, ...)
+{
+    char problem[2 * PATH_MAX + 512], shownpath[4 * PATH_MAX], shownfix[8 * PATH_MAX];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(problem, sizeof problem, fmt, ap);
+    va_end(ap);
+    char shownproblem[4 * sizeof problem];
+    vh_printable(problem, shownproblem, sizeof shownproblem);
+    vh_printable(path, shownpath, sizeof shownpath);
+    vh_printable(fix, shownfix, sizeof shownfix);
+    vh_finding f = {c->jc->domain, sev, kind, shownpath, shownproblem, shownfix};
+    if ((int)sev > c->worst)
+        c->worst = (int)sev;
+    c->cb(c->cbctx, &f);
+}
+
+/* The host path of a path inside the jail. */
+static void host_path(const struct ctx *c, const char *in, char *out, size_t n)
+{
+    if (strcmp(c->root, "/") == 0)
+        snprintf(out, n, "%s", *in ? in : "/");
+    else
+        snprintf(out, n, "%s%s%s", c->root, *in && *in != '/' ? "/" : "", in);
+}
+
+/* ---- the path: the runtime's own checker ------------------------- */
+
+static void path_finding(void *ctx, int problem, const char *path, const struct stat *st, const char *msg)
+{
+    struct ctx *c = ctx;
+    char fix[2 * PATH_MAX + 64];
+    /* Ownership and mode: one finding per fault, each with its fix. */
+    if (st && (problem & (VH_PATH_OWNER | VH_PATH_GROUPW | VH_PATH_OTHERW))) {
+        if (problem & VH_PATH_OWNER) {
+            snprintf(fix, sizeof fix, "chown root %s", path);
+            emit(c, VH_SEV_ERROR, "owner", path, fix,
+                 "jail path component is owned by uid %u, not root: its owner could swap the jail",
+                 (unsigned)st->st_uid);
+        }
+        if (problem & VH_PATH_GROUPW) {
+            snprintf(fix, sizeof fix, "chmod g-w %s", path);
+            emit(c, VH_SEV_ERROR, "group-writable", path, fix,
+                 "jail path component is writable by group %u (mode %04o)", (unsigned)st->st_gid,
+                 (unsigned)(st->st_mode & 07777));
+        }
+        if (problem & VH_PATH_OTHERW) {
+            snprintf(fix, sizeof fix, "chmod o-w %s", path);
+            emit(c, VH_SEV_ERROR, "other-writable", path, fix, "jail path component is writable by others (mode %04o)",
+                 (unsigned)(st->st_mode & 07777));
+        }
+        return;
+    }
+    /* The rest: the checker's own message is "fault - fix". */
+    const char *kind = problem & VH_PATH_MISSING   ? "missing"
+                       : problem & VH_PATH_EXPOSED ? "exposed"
+                       : problem & VH_PATH_SYMLINK ? "symlink"
+                       : problem & VH_PATH_NOTDIR  ? "not-directory"
+                       : problem & VH_PATH_INVALID ? "invalid-path"
+                                                   : "unreadable";
+    char text[sizeof(((vh_err *)0)->msg) + 2 * PATH_MAX];
+    snprintf(text, sizeof text, "%s", msg);
+    const char *remedy = vh_finding_split_remedy(text);
+    if (!remedy)
+        remedy = "fix the jail path";
+    emit(c, VH_SEV_ERROR, kind, path, remedy, "%s", text);
+}
+
+/* The jail directory for the deep scan: the trusted fd when the path is
+ * clean; when only ownership or modes are wrong, still the directory,
+ * opened without following any symlink, so that the scan can report
+ * the rest. -1 when the path itself is broken. */
+static int check_path(struct ctx *c)
+{
+    int fd = -1;
+    struct stat st;
+    int bits = vh_path_walk_flags(c->root, VH_WANT_DIR, VH_PATH_CHECK_EXPOSED, path_finding, c, &fd, &st);
+    if (bits == 0)
+        return fd;
+    if (bits & ~(VH_PATH_OWNER | VH_PATH_GROUPW | VH_PATH_OTHERW | VH_PATH_EXPOSED))
+        return -1;
+    int root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (root < 0)
+        return -1;
+    fd = vh_rootfd_open_nofollow(root, c->root, O_PATH | O_DIRECTORY, 0);
+    close(root);
+    return fd;
+}
+
+/* ---- the identity ------------------------------------------------- */
+
+static void check_identity(struct ctx *c)
+{
+    const vh_row *r = c->jc->row;
+    char fix[4 * PATH_MAX];
+    if (!r->has_user) {
+        snprintf(fix, sizeof fix,
+                 "give the domain a run-as user (vhostctl remove %s %s; vhostctl add %s %s %s --user U)", r->service,
+                 r->address, r->service, r->address, r->root);
+        emit(c, VH_SEV_WARNING, "runs-as-root", r->root, fix,
+             "the service runs as root (in its own mount, PID and IPC namespaces): a compromise is root in the jail");
+        return;
+    }
+    snprintf(fix, sizeof fix,
+             "restore it on the host, or re-add the domain to store the host's current ids "
+             "(vhostctl remove %s %s; vhostctl add %s %s %s --user %s)",
+             r->service, r->address, r->service, r->address, r->root, r->user);
+    char buf[16384];
+    struct passwd pw, *pwp = NULL;
+    if (getpwnam_r(r->user, &pw, buf, sizeof buf, &pwp) != 0 || !pwp) {
+        emit(c, VH_SEV_ERROR, "user-gone", r->root, fix, "run-as user '%s' (uid %u) no longer exists on the host",
+             r->user, (unsigned)r->uid);
+        return;
+    }
+    if (pw.pw_uid != r->uid)
+        emit(c, VH_SEV_ERROR, "uid-changed", r->root, fix,
+             "run-as user '%s' is uid %u on the host, but the domain stores uid %u", r->user, (unsigned)pw.pw_uid,
+             (unsigned)r->uid);
+    /* A group stored as digits had no name when the domain was added. */
+    int numeric = r->group[0] && strspn(r->group, "0123456789") == strlen(r->group);
+    struct group gr, *grp = NULL;
+    if (!numeric) {
+        if (getgrnam_r(r->group, &gr, buf, sizeof buf, &grp) != 0 || !grp)
+            emit(c, VH_SEV_ERROR, "group-gone", r->root, fix, "run-as group '%s' (gid %u) no longer exists on the host",
+                 r->group, (unsigned)r->gid);
+        else if (gr.gr_gid != r->gid)
+            emit(c, VH_SEV_ERROR, "gid-changed", r->root, fix,
+                 "run-as group '%s' is gid %u on the host, but the domain stores gid %u", r->group, (unsigned)gr.gr_gid,
+                 (unsigned)r->gid);
+    }
+    gid_t list[VH_MAX_GROUPS + 1];
+    int n = VH_MAX_GROUPS + 1;
+    if (getgrouplist(r->user, r->gid, list, &n) < 0) {
+        emit(c, VH_SEV_WARNING, "groups-changed", r->root, fix, "run-as user '%s' is now in more than %d groups",
+             r->user, VH_MAX_GROUPS);
+        return;
+    }
+    int same = 1;
+    for (int i = 0; i < n && same; i++) {
+        int found = 0;
+        for (int k = 0; k < r->ngroups; k++)
+            found |= r->groups[k] == list[i];
+        same = found;
+    }
+    for (int k = 0; k < r->ngroups && same; k++) {
+        int found = 0;
+        for (int i = 0; i < n; i++)
+            found |= r->groups[k] == list[i];
+        same = found;
+    }
+    if (!same)
+        emit(c, VH_SEV_WARNING, "groups-changed", r->root, fix,
+             "run-as user '%s' has other supplementary groups on the host than the domain stores", r->user);
+}
+
+/* ---- the deep scan ------------------------------------------------ */
+
+static int top_is_code(const char *rel)
+{
+    /* rel is "/name..." at the top level: directories whose content the
+     * service executes or the dynamic linker reads. */
+    static const char *const code[] = {"bin", "sbin", "lib", "lib32", "lib64", "libx32", "usr", "etc"};
+    const char *name = rel + 1;
+    size_t n = strcspn(name, "/");
+    for (size_t i = 0; i < sizeof code / sizeof code[0]; i++)
+        if (strlen(code[i]) == n && strncmp(name, code[i], n) == 0)
+            return 1;
+    return 0;
+}
+
+/* A directory the service's PATH goes through (VH_SAFE_PATH, and the
+ * sbin directories a root service's programs use), or one above such a
+ * directory (renaming /usr replaces /usr/bin). */
+static int on_path(const char *rel)
+{
+    static const char *const dirs[] = {"/bin", "/sbin", "/usr", "/usr/bin", "/usr/sbin", "/usr/local", "/usr/local/bin"};
+    for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++)
+        if (strcmp(rel, dirs[i]) == 0)
+            return 1;
+    return 0;
+}
+
+/* May the run-as user change this object (not through root)? */
+static const char *runas_can_change(const struct ctx *c, uid_t uid, gid_t gid, mode_t mode)
+{
+    if (!c->credp || S_ISLNK(mode))
+        return NULL;
+    if (uid == c->cred.uid)
+        return "is owned by the run-as user";
+    if ((mode & S_IWGRP) && vh_deps_cred_in_group(&c->cred, gid))
+        return "is writable by a group of the run-as user";
+    if (mode & S_IWOTH)
+        return "is writable by others, the run-as user included";
+    return NULL;
+}
+
+static void note_link(struct ctx *c, ino_t ino, nlink_t nlink, const char *path)
+{
+    if (c->links_oom)
+        return;
+    if (c->nlinks * 2 >= c->caplinks) {
+        size_t cap = c->caplinks ? c->caplinks * 2 : 1024;
+        struct link *n = calloc(cap, sizeof *n);
+        if (!n) {
+            c->links_oom = 1;
+            return;
+        }
+        for (size_t i = 0; i < c->caplinks; i++) {
+            if (!c->links[i].path)
+                continue;
+            size_t h = (size_t)(c->links[i].ino * 0x9E3779B97F4A7C15ull) & (cap - 1);
+            while (n[h].path)
+                h = (h + 1) & (cap - 1);
+            n[h] = c->links[i];
+        }
+        free(c->links);
+        c->links = n;
+        c->caplinks = cap;
+    }
+    size_t h = (size_t)(ino * 0x9E3779B97F4A7C15ull) & (c->caplinks - 1);
+    while (c->links[h].path && c->links[h].ino != ino)
+        h = (h + 1) & (c->caplinks - 1);
+    if (c->links[h].path) {
+        c->links[h].found++;
+        return;
+    }
+    c->links[h].path = strdup(path);
+    if (!c->links[h].path) {
+        c->links_oom = 1;
+        return;
+    }
+    c->links[h].ino = ino;
+    c->links[h].nlink = nlink;
+    c->links[h].found = 1;
+    c->nlinks++;
+}
+
+static void check_entry(struct ctx *c, int dfd, const char *name, const struct statx *sx, int code)
+{
+    char hp[2 * PATH_MAX + 16], fix[4 * PATH_MAX + 128];
+    host_path(c, c->rel, hp, sizeof hp);
+    mode_t mode = sx->stx_mode;
+    unsigned perm = mode & 07777;
+
+    if (S_ISDIR(mode) && (mode & S_IWOTH) && !(mode & S_ISVTX)) {
+        snprintf(fix, sizeof fix, "chmod o-w %s (or chmod +t %s for a shared scratch directory)", hp, hp);
+        emit(c, VH_SEV_ERROR, "world-writable-dir", hp, fix,
+             "directory is writable by others without the sticky bit (mode %04o): anyone can replace its files", perm);
+    }
+    if (!S_ISDIR(mode) && (mode & S_ISUID)) {
+        snprintf(fix, sizeof fix, "chmod u-s %s (or remove it from the jail)", hp);
+        emit(c, VH_SEV_ERROR, "setuid", hp, fix,
+             "set-uid file (owner uid %u, mode %04o): it runs with its owner's rights", (unsigned)sx->stx_uid, perm);
+    }
+    if (!S_ISDIR(mode) && (mode & S_ISGID) && (mode & S_IXGRP)) {
+        snprintf(fix, sizeof fix, "chmod g-s %s (or remove it from the jail)", hp);
+        emit(c, VH_SEV_ERROR, "setgid", hp, fix, "set-gid file (group %u, mode %04o): it runs with its group's rights",
+             (unsigned)sx->stx_gid, perm);
+    }
+    if (S_ISREG(mode)) {
+        if (sx->stx_nlink > 1)
+            note_link(c, (ino_t)sx->stx_ino, sx->stx_nlink, hp);
+        /* File capabilities (A6): the xattr is read through an fd on
+         * the file itself, opened without following anything. */
+        int fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+        if (fd >= 0) {
+            ssize_t n = fgetxattr(fd, "security.capability", NULL, 0);
+            if (n >= 0) {
+                snprintf(fix, sizeof fix, "setcap -r %s (or remove it from the jail)", hp);
+                emit(c, VH_SEV_ERROR, "capabilities", hp, fix,
+                     "file has file capabilities (security.capability): running it grants privileges");
+            }
+            close(fd);
+        }
+    }
+    if (S_ISBLK(mode) || (S_ISCHR(mode) && !vh_jailcheck_device_ok(sx->stx_rdev_major, sx->stx_rdev_minor))) {
+        snprintf(fix, sizeof fix, "rm %s", hp);
+        emit(c, VH_SEV_ERROR, "device", hp, fix,
+             "%s device %u:%u: only null, zero, full, random, urandom and tty belong in a jail",
+             S_ISBLK(mode) ? "block" : "character", sx->stx_rdev_major, sx->stx_rdev_minor);
+    }
+    if (S_ISSOCK(mode)) {
+        snprintf(fix, sizeof fix, "rm %s, unless the service must talk to the process behind it", hp);
+        emit(c, VH_SEV_WARNING, "socket", hp, fix, "socket in the jail: a way to talk to a process outside");
+    }
+    /* A11: a directory on PATH that someone other than root can write
+     * (not root-owned, or writable by group or others) lets that
+     * someone - the run-as user, a group of it, another host user of a
+     * root service's jail - put a program of its own where the service
+     * and its scripts look first: an error for every kind of service.
+     * (A world-writable one without sticky bit is said once, above.) */
+    if (S_ISDIR(mode) && on_path(c->rel) && (sx->stx_uid != 0 || (mode & (S_IWGRP | S_IWOTH)))) {
+        if (!((mode & S_IWOTH) && !(mode & S_ISVTX))) {
+            snprintf(fix, sizeof fix, "chown root:root %s && chmod go-w %s", hp, hp);
+            emit(c, VH_SEV_ERROR, "path-writable", hp, fix,
+                 "directory on the service's PATH is writable by others than root (uid %u, gid %u, mode %04o): the "
+                 "tenant could put programs of its own there",
+                 (unsigned)sx->stx_uid, (unsigned)sx->stx_gid, perm);
+        }
+        return;
+    }
+    if (code) {
+        const char *why = runas_can_change(c, sx->stx_uid, sx->stx_gid, mode);
+        /* A world-writable directory without sticky bit is already an
+         * error above: not said twice. */
+        if (why && !(S_ISDIR(mode) && (mode & S_IWOTH) && !(mode & S_ISVTX) && sx->stx_uid != c->cred.uid)) {
+            snprintf(fix, sizeof fix, "chown root:root %s && chmod go-w %s", hp, hp);
+            emit(c, VH_SEV_WARNING, "runas-writable", hp, fix,
+                 "%s (uid %u, gid %u, mode %04o): the service could change its own programs or libraries", why,
+                 (unsigned)sx->stx_uid, (unsigned)sx->stx_gid, perm);
+        }
+    }
+}
+
+static void scan_dir(struct ctx *c, int dfd, int depth, int code)
+{
+    DIR *d = fdopendir(dfd);
+    char *hp = c->hp;
+    if (!d) {
+        host_path(c, c->rel, hp, sizeof c->hp);
+        emit(c, VH_SEV_ERROR, "unreadable", hp, "make it readable by root, or remove it",
+             "cannot read directory: %s (its content was not checked)", strerror(errno));
+        close(dfd);
+        return;
+    }
+    size_t base = c->rlen;
+    struct dirent *de;
+    errno = 0;
+    while ((de = readdir(d)) != NULL) {
+        const char *name = de->d_name;
+        if (name[0] == '.' && (!name[1] || (name[1] == '.' && !name[2])))
+            continue;
+        size_t nl = strlen(name);
+        if (base + 1 + nl >= sizeof c->rel) {
+            host_path(c, c->rel, hp, sizeof c->hp);
+            emit(c, VH_SEV_ERROR, "too-deep", hp, "flatten the tree",
+                 "a path below this directory is longer than %zu bytes", sizeof c->rel);
+            continue;
+        }
+        c->rel[base] = '/';
+        memcpy(c->rel + base + 1, name, nl + 1);
+        c->rlen = base + 1 + nl;
+        c->jc->entries++;
+        int sub_code = depth == 0 ? top_is_code(c->rel) : code;
+
+        struct statx sx;
+        if (statx(dirfd(d), name, AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT,
+                  STATX_BASIC_STATS | (c->have_mnt ? STATX_MNT_ID : 0), &sx) < 0) {
+            host_path(c, c->rel, hp, sizeof c->hp);
+            emit(c, VH_SEV_ERROR, "unreadable", hp, "check the file system", "cannot stat: %s", strerror(errno));
+            goto next;
+        }
+        /* A mount below ROOT (A4, A12): a way out, or procfs/sysfs. The
+         * mount id catches bind mounts of the same file system too. */
+        int other = c->have_mnt && (sx.stx_mask & STATX_MNT_ID) ? sx.stx_mnt_id != c->mnt_id
+                                                                : makedev(sx.stx_dev_major, sx.stx_dev_minor) != c->dev;
+        if (other || (sx.stx_attributes & STATX_ATTR_MOUNT_ROOT)) {
+            host_path(c, c->rel, hp, sizeof c->hp);
+            char fix[4 * PATH_MAX];
+            snprintf(fix, sizeof fix, "umount %s (and remove it from fstab or the unit that mounts it)", hp);
+            emit(c, VH_SEV_ERROR, "mount-point", hp, fix,
+                 "a file system is mounted here (device %u:%u): a way out of the jail (procfs, sysfs, a bind "
+                 "mount); its content was not checked",
+                 sx.stx_dev_major, sx.stx_dev_minor);
+            goto next;
+        }
+        check_entry(c, dirfd(d), name, &sx, sub_code);
+        if (S_ISDIR(sx.stx_mode)) {
+            if (depth + 1 >= VH_JAILCHECK_MAX_DEPTH) {
+                host_path(c, c->rel, hp, sizeof c->hp);
+                emit(c, VH_SEV_ERROR, "too-deep", hp, "flatten the tree",
+                     "directories nest deeper than %d levels here; their content was not checked",
+                     VH_JAILCHECK_MAX_DEPTH);
+                goto next;
+            }
+            int sub = openat(dirfd(d), name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+            if (sub < 0) {
+                host_path(c, c->rel, hp, sizeof c->hp);
+                emit(c, VH_SEV_ERROR, "unreadable", hp, "make it readable by root, or remove it",
+                     "cannot open directory: %s (its content was not checked)", strerror(errno));
+                goto next;
+            }
+            scan_dir(c, sub, depth + 1, sub_code);
+        }
+    next:
+        c->rel[base] = '\0';
+        c->rlen = base;
+        errno = 0;
+    }
+    if (errno) {
+        host_path(c, c->rel, hp, sizeof c->hp);
+        emit(c, VH_SEV_ERROR, "unreadable", hp, "check the file system", "reading the directory failed: %s",
+             strerror(errno));
+    }
+    closedir(d);
+}
+
+static void check_tree(struct ctx *c, int jailfd)
+{
+    int fd = openat(jailfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) {
+        emit(c, VH_SEV_ERROR, "unreadable", c->root, "make it readable by root", "cannot open the jail: %s",
+             strerror(errno));
+        return;
+    }
+    struct statx sx;
+    if (statx(fd, "", AT_EMPTY_PATH, STATX_BASIC_STATS | STATX_MNT_ID, &sx) < 0) {
+        emit(c, VH_SEV_ERROR, "unreadable", c->root, "check the file system", "cannot stat the jail: %s",
+             strerror(errno));
+        close(fd);
+        return;
+    }
+    c->have_mnt = (sx.stx_mask & STATX_MNT_ID) != 0;
+    c->mnt_id = sx.stx_mnt_id;
+    c->dev = makedev(sx.stx_dev_major, sx.stx_dev_minor);
+    c->rel[0] = '\0';
+    c->rlen = 0;
+    scan_dir(c, fd, 0, 0);
+
+    for (size_t i = 0; i < c->caplinks; i++) {
+        struct link *l = &c->links[i];
+        if (!l->path)
+            continue;
+        if (l->found < l->nlink) {
+            char fix[4 * PATH_MAX];
+            snprintf(fix, sizeof fix, "replace it with a copy of its own: cp -p %s %s.new && mv %s.new %s", l->path,
+                     l->path, l->path, l->path);
+            emit(c, VH_SEV_ERROR, "hard-link", l->path, fix,
+                 "file has %lu links but only %lu inside the jail: it is shared with a file outside",
+                 (unsigned long)l->nlink, (unsigned long)l->found);
+        }
+        free(l->path);
+    }
+    free(c->links);
+    c->links = NULL;
+    c->caplinks = c->nlinks = 0;
+    if (c->links_oom)
+        emit(c, VH_SEV_ERROR, "unreadable", c->root, "retry with more memory",
+             "out of memory while counting hard links: some were not checked");
+}
+
+/* ---- programs ----------------------------------------------------- */
+
+struct prog {
+    struct ctx *c;
+    const char *name;
+    char hint[PATH_MAX];
+};
+
+static const char *dep_kind_word(enum vh_dep_kind k)
+{
+    switch (k) {
+    case VH_DEP_PROGRAM: return "program";
+    case VH_DEP_SCRIPT:
+    case VH_DEP_INTERP: return "interpreter";
+    case VH_DEP_LIBRARY: return "library";
+    }
+    return "program";
+}
+
+static int dep_finding(void *ctx, const vh_dep *d)
+{
+    struct prog *p = ctx;
+    struct ctx *c = p->c;
+    char hp[2 * PATH_MAX + 16], kind[32], fix[8 * PATH_MAX];
+    snprintf(fix, sizeof fix, "vhostctl provision %s --program %s", c->root, p->hint);
+    if (!d->path) {
+        snprintf(kind, sizeof kind, "missing-%s", dep_kind_word(d->kind));
+        host_path(c, d->name[0] == '/' ? d->name : d->by ? d->by : "", hp, sizeof hp);
+        if (d->by)
+            emit(c, VH_SEV_ERROR, kind, hp, fix, "%s %s needed by %s %s in the jail", vh_deps_kind_name(d->kind),
+                 d->name, d->by, d->problem);
+        else
+            emit(c, VH_SEV_ERROR, kind, hp, fix, "%s %s %s in the jail", vh_deps_kind_name(d->kind), d->name,
+                 d->problem);
+        return 0;
+    }
+    host_path(c, d->path, hp, sizeof hp);
+    if (d->problem) {
+        snprintf(kind, sizeof kind, "bad-%s", dep_kind_word(d->kind));
+        if (strstr(d->problem, "executable") || strstr(d->problem, "readable"))
+            snprintf(fix, sizeof fix, "chmod a+rx %s", hp);
+        emit(c, VH_SEV_ERROR, kind, hp, fix, "%s %s%s%s %s", vh_deps_kind_name(d->kind), d->path,
+             d->by ? " needed by " : "", d->by ? d->by : "", d->problem);
+        return 0;
+    }
+    /* Found: could the service rewrite it? Objects in the standard code
+     * directories are seen by the deep scan already. */
+    if (d->st && !(c->jc->deep && top_is_code(d->path))) {
+        const char *why = runas_can_change(c, d->st->st_uid, d->st->st_gid, d->st->st_mode);
+        if (why) {
+            snprintf(fix, sizeof fix, "chown root:root %s && chmod go-w %s", hp, hp);
+            emit(c, VH_SEV_WARNING, "runas-writable", hp, fix,
+                 "%s %s (uid %u, mode %04o): the service could change its own code", vh_deps_kind_name(d->kind), why,
+                 (unsigned)d->st->st_uid, (unsigned)(d->st->st_mode & 07777));
+        }
+    }
+    return 0;
+}
+
+/* The host path an operator would give to provision: the name itself
+ * when absolute, else its first match along the safe PATH on the host. */
+static void program_hint(const char *name, char *out, size_t n)
+{
+    if (name[0] == '/') {
+        snprintf(out, n, "%s", name);
+        return;
+    }
+    const char *dirs[] = {"/usr/local/bin", "/usr/bin", "/bin", "/usr/sbin", "/sbin"};
+    for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++) {
+        char p[PATH_MAX];
+        snprintf(p, sizeof p, "%s/%s", dirs[i], name);
+        if (access(p, X_OK) == 0) {
+            snprintf(out, n, "%s", p);
+            return;
+        }
+    }
+    snprintf(out, n, "\"$(command -v %s)\"", name);
+}
+
+static void check_programs(struct ctx *c, int jailfd)
+{
+    vh_deps_opts o = {c->credp, NULL, 0};
+    for (int i = 0; i < c->jc->nprograms; i++) {
+        struct prog p = {c, c->jc->programs[i], ""};
+        program_hint(p.name, p.hint, sizeof p.hint);
+        vh_err e;
+        if (vh_deps_walk(jailfd, p.name, &o, dep_finding, &p, &e) < 0)
+            emit(c, VH_SEV_ERROR, "unreadable", c->root, "see the message", "checking program %s failed: %s", p.name,
+                 e.msg);
+    }
+}
+
+int vh_jailcheck_run(vh_jailcheck *jc, vh_finding_cb cb, void *cbctx)
+{
+    struct ctx *c = calloc(1, sizeof *c);
+    if (!c) {
+        vh_finding f = {jc->domain, VH_SEV_ERROR, "unreadable", jc->row->root, "out of memory", "retry"};
+        cb(cbctx, &f);
+        return VH_SEV_ERROR;
+    }
+    c->jc = jc;
+    c->cb = cb;
+    c->cbctx = cbctx;
+    c->root = jc->row->root;
+    jc->entries = 0;
+    if (jc->row->has_user) {
+        c->cred.uid = jc->row->uid;
+        c->cred.gid = jc->row->gid;
+        c->cred.groups = jc->row->groups;
+        c->cred.ngroups = jc->row->ngroups;
+        c->credp = &c->cred;
+    }
+    if (jc->identity)
+        check_identity(c);
+    int slash = strcmp(c->root, "/") == 0;
+    if (slash)
+        emit(c, VH_SEV_WARNING, "root-is-slash", "/", "give the domain a jail of its own (vhostctl provision)",
+             "the jail is the host's root directory: no isolation at all; the deep scan is skipped");
+    int fd = check_path(c);
+    if (fd >= 0) {
+        if (jc->deep && !slash)
+            check_tree(c, fd);
+        check_programs(c, fd);
+        close(fd);
+    }
+    int worst = c->worst;
+    free(c);
+    return worst;
+}

@@ -1,0 +1,50 @@
+/* jailcheck.h - everything `vhostctl check` verifies about a domain's
+ * jail (PRODUCT §7; THREATS A4-A8, A11-A13), reported as findings.
+ *
+ *  - the path: vh_path_walk, the very checker virtuald runs on every
+ *    connection (missing, not a directory, symlink on the way, not owned
+ *    by root, writable by group or others, all the way up), and that
+ *    host users cannot run a set-uid file planted in the jail (K7:
+ *    nosuid, or an ancestor others cannot search);
+ *  - the identity: the run-as user and group still exist on the host
+ *    with the stored numbers; a root service is a warning;
+ *  - the deep scan (vhostctl only, never at runtime): the tree below
+ *    ROOT, walked with openat/statx, never following a symlink, never
+ *    leaving ROOT's mount: mount points, world-writable directories
+ *    without the sticky bit, set-uid/set-gid files, file capabilities,
+ *    device nodes other than null, zero, full, random, urandom and tty,
+ *    regular files with links outside the jail, sockets, and what the
+ *    run-as user could change among the jail's programs and libraries;
+ *  - programs: each --program, its #! or ELF interpreter and every
+ *    library it needs (deps.h), resolved inside the jail.
+ *
+ * Kinds (finding.h) are listed with their fixes in doc/jails.md. */
+#ifndef VH_JAILCHECK_H
+#define VH_JAILCHECK_H
+
+#include "finding.h"
+#include "row.h"
+
+#define VH_JAILCHECK_MAX_DEPTH 256  /* deeper directories are an error, not a crash */
+
+typedef struct vh_jailcheck {
+    const char *domain;            /* label of every finding */
+    const vh_row *row;             /* root and run-as identity (has_user) */
+    const char *const *programs;   /* names as the service is started: absolute or searched in PATH */
+    int nprograms;
+    int identity;                  /* compare the run-as user with the host; warn on root */
+    int deep;                      /* walk the tree below ROOT */
+    long entries;                  /* out: entries seen by the deep scan */
+} vh_jailcheck;
+
+/* Run the checks selected in jc on jc->row->root and report every
+ * finding through cb. Returns the worst severity (0 none, 1 warnings,
+ * 2 errors); failures of the checker itself (out of memory, an
+ * unreadable directory) are reported as error findings too. */
+int vh_jailcheck_run(vh_jailcheck *jc, vh_finding_cb cb, void *ctx);
+
+/* The character devices a jail may hold: null 1:3, zero 1:5, full 1:7,
+ * random 1:8, urandom 1:9, tty 5:0. */
+int vh_jailcheck_device_ok(unsigned major, unsigned minor);
+
+#endif

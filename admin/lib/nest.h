@@ -1,0 +1,47 @@
+/* nest.h - jails inside other jails, and the database inside a jail
+ * (THREATS K8), over every row of the database.
+ *
+ * A jail inside another domain's jail can be swapped by the outer
+ * domain's root service (rename the inner directory, put its own in its
+ * place): the inner domain's next connection runs the outer tenant's
+ * code as the inner domain's user. A database, its -wal/-shm or its
+ * lookup index inside a jail can be rewritten by that jail's root
+ * service. Both are refused by every command that writes rows (add,
+ * import, migrate-inetd: checked inside their transaction, before the
+ * commit) and reported by check.
+ *
+ * Two rows with the same root are one jail shared by two services of
+ * one tenant: not nested. The root "/" is no jail at all (check warns
+ * about it, root-is-slash) and is left out. A row the operator marks
+ * unjailed (not in the schema yet: another issue) is no jail either
+ * and must be left out here too when it comes. */
+#ifndef VH_NEST_H
+#define VH_NEST_H
+
+#include "vherr.h"
+
+typedef struct sqlite3 sqlite3;
+
+/* One finding: inner is below outer; or, when inner is NULL, the
+ * database file dbfile is below the jail outer. */
+typedef void (*vh_nest_cb)(void *ctx, const char *outer, const char *inner, const char *dbfile);
+
+/* Read every distinct root of db (in the caller's transaction), and
+ * report each root that lies below another one, and dbfile (an absolute
+ * path, or NULL to skip) when it lies below a root. SQLite sorts the
+ * roots (bounded memory: its sorter spills to temporary files); the pass
+ * holds one root per level of nesting. Returns the number of findings,
+ * or -1 with e filled. */
+long vh_nest_scan(sqlite3 *db, const char *dbfile, vh_nest_cb cb, void *ctx, vh_err *e);
+
+/* The findings that involve root only (a row with that root already in
+ * the table, as add has it in its transaction): the rows whose root
+ * lies above or below it, and dbfile below it. One scan of the table,
+ * no sort. Returns their number, or -1 with e filled. */
+long vh_nest_one(sqlite3 *db, const char *root, const char *dbfile, vh_nest_cb cb, void *ctx, vh_err *e);
+
+/* Is inner strictly below outer (as paths: "/a/b" is below "/a", not
+ * below "/a/b" nor "/ab")? Both absolute and normalised. */
+int vh_nest_below(const char *outer, const char *inner);
+
+#endif

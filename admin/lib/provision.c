@@ -1,0 +1,609 @@
+#include "provision.h"
+
+#include "deps.h"
+#include "exitcodes.h"
+#include "path.h"
+#include "paths.h"
+#include "rootfd.h"
+#include "valid.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <glob.h>
+#include <limits.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#define MAX_LDCONF_DIRS 64
+#define MAX_COPY ((size_t)1 << 30)
+
+/* ---- /etc/ld.so.conf ---------------------------------------------- */
+
+static int ldconf_read(const char *conf, char **dirs, int n, int max, int depth)
+{
+    FILE *f = fopen(conf, "re");
+    if (!f)
+        return n;
+    char line[PATH_MAX];
+    while (n < max && fgets(line, sizeof line, f)) {
+        char *hash = strchr(line, '#');
+        if (hash)
+            *hash = '\0';
+        char *s = line + strspn(line, " \t");
+        s[strcspn(s, "\r\n")] = '\0';
+        for (size_t len = strlen(s); len && (s[len - 1] == ' ' || s[len - 1] == '\t');)
+            s[--len] = '\0';
+        if (!*s)
+            continue;
+        if (strncmp(s, "include", 7) == 0 && (s[7] == ' ' || s[7] == '\t')) {
+            if (depth >= 4)
+                continue;
+            char *pat = s + 8 + strspn(s + 8, " \t");
+            glob_t g;
+            if (glob(pat, 0, NULL, &g) == 0) {
+                for (size_t i = 0; i < g.gl_pathc && n < max; i++)
+                    n = ldconf_read(g.gl_pathv[i], dirs, n, max, depth + 1);
+                globfree(&g);
+            }
+            continue;
+        }
+        if (s[0] != '/')
+            continue; /* hwcap lines and the like */
+        int dup = 0;
+        for (int i = 0; i < n && !dup; i++)
+            dup = strcmp(dirs[i], s) == 0;
+        if (!dup && (dirs[n] = strdup(s)) != NULL)
+            n++;
+    }
+    fclose(f);
+    return n;
+}
+
+int vh_provision_ldconf_dirs(const char *conf, char **dirs, int max)
+{
+    return ldconf_read(conf, dirs, 0, max, 0);
+}
+
+/* ---- writing inside the jail -------------------------------------- */
+
+/* The jail may hold a hostile root service that races everything we do
+ * in it (THREATS K9). So nothing here names a file in the jail by a path
+ * that the kernel resolves again later: every directory is opened one
+ * component at a time relative to its verified parent's descriptor
+ * (O_NOFOLLOW | O_DIRECTORY: no symlink followed, no "..", no mount
+ * crossed), every file is made under a fresh name with O_EXCL and
+ * changed through its own descriptor (fchown/fchmod), and only then
+ * renamed over the target relative to the same directory descriptor. The
+ * worst a racer can do is change what ends up inside its own jail, which
+ * it could do anyway; nothing outside the jail is opened, changed or
+ * written through. (A per-component walk rather than openat2 with
+ * RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_XDEV: missing
+ * components are made with mkdirat under their parent's descriptor
+ * anyway, and the walk is the same on every kernel.) */
+
+struct prov {
+    vh_provision *p;
+    int rootfd;
+    vh_err *e;
+    int failed;
+    unsigned tmpseq;
+    dev_t dev;    /* the jail root's file system */
+    uint64_t mnt; /* and its mount (statx), when the kernel tells */
+    int have_mnt;
+};
+
+static void note(struct prov *v, const char *what, const char *in)
+{
+    char hp[2 * PATH_MAX];
+    snprintf(hp, sizeof hp, "%s%s", v->p->root, in);
+    if (v->p->note)
+        v->p->note(v->p->ctx, what, hp);
+    if (strcmp(what, "unchanged") == 0)
+        v->p->unchanged++;
+    else
+        v->p->written++;
+}
+
+/* fd's file system and mount: 0 or -1 with errno. */
+static int mount_of(int fd, dev_t *dev, uint64_t *mnt, int *have_mnt)
+{
+    struct statx sx;
+    if (statx(fd, "", AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW, STATX_MNT_ID, &sx) < 0)
+        return -1;
+    *dev = makedev(sx.stx_dev_major, sx.stx_dev_minor);
+    *have_mnt = (sx.stx_mask & STATX_MNT_ID) != 0; /* Linux >= 5.8 */
+    *mnt = *have_mnt ? sx.stx_mnt_id : 0;
+    return 0;
+}
+
+/* Nothing is written through a mount point inside the jail: it may lead
+ * to a host directory (a bind mount) or to another jail. The mount id
+ * tells a bind mount of the jail's own file system apart too; kernels
+ * without it (before 5.8) compare the device only. */
+static int same_mount(struct prov *v, int fd, const char *in)
+{
+    dev_t dev;
+    uint64_t mnt;
+    int have;
+    if (mount_of(fd, &dev, &mnt, &have) < 0)
+        return vh_fail(v->e, VH_EX_IOERR, "cannot stat %s%s: %s", v->p->root, in, strerror(errno));
+    if (dev == v->dev && (!have || !v->have_mnt || mnt == v->mnt))
+        return 0;
+    return vh_fail(v->e, VH_EX_OSFILE,
+                   "%s%s is a mount point inside the jail: provision never writes through a mount (it can lead "
+                   "outside the jail) - umount %s%s, then run provision again",
+                   v->p->root, in, v->p->root, in);
+}
+
+/* We write only into directories that nobody but root can change:
+ * otherwise a tenant could swap what we write between our steps. */
+static int trusted_dir(struct prov *v, int fd, const char *in)
+{
+    struct stat st;
+    if (fstat(fd, &st) < 0)
+        return vh_fail(v->e, VH_EX_IOERR, "cannot stat %s%s: %s", v->p->root, in, strerror(errno));
+    if (st.st_uid != 0 || (st.st_mode & (S_IWGRP | S_IWOTH)))
+        return vh_fail(v->e, VH_EX_OSFILE,
+                       "jail directory %s%s is owned by uid %u with mode %04o: provision writes only into root-owned "
+                       "directories not writable by group or others - chown root %s%s && chmod go-w %s%s",
+                       v->p->root, in, (unsigned)st.st_uid, (unsigned)(st.st_mode & 07777), v->p->root, in, v->p->root,
+                       in);
+    return same_mount(v, fd, in);
+}
+
+/* Why name in pfd could not be opened as a directory, for the message. */
+static int not_a_dir(struct prov *v, int pfd, const char *name, const char *in, int err)
+{
+    struct stat st;
+    if (fstatat(pfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode))
+        return vh_fail(v->e, VH_EX_OSFILE,
+                       "%s%s is a symbolic link: provision follows no link inside a jail (the jail's service could "
+                       "point it anywhere) - replace it with a real directory (rm %s%s), then run provision again",
+                       v->p->root, in, v->p->root, in);
+    if (err == ENOTDIR || err == ELOOP)
+        return vh_fail(v->e, VH_EX_OSFILE,
+                       "%s%s is not a directory - remove it (provision puts a directory there), then run provision "
+                       "again",
+                       v->p->root, in);
+    return vh_fail(v->e, VH_EX_CANTCREAT, "cannot open %s%s: %s", v->p->root, in, strerror(err));
+}
+
+/* One step down: name below pfd (already trusted), created root-owned
+ * 0755 when missing (the umask is 0 during a run). Returns an fd or -1. */
+static int step_down(struct prov *v, int pfd, const char *name, const char *in)
+{
+    int d = openat(pfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (d >= 0)
+        return d;
+    if (errno != ENOENT)
+        return not_a_dir(v, pfd, name, in, errno);
+    int made = mkdirat(pfd, name, 0755) == 0;
+    if (!made && errno != EEXIST)
+        return vh_fail(v->e, VH_EX_CANTCREAT, "cannot create directory %s%s: %s", v->p->root, in, strerror(errno));
+    d = openat(pfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (d < 0)
+        return not_a_dir(v, pfd, name, in, errno);
+    if (same_mount(v, d, in) < 0) { /* nothing changed through a mount, not even an owner */
+        close(d);
+        return -1;
+    }
+    struct stat st;
+    /* Only the group can be wrong (a set-gid parent): fixed through d. */
+    if (made && fstat(d, &st) == 0 && (st.st_uid != 0 || st.st_gid != 0) && fchown(d, 0, 0) < 0) {
+        int err = errno;
+        close(d);
+        return vh_fail(v->e, VH_EX_CANTCREAT, "cannot set the owner of %s%s: %s", v->p->root, in, strerror(err));
+    }
+    if (made)
+        note(v, "created", in);
+    return d;
+}
+
+/* Open directory dir (absolute, inside the jail) from the jail root, one
+ * component at a time, each checked (trusted_dir) before anything is
+ * opened or made in it. Returns an fd or -1 with v->e. */
+static int open_dir(struct prov *v, const char *dir)
+{
+    char in[PATH_MAX] = "";
+    size_t inlen = 0;
+    int fd = openat(v->rootfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return vh_fail(v->e, VH_EX_CANTCREAT, "cannot open %s: %s", v->p->root, strerror(errno));
+    for (const char *p = dir;;) {
+        if (trusted_dir(v, fd, in) < 0)
+            break;
+        p += strspn(p, "/");
+        if (!*p)
+            return fd;
+        size_t n = strcspn(p, "/");
+        if (n > NAME_MAX || inlen + 1 + n >= sizeof in || (n == 1 && p[0] == '.') ||
+            (n == 2 && p[0] == '.' && p[1] == '.')) {
+            vh_fail(v->e, VH_EX_SOFTWARE, "bad jail path %s", dir);
+            break;
+        }
+        char name[NAME_MAX + 1];
+        memcpy(name, p, n);
+        name[n] = '\0';
+        in[inlen++] = '/';
+        memcpy(in + inlen, p, n + 1);
+        inlen += n;
+        in[inlen] = '\0';
+        p += n;
+        int next = step_down(v, fd, name, in);
+        close(fd);
+        fd = next;
+        if (fd < 0)
+            return -1;
+    }
+    close(fd);
+    return -1;
+}
+
+/* Split in (absolute, inside the jail) into its directory and name and
+ * open the directory (created when missing, and trusted). */
+static int open_parent(struct prov *v, const char *in, char *name, size_t n)
+{
+    char dir[PATH_MAX];
+    snprintf(dir, sizeof dir, "%s", in);
+    char *slash = strrchr(dir, '/');
+    if (!slash || !slash[1] || strcmp(slash + 1, ".") == 0 || strcmp(slash + 1, "..") == 0 ||
+        (size_t)snprintf(name, n, "%s", slash + 1) >= n)
+        return vh_fail(v->e, VH_EX_SOFTWARE, "bad jail path %s", in);
+    slash[1] = '\0';
+    return open_dir(v, dir);
+}
+
+static int tmpname(struct prov *v, char *out, size_t n)
+{
+    return snprintf(out, n, ".vh-provision.%ld.%u", (long)getpid(), v->tmpseq++);
+}
+
+/* Is name in dfd already a regular file root:root with mode and these
+ * bytes? Looked at before it is opened, so a FIFO or device the service
+ * put there is replaced, not opened (one swapped in between the two
+ * calls is opened non-blocking, found to be another file and closed). */
+static int same_file(int dfd, const char *name, const unsigned char *data, size_t len, mode_t mode)
+{
+    struct stat st, fst;
+    if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode))
+        return 0;
+    int old = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+    if (old < 0)
+        return 0;
+    unsigned char *cur = NULL;
+    size_t curlen = 0;
+    int same = fstat(old, &fst) == 0 && fst.st_ino == st.st_ino && fst.st_dev == st.st_dev && S_ISREG(fst.st_mode) &&
+               fst.st_uid == 0 && fst.st_gid == 0 && (fst.st_mode & 07777) == mode && (size_t)fst.st_size == len &&
+               vh_rootfd_read_all(old, MAX_COPY, &cur, &curlen) == 0 && curlen == len && memcmp(cur, data, len) == 0;
+    free(cur);
+    close(old);
+    return same;
+}
+
+/* Install data as regular file in (inside the jail), root:root, mode. */
+static int install_data(struct prov *v, const char *in, const unsigned char *data, size_t len, mode_t mode)
+{
+    char name[NAME_MAX + 1];
+    int dfd = open_parent(v, in, name, sizeof name);
+    if (dfd < 0)
+        return -1;
+    if (same_file(dfd, name, data, len, mode)) {
+        note(v, "unchanged", in);
+        close(dfd);
+        return 0;
+    }
+    struct stat st;
+    int existed = fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0;
+    int result = -1;
+    char tmp[64];
+    int fd = -1;
+    for (int tries = 0; fd < 0 && tries < 100; tries++) {
+        tmpname(v, tmp, sizeof tmp);
+        fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+        if (fd < 0 && errno != EEXIST)
+            break;
+    }
+    if (fd < 0) {
+        vh_fail(v->e, VH_EX_CANTCREAT, "cannot create a file next to %s%s: %s", v->p->root, in, strerror(errno));
+        goto out;
+    }
+    size_t off = 0;
+    while (off < len) {
+        ssize_t w = write(fd, data + off, len - off);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0) {
+            vh_fail(v->e, VH_EX_IOERR, "writing %s%s: %s", v->p->root, in, strerror(errno));
+            goto fail;
+        }
+        off += (size_t)w;
+    }
+    /* Through fd, the file we created: never by name (K9). */
+    if (fchown(fd, 0, 0) < 0 || fchmod(fd, mode) < 0 || fsync(fd) < 0) {
+        vh_fail(v->e, VH_EX_IOERR, "finishing %s%s: %s", v->p->root, in, strerror(errno));
+        goto fail;
+    }
+    close(fd);
+    fd = -1;
+    /* Whatever is at tmp by now moves within this jail directory only. */
+    if (renameat(dfd, tmp, dfd, name) < 0) {
+        vh_fail(v->e, VH_EX_CANTCREAT, "cannot put %s%s in place: %s%s", v->p->root, in, strerror(errno),
+                errno == EISDIR  ? " - a directory has that name; remove it"
+                : errno == EBUSY ? " - it is a mount point; umount it"
+                                 : "");
+        goto fail;
+    }
+    note(v, existed ? "updated" : "created", in);
+    result = 0;
+    goto out;
+fail:
+    if (fd >= 0)
+        close(fd);
+    unlinkat(dfd, tmp, 0);
+out:
+    close(dfd);
+    return result;
+}
+
+/* The node at tmp in dfd, seen through a descriptor of its own (O_PATH:
+ * a device is never opened): the one we made? Made root:root when only
+ * its group differs (a set-gid directory). 0 or -1 with v->e. */
+static int check_node(struct prov *v, int dfd, const char *tmp, const char *in, dev_t want)
+{
+    int nfd = openat(dfd, tmp, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+    struct stat st;
+    int ok = nfd >= 0 && fstat(nfd, &st) == 0 && S_ISCHR(st.st_mode) && st.st_rdev == want && st.st_nlink == 1 &&
+             (st.st_mode & 07777) == 0666 && st.st_uid == 0;
+    if (ok && same_mount(v, nfd, in) < 0) {
+        close(nfd);
+        return -1;
+    }
+    if (ok && st.st_gid != 0 && fchownat(nfd, "", 0, 0, AT_EMPTY_PATH) < 0)
+        ok = 0;
+    if (nfd >= 0)
+        close(nfd);
+    if (!ok)
+        return vh_fail(v->e, VH_EX_CANTCREAT,
+                       "device %s%s changed while provision made it (something in the jail races provision) - stop "
+                       "the jail's services, then run provision again",
+                       v->p->root, in);
+    return 0;
+}
+
+static int install_device(struct prov *v, const char *in, unsigned major, unsigned minor)
+{
+    char name[NAME_MAX + 1];
+    int dfd = open_parent(v, in, name, sizeof name);
+    if (dfd < 0)
+        return -1;
+    struct stat st;
+    dev_t want = makedev(major, minor);
+    int exists = fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0;
+    if (exists && S_ISCHR(st.st_mode) && st.st_rdev == want && st.st_uid == 0 && st.st_gid == 0 &&
+        (st.st_mode & 07777) == 0666) {
+        note(v, "unchanged", in);
+        close(dfd);
+        return 0;
+    }
+    char tmp[64];
+    int r = -1;
+    /* Made with its final mode (the umask is 0 during a run): no chmod
+     * by name, which a symlink put at tmp would have sent to a host
+     * file - the old way (K9). */
+    for (int tries = 0; r < 0 && tries < 100; tries++) {
+        tmpname(v, tmp, sizeof tmp);
+        r = mknodat(dfd, tmp, S_IFCHR | 0666, want);
+        if (r < 0 && errno != EEXIST)
+            break;
+    }
+    if (r < 0) {
+        int err = errno;
+        close(dfd);
+        return vh_fail(v->e, VH_EX_CANTCREAT, "cannot create device %s%s: %s", v->p->root, in, strerror(err));
+    }
+    int bad = check_node(v, dfd, tmp, in, want) < 0;
+    if (!bad && renameat(dfd, tmp, dfd, name) < 0)
+        bad = vh_fail(v->e, VH_EX_CANTCREAT, "cannot put device %s%s in place: %s%s", v->p->root, in, strerror(errno),
+                      errno == EBUSY ? " - it is a mount point; umount it" : "");
+    if (bad) {
+        unlinkat(dfd, tmp, 0);
+        close(dfd);
+        return -1;
+    }
+    close(dfd);
+    note(v, exists ? "updated" : "created", in);
+    return 0;
+}
+
+/* ---- the programs ------------------------------------------------- */
+
+static int host_problem(struct prov *v, const vh_dep *d)
+{
+    if (!d->problem && d->path)
+        return 0;
+    vh_fail(v->e, VH_EX_NOINPUT, "on the host, %s %s%s%s %s - install it on the host first", vh_deps_kind_name(d->kind),
+            d->path ? d->path : d->name, d->by ? " needed by " : "", d->by ? d->by : "", d->problem);
+    v->failed = 1;
+    return 1;
+}
+
+/* The first pass: is everything there on the host? Nothing is written
+ * unless every program can be installed whole. */
+static int probe_dep(void *ctx, const vh_dep *d)
+{
+    return host_problem(ctx, d);
+}
+
+/* path as the kernel resolves it inside the jail: every directory
+ * provision writes through is a real one (a symlink is refused), so "."
+ * and ".." (a path found through $ORIGIN/../lib) are resolved by name;
+ * ".." stops at the jail root. Returns 0, or -1 when out is too small. */
+static int jail_path(const char *path, char *out, size_t n)
+{
+    size_t len = 0;
+    out[0] = '\0';
+    for (const char *p = path + strspn(path, "/"); *p; p += strspn(p, "/")) {
+        size_t c = strcspn(p, "/");
+        if (c == 2 && p[0] == '.' && p[1] == '.') {
+            while (len > 0 && out[len - 1] != '/')
+                len--;
+            len -= len > 0;
+            out[len] = '\0';
+        } else if (c != 1 || p[0] != '.') {
+            if (len + 1 + c >= n)
+                return -1;
+            out[len++] = '/';
+            memcpy(out + len, p, c);
+            len += c;
+            out[len] = '\0';
+        }
+        p += c;
+    }
+    return 0;
+}
+
+static int copy_dep(void *ctx, const vh_dep *d)
+{
+    struct prov *v = ctx;
+    if (host_problem(v, d))
+        return 1;
+    char in[PATH_MAX];
+    char found[PATH_MAX + 16];
+    if (d->extra)
+        snprintf(found, sizeof found, "/usr/lib/%s", d->name); /* see provision.h */
+    else
+        snprintf(found, sizeof found, "%s", d->path);
+    if (jail_path(found, in, sizeof in) < 0 || !in[0]) {
+        vh_fail(v->e, VH_EX_SOFTWARE, "cannot place %s in the jail: the path is too long or names its root", found);
+        v->failed = 1;
+        return 1;
+    }
+    unsigned char *buf = NULL;
+    size_t len = 0;
+    if (vh_rootfd_read_all(d->fd, MAX_COPY, &buf, &len) < 0) {
+        vh_fail(v->e, VH_EX_IOERR, "cannot read %s on the host: %s", d->path, strerror(errno));
+        v->failed = 1;
+        return 1;
+    }
+    /* Never set-uid/set-gid, never writable by group or others. */
+    mode_t mode = d->st->st_mode & 0755;
+    if (d->kind != VH_DEP_LIBRARY)
+        mode |= 0555;
+    else
+        mode |= 0444;
+    int r = install_data(v, in, buf, len, mode);
+    free(buf);
+    if (r < 0) {
+        v->failed = 1;
+        return 1;
+    }
+    return 0;
+}
+
+static int install_identity(struct prov *v)
+{
+    char passwd[1024], group[1024];
+    const vh_row *u = v->p->user;
+    int np = snprintf(passwd, sizeof passwd, "root:x:0:0:root:/:/nonexistent\n");
+    int ng = snprintf(group, sizeof group, "root:x:0:\n");
+    if (u && u->has_user) {
+        np += snprintf(passwd + np, sizeof passwd - (size_t)np, "%s:x:%u:%u::/:/nonexistent\n", u->user,
+                       (unsigned)u->uid, (unsigned)u->gid);
+        ng += snprintf(group + ng, sizeof group - (size_t)ng, "%s:x:%u:\n", u->group, (unsigned)u->gid);
+    }
+    if (install_data(v, "/etc/passwd", (unsigned char *)passwd, strlen(passwd), 0644) < 0 ||
+        install_data(v, "/etc/group", (unsigned char *)group, strlen(group), 0644) < 0)
+        return -1;
+    return 0;
+}
+
+/* Create ROOT when missing: its parent must already be trusted. */
+static int make_root(const char *root, vh_err *e)
+{
+    struct stat st;
+    if (lstat(root, &st) == 0)
+        return 0;
+    if (errno != ENOENT)
+        return vh_fail(e, VH_EX_OSFILE, "cannot stat %s: %s", root, strerror(errno));
+    char parent[PATH_MAX];
+    snprintf(parent, sizeof parent, "%s", root);
+    char *slash = strrchr(parent, '/');
+    char name[NAME_MAX + 1];
+    snprintf(name, sizeof name, "%.*s", NAME_MAX, slash + 1);
+    if (slash == parent)
+        parent[1] = '\0';
+    else
+        *slash = '\0';
+    int pfd = -1;
+    vh_err pe;
+    if (vh_path_trust(parent, VH_WANT_DIR, VH_EX_OSFILE, &pfd, NULL, &pe) < 0)
+        return vh_fail(e, VH_EX_OSFILE, "cannot create jail %s: its parent is not trusted: %s", root, pe.msg);
+    int result = 0;
+    if (mkdirat(pfd, name, 0700) < 0 && errno != EEXIST) {
+        result = vh_fail(e, VH_EX_CANTCREAT, "cannot create jail %s: %s", root, strerror(errno));
+    } else {
+        int d = openat(pfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (d < 0 || fchown(d, 0, 0) < 0 || fchmod(d, 0755) < 0)
+            result = vh_fail(e, VH_EX_CANTCREAT, "cannot set owner and mode of jail %s: %s", root, strerror(errno));
+        if (d >= 0)
+            close(d);
+    }
+    close(pfd);
+    return result;
+}
+
+int vh_provision_run(vh_provision *p, vh_err *e)
+{
+    p->written = p->unchanged = 0;
+    if (vh_valid_root(p->root, e) < 0)
+        return -1;
+    if (strcmp(p->root, "/") == 0)
+        return vh_fail(e, VH_EX_USAGE, "refusing to provision / - give the jail directory");
+    for (int i = 0; i < p->nprograms; i++)
+        if (p->programs[i][0] != '/')
+            return vh_fail(e, VH_EX_USAGE, "--program %s: give the program's absolute path on the host (command -v %s)",
+                           p->programs[i], p->programs[i]);
+    struct prov v = {p, -1, e, 0, 0, 0, 0, 0};
+    int hostfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (hostfd < 0)
+        return vh_fail(e, VH_EX_OSERR, "cannot open /: %s", strerror(errno));
+    char *extra[MAX_LDCONF_DIRS];
+    int nextra = vh_provision_ldconf_dirs(VH_LD_SO_CONF, extra, MAX_LDCONF_DIRS);
+    vh_deps_opts o = {NULL, (const char *const *)extra, nextra};
+    int result = 0;
+    for (int i = 0; i < p->nprograms && result == 0; i++)
+        if (vh_deps_walk(hostfd, p->programs[i], &o, probe_dep, &v, e) < 0 || v.failed)
+            result = -1;
+    struct stat st;
+    int created = lstat(p->root, &st) < 0;
+    if (result == 0 && make_root(p->root, e) < 0)
+        result = -1;
+    /* The same trust as virtuald's before anything is written. */
+    if (result == 0 && vh_path_trust(p->root, VH_WANT_DIR, VH_EX_OSFILE, &v.rootfd, NULL, e) < 0)
+        result = -1;
+    if (result == 0 && mount_of(v.rootfd, &v.dev, &v.mnt, &v.have_mnt) < 0)
+        result = vh_fail(e, VH_EX_IOERR, "cannot stat %s: %s", p->root, strerror(errno));
+    if (result == 0 && created)
+        note(&v, "created", "");
+    /* Every file, device and directory is made with its final mode (a
+     * chmod by name is what K9 exploited); restored below. */
+    mode_t mask = umask(0);
+    for (int i = 0; i < p->nprograms && result == 0; i++)
+        if (vh_deps_walk(hostfd, p->programs[i], &o, copy_dep, &v, e) < 0 || v.failed)
+            result = -1;
+    if (result == 0 && (install_device(&v, "/dev/null", 1, 3) < 0 || install_device(&v, "/dev/zero", 1, 5) < 0 ||
+                        install_device(&v, "/dev/urandom", 1, 9) < 0 || install_identity(&v) < 0))
+        result = -1;
+    umask(mask);
+    for (int i = 0; i < nextra; i++)
+        free(extra[i]);
+    close(hostfd);
+    if (v.rootfd >= 0)
+        close(v.rootfd);
+    return result;
+}

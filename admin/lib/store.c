@@ -1,0 +1,259 @@
+#include "store.h"
+
+#include "db.h"
+#include "exitcodes.h"
+
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <stdio.h>
+#include <string.h>
+
+int vh_store_add(sqlite3 *db, const vh_row *row, vh_err *e)
+{
+    static const char sql[] =
+        "INSERT INTO domains (service, address, root, user, grp, uid, gid, groups, enabled, comment, net_bind_service,"
+        " max_procs) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)";
+    sqlite3_stmt *st = NULL;
+    char groups[VH_MAX_GROUPS * 12];
+    int rc = sqlite3_prepare_v2(db, sql, sizeof sql, &st, NULL);
+    if (rc != SQLITE_OK)
+        return vh_db_fail(db, rc, "preparing insert", e);
+    vh_row_groups_format(row->groups, row->ngroups, groups, sizeof groups);
+    sqlite3_bind_text(st, 1, row->service, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, row->address, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, row->root, -1, SQLITE_STATIC);
+    if (row->has_user) {
+        sqlite3_bind_text(st, 4, row->user, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 5, row->group, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 6, row->uid);
+        sqlite3_bind_int64(st, 7, row->gid);
+    }
+    sqlite3_bind_text(st, 8, row->has_user ? groups : "", -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 9, row->enabled ? 1 : 0);
+    sqlite3_bind_text(st, 10, row->comment, -1, SQLITE_STATIC);
+    /* bound as they are: a value out of range is the schema's CHECK
+     * failure, never quietly a default */
+    sqlite3_bind_int(st, 11, row->net_bind_service);
+    sqlite3_bind_int64(st, 12, row->max_procs);
+    rc = sqlite3_step(st);
+    int result = 0;
+    if (rc == SQLITE_CONSTRAINT_PRIMARYKEY)
+        result = vh_fail(e, VH_EX_DATAERR, "a domain for service %s on %s already exists - remove it first (vhostctl remove %s %s)",
+                         row->service, row->address, row->service, row->address);
+    else if (rc != SQLITE_DONE)
+        result = vh_db_fail(db, rc, "inserting the domain", e);
+    sqlite3_finalize(st);
+    return result;
+}
+
+static int one_row_change(sqlite3 *db, const char *sql, size_t len, const char *service, const char *address,
+                          int with_int, int ival, const char *what, vh_err *e)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(db, sql, (int)len, &st, NULL);
+    if (rc != SQLITE_OK)
+        return vh_db_fail(db, rc, what, e);
+    sqlite3_bind_text(st, 1, service, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, address, -1, SQLITE_STATIC);
+    if (with_int)
+        sqlite3_bind_int(st, 3, ival);
+    rc = sqlite3_step(st);
+    int result = 0;
+    if (rc != SQLITE_DONE)
+        result = vh_db_fail(db, rc, what, e);
+    else if (sqlite3_changes(db) == 0)
+        result = vh_fail(e, VH_EX_NOHOST, "no domain for service %s on %s - see vhostctl list", service, address);
+    sqlite3_finalize(st);
+    return result;
+}
+
+int vh_store_remove(sqlite3 *db, const char *service, const char *address, vh_err *e)
+{
+    static const char sql[] = "DELETE FROM domains WHERE service = ?1 AND address = ?2";
+    return one_row_change(db, sql, sizeof sql, service, address, 0, 0, "removing the domain", e);
+}
+
+int vh_store_set_limits(sqlite3 *db, const char *service, const char *address, int net_bind_service,
+                        uint32_t max_procs, vh_err *e)
+{
+    static const char user_sql[] = "SELECT user IS NOT NULL FROM domains WHERE service = ?1 AND address = ?2";
+    static const char sql[] =
+        "UPDATE domains SET net_bind_service = coalesce(?3, net_bind_service), max_procs = coalesce(?4, max_procs),"
+        " updated = strftime('%Y-%m-%dT%H:%M:%SZ', 'now') WHERE service = ?1 AND address = ?2";
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(db, user_sql, sizeof user_sql, &st, NULL);
+    if (rc != SQLITE_OK)
+        return vh_db_fail(db, rc, "reading the domain", e);
+    sqlite3_bind_text(st, 1, service, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, address, -1, SQLITE_STATIC);
+    rc = sqlite3_step(st);
+    int run_as = rc == SQLITE_ROW && sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    if (rc == SQLITE_DONE)
+        return vh_fail(e, VH_EX_NOHOST, "no domain for service %s on %s - see vhostctl list", service, address);
+    if (rc != SQLITE_ROW)
+        return vh_db_fail(db, rc, "reading the domain", e);
+    /* the schema's CHECK refuses it too; this says why */
+    if (run_as && net_bind_service == 1)
+        return vh_fail(e, VH_EX_DATAERR,
+                       "domain %s %s runs as a user, which has no capabilities - --net-bind-service is for root services "
+                       "(add the domain without --user)",
+                       service, address);
+    if ((rc = sqlite3_prepare_v2(db, sql, sizeof sql, &st, NULL)) != SQLITE_OK)
+        return vh_db_fail(db, rc, "changing the domain", e);
+    sqlite3_bind_text(st, 1, service, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, address, -1, SQLITE_STATIC);
+    if (net_bind_service >= 0)
+        sqlite3_bind_int(st, 3, net_bind_service);
+    if (max_procs)
+        sqlite3_bind_int64(st, 4, max_procs);
+    rc = sqlite3_step(st);
+    int result = 0;
+    if (rc != SQLITE_DONE)
+        result = vh_db_fail(db, rc, "changing the domain", e);
+    sqlite3_finalize(st);
+    return result;
+}
+
+int vh_store_set_enabled(sqlite3 *db, const char *service, const char *address, int enabled, vh_err *e)
+{
+    static const char sql[] =
+        "UPDATE domains SET enabled = ?3, updated = strftime('%Y-%m-%dT%H:%M:%SZ', 'now')"
+        " WHERE service = ?1 AND address = ?2";
+    return one_row_change(db, sql, sizeof sql, service, address, 1, enabled ? 1 : 0, "changing the domain", e);
+}
+
+/* Both listings walk the primary key in order - (service, address), no
+ * sorting - and hold back the one 'default' row of a service until the
+ * service's last row has gone out, so that 'default' comes last. (ORDER BY
+ * service, address = 'default', address made SQLite sort every row: its
+ * sorter's memory grew with the table, bench/REPORT.md.) Constant memory
+ * at any number of rows: the page cache and one held row. */
+const char vh_store_each_sql[] =
+    "SELECT service, address, root, user, grp, uid, gid, groups, enabled, comment, created, updated,"
+    " net_bind_service, max_procs FROM domains"
+    " WHERE ?1 IS NULL OR service = ?1 ORDER BY service, address";
+
+const char vh_store_each_json_sql[] =
+    "SELECT service, address, json_object('service', service, 'address', address, 'root', root, 'user', user, 'group', grp,"
+    " 'uid', uid, 'gid', gid, 'groups', json('[' || groups || ']'), 'enabled', json(CASE enabled WHEN 1 THEN 'true' ELSE 'false' END),"
+    " 'net_bind_service', json(CASE net_bind_service WHEN 1 THEN 'true' ELSE 'false' END), 'max_procs', max_procs,"
+    " 'comment', comment, 'created', created, 'updated', updated) FROM domains"
+    " WHERE ?1 IS NULL OR service = ?1 ORDER BY service, address";
+
+static void col(sqlite3_stmt *st, int i, char *out, size_t n)
+{
+    const unsigned char *t = sqlite3_column_text(st, i);
+    snprintf(out, n, "%s", t ? (const char *)t : "");
+}
+
+/* The held-back 'default' row of the current service. */
+struct held {
+    int have;
+    char service[VH_SERVICE_MAX + 1];
+    char *json;  /* json mode: the object's text (malloc'd) */
+    vh_row row;  /* row mode */
+};
+
+static int emit(int json, void *cb, void *ctx, const char *text, const vh_row *row)
+{
+    return json ? ((vh_text_cb)cb)(ctx, text) : ((vh_row_cb)cb)(ctx, row);
+}
+
+/* Give the held row to cb; returns cb's result. */
+static int flush(struct held *h, int json, void *cb, void *ctx)
+{
+    if (!h->have)
+        return 0;
+    h->have = 0;
+    int stop = emit(json, cb, ctx, h->json, &h->row);
+    free(h->json);
+    h->json = NULL;
+    return stop;
+}
+
+static int each(sqlite3 *db, const char *sql, size_t len, const char *service, int json, void *cb, void *ctx,
+                vh_err *e)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(db, sql, (int)len, &st, NULL);
+    if (rc != SQLITE_OK)
+        return vh_db_fail(db, rc, "listing domains", e);
+    if (service)
+        sqlite3_bind_text(st, 1, service, -1, SQLITE_STATIC);
+    int result = 0, stop = 0;
+    struct held *h = calloc(1, sizeof *h);
+    vh_row *row = malloc(sizeof *row);
+    if (!h || !row) {
+        free(h);
+        free(row);
+        sqlite3_finalize(st);
+        return vh_fail(e, VH_EX_OSERR, "listing domains: out of memory");
+    }
+    while (!stop && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *svc = (const char *)sqlite3_column_text(st, 0);
+        const char *adr = (const char *)sqlite3_column_text(st, 1);
+        svc = svc ? svc : "";
+        adr = adr ? adr : "";
+        /* a new service: its predecessor's default goes out first */
+        if (h->have && strcmp(h->service, svc) != 0 && (stop = flush(h, json, cb, ctx)))
+            break;
+        const char *text = NULL;
+        if (json) {
+            text = (const char *)sqlite3_column_text(st, 2);
+            text = text ? text : "null";
+        } else {
+            memset(row, 0, sizeof *row);
+            col(st, 0, row->service, sizeof row->service);
+            col(st, 1, row->address, sizeof row->address);
+            col(st, 2, row->root, sizeof row->root);
+            row->has_user = sqlite3_column_type(st, 3) != SQLITE_NULL;
+            col(st, 3, row->user, sizeof row->user);
+            col(st, 4, row->group, sizeof row->group);
+            row->uid = (uint32_t)sqlite3_column_int64(st, 5);
+            row->gid = (uint32_t)sqlite3_column_int64(st, 6);
+            const unsigned char *g = sqlite3_column_text(st, 7);
+            vh_err ge;
+            int n = vh_row_groups_parse(g ? (const char *)g : "", row->groups, &ge);
+            row->ngroups = n < 0 ? 0 : n;
+            row->enabled = sqlite3_column_int(st, 8);
+            col(st, 9, row->comment, sizeof row->comment);
+            col(st, 10, row->created, sizeof row->created);
+            col(st, 11, row->updated, sizeof row->updated);
+            row->net_bind_service = sqlite3_column_int(st, 12);
+            row->max_procs = (uint32_t)sqlite3_column_int64(st, 13);
+        }
+        if (strcmp(adr, "default") == 0) {
+            /* one per service (primary key): keep it for the end */
+            snprintf(h->service, sizeof h->service, "%s", svc);
+            if (json && !(h->json = strdup(text))) {
+                result = vh_fail(e, VH_EX_OSERR, "listing domains: out of memory");
+                break;
+            }
+            if (!json)
+                h->row = *row;
+            h->have = 1;
+            continue;
+        }
+        stop = emit(json, cb, ctx, text, row);
+    }
+    if (result == 0 && !stop && rc != SQLITE_ROW && rc != SQLITE_DONE)
+        result = vh_db_fail(db, rc, "listing domains", e);
+    if (result == 0 && !stop)
+        flush(h, json, cb, ctx);
+    free(h->json);
+    free(h);
+    free(row);
+    sqlite3_finalize(st);
+    return result;
+}
+
+int vh_store_each(sqlite3 *db, const char *service, vh_row_cb cb, void *ctx, vh_err *e)
+{
+    return each(db, vh_store_each_sql, sizeof vh_store_each_sql, service, 0, (void *)cb, ctx, e);
+}
+
+int vh_store_each_json(sqlite3 *db, const char *service, vh_text_cb cb, void *ctx, vh_err *e)
+{
+    return each(db, vh_store_each_json_sql, sizeof vh_store_each_json_sql, service, 1, (void *)cb, ctx, e);
+}

@@ -1,0 +1,154 @@
+#include "row.h"
+
+#include "exitcodes.h"
+
+#include <errno.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int vh_row_groups_parse(const char *text, uint32_t *gids, vh_err *e)
+{
+    int n = 0;
+    const char *p = text;
+    if (!*p)
+        return 0;
+    for (;;) {
+        if (n >= VH_MAX_GROUPS)
+            return vh_fail(e, VH_EX_CONFIG, "more than %d supplementary groups", VH_MAX_GROUPS);
+        if (*p < '0' || *p > '9')
+            return vh_fail(e, VH_EX_CONFIG, "bad supplementary group list '%.64s'", text);
+        errno = 0;
+        char *end;
+        unsigned long long v = strtoull(p, &end, 10);
+        if (errno || v == 0 || v >= 4294967295ULL || v == 65535)
+            return vh_fail(e, VH_EX_CONFIG, "supplementary group %.20s is not allowed (0, 65535 and 4294967295 never are)", p);
+        gids[n++] = (uint32_t)v;
+        if (*end == '\0')
+            return n;
+        if (*end != ',')
+            return vh_fail(e, VH_EX_CONFIG, "bad supplementary group list '%.64s'", text);
+        p = end + 1;
+    }
+}
+
+void vh_row_groups_format(const uint32_t *gids, int n, char *out, size_t outlen)
+{
+    size_t o = 0;
+    out[0] = '\0';
+    for (int i = 0; i < n && o < outlen; i++)
+        o += (size_t)snprintf(out + o, outlen - o, i ? ",%u" : "%u", (unsigned)gids[i]);
+}
+
+void vh_row_init(vh_row *row)
+{
+    memset(row, 0, sizeof *row);
+    row->enabled = 1;
+    row->net_bind_service = 0;
+    row->max_procs = VH_MAX_PROCS_DEFAULT;
+}
+
+static int id_ok(uint32_t id)
+{
+    return id != 0 && id != 65535 && id != 4294967295u;
+}
+
+/* The two settings of sql/002: what the schema's CHECKs say, checked
+ * again because a row can be written behind the schema's back
+ * (writable_schema, a hand-made file, a damaged index record). */
+static int limits_valid(const vh_row *row, vh_err *e)
+{
+    if (row->net_bind_service != 0 && row->net_bind_service != 1)
+        return vh_fail(e, VH_EX_CONFIG,
+                       "row %s %s: net_bind_service is not 0 or 1 - vhostctl set %s %s --net-bind-service on|off",
+                       row->service, row->address, row->service, row->address);
+    if (row->net_bind_service && row->has_user)
+        return vh_fail(e, VH_EX_CONFIG,
+                       "row %s %s: net_bind_service is set on a run-as row, which has no capabilities - "
+                       "vhostctl set %s %s --net-bind-service off",
+                       row->service, row->address, row->service, row->address);
+    if (row->max_procs < 1 || row->max_procs > VH_MAX_PROCS_MAX)
+        return vh_fail(e, VH_EX_CONFIG, "row %s %s: max_procs is not a number in 1..%u - vhostctl set %s %s --max-procs N",
+                       row->service, row->address, VH_MAX_PROCS_MAX, row->service, row->address);
+    return 0;
+}
+
+int vh_row_valid(const vh_row *row, vh_err *e)
+{
+    vh_err sub;
+    if (vh_valid_root(row->root, &sub) < 0)
+        return vh_fail(e, VH_EX_CONFIG, "row %s %s: %s", row->service, row->address, sub.msg);
+    if (row->has_user) {
+        if (!id_ok(row->uid))
+            return vh_fail(e, VH_EX_NOUSER, "row %s %s: run-as uid %u is not allowed - omit --user for a root service",
+                           row->service, row->address, (unsigned)row->uid);
+        if (!id_ok(row->gid))
+            return vh_fail(e, VH_EX_NOUSER, "row %s %s: run-as gid %u is not allowed", row->service, row->address,
+                           (unsigned)row->gid);
+        for (int i = 0; i < row->ngroups; i++)
+            if (!id_ok(row->groups[i]))
+                return vh_fail(e, VH_EX_NOUSER, "row %s %s: supplementary gid %u is not allowed", row->service,
+                               row->address, (unsigned)row->groups[i]);
+    }
+    return limits_valid(row, e);
+}
+
+/* Copy a column into a fixed buffer; a value that does not fit is
+ * refused, never cut: a hand-written root longer than PATH_MAX cut short
+ * would name another directory. 0 or -1. */
+static int copy_text(const char *t, char *out, size_t n)
+{
+    size_t len = t ? strlen(t) : 0;
+    if (len >= n)
+        return -1;
+    memcpy(out, t ? t : "", len + 1);
+    return 0;
+}
+
+/* Columns 9 and 10 (sql/002): SQL integers, taken only when they fit
+ * (no narrowing turns a bad value into a good one), then limits_valid. */
+static int limits_from_cols(const int type[VH_ROW_NCOLS], const int64_t ival[VH_ROW_NCOLS], vh_row *row, vh_err *e)
+{
+    row->net_bind_service = -1;
+    row->max_procs = 0;
+    if (type[9] == SQLITE_INTEGER && (ival[9] == 0 || ival[9] == 1))
+        row->net_bind_service = (int)ival[9];
+    if (type[10] == SQLITE_INTEGER && ival[10] >= 1 && ival[10] <= (int64_t)VH_MAX_PROCS_MAX)
+        row->max_procs = (uint32_t)ival[10];
+    return limits_valid(row, e);
+}
+
+int vh_row_from_cols(const char *const text[VH_ROW_NCOLS], const int type[VH_ROW_NCOLS],
+                     const int64_t ival[VH_ROW_NCOLS], vh_row *row, vh_err *e)
+{
+    memset(row, 0, sizeof *row);
+    static const char *const names[5] = {"service", "address", "root", "user", "group"};
+    char *const out[5] = {row->service, row->address, row->root, row->user, row->group};
+    const size_t size[5] = {sizeof row->service, sizeof row->address, sizeof row->root, sizeof row->user,
+                            sizeof row->group};
+    for (int i = 0; i < 5; i++)
+        if (copy_text(text[i], out[i], size[i]) < 0) {
+            memset(row, 0, sizeof *row);
+            return vh_fail(e, VH_EX_CONFIG,
+                           "a row's %s is %zu bytes, longer than the %zu this program takes - refusing it; remove the "
+                           "row and add it again with vhostctl",
+                           names[i], strlen(text[i]), size[i] - 1);
+        }
+    row->has_user = type[3] != SQLITE_NULL;
+    if (row->has_user) {
+        int64_t uid = ival[5], gid = ival[6];
+        if (type[5] != SQLITE_INTEGER || type[6] != SQLITE_INTEGER || uid <= 0 || uid >= 4294967295LL || gid <= 0 ||
+            gid >= 4294967295LL)
+            return vh_fail(e, VH_EX_CONFIG, "row %s %s: run-as uid/gid are not valid numbers - re-add the domain",
+                           row->service, row->address);
+        row->uid = (uint32_t)uid;
+        row->gid = (uint32_t)gid;
+        int n = vh_row_groups_parse(text[7] ? text[7] : "", row->groups, e);
+        if (n < 0)
+            return -1;
+        row->ngroups = n;
+    }
+    row->enabled = (int)ival[8];
+    return limits_from_cols(type, ival, row, e);
+}

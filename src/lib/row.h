@@ -1,0 +1,66 @@
+/* row.h - one row of the database as virtuald reads it: the type, its
+ * defaults, the checks every reader applies, and the column list the
+ * lookup (select.h) and the lookup index (ixfmt.h) read. */
+#ifndef VH_ROW_H
+#define VH_ROW_H
+
+#include "addr.h"
+#include "valid.h"
+#include "vherr.h"
+
+#include <limits.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define VH_MAX_GROUPS 64   /* supplementary groups stored per row */
+#define VH_NAME_MAX 256    /* user and group names */
+#define VH_COMMENT_MAX 1024
+
+typedef struct vh_row {
+    char service[VH_SERVICE_MAX + 1];
+    char address[VH_ADDR_TEXT];
+    char root[PATH_MAX];
+    int has_user;                  /* 0: root service (PRODUCT §8) */
+    char user[VH_NAME_MAX];        /* names as resolved by vhostctl, for logs */
+    char group[VH_NAME_MAX];
+    uint32_t uid, gid;             /* numbers: the runtime never asks NSS */
+    uint32_t groups[VH_MAX_GROUPS];
+    int ngroups;
+    int enabled;
+    int net_bind_service;          /* 1: a root service keeps CAP_NET_BIND_SERVICE (K5) */
+    uint32_t max_procs;            /* the domain's pids cgroup bound, 1..VH_MAX_PROCS_MAX (K10) */
+    char comment[VH_COMMENT_MAX];
+    char created[32], updated[32];
+} vh_row;
+
+/* Clear row and give it the schema's defaults (enabled, net_bind_service
+ * 0, max_procs VH_MAX_PROCS_DEFAULT): every writer of a new row starts
+ * here, so a setting it does not know is the default, never 0. */
+void vh_row_init(vh_row *row);
+
+/* The columns virtuald reads, in the order vh_row_from_cols takes them:
+ * the lookup (vh_select_sql) and the lookup index (ixfmt.h, ixwrite.c) select
+ * exactly these. */
+#define VH_ROW_COLS "service, address, root, user, grp, uid, gid, groups, enabled, net_bind_service, max_procs"
+#define VH_ROW_NCOLS 11
+
+/* Check what virtuald is about to trust from a row: root syntax, uid and
+ * gid ranges (no 0, -1, 65535: THREATS B4), group list, net_bind_service
+ * 0 or 1 and 1 only for a root service, max_procs in range. 0 or -1. */
+int vh_row_valid(const vh_row *row, vh_err *e);
+
+/* Parse "1,2,3" into gids (at most VH_MAX_GROUPS, each 1..2^32-2).
+ * Returns the count or -1. And format them back into out. */
+int vh_row_groups_parse(const char *text, uint32_t *gids, vh_err *e);
+void vh_row_groups_format(const uint32_t *gids, int n, char *out, size_t outlen);
+
+/* A row from the VH_ROW_NCOLS columns of vh_select_sql as SQLite returns
+ * them (sqlite3_column_text, _type, _int64; text NULL for SQL NULL), with
+ * the checks every reader of a row applies: a value out of its range (a
+ * hand-written row, a damaged file) refuses, never becomes a default.
+ * Shared by the database lookup and the lookup index (ix.h), so that
+ * both fill vh_row alike. */
+int vh_row_from_cols(const char *const text[VH_ROW_NCOLS], const int type[VH_ROW_NCOLS],
+                     const int64_t ival[VH_ROW_NCOLS], vh_row *row, vh_err *e);
+
+#endif
