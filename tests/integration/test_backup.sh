@@ -24,12 +24,12 @@ vh_ctl add http 127.0.0.3 "$F/jails/b" --user vhbk-b >/dev/null
 vh_ctl check >"$F/check0.out" 2>&1
 vh_eq "the fixture checks clean" 0 $?
 rows=$(vh_ctl list --json)
-vh_tcpserver 0 18160 "$VIRTUALD" --verbose --db "$DB" http /bin/busybox httpd -i -h /www
+vh_tcpserver 0 18170 "$VIRTUALD" --verbose --db "$DB" http /bin/busybox httpd -i -h /www
 
 # --- backup while virtuald serves -----------------------------------------
 BK=$F/backup
 mkdir -m 0700 "$BK"
-for i in $(seq 40); do vh_get 127.0.0.2 18160; done >"$F/during.out" &
+for i in $(seq 40); do vh_get 127.0.0.2 18170; done >"$F/during.out" &
 client=$!
 (umask 077 && sqlite3 -readonly "$DB" "VACUUM INTO '$BK/vhosts.db'")
 vh_eq "VACUUM INTO on a read-only connection while serving" 0 $?
@@ -45,21 +45,21 @@ for b in vhosts.db vhosts-2.db; do
 done
 vh_not_contains "the backups left the live index current" "index-stale" "$(vh_ctl check 2>&1)"
 vh_log_mark
-vh_eq "after the backups: served" "backup a" "$(vh_get 127.0.0.2 18160)"
+vh_eq "after the backups: served" "backup a" "$(vh_get 127.0.0.2 18170)"
 vh_contains "after the backups: answered from the index" "source=index" "$(vh_log_wait 'source=')"
 
 # --- a change, then a live restore ----------------------------------------
 vh_ctl remove http 127.0.0.2 >/dev/null
 vh_ctl add http 127.0.0.2 "$F/jails/b" --user vhbk-b >/dev/null
 vh_ctl remove http 127.0.0.3 >/dev/null
-vh_eq "changed: 127.0.0.2 serves jail b" "backup b" "$(vh_get 127.0.0.2 18160)"
+vh_eq "changed: 127.0.0.2 serves jail b" "backup b" "$(vh_get 127.0.0.2 18170)"
 sqlite3 "$DB" ".timeout 15000" ".restore '$BK/vhosts.db'"
 vh_eq "live restore (.restore) succeeds" 0 $?
 vh_eq "restored: every row as backed up" "$rows" "$(vh_ctl list --json)"
 vh_log_mark
-vh_eq "restored: the next connection sees the backup (127.0.0.2)" "backup a" "$(vh_get 127.0.0.2 18160)"
+vh_eq "restored: the next connection sees the backup (127.0.0.2)" "backup a" "$(vh_get 127.0.0.2 18170)"
 vh_contains "restored: virtuald reads the database until init" "source=database" "$(vh_log_wait 'source=')"
-vh_eq "restored: 127.0.0.3 is back" "backup b" "$(vh_get 127.0.0.3 18160)"
+vh_eq "restored: 127.0.0.3 is back" "backup b" "$(vh_get 127.0.0.3 18170)"
 out=$(vh_ctl check 2>&1)
 vh_eq "restored: check exits 1 (warnings only)" 1 $?
 vh_contains "restored: check warns index-stale, fix vhostctl init" "[index-stale]" "$out"
@@ -70,7 +70,7 @@ vh_eq "restored: init succeeds" 0 $?
 vh_ctl check >/dev/null 2>&1
 vh_eq "restored, after init: check exits 0" 0 $?
 vh_log_mark
-vh_eq "after init: served" "backup a" "$(vh_get 127.0.0.2 18160)"
+vh_eq "after init: served" "backup a" "$(vh_get 127.0.0.2 18170)"
 vh_contains "after init: answered from the index" "source=index" "$(vh_log_wait 'source=')"
 vh_eq "the database is still in WAL mode" wal "$(sqlite3 -readonly "$DB" 'PRAGMA journal_mode')"
 
@@ -88,8 +88,8 @@ vh_ctl check >/dev/null 2>&1
 vh_eq "offline restore, after init: check exits 0" 0 $?
 vh_eq "offline restore: every row as backed up" "$rows" "$(vh_ctl list --json)"
 vh_eq "offline restore: WAL mode" wal "$(sqlite3 -readonly "$DB" 'PRAGMA journal_mode')"
-vh_tcpserver 0 18161 "$VIRTUALD" --verbose --db "$DB" http /bin/busybox httpd -i -h /www
-vh_eq "offline restore: 127.0.0.3 served" "backup b" "$(vh_get 127.0.0.3 18161)"
+vh_tcpserver 0 18171 "$VIRTUALD" --verbose --db "$DB" http /bin/busybox httpd -i -h /www
+vh_eq "offline restore: 127.0.0.3 served" "backup b" "$(vh_get 127.0.0.3 18171)"
 
 # --- a restored file that root does not own -------------------------------
 chown nobody "$DB"
@@ -99,7 +99,7 @@ out=$(vh_ctl check 2>&1)
 vh_eq "restored as nobody: check exits 2" 2 $?
 vh_contains "restored as nobody: check names the fix" "fix: chown root $DB" "$out"
 vh_log_mark
-vh_eq "restored as nobody: virtuald refuses" "" "$(vh_get 127.0.0.2 18161)"
+vh_eq "restored as nobody: virtuald refuses" "" "$(vh_get 127.0.0.2 18171)"
 vh_contains "restored as nobody: ... with status 78" "status=78" "$(vh_log_wait 'refused')"
 chown root "$DB"
 out=$(vh_ctl check 2>&1)
@@ -108,7 +108,7 @@ vh_contains "after chown root: the index is stale (the file's change time moved)
 vh_ctl init >/dev/null
 vh_ctl check >/dev/null 2>&1
 vh_eq "after chown root and init: check exits 0" 0 $?
-vh_eq "after chown root: served" "backup a" "$(vh_get 127.0.0.2 18161)"
+vh_eq "after chown root: served" "backup a" "$(vh_get 127.0.0.2 18171)"
 vh_stop_last
 
 vh_done
