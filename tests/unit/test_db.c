@@ -12,7 +12,6 @@
 #include "select.h"
 #include "exitcodes.h"
 #include "unit.h"
-#include "sqlfiles.h"
 #include "store.h"
 
 #include <fcntl.h>
@@ -159,14 +158,14 @@ static void test_decide(void **s)
 static void test_migrate_from_version_1(void **s)
 {
     (void)s;
-    assert_true(vh_migration_count >= 2);
-    assert_int_equal(vh_migrations[0].version, 1);
+    assert_true(vh_migrate_count >= 2);
+    assert_int_equal(vh_migrate_files[0].version, 1);
     mkdir(unit_path("v1"), 0700);
     const char *p = unit_path("v1/vhosts.db");
     sqlite3 *db;
     assert_int_equal(sqlite3_open(p, &db), SQLITE_OK);
     char *msg = NULL;
-    if (sqlite3_exec(db, vh_migrations[0].sql, NULL, NULL, &msg) != SQLITE_OK ||
+    if (sqlite3_exec(db, vh_migrate_files[0].sql, NULL, NULL, &msg) != SQLITE_OK ||
         sqlite3_exec(db,
                      "PRAGMA journal_mode=WAL;"
                      "INSERT INTO domains (service, address, root, user, grp, uid, gid, groups, enabled, comment)"
