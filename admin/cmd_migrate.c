@@ -110,21 +110,15 @@ static int read_all(const char *path, const char *shown, char **out, size_t *len
         vh_fail(e, VH_EX_OSERR, "out of memory");
         goto fail;
     }
-    for (;;) {
-        ssize_t r = read(fd, buf + n, INETD_CONF_MAX + 1 - n);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r < 0) {
-            vh_fail(e, VH_EX_IOERR, "cannot read %s: %s", shown, strerror(errno));
-            goto fail;
-        }
-        if (r == 0)
-            break;
-        n += (size_t)r;
-        if (n > INETD_CONF_MAX) {
-            vh_fail(e, VH_EX_DATAERR, "%s is larger than %d MiB: not an inetd.conf", shown, INETD_CONF_MAX >> 20);
-            goto fail;
-        }
+    ssize_t r = vh_fd_read_full(fd, buf, INETD_CONF_MAX + 1);
+    if (r < 0) {
+        vh_fail(e, VH_EX_IOERR, "cannot read %s: %s", shown, strerror(errno));
+        goto fail;
+    }
+    n = (size_t)r;
+    if (n > INETD_CONF_MAX) {
+        vh_fail(e, VH_EX_DATAERR, "%s is larger than %d MiB: not an inetd.conf", shown, INETD_CONF_MAX >> 20);
+        goto fail;
     }
     close(fd);
     *out = buf;
@@ -148,16 +142,9 @@ static int write_atomic(const char *path, const char *data, size_t len, const st
     int fd = mkostemp(tmp, O_CLOEXEC);
     if (fd < 0)
         return vh_fail(e, VH_EX_CANTCREAT, "cannot create a temporary file next to %s: %s", shown, strerror(errno));
-    size_t done = 0;
-    while (done < len) {
-        ssize_t w = write(fd, data + done, len - done);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w < 0) {
-            vh_fail(e, VH_EX_IOERR, "writing %s: %s", tmp, strerror(errno));
-            goto fail;
-        }
-        done += (size_t)w;
+    if (vh_fd_write_full(fd, data, len) < 0) {
+        vh_fail(e, VH_EX_IOERR, "writing %s: %s", tmp, strerror(errno));
+        goto fail;
     }
     if (fchown(fd, like->st_uid, like->st_gid) < 0 || fchmod(fd, like->st_mode & 07777) < 0) {
         vh_fail(e, VH_EX_CANTCREAT, "setting owner and mode of %s: %s", tmp, strerror(errno));

@@ -21,20 +21,6 @@
 #include <time.h>
 #include <unistd.h>
 
-static int pwrite_full(int fd, const void *buf, size_t n, off_t off)
-{
-    size_t done = 0;
-    while (done < n) {
-        ssize_t r = pwrite(fd, (const char *)buf + done, n - done, off + (off_t)done);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0)
-            return -1;
-        done += (size_t)r;
-    }
-    return 0;
-}
-
 /* The state of the database (ixstamp.h), as vh_ixstamp_now will see it, through a connection that
  * holds SQLite's write lock (vhostctl, which also holds the -shm): the
  * database header and the WAL index through SQLite's own file handle and
@@ -178,7 +164,7 @@ static int mark_stale_fd(int fd)
         return 0;
     h.valid = 0;
     h.seq += 2;
-    return pwrite_full(fd, &h, sizeof h, 0) < 0 || fdatasync(fd) < 0 ? -1 : 0;
+    return vh_fd_pwrite_full(fd, &h, sizeof h, 0) < 0 || fdatasync(fd) < 0 ? -1 : 0;
 }
 
 /* The directory of path (O_RDONLY, to fsync it) and path's last
@@ -279,7 +265,7 @@ static int rebuild(sqlite3 *db, const char *dbpath, vh_err *e)
             goto out;
         }
         if (used + n > sizeof out) {
-            if (pwrite_full(fd, out, used, flushed) < 0)
+            if (vh_fd_pwrite_full(fd, out, used, flushed) < 0)
                 goto ioerr;
             flushed += (off_t)used;
             used = 0;
@@ -297,12 +283,12 @@ static int rebuild(sqlite3 *db, const char *dbpath, vh_err *e)
         vh_db_fail(db, s, "reading the domains for the index", e);
         goto out;
     }
-    if ((used && pwrite_full(fd, out, used, flushed) < 0) ||
-        pwrite_full(fd, b, nb * sizeof *b, VH_IXFMT_HDR) < 0)
+    if ((used && vh_fd_pwrite_full(fd, out, used, flushed) < 0) ||
+        vh_fd_pwrite_full(fd, b, nb * sizeof *b, VH_IXFMT_HDR) < 0)
         goto ioerr;
     h.valid = 1;
     h.seq = 2;
-    if (pwrite_full(fd, &h, sizeof h, 0) < 0 || fdatasync(fd) < 0)
+    if (vh_fd_pwrite_full(fd, &h, sizeof h, 0) < 0 || fdatasync(fd) < 0)
         goto ioerr;
     if (renameat(dfd, tbase, dfd, base) < 0)
         goto ioerr;
@@ -359,7 +345,7 @@ static int update_in_place(sqlite3 *db, const char *dbpath, uint64_t ino, const 
         goto out;
     /* the header says stale (vh_ixwrite_begin, synced); make the seq odd too */
     h.seq |= 1;
-    if (pwrite_full(fd, &h, sizeof h, 0) < 0)
+    if (vh_fd_pwrite_full(fd, &h, sizeof h, 0) < 0)
         goto ioerr;
     if (sqlite3_prepare_v2(db, vh_select_sql, -1, &sel, NULL) != SQLITE_OK) {
         vh_db_fail(db, sqlite3_errcode(db), "reading a changed row for the index", e);
@@ -374,7 +360,7 @@ static int update_in_place(sqlite3 *db, const char *dbpath, uint64_t ino, const 
             goto out; /* damaged: rebuild */
         if (f == 1) {
             vh_ixfmt_bucket dead = VH_IXFMT_B_REMOVED;
-            if (pwrite_full(fd, &dead, sizeof dead, (off_t)(VH_IXFMT_HDR + at * sizeof dead)) < 0)
+            if (vh_fd_pwrite_full(fd, &dead, sizeof dead, (off_t)(VH_IXFMT_HDR + at * sizeof dead)) < 0)
                 goto ioerr;
             h.nlive--;
             h.ndead++;
@@ -394,7 +380,7 @@ static int update_in_place(sqlite3 *db, const char *dbpath, uint64_t ino, const 
         size_t n = rec_build(sel, &rec, &cap, &hash);
         if (n == 0 || n == (size_t)-1)
             goto out;
-        if (pwrite_full(fd, rec, n, (off_t)h.heap_end) < 0)
+        if (vh_fd_pwrite_full(fd, rec, n, (off_t)h.heap_end) < 0)
             goto ioerr;
         /* the first free or removed bucket of the chain */
         uint64_t j = hash & (h.nbuckets - 1);
@@ -410,7 +396,7 @@ static int update_in_place(sqlite3 *db, const char *dbpath, uint64_t ino, const 
         if (h.heap_end >= VH_IXFMT_OFF_LIMIT)
             goto out;
         bk = VH_IXFMT_B_TAG(hash) | h.heap_end;
-        if (pwrite_full(fd, &bk, sizeof bk, (off_t)(VH_IXFMT_HDR + j * sizeof bk)) < 0)
+        if (vh_fd_pwrite_full(fd, &bk, sizeof bk, (off_t)(VH_IXFMT_HDR + j * sizeof bk)) < 0)
             goto ioerr;
         h.heap_end += n;
         h.nlive++;
@@ -422,7 +408,7 @@ static int update_in_place(sqlite3 *db, const char *dbpath, uint64_t ino, const 
         goto out;
     h.valid = 1;
     h.seq++;
-    if (pwrite_full(fd, &h, sizeof h, 0) < 0)
+    if (vh_fd_pwrite_full(fd, &h, sizeof h, 0) < 0)
         goto ioerr;
     if (pass_the_tick(dbpath, &h.id) < 0) {
         if (mark_stale_fd(fd) < 0)

@@ -2,6 +2,7 @@
 
 #include "deps.h"
 #include "exitcodes.h"
+#include "fd.h"
 #include "path.h"
 #include "paths.h"
 #include "rootfd.h"
@@ -312,16 +313,9 @@ static int install_data(struct prov *v, const char *in, const unsigned char *dat
         vh_fail(v->e, VH_EX_CANTCREAT, "cannot create a file next to %s%s: %s", v->p->root, in, strerror(errno));
         goto out;
     }
-    size_t off = 0;
-    while (off < len) {
-        ssize_t w = write(fd, data + off, len - off);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0) {
-            vh_fail(v->e, VH_EX_IOERR, "writing %s%s: %s", v->p->root, in, strerror(errno));
-            goto fail;
-        }
-        off += (size_t)w;
+    if (vh_fd_write_full(fd, data, len) < 0) {
+        vh_fail(v->e, VH_EX_IOERR, "writing %s%s: %s", v->p->root, in, strerror(errno));
+        goto fail;
     }
     /* Through fd, the file we created: never by name (K9). */
     if (fchown(fd, 0, 0) < 0 || fchmod(fd, mode) < 0 || fsync(fd) < 0) {
