@@ -1,5 +1,6 @@
 #include "ixwrite.h"
 
+#include "atomic.h"
 #include "db.h"
 #include "dbadmin.h"
 #include "exitcodes.h"
@@ -167,26 +168,6 @@ static int mark_stale_fd(int fd)
     return vh_fd_pwrite_full(fd, &h, sizeof h, 0) < 0 || fdatasync(fd) < 0 ? -1 : 0;
 }
 
-/* The directory of path (O_RDONLY, to fsync it) and path's last
- * component in base. Returns an fd or -1 with errno. */
-static int open_dir_of(const char *path, char *base, size_t n)
-{
-    char dir[PATH_MAX];
-    snprintf(dir, sizeof dir, "%s", path);
-    char *slash = strrchr(dir, '/');
-    if ((size_t)snprintf(base, n, "%s", slash ? slash + 1 : dir) >= n) {
-        errno = ENAMETOOLONG;
-        return -1;
-    }
-    if (!slash)
-        snprintf(dir, sizeof dir, ".");
-    else if (slash == dir)
-        dir[1] = '\0';
-    else
-        *slash = '\0';
-    return open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-}
-
 /* A new index from every row, written beside and renamed over the old.
  * Through the directory's descriptor and the new file's own (THREATS
  * K9): the temporary file is made O_EXCL | O_NOFOLLOW with its final mode
@@ -201,7 +182,7 @@ static int rebuild(sqlite3 *db, const char *dbpath, vh_err *e)
     if ((size_t)snprintf(path, sizeof path, "%s%s", dbpath, VH_IX_SUFFIX) >= sizeof path ||
         (size_t)snprintf(tmp, sizeof tmp, "%s.tmp%d", path, (int)getpid()) >= sizeof tmp)
         return vh_fail(e, VH_EX_CONFIG, "database path too long for its index");
-    int dfd = open_dir_of(path, base, sizeof base);
+    int dfd = vh_atomic_dir_of(path, base, sizeof base);
     if (dfd < 0)
         return vh_fail(e, VH_EX_CANTCREAT, "cannot open the directory of %s: %s", path, strerror(errno));
     if ((size_t)snprintf(tbase, sizeof tbase, "%s.tmp%d", base, (int)getpid()) >= sizeof tbase) {
@@ -222,7 +203,9 @@ static int rebuild(sqlite3 *db, const char *dbpath, vh_err *e)
     size_t cap = 0;
     vh_ixfmt_hdr h;
     const char *why = NULL;
-    int fd = -1, rc = -1;
+    int rc = -1;
+    vh_atomic a;
+    vh_atomic_init(&a, dfd);
     if (!b) {
         vh_fail(e, VH_EX_OSERR, "out of memory building the lookup index");
         goto out;
@@ -234,8 +217,7 @@ static int rebuild(sqlite3 *db, const char *dbpath, vh_err *e)
     h.nbuckets = nb;
     h.heap_start = h.heap_end = VH_IXFMT_HDR + nb * sizeof *b;
     unlinkat(dfd, tbase, 0);
-    fd = openat(dfd, tbase, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-    if (fd < 0) {
+    if (vh_atomic_open(&a, tbase, O_RDWR) < 0) {
         vh_fail(e, VH_EX_CANTCREAT, "cannot create %s: %s", tmp, strerror(errno));
         goto out;
     }
@@ -265,7 +247,7 @@ static int rebuild(sqlite3 *db, const char *dbpath, vh_err *e)
             goto out;
         }
         if (used + n > sizeof out) {
-            if (vh_fd_pwrite_full(fd, out, used, flushed) < 0)
+            if (vh_fd_pwrite_full(a.fd, out, used, flushed) < 0)
                 goto ioerr;
             flushed += (off_t)used;
             used = 0;
@@ -283,18 +265,17 @@ static int rebuild(sqlite3 *db, const char *dbpath, vh_err *e)
         vh_db_fail(db, s, "reading the domains for the index", e);
         goto out;
     }
-    if ((used && vh_fd_pwrite_full(fd, out, used, flushed) < 0) ||
-        vh_fd_pwrite_full(fd, b, nb * sizeof *b, VH_IXFMT_HDR) < 0)
+    if ((used && vh_fd_pwrite_full(a.fd, out, used, flushed) < 0) ||
+        vh_fd_pwrite_full(a.fd, b, nb * sizeof *b, VH_IXFMT_HDR) < 0)
         goto ioerr;
     h.valid = 1;
     h.seq = 2;
-    if (vh_fd_pwrite_full(fd, &h, sizeof h, 0) < 0 || fdatasync(fd) < 0)
+    /* kept open: mark_stale_fd may need it once it is in place */
+    if (vh_fd_pwrite_full(a.fd, &h, sizeof h, 0) < 0 ||
+        vh_atomic_commit(&a, base, VH_ATOMIC_DATASYNC | VH_ATOMIC_KEEP_OPEN) < 0)
         goto ioerr;
-    if (renameat(dfd, tbase, dfd, base) < 0)
-        goto ioerr;
-    fsync(dfd);
     if (pass_the_tick(dbpath, &h.id) < 0) {
-        if (mark_stale_fd(fd) < 0)
+        if (mark_stale_fd(a.fd) < 0)
             unlinkat(dfd, base, 0); /* no index claims nothing either */
         vh_fail(e, VH_EX_SOFTWARE, "the database's file times cannot be told apart from a later change's");
         goto out;
@@ -304,11 +285,7 @@ static int rebuild(sqlite3 *db, const char *dbpath, vh_err *e)
 ioerr:
     vh_fail(e, VH_EX_IOERR, "writing the lookup index %s: %s", tmp, strerror(errno));
 out:
-    if (fd >= 0) {
-        close(fd);
-        if (rc < 0)
-            unlinkat(dfd, tbase, 0);
-    }
+    vh_atomic_abort(&a); /* closes the index; removes it only if not yet renamed */
     close(dfd);
     sqlite3_finalize(st);
     free(rec);
