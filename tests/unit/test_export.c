@@ -16,19 +16,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static char *export(sqlite3 *db, const char *service, vh_export_stats *st)
-{
-    char *text = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&text, &len);
-    vh_err e;
-    vh_export_stats dummy;
-    if (vh_export(db, service, f, st ? st : &dummy, &e) < 0)
-        fail_msg("export: %s", e.msg);
-    fclose(f);
-    return text;
-}
-
 /* What the format cannot say becomes a comment, never a changed row. */
 static void test_export_limits(void **s)
 {
@@ -53,7 +40,7 @@ static void test_export_limits(void **s)
     r.net_bind_service = 1;
     unit_put(db, &r);
     vh_export_stats st;
-    char *x = export(db, "ftp", &st);
+    char *x = unit_export(db, "ftp", &st);
     unit_text_has(x, "\n10.0.0.1 /srv/a\n# disabled: 10.0.0.2 /srv/b\n# cannot be expressed in this format: 10.0.0.3 "
                      "/srv/trailing \n10.0.0.4 /srv/u\n10.0.0.5 /srv/bind\n");
     assert_int_equal(st.rows, 3);
@@ -63,7 +50,7 @@ static void test_export_limits(void **s)
     assert_int_equal(st.settings, 2);
     free(x);
     /* an unknown service: only the header */
-    x = export(db, "nothing", &st);
+    x = unit_export(db, "nothing", &st);
     assert_int_equal(st.rows, 0);
     free(x);
     vh_err e;

@@ -95,19 +95,6 @@ static int count(sqlite3 *db, const char *sql)
     return n;
 }
 
-static char *export(sqlite3 *db, const char *service, vh_export_stats *st)
-{
-    char *text = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&text, &len);
-    vh_err e;
-    vh_export_stats dummy;
-    if (vh_export(db, service, f, st ? st : &dummy, &e) < 0)
-        fail_msg("export: %s", e.msg);
-    fclose(f);
-    return text;
-}
-
 static void test_import_and_conflicts(void **s)
 {
     (void)s;
@@ -393,7 +380,7 @@ static void test_round_trip(void **s)
                 VH_IMPORT_STRICT, 0, NULL, &st));
     assert_int_equal(st.parse.errors, 0);
     free(import(a, "pop-3", "10.0.0.1 /\n", VH_IMPORT_STRICT, 0, NULL, &st));
-    char *x = export(a, "ftp", NULL);
+    char *x = unit_export(a, "ftp", NULL);
     assert_string_equal(x, "# virtuald domains of service ftp: ADDRESS DIRECTORY, exact addresses first, default "
                            "last\n"
                            "10.0.0.1 /usr\n10.0.0.2 /var\n10.0.0.3 /tmp\n2001:db8::1 /etc\ndefault /\n");
@@ -404,7 +391,7 @@ static void test_round_trip(void **s)
     assert_int_equal(st.parse.warnings, 1);
     unit_text_has(t, "W 5 34 the legacy program knew IPv4 only");
     free(t);
-    char *y = export(b, "ftp", NULL);
+    char *y = unit_export(b, "ftp", NULL);
     assert_string_equal(x, y);
     /* and the rows are the same rows */
     for (int i = 0; i < 2; i++) {
@@ -419,7 +406,7 @@ static void test_round_trip(void **s)
     }
     /* --replace with the export changes nothing either */
     free(import(a, "ftp", x, VH_IMPORT_REPLACE, 0, NULL, &st));
-    char *z = export(a, "ftp", NULL);
+    char *z = unit_export(a, "ftp", NULL);
     assert_string_equal(x, z);
     free(x);
     free(y);
