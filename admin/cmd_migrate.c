@@ -4,6 +4,7 @@
  * converted to the new virtuald's arguments. */
 #include "vhostctl.h"
 
+#include "atomic.h"
 #include "db.h"
 #include "dbadmin.h"
 #include "exitcodes.h"
@@ -13,7 +14,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <libgen.h>
 #include <limits.h>
 #include <sqlite3.h>
 #include <stdlib.h>
@@ -110,21 +110,15 @@ static int read_all(const char *path, const char *shown, char **out, size_t *len
         vh_fail(e, VH_EX_OSERR, "out of memory");
         goto fail;
     }
-    for (;;) {
-        ssize_t r = read(fd, buf + n, INETD_CONF_MAX + 1 - n);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r < 0) {
-            vh_fail(e, VH_EX_IOERR, "cannot read %s: %s", shown, strerror(errno));
-            goto fail;
-        }
-        if (r == 0)
-            break;
-        n += (size_t)r;
-        if (n > INETD_CONF_MAX) {
-            vh_fail(e, VH_EX_DATAERR, "%s is larger than %d MiB: not an inetd.conf", shown, INETD_CONF_MAX >> 20);
-            goto fail;
-        }
+    ssize_t r = vh_fd_read_full(fd, buf, INETD_CONF_MAX + 1);
+    if (r < 0) {
+        vh_fail(e, VH_EX_IOERR, "cannot read %s: %s", shown, strerror(errno));
+        goto fail;
+    }
+    n = (size_t)r;
+    if (n > INETD_CONF_MAX) {
+        vh_fail(e, VH_EX_DATAERR, "%s is larger than %d MiB: not an inetd.conf", shown, INETD_CONF_MAX >> 20);
+        goto fail;
     }
     close(fd);
     *out = buf;
@@ -141,53 +135,49 @@ fail:
  * the directory synced, so that a crash leaves the old or the new file. */
 static int write_atomic(const char *path, const char *data, size_t len, const struct stat *like, vh_err *e)
 {
-    char tmp[PATH_MAX + 32], dir[PATH_MAX], shown[4 * PATH_MAX + 8];
+    char tmp[PATH_MAX + 32], base[NAME_MAX + 1], shown[4 * PATH_MAX + 8];
     vh_printable(path, shown, sizeof shown);
     if ((size_t)snprintf(tmp, sizeof tmp, "%s.vhostctl-XXXXXX", path) >= sizeof tmp)
         return vh_fail(e, VH_EX_CANTCREAT, "path %s is too long", shown);
-    int fd = mkostemp(tmp, O_CLOEXEC);
-    if (fd < 0)
-        return vh_fail(e, VH_EX_CANTCREAT, "cannot create a temporary file next to %s: %s", shown, strerror(errno));
-    size_t done = 0;
-    while (done < len) {
-        ssize_t w = write(fd, data + done, len - done);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w < 0) {
-            vh_fail(e, VH_EX_IOERR, "writing %s: %s", tmp, strerror(errno));
-            goto fail;
-        }
-        done += (size_t)w;
+    int dfd = vh_atomic_dir_of(path, base, sizeof base);
+    vh_atomic a;
+    vh_atomic_init(&a, dfd);
+    char tbase[NAME_MAX + 1];
+    int made = dfd >= 0;
+    if (made && (size_t)snprintf(tbase, sizeof tbase, "%s.vhostctl-XXXXXX", base) >= sizeof tbase) {
+        errno = ENAMETOOLONG;
+        made = 0;
     }
-    if (fchown(fd, like->st_uid, like->st_gid) < 0 || fchmod(fd, like->st_mode & 07777) < 0) {
+    if (made)
+        made = vh_atomic_open(&a, tbase, O_RDWR) == 0;
+    if (!made) {
+        vh_fail(e, VH_EX_CANTCREAT, "cannot create a temporary file next to %s: %s", shown, strerror(errno));
+        goto fail;
+    }
+    /* the name made, for messages: path's directory and a.tmp */
+    snprintf(tmp + strlen(path) - strlen(base), sizeof tmp - (strlen(path) - strlen(base)), "%s", a.tmp);
+    if (vh_fd_write_full(a.fd, data, len) < 0) {
+        vh_fail(e, VH_EX_IOERR, "writing %s: %s", tmp, strerror(errno));
+        goto fail;
+    }
+    if (fchown(a.fd, like->st_uid, like->st_gid) < 0 || fchmod(a.fd, like->st_mode & 07777) < 0) {
         vh_fail(e, VH_EX_CANTCREAT, "setting owner and mode of %s: %s", tmp, strerror(errno));
         goto fail;
     }
-    if (fsync(fd) < 0) {
-        vh_fail(e, VH_EX_IOERR, "syncing %s: %s", tmp, strerror(errno));
+    if (vh_atomic_commit(&a, base, 0) < 0) {
+        if (a.step == VH_ATOMIC_RENAME)
+            vh_fail(e, VH_EX_CANTCREAT, "renaming %s to %s: %s", tmp, shown, strerror(errno));
+        else
+            vh_fail(e, VH_EX_IOERR, "%s %s: %s", a.step == VH_ATOMIC_SYNC ? "syncing" : "closing", tmp,
+                    strerror(errno));
         goto fail;
     }
-    if (close(fd) < 0) {
-        fd = -1;
-        vh_fail(e, VH_EX_IOERR, "closing %s: %s", tmp, strerror(errno));
-        goto fail;
-    }
-    fd = -1;
-    if (rename(tmp, path) < 0) {
-        vh_fail(e, VH_EX_CANTCREAT, "renaming %s to %s: %s", tmp, shown, strerror(errno));
-        goto fail;
-    }
-    snprintf(dir, sizeof dir, "%s", path);
-    int dfd = open(dirname(dir), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd >= 0) {
-        fsync(dfd);
-        close(dfd);
-    }
+    close(dfd);
     return 0;
 fail:
-    if (fd >= 0)
-        close(fd);
-    unlink(tmp);
+    vh_atomic_abort(&a);
+    if (dfd >= 0)
+        close(dfd);
     return -1;
 }
 

@@ -1,7 +1,7 @@
 #include "dbcheck.h"
 
 #include "db.h"
-#include "sqlfiles.h"
+#include "migrate.h"
 #include "vherr.h"
 
 #include <sqlite3.h>
@@ -56,8 +56,8 @@ static char *expected_schema(void)
     sqlite3 *mem = NULL;
     char *text = NULL;
     int rc = sqlite3_open_v2(":memory:", &mem, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_MEMORY, NULL);
-    for (int i = 0; rc == SQLITE_OK && i < vh_migration_count; i++)
-        rc = sqlite3_exec(mem, vh_migrations[i].sql, NULL, NULL, NULL);
+    for (int i = 0; rc == SQLITE_OK && i < vh_migrate_count; i++)
+        rc = sqlite3_exec(mem, vh_migrate_files[i].sql, NULL, NULL, NULL);
     if (rc == SQLITE_OK)
         text = schema_text(mem, &rc);
     sqlite3_close(mem);

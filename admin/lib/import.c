@@ -4,6 +4,7 @@
 #include "exitcodes.h"
 #include "fd.h"
 #include "path.h"
+#include "row.h"
 #include "store.h"
 #include "valid.h"
 
@@ -26,7 +27,7 @@ struct vh_importer {
 /* One time for every row of an import (?10): the rows were made
  * together, and SQLite's strftime per row was a tenth of the work. */
 static const char insert_sql[] =
-    "INSERT INTO domains (service, address, root, user, grp, uid, gid, groups, enabled, comment, created, updated)"
+    "INSERT INTO domains (" VH_ROW_BASE_COLS ", comment, created, updated)"
     " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 1, ?9, ?10, ?10) ON CONFLICT (service, address) DO NOTHING";
 static const char existing_sql[] =
     "SELECT root, user IS NOT NULL, uid, gid, groups FROM domains WHERE service = ?1 AND address = ?2";

@@ -1,5 +1,6 @@
 #include "ixwrite.h"
 
+#include "atomic.h"
 #include "db.h"
 #include "dbadmin.h"
 #include "exitcodes.h"
@@ -20,20 +21,6 @@
 #include <sys/vfs.h>
 #include <time.h>
 #include <unistd.h>
-
-static int pwrite_full(int fd, const void *buf, size_t n, off_t off)
-{
-    size_t done = 0;
-    while (done < n) {
-        ssize_t r = pwrite(fd, (const char *)buf + done, n - done, off + (off_t)done);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0)
-            return -1;
-        done += (size_t)r;
-    }
-    return 0;
-}
 
 /* The state of the database (ixstamp.h), as vh_ixstamp_now will see it, through a connection that
  * holds SQLite's write lock (vhostctl, which also holds the -shm): the
@@ -178,27 +165,7 @@ static int mark_stale_fd(int fd)
         return 0;
     h.valid = 0;
     h.seq += 2;
-    return pwrite_full(fd, &h, sizeof h, 0) < 0 || fdatasync(fd) < 0 ? -1 : 0;
-}
-
-/* The directory of path (O_RDONLY, to fsync it) and path's last
- * component in base. Returns an fd or -1 with errno. */
-static int open_dir_of(const char *path, char *base, size_t n)
-{
-    char dir[PATH_MAX];
-    snprintf(dir, sizeof dir, "%s", path);
-    char *slash = strrchr(dir, '/');
-    if ((size_t)snprintf(base, n, "%s", slash ? slash + 1 : dir) >= n) {
-        errno = ENAMETOOLONG;
-        return -1;
-    }
-    if (!slash)
-        snprintf(dir, sizeof dir, ".");
-    else if (slash == dir)
-        dir[1] = '\0';
-    else
-        *slash = '\0';
-    return open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    return vh_fd_pwrite_full(fd, &h, sizeof h, 0) < 0 || fdatasync(fd) < 0 ? -1 : 0;
 }
 
 /* A new index from every row, written beside and renamed over the old.
@@ -215,7 +182,7 @@ static int rebuild(sqlite3 *db, const char *dbpath, vh_err *e)
     if ((size_t)snprintf(path, sizeof path, "%s%s", dbpath, VH_IX_SUFFIX) >= sizeof path ||
         (size_t)snprintf(tmp, sizeof tmp, "%s.tmp%d", path, (int)getpid()) >= sizeof tmp)
         return vh_fail(e, VH_EX_CONFIG, "database path too long for its index");
-    int dfd = open_dir_of(path, base, sizeof base);
+    int dfd = vh_atomic_dir_of(path, base, sizeof base);
     if (dfd < 0)
         return vh_fail(e, VH_EX_CANTCREAT, "cannot open the directory of %s: %s", path, strerror(errno));
     if ((size_t)snprintf(tbase, sizeof tbase, "%s.tmp%d", base, (int)getpid()) >= sizeof tbase) {
@@ -236,7 +203,9 @@ static int rebuild(sqlite3 *db, const char *dbpath, vh_err *e)
     size_t cap = 0;
     vh_ixfmt_hdr h;
     const char *why = NULL;
-    int fd = -1, rc = -1;
+    int rc = -1;
+    vh_atomic a;
+    vh_atomic_init(&a, dfd);
     if (!b) {
         vh_fail(e, VH_EX_OSERR, "out of memory building the lookup index");
         goto out;
@@ -248,8 +217,7 @@ static int rebuild(sqlite3 *db, const char *dbpath, vh_err *e)
     h.nbuckets = nb;
     h.heap_start = h.heap_end = VH_IXFMT_HDR + nb * sizeof *b;
     unlinkat(dfd, tbase, 0);
-    fd = openat(dfd, tbase, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-    if (fd < 0) {
+    if (vh_atomic_open(&a, tbase, O_RDWR) < 0) {
         vh_fail(e, VH_EX_CANTCREAT, "cannot create %s: %s", tmp, strerror(errno));
         goto out;
     }
@@ -279,7 +247,7 @@ static int rebuild(sqlite3 *db, const char *dbpath, vh_err *e)
             goto out;
         }
         if (used + n > sizeof out) {
-            if (pwrite_full(fd, out, used, flushed) < 0)
+            if (vh_fd_pwrite_full(a.fd, out, used, flushed) < 0)
                 goto ioerr;
             flushed += (off_t)used;
             used = 0;
@@ -297,18 +265,17 @@ static int rebuild(sqlite3 *db, const char *dbpath, vh_err *e)
         vh_db_fail(db, s, "reading the domains for the index", e);
         goto out;
     }
-    if ((used && pwrite_full(fd, out, used, flushed) < 0) ||
-        pwrite_full(fd, b, nb * sizeof *b, VH_IXFMT_HDR) < 0)
+    if ((used && vh_fd_pwrite_full(a.fd, out, used, flushed) < 0) ||
+        vh_fd_pwrite_full(a.fd, b, nb * sizeof *b, VH_IXFMT_HDR) < 0)
         goto ioerr;
     h.valid = 1;
     h.seq = 2;
-    if (pwrite_full(fd, &h, sizeof h, 0) < 0 || fdatasync(fd) < 0)
+    /* kept open: mark_stale_fd may need it once it is in place */
+    if (vh_fd_pwrite_full(a.fd, &h, sizeof h, 0) < 0 ||
+        vh_atomic_commit(&a, base, VH_ATOMIC_DATASYNC | VH_ATOMIC_KEEP_OPEN) < 0)
         goto ioerr;
-    if (renameat(dfd, tbase, dfd, base) < 0)
-        goto ioerr;
-    fsync(dfd);
     if (pass_the_tick(dbpath, &h.id) < 0) {
-        if (mark_stale_fd(fd) < 0)
+        if (mark_stale_fd(a.fd) < 0)
             unlinkat(dfd, base, 0); /* no index claims nothing either */
         vh_fail(e, VH_EX_SOFTWARE, "the database's file times cannot be told apart from a later change's");
         goto out;
@@ -318,11 +285,7 @@ static int rebuild(sqlite3 *db, const char *dbpath, vh_err *e)
 ioerr:
     vh_fail(e, VH_EX_IOERR, "writing the lookup index %s: %s", tmp, strerror(errno));
 out:
-    if (fd >= 0) {
-        close(fd);
-        if (rc < 0)
-            unlinkat(dfd, tbase, 0);
-    }
+    vh_atomic_abort(&a); /* closes the index; removes it only if not yet renamed */
     close(dfd);
     sqlite3_finalize(st);
     free(rec);
@@ -359,7 +322,7 @@ static int update_in_place(sqlite3 *db, const char *dbpath, uint64_t ino, const 
         goto out;
     /* the header says stale (vh_ixwrite_begin, synced); make the seq odd too */
     h.seq |= 1;
-    if (pwrite_full(fd, &h, sizeof h, 0) < 0)
+    if (vh_fd_pwrite_full(fd, &h, sizeof h, 0) < 0)
         goto ioerr;
     if (sqlite3_prepare_v2(db, vh_select_sql, -1, &sel, NULL) != SQLITE_OK) {
         vh_db_fail(db, sqlite3_errcode(db), "reading a changed row for the index", e);
@@ -374,7 +337,7 @@ static int update_in_place(sqlite3 *db, const char *dbpath, uint64_t ino, const 
             goto out; /* damaged: rebuild */
         if (f == 1) {
             vh_ixfmt_bucket dead = VH_IXFMT_B_REMOVED;
-            if (pwrite_full(fd, &dead, sizeof dead, (off_t)(VH_IXFMT_HDR + at * sizeof dead)) < 0)
+            if (vh_fd_pwrite_full(fd, &dead, sizeof dead, (off_t)(VH_IXFMT_HDR + at * sizeof dead)) < 0)
                 goto ioerr;
             h.nlive--;
             h.ndead++;
@@ -394,7 +357,7 @@ static int update_in_place(sqlite3 *db, const char *dbpath, uint64_t ino, const 
         size_t n = rec_build(sel, &rec, &cap, &hash);
         if (n == 0 || n == (size_t)-1)
             goto out;
-        if (pwrite_full(fd, rec, n, (off_t)h.heap_end) < 0)
+        if (vh_fd_pwrite_full(fd, rec, n, (off_t)h.heap_end) < 0)
             goto ioerr;
         /* the first free or removed bucket of the chain */
         uint64_t j = hash & (h.nbuckets - 1);
@@ -410,7 +373,7 @@ static int update_in_place(sqlite3 *db, const char *dbpath, uint64_t ino, const 
         if (h.heap_end >= VH_IXFMT_OFF_LIMIT)
             goto out;
         bk = VH_IXFMT_B_TAG(hash) | h.heap_end;
-        if (pwrite_full(fd, &bk, sizeof bk, (off_t)(VH_IXFMT_HDR + j * sizeof bk)) < 0)
+        if (vh_fd_pwrite_full(fd, &bk, sizeof bk, (off_t)(VH_IXFMT_HDR + j * sizeof bk)) < 0)
             goto ioerr;
         h.heap_end += n;
         h.nlive++;
@@ -422,7 +385,7 @@ static int update_in_place(sqlite3 *db, const char *dbpath, uint64_t ino, const 
         goto out;
     h.valid = 1;
     h.seq++;
-    if (pwrite_full(fd, &h, sizeof h, 0) < 0)
+    if (vh_fd_pwrite_full(fd, &h, sizeof h, 0) < 0)
         goto ioerr;
     if (pass_the_tick(dbpath, &h.id) < 0) {
         if (mark_stale_fd(fd) < 0)

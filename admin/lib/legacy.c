@@ -1,6 +1,7 @@
 #include "legacy.h"
 
 #include "exitcodes.h"
+#include "fd.h"
 #include "valid.h"
 
 #include <arpa/inet.h>
@@ -530,17 +531,15 @@ int vh_legacy_parse_fd(const char *file, int fd, const vh_legacy_ops *ops, void 
         goto out;
     }
     for (;;) {
-        ssize_t r = read(fd, buf, CHUNK);
-        if (r < 0 && errno == EINTR)
-            continue;
+        ssize_t r = vh_fd_read_full(fd, buf, CHUNK);
         if (r < 0) {
             vh_fail(e, VH_EX_IOERR, "cannot read %s: %s", file, strerror(errno));
             goto out;
         }
-        if (r == 0)
-            break;
-        if (vh_legacy_feed(p, buf, (size_t)r, e) < 0)
+        if (r > 0 && vh_legacy_feed(p, buf, (size_t)r, e) < 0)
             goto out;
+        if (r < CHUNK)
+            break; /* end of file */
     }
     rc = vh_legacy_finish(p, st, e);
 out:

@@ -4,7 +4,6 @@
 #include "dbadmin.h"
 #include "exitcodes.h"
 #include "ixwrite.h"
-#include "sqlfiles.h"
 
 #include <sqlite3.h>
 
@@ -51,12 +50,12 @@ int vh_migrate(sqlite3 *db, int *from, int *to, vh_err *e)
         }
         sqlite3_finalize(st);
     }
-    for (int i = 0; i < vh_migration_count; i++) {
-        if (vh_migrations[i].version <= version)
+    for (int i = 0; i < vh_migrate_count; i++) {
+        if (vh_migrate_files[i].version <= version)
             continue;
-        rc = sqlite3_exec(db, vh_migrations[i].sql, NULL, NULL, &errmsg);
+        rc = sqlite3_exec(db, vh_migrate_files[i].sql, NULL, NULL, &errmsg);
         if (rc != SQLITE_OK) {
-            vh_fail(e, VH_EX_SOFTWARE, "migration %s failed: %s", vh_migrations[i].name, errmsg ? errmsg : "?");
+            vh_fail(e, VH_EX_SOFTWARE, "migration %s failed: %s", vh_migrate_files[i].name, errmsg ? errmsg : "?");
             sqlite3_free(errmsg);
             goto fail;
         }

@@ -1,7 +1,9 @@
 #include "provision.h"
 
+#include "atomic.h"
 #include "deps.h"
 #include "exitcodes.h"
+#include "fd.h"
 #include "path.h"
 #include "paths.h"
 #include "rootfd.h"
@@ -301,51 +303,41 @@ static int install_data(struct prov *v, const char *in, const unsigned char *dat
     int existed = fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0;
     int result = -1;
     char tmp[64];
-    int fd = -1;
-    for (int tries = 0; fd < 0 && tries < 100; tries++) {
+    vh_atomic a;
+    vh_atomic_init(&a, dfd);
+    for (int tries = 0; tries < 100; tries++) {
         tmpname(v, tmp, sizeof tmp);
-        fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-        if (fd < 0 && errno != EEXIST)
+        if (vh_atomic_open(&a, tmp, O_WRONLY) == 0 || errno != EEXIST)
             break;
     }
-    if (fd < 0) {
+    if (a.fd < 0) {
         vh_fail(v->e, VH_EX_CANTCREAT, "cannot create a file next to %s%s: %s", v->p->root, in, strerror(errno));
         goto out;
     }
-    size_t off = 0;
-    while (off < len) {
-        ssize_t w = write(fd, data + off, len - off);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0) {
-            vh_fail(v->e, VH_EX_IOERR, "writing %s%s: %s", v->p->root, in, strerror(errno));
-            goto fail;
-        }
-        off += (size_t)w;
+    if (vh_fd_write_full(a.fd, data, len) < 0) {
+        vh_fail(v->e, VH_EX_IOERR, "writing %s%s: %s", v->p->root, in, strerror(errno));
+        goto out;
     }
-    /* Through fd, the file we created: never by name (K9). */
-    if (fchown(fd, 0, 0) < 0 || fchmod(fd, mode) < 0 || fsync(fd) < 0) {
+    /* Through the file we created: never by name (K9). */
+    if (fchown(a.fd, 0, 0) < 0 || fchmod(a.fd, mode) < 0) {
         vh_fail(v->e, VH_EX_IOERR, "finishing %s%s: %s", v->p->root, in, strerror(errno));
-        goto fail;
+        goto out;
     }
-    close(fd);
-    fd = -1;
     /* Whatever is at tmp by now moves within this jail directory only. */
-    if (renameat(dfd, tmp, dfd, name) < 0) {
-        vh_fail(v->e, VH_EX_CANTCREAT, "cannot put %s%s in place: %s%s", v->p->root, in, strerror(errno),
-                errno == EISDIR  ? " - a directory has that name; remove it"
-                : errno == EBUSY ? " - it is a mount point; umount it"
-                                 : "");
-        goto fail;
+    if (vh_atomic_commit(&a, name, 0) < 0) {
+        if (a.step != VH_ATOMIC_RENAME)
+            vh_fail(v->e, VH_EX_IOERR, "finishing %s%s: %s", v->p->root, in, strerror(errno));
+        else
+            vh_fail(v->e, VH_EX_CANTCREAT, "cannot put %s%s in place: %s%s", v->p->root, in, strerror(errno),
+                    errno == EISDIR  ? " - a directory has that name; remove it"
+                    : errno == EBUSY ? " - it is a mount point; umount it"
+                                     : "");
+        goto out;
     }
     note(v, existed ? "updated" : "created", in);
     result = 0;
-    goto out;
-fail:
-    if (fd >= 0)
-        close(fd);
-    unlinkat(dfd, tmp, 0);
 out:
+    vh_atomic_abort(&a);
     close(dfd);
     return result;
 }
@@ -390,14 +382,15 @@ static int install_device(struct prov *v, const char *in, unsigned major, unsign
         close(dfd);
         return 0;
     }
-    char tmp[64];
+    vh_atomic a;
+    vh_atomic_init(&a, dfd);
     int r = -1;
     /* Made with its final mode (the umask is 0 during a run): no chmod
      * by name, which a symlink put at tmp would have sent to a host
      * file - the old way (K9). */
     for (int tries = 0; r < 0 && tries < 100; tries++) {
-        tmpname(v, tmp, sizeof tmp);
-        r = mknodat(dfd, tmp, S_IFCHR | 0666, want);
+        tmpname(v, a.tmp, sizeof a.tmp);
+        r = mknodat(dfd, a.tmp, S_IFCHR | 0666, want);
         if (r < 0 && errno != EEXIST)
             break;
     }
@@ -406,16 +399,15 @@ static int install_device(struct prov *v, const char *in, unsigned major, unsign
         close(dfd);
         return vh_fail(v->e, VH_EX_CANTCREAT, "cannot create device %s%s: %s", v->p->root, in, strerror(err));
     }
-    int bad = check_node(v, dfd, tmp, in, want) < 0;
-    if (!bad && renameat(dfd, tmp, dfd, name) < 0)
+    /* a node, not a file: a.fd stays -1, vh_atomic_commit only renames */
+    int bad = check_node(v, dfd, a.tmp, in, want) < 0;
+    if (!bad && vh_atomic_commit(&a, name, 0) < 0)
         bad = vh_fail(v->e, VH_EX_CANTCREAT, "cannot put device %s%s in place: %s%s", v->p->root, in, strerror(errno),
                       errno == EBUSY ? " - it is a mount point; umount it" : "");
-    if (bad) {
-        unlinkat(dfd, tmp, 0);
-        close(dfd);
-        return -1;
-    }
+    vh_atomic_abort(&a);
     close(dfd);
+    if (bad)
+        return -1;
     note(v, exists ? "updated" : "created", in);
     return 0;
 }

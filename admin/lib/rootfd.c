@@ -1,5 +1,7 @@
 #include "rootfd.h"
 
+#include "fd.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
@@ -71,18 +73,16 @@ int vh_rootfd_read_all(int fd, size_t max, unsigned char **buf, size_t *len)
             b = nb;
             cap *= 2;
         }
-        ssize_t r = pread(fd, b + n, cap - n, (off_t)n);
+        ssize_t r = vh_fd_pread_full(fd, b + n, cap - n, (off_t)n);
         if (r < 0) {
-            if (errno == EINTR)
-                continue;
             int err = errno;
             free(b);
             errno = err;
             return -1;
         }
-        if (r == 0)
-            break;
         n += (size_t)r;
+        if (n < cap)
+            break; /* end of file */
     }
     *buf = b;
     *len = n;

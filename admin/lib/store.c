@@ -10,31 +10,33 @@
 
 int vh_store_add(sqlite3 *db, const vh_row *row, vh_err *e)
 {
-    static const char sql[] =
-        "INSERT INTO domains (service, address, root, user, grp, uid, gid, groups, enabled, comment, net_bind_service,"
-        " max_procs) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)";
+    /* ?N is column N - 1 of VH_ROW_ALL_COLS (row.h): hence P() */
+    static const char sql[] = "INSERT INTO domains (" VH_ROW_COLS ", comment)"
+                              " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)";
     sqlite3_stmt *st = NULL;
     char groups[VH_MAX_GROUPS * 12];
     int rc = sqlite3_prepare_v2(db, sql, sizeof sql, &st, NULL);
     if (rc != SQLITE_OK)
         return vh_db_fail(db, rc, "preparing insert", e);
     vh_row_groups_format(row->groups, row->ngroups, groups, sizeof groups);
-    sqlite3_bind_text(st, 1, row->service, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, row->address, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, row->root, -1, SQLITE_STATIC);
+#define P(col) (VH_ROW_COL_##col + 1)
+    sqlite3_bind_text(st, P(SERVICE), row->service, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, P(ADDRESS), row->address, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, P(ROOT), row->root, -1, SQLITE_STATIC);
     if (row->has_user) {
-        sqlite3_bind_text(st, 4, row->user, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 5, row->group, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(st, 6, row->uid);
-        sqlite3_bind_int64(st, 7, row->gid);
+        sqlite3_bind_text(st, P(USER), row->user, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, P(GRP), row->group, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, P(UID), row->uid);
+        sqlite3_bind_int64(st, P(GID), row->gid);
     }
-    sqlite3_bind_text(st, 8, row->has_user ? groups : "", -1, SQLITE_STATIC);
-    sqlite3_bind_int(st, 9, row->enabled ? 1 : 0);
-    sqlite3_bind_text(st, 10, row->comment, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, P(GROUPS), row->has_user ? groups : "", -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, P(ENABLED), row->enabled ? 1 : 0);
+    sqlite3_bind_text(st, P(COMMENT), row->comment, -1, SQLITE_STATIC);
     /* bound as they are: a value out of range is the schema's CHECK
      * failure, never quietly a default */
-    sqlite3_bind_int(st, 11, row->net_bind_service);
-    sqlite3_bind_int64(st, 12, row->max_procs);
+    sqlite3_bind_int(st, P(NET_BIND_SERVICE), row->net_bind_service);
+    sqlite3_bind_int64(st, P(MAX_PROCS), row->max_procs);
+#undef P
     rc = sqlite3_step(st);
     int result = 0;
     if (rc == SQLITE_CONSTRAINT_PRIMARYKEY)
@@ -129,11 +131,11 @@ int vh_store_set_enabled(sqlite3 *db, const char *service, const char *address, 
  * service, address = 'default', address made SQLite sort every row: its
  * sorter's memory grew with the table, bench/REPORT.md.) Constant memory
  * at any number of rows: the page cache and one held row. */
-const char vh_store_each_sql[] =
-    "SELECT service, address, root, user, grp, uid, gid, groups, enabled, comment, created, updated,"
-    " net_bind_service, max_procs FROM domains"
-    " WHERE ?1 IS NULL OR service = ?1 ORDER BY service, address";
+const char vh_store_each_sql[] = "SELECT " VH_ROW_ALL_COLS " FROM domains"
+                                 " WHERE ?1 IS NULL OR service = ?1 ORDER BY service, address";
 
+/* VH_ROW_ALL_COLS again, as the members of one JSON object: each needs
+ * its key beside it, so this list is spelled out; keep it in step. */
 const char vh_store_each_json_sql[] =
     "SELECT service, address, json_object('service', service, 'address', address, 'root', root, 'user', user, 'group', grp,"
     " 'uid', uid, 'gid', gid, 'groups', json('[' || groups || ']'), 'enabled', json(CASE enabled WHEN 1 THEN 'true' ELSE 'false' END),"
@@ -204,24 +206,24 @@ static int each(sqlite3 *db, const char *sql, size_t len, const char *service, i
             text = text ? text : "null";
         } else {
             memset(row, 0, sizeof *row);
-            col(st, 0, row->service, sizeof row->service);
-            col(st, 1, row->address, sizeof row->address);
-            col(st, 2, row->root, sizeof row->root);
-            row->has_user = sqlite3_column_type(st, 3) != SQLITE_NULL;
-            col(st, 3, row->user, sizeof row->user);
-            col(st, 4, row->group, sizeof row->group);
-            row->uid = (uint32_t)sqlite3_column_int64(st, 5);
-            row->gid = (uint32_t)sqlite3_column_int64(st, 6);
-            const unsigned char *g = sqlite3_column_text(st, 7);
+            col(st, VH_ROW_COL_SERVICE, row->service, sizeof row->service);
+            col(st, VH_ROW_COL_ADDRESS, row->address, sizeof row->address);
+            col(st, VH_ROW_COL_ROOT, row->root, sizeof row->root);
+            row->has_user = sqlite3_column_type(st, VH_ROW_COL_USER) != SQLITE_NULL;
+            col(st, VH_ROW_COL_USER, row->user, sizeof row->user);
+            col(st, VH_ROW_COL_GRP, row->group, sizeof row->group);
+            row->uid = (uint32_t)sqlite3_column_int64(st, VH_ROW_COL_UID);
+            row->gid = (uint32_t)sqlite3_column_int64(st, VH_ROW_COL_GID);
+            const unsigned char *g = sqlite3_column_text(st, VH_ROW_COL_GROUPS);
             vh_err ge;
             int n = vh_row_groups_parse(g ? (const char *)g : "", row->groups, &ge);
             row->ngroups = n < 0 ? 0 : n;
-            row->enabled = sqlite3_column_int(st, 8);
-            col(st, 9, row->comment, sizeof row->comment);
-            col(st, 10, row->created, sizeof row->created);
-            col(st, 11, row->updated, sizeof row->updated);
-            row->net_bind_service = sqlite3_column_int(st, 12);
-            row->max_procs = (uint32_t)sqlite3_column_int64(st, 13);
+            row->enabled = sqlite3_column_int(st, VH_ROW_COL_ENABLED);
+            col(st, VH_ROW_COL_COMMENT, row->comment, sizeof row->comment);
+            col(st, VH_ROW_COL_CREATED, row->created, sizeof row->created);
+            col(st, VH_ROW_COL_UPDATED, row->updated, sizeof row->updated);
+            row->net_bind_service = sqlite3_column_int(st, VH_ROW_COL_NET_BIND_SERVICE);
+            row->max_procs = (uint32_t)sqlite3_column_int64(st, VH_ROW_COL_MAX_PROCS);
         }
         if (strcmp(adr, "default") == 0) {
             /* one per service (primary key): keep it for the end */

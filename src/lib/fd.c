@@ -119,16 +119,54 @@ const char *vh_fd_type_name(mode_t mode)
                             : "of unknown type";
 }
 
-ssize_t vh_fd_pread_full(int fd, void *buf, size_t n, off_t off)
+enum { RW_WRITE = 1, RW_AT = 2 };
+
+/* One loop for the four: how is RW_WRITE (else read) | RW_AT (at off,
+ * else at the file offset; a negative off stays an error, EINVAL). */
+static ssize_t rw_full(int fd, void *buf, size_t n, off_t off, int how)
 {
-    size_t got = 0;
-    while (got < n) {
-        ssize_t r = pread(fd, (char *)buf + got, n - got, off + (off_t)got);
+    size_t done = 0;
+    while (done < n) {
+        char *p = (char *)buf + done;
+        off_t at = off + (off_t)done;
+        ssize_t r;
+        switch (how) {
+        case RW_WRITE | RW_AT: r = pwrite(fd, p, n - done, at); break;
+        case RW_WRITE: r = write(fd, p, n - done); break;
+        case RW_AT: r = pread(fd, p, n - done, at); break;
+        default: r = read(fd, p, n - done); break;
+        }
         if (r < 0 && errno == EINTR)
             continue;
-        if (r <= 0)
-            return r < 0 ? -1 : (ssize_t)got;
-        got += (size_t)r;
+        if (r < 0)
+            return -1;
+        if (r == 0) {
+            if (!(how & RW_WRITE))
+                break; /* end of file */
+            errno = EIO;
+            return -1;
+        }
+        done += (size_t)r;
     }
-    return (ssize_t)got;
+    return (ssize_t)done;
+}
+
+ssize_t vh_fd_read_full(int fd, void *buf, size_t n)
+{
+    return rw_full(fd, buf, n, 0, 0);
+}
+
+ssize_t vh_fd_pread_full(int fd, void *buf, size_t n, off_t off)
+{
+    return rw_full(fd, buf, n, off, RW_AT);
+}
+
+int vh_fd_write_full(int fd, const void *buf, size_t n)
+{
+    return rw_full(fd, (void *)buf, n, 0, RW_WRITE) < 0 ? -1 : 0;
+}
+
+int vh_fd_pwrite_full(int fd, const void *buf, size_t n, off_t off)
+{
+    return rw_full(fd, (void *)buf, n, off, RW_WRITE | RW_AT) < 0 ? -1 : 0;
 }

@@ -26,8 +26,18 @@ int vh_fd_cloexec_from(int lowfd, vh_err *e);
  * that refuse a file which is not regular (THREATS K11). */
 const char *vh_fd_type_name(mode_t mode);
 
-/* pread until n bytes are in buf, end of file or an error (EINTR
- * retried): the count read, or -1 with errno. */
+/* The full-count loops: a signal (EINTR) or a short count is no end.
+ * Not for a non-blocking descriptor (log.c's syslog socket waits at most
+ * a second instead), nor for a cgroup file, written in one call. */
+
+/* read (pread at off) until n bytes are in buf, end of file or an error:
+ * the count read (less than n only at end of file), or -1 with errno. */
+ssize_t vh_fd_read_full(int fd, void *buf, size_t n);
 ssize_t vh_fd_pread_full(int fd, void *buf, size_t n, off_t off);
+
+/* write (pwrite at off) all n bytes of buf: 0, or -1 with errno (EIO
+ * when the system wrote nothing and named no error). */
+int vh_fd_write_full(int fd, const void *buf, size_t n);
+int vh_fd_pwrite_full(int fd, const void *buf, size_t n, off_t off);
 
 #endif

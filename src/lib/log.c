@@ -35,7 +35,10 @@ static int log_stalled; /* a wait already timed out: never wait again */
 
 /* Send; when the daemon's queue is full, wait for room and try again,
  * for at most VH_LOG_WAIT_MS in all. Many virtuald may be woken for one
- * free slot, so a wake-up is no promise: retry until the budget is spent. */
+ * free slot, so a wake-up is no promise: retry until the budget is spent.
+ * Not vh_fd_write_full: a datagram goes whole or not at all, and a
+ * blocked syslog daemon must cost a connection at most this bounded wait,
+ * never a block (the socket is non-blocking on purpose). */
 static void send_bounded(const char *buf, size_t len)
 {
     struct timespec t0, now;

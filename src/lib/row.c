@@ -106,16 +106,18 @@ static int copy_text(const char *t, char *out, size_t n)
     return 0;
 }
 
-/* Columns 9 and 10 (sql/002): SQL integers, taken only when they fit
- * (no narrowing turns a bad value into a good one), then limits_valid. */
+/* net_bind_service and max_procs (sql/002): SQL integers, taken only
+ * when they fit (no narrowing turns a bad value into a good one), then
+ * limits_valid. */
 static int limits_from_cols(const int type[VH_ROW_NCOLS], const int64_t ival[VH_ROW_NCOLS], vh_row *row, vh_err *e)
 {
     row->net_bind_service = -1;
     row->max_procs = 0;
-    if (type[9] == SQLITE_INTEGER && (ival[9] == 0 || ival[9] == 1))
-        row->net_bind_service = (int)ival[9];
-    if (type[10] == SQLITE_INTEGER && ival[10] >= 1 && ival[10] <= (int64_t)VH_MAX_PROCS_MAX)
-        row->max_procs = (uint32_t)ival[10];
+    int64_t nbs = ival[VH_ROW_COL_NET_BIND_SERVICE], procs = ival[VH_ROW_COL_MAX_PROCS];
+    if (type[VH_ROW_COL_NET_BIND_SERVICE] == SQLITE_INTEGER && (nbs == 0 || nbs == 1))
+        row->net_bind_service = (int)nbs;
+    if (type[VH_ROW_COL_MAX_PROCS] == SQLITE_INTEGER && procs >= 1 && procs <= (int64_t)VH_MAX_PROCS_MAX)
+        row->max_procs = (uint32_t)procs;
     return limits_valid(row, e);
 }
 
@@ -135,20 +137,20 @@ int vh_row_from_cols(const char *const text[VH_ROW_NCOLS], const int type[VH_ROW
                            "row and add it again with vhostctl",
                            names[i], strlen(text[i]), size[i] - 1);
         }
-    row->has_user = type[3] != SQLITE_NULL;
+    row->has_user = type[VH_ROW_COL_USER] != SQLITE_NULL;
     if (row->has_user) {
-        int64_t uid = ival[5], gid = ival[6];
-        if (type[5] != SQLITE_INTEGER || type[6] != SQLITE_INTEGER || uid <= 0 || uid >= 4294967295LL || gid <= 0 ||
-            gid >= 4294967295LL)
+        int64_t uid = ival[VH_ROW_COL_UID], gid = ival[VH_ROW_COL_GID];
+        if (type[VH_ROW_COL_UID] != SQLITE_INTEGER || type[VH_ROW_COL_GID] != SQLITE_INTEGER || uid <= 0 ||
+            uid >= 4294967295LL || gid <= 0 || gid >= 4294967295LL)
             return vh_fail(e, VH_EX_CONFIG, "row %s %s: run-as uid/gid are not valid numbers - re-add the domain",
                            row->service, row->address);
         row->uid = (uint32_t)uid;
         row->gid = (uint32_t)gid;
-        int n = vh_row_groups_parse(text[7] ? text[7] : "", row->groups, e);
+        int n = vh_row_groups_parse(text[VH_ROW_COL_GROUPS] ? text[VH_ROW_COL_GROUPS] : "", row->groups, e);
         if (n < 0)
             return -1;
         row->ngroups = n;
     }
-    row->enabled = (int)ival[8];
+    row->enabled = (int)ival[VH_ROW_COL_ENABLED];
     return limits_from_cols(type, ival, row, e);
 }

@@ -38,11 +38,43 @@ typedef struct vh_row {
  * here, so a setting it does not know is the default, never 0. */
 void vh_row_init(vh_row *row);
 
-/* The columns virtuald reads, in the order vh_row_from_cols takes them:
- * the lookup (vh_select_sql) and the lookup index (ixfmt.h, ixwrite.c) select
- * exactly these. */
-#define VH_ROW_COLS "service, address, root, user, grp, uid, gid, groups, enabled, net_bind_service, max_procs"
+/* The domains table's columns (sql/), written once: every statement that
+ * names the columns of a whole row names them through these, and reads
+ * or binds them by the indices below.
+ *
+ * VH_ROW_COLS: the columns virtuald reads, in the order vh_row_from_cols
+ * takes them; the lookup (vh_select_sql) and the lookup index (ixfmt.h,
+ * ixwrite.c) select exactly these. Their first VH_ROW_NBASE are what
+ * every writer of a row gives (the legacy import too: the rest keep the
+ * schema's defaults there); VH_ROW_ALL_COLS adds what only vhostctl
+ * reads, the comment and the row's times. */
+#define VH_ROW_BASE_COLS "service, address, root, user, grp, uid, gid, groups, enabled"
+#define VH_ROW_COLS VH_ROW_BASE_COLS ", net_bind_service, max_procs"
+#define VH_ROW_ALL_COLS VH_ROW_COLS ", comment, created, updated"
 #define VH_ROW_NCOLS 11
+
+/* The index of each column in VH_ROW_ALL_COLS (and so in VH_ROW_COLS and
+ * VH_ROW_BASE_COLS, which start it): for sqlite3_column_* as it is, for a
+ * parameter ?N bound in the same order, plus one. */
+enum vh_row_col {
+    VH_ROW_COL_SERVICE,
+    VH_ROW_COL_ADDRESS,
+    VH_ROW_COL_ROOT,
+    VH_ROW_COL_USER,
+    VH_ROW_COL_GRP,
+    VH_ROW_COL_UID,
+    VH_ROW_COL_GID,
+    VH_ROW_COL_GROUPS,
+    VH_ROW_COL_ENABLED,
+    VH_ROW_NBASE,
+    VH_ROW_COL_NET_BIND_SERVICE = VH_ROW_NBASE,
+    VH_ROW_COL_MAX_PROCS,
+    VH_ROW_COL_COMMENT,
+    VH_ROW_COL_CREATED,
+    VH_ROW_COL_UPDATED,
+    VH_ROW_NALL
+};
+_Static_assert(VH_ROW_COL_MAX_PROCS + 1 == VH_ROW_NCOLS, "VH_ROW_NCOLS is VH_ROW_COLS' count");
 
 /* Check what virtuald is about to trust from a row: root syntax, uid and
  * gid ranges (no 0, -1, 65535: THREATS B4), group list, net_bind_service

@@ -195,7 +195,7 @@ else
 	if [ "$enomem_seen" -gt 0 ]; then
 		vh_ok "F12 ENOMEM hit inside virtuald and refused ($enomem_seen limits logged 'out of memory')"
 	elif [ "$logged" = 0 ]; then
-		vh_ok "F12 no limit reaches virtuald's own allocations: below the serving limit it never starts (nothing logged, nothing sent); ENOMEM inside: unit_nomem"
+		vh_ok "F12 no limit reaches virtuald's own allocations: below the serving limit it never starts (nothing logged, nothing sent); ENOMEM inside: unit_decide"
 	else
 		vh_notok "F12 refusals logged under a memory limit, none of them 'out of memory'"
 	fi

@@ -12,7 +12,6 @@
 #include "select.h"
 #include "exitcodes.h"
 #include "unit.h"
-#include "sqlfiles.h"
 #include "store.h"
 
 #include <fcntl.h>
@@ -125,33 +124,6 @@ static void test_admin_refuses(void **s)
     vh_db_close(db, &e);
 }
 
-static void test_decide(void **s)
-{
-    (void)s;
-    const char *p = unit_path("d/vhosts.db");
-    make_db(p);
-    sqlite3 *db;
-    vh_err e;
-    vh_row r;
-    unit_row(&r, "http", "127.0.0.2", "/srv/a");
-    assert_int_equal(vh_dbadmin_open(p, 0, &db, &e), 0);
-    assert_int_equal(vh_store_add(db, &r, &e), 0);
-    assert_int_equal(vh_store_add(db, &r, &e), -1);                           /* F8: one row per key */
-    assert_non_null(strstr(e.msg, "already exists"));
-    strcpy(r.address, "127.0.0.3");
-    r.enabled = 0;
-    assert_int_equal(vh_store_add(db, &r, &e), 0);
-    vh_db_close(db, &e);
-    vh_decision d;
-    assert_int_equal(vh_decide(p, "http", "127.0.0.2", &d, &e), 0);
-    assert_int_equal(d.rule, VH_RULE_EXACT);
-    assert_int_equal(vh_decide(p, "http", "127.0.0.3", &d, &e), -1);
-    assert_int_equal(e.code, VH_EX_UNAVAILABLE);
-    assert_int_equal(vh_decide(p, "http", "127.0.0.4", &d, &e), -1);
-    assert_int_equal(e.code, VH_EX_NOHOST);
-    assert_int_equal(d.rule, 0);
-}
-
 /* A version 1 database - sql/001 alone, as the previous release made it,
  * with rows - is refused by virtuald with the remedy, and vhostctl init
  * (vh_migrate) brings it to the current version in one transaction:
@@ -159,14 +131,14 @@ static void test_decide(void **s)
 static void test_migrate_from_version_1(void **s)
 {
     (void)s;
-    assert_true(vh_migration_count >= 2);
-    assert_int_equal(vh_migrations[0].version, 1);
+    assert_true(vh_migrate_count >= 2);
+    assert_int_equal(vh_migrate_files[0].version, 1);
     mkdir(unit_path("v1"), 0700);
     const char *p = unit_path("v1/vhosts.db");
     sqlite3 *db;
     assert_int_equal(sqlite3_open(p, &db), SQLITE_OK);
     char *msg = NULL;
-    if (sqlite3_exec(db, vh_migrations[0].sql, NULL, NULL, &msg) != SQLITE_OK ||
+    if (sqlite3_exec(db, vh_migrate_files[0].sql, NULL, NULL, &msg) != SQLITE_OK ||
         sqlite3_exec(db,
                      "PRAGMA journal_mode=WAL;"
                      "INSERT INTO domains (service, address, root, user, grp, uid, gid, groups, enabled, comment)"
@@ -276,7 +248,6 @@ int main(void)
         cmocka_unit_test(test_init_creates_private_and_is_idempotent),
         cmocka_unit_test(test_runtime_refusals),
         cmocka_unit_test(test_admin_refuses),
-        cmocka_unit_test(test_decide),
         cmocka_unit_test(test_migrate_from_version_1),
         cmocka_unit_test(test_set_limits),
     };

@@ -9,6 +9,7 @@
 
 #include "db.h"
 #include "dbadmin.h"
+#include "export.h"
 #include "migrate.h"
 #include "store.h"
 
@@ -162,6 +163,19 @@ int unit_findings_has(const unit_findings *fs, const char *kind, const char *pat
 }
 
 /* ---- text ---------------------------------------------------------- */
+
+char *unit_export(sqlite3 *db, const char *service, vh_export_stats *st)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    vh_err e;
+    vh_export_stats dummy;
+    if (vh_export(db, service, f, st ? st : &dummy, &e) < 0)
+        fail_msg("export: %s", e.msg);
+    fclose(f);
+    return text;
+}
 
 void unit_text_has(const char *text, const char *needle)
 {

@@ -9,6 +9,7 @@
 #define VH_TEST_UNIT_H
 
 #include "decide.h"
+#include "export.h"
 #include "row.h"
 #include "select.h"
 #include "finding.h"
@@ -90,6 +91,10 @@ void unit_findings_dump(const unit_findings *fs);
 int unit_findings_has(const unit_findings *fs, const char *kind, const char *path);
 
 /* ---- text ---------------------------------------------------------- */
+
+/* service's rows as vh_export writes them (malloc'd: the caller frees);
+ * *st filled unless st is NULL. The test fails if the export does. */
+char *unit_export(sqlite3 *db, const char *service, vh_export_stats *st);
 
 /* The test fails unless needle occurs in text (and shows the text). */
 void unit_text_has(const char *text, const char *needle);

@@ -1,4 +1,4 @@
-/* Unit tests of elf.c: real binaries from the host, hand-made images in
+/* elfread: real binaries from the host, hand-made images in
  * both classes and byte orders, and damaged ones (every truncation, every
  * field pointed outside, random mutations): the parser must answer or
  * refuse, never read outside the buffer. */

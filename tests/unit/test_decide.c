@@ -1,8 +1,10 @@
-/* nomem: ENOMEM inside a decision (THREATS F12), by fault injection - the
- * N-th SQLite allocation of vh_decide fails, for every N until a decision
- * needs fewer: each run either refuses (out of memory, the connection
- * would be closed with nothing sent) or, where SQLite recovers by itself,
- * decides exactly as without the fault. Never another row, never a crash.
+/* decide: a decision on a real database file (the row, a disabled row,
+ * no row), and ENOMEM inside a decision (THREATS F12), by fault
+ * injection - the N-th SQLite allocation of vh_decide fails, for every N
+ * until a decision needs fewer: each run either refuses (out of memory,
+ * the connection would be closed with nothing sent) or, where SQLite
+ * recovers by itself, decides exactly as without the fault. Never
+ * another row, never a crash.
  * (The integration test's address-space limits cannot reach a virtuald
  * that runs entirely in the memory its start-up reserves.) Both ways of
  * opening: with the -shm (read-only) and without it. */
@@ -12,6 +14,7 @@
 #include <cmocka.h>
 
 #include "db.h"
+#include "dbadmin.h"
 #include "decide.h"
 #include "row.h"
 #include "select.h"
@@ -98,6 +101,35 @@ static void sweep(const char *p, int without_shm)
     assert_true(refused > 0); /* the positive control: ENOMEM did reach the decision */
 }
 
+/* The decision on a real file: the row, a disabled row refused, no row
+ * refused (F8: one row per key, a second add refused). */
+static void test_decide(void **s)
+{
+    (void)s;
+    const char *p = unit_path("d/vhosts.db");
+    vh_err e;
+    assert_int_equal(vh_db_close(unit_file_db(p), &e), 0);
+    sqlite3 *db;
+    vh_row r;
+    unit_row(&r, "http", "127.0.0.2", "/srv/a");
+    assert_int_equal(vh_dbadmin_open(p, 0, &db, &e), 0);
+    assert_int_equal(vh_store_add(db, &r, &e), 0);
+    assert_int_equal(vh_store_add(db, &r, &e), -1);                           /* F8: one row per key */
+    assert_non_null(strstr(e.msg, "already exists"));
+    strcpy(r.address, "127.0.0.3");
+    r.enabled = 0;
+    assert_int_equal(vh_store_add(db, &r, &e), 0);
+    vh_db_close(db, &e);
+    vh_decision d;
+    assert_int_equal(vh_decide(p, "http", "127.0.0.2", &d, &e), 0);
+    assert_int_equal(d.rule, VH_RULE_EXACT);
+    assert_int_equal(vh_decide(p, "http", "127.0.0.3", &d, &e), -1);
+    assert_int_equal(e.code, VH_EX_UNAVAILABLE);
+    assert_int_equal(vh_decide(p, "http", "127.0.0.4", &d, &e), -1);
+    assert_int_equal(e.code, VH_EX_NOHOST);
+    assert_int_equal(d.rule, 0);
+}
+
 static void test_every_allocation_fails_closed(void **s)
 {
     (void)s;
@@ -117,6 +149,7 @@ int main(void)
     if (sqlite3_config(SQLITE_CONFIG_MALLOC, &m) != SQLITE_OK)
         return 1;
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_decide, setup, unit_teardown),
         cmocka_unit_test_setup_teardown(test_every_allocation_fails_closed, setup, unit_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,4 +1,4 @@
-/* fdutil: fds 0-2 filled (D2), everything else close-on-exec (D1). */
+/* fd: fds 0-2 filled (D2), everything else close-on-exec (D1). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>

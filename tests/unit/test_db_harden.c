@@ -1,7 +1,8 @@
-/* Hostile schema objects in the database (THREATS E8): the connection
- * settings keep them inert. Each protection is shown twice: the exploit
- * works on a plain SQLite connection (positive control), and fails on the
- * connections virtuald and vhostctl open.
+/* db_harden: hostile schema objects in the database (THREATS E8): the
+ * connection settings (vh_db_harden, for virtuald's and vhostctl's
+ * connections alike) keep them inert. Each protection is shown twice:
+ * the exploit works on a plain SQLite connection (positive control), and
+ * fails on the connections virtuald and vhostctl open.
  *   - trusted_schema off: a view that calls a non-innocuous function
  *   - extension loading off: load_extension() of a hostile .so
  *   - defensive on: writable_schema cannot rewrite the schema

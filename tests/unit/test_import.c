@@ -1,7 +1,8 @@
-/* legacy_db: import into and export out of a real (in-memory) database:
- * conflicts, --replace, dry runs, identities, missing directories, file
- * modes (H13), the property "exact beats default in every line order"
- * and export∘import idempotence (THREATS H). */
+/* import: legacy files into a real (in-memory) database: conflicts,
+ * --replace, dry runs, identities, missing directories, file modes (H13),
+ * exposed jails (K7), the property "exact beats default in every line
+ * order" and export∘import idempotence (THREATS H). What export does
+ * with rows the format cannot say is test_export.c. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -92,19 +93,6 @@ static int count(sqlite3 *db, const char *sql)
     int n = sqlite3_column_int(st, 0);
     sqlite3_finalize(st);
     return n;
-}
-
-static char *export(sqlite3 *db, const char *service, vh_export_stats *st)
-{
-    char *text = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&text, &len);
-    vh_err e;
-    vh_export_stats dummy;
-    if (vh_export(db, service, f, st ? st : &dummy, &e) < 0)
-        fail_msg("export: %s", e.msg);
-    fclose(f);
-    return text;
 }
 
 static void test_import_and_conflicts(void **s)
@@ -392,7 +380,7 @@ static void test_round_trip(void **s)
                 VH_IMPORT_STRICT, 0, NULL, &st));
     assert_int_equal(st.parse.errors, 0);
     free(import(a, "pop-3", "10.0.0.1 /\n", VH_IMPORT_STRICT, 0, NULL, &st));
-    char *x = export(a, "ftp", NULL);
+    char *x = unit_export(a, "ftp", NULL);
     assert_string_equal(x, "# virtuald domains of service ftp: ADDRESS DIRECTORY, exact addresses first, default "
                            "last\n"
                            "10.0.0.1 /usr\n10.0.0.2 /var\n10.0.0.3 /tmp\n2001:db8::1 /etc\ndefault /\n");
@@ -403,7 +391,7 @@ static void test_round_trip(void **s)
     assert_int_equal(st.parse.warnings, 1);
     unit_text_has(t, "W 5 34 the legacy program knew IPv4 only");
     free(t);
-    char *y = export(b, "ftp", NULL);
+    char *y = unit_export(b, "ftp", NULL);
     assert_string_equal(x, y);
     /* and the rows are the same rows */
     for (int i = 0; i < 2; i++) {
@@ -418,56 +406,13 @@ static void test_round_trip(void **s)
     }
     /* --replace with the export changes nothing either */
     free(import(a, "ftp", x, VH_IMPORT_REPLACE, 0, NULL, &st));
-    char *z = export(a, "ftp", NULL);
+    char *z = unit_export(a, "ftp", NULL);
     assert_string_equal(x, z);
     free(x);
     free(y);
     free(z);
     sqlite3_close(a);
     sqlite3_close(b);
-}
-
-/* What the format cannot say becomes a comment, never a changed row. */
-static void test_export_limits(void **s)
-{
-    (void)s;
-    sqlite3 *db = unit_mem_db();
-    vh_row r;
-    unit_row(&r, "ftp", "10.0.0.1", "/srv/a");
-    unit_put(db, &r);
-    unit_row(&r, "ftp", "10.0.0.2", "/srv/b");
-    r.enabled = 0;
-    unit_put(db, &r);
-    unit_row(&r, "ftp", "10.0.0.3", "/srv/trailing ");
-    unit_put(db, &r);
-    unit_row(&r, "ftp", "10.0.0.4", "/srv/u");
-    r.has_user = 1;
-    strcpy(r.user, "svc");
-    strcpy(r.group, "svc");
-    r.uid = r.gid = 4242;
-    r.max_procs = 10; /* sql/002's settings: not in the format either */
-    unit_put(db, &r);
-    unit_row(&r, "ftp", "10.0.0.5", "/srv/bind");
-    r.net_bind_service = 1;
-    unit_put(db, &r);
-    vh_export_stats st;
-    char *x = export(db, "ftp", &st);
-    unit_text_has(x, "\n10.0.0.1 /srv/a\n# disabled: 10.0.0.2 /srv/b\n# cannot be expressed in this format: 10.0.0.3 "
-                     "/srv/trailing \n10.0.0.4 /srv/u\n10.0.0.5 /srv/bind\n");
-    assert_int_equal(st.rows, 3);
-    assert_int_equal(st.disabled, 1);
-    assert_int_equal(st.bad, 1);
-    assert_int_equal(st.with_user, 1);
-    assert_int_equal(st.settings, 2);
-    free(x);
-    /* an unknown service: only the header */
-    x = export(db, "nothing", &st);
-    assert_int_equal(st.rows, 0);
-    free(x);
-    vh_err e;
-    assert_int_equal(vh_export(db, "bad name", stdout, &st, &e), -1);
-    assert_int_equal(e.code, VH_EX_DATAERR);
-    sqlite3_close(db);
 }
 
 /* THREATS K7: an existing jail host users reach on a file system that
@@ -518,7 +463,7 @@ static int group_setup(void **state)
     (void)state;
     if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
         mount(NULL, "/", NULL, MS_REMOUNT | MS_BIND | MS_NOSUID, NULL) < 0) {
-        fprintf(stderr, "test_legacy_db needs root (a mount namespace)\n");
+        fprintf(stderr, "test_import needs root (a mount namespace)\n");
         return -1;
     }
     return unit_fixture("legacy-db");
@@ -536,7 +481,6 @@ int main(void)
         cmocka_unit_test(test_file_mode),
         cmocka_unit_test(test_exact_beats_default),
         cmocka_unit_test(test_round_trip),
-        cmocka_unit_test(test_export_limits),
     };
     return cmocka_run_group_tests(tests, group_setup, unit_teardown);
 }

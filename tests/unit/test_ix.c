@@ -1,4 +1,4 @@
-/* vhindex: the lookup index answers exactly as the database does, or not
+/* ix: the lookup index answers exactly as the database does, or not
  * at all. Differential against vh_select over random tables and random
  * single-row changes; every way the database can change behind the
  * index's back (another program's write, a journal-mode excursion) makes
