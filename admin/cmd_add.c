@@ -16,12 +16,15 @@ int vc_cmd_add(const char *db, int argc, char **argv)
     struct arg_str *service = arg_str1(NULL, NULL, "SERVICE", "inetd service name, or '*' for every service");
     struct arg_str *address = arg_str1(NULL, NULL, "ADDRESS", "local IPv4/IPv6 address, or 'default'");
     struct arg_str *root = arg_str1(NULL, NULL, "ROOT", "absolute path of the jail directory");
-    struct arg_str *user = arg_str0("u", "user", "U", "run as this host user (omit: root service in its own namespace)");
+    struct arg_str *user =
+        arg_str0("u", "user", "U", "run as this host user (omit: root service in its own namespace)");
     struct arg_str *group = arg_str0("g", "group", "G", "run as this host group (default: the user's primary group)");
     struct arg_str *comment = arg_str0(NULL, "comment", "TEXT", "free text shown by list");
     struct arg_lit *disabled = arg_lit0(NULL, "disabled", "add the domain disabled");
-    struct arg_lit *nbs = arg_lit0(NULL, "net-bind-service", "root service: keep CAP_NET_BIND_SERVICE (ports below 1024)");
-    struct arg_str *maxp = arg_str0(NULL, "max-procs", "N", "most processes the service may run at once (default 1024)");
+    struct arg_lit *nbs =
+        arg_lit0(NULL, "net-bind-service", "root service: keep CAP_NET_BIND_SERVICE (ports below 1024)");
+    struct arg_str *maxp =
+        arg_str0(NULL, "max-procs", "N", "most processes the service may run at once (default 1024)");
     struct arg_lit *force = arg_lit0(NULL, "force", "add even when the jail check finds errors");
     struct arg_lit *help = arg_lit0("h", "help", "print this help");
     struct arg_file *dbo = arg_file0(NULL, "db", "FILE", "database path");
@@ -35,8 +38,8 @@ int vc_cmd_add(const char *db, int argc, char **argv)
     vh_err e;
     vh_row row;
     vh_row_init(&row);
-    if (vh_valid_service(service->sval[0], 1, &e) < 0 ||
-        vh_addr_canon(address->sval[0], 1, row.address, &e) < 0 || vh_valid_root(root->sval[0], &e) < 0) {
+    if (vh_valid_service(service->sval[0], 1, &e) < 0 || vh_addr_canon(address->sval[0], 1, row.address, &e) < 0 ||
+        vh_valid_root(root->sval[0], &e) < 0) {
         rc = vc_error(&e);
         goto out;
     }

@@ -41,7 +41,11 @@ static int change(const struct vc_cmd *cmd, enum op op, const char *db, int argc
     vh_ixwrite_key key = {service->sval[0], addr};
     if ((rc = vc_commit_close(h, &key, 1)) != 0)
         goto out;
-    printf("%s %s %s\n", op == OP_REMOVE ? "removed" : op == OP_ENABLE ? "enabled" : "disabled", service->sval[0], addr);
+    printf("%s %s %s\n",
+           op == OP_REMOVE   ? "removed"
+           : op == OP_ENABLE ? "enabled"
+                             : "disabled",
+           service->sval[0], addr);
 out:
     arg_freetable(table, 5);
     return rc < 0 ? 0 : rc;

@@ -274,9 +274,15 @@ int vc_cmd_check(const char *db, int argc, char **argv)
         snprintf(ixpath, sizeof ixpath, "%s%s", db, VH_IX_SUFFIX);
         int untrusted = ix == VH_IX_UNTRUSTED;
         snprintf(problem, sizeof problem, "%s%s", untrusted ? "" : "virtuald reads the database (correct, slower): ",
-                 untrusted ? ixe.msg : ixwhy ? ixwhy : "?");
-        vh_finding fi = {"database", untrusted ? VH_SEV_ERROR : VH_SEV_WARNING, untrusted ? "index-untrusted" : "index-stale",
-                         ixpath, problem, "vhostctl init (rebuilds the lookup index from the database)"};
+                 untrusted ? ixe.msg
+                 : ixwhy   ? ixwhy
+                           : "?");
+        vh_finding fi = {"database",
+                         untrusted ? VH_SEV_ERROR : VH_SEV_WARNING,
+                         untrusted ? "index-untrusted" : "index-stale",
+                         ixpath,
+                         problem,
+                         "vhostctl init (rebuilds the lookup index from the database)"};
         vc_print_finding(&f, &fi);
     }
     /* One read transaction: the uid pass and the checks see one state. */

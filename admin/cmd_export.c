@@ -53,10 +53,11 @@ int vc_cmd_export(const char *db, int argc, char **argv)
                 "--user to keep that\n",
                 st.with_user, st.with_user == 1 ? "" : "s", st.with_user == 1 ? "s" : "");
     if (st.settings)
-        fprintf(stderr,
-                "vhostctl: warning: %lu domain%s %s --net-bind-service or --max-procs set, which the flat format cannot "
-                "say - an import gives the defaults: vhostctl set them again after it\n",
-                st.settings, st.settings == 1 ? "" : "s", st.settings == 1 ? "has" : "have");
+        fprintf(
+            stderr,
+            "vhostctl: warning: %lu domain%s %s --net-bind-service or --max-procs set, which the flat format cannot "
+            "say - an import gives the defaults: vhostctl set them again after it\n",
+            st.settings, st.settings == 1 ? "" : "s", st.settings == 1 ? "has" : "have");
     if (st.bad)
         fprintf(stderr,
                 "vhostctl: warning: %lu domain%s cannot be written in the flat format (a directory the format "

@@ -61,8 +61,8 @@ int vc_cmd_lookup(const char *db, int argc, char **argv)
             else
                 printf("null");
             printf(", \"uid\": %u, \"gid\": %u, \"enabled\": %s, \"net_bind_service\": %s, \"max_procs\": %u}",
-                   r->has_user ? (unsigned)r->uid : 0u, r->has_user ? (unsigned)r->gid : 0u, r->enabled ? "true" : "false",
-                   r->net_bind_service ? "true" : "false", (unsigned)r->max_procs);
+                   r->has_user ? (unsigned)r->uid : 0u, r->has_user ? (unsigned)r->gid : 0u,
+                   r->enabled ? "true" : "false", r->net_bind_service ? "true" : "false", (unsigned)r->max_procs);
         }
         if (!served) {
             printf(", \"status\": %d, \"reason\": ", e.code);
@@ -71,13 +71,15 @@ int vc_cmd_lookup(const char *db, int argc, char **argv)
         printf("}\n");
     } else if (served) {
         char root[4 * PATH_MAX];
-        printf("served: %s on %s -> row %s %s (rule %d, %s)\n  root %s\n  user %s", service->sval[0], addr,
-               r->service, r->address, d.rule, vh_select_rule_name(d.rule), vh_printable(r->root, root, sizeof root),
+        printf("served: %s on %s -> row %s %s (rule %d, %s)\n  root %s\n  user %s", service->sval[0], addr, r->service,
+               r->address, d.rule, vh_select_rule_name(d.rule), vh_printable(r->root, root, sizeof root),
                r->has_user ? r->user : "root (private mount namespace)");
         if (r->has_user)
             printf(" (uid %u, gid %u, %d supplementary groups)", (unsigned)r->uid, (unsigned)r->gid, r->ngroups);
         printf("\n  net_bind_service %s\n  max_procs %u\n",
-               r->has_user ? "does not apply (a run-as service has no capabilities)" : r->net_bind_service ? "on" : "off",
+               r->has_user           ? "does not apply (a run-as service has no capabilities)"
+               : r->net_bind_service ? "on"
+                                     : "off",
                (unsigned)r->max_procs);
     } else {
         printf("refused: %s on %s: %s (status %d)\n", service->sval[0], addr, e.msg, e.code);

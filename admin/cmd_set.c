@@ -49,8 +49,8 @@ int vc_cmd_set(const char *db, int argc, char **argv)
     int want_nbs = -1;
     uint32_t want_max = 0;
     if (vh_valid_service(service->sval[0], 1, &e) < 0 || vh_addr_canon(address->sval[0], 1, addr, &e) < 0 ||
-        vc_limits_option(nbs->count ? nbs->sval[0] : NULL, maxp->count ? maxp->sval[0] : NULL, 0, &want_nbs,
-                         &want_max, &e) < 0) {
+        vc_limits_option(nbs->count ? nbs->sval[0] : NULL, maxp->count ? maxp->sval[0] : NULL, 0, &want_nbs, &want_max,
+                         &e) < 0) {
         rc = vc_error(&e);
         goto out;
     }

@@ -12,7 +12,8 @@
 const struct vc_cmd vc_commands[] = {
     {"init", "init", "create the database, or upgrade its schema (idempotent)", vc_cmd_init},
     {"add",
-     "add SERVICE ADDRESS ROOT [--user U] [--group G] [--comment TEXT] [--disabled] [--net-bind-service] [--max-procs N]"
+     "add SERVICE ADDRESS ROOT [--user U] [--group G] [--comment TEXT] [--disabled] [--net-bind-service] [--max-procs "
+     "N]"
      " [--force]",
      "add a domain: SERVICE (or '*') on ADDRESS (or 'default') is served from jail ROOT", vc_cmd_add},
     {"remove", "remove SERVICE ADDRESS", "remove a domain", vc_cmd_remove},
@@ -22,16 +23,18 @@ const struct vc_cmd vc_commands[] = {
     {"set", "set SERVICE ADDRESS [--net-bind-service on|off] [--max-procs N]",
      "change a domain's settings: a root service's CAP_NET_BIND_SERVICE, the most processes it may run", vc_cmd_set},
     {"list", "list [--service SERVICE] [--json]", "list domains", vc_cmd_list},
-    {"lookup", "lookup SERVICE IP [--json]", "show what virtuald would decide for SERVICE dialled on IP", vc_cmd_lookup},
+    {"lookup", "lookup SERVICE IP [--json]", "show what virtuald would decide for SERVICE dialled on IP",
+     vc_cmd_lookup},
     {"check", "check [SERVICE [ADDRESS]] [--program NAME]... [--json]",
      "check the database and each selected domain's jail; exit 0 clean, 1 warnings, 2 errors", vc_cmd_check},
     {"provision", "provision ROOT --program PATH [--program PATH]... [--user U]",
-     "build or complete jail ROOT: the programs with their interpreter and libraries, /dev, /etc/passwd", vc_cmd_provision},
+     "build or complete jail ROOT: the programs with their interpreter and libraries, /dev, /etc/passwd",
+     vc_cmd_provision},
     {"import", "import --service SERVICE FILE [--dry-run] [--replace] [--user U] [--group G]",
      "import a legacy virtuald configuration (ADDRESS DIRECTORY lines) as SERVICE's domains, all or nothing",
      vc_cmd_import},
-    {"export", "export --service SERVICE", "write SERVICE's domains in the legacy format: exact addresses, then default",
-     vc_cmd_export},
+    {"export", "export --service SERVICE",
+     "write SERVICE's domains in the legacy format: exact addresses, then default", vc_cmd_export},
     {"migrate-inetd", "migrate-inetd INETD_CONF [--write] [--dry-run]",
      "import the configuration of every legacy virtuald line of INETD_CONF and convert the lines", vc_cmd_migrate},
     {NULL, NULL, NULL, NULL},
@@ -47,9 +50,10 @@ const struct vc_cmd *vc_find(const char *name)
 
 static void usage(FILE *f)
 {
-    fprintf(f, "Usage: vhostctl [--db FILE] COMMAND [ARGS...]\n"
-               "       vhostctl --help | --version | COMMAND --help\n\n"
-               "Manage the virtuald domain database (default %s, or $VIRTUALD_DB).\n\nCommands:\n",
+    fprintf(f,
+            "Usage: vhostctl [--db FILE] COMMAND [ARGS...]\n"
+            "       vhostctl --help | --version | COMMAND --help\n\n"
+            "Manage the virtuald domain database (default %s, or $VIRTUALD_DB).\n\nCommands:\n",
             VH_DB_DEFAULT_PATH);
     for (const struct vc_cmd *c = vc_commands; c->name; c++)
         fprintf(f, "  vhostctl [--db FILE] %s\n      %s\n", c->synopsis, c->summary);

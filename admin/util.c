@@ -128,8 +128,8 @@ void vc_print_finding(void *ctx, const vh_finding *f)
         return;
     }
     s->shown++;
-    fprintf(s->out ? s->out : stdout, "%s: %s [%s] %s: %s - fix: %s\n", f->domain, vh_finding_severity_name(f->severity),
-            f->kind, f->path, f->problem, f->fix);
+    fprintf(s->out ? s->out : stdout, "%s: %s [%s] %s: %s - fix: %s\n", f->domain,
+            vh_finding_severity_name(f->severity), f->kind, f->path, f->problem, f->fix);
 }
 
 void vc_domain_label(const vh_row *r, char *out, size_t n)
@@ -156,14 +156,17 @@ static void nest_finding(void *ctx, const char *outer, const char *inner, const 
     vh_printable(inner ? inner : dbfile, i, sizeof i);
     if (inner) {
         snprintf(problem, sizeof problem,
-                 "jail %s is inside the jail %s of another domain: a root service there can replace it with its own",
+                 "jail %s is inside the jail %s of another domain: a root service there can replace it with its own", i,
+                 o);
+        snprintf(fix, sizeof fix,
+                 "move %s out of %s (jails side by side below one 0700 root directory) and re-add "
+                 "its domains",
                  i, o);
-        snprintf(fix, sizeof fix, "move %s out of %s (jails side by side below one 0700 root directory) and re-add "
-                 "its domains", i, o);
     } else {
         snprintf(problem, sizeof problem,
                  "the database is inside the jail %s: a root service there can rewrite it, its journal and its "
-                 "lookup index", o);
+                 "lookup index",
+                 o);
         snprintf(fix, sizeof fix, "move the database out of every jail (vhostctl --db, VIRTUALD_DB)");
     }
     vh_finding f = {"jails", VH_SEV_ERROR, inner ? "nested-jail" : "database-in-jail", i, problem, fix};

@@ -16,7 +16,7 @@ typedef struct sqlite3 sqlite3;
  * consumed; db is the path chosen by --db, VIRTUALD_DB or the default. */
 struct vc_cmd {
     const char *name;
-    const char *synopsis;   /* after "vhostctl [--db FILE] " */
+    const char *synopsis; /* after "vhostctl [--db FILE] " */
     const char *summary;
     int (*run)(const char *db, int argc, char **argv);
 };

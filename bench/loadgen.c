@@ -36,8 +36,8 @@
 static struct sockaddr_storage target;
 static socklen_t target_len;
 static const char *expect;
-static long count_limit;   /* 0: by time */
-static double time_limit;  /* seconds; 0: by count */
+static long count_limit;  /* 0: by time */
+static double time_limit; /* seconds; 0: by count */
 static int warmup;
 static atomic_long started, ok, failed;
 static atomic_int stop;

@@ -113,7 +113,8 @@ int main(int argc, char **argv)
     }
     struct rusage ru;
     getrusage(RUSAGE_CHILDREN, &ru);
-    double cpu = (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1e6 + (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec);
+    double cpu =
+        (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1e6 + (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec);
     qsort(wall, (size_t)n, sizeof *wall, cmp);
     printf("wall_us_median=%.0f wall_us_p90=%.0f cpu_us_mean=%.0f minflt_mean=%.0f fail=%ld\n", wall[n / 2],
            wall[n * 9 / 10], cpu / (double)n, (double)ru.ru_minflt / (double)n, fail);

@@ -449,8 +449,8 @@ static int decide(struct target *t, const struct opts *o, vh_err *e)
     if (vh_decide(o->db, t->service, t->conn.local.text, &t->d, e) < 0)
         return -1;
     if (t->verbose)
-        vh_log(LOG_INFO, "detail decided rule=%s row=%s/%s source=%s%s%s%s", vh_select_rule_name(t->d.rule), t->d.row.service,
-               t->d.row.address, t->d.from_index ? "index" : "database",
+        vh_log(LOG_INFO, "detail decided rule=%s row=%s/%s source=%s%s%s%s", vh_select_rule_name(t->d.rule),
+               t->d.row.service, t->d.row.address, t->d.from_index ? "index" : "database",
                t->d.from_index ? "" : " (index: ", t->d.from_index ? "" : (t->d.index_why ? t->d.index_why : "?"),
                t->d.from_index ? "" : ")");
     if (vh_env_build(environ, &t->conn, t->service, t->d.row.address, &t->env, e) < 0)

@@ -24,7 +24,8 @@ int vh_dbadmin_open(const char *path, int create, sqlite3 **out, vh_err *e)
     } else if (errno != ENOENT) {
         return vh_fail(e, VH_EX_NOINPUT, "cannot stat database %s: %s", path, strerror(errno));
     } else if (!create) {
-        return vh_fail(e, VH_EX_NOINPUT, "database %s does not exist - create it with: vhostctl --db %s init", path, path);
+        return vh_fail(e, VH_EX_NOINPUT, "database %s does not exist - create it with: vhostctl --db %s init", path,
+                       path);
     } else {
         /* E6: a new database is 0600 in a 0700 directory made here when
          * missing. Only the last directory is created: the rest of the

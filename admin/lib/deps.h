@@ -22,23 +22,23 @@
 #include <sys/stat.h>
 
 enum vh_dep_kind {
-    VH_DEP_PROGRAM,   /* the program itself */
-    VH_DEP_SCRIPT,    /* the interpreter named by a #! line */
-    VH_DEP_INTERP,    /* the ELF interpreter (PT_INTERP) */
-    VH_DEP_LIBRARY,   /* a DT_NEEDED library */
+    VH_DEP_PROGRAM, /* the program itself */
+    VH_DEP_SCRIPT,  /* the interpreter named by a #! line */
+    VH_DEP_INTERP,  /* the ELF interpreter (PT_INTERP) */
+    VH_DEP_LIBRARY, /* a DT_NEEDED library */
 };
 
 const char *vh_deps_kind_name(enum vh_dep_kind k);
 
 typedef struct vh_dep {
     enum vh_dep_kind kind;
-    const char *name;     /* what was asked for: program name, #! or PT_INTERP path, DT_NEEDED */
-    const char *path;     /* where it was found inside the root, as named by the search; NULL when missing */
-    const char *by;       /* the object that asked for it; NULL for the program */
-    int fd;               /* read-only fd on the found file (valid during the call), or -1 */
+    const char *name;      /* what was asked for: program name, #! or PT_INTERP path, DT_NEEDED */
+    const char *path;      /* where it was found inside the root, as named by the search; NULL when missing */
+    const char *by;        /* the object that asked for it; NULL for the program */
+    int fd;                /* read-only fd on the found file (valid during the call), or -1 */
     const struct stat *st; /* its stat, or NULL */
-    int extra;            /* found in one of the caller's extra directories */
-    const char *problem;  /* NULL: found and usable; else what is wrong, one phrase */
+    int extra;             /* found in one of the caller's extra directories */
+    const char *problem;   /* NULL: found and usable; else what is wrong, one phrase */
 } vh_dep;
 
 /* Return non-zero to stop the walk. */
@@ -53,8 +53,8 @@ typedef struct vh_cred {
 } vh_cred;
 
 typedef struct vh_deps_opts {
-    const vh_cred *cred;             /* NULL: root */
-    const char *const *extra_dirs;   /* searched after the standard ones; may be NULL */
+    const vh_cred *cred;           /* NULL: root */
+    const char *const *extra_dirs; /* searched after the standard ones; may be NULL */
     int nextra;
 } vh_deps_opts;
 

@@ -14,13 +14,13 @@
 
 #include <stddef.h>
 
-#define VH_ELFREAD_MAX_NEEDED 512   /* more DT_NEEDED entries is refused */
+#define VH_ELFREAD_MAX_NEEDED 512 /* more DT_NEEDED entries is refused */
 
 typedef struct vh_elfread {
-    int elfclass;        /* 32 or 64 */
-    int big_endian;      /* 0: little-endian */
-    unsigned type;       /* ET_EXEC, ET_DYN, ... */
-    unsigned machine;    /* EM_X86_64, ... */
+    int elfclass;     /* 32 or 64 */
+    int big_endian;   /* 0: little-endian */
+    unsigned type;    /* ET_EXEC, ET_DYN, ... */
+    unsigned machine; /* EM_X86_64, ... */
     /* Strings point into the parsed buffer, each checked to end with a
      * NUL inside it; NULL when absent. Valid as long as the buffer. */
     const char *interp;
@@ -28,7 +28,7 @@ typedef struct vh_elfread {
     const char *rpath;
     const char *needed[VH_ELFREAD_MAX_NEEDED];
     int nneeded;
-    int is_dynamic;      /* has a PT_DYNAMIC segment */
+    int is_dynamic; /* has a PT_DYNAMIC segment */
 } vh_elfread;
 
 /* Parse buf (len bytes). Returns 0 and fills out, or -1 with e

@@ -6,17 +6,17 @@
 #define VH_FINDING_H
 
 enum vh_severity {
-    VH_SEV_WARNING = 1,  /* vhostctl check exits 1 when only these */
-    VH_SEV_ERROR = 2,    /* exits 2; vhostctl add refuses */
+    VH_SEV_WARNING = 1, /* vhostctl check exits 1 when only these */
+    VH_SEV_ERROR = 2,   /* exits 2; vhostctl add refuses */
 };
 
 typedef struct vh_finding {
-    const char *domain;   /* "SERVICE/ADDRESS", "database", or a ROOT */
+    const char *domain; /* "SERVICE/ADDRESS", "database", or a ROOT */
     enum vh_severity severity;
-    const char *kind;     /* a stable short name, listed in doc/jails.md */
-    const char *path;     /* the object on the host */
-    const char *problem;  /* what is wrong, one line, printable */
-    const char *fix;      /* what to do about it, one line, printable */
+    const char *kind;    /* a stable short name, listed in doc/jails.md */
+    const char *path;    /* the object on the host */
+    const char *problem; /* what is wrong, one line, printable */
+    const char *fix;     /* what to do about it, one line, printable */
 } vh_finding;
 
 typedef void (*vh_finding_cb)(void *ctx, const vh_finding *f);

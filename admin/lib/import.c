@@ -83,9 +83,9 @@ struct run {
     vh_import_stats *st;
     unsigned long errors, warnings; /* the importer's own diagnostics */
     char groups[VH_MAX_GROUPS * 12];
-    char now[32];           /* created and updated of every row */
-    char file_shown[600];   /* file, printable, for comments */
-    char lastdir[PATH_MAX]; /* the last directory looked at */
+    char now[32];              /* created and updated of every row */
+    char file_shown[600];      /* file, printable, for comments */
+    char lastdir[PATH_MAX];    /* the last directory looked at */
     char lastparent[PATH_MAX]; /* K7: the last parent judged, and whether */
     int parent_hides;          /* some ancestor hides its jails */
     char comment[VH_COMMENT_MAX];
@@ -379,8 +379,10 @@ int vh_import_path(vh_importer *im, const char *path, const vh_import_opts *o, c
      * Standard input may be a pipe (the operator's own); the parser's
      * bounds (legacy.h: size, line length, binary data) end it. */
     if (!std && !S_ISREG(sb.st_mode)) {
-        vh_fail(e, VH_EX_NOINPUT, "%s is not a regular file (%s) - give the legacy configuration file, or '-' to read "
-                "standard input", shown, vh_fd_type_name(sb.st_mode));
+        vh_fail(e, VH_EX_NOINPUT,
+                "%s is not a regular file (%s) - give the legacy configuration file, or '-' to read "
+                "standard input",
+                shown, vh_fd_type_name(sb.st_mode));
         close(fd);
         return -1;
     }

@@ -132,10 +132,8 @@ static int pass_the_tick(const char *dbpath, const vh_ixfmt_stamp *id)
     case 0x01021994UL: /* tmpfs */
     case 0x2FC12FC1UL: /* zfs */
     case 0xF2F52010UL: /* f2fs */
-    case 0x794C7630UL: /* overlayfs: the upper layer's times */
-        break;
-    default:
-        return -1;
+    case 0x794C7630UL: /* overlayfs: the upper layer's times */ break;
+    default: return -1;
     }
     int64_t m = id->mtime_s * 1000000000LL + id->mtime_ns, c = id->ctime_s * 1000000000LL + id->ctime_ns;
     int64_t until = m > c ? m : c;
@@ -191,7 +189,8 @@ static int rebuild(sqlite3 *db, const char *dbpath, vh_err *e)
     }
     sqlite3_stmt *st = NULL;
     int64_t count = 0;
-    if (sqlite3_prepare_v2(db, "SELECT count(*) FROM domains", -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+    if (sqlite3_prepare_v2(db, "SELECT count(*) FROM domains", -1, &st, NULL) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW)
         count = sqlite3_column_int64(st, 0);
     sqlite3_finalize(st);
     st = NULL;
@@ -297,7 +296,8 @@ out:
  * cannot be updated in place (rebuild), -1 error with e. The caller has
  * proved that the index held the state the change began from (ino: the
  * file it checked) and that no other commit landed since. */
-static int update_in_place(sqlite3 *db, const char *dbpath, uint64_t ino, const vh_ixwrite_key *keys, int nkeys, vh_err *e)
+static int update_in_place(sqlite3 *db, const char *dbpath, uint64_t ino, const vh_ixwrite_key *keys, int nkeys,
+                           vh_err *e)
 {
     char path[PATH_MAX + 16];
     if ((size_t)snprintf(path, sizeof path, "%s%s", dbpath, VH_IX_SUFFIX) >= sizeof path)
@@ -316,9 +316,9 @@ static int update_in_place(sqlite3 *db, const char *dbpath, uint64_t ino, const 
     static unsigned char buf[VH_IXFMT_REC_MAX];
     const char *why;
     if ((uint64_t)st.st_ino != ino || vh_fd_pread_full(fd, &h, sizeof h, 0) != (ssize_t)sizeof h ||
-        !vh_ixfmt_hdr_sane(&h, (uint64_t)st.st_size) || h.valid != 0 || pragma_i64(db, "PRAGMA schema_version", &cookie) < 0 ||
-        h.schema_cookie != (int32_t)cookie || h.user_version != vh_db_schema_version() ||
-        (h.nlive + h.ndead + (uint64_t)nkeys) * 4 > h.nbuckets * 3)
+        !vh_ixfmt_hdr_sane(&h, (uint64_t)st.st_size) || h.valid != 0 ||
+        pragma_i64(db, "PRAGMA schema_version", &cookie) < 0 || h.schema_cookie != (int32_t)cookie ||
+        h.user_version != vh_db_schema_version() || (h.nlive + h.ndead + (uint64_t)nkeys) * 4 > h.nbuckets * 3)
         goto out;
     /* the header says stale (vh_ixwrite_begin, synced); make the seq odd too */
     h.seq |= 1;
@@ -363,7 +363,8 @@ static int update_in_place(sqlite3 *db, const char *dbpath, uint64_t ino, const 
         uint64_t j = hash & (h.nbuckets - 1);
         vh_ixfmt_bucket bk;
         for (uint64_t k = 0;; k++, j = (j + 1) & (h.nbuckets - 1)) {
-            if (k == h.nbuckets || vh_fd_pread_full(fd, &bk, sizeof bk, (off_t)(VH_IXFMT_HDR + j * sizeof bk)) != (ssize_t)sizeof bk)
+            if (k == h.nbuckets ||
+                vh_fd_pread_full(fd, &bk, sizeof bk, (off_t)(VH_IXFMT_HDR + j * sizeof bk)) != (ssize_t)sizeof bk)
                 goto out;
             if (bk < 2)
                 break;
@@ -468,10 +469,12 @@ int vh_ixwrite_mark_stale(const char *dbpath, vh_err *e)
         return fd == -1 ? 0 : -1;
     int rc = mark_stale_fd(fd);
     close(fd);
-    return rc < 0 ? vh_fail(e, VH_EX_IOERR, "cannot mark the lookup index of %s stale: %s", dbpath, strerror(errno)) : 0;
+    return rc < 0 ? vh_fail(e, VH_EX_IOERR, "cannot mark the lookup index of %s stale: %s", dbpath, strerror(errno))
+                  : 0;
 }
 
-int vh_ixwrite_finish(sqlite3 *db, const char *dbpath, const vh_ixwrite_txn *t, const vh_ixwrite_key *keys, int nkeys, vh_err *e)
+int vh_ixwrite_finish(sqlite3 *db, const char *dbpath, const vh_ixwrite_txn *t, const vh_ixwrite_key *keys, int nkeys,
+                      vh_err *e)
 {
     /* An empty WAL first, so that the state is the database file alone
      * (ident_now) and stays so when this connection closes. Readers in

@@ -18,9 +18,9 @@ typedef struct vh_ixwrite_key {
 
 /* What vh_ixwrite_begin learnt for vh_ixwrite_finish. */
 typedef struct vh_ixwrite_txn {
-    int base_ok;            /* the index described the database as the change began */
-    uint64_t ino;           /* the index file it checked */
-    int64_t data_version;   /* PRAGMA data_version as the change began */
+    int base_ok;          /* the index described the database as the change began */
+    uint64_t ino;         /* the index file it checked */
+    int64_t data_version; /* PRAGMA data_version as the change began */
 } vh_ixwrite_txn;
 
 /* vhostctl, right after BEGIN IMMEDIATE of a change, on that connection
@@ -38,7 +38,8 @@ int vh_ixwrite_begin(sqlite3 *db, const char *dbpath, vh_ixwrite_txn *t, vh_err 
  * since (PRAGMA data_version), else rebuilt from every row into a new
  * file renamed over the old. t NULL: rebuild. Returns 0, or -1 with e
  * (the index then stays stale; virtuald reads the database). */
-int vh_ixwrite_finish(sqlite3 *db, const char *dbpath, const vh_ixwrite_txn *t, const vh_ixwrite_key *keys, int nkeys, vh_err *e);
+int vh_ixwrite_finish(sqlite3 *db, const char *dbpath, const vh_ixwrite_txn *t, const vh_ixwrite_key *keys, int nkeys,
+                      vh_err *e);
 
 /* Mark the index of dbpath stale and sync it (vhostctl init, before a
  * schema migration). 0, or -1 with e. */

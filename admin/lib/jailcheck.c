@@ -233,7 +233,8 @@ static int top_is_code(const char *rel)
  * directory (renaming /usr replaces /usr/bin). */
 static int on_path(const char *rel)
 {
-    static const char *const dirs[] = {"/bin", "/sbin", "/usr", "/usr/bin", "/usr/sbin", "/usr/local", "/usr/local/bin"};
+    static const char *const dirs[] = {"/bin",      "/sbin",      "/usr",          "/usr/bin",
+                                       "/usr/sbin", "/usr/local", "/usr/local/bin"};
     for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++)
         if (strcmp(rel, dirs[i]) == 0)
             return 1;

@@ -25,16 +25,16 @@
 #include "finding.h"
 #include "row.h"
 
-#define VH_JAILCHECK_MAX_DEPTH 256  /* deeper directories are an error, not a crash */
+#define VH_JAILCHECK_MAX_DEPTH 256 /* deeper directories are an error, not a crash */
 
 typedef struct vh_jailcheck {
-    const char *domain;            /* label of every finding */
-    const vh_row *row;             /* root and run-as identity (has_user) */
-    const char *const *programs;   /* names as the service is started: absolute or searched in PATH */
+    const char *domain;          /* label of every finding */
+    const vh_row *row;           /* root and run-as identity (has_user) */
+    const char *const *programs; /* names as the service is started: absolute or searched in PATH */
     int nprograms;
-    int identity;                  /* compare the run-as user with the host; warn on root */
-    int deep;                      /* walk the tree below ROOT */
-    long entries;                  /* out: entries seen by the deep scan */
+    int identity; /* compare the run-as user with the host; warn on root */
+    int deep;     /* walk the tree below ROOT */
+    long entries; /* out: entries seen by the deep scan */
 } vh_jailcheck;
 
 /* Run the checks selected in jc on jc->row->root and report every

@@ -105,8 +105,8 @@ struct vh_legacy {
     vh_legacy_ops ops;
     void *ctx;
     vh_legacy_stats st;
-    int failed;   /* a callback stopped the parse, or no memory */
-    int too_many; /* E_LINES reported: the rest is ignored */
+    int failed;               /* a callback stopped the parse, or no memory */
+    int too_many;             /* E_LINES reported: the rest is ignored */
     unsigned long long bytes; /* read so far: VH_LEGACY_SIZE_MAX bounds it */
     /* the line being read */
     size_t total;       /* its bytes so far, LF excluded */
@@ -464,12 +464,12 @@ static int bounded(vh_legacy *p, vh_err *e)
                        "configuration, a text file",
                        f, ln, p->total);
     if (p->bytes > VH_LEGACY_SIZE_MAX)
-        return vh_fail(e, VH_EX_DATAERR, "%s: more than %lu MiB (at line %lu) - this is not a legacy configuration",
-                       f, VH_LEGACY_SIZE_MAX >> 20, ln);
+        return vh_fail(e, VH_EX_DATAERR, "%s: more than %lu MiB (at line %lu) - this is not a legacy configuration", f,
+                       VH_LEGACY_SIZE_MAX >> 20, ln);
     if (p->st.errors > VH_LEGACY_ERRORS_MAX)
         return vh_fail(e, VH_EX_DATAERR,
-                       "%s: more than %d errors (the last at line %lu); reading stopped - is this the right file?",
-                       f, VH_LEGACY_ERRORS_MAX, p->st.lines);
+                       "%s: more than %d errors (the last at line %lu); reading stopped - is this the right file?", f,
+                       VH_LEGACY_ERRORS_MAX, p->st.lines);
     return 0;
 }
 

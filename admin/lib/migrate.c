@@ -24,12 +24,13 @@ int vh_migrate(sqlite3 *db, int *from, int *to, vh_err *e)
     if (from)
         *from = version;
     if (version > want) {
-        vh_fail(e, VH_EX_CONFIG, "schema version %d is newer than %d that this build knows - install the newer vhostctl",
-                version, want);
+        vh_fail(e, VH_EX_CONFIG,
+                "schema version %d is newer than %d that this build knows - install the newer vhostctl", version, want);
         goto fail;
     }
     if (version > 0 && appid != VH_DB_APPLICATION_ID) {
-        vh_fail(e, VH_EX_CONFIG, "not a virtuald database (application_id 0x%08x) - refusing to change it", (unsigned)appid);
+        vh_fail(e, VH_EX_CONFIG, "not a virtuald database (application_id 0x%08x) - refusing to change it",
+                (unsigned)appid);
         goto fail;
     }
     /* a schema about to change: the lookup index claims nothing from now

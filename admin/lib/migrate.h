@@ -10,9 +10,9 @@ typedef struct sqlite3 sqlite3;
 
 /* One file of sql/, embedded at build time. */
 struct vh_migrate_file {
-    int version;        /* the number that starts the file name */
-    const char *name;   /* the file name, for messages */
-    const char *sql;    /* the whole file; it ends by setting user_version */
+    int version;      /* the number that starts the file name */
+    const char *name; /* the file name, for messages */
+    const char *sql;  /* the whole file; it ends by setting user_version */
 };
 
 /* Every file of sql/, in the order of their numbers (generated). */

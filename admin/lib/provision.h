@@ -29,15 +29,15 @@
 #include "vherr.h"
 
 typedef struct vh_provision {
-    const char *root;              /* absolute, normalised; created 0755 when missing */
-    const char *const *programs;   /* absolute host paths */
+    const char *root;            /* absolute, normalised; created 0755 when missing */
+    const char *const *programs; /* absolute host paths */
     int nprograms;
-    const vh_row *user;            /* run-as identity (has_user), or NULL */
+    const vh_row *user; /* run-as identity (has_user), or NULL */
     /* Called for each change made ("created", "updated") and each file
      * left as it was ("unchanged"); may be NULL. */
     void (*note)(void *ctx, const char *what, const char *path);
     void *ctx;
-    int written, unchanged;        /* out: counts */
+    int written, unchanged; /* out: counts */
 } vh_provision;
 
 /* Returns 0, or -1 with e naming the object and the remedy. On failure

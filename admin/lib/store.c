@@ -40,7 +40,8 @@ int vh_store_add(sqlite3 *db, const vh_row *row, vh_err *e)
     rc = sqlite3_step(st);
     int result = 0;
     if (rc == SQLITE_CONSTRAINT_PRIMARYKEY)
-        result = vh_fail(e, VH_EX_DATAERR, "a domain for service %s on %s already exists - remove it first (vhostctl remove %s %s)",
+        result = vh_fail(e, VH_EX_DATAERR,
+                         "a domain for service %s on %s already exists - remove it first (vhostctl remove %s %s)",
                          row->service, row->address, row->service, row->address);
     else if (rc != SQLITE_DONE)
         result = vh_db_fail(db, rc, "inserting the domain", e);
@@ -75,8 +76,8 @@ int vh_store_remove(sqlite3 *db, const char *service, const char *address, vh_er
     return one_row_change(db, sql, sizeof sql, service, address, 0, 0, "removing the domain", e);
 }
 
-int vh_store_set_limits(sqlite3 *db, const char *service, const char *address, int net_bind_service,
-                        uint32_t max_procs, vh_err *e)
+int vh_store_set_limits(sqlite3 *db, const char *service, const char *address, int net_bind_service, uint32_t max_procs,
+                        vh_err *e)
 {
     static const char user_sql[] = "SELECT user IS NOT NULL FROM domains WHERE service = ?1 AND address = ?2";
     static const char sql[] =
@@ -97,10 +98,11 @@ int vh_store_set_limits(sqlite3 *db, const char *service, const char *address, i
         return vh_db_fail(db, rc, "reading the domain", e);
     /* the schema's CHECK refuses it too; this says why */
     if (run_as && net_bind_service == 1)
-        return vh_fail(e, VH_EX_DATAERR,
-                       "domain %s %s runs as a user, which has no capabilities - --net-bind-service is for root services "
-                       "(add the domain without --user)",
-                       service, address);
+        return vh_fail(
+            e, VH_EX_DATAERR,
+            "domain %s %s runs as a user, which has no capabilities - --net-bind-service is for root services "
+            "(add the domain without --user)",
+            service, address);
     if ((rc = sqlite3_prepare_v2(db, sql, sizeof sql, &st, NULL)) != SQLITE_OK)
         return vh_db_fail(db, rc, "changing the domain", e);
     sqlite3_bind_text(st, 1, service, -1, SQLITE_STATIC);
@@ -119,9 +121,8 @@ int vh_store_set_limits(sqlite3 *db, const char *service, const char *address, i
 
 int vh_store_set_enabled(sqlite3 *db, const char *service, const char *address, int enabled, vh_err *e)
 {
-    static const char sql[] =
-        "UPDATE domains SET enabled = ?3, updated = strftime('%Y-%m-%dT%H:%M:%SZ', 'now')"
-        " WHERE service = ?1 AND address = ?2";
+    static const char sql[] = "UPDATE domains SET enabled = ?3, updated = strftime('%Y-%m-%dT%H:%M:%SZ', 'now')"
+                              " WHERE service = ?1 AND address = ?2";
     return one_row_change(db, sql, sizeof sql, service, address, 1, enabled ? 1 : 0, "changing the domain", e);
 }
 
@@ -137,8 +138,10 @@ const char vh_store_each_sql[] = "SELECT " VH_ROW_ALL_COLS " FROM domains"
 /* VH_ROW_ALL_COLS again, as the members of one JSON object: each needs
  * its key beside it, so this list is spelled out; keep it in step. */
 const char vh_store_each_json_sql[] =
-    "SELECT service, address, json_object('service', service, 'address', address, 'root', root, 'user', user, 'group', grp,"
-    " 'uid', uid, 'gid', gid, 'groups', json('[' || groups || ']'), 'enabled', json(CASE enabled WHEN 1 THEN 'true' ELSE 'false' END),"
+    "SELECT service, address, json_object('service', service, 'address', address, 'root', root, 'user', user, 'group', "
+    "grp,"
+    " 'uid', uid, 'gid', gid, 'groups', json('[' || groups || ']'), 'enabled', json(CASE enabled WHEN 1 THEN 'true' "
+    "ELSE 'false' END),"
     " 'net_bind_service', json(CASE net_bind_service WHEN 1 THEN 'true' ELSE 'false' END), 'max_procs', max_procs,"
     " 'comment', comment, 'created', created, 'updated', updated) FROM domains"
     " WHERE ?1 IS NULL OR service = ?1 ORDER BY service, address";
@@ -153,8 +156,8 @@ static void col(sqlite3_stmt *st, int i, char *out, size_t n)
 struct held {
     int have;
     char service[VH_SERVICE_MAX + 1];
-    char *json;  /* json mode: the object's text (malloc'd) */
-    vh_row row;  /* row mode */
+    char *json; /* json mode: the object's text (malloc'd) */
+    vh_row row; /* row mode */
 };
 
 static int emit(int json, void *cb, void *ctx, const char *text, const vh_row *row)
@@ -174,8 +177,7 @@ static int flush(struct held *h, int json, void *cb, void *ctx)
     return stop;
 }
 
-static int each(sqlite3 *db, const char *sql, size_t len, const char *service, int json, void *cb, void *ctx,
-                vh_err *e)
+static int each(sqlite3 *db, const char *sql, size_t len, const char *service, int json, void *cb, void *ctx, vh_err *e)
 {
     sqlite3_stmt *st = NULL;
     int rc = sqlite3_prepare_v2(db, sql, (int)len, &st, NULL);

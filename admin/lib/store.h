@@ -19,8 +19,8 @@ int vh_store_remove(sqlite3 *db, const char *service, const char *address, vh_er
  * (-1: keep), max_procs 1..VH_MAX_PROCS_MAX (0: keep). A missing row is
  * VH_EX_NOHOST; net_bind_service 1 on a run-as row VH_EX_DATAERR (it has
  * no capabilities); a value out of range the schema's CHECK. */
-int vh_store_set_limits(sqlite3 *db, const char *service, const char *address, int net_bind_service,
-                        uint32_t max_procs, vh_err *e);
+int vh_store_set_limits(sqlite3 *db, const char *service, const char *address, int net_bind_service, uint32_t max_procs,
+                        vh_err *e);
 
 /* Set enabled; a missing row is an error (VH_EX_NOHOST). */
 int vh_store_set_enabled(sqlite3 *db, const char *service, const char *address, int enabled, vh_err *e);

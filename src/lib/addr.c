@@ -14,13 +14,13 @@ static int canon_v4(const struct in_addr *a, const char *shown, char out[VH_ADDR
     uint32_t h = ntohl(a->s_addr);
     if (h == 0)
         return vh_fail(e, VH_EX_DATAERR,
-                       "address '%s' is the unspecified address, which is never dialled - give one local address", shown);
+                       "address '%s' is the unspecified address, which is never dialled - give one local address",
+                       shown);
     if (h == 0xffffffffu)
-        return vh_fail(e, VH_EX_DATAERR,
-                       "address '%s' is the broadcast address - give one local unicast address", shown);
+        return vh_fail(e, VH_EX_DATAERR, "address '%s' is the broadcast address - give one local unicast address",
+                       shown);
     if ((h >> 28) == 0xe)
-        return vh_fail(e, VH_EX_DATAERR,
-                       "address '%s' is multicast - give one local unicast address", shown);
+        return vh_fail(e, VH_EX_DATAERR, "address '%s' is multicast - give one local unicast address", shown);
     if (!inet_ntop(AF_INET, a, out, VH_ADDR_TEXT))
         return vh_fail(e, VH_EX_SOFTWARE, "inet_ntop: %s", strerror(errno));
     return 0;
@@ -35,12 +35,14 @@ static int canon_v6(const struct in6_addr *a, const char *shown, char out[VH_ADD
     }
     if (IN6_IS_ADDR_UNSPECIFIED(a))
         return vh_fail(e, VH_EX_DATAERR,
-                       "address '%s' is the unspecified address, which is never dialled - give one local address", shown);
+                       "address '%s' is the unspecified address, which is never dialled - give one local address",
+                       shown);
     if (IN6_IS_ADDR_MULTICAST(a))
         return vh_fail(e, VH_EX_DATAERR, "address '%s' is multicast - give one local unicast address", shown);
     if (IN6_IS_ADDR_LINKLOCAL(a))
         return vh_fail(e, VH_EX_DATAERR,
-                       "address '%s' is IPv6 link-local, which is ambiguous without an interface - use a global or unique-local address",
+                       "address '%s' is IPv6 link-local, which is ambiguous without an interface - use a global or "
+                       "unique-local address",
                        shown);
     if (!inet_ntop(AF_INET6, a, out, VH_ADDR_TEXT))
         return vh_fail(e, VH_EX_SOFTWARE, "inet_ntop: %s", strerror(errno));
@@ -62,11 +64,12 @@ int vh_addr_canon(const char *in, int allow_default, char out[VH_ADDR_TEXT], vh_
     if (len >= VH_ADDR_TEXT)
         return vh_fail(e, VH_EX_DATAERR, "address '%.40s...' is too long to be an IP address", shown);
     if (strchr(in, '%'))
-        return vh_fail(e, VH_EX_DATAERR,
-                       "address '%s' has a zone (%%): zoned link-local addresses are not supported - use a global address", shown);
+        return vh_fail(
+            e, VH_EX_DATAERR,
+            "address '%s' has a zone (%%): zoned link-local addresses are not supported - use a global address", shown);
     if (strchr(in, '/'))
-        return vh_fail(e, VH_EX_DATAERR,
-                       "address '%s' is a prefix: one row names one address - give it without '/'", shown);
+        return vh_fail(e, VH_EX_DATAERR, "address '%s' is a prefix: one row names one address - give it without '/'",
+                       shown);
     struct in_addr a4;
     struct in6_addr a6;
     if (inet_pton(AF_INET, in, &a4) == 1)
@@ -74,12 +77,13 @@ int vh_addr_canon(const char *in, int allow_default, char out[VH_ADDR_TEXT], vh_
     if (inet_pton(AF_INET6, in, &a6) == 1)
         return canon_v6(&a6, shown, out, e);
     return vh_fail(e, VH_EX_DATAERR,
-                   "'%s' is not an IP address - write IPv4 as four decimal numbers without leading zeros (192.0.2.1) or IPv6 as in 2001:db8::1%s",
+                   "'%s' is not an IP address - write IPv4 as four decimal numbers without leading zeros (192.0.2.1) "
+                   "or IPv6 as in 2001:db8::1%s",
                    shown, allow_default ? ", or 'default'" : "");
 }
 
-static int endpoint_from(const struct sockaddr_storage *ss, socklen_t len, vh_endpoint *ep,
-                         const char *which, vh_err *e)
+static int endpoint_from(const struct sockaddr_storage *ss, socklen_t len, vh_endpoint *ep, const char *which,
+                         vh_err *e)
 {
     memset(ep, 0, sizeof *ep);
     if (len < sizeof(sa_family_t))
@@ -100,7 +104,7 @@ static int endpoint_from(const struct sockaddr_storage *ss, socklen_t len, vh_en
         const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)ss;
         ep->port = ntohs(s6->sin6_port);
         if (IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr)) {
-            ep->family = AF_INET;   /* G1: a mapped address is the IPv4 address */
+            ep->family = AF_INET; /* G1: a mapped address is the IPv4 address */
             if (!inet_ntop(AF_INET, &s6->sin6_addr.s6_addr[12], ep->text, sizeof ep->text))
                 return vh_fail(e, VH_EX_SOFTWARE, "inet_ntop: %s", strerror(errno));
             return 0;
@@ -114,8 +118,8 @@ static int endpoint_from(const struct sockaddr_storage *ss, socklen_t len, vh_en
                    (int)ss->ss_family);
 }
 
-int vh_addr_from_sockaddrs(const struct sockaddr_storage *l, socklen_t llen,
-                           const struct sockaddr_storage *r, socklen_t rlen, vh_conn *c, vh_err *e)
+int vh_addr_from_sockaddrs(const struct sockaddr_storage *l, socklen_t llen, const struct sockaddr_storage *r,
+                           socklen_t rlen, vh_conn *c, vh_err *e)
 {
     if (endpoint_from(l, llen, &c->local, "local", e) < 0)
         return -1;
@@ -135,7 +139,8 @@ int vh_addr_from_socket(int fd, vh_conn *c, vh_err *e)
 {
     struct stat st;
     if (fstat(fd, &st) < 0)
-        return vh_fail(e, VH_EX_PROTOCOL, "fd %d is not open (%s): start virtuald from a super-server that passes the connection on fd 0",
+        return vh_fail(e, VH_EX_PROTOCOL,
+                       "fd %d is not open (%s): start virtuald from a super-server that passes the connection on fd 0",
                        fd, strerror(errno));
     if (!S_ISSOCK(st.st_mode))
         return vh_fail(e, VH_EX_PROTOCOL,
@@ -154,8 +159,10 @@ int vh_addr_from_socket(int fd, vh_conn *c, vh_err *e)
     if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &optlen) < 0)
         return vh_fail(e, VH_EX_PROTOCOL, "getsockopt(SO_ACCEPTCONN) on fd %d: %s", fd, strerror(errno));
     if (listening)
-        return vh_fail(e, VH_EX_PROTOCOL,
-                       "fd %d is a listening socket: use 'nowait' (inetd) or Accept=yes (systemd) so virtuald gets one connection", fd);
+        return vh_fail(
+            e, VH_EX_PROTOCOL,
+            "fd %d is a listening socket: use 'nowait' (inetd) or Accept=yes (systemd) so virtuald gets one connection",
+            fd);
     optlen = sizeof proto;
     if (getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &proto, &optlen) < 0)
         return vh_fail(e, VH_EX_PROTOCOL, "getsockopt(SO_PROTOCOL) on fd %d: %s", fd, strerror(errno));

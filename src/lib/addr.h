@@ -15,8 +15,8 @@
 #define VH_ADDR_DEFAULT "default"
 
 typedef struct vh_endpoint {
-    int family;                /* AF_INET or AF_INET6 (v4-mapped is AF_INET) */
-    char text[VH_ADDR_TEXT];   /* canonical text, the database key form */
+    int family;              /* AF_INET or AF_INET6 (v4-mapped is AF_INET) */
+    char text[VH_ADDR_TEXT]; /* canonical text, the database key form */
     unsigned port;
 } vh_endpoint;
 
@@ -35,9 +35,8 @@ int vh_addr_canon(const char *in, int allow_default, char out[VH_ADDR_TEXT], vh_
 
 /* Fill c from a sockaddr pair: used by vh_addr_from_socket and by tests.
  * Refuses families other than AF_INET/AF_INET6 and truncated lengths. */
-int vh_addr_from_sockaddrs(const struct sockaddr_storage *l, socklen_t llen,
-                           const struct sockaddr_storage *r, socklen_t rlen,
-                           vh_conn *c, vh_err *e);
+int vh_addr_from_sockaddrs(const struct sockaddr_storage *l, socklen_t llen, const struct sockaddr_storage *r,
+                           socklen_t rlen, vh_conn *c, vh_err *e);
 
 /* Learn both endpoints of the connection on fd: it must be a connected
  * TCP stream socket (not listening, not UDP, not AF_UNIX: G4-G8).

@@ -12,7 +12,7 @@ int vh_args_split(int argc, char *const *argv)
         if (a[0] != '-' || a[1] == '\0')
             return i;
         if (strcmp(a, "--db") == 0 || strcmp(a, "--pids-cgroup") == 0)
-            i += 2;   /* the value may look like anything */
+            i += 2; /* the value may look like anything */
         else
             i += 1;
     }

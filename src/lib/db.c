@@ -29,25 +29,20 @@ int vh_db_fail(sqlite3 *db, int rc, const char *what, vh_err *e)
     case SQLITE_LOCKED:
         return vh_fail(e, VH_EX_TEMPFAIL, "%s: database is locked past the busy timeout (%s) - retry later", what, m);
     case SQLITE_NOTADB:
-        return vh_fail(e, VH_EX_CONFIG, "%s: not an SQLite database (%s) - restore it from backup or run vhostctl init on a new path",
+        return vh_fail(e, VH_EX_CONFIG,
+                       "%s: not an SQLite database (%s) - restore it from backup or run vhostctl init on a new path",
                        what, m);
     case SQLITE_CORRUPT:
         return vh_fail(e, VH_EX_CONFIG, "%s: database is corrupt (%s) - restore it from backup", what, m);
-    case SQLITE_CANTOPEN:
-        return vh_fail(e, VH_EX_NOINPUT, "%s: cannot open database (%s)", what, m);
-    case SQLITE_NOMEM:
-        return vh_fail(e, VH_EX_OSERR, "%s: out of memory", what);
+    case SQLITE_CANTOPEN: return vh_fail(e, VH_EX_NOINPUT, "%s: cannot open database (%s)", what, m);
+    case SQLITE_NOMEM: return vh_fail(e, VH_EX_OSERR, "%s: out of memory", what);
     case SQLITE_IOERR:
-    case SQLITE_FULL:
-        return vh_fail(e, VH_EX_IOERR, "%s: I/O error (%s)", what, m);
+    case SQLITE_FULL: return vh_fail(e, VH_EX_IOERR, "%s: I/O error (%s)", what, m);
     case SQLITE_READONLY:
     case SQLITE_PERM:
-    case SQLITE_AUTH:
-        return vh_fail(e, VH_EX_NOPERM, "%s: permission denied (%s)", what, m);
-    case SQLITE_CONSTRAINT:
-        return vh_fail(e, VH_EX_DATAERR, "%s: %s", what, m);
-    default:
-        return vh_fail(e, VH_EX_SOFTWARE, "%s: %s", what, m);
+    case SQLITE_AUTH: return vh_fail(e, VH_EX_NOPERM, "%s: permission denied (%s)", what, m);
+    case SQLITE_CONSTRAINT: return vh_fail(e, VH_EX_DATAERR, "%s: %s", what, m);
+    default: return vh_fail(e, VH_EX_SOFTWARE, "%s: %s", what, m);
     }
 }
 
@@ -73,8 +68,8 @@ static int trust(const char *path, int *have_shm, vh_err *e)
     *have_shm = 0;
     if (vh_path_walk(path, VH_WANT_FILE, trust_cb, &t, NULL, NULL) != 0) {
         if (t.bits & VH_PATH_MISSING)
-            return vh_fail(e, VH_EX_NOINPUT, "database untrusted or missing: %s (create it with: vhostctl --db %s init)",
-                           t.msg, path);
+            return vh_fail(e, VH_EX_NOINPUT,
+                           "database untrusted or missing: %s (create it with: vhostctl --db %s init)", t.msg, path);
         return vh_fail(e, VH_EX_CONFIG, "database untrusted: %s", t.msg);
     }
     /* Sidecars: the directory above is root-owned and not writable by
@@ -91,8 +86,8 @@ static int trust(const char *path, int *have_shm, vh_err *e)
             return vh_fail(e, VH_EX_CONFIG, "database untrusted: cannot stat %s: %s", side, strerror(errno));
         }
         if (!S_ISREG(st.st_mode))
-            return vh_fail(e, VH_EX_CONFIG, "database untrusted: %s is not a regular file (%s) - remove it",
-                           side, S_ISLNK(st.st_mode) ? "a symbolic link" : "special file");
+            return vh_fail(e, VH_EX_CONFIG, "database untrusted: %s is not a regular file (%s) - remove it", side,
+                           S_ISLNK(st.st_mode) ? "a symbolic link" : "special file");
         if (vh_path_judge(side, &st, msg, sizeof msg))
             return vh_fail(e, VH_EX_CONFIG, "database untrusted: %s", msg);
         if (i == 1)
@@ -177,20 +172,22 @@ int vh_db_check_version(sqlite3 *db, const char *path, vh_err *e)
         return -1;
     int want = vh_db_schema_version();
     if (version == 0 && appid == 0)
-        return vh_fail(e, VH_EX_CONFIG, "%s is empty or not a virtuald database (schema version 0) - run: vhostctl --db %s init",
-                       path, path);
+        return vh_fail(e, VH_EX_CONFIG,
+                       "%s is empty or not a virtuald database (schema version 0) - run: vhostctl --db %s init", path,
+                       path);
     if (appid != VH_DB_APPLICATION_ID)
         return vh_fail(e, VH_EX_CONFIG,
                        "%s is an SQLite database of another application (application_id 0x%08x, expected 0x%08x)", path,
                        (unsigned)appid, (unsigned)VH_DB_APPLICATION_ID);
     if (version < want)
         return vh_fail(e, VH_EX_CONFIG,
-                       "%s has schema version %d, this virtuald reads version %d - upgrade it: vhostctl --db %s init", path,
-                       version, want, path);
+                       "%s has schema version %d, this virtuald reads version %d - upgrade it: vhostctl --db %s init",
+                       path, version, want, path);
     if (version > want)
-        return vh_fail(e, VH_EX_CONFIG,
-                       "%s has schema version %d, newer than version %d that this build knows - install the newer virtuald",
-                       path, version, want);
+        return vh_fail(
+            e, VH_EX_CONFIG,
+            "%s has schema version %d, newer than version %d that this build knows - install the newer virtuald", path,
+            version, want);
     return 0;
 }
 
@@ -244,8 +241,8 @@ static int open_runtime(const char *path, int ro_shm, sqlite3 **out, vh_err *e)
     if (path_uri(path, ro_shm ? "?readonly_shm=1" : "", uri, sizeof uri) < 0)
         return vh_fail(e, VH_EX_CONFIG, "database path too long");
     sqlite3 *db = NULL;
-    int rc = sqlite3_open_v2(uri, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOFOLLOW | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_URI,
-                             NULL);
+    int rc = sqlite3_open_v2(uri, &db,
+                             SQLITE_OPEN_READONLY | SQLITE_OPEN_NOFOLLOW | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_URI, NULL);
     if (rc != SQLITE_OK) {
         vh_db_fail(db, rc, path, e);
         sqlite3_close(db);
@@ -311,8 +308,8 @@ int vh_db_close(sqlite3 *db, vh_err *e)
     char walpath[PATH_MAX + 8];
     const char *file = sqlite3_db_filename(db, "main");
     if (sqlite3_total_changes(db) > 0 && file && *file &&
-        (size_t)snprintf(walpath, sizeof walpath, "%s" VH_WAL_SUFFIX, file) < sizeof walpath && stat(walpath, &wal) == 0 &&
-        wal.st_size > VH_DB_WAL_BULK_BYTES) {
+        (size_t)snprintf(walpath, sizeof walpath, "%s" VH_WAL_SUFFIX, file) < sizeof walpath &&
+        stat(walpath, &wal) == 0 && wal.st_size > VH_DB_WAL_BULK_BYTES) {
         sqlite3_busy_timeout(db, VH_DB_BUSY_MS);
         sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
     }

@@ -9,9 +9,9 @@
 
 typedef struct sqlite3 sqlite3;
 
-#define VH_DB_APPLICATION_ID 0x56684f53 /* "VhOS", set by sql/001 */
-#define VH_DB_BUSY_MS 2000               /* virtuald: THREATS I1, >= 2 s gives 0 failures */
-#define VH_DB_ADMIN_BUSY_MS 15000        /* vhostctl: writers queue behind each other (I5) */
+#define VH_DB_APPLICATION_ID 0x56684f53    /* "VhOS", set by sql/001 */
+#define VH_DB_BUSY_MS 2000                 /* virtuald: THREATS I1, >= 2 s gives 0 failures */
+#define VH_DB_ADMIN_BUSY_MS 15000          /* vhostctl: writers queue behind each other (I5) */
 #define VH_DB_WAL_BULK_BYTES (1024 * 1024) /* vh_db_close: a longer WAL after changes is truncated */
 
 /* The schema version this build reads and writes: the newest migration

@@ -42,7 +42,8 @@ int vh_decide(const char *dbpath, const char *service, const char *address, vh_d
     }
     d->rule = rule;
     if (rule == VH_RULE_NONE)
-        return vh_fail(e, VH_EX_NOHOST, "no domain for service %s on %s (no exact, '*', or default row) - add one with vhostctl add",
+        return vh_fail(e, VH_EX_NOHOST,
+                       "no domain for service %s on %s (no exact, '*', or default row) - add one with vhostctl add",
                        service, address);
     if (!d->row.enabled)
         return vh_fail(e, VH_EX_UNAVAILABLE, "domain %s %s is disabled (decided by rule %s) - vhostctl enable %s %s",

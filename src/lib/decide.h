@@ -9,10 +9,10 @@
 /* What virtuald decides for one connection: the row and the rule, or a
  * refusal. The same function answers `vhostctl lookup`. */
 typedef struct vh_decision {
-    int rule;     /* 0 when nothing matched */
-    vh_row row;   /* valid when rule != 0 */
-    int from_index;          /* 1: answered by the lookup index */
-    const char *index_why;   /* else why the index could not answer */
+    int rule;              /* 0 when nothing matched */
+    vh_row row;            /* valid when rule != 0 */
+    int from_index;        /* 1: answered by the lookup index */
+    const char *index_why; /* else why the index could not answer */
 } vh_decision;
 
 /* Open the database for reading with every trust check, select, close.

@@ -6,11 +6,11 @@
 #include "vherr.h"
 
 #define VH_SAFE_PATH "/usr/local/bin:/usr/bin:/bin"
-#define VH_ENV_MAX 48        /* entries, including the final NULL */
-#define VH_ENV_BYTES 8192    /* storage for all entries */
+#define VH_ENV_MAX 48     /* entries, including the final NULL */
+#define VH_ENV_BYTES 8192 /* storage for all entries */
 
 typedef struct vh_env {
-    char *vars[VH_ENV_MAX];  /* NULL-terminated, points into buf */
+    char *vars[VH_ENV_MAX]; /* NULL-terminated, points into buf */
     int n;
     char buf[VH_ENV_BYTES];
     size_t used;

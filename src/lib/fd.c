@@ -64,9 +64,10 @@ static int cloexec_each(int lowfd, vh_err *e)
     if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
         return vh_fail(e, VH_EX_OSERR, "getrlimit(RLIMIT_NOFILE): %s", strerror(errno));
     if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > (1u << 20))
-        return vh_fail(e, VH_EX_OSERR,
-                       "close_range unavailable, no procfs, and a descriptor limit of %llu too large to walk - refusing",
-                       (unsigned long long)rl.rlim_cur);
+        return vh_fail(
+            e, VH_EX_OSERR,
+            "close_range unavailable, no procfs, and a descriptor limit of %llu too large to walk - refusing",
+            (unsigned long long)rl.rlim_cur);
     for (int fd = lowfd; fd < (int)rl.rlim_cur; fd++) {
         int fl = fcntl(fd, F_GETFD);
         if (fl >= 0 && fcntl(fd, F_SETFD, fl | FD_CLOEXEC) < 0)

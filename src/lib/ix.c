@@ -26,7 +26,8 @@ int vh_ix_find(int fd, const vh_ixfmt_hdr *h, const char *svc, const char *adr, 
     vh_ixfmt_bucket b[8];
     for (int probes = 0; probes < VH_IXFMT_PROBES;) {
         uint64_t cnt = h->nbuckets - i < 8 ? h->nbuckets - i : 8;
-        if (vh_fd_pread_full(fd, b, cnt * sizeof *b, (off_t)(VH_IXFMT_HDR + i * sizeof *b)) != (ssize_t)(cnt * sizeof *b))
+        if (vh_fd_pread_full(fd, b, cnt * sizeof *b, (off_t)(VH_IXFMT_HDR + i * sizeof *b)) !=
+            (ssize_t)(cnt * sizeof *b))
             return -1;
         for (uint64_t k = 0; k < cnt; k++, probes++) {
             if (b[k] == 0)
@@ -43,7 +44,8 @@ int vh_ix_find(int fd, const vh_ixfmt_hdr *h, const char *svc, const char *adr, 
             uint32_t len = vh_ixfmt_rd32(buf);
             if (len < 16 || len > want)
                 return -1;
-            if (len > first && vh_fd_pread_full(fd, buf + first, len - first, (off_t)(off + first)) != (ssize_t)(len - first))
+            if (len > first &&
+                vh_fd_pread_full(fd, buf + first, len - first, (off_t)(off + first)) != (ssize_t)(len - first))
                 return -1;
             uint64_t stored;
             memcpy(&stored, buf + 8, 8);
@@ -113,7 +115,7 @@ static int ix_open_read(const char *dbpath, struct stat *st, const char **why, v
 }
 
 static vh_ix_answer ix_answer(const char *dbpath, const char *service, const char *address, vh_row *row, int want_row,
-                     const char **why, vh_err *e)
+                              const char **why, vh_err *e)
 {
     struct stat st;
     *why = NULL;
@@ -176,7 +178,8 @@ static vh_ix_answer ix_answer(const char *dbpath, const char *service, const cha
         }
     }
     uint64_t seq2;
-    if (vh_fd_pread_full(fd, &seq2, sizeof seq2, (off_t)offsetof(vh_ixfmt_hdr, seq)) != (ssize_t)sizeof seq2 || seq2 != h.seq) {
+    if (vh_fd_pread_full(fd, &seq2, sizeof seq2, (off_t)offsetof(vh_ixfmt_hdr, seq)) != (ssize_t)sizeof seq2 ||
+        seq2 != h.seq) {
         *why = "the index changed during the lookup";
         goto out;
     }
@@ -194,7 +197,7 @@ out_refuse:
 }
 
 vh_ix_answer vh_ix_select(const char *dbpath, const char *service, const char *address, vh_row *row, const char **why,
-                 vh_err *e)
+                          vh_err *e)
 {
     return ix_answer(dbpath, service, address, row, 1, why, e);
 }

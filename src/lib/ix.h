@@ -47,8 +47,8 @@ typedef enum vh_ix_state {
  * index cannot answer; VH_IX_REFUSE with e filled when it must refuse (an
  * index file that is not root's, or writable by others, or not a regular
  * file: THREATS E1; or a row the checks of row.h refuse). */
-vh_ix_answer vh_ix_select(const char *dbpath, const char *service, const char *address, vh_row *row,
-                          const char **why, vh_err *e);
+vh_ix_answer vh_ix_select(const char *dbpath, const char *service, const char *address, vh_row *row, const char **why,
+                          vh_err *e);
 
 /* For vhostctl check and tests: whether virtuald would answer from the
  * index of dbpath right now. */

@@ -22,10 +22,10 @@ uint32_t vh_ixfmt_rd32(const unsigned char *p)
 
 int vh_ixfmt_hdr_sane(const vh_ixfmt_hdr *h, uint64_t fsize)
 {
-    return memcmp(h->magic, VH_IXFMT_MAGIC, 8) == 0 && h->format == VH_IXFMT_FORMAT &&
-           h->endian == VH_IXFMT_ENDIAN && h->nbuckets >= 8 && (h->nbuckets & (h->nbuckets - 1)) == 0 &&
-           h->nbuckets < VH_IXFMT_OFF_LIMIT && h->heap_start == VH_IXFMT_HDR + h->nbuckets * sizeof(vh_ixfmt_bucket) &&
-           h->heap_end >= h->heap_start && h->heap_end <= fsize;
+    return memcmp(h->magic, VH_IXFMT_MAGIC, 8) == 0 && h->format == VH_IXFMT_FORMAT && h->endian == VH_IXFMT_ENDIAN &&
+           h->nbuckets >= 8 && (h->nbuckets & (h->nbuckets - 1)) == 0 && h->nbuckets < VH_IXFMT_OFF_LIMIT &&
+           h->heap_start == VH_IXFMT_HDR + h->nbuckets * sizeof(vh_ixfmt_bucket) && h->heap_end >= h->heap_start &&
+           h->heap_end <= fsize;
 }
 
 int vh_ixfmt_rec_parse(const unsigned char *p, size_t n, vh_ixfmt_col c[VH_IXFMT_NCOLS])

@@ -34,12 +34,12 @@
  * a format-1 file (nine columns) is malformed to this reader */
 #define VH_IXFMT_FORMAT 2
 #define VH_IXFMT_ENDIAN 0x01020304u
-#define VH_IXFMT_HDR 4096         /* the header's room; buckets start here */
+#define VH_IXFMT_HDR 4096 /* the header's room; buckets start here */
 #define VH_IXFMT_NCOLS VH_ROW_NCOLS
-#define VH_IXFMT_REC_MAX 65536    /* larger rows are never indexed: SQLite answers */
-#define VH_IXFMT_PROBES 4096      /* a longer probe chain means a damaged file */
-#define VH_IXFMT_REC_HEAD 16      /* u32 length, u32 0, u64 hash */
-#define VH_IXFMT_COL_HEAD 13      /* u8 type, i64 value, u32 text length */
+#define VH_IXFMT_REC_MAX 65536 /* larger rows are never indexed: SQLite answers */
+#define VH_IXFMT_PROBES 4096   /* a longer probe chain means a damaged file */
+#define VH_IXFMT_REC_HEAD 16   /* u32 length, u32 0, u64 hash */
+#define VH_IXFMT_COL_HEAD 13   /* u8 type, i64 value, u32 text length */
 
 /* The database state an index describes (ixstamp.h fills it; the fields
  * are SQLite's, ixstamp.h names where each comes from). With an empty
@@ -51,7 +51,7 @@ typedef struct vh_ixfmt_stamp {
     uint32_t frame_cksum[2], salt[2];
     unsigned char dbhdr[100];
     uint32_t pad;
-    char boot_id[40];             /* this boot: a power loss never leaves a stamp true */
+    char boot_id[40]; /* this boot: a power loss never leaves a stamp true */
     uint64_t dev, ino, size;
     int64_t mtime_s, mtime_ns, ctime_s, ctime_ns;
 } vh_ixfmt_stamp;

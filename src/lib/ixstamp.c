@@ -112,8 +112,8 @@ const char *vh_ixstamp_now(const char *dbpath, vh_ixfmt_stamp *id)
     if (fd < 0)
         return "cannot open the database";
     const char *why = NULL;
-    struct flock fl = {.l_type = F_RDLCK, .l_whence = SEEK_SET, .l_start = VH_SQLITE_SHARED_FIRST,
-                       .l_len = VH_SQLITE_SHARED_SIZE};
+    struct flock fl = {
+        .l_type = F_RDLCK, .l_whence = SEEK_SET, .l_start = VH_SQLITE_SHARED_FIRST, .l_len = VH_SQLITE_SHARED_SIZE};
     if (fstat(fd, &st) < 0 || vh_fd_pread_full(fd, dbhdr, sizeof dbhdr, 0) != (ssize_t)sizeof dbhdr)
         why = "cannot read the database header";
     else if (fcntl(fd, F_GETLK, &fl) < 0 || fl.l_type != F_UNLCK)

@@ -29,16 +29,16 @@
  * WAL-Index Header": two copies of a 48-byte header (wal.c WalIndexHdr)
  * at offsets 0 and 48; its fields, at these offsets in each copy: */
 #define VH_SQLITE_SHM_HDR_SIZE 48
-#define VH_SQLITE_SHM_READ 96           /* both copies */
-#define VH_SQLITE_SHM_IVERSION 0        /* u32 iVersion, WALINDEX_MAX_VERSION: */
+#define VH_SQLITE_SHM_READ 96    /* both copies */
+#define VH_SQLITE_SHM_IVERSION 0 /* u32 iVersion, WALINDEX_MAX_VERSION: */
 #define VH_SQLITE_SHM_VERSION 3007000u
-#define VH_SQLITE_SHM_ISINIT 12         /* u8 isInit, 1 once built */
-#define VH_SQLITE_SHM_SZPAGE 14         /* u16 szPage */
-#define VH_SQLITE_SHM_MXFRAME 16        /* u32 mxFrame */
-#define VH_SQLITE_SHM_NPAGE 20          /* u32 nPage */
-#define VH_SQLITE_SHM_FRAMECKSUM 24     /* u32 aFrameCksum[2] */
-#define VH_SQLITE_SHM_SALT 32           /* u32 aSalt[2] */
-#define VH_SQLITE_SHM_CKSUM 40          /* u32 aCksum[2], over bytes [0, 40) */
+#define VH_SQLITE_SHM_ISINIT 12     /* u8 isInit, 1 once built */
+#define VH_SQLITE_SHM_SZPAGE 14     /* u16 szPage */
+#define VH_SQLITE_SHM_MXFRAME 16    /* u32 mxFrame */
+#define VH_SQLITE_SHM_NPAGE 20      /* u32 nPage */
+#define VH_SQLITE_SHM_FRAMECKSUM 24 /* u32 aFrameCksum[2] */
+#define VH_SQLITE_SHM_SALT 32       /* u32 aSalt[2] */
+#define VH_SQLITE_SHM_CKSUM 40      /* u32 aCksum[2], over bytes [0, 40) */
 /* The -shm lock bytes: walformat.html, section 2.1.3 "WAL Locks";
  * os_unix.c UNIX_SHM_BASE 120 plus the eight WAL locks: UNIX_SHM_DMS,
  * held shared by every connection that uses the -shm. */

@@ -258,8 +258,8 @@ int vh_jail_pivot(vh_jail *j, int extra_ns_flags, vh_err *e)
     /* Prove that nothing lies above the new root (A1): its parent must
      * be the namespace's own root mount (rootfs), which it covers. */
     if (root_parent_is_top() == 0) {
-        vh_fail(e, VH_EX_OSFILE, "jail %s is not the top of its mount namespace after pivot_root - refusing a root service",
-                j->root);
+        vh_fail(e, VH_EX_OSFILE,
+                "jail %s is not the top of its mount namespace after pivot_root - refusing a root service", j->root);
         goto fail;
     }
     return 0;
@@ -269,9 +269,8 @@ fail:
 }
 
 /* The directories a service's PATH and its programs come from. */
-static const char *const system_dirs[] = {"/bin",     "/sbin",     "/usr",       "/usr/bin",       "/usr/sbin",
-                                          "/usr/local", "/usr/local/bin", "/etc", "/lib", "/lib64",
-                                          "/usr/lib",   "/usr/lib64"};
+static const char *const system_dirs[] = {"/bin",           "/sbin", "/usr", "/usr/bin", "/usr/sbin", "/usr/local",
+                                          "/usr/local/bin", "/etc",  "/lib", "/lib64",   "/usr/lib",  "/usr/lib64"};
 
 /* Root's and not writable by group or others, or -1 with e filled. */
 static int root_owned(const char *root, const char *path, const struct stat *st, vh_err *e)

@@ -7,9 +7,9 @@
 #include <sys/stat.h>
 
 typedef struct vh_jail {
-    const char *root;   /* the row's root, validated */
-    int fd;             /* O_PATH descriptor from the trusted walk */
-    dev_t dev;          /* identity of the directory that was checked */
+    const char *root; /* the row's root, validated */
+    int fd;           /* O_PATH descriptor from the trusted walk */
+    dev_t dev;        /* identity of the directory that was checked */
     ino_t ino;
 } vh_jail;
 

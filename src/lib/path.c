@@ -75,14 +75,13 @@ static int exposed(int fd, const char *path, const char *shown, vh_path_cb cb, v
     return VH_PATH_EXPOSED;
 }
 
-int vh_path_walk(const char *path, enum vh_path_want want, vh_path_cb cb, void *ctx, int *fd_out,
-                 struct stat *st_out)
+int vh_path_walk(const char *path, enum vh_path_want want, vh_path_cb cb, void *ctx, int *fd_out, struct stat *st_out)
 {
     return vh_path_walk_flags(path, want, 0, cb, ctx, fd_out, st_out);
 }
 
-int vh_path_walk_flags(const char *path, enum vh_path_want want, unsigned flags, vh_path_cb cb, void *ctx,
-                       int *fd_out, struct stat *st_out)
+int vh_path_walk_flags(const char *path, enum vh_path_want want, unsigned flags, vh_path_cb cb, void *ctx, int *fd_out,
+                       struct stat *st_out)
 {
     int hidden = 0; /* some ancestor others cannot search (K7) */
     char so_far[PATH_MAX];
@@ -163,8 +162,8 @@ int vh_path_walk_flags(const char *path, enum vh_path_want want, unsigned flags,
             goto fail;
         }
         if (S_ISLNK(st.st_mode)) {
-            snprintf(msg, sizeof msg, "%s is a symbolic link - use the real path it points to, with no symlink on the way",
-                     shown);
+            snprintf(msg, sizeof msg,
+                     "%s is a symbolic link - use the real path it points to, with no symlink on the way", shown);
             found |= VH_PATH_SYMLINK;
             report(cb, ctx, VH_PATH_SYMLINK, so_far, &st, msg);
             goto fail;

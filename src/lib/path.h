@@ -18,16 +18,16 @@ enum vh_path_want { VH_WANT_DIR, VH_WANT_FILE };
 
 /* One bit per kind of finding (jailkit's bitmask idea). */
 enum vh_path_problem {
-    VH_PATH_MISSING = 1 << 0,   /* a component does not exist */
-    VH_PATH_SYMLINK = 1 << 1,   /* a component is a symlink */
-    VH_PATH_NOTDIR = 1 << 2,    /* a parent, or a wanted directory, is no directory */
-    VH_PATH_NOTREG = 1 << 3,    /* a wanted file is not a regular file */
-    VH_PATH_OWNER = 1 << 4,     /* not owned by root */
-    VH_PATH_GROUPW = 1 << 5,    /* writable by group */
-    VH_PATH_OTHERW = 1 << 6,    /* writable by others (sticky or not) */
-    VH_PATH_IO = 1 << 7,        /* open/stat failed otherwise */
-    VH_PATH_INVALID = 1 << 8,   /* not an absolute normalised path */
-    VH_PATH_EXPOSED = 1 << 9,   /* host users reach it and set-uid works there (K7) */
+    VH_PATH_MISSING = 1 << 0, /* a component does not exist */
+    VH_PATH_SYMLINK = 1 << 1, /* a component is a symlink */
+    VH_PATH_NOTDIR = 1 << 2,  /* a parent, or a wanted directory, is no directory */
+    VH_PATH_NOTREG = 1 << 3,  /* a wanted file is not a regular file */
+    VH_PATH_OWNER = 1 << 4,   /* not owned by root */
+    VH_PATH_GROUPW = 1 << 5,  /* writable by group */
+    VH_PATH_OTHERW = 1 << 6,  /* writable by others (sticky or not) */
+    VH_PATH_IO = 1 << 7,      /* open/stat failed otherwise */
+    VH_PATH_INVALID = 1 << 8, /* not an absolute normalised path */
+    VH_PATH_EXPOSED = 1 << 9, /* host users reach it and set-uid works there (K7) */
 };
 
 /* Flags of vh_path_walk_flags. */
@@ -52,20 +52,18 @@ typedef void (*vh_path_cb)(void *ctx, int problem, const char *path, const struc
  * OR of the findings, 0 when the path is trusted. When the result is 0
  * and fd_out is not NULL, *fd_out is an O_PATH descriptor of the last
  * component (close-on-exec; the caller closes it) and *st_out its stat. */
-int vh_path_walk(const char *path, enum vh_path_want want, vh_path_cb cb, void *ctx, int *fd_out,
-                 struct stat *st_out);
+int vh_path_walk(const char *path, enum vh_path_want want, vh_path_cb cb, void *ctx, int *fd_out, struct stat *st_out);
 
 /* vh_path_walk with flags (enum vh_path_flag); vh_path_walk is this
  * with 0. VH_PATH_EXPOSED is reported after the walk, with the
  * ownership findings (it does not stop the walk, and the descriptor is
  * not returned when it is found). */
-int vh_path_walk_flags(const char *path, enum vh_path_want want, unsigned flags, vh_path_cb cb, void *ctx,
-                       int *fd_out, struct stat *st_out);
+int vh_path_walk_flags(const char *path, enum vh_path_want want, unsigned flags, vh_path_cb cb, void *ctx, int *fd_out,
+                       struct stat *st_out);
 
 /* vh_path_walk, stopping at the first finding: returns 0, or -1 with e
  * filled with code and the finding's message. */
-int vh_path_trust(const char *path, enum vh_path_want want, int code, int *fd_out, struct stat *st_out,
-                  vh_err *e);
+int vh_path_trust(const char *path, enum vh_path_want want, int code, int *fd_out, struct stat *st_out, vh_err *e);
 
 /* vh_path_trust with flags (enum vh_path_flag): what virtuald calls to
  * refuse an exposed jail at run time (VH_PATH_CHECK_EXPOSED). */

@@ -26,6 +26,6 @@
 #define VH_BOOT_ID_FILE "/proc/sys/kernel/random/boot_id" /* ixstamp.c: a stamp is of one boot */
 #define VH_PROC_FD_DIR "/proc/self/fd"                    /* fdutil.c */
 #define VH_DEV_NULL "/dev/null"
-#define VH_LD_SO_CONF "/etc/ld.so.conf"                   /* provision.c */
+#define VH_LD_SO_CONF "/etc/ld.so.conf" /* provision.c */
 
 #endif

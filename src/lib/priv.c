@@ -65,13 +65,12 @@ int vh_priv_set_uid(uint32_t uid, uint32_t gid, vh_err *e)
  * row says so (vh_priv_caps_limit's flag): without it a root service cannot
  * bind another customer's address on a port below 1024. */
 const int vh_priv_caps_root_keep[] = {
-    CAP_CHOWN,        /* give uploaded files to their user */
-    CAP_DAC_OVERRIDE, /* read and write the users' files it serves */
-    CAP_FOWNER,       /* chmod/utime on those files */
-    CAP_KILL,         /* signal its children after they setuid (own PID namespace) */
-    CAP_SETGID,       /* become the logged-in user */
-    CAP_SETUID,
-    CAP_SYS_CHROOT,   /* ftpds chroot into a user's home */
+    CAP_CHOWN,                        /* give uploaded files to their user */
+    CAP_DAC_OVERRIDE,                 /* read and write the users' files it serves */
+    CAP_FOWNER,                       /* chmod/utime on those files */
+    CAP_KILL,                         /* signal its children after they setuid (own PID namespace) */
+    CAP_SETGID,                       /* become the logged-in user */
+    CAP_SETUID,       CAP_SYS_CHROOT, /* ftpds chroot into a user's home */
 };
 const int vh_priv_caps_root_keep_count = (int)(sizeof vh_priv_caps_root_keep / sizeof vh_priv_caps_root_keep[0]);
 

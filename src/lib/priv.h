@@ -32,9 +32,9 @@ extern const int vh_priv_caps_root_keep_count;
 int vh_priv_caps_root_keeps(int cap, int net_bind_service);
 
 enum vh_caps_kind {
-    VH_CAPS_NONE = 0,           /* run-as user: an empty bounding set */
-    VH_CAPS_ROOT = 1,           /* root service: vh_priv_caps_root_keep only */
-    VH_CAPS_ROOT_NET_BIND = 2,  /* ... and CAP_NET_BIND_SERVICE */
+    VH_CAPS_NONE = 0,          /* run-as user: an empty bounding set */
+    VH_CAPS_ROOT = 1,          /* root service: vh_priv_caps_root_keep only */
+    VH_CAPS_ROOT_NET_BIND = 2, /* ... and CAP_NET_BIND_SERVICE */
 };
 
 /* Drop from the bounding set every capability the running kernel knows

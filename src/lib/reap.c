@@ -39,7 +39,7 @@ int vh_reap_until(pid_t child)
             return 70; /* ECHILD: the child is gone without a status */
         }
         if (p != child)
-            continue; /* an orphan reaped */
+            continue;   /* an orphan reaped */
         forward_to = 0; /* its pid may be reused: forward nothing more */
         if (WIFEXITED(status))
             return WEXITSTATUS(status);

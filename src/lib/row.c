@@ -23,7 +23,8 @@ int vh_row_groups_parse(const char *text, uint32_t *gids, vh_err *e)
         char *end;
         unsigned long long v = strtoull(p, &end, 10);
         if (errno || v == 0 || v >= 4294967295ULL || v == 65535)
-            return vh_fail(e, VH_EX_CONFIG, "supplementary group %.20s is not allowed (0, 65535 and 4294967295 never are)", p);
+            return vh_fail(e, VH_EX_CONFIG,
+                           "supplementary group %.20s is not allowed (0, 65535 and 4294967295 never are)", p);
         gids[n++] = (uint32_t)v;
         if (*end == '\0')
             return n;
@@ -69,8 +70,9 @@ static int limits_valid(const vh_row *row, vh_err *e)
                        "vhostctl set %s %s --net-bind-service off",
                        row->service, row->address, row->service, row->address);
     if (row->max_procs < 1 || row->max_procs > VH_MAX_PROCS_MAX)
-        return vh_fail(e, VH_EX_CONFIG, "row %s %s: max_procs is not a number in 1..%u - vhostctl set %s %s --max-procs N",
-                       row->service, row->address, VH_MAX_PROCS_MAX, row->service, row->address);
+        return vh_fail(e, VH_EX_CONFIG,
+                       "row %s %s: max_procs is not a number in 1..%u - vhostctl set %s %s --max-procs N", row->service,
+                       row->address, VH_MAX_PROCS_MAX, row->service, row->address);
     return 0;
 }
 

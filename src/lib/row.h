@@ -12,23 +12,23 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define VH_MAX_GROUPS 64   /* supplementary groups stored per row */
-#define VH_NAME_MAX 256    /* user and group names */
+#define VH_MAX_GROUPS 64 /* supplementary groups stored per row */
+#define VH_NAME_MAX 256  /* user and group names */
 #define VH_COMMENT_MAX 1024
 
 typedef struct vh_row {
     char service[VH_SERVICE_MAX + 1];
     char address[VH_ADDR_TEXT];
     char root[PATH_MAX];
-    int has_user;                  /* 0: root service (PRODUCT §8) */
-    char user[VH_NAME_MAX];        /* names as resolved by vhostctl, for logs */
+    int has_user;           /* 0: root service (PRODUCT §8) */
+    char user[VH_NAME_MAX]; /* names as resolved by vhostctl, for logs */
     char group[VH_NAME_MAX];
-    uint32_t uid, gid;             /* numbers: the runtime never asks NSS */
+    uint32_t uid, gid; /* numbers: the runtime never asks NSS */
     uint32_t groups[VH_MAX_GROUPS];
     int ngroups;
     int enabled;
-    int net_bind_service;          /* 1: a root service keeps CAP_NET_BIND_SERVICE (K5) */
-    uint32_t max_procs;            /* the domain's pids cgroup bound, 1..VH_MAX_PROCS_MAX (K10) */
+    int net_bind_service; /* 1: a root service keeps CAP_NET_BIND_SERVICE (K5) */
+    uint32_t max_procs;   /* the domain's pids cgroup bound, 1..VH_MAX_PROCS_MAX (K10) */
     char comment[VH_COMMENT_MAX];
     char created[32], updated[32];
 } vh_row;

@@ -186,7 +186,7 @@ typedef struct program {
     unsigned char jt[FILTER_MAX], jf[FILTER_MAX]; /* enum target per instruction */
     size_t at[T_COUNT];                           /* where each target is */
     size_t n;
-    int bad;                                      /* out of room or a jump too far */
+    int bad; /* out of room or a jump too far */
 } program;
 
 static void stmt(program *p, uint16_t code, uint32_t k)

@@ -58,7 +58,8 @@ int vh_select(sqlite3 *db, const char *service, const char *address, vh_row *row
         goto out;
     }
     for (int i = 0; i < 4; i++) {
-        if ((rc = sqlite3_reset(st)) != SQLITE_OK || (rc = sqlite3_bind_text(st, 1, svc[i], -1, SQLITE_STATIC)) != SQLITE_OK ||
+        if ((rc = sqlite3_reset(st)) != SQLITE_OK ||
+            (rc = sqlite3_bind_text(st, 1, svc[i], -1, SQLITE_STATIC)) != SQLITE_OK ||
             (rc = sqlite3_bind_text(st, 2, adr[i], -1, SQLITE_STATIC)) != SQLITE_OK) {
             vh_db_fail(db, rc, "binding the lookup", e);
             goto out;

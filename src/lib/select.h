@@ -10,10 +10,10 @@ typedef struct sqlite3 sqlite3;
 /* Which rule of PRODUCT §3 decided. */
 enum vh_rule {
     VH_RULE_NONE = 0,
-    VH_RULE_EXACT = 1,        /* service and address */
-    VH_RULE_ANY_SERVICE = 2,  /* '*' and address */
-    VH_RULE_DEFAULT = 3,      /* service and 'default' */
-    VH_RULE_ANY_DEFAULT = 4,  /* '*' and 'default' */
+    VH_RULE_EXACT = 1,       /* service and address */
+    VH_RULE_ANY_SERVICE = 2, /* '*' and address */
+    VH_RULE_DEFAULT = 3,     /* service and 'default' */
+    VH_RULE_ANY_DEFAULT = 4, /* '*' and 'default' */
 };
 
 const char *vh_select_rule_name(int rule);

@@ -18,7 +18,8 @@ int vh_valid_service(const char *s, int allow_any, vh_err *e)
     size_t len = strlen(s);
     vh_printable(s, shown, sizeof shown);
     if (len == 0)
-        return vh_fail(e, VH_EX_DATAERR, "empty service name - give the name from inetd.conf's first column, e.g. 'ftp'");
+        return vh_fail(e, VH_EX_DATAERR,
+                       "empty service name - give the name from inetd.conf's first column, e.g. 'ftp'");
     if (len > VH_SERVICE_MAX)
         return vh_fail(e, VH_EX_DATAERR, "service name '%.40s...' is longer than %d bytes", shown, VH_SERVICE_MAX);
     if (!is_alnum((unsigned char)s[0]))
@@ -45,13 +46,16 @@ int vh_valid_root(const char *path, vh_err *e)
         return vh_fail(e, VH_EX_DATAERR, "jail directory is longer than %d bytes", PATH_MAX - 1);
     for (const char *p = path; *p; p++)
         if ((unsigned char)*p < 0x20 || *p == 0x7f)
-            return vh_fail(e, VH_EX_DATAERR, "jail directory '%s' contains a control character - rename the directory", shown);
+            return vh_fail(e, VH_EX_DATAERR, "jail directory '%s' contains a control character - rename the directory",
+                           shown);
     if (path[0] != '/')
-        return vh_fail(e, VH_EX_DATAERR, "jail directory '%s' is relative - give an absolute path starting with /", shown);
+        return vh_fail(e, VH_EX_DATAERR, "jail directory '%s' is relative - give an absolute path starting with /",
+                       shown);
     if (len == 1)
         return 0;
     if (path[len - 1] == '/')
-        return vh_fail(e, VH_EX_DATAERR, "jail directory '%s' ends with '/' - write it without the trailing slash", shown);
+        return vh_fail(e, VH_EX_DATAERR, "jail directory '%s' ends with '/' - write it without the trailing slash",
+                       shown);
     /* every component between slashes must be non-empty and not . or .. */
     const char *c = path + 1;
     for (;;) {
@@ -75,8 +79,8 @@ int vh_valid_max_procs(const char *text, uint32_t *out, vh_err *e)
     size_t n = strlen(text);
     if (n == 0 || n > 10 || strspn(text, "0123456789") != n)
         return vh_fail(e, VH_EX_DATAERR,
-                       "max-procs '%.32s' is not a number - give the most processes the domain may run, 1 to %u",
-                       text, VH_MAX_PROCS_MAX);
+                       "max-procs '%.32s' is not a number - give the most processes the domain may run, 1 to %u", text,
+                       VH_MAX_PROCS_MAX);
     unsigned long long v = 0;
     for (size_t i = 0; i < n; i++)
         v = v * 10 + (unsigned)(text[i] - '0');

@@ -6,10 +6,10 @@
 
 #include <stdint.h>
 
-#define VH_SERVICE_MAX 64      /* longest service name, bytes */
-#define VH_SERVICE_ANY "*"     /* the row serves every service */
-#define VH_MAX_PROCS_DEFAULT 1024u   /* a domain's process bound unless set (sql/002) */
-#define VH_MAX_PROCS_MAX 4194304u    /* the kernel's PID_MAX_LIMIT on 64-bit */
+#define VH_SERVICE_MAX 64          /* longest service name, bytes */
+#define VH_SERVICE_ANY "*"         /* the row serves every service */
+#define VH_MAX_PROCS_DEFAULT 1024u /* a domain's process bound unless set (sql/002) */
+#define VH_MAX_PROCS_MAX 4194304u  /* the kernel's PID_MAX_LIMIT on 64-bit */
 
 /* A service name as in inetd.conf's first column: 1-64 bytes of letters,
  * digits and . _ + -, starting with a letter or digit; or "*" when

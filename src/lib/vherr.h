@@ -15,13 +15,12 @@
 #include <stddef.h>
 
 typedef struct vh_err {
-    int code;        /* an exit class from exitcodes.h */
-    char msg[1024];  /* one line, printable, no trailing newline */
+    int code;       /* an exit class from exitcodes.h */
+    char msg[1024]; /* one line, printable, no trailing newline */
 } vh_err;
 
 /* Fill e (may be NULL) and return -1. */
-int vh_fail(vh_err *e, int code, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+int vh_fail(vh_err *e, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /* Copy s into out (size n) with every byte outside printable ASCII
  * written as \xHH, so that strings from files, the database or the peer

@@ -54,8 +54,8 @@ static void record(const uint8_t *p, size_t n)
     uint64_t hash;
     if (!out)
         return;
-    if (vh_ixfmt_rec_encode(c, out, &hash) != n || memcmp(out + VH_IXFMT_REC_HEAD, p + VH_IXFMT_REC_HEAD,
-                                                         n - VH_IXFMT_REC_HEAD) != 0 || hash < 2)
+    if (vh_ixfmt_rec_encode(c, out, &hash) != n ||
+        memcmp(out + VH_IXFMT_REC_HEAD, p + VH_IXFMT_REC_HEAD, n - VH_IXFMT_REC_HEAD) != 0 || hash < 2)
         abort();
     free(out);
     /* what the reader does with a record it found (ix.c) */
@@ -69,8 +69,7 @@ static void record(const uint8_t *p, size_t n)
     }
     vh_row row;
     vh_err e;
-    if (vh_row_from_cols(text, type, ival, &row, &e) == 0 && vh_row_valid(&row, &e) == 0 &&
-        row.ngroups > VH_MAX_GROUPS)
+    if (vh_row_from_cols(text, type, ival, &row, &e) == 0 && vh_row_valid(&row, &e) == 0 && row.ngroups > VH_MAX_GROUPS)
         abort();
 }
 
@@ -81,8 +80,7 @@ static void buckets(const uint8_t *p, size_t n)
     memset(b, 0, sizeof b);
     for (size_t i = 1; i + 1 < n; i += 2) {
         size_t split = p[i] % (n - i);
-        uint64_t h = vh_ixfmt_hash((const char *)p + i + 1, split, (const char *)p + i + 1 + split,
-                                   n - i - 1 - split);
+        uint64_t h = vh_ixfmt_hash((const char *)p + i + 1, split, (const char *)p + i + 1 + split, n - i - 1 - split);
         if (h < 2)
             abort();
         uint64_t off = i + 1;

@@ -220,7 +220,8 @@ static void abstract_probe(const char *name)
         n = sizeof sun.sun_path - 1;
     memcpy(sun.sun_path + 1, name, n);
     int s = socket(AF_UNIX, SOCK_STREAM, 0);
-    int ok = s >= 0 ? connect(s, (struct sockaddr *)&sun, (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + n)) : -1;
+    int ok =
+        s >= 0 ? connect(s, (struct sockaddr *)&sun, (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + n)) : -1;
     printf("abstract=%s\n", ok == 0 ? "ok" : strerror(errno));
     if (s >= 0)
         close(s);
@@ -428,7 +429,8 @@ int main(int argc, char **argv)
     } else if (strcmp(what, "abstract") == 0 && argc > 2) {
         abstract_probe(argv[2]);
     } else {
-        printf("usage=probe info|escape MARKER|regain|mknod|mount|kill PID|ptrace PID|read PATH|readall|stdio|keyring SES USER PLANT|unshare|int80\n");
+        printf("usage=probe info|escape MARKER|regain|mknod|mount|kill PID|ptrace PID|read PATH|readall|stdio|keyring "
+               "SES USER PLANT|unshare|int80\n");
         return 2;
     }
     return 0;

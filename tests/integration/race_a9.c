@@ -209,7 +209,8 @@ static void trials(const char *mode, long n, const char *base)
     kill(r, SIGKILL);
     waitpid(r, NULL, 0);
     restore(base);
-    printf("mode=%s trials=%ld refused=%ld real=%ld escaped=%ld neither=%ld real_parent_swapped=%ld real_leaf_swapped=%ld\n",
+    printf("mode=%s trials=%ld refused=%ld real=%ld escaped=%ld neither=%ld real_parent_swapped=%ld "
+           "real_leaf_swapped=%ld\n",
            mode, n, refused, real, escaped, neither, real_by_path[0], real_by_path[1]);
 }
 

@@ -168,7 +168,8 @@ int main(int argc, char **argv)
     else if (strcmp(w, "plant") == 0 && argc > 2)
         plant(argv[2]);
     else {
-        printf("usage=redprobe nproc UID GID N SECS|reaper|read PATH|whoami|plant PATH|mkdirs PATH|fdread REL|inotify SECS [UID]\n");
+        printf("usage=redprobe nproc UID GID N SECS|reaper|read PATH|whoami|plant PATH|mkdirs PATH|fdread REL|inotify "
+               "SECS [UID]\n");
         return 2;
     }
     return 0;

@@ -13,17 +13,17 @@
 
 struct eb {
     int is64, be;
-    unsigned machine;          /* 62: x86-64 */
-    const char *interp;        /* NULL: no PT_INTERP */
+    unsigned machine;   /* 62: x86-64 */
+    const char *interp; /* NULL: no PT_INTERP */
     const char *needed[EB_MAX_NEEDED];
     int nneeded;
     const char *runpath, *rpath;
-    int no_dynamic;            /* no PT_DYNAMIC at all */
+    int no_dynamic; /* no PT_DYNAMIC at all */
 };
 
 struct eb_layout {
     size_t phoff, phentsize, phnum;
-    size_t interp_ph, dyn_ph, load_ph;  /* offsets of those program headers */
+    size_t interp_ph, dyn_ph, load_ph; /* offsets of those program headers */
     size_t interp_off, str_off, str_size, dyn_off, dyn_size;
     size_t total;
     uint64_t vbase;
@@ -93,21 +93,21 @@ static size_t eb_build(const struct eb *e, unsigned char *out, size_t cap, struc
     }
     /* program headers: type, offset, vaddr, filesz */
     size_t ph = L->phoff;
-#define EB_PH(type, o, va, sz)                                                                                          \
-    do {                                                                                                                \
-        eb_put(out, ph, 4, type, be);                                                                                   \
-        if (e->is64) {                                                                                                  \
-            eb_put(out, ph + 8, 8, o, be);                                                                              \
-            eb_put(out, ph + 16, 8, va, be);                                                                            \
-            eb_put(out, ph + 32, 8, sz, be);                                                                            \
-            eb_put(out, ph + 40, 8, sz, be);                                                                            \
-        } else {                                                                                                        \
-            eb_put(out, ph + 4, 4, o, be);                                                                              \
-            eb_put(out, ph + 8, 4, va, be);                                                                             \
-            eb_put(out, ph + 16, 4, sz, be);                                                                            \
-            eb_put(out, ph + 20, 4, sz, be);                                                                            \
-        }                                                                                                               \
-        ph += L->phentsize;                                                                                             \
+#define EB_PH(type, o, va, sz)                                                                                         \
+    do {                                                                                                               \
+        eb_put(out, ph, 4, type, be);                                                                                  \
+        if (e->is64) {                                                                                                 \
+            eb_put(out, ph + 8, 8, o, be);                                                                             \
+            eb_put(out, ph + 16, 8, va, be);                                                                           \
+            eb_put(out, ph + 32, 8, sz, be);                                                                           \
+            eb_put(out, ph + 40, 8, sz, be);                                                                           \
+        } else {                                                                                                       \
+            eb_put(out, ph + 4, 4, o, be);                                                                             \
+            eb_put(out, ph + 8, 4, va, be);                                                                            \
+            eb_put(out, ph + 16, 4, sz, be);                                                                           \
+            eb_put(out, ph + 20, 4, sz, be);                                                                           \
+        }                                                                                                              \
+        ph += L->phentsize;                                                                                            \
     } while (0)
     L->load_ph = ph;
     EB_PH(1, 0, L->vbase, L->total);
@@ -123,18 +123,18 @@ static size_t eb_build(const struct eb *e, unsigned char *out, size_t cap, struc
 #undef EB_PH
     /* string table and dynamic entries */
     size_t si = 1, d = L->dyn_off;
-#define EB_DYN(tag, val)                                                                                                \
-    do {                                                                                                                \
-        eb_put(out, d, w, tag, be);                                                                                     \
-        eb_put(out, d + (size_t)w, w, val, be);                                                                         \
-        d += 2 * (size_t)w;                                                                                             \
+#define EB_DYN(tag, val)                                                                                               \
+    do {                                                                                                               \
+        eb_put(out, d, w, tag, be);                                                                                    \
+        eb_put(out, d + (size_t)w, w, val, be);                                                                        \
+        d += 2 * (size_t)w;                                                                                            \
     } while (0)
-#define EB_STR(tag, str)                                                                                                \
-    do {                                                                                                                \
-        memcpy(out + L->str_off + si, str, strlen(str) + 1);                                                            \
-        if (!e->no_dynamic)                                                                                             \
-            EB_DYN(tag, si);                                                                                            \
-        si += strlen(str) + 1;                                                                                          \
+#define EB_STR(tag, str)                                                                                               \
+    do {                                                                                                               \
+        memcpy(out + L->str_off + si, str, strlen(str) + 1);                                                           \
+        if (!e->no_dynamic)                                                                                            \
+            EB_DYN(tag, si);                                                                                           \
+        si += strlen(str) + 1;                                                                                         \
     } while (0)
     for (int i = 0; i < e->nneeded; i++)
         EB_STR(1, e->needed[i]);

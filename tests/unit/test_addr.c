@@ -39,9 +39,9 @@ static void test_canonical_forms(void **s)
     canon_ok("127.0.0.2", "127.0.0.2");
     canon_ok("192.0.2.1", "192.0.2.1");
     canon_ok("0:0:0:0:0:0:0:1", "::1");
-    canon_ok("2001:DB8:0:0::1", "2001:db8::1");         /* G2 */
+    canon_ok("2001:DB8:0:0::1", "2001:db8::1"); /* G2 */
     canon_ok("2001:0db8:0000:0000:0000:0000:0000:0001", "2001:db8::1");
-    canon_ok("::ffff:192.0.2.7", "192.0.2.7");          /* G1 */
+    canon_ok("::ffff:192.0.2.7", "192.0.2.7"); /* G1 */
     canon_ok("::FFFF:127.0.0.2", "127.0.0.2");
     canon_ok("default", "default");
 }
@@ -49,19 +49,19 @@ static void test_canonical_forms(void **s)
 static void test_refusals(void **s)
 {
     (void)s;
-    canon_bad("010.0.0.1", "not an IP address");        /* G10 */
+    canon_bad("010.0.0.1", "not an IP address"); /* G10 */
     canon_bad("10.1", "not an IP address");
     canon_bad("0x0a.0.0.1", "not an IP address");
-    canon_bad("999.1.1.1", "not an IP address");        /* H8 */
+    canon_bad("999.1.1.1", "not an IP address"); /* H8 */
     canon_bad("1.2.3", "not an IP address");
     canon_bad("example.com", "not an IP address");
     canon_bad("1.2.3.4/24", "prefix");
-    canon_bad("0.0.0.0", "unspecified");                /* G9 */
+    canon_bad("0.0.0.0", "unspecified"); /* G9 */
     canon_bad("::", "unspecified");
     canon_bad("224.0.0.1", "multicast");
     canon_bad("ff02::1", "multicast");
     canon_bad("255.255.255.255", "broadcast");
-    canon_bad("fe80::1", "link-local");                 /* G3 */
+    canon_bad("fe80::1", "link-local"); /* G3 */
     canon_bad("fe80::1%eth0", "zone");
     canon_bad("", "empty");
     canon_bad(" 127.0.0.1", "not an IP address");
@@ -91,7 +91,7 @@ static void test_sockaddrs(void **s)
     l6->sin6_port = htons(80);
     r6->sin6_port = htons(4000);
     assert_int_equal(vh_addr_from_sockaddrs(&l, sizeof *l6, &r, sizeof *r6, &c, &e), 0);
-    assert_string_equal(c.local.text, "127.0.0.3");    /* G1 */
+    assert_string_equal(c.local.text, "127.0.0.3"); /* G1 */
     assert_int_equal(c.local.family, AF_INET);
     assert_int_equal(c.local.port, 80);
     assert_string_equal(c.remote.text, "::1");
@@ -139,20 +139,20 @@ static void test_fd_kinds(void **s)
     assert_string_equal(c.local.text, "127.0.0.2");
     assert_int_equal(c.local.port, ntohs(a.sin_port));
     assert_string_equal(c.remote.text, "127.0.0.1");
-    expect_socket_refused(lsn, "listening");            /* G5 */
+    expect_socket_refused(lsn, "listening"); /* G5 */
     close(srv);
     close(cli);
     close(lsn);
 
-    int udp = socket(AF_INET, SOCK_DGRAM, 0);           /* G4 */
+    int udp = socket(AF_INET, SOCK_DGRAM, 0); /* G4 */
     expect_socket_refused(udp, "datagram");
     close(udp);
-    int sp[2];                                          /* G6 */
+    int sp[2]; /* G6 */
     assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sp), 0);
     expect_socket_refused(sp[0], "family");
     close(sp[0]);
     close(sp[1]);
-    int pp[2];                                          /* G7 */
+    int pp[2]; /* G7 */
     assert_int_equal(pipe(pp), 0);
     expect_socket_refused(pp[0], "not a socket");
     close(pp[0]);

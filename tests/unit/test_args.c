@@ -9,7 +9,7 @@
 #define SPLIT(...)                                                                                                     \
     ({                                                                                                                 \
         char *v[] = {__VA_ARGS__, NULL};                                                                               \
-        vh_args_split((int)(sizeof v / sizeof *v) - 1, v);                                                            \
+        vh_args_split((int)(sizeof v / sizeof *v) - 1, v);                                                             \
     })
 
 static void test_split(void **s)

@@ -41,7 +41,7 @@ static void test_init_creates_private_and_is_idempotent(void **s)
     make_db(p);
     struct stat st;
     assert_int_equal(stat(p, &st), 0);
-    assert_int_equal(st.st_mode & 0777, 0600);               /* E6 */
+    assert_int_equal(st.st_mode & 0777, 0600); /* E6 */
     assert_int_equal(stat(unit_path("priv"), &st), 0);
     assert_int_equal(st.st_mode & 0777, 0700);
     sqlite3 *db;
@@ -75,12 +75,12 @@ static void test_runtime_refusals(void **s)
 {
     (void)s;
     mkdir(unit_path("r"), 0700);
-    expect_runtime(unit_path("r/none.db"), VH_EX_NOINPUT, "does not exist");    /* F1 */
+    expect_runtime(unit_path("r/none.db"), VH_EX_NOINPUT, "does not exist"); /* F1 */
     struct stat st;
-    assert_int_equal(stat(unit_path("r/none.db"), &st), -1);                 /* nothing created */
+    assert_int_equal(stat(unit_path("r/none.db"), &st), -1); /* nothing created */
     int fd = open(unit_path("r/empty.db"), O_CREAT | O_WRONLY, 0600);
     close(fd);
-    expect_runtime(unit_path("r/empty.db"), VH_EX_CONFIG, "schema version 0");  /* F2 */
+    expect_runtime(unit_path("r/empty.db"), VH_EX_CONFIG, "schema version 0"); /* F2 */
     make_db(unit_path("r/ok.db"));
     sqlite3 *db;
     sqlite3_open(unit_path("r/ok.db"), &db);
@@ -88,21 +88,22 @@ static void test_runtime_refusals(void **s)
     sqlite3_close(db);
     expect_runtime(unit_path("r/ok.db"), VH_EX_CONFIG, "schema version 7, newer"); /* F6 */
     chmod(unit_path("r/ok.db"), 0640);
-    expect_runtime(unit_path("r/ok.db"), VH_EX_CONFIG, "newer"); /* readable by group: trusted (E6 is a check warning) */
+    expect_runtime(unit_path("r/ok.db"), VH_EX_CONFIG,
+                   "newer"); /* readable by group: trusted (E6 is a check warning) */
     chmod(unit_path("r/ok.db"), 0660);
-    expect_runtime(unit_path("r/ok.db"), VH_EX_CONFIG, "writable by group");      /* E2 */
+    expect_runtime(unit_path("r/ok.db"), VH_EX_CONFIG, "writable by group"); /* E2 */
     chmod(unit_path("r/ok.db"), 0600);
     assert_int_equal(chown(unit_path("r/ok.db"), 65534, 0), 0);
-    expect_runtime(unit_path("r/ok.db"), VH_EX_CONFIG, "owned by uid 65534");     /* E1 */
+    expect_runtime(unit_path("r/ok.db"), VH_EX_CONFIG, "owned by uid 65534"); /* E1 */
     assert_int_equal(chown(unit_path("r/ok.db"), 0, 0), 0);
     assert_int_equal(symlink(unit_path("r/ok.db"), unit_path("r/link.db")), 0);
-    expect_runtime(unit_path("r/link.db"), VH_EX_CONFIG, "symbolic link");        /* E5 */
+    expect_runtime(unit_path("r/link.db"), VH_EX_CONFIG, "symbolic link"); /* E5 */
     unlink(unit_path("r/ok.db-shm"));
     assert_int_equal(symlink("/nowhere", unit_path("r/ok.db-shm")), 0);
     expect_runtime(unit_path("r/ok.db"), VH_EX_CONFIG, "-shm is not a regular file"); /* E4 */
     unlink(unit_path("r/ok.db-shm"));
     chmod(unit_path("r"), 0702);
-    expect_runtime(unit_path("r/ok.db"), VH_EX_CONFIG, "writable by others");     /* E3 */
+    expect_runtime(unit_path("r/ok.db"), VH_EX_CONFIG, "writable by others"); /* E3 */
     chmod(unit_path("r"), 0700);
 }
 
@@ -225,7 +226,7 @@ static void test_set_limits(void **s)
     assert_int_equal(vh_store_set_limits(db, "ftp", "127.0.0.2", -1, 9, &e), 0);
     assert_int_equal(vh_store_set_limits(db, "ftp", "127.0.0.9", 1, 0, &e), -1);
     assert_int_equal(e.code, VH_EX_NOHOST);
-    assert_int_equal(vh_store_set_limits(db, "ftp", "127.0.0.3", 1, 0, &e), -1);  /* run-as */
+    assert_int_equal(vh_store_set_limits(db, "ftp", "127.0.0.3", 1, 0, &e), -1); /* run-as */
     assert_int_equal(e.code, VH_EX_DATAERR);
     assert_non_null(strstr(e.msg, "no capabilities"));
     assert_int_equal(vh_store_set_limits(db, "ftp", "127.0.0.3", 0, VH_MAX_PROCS_MAX, &e), 0);

@@ -114,7 +114,7 @@ static void test_decide(void **s)
     unit_row(&r, "http", "127.0.0.2", "/srv/a");
     assert_int_equal(vh_dbadmin_open(p, 0, &db, &e), 0);
     assert_int_equal(vh_store_add(db, &r, &e), 0);
-    assert_int_equal(vh_store_add(db, &r, &e), -1);                           /* F8: one row per key */
+    assert_int_equal(vh_store_add(db, &r, &e), -1); /* F8: one row per key */
     assert_non_null(strstr(e.msg, "already exists"));
     strcpy(r.address, "127.0.0.3");
     r.enabled = 0;

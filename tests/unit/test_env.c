@@ -27,10 +27,25 @@ static int has_prefix(const vh_env *env, const char *p)
 static void test_build(void **s)
 {
     (void)s;
-    char *parent[] = {"LD_PRELOAD=/evil.so", "LD_LIBRARY_PATH=/x", "LD_AUDIT=/x", "GCONV_PATH=/x",
-                      "GLIBC_TUNABLES=x", "MALLOC_CHECK_=3", "IFS=x", "ENV=/x", "BASH_ENV=/x", "PATH=/tmp",
-                      "TCPREMOTEHOST=evil\nline", "TCPLOCALIP=6.6.6.6", "HOME=/root", "TZ=Europe/Berlin",
-                      "LANG=tr_TR.UTF-8", "LC_CTYPE=C", "LC_BAD=a\nb", "LCX=no", NULL};
+    char *parent[] = {"LD_PRELOAD=/evil.so",
+                      "LD_LIBRARY_PATH=/x",
+                      "LD_AUDIT=/x",
+                      "GCONV_PATH=/x",
+                      "GLIBC_TUNABLES=x",
+                      "MALLOC_CHECK_=3",
+                      "IFS=x",
+                      "ENV=/x",
+                      "BASH_ENV=/x",
+                      "PATH=/tmp",
+                      "TCPREMOTEHOST=evil\nline",
+                      "TCPLOCALIP=6.6.6.6",
+                      "HOME=/root",
+                      "TZ=Europe/Berlin",
+                      "LANG=tr_TR.UTF-8",
+                      "LC_CTYPE=C",
+                      "LC_BAD=a\nb",
+                      "LCX=no",
+                      NULL};
     vh_conn c;
     memset(&c, 0, sizeof c);
     c.local.family = AF_INET6;
@@ -53,8 +68,8 @@ static void test_build(void **s)
     assert_true(has(&env, "TCPREMOTEPORT=50000"));
     assert_true(has(&env, "VIRTUALD_SERVICE=ftp"));
     assert_true(has(&env, "VIRTUALD_ADDRESS=::1"));
-    const char *gone[] = {"LD_", "GCONV", "GLIBC", "MALLOC", "IFS", "ENV=", "BASH_ENV", "PATH=/tmp",
-                          "TCPREMOTEHOST", "TCPLOCALIP=6", "HOME", "LC_BAD", "LCX"};
+    const char *gone[] = {"LD_",       "GCONV",         "GLIBC",        "MALLOC", "IFS",    "ENV=", "BASH_ENV",
+                          "PATH=/tmp", "TCPREMOTEHOST", "TCPLOCALIP=6", "HOME",   "LC_BAD", "LCX"};
     for (size_t i = 0; i < sizeof gone / sizeof *gone; i++)
         if (has_prefix(&env, gone[i]))
             fail_msg("%s reached the service", gone[i]);

@@ -472,14 +472,10 @@ static int group_setup(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_exposed),
-        cmocka_unit_test(test_import_and_conflicts),
-        cmocka_unit_test(test_replace),
-        cmocka_unit_test(test_same_ok),
-        cmocka_unit_test(test_identity),
-        cmocka_unit_test(test_missing_dirs),
-        cmocka_unit_test(test_file_mode),
-        cmocka_unit_test(test_exact_beats_default),
+        cmocka_unit_test(test_exposed),    cmocka_unit_test(test_import_and_conflicts),
+        cmocka_unit_test(test_replace),    cmocka_unit_test(test_same_ok),
+        cmocka_unit_test(test_identity),   cmocka_unit_test(test_missing_dirs),
+        cmocka_unit_test(test_file_mode),  cmocka_unit_test(test_exact_beats_default),
         cmocka_unit_test(test_round_trip),
     };
     return cmocka_run_group_tests(tests, group_setup, unit_teardown);

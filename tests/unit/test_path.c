@@ -37,7 +37,7 @@ static int setup(void **s)
         return -1;
     int fd = open(unit_path("ok/file"), O_CREAT | O_WRONLY, 0644);
     close(fd);
-    chmod(unit_path("gw"), 0775);   /* mkdir's mode passes through umask */
+    chmod(unit_path("gw"), 0775); /* mkdir's mode passes through umask */
     chmod(unit_path("ow"), 01777);
     return 0;
 }
@@ -89,10 +89,10 @@ static void test_findings(void **st)
     assert_int_equal(walk(unit_path("ow/jail"), VH_WANT_DIR, &s), VH_PATH_GROUPW | VH_PATH_OTHERW); /* sticky too */
     assert_int_equal(walk(unit_path("user/jail"), VH_WANT_DIR, &s), VH_PATH_OWNER);
     assert_non_null(strstr(s.last, "owned by uid 65534"));
-    assert_int_equal(walk(unit_path("link/jail"), VH_WANT_DIR, &s), VH_PATH_SYMLINK);  /* parent */
-    assert_int_equal(walk(unit_path("link"), VH_WANT_DIR, &s), VH_PATH_SYMLINK);       /* last */
-    assert_int_equal(walk(unit_path("rel"), VH_WANT_DIR, &s), VH_PATH_SYMLINK);        /* relative */
-    assert_int_equal(walk(unit_path("ok/jail/"), VH_WANT_DIR, &s), VH_PATH_INVALID);   /* trailing slash */
+    assert_int_equal(walk(unit_path("link/jail"), VH_WANT_DIR, &s), VH_PATH_SYMLINK); /* parent */
+    assert_int_equal(walk(unit_path("link"), VH_WANT_DIR, &s), VH_PATH_SYMLINK);      /* last */
+    assert_int_equal(walk(unit_path("rel"), VH_WANT_DIR, &s), VH_PATH_SYMLINK);       /* relative */
+    assert_int_equal(walk(unit_path("ok/jail/"), VH_WANT_DIR, &s), VH_PATH_INVALID);  /* trailing slash */
     assert_int_equal(walk(unit_path("ok/../ok/jail"), VH_WANT_DIR, &s), VH_PATH_INVALID);
     assert_int_equal(walk(unit_path("ok/missing"), VH_WANT_DIR, &s), VH_PATH_MISSING);
     assert_int_equal(walk(unit_path("ok/file"), VH_WANT_DIR, &s), VH_PATH_NOTDIR);

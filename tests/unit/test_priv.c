@@ -16,10 +16,10 @@
 
 /* What each wrapped call does: 0 = pretend success, else fail with it. */
 static int fail_setgroups, fail_setresgid, fail_setresuid;
-static int regain_works;          /* setuid(0)/seteuid(0)/... succeed */
-static uid_t fake_uid = 1000;     /* what getresuid reports */
+static int regain_works;      /* setuid(0)/seteuid(0)/... succeed */
+static uid_t fake_uid = 1000; /* what getresuid reports */
 static gid_t fake_gid = 1000;
-static int calls;                 /* order of calls, for B1 */
+static int calls; /* order of calls, for B1 */
 static char order[16];
 
 int __wrap_setgroups(size_t n, const gid_t *l);
@@ -153,7 +153,7 @@ static void test_setresuid_eagain(void **s)
 {
     (void)s;
     vh_err e;
-    fail_setresuid = EAGAIN;    /* RLIMIT_NPROC */
+    fail_setresuid = EAGAIN; /* RLIMIT_NPROC */
     assert_int_equal(vh_priv_set_uid(1000, 1000, &e), -1);
     assert_int_equal(e.code, VH_EX_OSERR);
     assert_non_null(strstr(e.msg, "setresuid(1000)"));
@@ -163,7 +163,7 @@ static void test_ids_not_dropped(void **s)
 {
     (void)s;
     vh_err e;
-    fake_uid = 0;               /* setresuid "worked" but nothing changed */
+    fake_uid = 0; /* setresuid "worked" but nothing changed */
     assert_int_equal(vh_priv_set_uid(1000, 1000, &e), -1);
     assert_int_equal(e.code, VH_EX_NOPERM);
     fake_uid = 1000;
@@ -176,7 +176,7 @@ static void test_root_regainable(void **s)
 {
     (void)s;
     vh_err e;
-    regain_works = 1;           /* B3: a saved uid 0 would allow this */
+    regain_works = 1; /* B3: a saved uid 0 would allow this */
     assert_int_equal(vh_priv_set_uid(1000, 1000, &e), -1);
     assert_int_equal(e.code, VH_EX_NOPERM);
     assert_non_null(strstr(e.msg, "regained"));
@@ -196,12 +196,30 @@ static void test_root_keep_list(void **s)
     /* K5: an allow-list. The escape-relevant capabilities are not in it,
      * CAP_NET_BIND_SERVICE only on request; and a capability number no
      * header knows yet (a future kernel's) is dropped. */
-    int drop[] = {21 /* SYS_ADMIN */, 27 /* MKNOD */, 16 /* SYS_MODULE */, 17 /* SYS_RAWIO */,
-                  19 /* SYS_PTRACE */, 22 /* SYS_BOOT */, 2 /* DAC_READ_SEARCH */, 13 /* NET_RAW */,
-                  12 /* NET_ADMIN */, 8 /* SETPCAP */, 31 /* SETFCAP */, 15 /* IPC_OWNER */,
-                  39 /* BPF */, 38 /* PERFMON */, 40 /* CHECKPOINT_RESTORE */, 41, 63};
-    int keep[] = {18 /* SYS_CHROOT */, 7 /* SETUID */, 6 /* SETGID */, 0 /* CHOWN */, 1 /* DAC_OVERRIDE */,
-                  3 /* FOWNER */, 5 /* KILL */};
+    int drop[] = {21 /* SYS_ADMIN */,
+                  27 /* MKNOD */,
+                  16 /* SYS_MODULE */,
+                  17 /* SYS_RAWIO */,
+                  19 /* SYS_PTRACE */,
+                  22 /* SYS_BOOT */,
+                  2 /* DAC_READ_SEARCH */,
+                  13 /* NET_RAW */,
+                  12 /* NET_ADMIN */,
+                  8 /* SETPCAP */,
+                  31 /* SETFCAP */,
+                  15 /* IPC_OWNER */,
+                  39 /* BPF */,
+                  38 /* PERFMON */,
+                  40 /* CHECKPOINT_RESTORE */,
+                  41,
+                  63};
+    int keep[] = {18 /* SYS_CHROOT */,
+                  7 /* SETUID */,
+                  6 /* SETGID */,
+                  0 /* CHOWN */,
+                  1 /* DAC_OVERRIDE */,
+                  3 /* FOWNER */,
+                  5 /* KILL */};
     for (size_t i = 0; i < sizeof drop / sizeof *drop; i++)
         if (vh_priv_caps_root_keeps(drop[i], 1))
             fail_msg("capability %d kept", drop[i]);
@@ -217,14 +235,10 @@ static void test_root_keep_list(void **s)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup(test_success_and_order, reset),
-        cmocka_unit_test_setup(test_setgroups_fails, reset),
-        cmocka_unit_test_setup(test_setresgid_fails, reset),
-        cmocka_unit_test_setup(test_setresuid_eagain, reset),
-        cmocka_unit_test_setup(test_ids_not_dropped, reset),
-        cmocka_unit_test_setup(test_root_regainable, reset),
-        cmocka_unit_test_setup(test_bad_group_count, reset),
-        cmocka_unit_test_setup(test_root_keep_list, reset),
+        cmocka_unit_test_setup(test_success_and_order, reset), cmocka_unit_test_setup(test_setgroups_fails, reset),
+        cmocka_unit_test_setup(test_setresgid_fails, reset),   cmocka_unit_test_setup(test_setresuid_eagain, reset),
+        cmocka_unit_test_setup(test_ids_not_dropped, reset),   cmocka_unit_test_setup(test_root_regainable, reset),
+        cmocka_unit_test_setup(test_bad_group_count, reset),   cmocka_unit_test_setup(test_root_keep_list, reset),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

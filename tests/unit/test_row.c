@@ -44,9 +44,9 @@ static void test_row_valid(void **s)
     vh_err e;
     vh_row_init(&r);
     strcpy(r.root, "/j/a");
-    assert_int_equal(vh_row_valid(&r, &e), 0);    /* root service */
+    assert_int_equal(vh_row_valid(&r, &e), 0); /* root service */
     r.net_bind_service = 1;
-    assert_int_equal(vh_row_valid(&r, &e), 0);    /* a root service may keep the capability */
+    assert_int_equal(vh_row_valid(&r, &e), 0); /* a root service may keep the capability */
     r.net_bind_service = 2;
     assert_int_equal(vh_row_valid(&r, &e), -1);
     r.net_bind_service = 0;
@@ -60,7 +60,7 @@ static void test_row_valid(void **s)
     r.has_user = 1;
     r.uid = 0;
     r.gid = 100;
-    assert_int_equal(vh_row_valid(&r, &e), -1);   /* B4 */
+    assert_int_equal(vh_row_valid(&r, &e), -1); /* B4 */
     assert_int_equal(e.code, VH_EX_NOUSER);
     r.uid = 65535;
     assert_int_equal(vh_row_valid(&r, &e), -1);
@@ -73,7 +73,7 @@ static void test_row_valid(void **s)
     assert_int_equal(vh_row_valid(&r, &e), -1);
     r.groups[0] = 27;
     assert_int_equal(vh_row_valid(&r, &e), 0);
-    r.net_bind_service = 1;                       /* a run-as row has no capabilities */
+    r.net_bind_service = 1; /* a run-as row has no capabilities */
     assert_int_equal(vh_row_valid(&r, &e), -1);
     assert_non_null(strstr(e.msg, "run-as"));
     r.net_bind_service = 0;

@@ -48,7 +48,7 @@ static void test_roots(void **s)
     assert_int_equal(vh_valid_root("/srv/jail/a", &e), 0);
     assert_int_equal(vh_valid_root("/srv/a..b/.c", &e), 0);
     root_bad("", "empty");
-    root_bad("srv/a", "relative");                     /* H9 */
+    root_bad("srv/a", "relative"); /* H9 */
     root_bad("/srv/a/", "trailing slash");
     root_bad("/srv//a", "'//'");
     root_bad("/srv/./a", "'.' or '..'");
@@ -74,8 +74,8 @@ static void test_max_procs(void **s)
     assert_int_equal(v, 1024);
     assert_int_equal(vh_valid_max_procs("4194304", &v, &e), 0);
     assert_int_equal(v, VH_MAX_PROCS_MAX);
-    static const char *const bad[] = {"", "0", "4194305", "4294967297", "99999999999", "-1", "+5", " 5", "5 ",
-                                      "0x10", "1e3", "12x", "1.5"};
+    static const char *const bad[] = {"",   "0",  "4194305", "4294967297", "99999999999", "-1", "+5",
+                                      " 5", "5 ", "0x10",    "1e3",        "12x",         "1.5"};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         v = 77;
         if (vh_valid_max_procs(bad[i], &v, &e) != -1)
