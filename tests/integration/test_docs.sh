@@ -107,4 +107,20 @@ nomeaning=$(LC_ALL=C awk -F'|' '/^\| / && $2 != " ID " && $3 !~ /[A-Za-z]/ { pri
 vh_eq "every row of doc/threats.md has a meaning" "" "$nomeaning"
 vh_eq "every table of doc/threats.md has the meaning column" "" \
 	"$(grep -n '^| ID |' "$TM" | grep -v '^[0-9]*:| ID | meaning | covered by |$')"
+# The tests the docs cite exist: every `test_X.c: test_y` names a cmocka
+# case of tests/unit/test_X.c, every test_X.sh a script of
+# tests/integration, every test_X.c a unit test file (doc/*.md, README).
+docs=("$VH_SRC"/doc/*.md "$VH_SRC"/README.md)
+missing=$(grep -ohE '`?test_[a-z0-9_]+\.c: test_[a-z0-9_]+' "${docs[@]}" | tr -d '`' | sort -u | while read -r f c; do
+	f=${f%:}
+	grep -qE "^static void ${c}\(" "$VH_SRC/tests/unit/$f" 2>/dev/null || echo "$f: $c"
+done)
+vh_eq "every cmocka case the docs cite exists" "" "$missing"
+missing=$(grep -ohE '\btest_[a-z0-9_]+\.(sh|c)\b' "${docs[@]}" | sort -u | while read -r f; do
+	case $f in
+	*.sh) [ -e "$VH_SRC/tests/integration/$f" ] || echo "$f" ;;
+	*.c) [ -e "$VH_SRC/tests/unit/$f" ] || echo "$f" ;;
+	esac
+done)
+vh_eq "every test file the docs cite exists" "" "$missing"
 vh_done
