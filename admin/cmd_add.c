@@ -38,6 +38,10 @@ int vc_cmd_add(const char *db, int argc, char **argv)
     vh_err e;
     vh_row row;
     vh_row_init(&row);
+    if (vc_order_hint("add", service->sval[0], address->sval[0], root->sval[0], &e) < 0) {
+        rc = vc_error(&e);
+        goto out;
+    }
     if (vh_valid_service(service->sval[0], 1, &e) < 0 || vh_addr_canon(address->sval[0], 1, row.address, &e) < 0 ||
         vh_valid_root(root->sval[0], &e) < 0) {
         rc = vc_error(&e);

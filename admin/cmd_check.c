@@ -50,6 +50,8 @@ struct state {
     struct uidroot *uids;
     size_t nuids, capuids;
     int oom;
+    struct uidroot *byroot; /* the same, sorted by root: a root service's jail shared (point 3) */
+    char host_lang[129];    /* the host's default LANG, "" when none (point 4) */
 };
 
 static uint64_t fnv(const char *s)
@@ -86,6 +88,52 @@ static int by_uid(const void *a, const void *b)
 {
     const struct uidroot *x = a, *y = b;
     return x->uid < y->uid ? -1 : x->uid > y->uid;
+}
+
+static int by_root(const void *a, const void *b)
+{
+    const struct uidroot *x = a, *y = b;
+    return x->root < y->root ? -1 : x->root > y->root;
+}
+
+/* Issue 13 point 3: a run-as domain with this jail, or NULL. */
+static const struct uidroot *runas_in_jail(const struct state *s, const vh_row *r)
+{
+    if (!s->byroot)
+        return NULL;
+    struct uidroot key = {.root = fnv(r->root)};
+    return bsearch(&key, s->byroot, s->nuids, sizeof key, by_root);
+}
+
+/* Issue 13 point 4: the host's default LANG, as systemd (/etc/locale.conf)
+ * or Debian (/etc/default/locale) gives it to the super-server; "" when
+ * neither sets one, or it is C or POSIX (always in a jail). */
+static void read_host_lang(char *out, size_t n)
+{
+    static const char *const files[] = {"/etc/locale.conf", "/etc/default/locale"};
+    out[0] = '\0';
+    for (size_t i = 0; i < sizeof files / sizeof files[0] && !out[0]; i++) {
+        FILE *f = fopen(files[i], "re");
+        if (!f)
+            continue;
+        char line[512];
+        while (fgets(line, sizeof line, f)) {
+            char *v = line + strspn(line, " \t");
+            if (strncmp(v, "LANG=", 5) != 0)
+                continue;
+            v += 5;
+            v[strcspn(v, "\r\n")] = '\0';
+            size_t len = strlen(v);
+            if (len >= 2 && (v[0] == '"' || v[0] == '\'') && v[len - 1] == v[0]) {
+                v[len - 1] = '\0';
+                v++;
+            }
+            snprintf(out, n, "%s", v);
+        }
+        fclose(f);
+    }
+    if (strcmp(out, "C") == 0 || strcmp(out, "POSIX") == 0)
+        out[0] = '\0';
 }
 
 /* Another domain with this uid and another jail, or NULL. */
@@ -188,7 +236,9 @@ static int check_row(void *ctx, const vh_row *r)
     char label[VH_SERVICE_MAX + VH_ADDR_TEXT + 2];
     vc_domain_label(r, label, sizeof label);
     vh_jailcheck jc = {label, r, s->programs, s->nprograms, 1, 1, 0};
-    vh_jailcheck_run(&jc, vc_print_finding, cc->f);
+    const struct uidroot *inside = r->has_user ? NULL : runas_in_jail(s, r);
+    vh_jailcheck_more more = {inside ? inside->label : NULL, s->host_lang[0] ? s->host_lang : NULL};
+    vh_jailcheck_run_more(&jc, &more, vc_print_finding, cc->f);
     const struct uidroot *u = r->has_user ? sharer(s, r) : NULL;
     if (u) {
         char problem[512], fix[1024];
@@ -299,11 +349,21 @@ int vc_cmd_check(const char *db, int argc, char **argv)
     if (r == 0) {
         if (s.nuids > 1) /* qsort of NULL, 0 is undefined */
             qsort(s.uids, s.nuids, sizeof *s.uids, by_uid);
+        if (s.nuids > 0 && (s.byroot = malloc(s.nuids * sizeof *s.byroot)) != NULL) {
+            memcpy(s.byroot, s.uids, s.nuids * sizeof *s.byroot);
+            qsort(s.byroot, s.nuids, sizeof *s.byroot, by_root);
+        } else if (s.nuids > 0) {
+            r = vh_fail(&e, VH_EX_OSERR, "out of memory");
+        }
+        read_host_lang(s.host_lang, sizeof s.host_lang);
+    }
+    if (r == 0) {
         struct check_ctx cc = {&s, &f};
         r = vh_store_each(h, svc, check_row, &cc, &e);
     }
     vh_db_rollback(h);
     free(s.uids);
+    free(s.byroot);
     free(s.procs);
     if (f.json)
         printf("%s]\n", f.shown ? "\n" : "");

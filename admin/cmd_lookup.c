@@ -74,8 +74,16 @@ int vc_cmd_lookup(const char *db, int argc, char **argv)
         printf("served: %s on %s -> row %s %s (rule %d, %s)\n  root %s\n  user %s", service->sval[0], addr, r->service,
                r->address, d.rule, vh_select_rule_name(d.rule), vh_printable(r->root, root, sizeof root),
                r->has_user ? r->user : "root (private mount namespace)");
-        if (r->has_user)
-            printf(" (uid %u, gid %u, %d supplementary groups)", (unsigned)r->uid, (unsigned)r->gid, r->ngroups);
+        if (r->has_user) {
+            /* The stored list is the user's whole group list, the
+             * primary group included (getgrouplist): supplementary are
+             * the others (issue 13 point 6). */
+            int sup = 0;
+            for (int i = 0; i < r->ngroups; i++)
+                sup += r->groups[i] != r->gid;
+            printf(" (uid %u, gid %u, %d supplementary group%s)", (unsigned)r->uid, (unsigned)r->gid, sup,
+                   sup == 1 ? "" : "s");
+        }
         printf("\n  net_bind_service %s\n  max_procs %u\n",
                r->has_user           ? "does not apply (a run-as service has no capabilities)"
                : r->net_bind_service ? "on"

@@ -94,6 +94,14 @@ int main(int argc, char **argv)
     for (const struct vc_cmd *c = vc_commands; c->name; c++) {
         if (strcmp(c->name, argv[i]) != 0)
             continue;
+        /* Issue 13 point 6: not root - say so, rather than whatever the
+         * database or a jail's path would refuse. Help needs no root. */
+        int help = 0;
+        for (int k = i + 1; k < argc; k++)
+            help |= strcmp(argv[k], "--help") == 0 || strcmp(argv[k], "-h") == 0;
+        vh_err e;
+        if (!help && vc_need_root(&e) < 0)
+            return vc_error(&e);
         /* The subcommand sees "vhostctl NAME" as argv[0], then its words. */
         char name[64];
         snprintf(name, sizeof name, "vhostctl %s", c->name);

@@ -1,5 +1,6 @@
 #include "vhostctl.h"
 
+#include "addr.h"
 #include "db.h"
 #include "dbadmin.h"
 #include "exitcodes.h"
@@ -12,6 +13,7 @@
 #include <sqlite3.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 int vc_parse(const struct vc_cmd *cmd, void **table, int n, int argc, char **argv, const char **db)
 {
@@ -218,4 +220,44 @@ int vc_nest_refuse(sqlite3 *h, const char *db, long before, vh_err *e)
                    "the new domains would put %ld jail%s inside another jail or the database inside a jail "
                    "(THREATS K8, above) - move them apart",
                    after - before, after - before == 1 ? "" : "s");
+}
+
+/* ---- issue 13 point 6: messages ---- */
+
+int vc_order_hint(const char *cmd, const char *service, const char *address, const char *root, vh_err *e)
+{
+    char canon[VH_ADDR_TEXT], a[512], r[512], sv[256];
+    vh_err ignored;
+    int addr_is_path = address[0] == '/';
+    int root_is_addr = root[0] != '/' && vh_addr_canon(root, 1, canon, &ignored) == 0;
+    if (!addr_is_path && !root_is_addr)
+        return 0;
+    vh_printable(address, a, sizeof a);
+    vh_printable(root, r, sizeof r);
+    vh_printable(service, sv, sizeof sv);
+    if (addr_is_path && root_is_addr)
+        return vh_fail(e, VH_EX_USAGE,
+                       "ADDRESS '%s' is a path and ROOT '%s' an address: the order is SERVICE ADDRESS ROOT - vhostctl "
+                       "%s %s %s %s",
+                       a, r, cmd, sv, r, a);
+    if (addr_is_path)
+        return vh_fail(e, VH_EX_USAGE,
+                       "ADDRESS '%s' is a path: the order is SERVICE ADDRESS ROOT (the address first, then the jail "
+                       "directory)",
+                       a);
+    return vh_fail(e, VH_EX_USAGE,
+                   "ROOT '%s' is an address, not a jail directory: the order is SERVICE ADDRESS ROOT (the address "
+                   "first, then the jail directory)",
+                   r);
+}
+
+int vc_need_root(vh_err *e)
+{
+    uid_t uid = geteuid();
+    if (uid == 0)
+        return 0;
+    return vh_fail(e, VH_EX_NOPERM,
+                   "run as root: vhostctl reads and changes the root-owned database and looks into the jails (it runs "
+                   "as uid %u) - sudo vhostctl ...",
+                   (unsigned)uid);
 }

@@ -87,6 +87,19 @@ int vc_db_abspath(const char *db, char *out, size_t n);
 /* "SERVICE/ADDRESS": how findings and logs name a domain. */
 void vc_domain_label(const vh_row *r, char *out, size_t n);
 
+/* ---- issue 13 point 6: messages ---- */
+
+/* SERVICE ADDRESS ROOT given in another order (an address where ROOT
+ * goes, a path where ADDRESS goes): -1 with e (VH_EX_USAGE) naming the
+ * order and the corrected command line for cmd; 0 when they look right. */
+int vc_order_hint(const char *cmd, const char *service, const char *address, const char *root, vh_err *e);
+
+/* vhostctl changes and reads a root-owned database and enters jails'
+ * trees: 0 as root, else -1 with e (VH_EX_NOPERM, "run as root"). */
+int vc_need_root(vh_err *e);
+
+/* ---- end issue 13 point 6 ---- */
+
 int vc_cmd_init(const char *db, int argc, char **argv);
 int vc_cmd_add(const char *db, int argc, char **argv);
 int vc_cmd_remove(const char *db, int argc, char **argv);

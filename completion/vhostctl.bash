@@ -1,8 +1,23 @@
 # bash completion for vhostctl
+#
+# The commands and each command's options are read from vhostctl's own
+# --help at completion time (which needs no root), so that completion
+# offers only what the command takes (issue 13 point 6).
+
+# _vhostctl_commands PROG: the command names of `PROG --help`.
+_vhostctl_commands() {
+	"$1" --help 2>/dev/null | sed -n 's/^  vhostctl \[--db FILE\] \([a-z][a-z-]*\).*/\1/p'
+}
+
+# _vhostctl_options PROG CMD: the long options of `PROG CMD --help` (its
+# glossary lines: "  -u, --user=U  ..." or "  --json  ...").
+_vhostctl_options() {
+	"$1" "$2" --help 2>/dev/null | sed -n 's/^  \(-[A-Za-z], \)\{0,1\}\(--[a-z][a-z0-9-]*\).*/\2/p'
+}
+
 _vhostctl() {
 	local cur prev words cword
 	_init_completion || return
-	local cmds="init add remove enable disable set list lookup check provision import export migrate-inetd"
 	local i cmd=
 	for ((i = 1; i < cword; i++)); do
 		case ${words[i]} in
@@ -20,19 +35,14 @@ _vhostctl() {
 	--net-bind-service) [ "$cmd" = set ] && { COMPREPLY=($(compgen -W "on off" -- "$cur")); return; } ;;
 	esac
 	if [ -z "$cmd" ]; then
-		COMPREPLY=($(compgen -W "$cmds --db --help --version" -- "$cur"))
+		COMPREPLY=($(compgen -W "$(_vhostctl_commands "${words[0]}") --db --help --version" -- "$cur"))
 		return
 	fi
+	COMPREPLY=($(compgen -W "$(_vhostctl_options "${words[0]}" "$cmd")" -- "$cur"))
+	[[ $cur == -* ]] && return
 	case $cmd in
-	add) COMPREPLY=($(compgen -W "--user --group --comment --disabled --net-bind-service --max-procs --force --help" -- "$cur")); [[ $cur != -* ]] && _filedir -d ;;
-	set) COMPREPLY=($(compgen -W "--net-bind-service --max-procs --help" -- "$cur")) ;;
-	list) COMPREPLY=($(compgen -W "--service --json --help" -- "$cur")) ;;
-	lookup | check) COMPREPLY=($(compgen -W "--json --program --help" -- "$cur")) ;;
-	import) COMPREPLY=($(compgen -W "--service --dry-run --replace --user --group --help" -- "$cur")); [[ $cur != -* ]] && _filedir ;;
-	export) COMPREPLY=($(compgen -W "--service --help" -- "$cur")) ;;
-	migrate-inetd) COMPREPLY=($(compgen -W "--write --dry-run --help" -- "$cur")); [[ $cur != -* ]] && _filedir ;;
-	provision) COMPREPLY=($(compgen -W "--program --user --group --help" -- "$cur")); [[ $cur != -* ]] && _filedir -d ;;
-	*) COMPREPLY=($(compgen -W "--help" -- "$cur")) ;;
+	add | provision) _filedir -d ;;
+	import | migrate-inetd) _filedir ;;
 	esac
 }
 complete -F _vhostctl vhostctl

@@ -478,6 +478,14 @@ static void log_served(const struct target *t)
            t->d.row.has_user ? (unsigned)t->d.row.uid : 0u, t->d.row.has_user ? (unsigned)t->d.row.gid : 0u, prog);
 }
 
+/* vh_env_exists_fn inside the jail ("/" is the jail). */
+static int exists_in_jail(void *ctx, const char *path, int want_dir)
+{
+    (void)ctx;
+    struct stat st;
+    return stat(path, &st) == 0 && (want_dir ? S_ISDIR(st.st_mode) : S_ISREG(st.st_mode));
+}
+
 /* Phase 2, apply: only what phase 1 produced. Descriptors, terminal,
  * keyring, the jail and its namespaces; then the "served" line, and the
  * deadline and signals handed back for the service. 0, or -1 with e. */
@@ -505,6 +513,12 @@ static int apply(struct target *t, vh_err *e)
     VH_MARK("keyring");
     if (enter(t, e) < 0)
         return -1;
+    /* Issue 13 point 4: a LANG or LC_* naming a locale the jail lacks
+     * reaches the service as "C" (glibc would warn on stderr, which is
+     * the socket). Only now: "/" is the jail, so its symlinks resolve
+     * inside it, and only stat is used, no file of the tenant's is
+     * opened (C3). Nothing is asked when every value is C or POSIX. */
+    vh_env_locales(&t->env, exists_in_jail, NULL);
     log_served(t);
     VH_MARK("log_line");
     /* The deadline is virtuald's, not the service's: a pending alarm

@@ -144,6 +144,15 @@ static void check_exposed(struct run *run, const vh_legacy_rec *rec)
         return;
     char pshown[4 * PATH_MAX + 8];
     vh_printable(parent, pshown, sizeof pshown);
+    struct stat pst; /* never "chmod o-x /tmp" (issue 13 point 6) */
+    if (stat(parent, &pst) == 0 && vh_path_is_scratch(&pst)) {
+        note(run, rec->line, VH_LEGACY_E_EXPOSED,
+             "jail %s is reachable by every host user and its file system honours set-uid: a set-uid file a root "
+             "service plants there runs as root for anyone - move it out of the shared scratch directory %s, below "
+             "a directory others cannot search (0750 or 0700 root)",
+             run->shown, pshown);
+        return;
+    }
     note(run, rec->line, VH_LEGACY_E_EXPOSED,
          "jail %s is reachable by every host user and its file system honours set-uid: a set-uid file a root "
          "service plants there runs as root for anyone - chmod o-x %s (0750 or 0700 root), or mount the jails' "

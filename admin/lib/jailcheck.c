@@ -36,6 +36,7 @@ struct link {
 
 struct ctx {
     vh_jailcheck *jc;
+    vh_jailcheck_more more; /* all NULL when not given */
     vh_finding_cb cb;
     void *cbctx;
     int worst;
@@ -92,6 +93,18 @@ static void path_finding(void *ctx, int problem, const char *path, const struct 
     char fix[2 * PATH_MAX + 64];
     /* Ownership and mode: one finding per fault, each with its fix. */
     if (st && (problem & (VH_PATH_OWNER | VH_PATH_GROUPW | VH_PATH_OTHERW))) {
+        /* /tmp and its kind: the remedy is to move the jail, never to
+         * chmod the shared directory (issue 13 point 6) */
+        if (!(problem & VH_PATH_OWNER) && vh_path_is_scratch(st)) {
+            snprintf(fix, sizeof fix,
+                     "move the jail out of %s, below a directory only root can write (such as /srv), and re-add "
+                     "its domains",
+                     path);
+            emit(c, VH_SEV_ERROR, "other-writable", path, fix,
+                 "jail path component is a shared scratch directory (mode %04o: sticky, writable by every user)",
+                 (unsigned)(st->st_mode & 07777));
+            return;
+        }
         if (problem & VH_PATH_OWNER) {
             snprintf(fix, sizeof fix, "chown root %s", path);
             emit(c, VH_SEV_ERROR, "owner", path, fix,
@@ -296,6 +309,34 @@ static void note_link(struct ctx *c, ino_t ino, nlink_t nlink, const char *path)
     c->nlinks++;
 }
 
+/* Issue 13 point 3: a root service trusts what is under etc, lib*, usr,
+ * bin and sbin of its jail. Such an object owned by another uid belongs
+ * to a tenant (a run-as domain, or whoever unpacked the jail); when a
+ * run-as domain shares the jail, one writable by group or others is
+ * within its reach too. Either way: root for the tenant. (A symlink's
+ * own owner and mode change nothing; a world-writable directory without
+ * sticky bit is already an error of its own.) */
+static void root_trusts(struct ctx *c, const struct statx *sx, const char *hp)
+{
+    mode_t mode = sx->stx_mode;
+    int foreign = sx->stx_uid != 0;
+    int writable = (mode & (S_IWGRP | S_IWOTH)) != 0;
+    if (!foreign && !(writable && c->more.shared_with))
+        return;
+    if (S_ISDIR(mode) && (mode & S_IWOTH) && !(mode & S_ISVTX))
+        return;
+    char fix[4 * PATH_MAX + 256], with[256] = "";
+    if (c->more.shared_with)
+        snprintf(with, sizeof with, " (run-as domain %s shares this jail)", c->more.shared_with);
+    snprintf(fix, sizeof fix, "chown root:root %s && chmod go-w %s", hp, hp);
+    emit(c, VH_SEV_ERROR, "tenant-writable", hp, fix,
+         "%s %s (uid %u, gid %u, mode %04o) and the root service trusts it%s: whoever can change it is root in the "
+         "jail",
+         S_ISDIR(mode) ? "directory" : "file",
+         foreign ? "is owned by another uid than root" : "is writable by group or others", (unsigned)sx->stx_uid,
+         (unsigned)sx->stx_gid, (unsigned)(mode & 07777), with);
+}
+
 static void check_entry(struct ctx *c, int dfd, const char *name, const struct statx *sx, int code)
 {
     char hp[2 * PATH_MAX + 16], fix[4 * PATH_MAX + 128];
@@ -360,6 +401,8 @@ static void check_entry(struct ctx *c, int dfd, const char *name, const struct s
         }
         return;
     }
+    if (code && !c->credp && !S_ISLNK(mode))
+        root_trusts(c, sx, hp);
     if (code) {
         const char *why = runas_can_change(c, sx->stx_uid, sx->stx_gid, mode);
         /* A world-writable directory without sticky bit is already an
@@ -500,12 +543,46 @@ static void check_tree(struct ctx *c, int jailfd)
              "out of memory while counting hard links: some were not checked");
 }
 
+/* ---- the locale (issue 13 point 4) --------------------------------- */
+
+static int exists_below(void *ctx, const char *path, int want_dir)
+{
+    int fd = vh_rootfd_open(*(const int *)ctx, path, O_PATH, 0);
+    if (fd < 0)
+        return 0;
+    struct stat st;
+    int ok = fstat(fd, &st) == 0 && (want_dir ? S_ISDIR(st.st_mode) : S_ISREG(st.st_mode));
+    close(fd);
+    return ok;
+}
+
+/* The super-server's environment is not known here; the host's default
+ * locale (what systemd and init scripts give it) is the likely one.
+ * The same rule as virtuald's (env.h), asked inside the jail. */
+static void check_locale(struct ctx *c, int jailfd)
+{
+    const char *lang = c->more.host_lang;
+    if (!lang || !*lang || vh_env_locale_present(lang, exists_below, &jailfd))
+        return;
+    char hp[2 * PATH_MAX + 16], fix[6 * PATH_MAX + 256];
+    host_path(c, VH_LOCALE_DIR, hp, sizeof hp);
+    snprintf(fix, sizeof fix,
+             "copy the locale into the jail (mkdir -p %s && cp -a " VH_LOCALE_DIR "/NAME %s/, NAME as in locale -a), "
+             "or let the service run in C",
+             hp, hp);
+    emit(c, VH_SEV_WARNING, "locale-missing", hp, fix,
+         "the host's default locale %s is not in the jail: a super-server started with LANG=%s passes the service "
+         "LANG=C instead (virtuald(8) ENVIRONMENT)",
+         lang, lang);
+}
+
 /* ---- programs ----------------------------------------------------- */
 
 struct prog {
     struct ctx *c;
     const char *name;
     char hint[PATH_MAX];
+    char outside[PATH_MAX]; /* a bare name found on the host only outside VH_SAFE_PATH */
 };
 
 static const char *dep_kind_word(enum vh_dep_kind k)
@@ -525,6 +602,11 @@ static int dep_finding(void *ctx, const vh_dep *d)
     struct ctx *c = p->c;
     char hp[2 * PATH_MAX + 16], kind[32], fix[8 * PATH_MAX];
     snprintf(fix, sizeof fix, "vhostctl provision %s --program %s", c->root, p->hint);
+    if (!d->path && d->kind == VH_DEP_PROGRAM && !d->by && p->outside[0])
+        snprintf(fix, sizeof fix,
+                 "%s is %s on the host, outside the service's PATH (" VH_SAFE_PATH "): start the service as %s "
+                 "in the super-server's line, then vhostctl provision %s --program %s and check --program %s",
+                 p->name, p->outside, p->outside, c->root, p->outside, p->outside);
     if (!d->path) {
         snprintf(kind, sizeof kind, "missing-%s", dep_kind_word(d->kind));
         host_path(c, d->name[0] == '/' ? d->name : d->by ? d->by : "", hp, sizeof hp);
@@ -560,21 +642,33 @@ static int dep_finding(void *ctx, const vh_dep *d)
 }
 
 /* The host path an operator would give to provision: the name itself
- * when absolute, else its first match along the safe PATH on the host. */
-static void program_hint(const char *name, char *out, size_t n)
+ * when absolute, else its first match along virtuald's PATH on the host
+ * (VH_SAFE_PATH: where the service's bare NAME is looked up in the
+ * jail). Only there: a copy provisioned from /usr/sbin lands in the
+ * jail's /usr/sbin, where the service's PATH never finds it (issue 13
+ * point 6); *outside is then set to that host path. */
+static void program_hint(const char *name, char *out, size_t n, char *outside, size_t on)
 {
+    outside[0] = '\0';
     if (name[0] == '/') {
         snprintf(out, n, "%s", name);
         return;
     }
-    const char *dirs[] = {"/usr/local/bin", "/usr/bin", "/bin", "/usr/sbin", "/sbin"};
-    for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++) {
-        char p[PATH_MAX];
-        snprintf(p, sizeof p, "%s/%s", dirs[i], name);
-        if (access(p, X_OK) == 0) {
+    char p[PATH_MAX];
+    for (const char *d = VH_SAFE_PATH; *d;) {
+        size_t len = strcspn(d, ":");
+        snprintf(p, sizeof p, "%.*s/%s", (int)len, d, name);
+        if (len && access(p, X_OK) == 0) {
             snprintf(out, n, "%s", p);
             return;
         }
+        d += len + (d[len] == ':');
+    }
+    const char *sbin[] = {"/usr/local/sbin", "/usr/sbin", "/sbin"};
+    for (size_t i = 0; i < sizeof sbin / sizeof sbin[0] && !outside[0]; i++) {
+        snprintf(p, sizeof p, "%s/%s", sbin[i], name);
+        if (access(p, X_OK) == 0)
+            snprintf(outside, on, "%s", p);
     }
     snprintf(out, n, "\"$(command -v %s)\"", name);
 }
@@ -583,8 +677,8 @@ static void check_programs(struct ctx *c, int jailfd)
 {
     vh_deps_opts o = {c->credp, NULL, 0};
     for (int i = 0; i < c->jc->nprograms; i++) {
-        struct prog p = {c, c->jc->programs[i], ""};
-        program_hint(p.name, p.hint, sizeof p.hint);
+        struct prog p = {c, c->jc->programs[i], "", ""};
+        program_hint(p.name, p.hint, sizeof p.hint, p.outside, sizeof p.outside);
         vh_err e;
         if (vh_deps_walk(jailfd, p.name, &o, dep_finding, &p, &e) < 0)
             emit(c, VH_SEV_ERROR, "unreadable", c->root, "see the message", "checking program %s failed: %s", p.name,
@@ -594,6 +688,11 @@ static void check_programs(struct ctx *c, int jailfd)
 
 int vh_jailcheck_run(vh_jailcheck *jc, vh_finding_cb cb, void *cbctx)
 {
+    return vh_jailcheck_run_more(jc, NULL, cb, cbctx);
+}
+
+int vh_jailcheck_run_more(vh_jailcheck *jc, const vh_jailcheck_more *more, vh_finding_cb cb, void *cbctx)
+{
     struct ctx *c = calloc(1, sizeof *c);
     if (!c) {
         vh_finding f = {jc->domain, VH_SEV_ERROR, "unreadable", jc->row->root, "out of memory", "retry"};
@@ -601,6 +700,8 @@ int vh_jailcheck_run(vh_jailcheck *jc, vh_finding_cb cb, void *cbctx)
         return VH_SEV_ERROR;
     }
     c->jc = jc;
+    if (more)
+        c->more = *more;
     c->cb = cb;
     c->cbctx = cbctx;
     c->root = jc->row->root;
@@ -623,6 +724,8 @@ int vh_jailcheck_run(vh_jailcheck *jc, vh_finding_cb cb, void *cbctx)
         if (jc->deep && !slash)
             check_tree(c, fd);
         check_programs(c, fd);
+        if (!slash)
+            check_locale(c, fd);
         close(fd);
     }
     int worst = c->worst;

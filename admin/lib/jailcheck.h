@@ -15,6 +15,11 @@
  *    device nodes other than null, zero, full, random, urandom and tty,
  *    regular files with links outside the jail, sockets, and what the
  *    run-as user could change among the jail's programs and libraries;
+ *    and, for a root service, what others than root can change among
+ *    them: files and directories under etc, lib*, usr, bin and sbin
+ *    not owned by root, or (when a run-as domain shares the jail)
+ *    writable by group or others: an error, root for the tenant;
+ *  - the locale: with host_lang, whether the jail has it (env.h);
  *  - programs: each --program, its #! or ELF interpreter and every
  *    library it needs (deps.h), resolved inside the jail.
  *
@@ -37,11 +42,21 @@ typedef struct vh_jailcheck {
     long entries; /* out: entries seen by the deep scan */
 } vh_jailcheck;
 
+/* What only `vhostctl check` knows (issue 13 points 3 and 4); NULL
+ * members, or no such struct: not checked. */
+typedef struct vh_jailcheck_more {
+    const char *shared_with; /* a run-as domain with the same jail (its label), for a root service */
+    const char *host_lang;   /* the host's default LANG: warn when the jail lacks that locale */
+} vh_jailcheck_more;
+
 /* Run the checks selected in jc on jc->row->root and report every
  * finding through cb. Returns the worst severity (0 none, 1 warnings,
  * 2 errors); failures of the checker itself (out of memory, an
  * unreadable directory) are reported as error findings too. */
 int vh_jailcheck_run(vh_jailcheck *jc, vh_finding_cb cb, void *ctx);
+
+/* The same, with more (may be NULL). */
+int vh_jailcheck_run_more(vh_jailcheck *jc, const vh_jailcheck_more *more, vh_finding_cb cb, void *ctx);
 
 /* The character devices a jail may hold: null 1:3, zero 1:5, full 1:7,
  * random 1:8, urandom 1:9, tty 5:0. */

@@ -2,6 +2,7 @@
 
 #include "exitcodes.h"
 
+#include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -59,4 +60,98 @@ int vh_env_build(char *const *parent, const vh_conn *c, const char *service, con
         add(out, e, "VIRTUALD_SERVICE=%s", service) < 0 || add(out, e, "VIRTUALD_ADDRESS=%s", row_address) < 0)
         return -1;
     return 0;
+}
+
+/* ---- locales ----------------------------------------------------------- */
+
+static int builtin_locale(const char *v)
+{
+    return strcmp(v, "C") == 0 || strcmp(v, "POSIX") == 0;
+}
+
+/* glibc's _nl_normalize_codeset: the codeset lower-cased, only letters
+ * and digits kept, "iso" in front when only digits remain. "" when the
+ * value has no codeset, or it is already normal. */
+static void normalised(const char *v, char *out, size_t n)
+{
+    out[0] = '\0';
+    const char *dot = strchr(v, '.');
+    if (!dot)
+        return;
+    const char *end = strchr(dot, '@');
+    size_t clen = end ? (size_t)(end - dot - 1) : strlen(dot + 1);
+    char cs[64];
+    size_t k = 0;
+    int letters = 0;
+    for (size_t i = 0; i < clen && k + 4 < sizeof cs; i++) {
+        unsigned char ch = (unsigned char)dot[1 + i];
+        if (isalpha(ch)) {
+            cs[k++] = (char)tolower(ch);
+            letters = 1;
+        } else if (isdigit(ch)) {
+            cs[k++] = (char)ch;
+        }
+    }
+    cs[k] = '\0';
+    int len = snprintf(out, n, "%.*s.%s%s%s", (int)(dot - v), v, letters ? "" : "iso", cs, end ? end : "");
+    if (len < 0 || (size_t)len >= n || strcmp(out, v) == 0)
+        out[0] = '\0';
+}
+
+int vh_env_locale_present(const char *value, vh_env_exists_fn exists, void *ctx)
+{
+    if (builtin_locale(value))
+        return 1;
+    size_t len = strlen(value);
+    if (len == 0 || len > 128 || strchr(value, '/') || strstr(value, ".."))
+        return 0;
+    char path[sizeof VH_LOCALE_DIR + 2 * 128 + 8], norm[2 * 128];
+    normalised(value, norm, sizeof norm);
+    /* the normalised name first: it is how localedef and Debian name the
+     * directories (C.utf8, de_DE.utf8) */
+    if (norm[0]) {
+        snprintf(path, sizeof path, VH_LOCALE_DIR "/%s", norm);
+        if (exists(ctx, path, 1))
+            return 1;
+    }
+    snprintf(path, sizeof path, VH_LOCALE_DIR "/%s", value);
+    if (exists(ctx, path, 1))
+        return 1;
+    return exists(ctx, VH_LOCALE_DIR "/locale-archive", 0);
+}
+
+static int locale_var(const char *kv)
+{
+    return strncmp(kv, "LANG=", 5) == 0 || strncmp(kv, "LC_", 3) == 0;
+}
+
+int vh_env_locales(vh_env *env, vh_env_exists_fn exists, void *ctx)
+{
+    /* First every answer, then the rewrites: while answering, the
+     * earlier values are still intact and a repeated one is asked once. */
+    signed char keep[VH_ENV_MAX];
+    for (int i = 0; i < env->n; i++) {
+        keep[i] = 1;
+        const char *kv = env->vars[i];
+        if (!locale_var(kv))
+            continue;
+        const char *v = strchr(kv, '=') + 1;
+        if (!*v || builtin_locale(v))
+            continue;
+        int k = 0;
+        while (k < i && !(locale_var(env->vars[k]) && strcmp(strchr(env->vars[k], '=') + 1, v) == 0))
+            k++;
+        keep[i] = k < i ? keep[k] : (signed char)vh_env_locale_present(v, exists, ctx);
+    }
+    int rewritten = 0;
+    for (int i = 0; i < env->n; i++) {
+        if (keep[i])
+            continue;
+        /* "C" is no longer than the value it replaces: in place */
+        char *v = strchr(env->vars[i], '=') + 1;
+        v[0] = 'C';
+        v[1] = '\0';
+        rewritten++;
+    }
+    return rewritten;
 }

@@ -26,4 +26,33 @@ typedef struct vh_env {
 int vh_env_build(char *const *parent, const vh_conn *c, const char *service, const char *row_address, vh_env *out,
                  vh_err *e);
 
+/* ---- locales (issue 13 point 4) ----------------------------------------
+ * A LANG or LC_* value naming a locale the jail does not have makes
+ * glibc programs warn on stderr - the socket under a super-server. So
+ * such a value reaches the service as "C" instead. "The jail has it":
+ * the value is C or POSIX (built into the C library), or the jail holds
+ * /usr/lib/locale/NAME/ (NAME the value itself or with its codeset
+ * normalised as glibc does, UTF-8 -> utf8), or a locale archive
+ * /usr/lib/locale/locale-archive (whose content is not read: it is the
+ * tenant's file, and reading it as root per connection is what we
+ * avoid). Only existence is asked, never a file opened (THREATS C3). */
+
+#define VH_LOCALE_DIR "/usr/lib/locale"
+
+/* How the caller asks whether path (absolute, inside the jail) exists:
+ * want_dir 1 a directory, 0 a regular file. Returns 1 yes, 0 no. */
+typedef int (*vh_env_exists_fn)(void *ctx, const char *path, int want_dir);
+
+/* 1 when the locale named by value is in the jail (as above), else 0.
+ * Values with '/' or "..", longer than 128 bytes or empty count as not
+ * there. exists is not called for C and POSIX. */
+int vh_env_locale_present(const char *value, vh_env_exists_fn exists, void *ctx);
+
+/* Rewrite, in place, every LANG and LC_* of env whose locale is not in
+ * the jail to "C"; an empty value is left as it is (it means unset).
+ * Costs nothing when there is no such variable or every value is C or
+ * POSIX; else one exists() answer per distinct value (at most 3
+ * calls each). Returns how many were rewritten. */
+int vh_env_locales(vh_env *env, vh_env_exists_fn exists, void *ctx);
+
 #endif

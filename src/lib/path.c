@@ -11,6 +11,11 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 
+int vh_path_is_scratch(const struct stat *st)
+{
+    return S_ISDIR(st->st_mode) && (st->st_mode & S_ISVTX) && (st->st_mode & S_IWOTH);
+}
+
 /* Ownership and mode rule for one component. Returns the problem bits
  * and writes the first message into msg. */
 int vh_path_judge(const char *path, const struct stat *st, char *msg, size_t n)
@@ -19,6 +24,14 @@ int vh_path_judge(const char *path, const struct stat *st, char *msg, size_t n)
     int bits = 0;
     vh_printable(path, shown, sizeof shown);
     msg[0] = '\0';
+    if (st->st_uid == 0 && vh_path_is_scratch(st)) {
+        snprintf(msg, n,
+                 "%s is a shared scratch directory (mode %04o: sticky, writable by every user): every user can "
+                 "create names in it before root does - move what is below it to a directory only root can write, such "
+                 "as /srv or /var/lib",
+                 shown, (unsigned)(st->st_mode & 07777));
+        return (st->st_mode & S_IWGRP ? VH_PATH_GROUPW : 0) | VH_PATH_OTHERW;
+    }
     if (st->st_uid != 0) {
         bits |= VH_PATH_OWNER;
         snprintf(msg, n, "%s is owned by uid %u, should be uid 0 - chown root %s", shown, (unsigned)st->st_uid, shown);
@@ -66,11 +79,21 @@ static int exposed(int fd, const char *path, const char *shown, vh_path_cb cb, v
         snprintf(parent, sizeof parent, "/");
     char pshown[PATH_MAX + 64];
     vh_printable(parent, pshown, sizeof pshown);
-    snprintf(msg, sizeof msg,
-             "%s is reachable by every host user and its file system honours set-uid: a set-uid file a root service "
-             "plants there runs as root for anyone - chmod o-x %s (the jails' parent: 0750 or 0700 root), or mount "
-             "the jails' file system with nosuid",
-             shown, pshown);
+    /* never "chmod o-x /tmp" (issue 13 point 6) */
+    struct stat pst;
+    if (stat(parent, &pst) == 0 && vh_path_is_scratch(&pst))
+        snprintf(msg, sizeof msg,
+                 "%s is reachable by every host user and its file system honours set-uid: a set-uid file a root "
+                 "service plants there runs as root for anyone - move it out of the shared scratch directory %s, "
+                 "below a directory others cannot search (0750 or 0700 root)",
+                 shown, pshown);
+    else
+        snprintf(
+            msg, sizeof msg,
+            "%s is reachable by every host user and its file system honours set-uid: a set-uid file a root service "
+            "plants there runs as root for anyone - chmod o-x %s (the jails' parent: 0750 or 0700 root), or mount "
+            "the jails' file system with nosuid",
+            shown, pshown);
     report(cb, ctx, VH_PATH_EXPOSED, path, st, msg);
     return VH_PATH_EXPOSED;
 }
@@ -93,7 +116,7 @@ int vh_path_walk_flags(const char *path, enum vh_path_want want, unsigned flags,
 
     if (fd_out)
         *fd_out = -1;
-    if (vh_valid_root(path, &e) < 0) {
+    if (vh_valid_path(path, &e) < 0) {
         report(cb, ctx, VH_PATH_INVALID, path, NULL, e.msg);
         return VH_PATH_INVALID;
     }

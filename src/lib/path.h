@@ -84,4 +84,10 @@ int vh_path_nosuid(const char *path);
  * it: used by checks of objects outside a walk (database sidecars). */
 int vh_path_judge(const char *path, const struct stat *st, char *msg, size_t n);
 
+/* A shared scratch directory such as /tmp, /var/tmp or /dev/shm: a
+ * directory with the sticky bit that others may write. It is refused
+ * as an ancestor like any writable one, but the remedy is to move what
+ * is below it, never to chmod it (issue 13 point 6). */
+int vh_path_is_scratch(const struct stat *st);
+
 #endif

@@ -35,42 +35,51 @@ int vh_valid_service(const char *s, int allow_any, vh_err *e)
     return 0;
 }
 
-int vh_valid_root(const char *path, vh_err *e)
+/* what: how messages name the path ("jail directory", "path"). */
+static int valid_abs(const char *path, const char *what, vh_err *e)
 {
     char shown[512];
     vh_printable(path, shown, sizeof shown);
     size_t len = strlen(path);
     if (len == 0)
-        return vh_fail(e, VH_EX_DATAERR, "empty jail directory - give an absolute path such as /srv/jail/example");
+        return vh_fail(e, VH_EX_DATAERR, "empty %s - give an absolute path such as /srv/jail/example", what);
     if (len >= PATH_MAX)
-        return vh_fail(e, VH_EX_DATAERR, "jail directory is longer than %d bytes", PATH_MAX - 1);
+        return vh_fail(e, VH_EX_DATAERR, "%s is longer than %d bytes", what, PATH_MAX - 1);
     for (const char *p = path; *p; p++)
         if ((unsigned char)*p < 0x20 || *p == 0x7f)
-            return vh_fail(e, VH_EX_DATAERR, "jail directory '%s' contains a control character - rename the directory",
+            return vh_fail(e, VH_EX_DATAERR, "%s '%s' contains a control character - rename the directory", what,
                            shown);
     if (path[0] != '/')
-        return vh_fail(e, VH_EX_DATAERR, "jail directory '%s' is relative - give an absolute path starting with /",
-                       shown);
+        return vh_fail(e, VH_EX_DATAERR, "%s '%s' is relative - give an absolute path starting with /", what, shown);
     if (len == 1)
         return 0;
     if (path[len - 1] == '/')
-        return vh_fail(e, VH_EX_DATAERR, "jail directory '%s' ends with '/' - write it without the trailing slash",
-                       shown);
+        return vh_fail(e, VH_EX_DATAERR, "%s '%s' ends with '/' - write it without the trailing slash", what, shown);
     /* every component between slashes must be non-empty and not . or .. */
     const char *c = path + 1;
     for (;;) {
         const char *end = strchr(c, '/');
         size_t n = end ? (size_t)(end - c) : strlen(c);
         if (n == 0)
-            return vh_fail(e, VH_EX_DATAERR, "jail directory '%s' contains '//' - write each separator once", shown);
+            return vh_fail(e, VH_EX_DATAERR, "%s '%s' contains '//' - write each separator once", what, shown);
         if ((n == 1 && c[0] == '.') || (n == 2 && c[0] == '.' && c[1] == '.'))
-            return vh_fail(e, VH_EX_DATAERR,
-                           "jail directory '%s' contains a '.' or '..' component - give the canonical path", shown);
+            return vh_fail(e, VH_EX_DATAERR, "%s '%s' contains a '.' or '..' component - give the canonical path", what,
+                           shown);
         if (!end)
             break;
         c = end + 1;
     }
     return 0;
+}
+
+int vh_valid_root(const char *path, vh_err *e)
+{
+    return valid_abs(path, "jail directory", e);
+}
+
+int vh_valid_path(const char *path, vh_err *e)
+{
+    return valid_abs(path, "path", e);
 }
 
 int vh_valid_max_procs(const char *text, uint32_t *out, vh_err *e)

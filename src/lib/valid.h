@@ -21,6 +21,10 @@ int vh_valid_service(const char *s, int allow_any, vh_err *e);
  * Returns 0 or -1 (VH_EX_DATAERR) naming the fault and the fix. */
 int vh_valid_root(const char *path, vh_err *e);
 
+/* The same rules for any absolute path (the database, a cgroup
+ * directory), named "path" in the messages, never "jail directory". */
+int vh_valid_path(const char *path, vh_err *e);
+
 /* A domain's process bound as an operator writes it: decimal digits only,
  * 1..VH_MAX_PROCS_MAX. Returns 0 with *out set, or -1 (VH_EX_DATAERR)
  * naming the value and the range. */

@@ -14,6 +14,9 @@ vh_mkjail "$J/r" "root jail"
 # a directory writable by the probe inside each jail, for its experiments
 mkdir -m 0777 "$J/u/tmp" "$J/r/tmp"
 chmod +t "$J/u/tmp" "$J/r/tmp"
+# the locale the super-server passes, as the jail's own data (a LANG the
+# jail lacks reaches the service as C: test_op_4_locale.sh)
+mkdir -p "$J/u/usr/lib/locale/C.utf8" "$J/r/usr/lib/locale/C.utf8" && chmod -R go-w "$J/u/usr" "$J/r/usr"
 MARKER=$F/host-marker-$$
 echo outside >"$MARKER"
 

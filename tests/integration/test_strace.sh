@@ -71,6 +71,10 @@ c=$(opens "$w" | grep -c -E 'nsswitch|passwd|group' || true)
 	vh_notok "control: the window check saw nothing in chroot(8): $(head -c 2000 <<<"$w")"
 
 # --- C3: locale and timezone tricks ------------------------------------------
+# the jails hold the locale (a directory, as localedef makes it), so that
+# LANG reaches the service: virtuald only stats it after entering the
+# jail, it opens nothing there (issue 13 point 4)
+mkdir -p "$J/u/usr/lib/locale/tr_TR.utf8" "$J/r/usr/lib/locale/tr_TR.utf8" && chmod -R go-w "$J/u/usr" "$J/r/usr"
 for kind in user:127.0.0.2 root:127.0.0.3; do
 	k=${kind%%:*} a=${kind#*:}
 	port=$((18810 + ${a##*.}))
@@ -82,6 +86,8 @@ for kind in user:127.0.0.2 root:127.0.0.3; do
 	vh_contains "C3 $k: the served line is the usual one" "domain=probe/$a rule=exact" "$line"
 	w=$(window "$F/c3-$k.trace")
 	vh_eq "C3 $k: no open between jail entry and execve" "" "$(opens "$w")"
+	vh_check "C3 $k: the jail's locale is asked for by stat, inside the jail" \
+		grep -qE 'stat[a-z0-9]*\(.*"/usr/lib/locale/tr_TR\.utf8"' <<<"$w"
 	# before the jail, virtuald opened no locale file, and the TZ file only
 	# by its host path (which does not exist): nothing from the jail
 	pre=$(awk '/(chroot|pivot_root)\(.*\) += 0/ { exit } { print }' "$F/c3-$k.trace")

@@ -290,9 +290,11 @@ static void test_runas_writable(void **state)
     unit_sh("chown nobody %s", jp("/usr/bin/cat"));
     assert_int_equal(run(&r, NULL, 0, 0, 1), VH_SEV_WARNING);
     expect_only("runas-writable", jp("/usr/bin/cat"), VH_SEV_WARNING);
-    /* a root service: uid 0 owns everything, nothing to say */
+    /* a root service: not a run-as finding, but the file belongs to a
+     * tenant (uid nobody) and root runs it: an error (issue 13 point 3) */
     vh_row root = row_for(jail, 0);
-    assert_int_equal(run(&root, NULL, 0, 0, 1), 0);
+    assert_int_equal(run(&root, NULL, 0, 0, 1), VH_SEV_ERROR);
+    expect_only("tenant-writable", jp("/usr/bin/cat"), VH_SEV_ERROR);
     /* data outside the code directories may belong to the tenant */
     unit_sh("chown root %s; mkdir -p %s; chown nobody %s", jp("/usr/bin/cat"), jp("/www"), jp("/www"));
     assert_int_equal(run(&r, NULL, 0, 0, 1), 0);
@@ -319,6 +321,51 @@ static void test_path_writable(void **state)
     /* root-owned and 0755: nothing */
     unit_sh("chgrp root %s; chmod 0755 %s", jp("/usr/bin"), jp("/usr/bin"));
     assert_int_equal(run(&root, NULL, 0, 0, 1), 0);
+}
+
+/* Issue 13 point 3: what a root service trusts, others than root can change. */
+static void test_tenant_writable(void **state)
+{
+    (void)state;
+    vh_row root = row_for(jail, 0), r = row_for(jail, 1);
+    unit_sh("mkdir -p %s; echo x > %s; chown nobody %s", jp("/etc"), jp("/etc/app.conf"), jp("/etc/app.conf"));
+    assert_int_equal(run(&root, NULL, 0, 0, 1), VH_SEV_ERROR);
+    expect_only("tenant-writable", jp("/etc/app.conf"), VH_SEV_ERROR);
+    /* root-owned but writable by others: an error only when a run-as
+     * domain shares the jail (alone, nobody but root reaches it, K7) */
+    unit_sh("chown root %s; chmod 0666 %s", jp("/etc/app.conf"), jp("/etc/app.conf"));
+    assert_int_equal(run(&root, NULL, 0, 0, 1), 0);
+    got.n = 0;
+    vh_jailcheck jc = {"www/127.0.0.2", &root, NULL, 0, 0, 1, 0};
+    vh_jailcheck_more more = {"www/127.0.0.3", NULL};
+    assert_int_equal(vh_jailcheck_run_more(&jc, &more, unit_collect, &got), VH_SEV_ERROR);
+    expect_only("tenant-writable", jp("/etc/app.conf"), VH_SEV_ERROR);
+    if (!strstr(got.at[0].problem, "run-as domain www/127.0.0.3 shares this jail"))
+        fail_msg("the sharing domain is not named: %s", got.at[0].problem);
+    /* the run-as domain keeps its own finding, a warning */
+    run(&r, NULL, 0, 0, 1);
+    expect_only("runas-writable", jp("/etc/app.conf"), VH_SEV_WARNING);
+    unit_sh("chmod 0644 %s", jp("/etc/app.conf"));
+    assert_int_equal(vh_jailcheck_run_more(&jc, &more, unit_collect, &got), 0);
+}
+
+/* Issue 13 point 4: the host's default locale, missing from the jail. */
+static void test_locale_missing(void **state)
+{
+    (void)state;
+    vh_row root = row_for(jail, 0);
+    vh_jailcheck jc = {"www/127.0.0.2", &root, NULL, 0, 0, 0, 0};
+    vh_jailcheck_more more = {NULL, "de_DE.UTF-8"};
+    got.n = 0;
+    assert_int_equal(vh_jailcheck_run_more(&jc, &more, unit_collect, &got), VH_SEV_WARNING);
+    expect_only("locale-missing", jp("/usr/lib/locale"), VH_SEV_WARNING);
+    unit_sh("mkdir -p %s", jp("/usr/lib/locale/de_DE.utf8"));
+    got.n = 0;
+    assert_int_equal(vh_jailcheck_run_more(&jc, &more, unit_collect, &got), 0);
+    /* a symlink of the jail's resolves inside it, never on the host */
+    unit_sh("rm -r %s; ln -s /nowhere %s", jp("/usr/lib/locale/de_DE.utf8"), jp("/usr/lib/locale/de_DE.utf8"));
+    got.n = 0;
+    assert_int_equal(vh_jailcheck_run_more(&jc, &more, unit_collect, &got), VH_SEV_WARNING);
 }
 
 static void test_mount_point(void **state)
@@ -593,6 +640,8 @@ int main(void)
         cmocka_unit_test_setup(test_script, setup),
         cmocka_unit_test_setup(test_exposed, setup),
         cmocka_unit_test_setup(test_path_writable, setup),
+        cmocka_unit_test_setup(test_tenant_writable, setup),
+        cmocka_unit_test_setup(test_locale_missing, setup),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

@@ -87,6 +87,10 @@ static void test_findings(void **st)
     assert_int_equal(walk(unit_path("gw/jail"), VH_WANT_DIR, &s), VH_PATH_GROUPW);
     assert_non_null(strstr(s.last, "chmod g-w"));
     assert_int_equal(walk(unit_path("ow/jail"), VH_WANT_DIR, &s), VH_PATH_GROUPW | VH_PATH_OTHERW); /* sticky too */
+    /* a shared scratch directory like /tmp: the remedy is to move, never
+     * to chmod it (issue 13 point 6) */
+    assert_non_null(strstr(s.last, "shared scratch directory"));
+    assert_null(strstr(s.last, "chmod"));
     assert_int_equal(walk(unit_path("user/jail"), VH_WANT_DIR, &s), VH_PATH_OWNER);
     assert_non_null(strstr(s.last, "owned by uid 65534"));
     assert_int_equal(walk(unit_path("link/jail"), VH_WANT_DIR, &s), VH_PATH_SYMLINK); /* parent */
