@@ -2,7 +2,7 @@
 _vhostctl() {
 	local cur prev words cword
 	_init_completion || return
-	local cmds="init add remove enable disable set list lookup check provision import export migrate-inetd"
+	local cmds="init add remove enable disable set list lookup check provision import export migrate-inetd accept unaccept"
 	local i cmd=
 	for ((i = 1; i < cword; i++)); do
 		case ${words[i]} in
@@ -12,7 +12,9 @@ _vhostctl() {
 		esac
 	done
 	case $prev in
-	--db | --comment) [ "$prev" = --db ] && _filedir; return ;;
+	--db | --comment | --reason) [ "$prev" = --db ] && _filedir; return ;;
+	--jail | --root) _filedir -d; return ;;
+	--path) _filedir; return ;;
 	--user | -u) COMPREPLY=($(compgen -u -- "$cur")); return ;;
 	--group | -g) COMPREPLY=($(compgen -g -- "$cur")); return ;;
 	--program) _filedir; return ;;
@@ -26,8 +28,11 @@ _vhostctl() {
 	case $cmd in
 	add) COMPREPLY=($(compgen -W "--user --group --comment --disabled --net-bind-service --max-procs --force --help" -- "$cur")); [[ $cur != -* ]] && _filedir -d ;;
 	set) COMPREPLY=($(compgen -W "--net-bind-service --max-procs --help" -- "$cur")) ;;
-	list) COMPREPLY=($(compgen -W "--service --json --help" -- "$cur")) ;;
+	list) COMPREPLY=($(compgen -W "--service --effective --address --root --user --json --help" -- "$cur")) ;;
+	check) COMPREPLY=($(compgen -W "--json --program --all --help" -- "$cur")) ;;
 	lookup | check) COMPREPLY=($(compgen -W "--json --program --help" -- "$cur")) ;;
+	accept) COMPREPLY=($(compgen -W "--domain --jail --path --reason --help" -- "$cur")) ;;
+	unaccept) COMPREPLY=($(compgen -W "--domain --jail --path --help" -- "$cur")) ;;
 	import) COMPREPLY=($(compgen -W "--service --dry-run --replace --user --group --help" -- "$cur")); [[ $cur != -* ]] && _filedir ;;
 	export) COMPREPLY=($(compgen -W "--service --help" -- "$cur")) ;;
 	migrate-inetd) COMPREPLY=($(compgen -W "--write --dry-run --help" -- "$cur")); [[ $cur != -* ]] && _filedir ;;
