@@ -146,13 +146,17 @@ static int run(const char *name, int accept, const char *db, int argc, char **ar
     if (r == 0 && accept) {
         /* an acceptance names something that exists now; stale ones are
          * check's to report */
-        int there = vh_accept_subject_exists(h, a->jail, a->subject, &e);
-        char s[4 * PATH_MAX];
+        char root[PATH_MAX], s[4 * PATH_MAX], p[4 * PATH_MAX];
+        int there = vh_accept_subject_exists(h, a->jail, a->subject, root, sizeof root, &e);
         if (there == 0)
             there = vh_fail(&e, VH_EX_NOHOST,
                             a->jail ? "no domain is served from jail %s - see vhostctl list"
                                     : "no domain %s - see vhostctl list",
                             vh_printable(a->subject, s, sizeof s));
+        /* a path outside the jail would never match: a typo, said now */
+        else if (there > 0 && a->path[0] && !vh_accept_path_in(root, a->path))
+            there = vh_fail(&e, VH_EX_DATAERR, "--path %s is not in the jail %s - give the path check prints",
+                            vh_printable(a->path, p, sizeof p), vh_printable(root, s, sizeof s));
         r = there < 0 ? -1 : vh_accept_put(h, a, &replaced, &e);
     } else if (r == 0) {
         r = vh_accept_remove(h, a->kind, a->jail, a->subject, a->path, &e);

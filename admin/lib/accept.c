@@ -123,9 +123,9 @@ int vh_accept_remove(sqlite3 *db, const char *kind, int jail, const char *subjec
     return 0;
 }
 
-int vh_accept_subject_exists(sqlite3 *db, int jail, const char *subject, vh_err *e)
+int vh_accept_subject_exists(sqlite3 *db, int jail, const char *subject, char *root, size_t n, vh_err *e)
 {
-    static const char by_key[] = "SELECT 1 FROM domains WHERE service = ?1 AND address = ?2";
+    static const char by_key[] = "SELECT root FROM domains WHERE service = ?1 AND address = ?2";
     static const char by_root[] = "SELECT 1 FROM domains WHERE root = ?1 LIMIT 1";
     char svc[VH_SERVICE_MAX + 1] = "";
     const char *addr = NULL;
@@ -146,10 +146,20 @@ int vh_accept_subject_exists(sqlite3 *db, int jail, const char *subject, vh_err 
     if (!jail)
         sqlite3_bind_text(st, 2, addr, -1, SQLITE_STATIC);
     rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW && root)
+        snprintf(root, n, "%s", jail ? subject : (const char *)sqlite3_column_text(st, 0));
     sqlite3_finalize(st);
     if (rc != SQLITE_ROW && rc != SQLITE_DONE)
         return vh_db_fail(db, rc, "looking up the domain", e);
     return rc == SQLITE_ROW;
+}
+
+int vh_accept_path_in(const char *root, const char *path)
+{
+    size_t n = strlen(root);
+    if (strcmp(root, "/") == 0)
+        return path[0] == '/';
+    return strncmp(root, path, n) == 0 && (path[n] == '\0' || path[n] == '/');
 }
 
 static void col(sqlite3_stmt *st, int i, char *out, size_t n)

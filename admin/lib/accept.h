@@ -66,8 +66,13 @@ int vh_accept_put(sqlite3 *db, const vh_accepted *a, int *replaced, vh_err *e);
 int vh_accept_remove(sqlite3 *db, const char *kind, int jail, const char *subject, const char *path, vh_err *e);
 
 /* Whether the subject exists now: a row (service, address), or a row
- * whose root is the jail. 1, 0, or -1 with e. */
-int vh_accept_subject_exists(sqlite3 *db, int jail, const char *subject, vh_err *e);
+ * whose root is the jail. 1, 0, or -1 with e. With root not NULL, 1
+ * also fills root (size n) with the subject's jail. */
+int vh_accept_subject_exists(sqlite3 *db, int jail, const char *subject, char *root, size_t n, vh_err *e);
+
+/* Whether path is the jail root or lies below it: every finding that can
+ * be accepted names one of those. */
+int vh_accept_path_in(const char *root, const char *path);
 
 /* Every acceptance, ordered by scope, subject, kind, path, into l (freed
  * by vh_accept_free). 0 or -1 with e. */

@@ -69,6 +69,9 @@ vh_ctl accept runs-as-root --jail "$J/nowhere" --reason "x" >/dev/null 2>&1
 vh_eq "accept for a jail no domain uses: 68" 68 "$?"
 vh_ctl accept runs-as-root --domain '*' 127.0.0.3 >/dev/null 2>&1
 vh_eq "accept without --reason: 64" 64 "$?"
+out=$(vh_ctl accept socket --domain '*' 127.0.0.3 --path "$J/b/log" --reason "x" 2>&1)
+vh_eq "accept with a --path outside the domain's jail: 65" 65 "$?"
+vh_contains "... says so" "--path $J/b/log is not in the jail $J/a" "$out"
 vh_ctl accept runs-as-root --domain '*' 127.0.0.3 --reason "" >/dev/null 2>&1
 vh_eq "accept with an empty reason: 64 (no value)" 64 "$?"
 out=$(vh_ctl accept runs-as-root --domain '*' 127.0.0.3 --reason "   " 2>&1)

@@ -99,11 +99,18 @@ static void test_store(void **s)
     vh_row r;
     unit_row(&r, "ftp", "127.0.0.4", "/srv/j/f");
     unit_put(db, &r);
-    assert_int_equal(vh_accept_subject_exists(db, 0, "ftp 127.0.0.4", &e), 1);
-    assert_int_equal(vh_accept_subject_exists(db, 0, "ftp 127.0.0.5", &e), 0);
-    assert_int_equal(vh_accept_subject_exists(db, 0, "ftp", &e), 0);
-    assert_int_equal(vh_accept_subject_exists(db, 1, "/srv/j/f", &e), 1);
-    assert_int_equal(vh_accept_subject_exists(db, 1, "/srv/j", &e), 0);
+    char root[64] = "";
+    assert_int_equal(vh_accept_subject_exists(db, 0, "ftp 127.0.0.4", root, sizeof root, &e), 1);
+    assert_string_equal(root, "/srv/j/f");
+    assert_int_equal(vh_accept_subject_exists(db, 0, "ftp 127.0.0.5", NULL, 0, &e), 0);
+    assert_int_equal(vh_accept_subject_exists(db, 0, "ftp", NULL, 0, &e), 0);
+    assert_int_equal(vh_accept_subject_exists(db, 1, "/srv/j/f", NULL, 0, &e), 1);
+    assert_int_equal(vh_accept_subject_exists(db, 1, "/srv/j", NULL, 0, &e), 0);
+    assert_true(vh_accept_path_in("/srv/j/f", "/srv/j/f"));
+    assert_true(vh_accept_path_in("/srv/j/f", "/srv/j/f/dev/log"));
+    assert_false(vh_accept_path_in("/srv/j/f", "/srv/j/fx/log"));
+    assert_false(vh_accept_path_in("/srv/j/f", "/srv/j"));
+    assert_true(vh_accept_path_in("/", "/etc/x"));
 
     vh_accepted a = {0};
     snprintf(a.kind, sizeof a.kind, "runs-as-root");
