@@ -244,7 +244,9 @@ static void report_stale(const vh_accepted *a, struct vc_findings *f)
 {
     struct stat st;
     const char *why = NULL;
-    if (!a->live)
+    if (!a->live && a->readded)
+        why = "the domain was removed and added again since: accept it anew if it still holds";
+    else if (!a->live)
         why = a->jail ? "no domain is served from this jail any more" : "the domain no longer exists";
     else if (a->jail && lstat(a->subject, &st) < 0 && errno == ENOENT)
         why = "the jail no longer exists";

@@ -218,21 +218,39 @@ void vh_accept_free(vh_accept_list *l)
     l->n = 0;
 }
 
-/* a names row: its key (scope domain) or its root (scope jail) */
-static int names_row(const vh_accepted *a, const vh_row *row)
+static int same_key(const vh_accepted *a, const vh_row *row)
 {
-    if (a->jail)
-        return strcmp(a->subject, row->root) == 0;
     size_t n = strlen(row->service);
     return strncmp(a->subject, row->service, n) == 0 && a->subject[n] == ' ' &&
            strcmp(a->subject + n + 1, row->address) == 0;
 }
 
+/* The row was added after the acceptance (both times are UTC ISO 8601
+ * text to the second, so they compare as strings): a domain removed and
+ * added again is another domain, not the one judged. */
+static int newer(const vh_accepted *a, const vh_row *row)
+{
+    return strcmp(row->created, a->time) > 0;
+}
+
+/* a names row: its key (scope domain) or its root (scope jail, every
+ * domain served from it, now and later) */
+static int names_row(const vh_accepted *a, const vh_row *row)
+{
+    if (a->jail)
+        return strcmp(a->subject, row->root) == 0;
+    return same_key(a, row) && !newer(a, row);
+}
+
 void vh_accept_see_row(vh_accept_list *l, const vh_row *row)
 {
-    for (size_t i = 0; i < l->n; i++)
-        if (!l->a[i].live && names_row(&l->a[i], row))
-            l->a[i].live = 1;
+    for (size_t i = 0; i < l->n; i++) {
+        vh_accepted *a = &l->a[i];
+        if (names_row(a, row))
+            a->live = 1;
+        else if (!a->jail && same_key(a, row))
+            a->readded = 1;
+    }
 }
 
 vh_accepted *vh_accept_match(vh_accept_list *l, const vh_row *row, const vh_finding *f)

@@ -44,6 +44,7 @@ typedef struct vh_accepted {
     char login[VH_NAME_MAX];           /* and login name */
     char time[32];                     /* when, UTC, ISO 8601 */
     int live;                          /* out of vh_accept_see_row: its subject exists */
+    int readded;                       /* ... its domain was removed and added again since */
     long used;                         /* out of vh_accept_match: findings it covered */
 } vh_accepted;
 
@@ -79,7 +80,9 @@ int vh_accept_path_in(const char *root, const char *path);
 int vh_accept_load(sqlite3 *db, vh_accept_list *l, vh_err *e);
 void vh_accept_free(vh_accept_list *l);
 
-/* Mark live the acceptances whose subject is row (its key or its root). */
+/* Mark live the acceptances whose subject is row (its key or its root);
+ * a domain acceptance older than the row (created) does not name it: the
+ * domain was removed and added again (readded), and it covers nothing. */
 void vh_accept_see_row(vh_accept_list *l, const vh_row *row);
 
 /* The acceptance that covers finding f of the domain row, or NULL: f is

@@ -161,6 +161,15 @@ vh_contains "... its acceptance is accepted-stale" \
 	"*/127.0.0.3: warning [accepted-stale] * 127.0.0.3: accepted finding runs-as-root (\"still needed\") names what is gone: the domain no longer exists" \
 	"$out"
 vh_check "... and valid in JSON" jqe 'map(select(.kind == "accepted-stale")) | length == 1' <<<"$(vh_ctl check --json)"
+# the same key added again is another domain: the old acceptance covers it not
+sleep 1.1 # rows and acceptances are stamped to the second
+vh_ctl add '*' 127.0.0.3 "$J/a" >/dev/null 2>&1
+out=$(vh_ctl check --all 2>&1)
+vh_contains "a domain removed and added again: its old acceptance covers nothing (the jail's does)" \
+	"reason: both are FTP daemons" "$(grep -F "*/127.0.0.3: accepted [runs-as-root] $J/a: " <<<"$out")"
+vh_contains "... and is accepted-stale" \
+	"names what is gone: the domain was removed and added again since: accept it anew if it still holds" "$out"
+vh_ctl remove '*' 127.0.0.3 >/dev/null
 vh_ctl unaccept runs-as-root --domain '*' 127.0.0.3 >/dev/null
 vh_ctl remove ftp 127.0.0.4 >/dev/null
 out=$(vh_ctl check 2>&1)

@@ -86,9 +86,18 @@ static void test_match(void **s)
     vh_accept_see_row(&l, &r);
     assert_false(store[0].live);
     assert_true(store[1].live);
+    /* the same key added again after the acceptance: another domain */
+    snprintf(store[0].time, sizeof store[0].time, "2026-12-07T02:00:00Z");
     unit_row(&r, "*", "127.0.0.3", "/elsewhere");
+    snprintf(r.created, sizeof r.created, "2026-12-07T02:00:01Z");
+    vh_accept_see_row(&l, &r);
+    assert_false(store[0].live);
+    assert_true(store[0].readded);
+    assert_null(vh_accept_match(&l, &r, &f));
+    snprintf(r.created, sizeof r.created, "2026-12-07T02:00:00Z");
     vh_accept_see_row(&l, &r);
     assert_true(store[0].live);
+    assert_ptr_equal(vh_accept_match(&l, &r, &f), &store[0]);
 }
 
 static void test_store(void **s)
