@@ -1,5 +1,6 @@
 /* check: the database, then every selected domain's jail (jailcheck.h).
- * Exit 0 clean, 1 warnings only, 2 errors. */
+ * Exit 0 clean (or only accepted findings, accept.h), 1 warnings only,
+ * 2 errors. SERVICE ADDRESS: the row that serves the pair (vh_select). */
 #include "vhostctl.h"
 
 #include "accept.h"
