@@ -1,7 +1,9 @@
 /* check: the database, then every selected domain's jail (jailcheck.h).
- * Exit 0 clean, 1 warnings only, 2 errors. */
+ * Exit 0 clean (or only accepted findings, accept.h), 1 warnings only,
+ * 2 errors. SERVICE ADDRESS: the row that serves the pair (vh_select). */
 #include "vhostctl.h"
 
+#include "accept.h"
 #include "addr.h"
 #include "db.h"
 #include "dbcheck.h"
@@ -10,17 +12,20 @@
 #include "ix.h"
 #include "jailcheck.h"
 #include "row.h"
+#include "select.h"
 #include "store.h"
 #include "valid.h"
 
 #include <ctype.h>
 #include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* One run-as uid and the jails it serves: a uid shared by domains with
@@ -52,6 +57,10 @@ struct state {
     int oom;
     struct uidroot *byroot; /* the same, sorted by root: a root service's jail shared (point 3) */
     char host_lang[129];    /* the host's default LANG, "" when none (point 4) */
+    vh_accept_list acc;     /* the accepted findings (accept.h) */
+    int all;                /* --all: list the accepted findings too */
+    long accepted;          /* findings an acceptance covered */
+    FILE *accout;           /* text mode: their lines, printed after the others */
 };
 
 static uint64_t fnv(const char *s)
@@ -65,6 +74,7 @@ static uint64_t fnv(const char *s)
 static int collect_uid(void *ctx, const vh_row *r)
 {
     struct state *s = ctx;
+    vh_accept_see_row(&s->acc, r);
     if (!r->has_user)
         return 0;
     if (s->nuids == s->capuids) {
@@ -224,7 +234,91 @@ static const struct hostproc *host_sharer(struct state *s, uint32_t uid)
 struct check_ctx {
     struct state *s;
     struct vc_findings *f;
+    const vh_row *row; /* the domain being checked */
 };
+
+/* An accepted finding, apart from the others: counted, and listed only
+ * with --all - as JSON, the finding with its acceptance; as text, a line
+ * without a severity (scripts that count "warning [" count what is left). */
+static void print_accepted(struct check_ctx *cc, const vh_finding *f, const vh_accepted *a)
+{
+    struct state *s = cc->s;
+    s->accepted++;
+    if (!s->all)
+        return;
+    if (cc->f->json) {
+        printf("%s\n  {\"domain\": ", cc->f->shown++ ? "," : "");
+        vc_json_string(stdout, f->domain);
+        printf(", \"severity\": \"%s\", \"kind\": ", vh_finding_severity_name(f->severity));
+        vc_json_string(stdout, f->kind);
+        printf(", \"path\": ");
+        vc_json_string(stdout, f->path);
+        printf(", \"problem\": ");
+        vc_json_string(stdout, f->problem);
+        printf(", \"fix\": ");
+        vc_json_string(stdout, f->fix);
+        printf(", \"accepted\": {\"scope\": \"%s\", \"subject\": ", a->jail ? "jail" : "domain");
+        vc_json_string(stdout, a->subject);
+        printf(", \"path\": ");
+        vc_json_string(stdout, a->path);
+        printf(", \"reason\": ");
+        vc_json_string(stdout, a->reason);
+        printf(", \"uid\": %u, \"login\": ", (unsigned)a->uid);
+        vc_json_string(stdout, a->login);
+        printf(", \"time\": ");
+        vc_json_string(stdout, a->time);
+        printf("}}");
+        return;
+    }
+    char why[4 * VH_ACCEPT_REASON_MAX], login[4 * VH_NAME_MAX];
+    fprintf(s->accout ? s->accout : stdout, "%s: accepted [%s] %s: %s - reason: %s (%s, uid %u, %s)\n", f->domain,
+            f->kind, f->path, f->problem, vh_printable(a->reason, why, sizeof why),
+            vh_printable(a->login, login, sizeof login), (unsigned)a->uid, a->time);
+}
+
+/* Every finding of a domain comes here: accepted, or printed. */
+static void check_finding(void *ctx, const vh_finding *f)
+{
+    struct check_ctx *cc = ctx;
+    const vh_accepted *a = cc->row ? vh_accept_match(&cc->s->acc, cc->row, f) : NULL;
+    if (a)
+        print_accepted(cc, f, a);
+    else
+        vc_print_finding(cc->f, f);
+}
+
+/* An acceptance whose subject is gone (or its path): a warning until
+ * unaccepted, before a later domain or jail of that name inherits it. */
+static void report_stale(const vh_accepted *a, struct vc_findings *f)
+{
+    struct stat st;
+    const char *why = NULL;
+    if (!a->live && a->readded)
+        why = "the domain was removed and added again since: accept it anew if it still holds";
+    else if (!a->live)
+        why = a->jail ? "no domain is served from this jail any more" : "the domain no longer exists";
+    else if (a->jail && lstat(a->subject, &st) < 0 && errno == ENOENT)
+        why = "the jail no longer exists";
+    else if (a->path[0] && lstat(a->path, &st) < 0 && errno == ENOENT)
+        why = "its path no longer exists";
+    if (!why)
+        return;
+    char subj[4 * PATH_MAX], label[4 * PATH_MAX], path[4 * PATH_MAX], why_s[4 * VH_ACCEPT_REASON_MAX];
+    char kind[4 * VH_ACCEPT_KIND_MAX], problem[3 * 4 * PATH_MAX], fix[3 * 4 * PATH_MAX];
+    vh_printable(a->subject, subj, sizeof subj);
+    vh_printable(a->kind, kind, sizeof kind);
+    snprintf(label, sizeof label, "%s", subj);
+    if (!a->jail) /* "SERVICE ADDRESS" -> "SERVICE/ADDRESS", as findings name a domain */
+        label[strcspn(label, " ")] = '/';
+    vh_printable(a->path[0] ? a->path : a->subject, path, sizeof path);
+    snprintf(problem, sizeof problem, "accepted finding %s (\"%s\") names what is gone: %s", kind,
+             vh_printable(a->reason, why_s, sizeof why_s), why);
+    int any = !a->jail && strncmp(subj, "* ", 2) == 0; /* quoted for the shell */
+    snprintf(fix, sizeof fix, "vhostctl unaccept %s --%s %s%s%s%s", kind, a->jail ? "jail" : "domain", any ? "'*'" : "",
+             subj + (any ? 1 : 0), a->path[0] ? " --path " : "", a->path[0] ? path : "");
+    vh_finding fi = {label, VH_SEV_WARNING, "accepted-stale", path, problem, fix};
+    vc_print_finding(f, &fi);
+}
 
 static int check_row(void *ctx, const vh_row *r)
 {
@@ -233,12 +327,13 @@ static int check_row(void *ctx, const vh_row *r)
     if (s->address && strcmp(r->address, s->address) != 0)
         return 0;
     s->domains++;
+    cc->row = r;
     char label[VH_SERVICE_MAX + VH_ADDR_TEXT + 2];
     vc_domain_label(r, label, sizeof label);
     vh_jailcheck jc = {label, r, s->programs, s->nprograms, 1, 1, 0};
     const struct uidroot *inside = r->has_user ? NULL : runas_in_jail(s, r);
     vh_jailcheck_more more = {inside ? inside->label : NULL, s->host_lang[0] ? s->host_lang : NULL};
-    vh_jailcheck_run_more(&jc, &more, vc_print_finding, cc->f);
+    vh_jailcheck_run_more(&jc, &more, check_finding, cc);
     const struct uidroot *u = r->has_user ? sharer(s, r) : NULL;
     if (u) {
         char problem[512], fix[1024];
@@ -251,7 +346,7 @@ static int check_row(void *ctx, const vh_row *r)
         char root[4 * PATH_MAX];
         vh_printable(r->root, root, sizeof root);
         vh_finding f = {label, VH_SEV_WARNING, "shared-uid", root, problem, fix};
-        vc_print_finding(cc->f, &f);
+        check_finding(cc, &f);
     }
     /* K2: a host process with the run-as uid can be signalled by the
      * service and, without a PID namespace, traced and made to run code
@@ -270,9 +365,21 @@ static int check_row(void *ctx, const vh_row *r)
                  r->address);
         vh_printable(r->root, root, sizeof root);
         vh_finding f = {label, VH_SEV_WARNING, "shared-host-uid", root, problem, fix};
-        vc_print_finding(cc->f, &f);
+        check_finding(cc, &f);
     }
+    cc->row = NULL;
     return 0;
+}
+
+/* Say which row serves SERVICE on ADDRESS when it is not their own. */
+static void served_by(const struct vc_findings *f, const char *svc, const char *addr, const vh_row *row, int rule)
+{
+    if (strcmp(row->service, svc) == 0 && strcmp(row->address, addr) == 0)
+        return;
+    /* --json: stdout holds the array only */
+    fprintf(f->json ? stderr : stdout, "%s on %s is served by the row %s %s (rule %d, %s)%s: checking that row\n", svc,
+            addr, row->service, row->address, rule, vh_select_rule_name(rule),
+            row->enabled ? "" : ", which is disabled: virtuald refuses the connection");
 }
 
 int vc_cmd_check(const char *db, int argc, char **argv)
@@ -284,10 +391,12 @@ int vc_cmd_check(const char *db, int argc, char **argv)
                                        "also check that NAME (absolute, or searched in " VH_SAFE_PATH
                                        ") and everything it needs are in each jail");
     struct arg_lit *json = arg_lit0(NULL, "json", "print one JSON array of findings");
+    struct arg_lit *all =
+        arg_lit0(NULL, "all", "also list the accepted findings (vhostctl accept), with reason, who and when");
     struct arg_lit *help = arg_lit0("h", "help", "print this help");
     struct arg_file *dbo = arg_file0(NULL, "db", "FILE", "database path");
     struct arg_end *end = arg_end(10);
-    void *table[] = {service, address, program, json, help, dbo, end};
+    void *table[] = {service, address, program, json, all, help, dbo, end};
     const int n = (int)(sizeof table / sizeof table[0]);
     int rc = vc_parse(vc_find("check"), table, n, argc, argv, &db);
     if (rc)
@@ -307,6 +416,7 @@ int vc_cmd_check(const char *db, int argc, char **argv)
     s.address = address->count ? addr : NULL;
     s.programs = program->sval;
     s.nprograms = program->count;
+    s.all = all->count > 0;
 
     /* The lookup index, before any connection is open (its check opens
      * the database file itself, ixstamp.c). */
@@ -317,6 +427,10 @@ int vc_cmd_check(const char *db, int argc, char **argv)
     sqlite3 *h = NULL;
     if ((rc = vc_open(db, &h)) != 0)
         goto out;
+    char *accbuf = NULL;
+    size_t acclen = 0;
+    if (s.all && !f.json)
+        s.accout = open_memstream(&accbuf, &acclen); /* NULL: printed in place */
     if (f.json)
         printf("[");
     if (ix != VH_IX_CURRENT) {
@@ -338,6 +452,27 @@ int vc_cmd_check(const char *db, int argc, char **argv)
     /* One read transaction: the uid pass and the checks see one state. */
     int r = vh_db_begin_read(h, &e);
     if (r == 0)
+        r = vh_accept_load(h, &s.acc, &e);
+    /* SERVICE ADDRESS: the row that serves it, as virtuald selects it
+     * (PRODUCT §3): its own, the '*' row of the address, or a default. */
+    vh_row *sel = NULL;
+    if (r == 0 && svc && s.address && strcmp(svc, VH_SERVICE_ANY) != 0) {
+        if (!(sel = malloc(sizeof *sel)))
+            r = vh_fail(&e, VH_EX_OSERR, "out of memory");
+        int rule = r == 0 ? vh_select(h, svc, s.address, sel, &e) : 0;
+        if (rule < 0)
+            r = -1;
+        else if (rule == VH_RULE_NONE)
+            svc = NULL; /* nothing serves it: no domain checked, 68 below */
+        else
+            served_by(&f, svc, s.address, sel, rule);
+        if (svc && rule > 0) {
+            svc = sel->service;
+            s.address = sel->address;
+        }
+    }
+    const char *asked = service->count ? service->sval[0] : NULL;
+    if (r == 0)
         vh_dbcheck(h, db, vc_print_finding, &f);
     if (r == 0)
         r = vh_store_each(h, NULL, collect_uid, &s, &e);
@@ -358,13 +493,25 @@ int vc_cmd_check(const char *db, int argc, char **argv)
         read_host_lang(s.host_lang, sizeof s.host_lang);
     }
     if (r == 0) {
-        struct check_ctx cc = {&s, &f};
-        r = vh_store_each(h, svc, check_row, &cc, &e);
+        struct check_ctx cc = {&s, &f, NULL};
+        if (!(asked && !svc)) /* nothing serves SERVICE on ADDRESS */
+            r = vh_store_each(h, svc, check_row, &cc, &e);
     }
+    /* Stale acceptances: only a check of everything saw every row. */
+    for (size_t i = 0; r == 0 && !asked && !s.address && i < s.acc.n; i++)
+        report_stale(&s.acc.a[i], &f);
     vh_db_rollback(h);
     free(s.uids);
     free(s.byroot);
     free(s.procs);
+    free(sel);
+    vh_accept_free(&s.acc);
+    if (s.accout) {
+        fclose(s.accout);
+        if (acclen && !f.json)
+            printf("accepted findings (vhostctl unaccept shows them again):\n%s", accbuf);
+    }
+    free(accbuf);
     if (f.json)
         printf("%s]\n", f.shown ? "\n" : "");
     if (r < 0) {
@@ -376,15 +523,19 @@ int vc_cmd_check(const char *db, int argc, char **argv)
         rc = vc_error(&e);
         goto out;
     }
-    if (svc && s.domains == 0) {
-        fprintf(stderr, "vhostctl: no domain for service %s%s%s - see vhostctl list\n", svc, s.address ? " on " : "",
-                s.address ? s.address : "");
+    if (asked && s.domains == 0) {
+        fprintf(stderr, "vhostctl: no domain for service %s%s%s - see vhostctl list\n", asked,
+                address->count ? " on " : "", address->count ? addr : "");
         rc = VH_EX_NOHOST;
         goto out;
     }
-    if (!f.json)
-        printf("checked the database and %ld domain%s: %ld error%s, %ld warning%s\n", s.domains,
+    if (!f.json) {
+        printf("checked the database and %ld domain%s: %ld error%s, %ld warning%s", s.domains,
                s.domains == 1 ? "" : "s", f.errors, f.errors == 1 ? "" : "s", f.warnings, f.warnings == 1 ? "" : "s");
+        if (s.accepted)
+            printf(", %ld accepted%s", s.accepted, s.all ? "" : " (vhostctl check --all lists them)");
+        printf("\n");
+    }
     rc = f.errors ? VH_EX_CHECK_ERRORS : f.warnings ? VH_EX_REFUSED : VH_EX_OK;
 out:
     arg_freetable(table, (size_t)n);

@@ -1,11 +1,15 @@
 #include "vhostctl.h"
 
+#include "addr.h"
 #include "db.h"
 #include "exitcodes.h"
 #include "row.h"
+#include "select.h"
 #include "store.h"
 #include "valid.h"
 
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* Column widths come from a first pass over the rows, the table from a
@@ -62,53 +66,199 @@ static int print_row(void *ctx, const vh_row *r)
     return 0;
 }
 
-struct json_state {
-    long n;
+/* The rows list shows: --service's own (all without it), then with
+ * --effective the '*' rows that serve that service too, each through
+ * the filters on its own columns. */
+struct sel {
+    const char *service; /* --service, or NULL */
+    const char *address; /* canonical, or NULL */
+    const char *root;
+    const char *user; /* a name, a uid, or "root" for root services */
+    int effective;
+    char (*own)[VH_ADDR_TEXT]; /* --effective: the service's own addresses, sorted */
+    size_t nown, capown;
+    int oom;
+    /* the pass in progress */
+    int json;
+    vh_row_cb row_cb;
+    void *row_ctx;
+    long n; /* JSON objects printed */
 };
 
-static int print_json(void *ctx, const char *text)
+static int by_addr(const void *a, const void *b)
 {
-    struct json_state *s = ctx;
-    printf("%s\n  %s", s->n++ ? "," : "", text);
+    return strcmp(a, b);
+}
+
+static int collect_own(void *ctx, const vh_row *r)
+{
+    struct sel *s = ctx;
+    if (s->nown == s->capown) {
+        size_t cap = s->capown ? s->capown * 2 : 16;
+        char(*n)[VH_ADDR_TEXT] = realloc(s->own, cap * sizeof *n);
+        if (!n) {
+            s->oom = 1;
+            return 1;
+        }
+        s->own = n;
+        s->capown = cap;
+    }
+    snprintf(s->own[s->nown++], VH_ADDR_TEXT, "%s", r->address);
     return 0;
+}
+
+static int wanted(const struct sel *s, const vh_row *r)
+{
+    if (s->address && strcmp(r->address, s->address) != 0)
+        return 0;
+    if (s->root && strcmp(r->root, s->root) != 0)
+        return 0;
+    if (s->user) {
+        if (strcmp(s->user, "root") == 0)
+            return !r->has_user;
+        if (!r->has_user)
+            return 0;
+        char *end;
+        unsigned long uid = strtoul(s->user, &end, 10);
+        int numeric = *s->user && *end == '\0';
+        return strcmp(r->user, s->user) == 0 || (numeric && uid == r->uid);
+    }
+    return 1;
+}
+
+/* The selection rule by which r serves --service: its own row on an
+ * address or the default; a '*' row only where the service has no row
+ * of its own there (PRODUCT §3), else 0. */
+static int rule_of(const struct sel *s, const vh_row *r)
+{
+    int dflt = strcmp(r->address, "default") == 0;
+    if (!s->service || strcmp(r->service, s->service) == 0)
+        return dflt ? VH_RULE_DEFAULT : VH_RULE_EXACT;
+    if (s->nown && bsearch(r->address, s->own, s->nown, sizeof *s->own, by_addr))
+        return 0;
+    return dflt ? VH_RULE_ANY_DEFAULT : VH_RULE_ANY_SERVICE;
+}
+
+static int visit(void *ctx, const vh_row *r, const char *text)
+{
+    struct sel *s = ctx;
+    int rule = rule_of(s, r);
+    if (!rule || !wanted(s, r))
+        return 0;
+    if (!s->json)
+        return s->row_cb(s->row_ctx, r);
+    /* json_object()'s text ends with its closing brace */
+    size_t len = strlen(text);
+    printf("%s\n  ", s->n++ ? "," : "");
+    if (s->effective && len > 1 && text[len - 1] == '}')
+        printf("%.*s,\"rule\":\"%s\"}", (int)(len - 1), text, vh_select_rule_name(rule));
+    else
+        printf("%s", text);
+    return 0;
+}
+
+static int visit_row(void *ctx, const vh_row *r)
+{
+    return visit(ctx, r, NULL);
+}
+
+/* One pass over the selected rows (the service's, then the '*' rows
+ * that serve it), in the caller's read transaction. */
+static int pass(sqlite3 *h, struct sel *s, vh_err *e)
+{
+    int r = s->json ? vh_store_each_both(h, s->service, visit, s, e) : vh_store_each(h, s->service, visit_row, s, e);
+    if (r == 0 && s->effective && strcmp(s->service, VH_SERVICE_ANY) != 0)
+        r = s->json ? vh_store_each_both(h, VH_SERVICE_ANY, visit, s, e)
+                    : vh_store_each(h, VH_SERVICE_ANY, visit_row, s, e);
+    return r;
+}
+
+struct print_ctx {
+    struct widths *w;
+    struct sel *s;
+};
+
+/* --effective: the RULE column first */
+static int print_effective(void *ctx, const vh_row *r)
+{
+    struct print_ctx *p = ctx;
+    printf("%-19s  ", vh_select_rule_name(rule_of(p->s, r)));
+    return print_row(p->w, r);
 }
 
 int vc_cmd_list(const char *db, int argc, char **argv)
 {
     struct arg_str *service = arg_str0("s", "service", "SERVICE", "only this service's rows");
+    struct arg_str *address = arg_str0(NULL, "address", "ADDRESS", "only the rows of this address (or 'default')");
+    struct arg_str *root = arg_str0(NULL, "root", "DIR", "only the rows served from jail DIR");
+    struct arg_str *user =
+        arg_str0(NULL, "user", "USER", "only the rows run as USER (name or uid; 'root': the root services)");
+    struct arg_lit *effective = arg_lit0(NULL, "effective",
+                                         "with --service: also the '*' rows that serve it (where it has no row of its "
+                                         "own), each with the selection rule");
     struct arg_lit *json = arg_lit0(NULL, "json", "print a JSON array of objects");
     struct arg_lit *help = arg_lit0("h", "help", "print this help");
     struct arg_file *dbo = arg_file0(NULL, "db", "FILE", "database path");
     struct arg_end *end = arg_end(5);
-    void *table[] = {service, json, help, dbo, end};
-    int rc = vc_parse(vc_find("list"), table, 5, argc, argv, &db);
+    void *table[] = {service, address, root, user, effective, json, help, dbo, end};
+    const int n = (int)(sizeof table / sizeof table[0]);
+    int rc = vc_parse(vc_find("list"), table, n, argc, argv, &db);
     if (rc)
         goto out;
     vh_err e;
-    const char *svc = service->count ? service->sval[0] : NULL;
-    if (svc && vh_valid_service(svc, 1, &e) < 0) {
+    struct sel s = {0};
+    char addr[VH_ADDR_TEXT];
+    s.service = service->count ? service->sval[0] : NULL;
+    s.effective = effective->count > 0;
+    s.json = json->count > 0;
+    if (s.effective && !s.service) {
+        fprintf(stderr, "vhostctl: --effective needs --service SERVICE\nUsage: vhostctl [--db FILE] %s\n",
+                vc_find("list")->synopsis);
+        rc = VH_EX_USAGE;
+        goto out;
+    }
+    if ((s.service && vh_valid_service(s.service, 1, &e) < 0) ||
+        (address->count && vh_addr_canon(address->sval[0], 1, addr, &e) < 0) ||
+        (root->count && vh_valid_root(root->sval[0], &e) < 0)) {
         rc = vc_error(&e);
         goto out;
     }
+    s.address = address->count ? addr : NULL;
+    s.root = root->count ? root->sval[0] : NULL;
+    s.user = user->count ? user->sval[0] : NULL;
     sqlite3 *h = NULL;
     if ((rc = vc_open(db, &h)) != 0)
         goto out;
-    /* One read transaction: both passes see the same rows. */
+    /* One read transaction: every pass sees the same rows. */
     int r = vh_db_begin_read(h, &e);
-    if (r == 0 && json->count) {
-        struct json_state s = {0};
+    if (r == 0 && s.effective) {
+        r = vh_store_each(h, s.service, collect_own, &s, &e);
+        if (r == 0 && s.oom)
+            r = vh_fail(&e, VH_EX_OSERR, "out of memory");
+        if (s.nown > 1)
+            qsort(s.own, s.nown, sizeof *s.own, by_addr);
+    }
+    if (r == 0 && s.json) {
         printf("[");
-        r = vh_store_each_json(h, svc, print_json, &s, &e);
+        r = pass(h, &s, &e);
         printf("%s]\n", s.n ? "\n" : "");
     } else if (r == 0) {
         struct widths w = {{7, 7, 4, 4, 5}, 0};
-        r = vh_store_each(h, svc, measure, &w, &e);
+        s.row_cb = measure;
+        s.row_ctx = &w;
+        r = pass(h, &s, &e);
         if (r == 0) {
+            if (s.effective)
+                printf("%-19s  ", "RULE");
             printf("%-*s  %-*s  %-*s  %-*s  %-*s  %-8s  %7s  %-8s  %s\n", w.w[0], "SERVICE", w.w[1], "ADDRESS", w.w[2],
                    "ROOT", w.w[3], "USER", w.w[4], "GROUP", "NET_BIND", "PROCS", "STATE", "COMMENT");
-            r = vh_store_each(h, svc, print_row, &w, &e);
+            struct print_ctx pc = {&w, &s};
+            s.row_cb = s.effective ? print_effective : print_row;
+            s.row_ctx = s.effective ? (void *)&pc : (void *)&w;
+            r = pass(h, &s, &e);
         }
     }
+    free(s.own);
     vh_db_rollback(h);
     if (r < 0) {
         vh_db_close(h, NULL);
@@ -118,6 +268,6 @@ int vc_cmd_list(const char *db, int argc, char **argv)
     if (vh_db_close(h, &e) < 0)
         rc = vc_error(&e);
 out:
-    arg_freetable(table, 5);
+    arg_freetable(table, (size_t)n);
     return rc < 0 ? 0 : rc;
 }

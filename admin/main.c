@@ -22,11 +22,14 @@ const struct vc_cmd vc_commands[] = {
      vc_cmd_disable},
     {"set", "set SERVICE ADDRESS [--net-bind-service on|off] [--max-procs N]",
      "change a domain's settings: a root service's CAP_NET_BIND_SERVICE, the most processes it may run", vc_cmd_set},
-    {"list", "list [--service SERVICE] [--json]", "list domains", vc_cmd_list},
+    {"list", "list [--service SERVICE [--effective]] [--address ADDRESS] [--root DIR] [--user USER] [--json]",
+     "list domains, all or those selected; --effective adds the '*' rows that serve SERVICE", vc_cmd_list},
     {"lookup", "lookup SERVICE IP [--json]", "show what virtuald would decide for SERVICE dialled on IP",
      vc_cmd_lookup},
-    {"check", "check [SERVICE [ADDRESS]] [--program NAME]... [--json]",
-     "check the database and each selected domain's jail; exit 0 clean, 1 warnings, 2 errors", vc_cmd_check},
+    {"check", "check [SERVICE [ADDRESS]] [--program NAME]... [--all] [--json]",
+     "check the database and each selected domain's jail (SERVICE ADDRESS: the row that serves it); exit 0 clean or "
+     "only accepted findings, 1 warnings, 2 errors",
+     vc_cmd_check},
     {"provision", "provision ROOT --program PATH [--program PATH]... [--user U]",
      "build or complete jail ROOT: the programs with their interpreter and libraries, /dev, /etc/passwd",
      vc_cmd_provision},
@@ -37,6 +40,13 @@ const struct vc_cmd vc_commands[] = {
      "write SERVICE's domains in the legacy format: exact addresses, then default", vc_cmd_export},
     {"migrate-inetd", "migrate-inetd INETD_CONF [--write] [--dry-run]",
      "import the configuration of every legacy virtuald line of INETD_CONF and convert the lines", vc_cmd_migrate},
+    /* issue 13 point 9: findings that can go green */
+    {"accept", "accept KIND (--domain SERVICE ADDRESS | --jail DIR) [--path P] --reason TEXT",
+     "accept a warning of check for a domain or a jail, with the reason: check shows it apart and exits 0 when only "
+     "accepted findings remain",
+     vc_cmd_accept},
+    {"unaccept", "unaccept KIND (--domain SERVICE ADDRESS | --jail DIR) [--path P]",
+     "withdraw an acceptance: check shows the finding again", vc_cmd_unaccept},
     {NULL, NULL, NULL, NULL},
 };
 

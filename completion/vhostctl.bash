@@ -27,7 +27,9 @@ _vhostctl() {
 		esac
 	done
 	case $prev in
-	--db | --comment) [ "$prev" = --db ] && _filedir; return ;;
+	--db | --comment | --reason) [ "$prev" = --db ] && _filedir; return ;;
+	--jail | --root) _filedir -d; return ;;
+	--path) _filedir; return ;;
 	--user | -u) COMPREPLY=($(compgen -u -- "$cur")); return ;;
 	--group | -g) COMPREPLY=($(compgen -g -- "$cur")); return ;;
 	--program) _filedir; return ;;

@@ -137,14 +137,18 @@ const char vh_store_each_sql[] = "SELECT " VH_ROW_ALL_COLS " FROM domains"
 
 /* VH_ROW_ALL_COLS again, as the members of one JSON object: each needs
  * its key beside it, so this list is spelled out; keep it in step. */
-const char vh_store_each_json_sql[] =
-    "SELECT service, address, json_object('service', service, 'address', address, 'root', root, 'user', user, 'group', "
-    "grp,"
-    " 'uid', uid, 'gid', gid, 'groups', json('[' || groups || ']'), 'enabled', json(CASE enabled WHEN 1 THEN 'true' "
-    "ELSE 'false' END),"
-    " 'net_bind_service', json(CASE net_bind_service WHEN 1 THEN 'true' ELSE 'false' END), 'max_procs', max_procs,"
-    " 'comment', comment, 'created', created, 'updated', updated) FROM domains"
-    " WHERE ?1 IS NULL OR service = ?1 ORDER BY service, address";
+#define JSON_OBJECT                                                                                                    \
+    "json_object('service', service, 'address', address, 'root', root, 'user', user, 'group', "                        \
+    "grp,"                                                                                                             \
+    " 'uid', uid, 'gid', gid, 'groups', json('[' || groups || ']'), 'enabled', json(CASE enabled WHEN 1 THEN 'true' "  \
+    "ELSE 'false' END),"                                                                                               \
+    " 'net_bind_service', json(CASE net_bind_service WHEN 1 THEN 'true' ELSE 'false' END), 'max_procs', max_procs,"    \
+    " 'comment', comment, 'created', created, 'updated', updated)"
+const char vh_store_each_json_sql[] = "SELECT service, address, " JSON_OBJECT " FROM domains"
+                                      " WHERE ?1 IS NULL OR service = ?1 ORDER BY service, address";
+/* vh_store_each_both: the row's columns, then its object */
+static const char each_both_sql[] = "SELECT " VH_ROW_ALL_COLS ", " JSON_OBJECT " FROM domains"
+                                    " WHERE ?1 IS NULL OR service = ?1 ORDER BY service, address";
 
 static void col(sqlite3_stmt *st, int i, char *out, size_t n)
 {
@@ -152,21 +156,26 @@ static void col(sqlite3_stmt *st, int i, char *out, size_t n)
     snprintf(out, n, "%s", t ? (const char *)t : "");
 }
 
+/* What each() gives its callback: the row, its JSON text, or both. */
+enum mode { ROW, JSON, BOTH };
+
 /* The held-back 'default' row of the current service. */
 struct held {
     int have;
     char service[VH_SERVICE_MAX + 1];
-    char *json; /* json mode: the object's text (malloc'd) */
-    vh_row row; /* row mode */
+    char *json; /* JSON, BOTH: the object's text (malloc'd) */
+    vh_row row; /* ROW, BOTH */
 };
 
-static int emit(int json, void *cb, void *ctx, const char *text, const vh_row *row)
+static int emit(enum mode json, void *cb, void *ctx, const char *text, const vh_row *row)
 {
-    return json ? ((vh_text_cb)cb)(ctx, text) : ((vh_row_cb)cb)(ctx, row);
+    return json == BOTH ? ((vh_row_text_cb)cb)(ctx, row, text)
+           : json       ? ((vh_text_cb)cb)(ctx, text)
+                        : ((vh_row_cb)cb)(ctx, row);
 }
 
 /* Give the held row to cb; returns cb's result. */
-static int flush(struct held *h, int json, void *cb, void *ctx)
+static int flush(struct held *h, enum mode json, void *cb, void *ctx)
 {
     if (!h->have)
         return 0;
@@ -177,7 +186,8 @@ static int flush(struct held *h, int json, void *cb, void *ctx)
     return stop;
 }
 
-static int each(sqlite3 *db, const char *sql, size_t len, const char *service, int json, void *cb, void *ctx, vh_err *e)
+static int each(sqlite3 *db, const char *sql, size_t len, const char *service, enum mode json, void *cb, void *ctx,
+                vh_err *e)
 {
     sqlite3_stmt *st = NULL;
     int rc = sqlite3_prepare_v2(db, sql, (int)len, &st, NULL);
@@ -204,9 +214,10 @@ static int each(sqlite3 *db, const char *sql, size_t len, const char *service, i
             break;
         const char *text = NULL;
         if (json) {
-            text = (const char *)sqlite3_column_text(st, 2);
+            text = (const char *)sqlite3_column_text(st, json == BOTH ? VH_ROW_NALL : 2);
             text = text ? text : "null";
-        } else {
+        }
+        if (json != JSON) {
             memset(row, 0, sizeof *row);
             col(st, VH_ROW_COL_SERVICE, row->service, sizeof row->service);
             col(st, VH_ROW_COL_ADDRESS, row->address, sizeof row->address);
@@ -234,7 +245,7 @@ static int each(sqlite3 *db, const char *sql, size_t len, const char *service, i
                 result = vh_fail(e, VH_EX_OSERR, "listing domains: out of memory");
                 break;
             }
-            if (!json)
+            if (json != JSON)
                 h->row = *row;
             h->have = 1;
             continue;
@@ -254,10 +265,15 @@ static int each(sqlite3 *db, const char *sql, size_t len, const char *service, i
 
 int vh_store_each(sqlite3 *db, const char *service, vh_row_cb cb, void *ctx, vh_err *e)
 {
-    return each(db, vh_store_each_sql, sizeof vh_store_each_sql, service, 0, (void *)cb, ctx, e);
+    return each(db, vh_store_each_sql, sizeof vh_store_each_sql, service, ROW, (void *)cb, ctx, e);
 }
 
 int vh_store_each_json(sqlite3 *db, const char *service, vh_text_cb cb, void *ctx, vh_err *e)
 {
-    return each(db, vh_store_each_json_sql, sizeof vh_store_each_json_sql, service, 1, (void *)cb, ctx, e);
+    return each(db, vh_store_each_json_sql, sizeof vh_store_each_json_sql, service, JSON, (void *)cb, ctx, e);
+}
+
+int vh_store_each_both(sqlite3 *db, const char *service, vh_row_text_cb cb, void *ctx, vh_err *e)
+{
+    return each(db, each_both_sql, sizeof each_both_sql, service, BOTH, (void *)cb, ctx, e);
 }

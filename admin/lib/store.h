@@ -36,6 +36,11 @@ int vh_store_each(sqlite3 *db, const char *service, vh_row_cb cb, void *ctx, vh_
 typedef int (*vh_text_cb)(void *ctx, const char *text);
 int vh_store_each_json(sqlite3 *db, const char *service, vh_text_cb cb, void *ctx, vh_err *e);
 
+/* Both: the row and its JSON object, for a reader that picks rows by
+ * their columns and prints them as JSON (vhostctl list's filters). */
+typedef int (*vh_row_text_cb)(void *ctx, const vh_row *row, const char *text);
+int vh_store_each_both(sqlite3 *db, const char *service, vh_row_text_cb cb, void *ctx, vh_err *e);
+
 /* Their statements (the tests check that SQLite walks the index, no sort). */
 extern const char vh_store_each_sql[], vh_store_each_json_sql[];
 
