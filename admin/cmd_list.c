@@ -145,7 +145,7 @@ static int visit(void *ctx, const vh_row *r, const char *text)
     int rule = rule_of(s, r);
     if (!rule || !wanted(s, r))
         return 0;
-    if (!s->json)
+    if (!s->json || !text)
         return s->row_cb(s->row_ctx, r);
     /* json_object()'s text ends with its closing brace */
     size_t len = strlen(text);
