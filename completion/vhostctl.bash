@@ -2,7 +2,7 @@
 _vhostctl() {
 	local cur prev words cword
 	_init_completion || return
-	local cmds="init add remove enable disable set list lookup check provision import export migrate-inetd"
+	local cmds="init add remove enable disable set list lookup check provision import export migrate-inetd history"
 	local i cmd=
 	for ((i = 1; i < cword; i++)); do
 		case ${words[i]} in
@@ -13,6 +13,8 @@ _vhostctl() {
 	done
 	case $prev in
 	--db | --comment) [ "$prev" = --db ] && _filedir; return ;;
+	--root) _filedir -d; return ;;
+	--limit | --max) return ;;
 	--user | -u) COMPREPLY=($(compgen -u -- "$cur")); return ;;
 	--group | -g) COMPREPLY=($(compgen -g -- "$cur")); return ;;
 	--program) _filedir; return ;;
@@ -25,7 +27,8 @@ _vhostctl() {
 	fi
 	case $cmd in
 	add) COMPREPLY=($(compgen -W "--user --group --comment --disabled --net-bind-service --max-procs --force --help" -- "$cur")); [[ $cur != -* ]] && _filedir -d ;;
-	set) COMPREPLY=($(compgen -W "--net-bind-service --max-procs --help" -- "$cur")) ;;
+	set) COMPREPLY=($(compgen -W "--root --user --no-user --group --comment --net-bind-service --max-procs --enable --disable --force --help" -- "$cur")) ;;
+	history) COMPREPLY=($(compgen -W "--limit --json --max --help" -- "$cur")) ;;
 	list) COMPREPLY=($(compgen -W "--service --json --help" -- "$cur")) ;;
 	lookup | check) COMPREPLY=($(compgen -W "--json --program --help" -- "$cur")) ;;
 	import) COMPREPLY=($(compgen -W "--service --dry-run --replace --user --group --help" -- "$cur")); [[ $cur != -* ]] && _filedir ;;
