@@ -5,7 +5,6 @@
 #include "dbadmin.h"
 #include "exitcodes.h"
 #include "ident.h"
-#include "jailcheck.h"
 #include "row.h"
 #include "store.h"
 
@@ -73,52 +72,44 @@ int vc_cmd_add(const char *db, int argc, char **argv)
 
     /* The jail: the path with the checker virtuald runs per connection,
      * then the deep scan; every finding is printed, errors refuse. */
-    char label[VH_SERVICE_MAX + VH_ADDR_TEXT + 2];
-    vc_domain_label(&row, label, sizeof label);
-    struct vc_findings f = {0};
-    f.out = stderr;
-    vh_jailcheck jc = {label, &row, NULL, 0, 1, 1, 0};
-    vh_jailcheck_run(&jc, vc_print_finding, &f);
-    if (f.errors && !force->count) {
-        fprintf(stderr, "vhostctl: jail %s has %ld error%s (above) - fix them, or add anyway with --force\n", row.root,
-                f.errors, f.errors == 1 ? "" : "s");
-        rc = VH_EX_OSFILE;
+    long jail_errors = 0, nested = 0;
+    if ((rc = vc_jail_admit(&row, force->count > 0, "add", &jail_errors)) != 0)
+        goto out;
+
+    vh_audit a;
+    if (vh_audit_start(&a, argc, argv, &e) < 0) {
+        rc = vc_error(&e);
         goto out;
     }
-
     sqlite3 *h = NULL;
     if ((rc = vc_open(db, &h)) != 0)
-        goto out;
-    if (vh_dbadmin_begin(h, &e) < 0 || vh_store_add(h, &row, &e) < 0) {
+        goto audit;
+    if (vh_dbadmin_begin(h, &e) < 0 || vh_audit_key(&a, h, row.service, row.address, &e) < 0 ||
+        vh_store_add(h, &row, &e) < 0) {
         rc = vc_abort_close(h, &e);
-        goto out;
+        goto audit;
     }
     /* K8: in the transaction, with the new row: its jail inside another
      * domain's, another inside it, or the database inside it. */
-    long nested = vc_nest(h, db, row.root, &f, &e);
-    if (nested < 0 || (nested > 0 && !force->count)) {
+    if ((rc = vc_nest_admit(h, db, row.root, force->count > 0, "add", &nested)) != 0) {
         vh_db_rollback(h);
         vh_db_close(h, NULL);
-        if (nested < 0)
-            rc = vc_error(&e);
-        else {
-            fprintf(stderr, "vhostctl: jail %s would nest (above) - move it, or add anyway with --force\n", row.root);
-            rc = VH_EX_OSFILE;
-        }
-        goto out;
+        goto audit;
     }
     vh_ixwrite_key key = {row.service, row.address};
-    if ((rc = vc_commit_close(h, &key, 1)) != 0)
-        goto out;
+    if ((rc = vc_commit_audit(h, &a, &key, 1)) != 0)
+        goto audit;
     if (row.has_user)
         printf("added %s %s -> %s as %s:%s (uid %u, gid %u)%s\n", row.service, row.address, row.root, row.user,
                row.group, (unsigned)row.uid, (unsigned)row.gid, row.enabled ? "" : ", disabled");
     else
         printf("added %s %s -> %s as root in a private mount namespace%s\n", row.service, row.address, row.root,
                row.enabled ? "" : ", disabled");
-    if (f.errors)
-        fprintf(stderr, "vhostctl: warning: added with --force despite %ld jail error%s\n", f.errors,
-                f.errors == 1 ? "" : "s");
+    if (jail_errors + nested)
+        fprintf(stderr, "vhostctl: warning: added with --force despite %ld jail error%s\n", jail_errors + nested,
+                jail_errors + nested == 1 ? "" : "s");
+audit:
+    vh_audit_free(&a);
 out:
     arg_freetable(table, (size_t)n);
     return rc < 0 ? 0 : rc;

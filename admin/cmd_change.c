@@ -27,25 +27,34 @@ static int change(const struct vc_cmd *cmd, enum op op, const char *db, int argc
         rc = vc_error(&e);
         goto out;
     }
+    vh_audit a;
+    if (vh_audit_start(&a, argc, argv, &e) < 0) {
+        rc = vc_error(&e);
+        goto out;
+    }
     sqlite3 *h = NULL;
     if ((rc = vc_open(db, &h)) != 0)
-        goto out;
+        goto audit;
     int r = vh_dbadmin_begin(h, &e);
+    if (r == 0)
+        r = vh_audit_key(&a, h, service->sval[0], addr, &e);
     if (r == 0)
         r = op == OP_REMOVE ? vh_store_remove(h, service->sval[0], addr, &e)
                             : vh_store_set_enabled(h, service->sval[0], addr, op == OP_ENABLE, &e);
     if (r < 0) {
         rc = vc_abort_close(h, &e);
-        goto out;
+        goto audit;
     }
     vh_ixwrite_key key = {service->sval[0], addr};
-    if ((rc = vc_commit_close(h, &key, 1)) != 0)
-        goto out;
+    if ((rc = vc_commit_audit(h, &a, &key, 1)) != 0)
+        goto audit;
     printf("%s %s %s\n",
            op == OP_REMOVE   ? "removed"
            : op == OP_ENABLE ? "enabled"
                              : "disabled",
            service->sval[0], addr);
+audit:
+    vh_audit_free(&a);
 out:
     arg_freetable(table, 5);
     return rc < 0 ? 0 : rc;

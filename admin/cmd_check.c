@@ -340,8 +340,7 @@ static int check_row(void *ctx, const vh_row *r)
         snprintf(problem, sizeof problem,
                  "run-as uid %u is also the uid of domain %s with another jail: each can signal and trace the other",
                  (unsigned)r->uid, u->label);
-        snprintf(fix, sizeof fix,
-                 "give each jail a user of its own (useradd --system; vhostctl remove/add %s %s --user NEW)",
+        snprintf(fix, sizeof fix, "give each jail a user of its own (useradd --system; vhostctl set %s %s --user NEW)",
                  r->service, r->address);
         char root[4 * PATH_MAX];
         vh_printable(r->root, root, sizeof root);
@@ -360,9 +359,8 @@ static int check_row(void *ctx, const vh_row *r)
                  "run-as uid %u (%s) is also the uid of host process %ld (%s) outside any jail: the service can "
                  "signal it, or trace it where no PID namespace separates them",
                  (unsigned)r->uid, r->user, hp->pid, comm);
-        snprintf(fix, sizeof fix,
-                 "give each domain its own user (useradd --system; vhostctl remove/add %s %s --user NEW)", r->service,
-                 r->address);
+        snprintf(fix, sizeof fix, "give each domain its own user (useradd --system; vhostctl set %s %s --user NEW)",
+                 r->service, r->address);
         vh_printable(r->root, root, sizeof root);
         vh_finding f = {label, VH_SEV_WARNING, "shared-host-uid", root, problem, fix};
         check_finding(cc, &f);

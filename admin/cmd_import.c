@@ -88,9 +88,14 @@ int vc_cmd_import(const char *db, int argc, char **argv)
         goto out;
     }
 
+    vh_audit a;
+    if (vh_audit_start(&a, argc, argv, &e) < 0) {
+        rc = vc_error(&e);
+        goto out;
+    }
     sqlite3 *h = NULL;
     if ((rc = vc_open(db, &h)) != 0)
-        goto out;
+        goto audit;
     vh_importer *im = NULL;
     vh_import_stats st;
     memset(&st, 0, sizeof st);
@@ -111,18 +116,21 @@ int vc_cmd_import(const char *db, int argc, char **argv)
      * cannot see them nest) */
     if (r == 0 && !st.parse.errors && !dry->count)
         r = vc_nest_refuse(h, db, nested, &e);
+    /* one summary row for the whole file (audit.h) */
+    if (r == 0 && !st.parse.errors && !dry->count)
+        r = vh_audit_bulk(&a, h, "import", svc, path, st.added, st.removed, st.same, &e);
     char shown[4 * PATH_MAX + 8];
     vh_printable(path, shown, sizeof shown);
     if (r < 0) {
         rc = vc_abort_close(h, &e);
         fprintf(stderr, "vhostctl: nothing imported from %s\n", shown);
-        goto out;
+        goto audit;
     }
     if (st.parse.errors || dry->count) {
         vh_db_rollback(h);
         if (vh_db_close(h, &e) < 0) {
             rc = vc_error(&e);
-            goto out;
+            goto audit;
         }
         if (st.parse.errors) {
             fprintf(stderr,
@@ -130,7 +138,7 @@ int vc_cmd_import(const char *db, int argc, char **argv)
                     st.parse.errors, st.parse.errors == 1 ? "" : "s", st.parse.warnings,
                     st.parse.warnings == 1 ? "" : "s", dry->count ? "would be imported" : "imported");
             rc = VH_EX_DATAERR;
-            goto out;
+            goto audit;
         }
         printf("dry run: would import %lu domain%s of service %s from %s", st.added, st.added == 1 ? "" : "s", svc,
                shown);
@@ -139,15 +147,17 @@ int vc_cmd_import(const char *db, int argc, char **argv)
         printf(" (%lu warning%s); nothing written\n", st.parse.warnings, st.parse.warnings == 1 ? "" : "s");
         vc_print_identity(stdout, &ident, "they would");
         rc = 0;
-        goto out;
+        goto audit;
     }
-    if ((rc = vc_commit_close(h, NULL, 0)) != 0)
-        goto out;
+    if ((rc = vc_commit_audit(h, &a, NULL, 0)) != 0)
+        goto audit;
     printf("imported %lu domain%s of service %s from %s", st.added, st.added == 1 ? "" : "s", svc, shown);
     if (o.mode == VH_IMPORT_REPLACE)
         printf(", replacing its %lu earlier domain%s", st.removed, st.removed == 1 ? "" : "s");
     printf(" (%lu warning%s)\n", st.parse.warnings, st.parse.warnings == 1 ? "" : "s");
     vc_print_identity(stdout, &ident, "they");
+audit:
+    vh_audit_free(&a);
 out:
     arg_freetable(table, (size_t)n);
     return rc < 0 ? 0 : rc;

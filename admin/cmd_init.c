@@ -5,6 +5,20 @@
 #include "exitcodes.h"
 #include "migrate.h"
 
+#include <stdio.h>
+
+/* The migration's history row, in its transaction (audit.h). */
+static int audit_migration(sqlite3 *db, int from, int to, void *ctx, vh_err *e)
+{
+    vh_audit *a = ctx;
+    char before[64], after[64];
+    snprintf(before, sizeof before, "{\"schema_version\":%d}", from);
+    snprintf(after, sizeof after, "{\"schema_version\":%d}", to);
+    if (vh_audit_summary(a, from ? before : NULL, after, e) < 0 || vh_audit_write(a, db, e) < 0)
+        return -1;
+    return 0;
+}
+
 int vc_cmd_init(const char *db, int argc, char **argv)
 {
     struct arg_lit *help = arg_lit0("h", "help", "print this help");
@@ -17,12 +31,22 @@ int vc_cmd_init(const char *db, int argc, char **argv)
     vh_err e;
     sqlite3 *h = NULL;
     int from = 0, to = 0;
-    if (vh_dbadmin_open(db, 1, &h, &e) < 0 || vh_migrate(h, &from, &to, &e) < 0 || vh_db_close(h, &e) < 0) {
-        if (h)
-            vh_db_close(h, NULL);
+    vh_audit a;
+    if (vh_audit_start(&a, argc, argv, &e) < 0) {
         rc = vc_error(&e);
         goto out;
     }
+    if (vh_dbadmin_open(db, 1, &h, &e) < 0 || vh_migrate_hooked(h, &from, &to, audit_migration, &a, &e) < 0 ||
+        vh_db_close(h, &e) < 0) {
+        if (h)
+            vh_db_close(h, NULL);
+        vh_audit_free(&a);
+        rc = vc_error(&e);
+        goto out;
+    }
+    if (from != to)
+        vh_audit_log(&a);
+    vh_audit_free(&a);
     /* the lookup index anew from the rows (also after the database was
      * changed by other means than vhostctl) */
     vc_index(db);

@@ -274,6 +274,11 @@ int vc_cmd_migrate(const char *db, int argc, char **argv)
         /* K8: every CONF's rows are in the transaction */
         if (r == 0 && !errors && !dry->count)
             r = vc_nest_refuse(h, db, nested, &e);
+        /* one summary row for every CONF (audit.h) */
+        vh_audit a;
+        memset(&a, 0, sizeof a);
+        if (r == 0 && !errors && !dry->count && (r = vh_audit_start(&a, argc, argv, &e)) == 0)
+            r = vh_audit_bulk(&a, h, "migrate-inetd", NULL, path, added, 0, same, &e);
         /* what happened to each CONF, once the outcome is known */
         for (size_t i = 0; r == 0 && i < f.n; i++) {
             const struct job *j = &f.jobs[i];
@@ -292,6 +297,7 @@ int vc_cmd_migrate(const char *db, int argc, char **argv)
         if (r < 0 || errors || dry->count) {
             vh_db_rollback(h);
             vh_db_close(h, NULL);
+            vh_audit_free(&a);
             if (r < 0) {
                 rc = vc_error(&e);
                 fprintf(stderr, "vhostctl: nothing imported, %s not changed\n", shown);
@@ -306,7 +312,9 @@ int vc_cmd_migrate(const char *db, int argc, char **argv)
                 goto out;
             }
         } else {
-            if ((rc = vc_commit_close(h, NULL, 0)) != 0)
+            rc = vc_commit_audit(h, &a, NULL, 0);
+            vh_audit_free(&a);
+            if (rc != 0)
                 goto out;
         }
         vc_print_identity(info, NULL, dry->count ? "the domains would" : "the imported domains");

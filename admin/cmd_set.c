@@ -1,14 +1,18 @@
-/* set: change a domain's settings of sql/002 in place, one transaction
- * (its jail, user and key stay: those are remove and add). */
+/* set: change a domain in place - its jail, run-as identity, comment,
+ * enabled and the settings of sql/002 - in one transaction: the key keeps
+ * its row throughout, never a moment without the domain (issue 13). */
 #include "vhostctl.h"
 
 #include "addr.h"
 #include "db.h"
 #include "dbadmin.h"
 #include "exitcodes.h"
+#include "ident.h"
 #include "store.h"
 #include "valid.h"
 
+#include <limits.h>
+#include <stdlib.h>
 #include <string.h>
 
 int vc_limits_option(const char *nbs, const char *max_procs, int run_as, int *nbs_out, uint32_t *max_out, vh_err *e)
@@ -29,52 +33,187 @@ int vc_limits_option(const char *nbs, const char *max_procs, int run_as, int *nb
     return 0;
 }
 
+/* What set was asked to change (NULL / 0: keep). */
+struct want {
+    const char *root, *user, *group, *comment;
+    int no_user, enabled, nbs; /* enabled, nbs: -1 keep */
+    uint32_t max_procs;
+};
+
+/* The row after the change: *row (as it is) with w applied. 0, or -1
+ * with e. */
+static int apply(vh_row *row, const struct want *w, vh_err *e)
+{
+    if (w->root)
+        snprintf(row->root, sizeof row->root, "%s", w->root);
+    /* --unjailed (issue 13 point 2) is applied here, with the root */
+    if (w->no_user) {
+        row->has_user = 0;
+        row->user[0] = row->group[0] = '\0';
+        row->uid = row->gid = 0;
+        row->ngroups = 0;
+    } else if (w->user || w->group) {
+        /* --group alone: the same user, another group */
+        if (!w->user && !row->has_user)
+            return vh_fail(e, VH_EX_USAGE,
+                           "--group needs --user: domain %s %s runs as root, with gid 0 and no supplementary groups",
+                           row->service, row->address);
+        char user[VH_NAME_MAX];
+        snprintf(user, sizeof user, "%s", w->user ? w->user : row->user);
+        vh_row r = *row;
+        if (vh_ident_resolve(user, w->group, &r, e) < 0)
+            return -1;
+        *row = r;
+    }
+    if (w->comment)
+        snprintf(row->comment, sizeof row->comment, "%s", w->comment);
+    if (w->enabled >= 0)
+        row->enabled = w->enabled;
+    if (w->nbs >= 0)
+        row->net_bind_service = w->nbs;
+    if (w->max_procs)
+        row->max_procs = w->max_procs;
+    /* the schema's CHECK refuses it too; this says why and what to do */
+    if (row->has_user && row->net_bind_service)
+        return vh_fail(e, VH_EX_DATAERR,
+                       "domain %s %s would run as a user, which has no capabilities, but keep "
+                       "CAP_NET_BIND_SERVICE - %s",
+                       row->service, row->address,
+                       w->nbs == 1 ? "--net-bind-service on is for root services (omit --user)"
+                                   : "add --net-bind-service off");
+    return 0;
+}
+
 int vc_cmd_set(const char *db, int argc, char **argv)
 {
     struct arg_str *service = arg_str1(NULL, NULL, "SERVICE", "service name, or '*'");
     struct arg_str *address = arg_str1(NULL, NULL, "ADDRESS", "address, or 'default'");
+    struct arg_str *root =
+        arg_str0(NULL, "root", "DIR", "serve the domain from jail DIR from now on (checked as add checks it)");
+    struct arg_str *user = arg_str0("u", "user", "U", "run as this host user from now on");
+    struct arg_lit *nouser =
+        arg_lit0(NULL, "no-user", "run as root in its own mount namespace from now on (no run-as user)");
+    struct arg_str *group = arg_str0("g", "group", "G", "run as this host group (default: the user's primary group)");
+    struct arg_str *comment = arg_str0(NULL, "comment", "TEXT", "free text shown by list ('' clears it)");
     struct arg_str *nbs = arg_str0(NULL, "net-bind-service", "on|off",
                                    "root service: keep CAP_NET_BIND_SERVICE (ports below 1024), or drop it");
     struct arg_str *maxp = arg_str0(NULL, "max-procs", "N", "most processes the service may run at once (1-4194304)");
+    struct arg_lit *enable = arg_lit0(NULL, "enable", "enable the domain");
+    struct arg_lit *disable = arg_lit0(NULL, "disable", "disable the domain: its connections are refused");
+    struct arg_lit *force =
+        arg_lit0(NULL, "force", "change even when the jail check finds errors or the new jail would nest");
     struct arg_lit *help = arg_lit0("h", "help", "print this help");
     struct arg_file *dbo = arg_file0(NULL, "db", "FILE", "database path");
-    struct arg_end *end = arg_end(5);
-    void *table[] = {service, address, nbs, maxp, help, dbo, end};
+    struct arg_end *end = arg_end(10);
+    void *table[] = {service, address, root,    user,  nouser, group, comment, nbs,
+                     maxp,    enable,  disable, force, help,   dbo,   end};
     const int n = (int)(sizeof table / sizeof table[0]);
     int rc = vc_parse(vc_find("set"), table, n, argc, argv, &db);
     if (rc)
         goto out;
     vh_err e;
     char addr[VH_ADDR_TEXT];
-    int want_nbs = -1;
-    uint32_t want_max = 0;
+    struct want w = {NULL, NULL, NULL, NULL, 0, -1, -1, 0};
     if (vh_valid_service(service->sval[0], 1, &e) < 0 || vh_addr_canon(address->sval[0], 1, addr, &e) < 0 ||
-        vc_limits_option(nbs->count ? nbs->sval[0] : NULL, maxp->count ? maxp->sval[0] : NULL, 0, &want_nbs, &want_max,
-                         &e) < 0) {
+        vc_limits_option(nbs->count ? nbs->sval[0] : NULL, maxp->count ? maxp->sval[0] : NULL, 0, &w.nbs, &w.max_procs,
+                         &e) < 0 ||
+        (root->count && vh_valid_root(root->sval[0], &e) < 0)) {
         rc = vc_error(&e);
         goto out;
     }
-    if (!nbs->count && !maxp->count) {
-        vh_fail(&e, VH_EX_USAGE, "nothing to set - give --net-bind-service on|off and/or --max-procs N");
+    if (user->count && nouser->count)
+        vh_fail(&e, VH_EX_USAGE, "--user and --no-user contradict each other - give one");
+    else if (group->count && nouser->count)
+        vh_fail(&e, VH_EX_USAGE, "--group needs a run-as user: a root service (--no-user) runs with gid 0");
+    else if (enable->count && disable->count)
+        vh_fail(&e, VH_EX_USAGE, "--enable and --disable contradict each other - give one");
+    else if (comment->count && strlen(comment->sval[0]) >= VH_COMMENT_MAX)
+        vh_fail(&e, VH_EX_DATAERR, "comment is longer than %d bytes", VH_COMMENT_MAX - 1);
+    else if (!root->count && !user->count && !nouser->count && !group->count && !comment->count && !nbs->count &&
+             !maxp->count && !enable->count && !disable->count)
+        vh_fail(&e, VH_EX_USAGE,
+                "nothing to set - give --root, --user, --no-user, --group, --comment, --net-bind-service, "
+                "--max-procs, --enable or --disable");
+    else
+        e.code = 0;
+    if (e.code) {
         rc = vc_error(&e);
         goto out;
     }
+    w.root = root->count ? root->sval[0] : NULL;
+    w.user = user->count ? user->sval[0] : NULL;
+    w.group = group->count ? group->sval[0] : NULL;
+    w.comment = comment->count ? comment->sval[0] : NULL;
+    w.no_user = nouser->count > 0;
+    w.enabled = enable->count ? 1 : disable->count ? 0 : -1;
+
+    vh_audit a;
+    if (vh_audit_start(&a, argc, argv, &e) < 0) {
+        rc = vc_error(&e);
+        goto out;
+    }
+    vh_row *row = malloc(sizeof *row);
     sqlite3 *h = NULL;
+    if (!row) {
+        vh_fail(&e, VH_EX_OSERR, "out of memory");
+        rc = vc_error(&e);
+        goto audit;
+    }
     if ((rc = vc_open(db, &h)) != 0)
-        goto out;
-    if (vh_dbadmin_begin(h, &e) < 0 || vh_store_set_limits(h, service->sval[0], addr, want_nbs, want_max, &e) < 0) {
+        goto audit;
+    /* One transaction from the read of the row to its rewrite: the key
+     * keeps a row all the way, virtuald sees the old row or the new one. */
+    if (vh_dbadmin_begin(h, &e) < 0 || vh_audit_key(&a, h, service->sval[0], addr, &e) < 0 ||
+        vh_store_get(h, service->sval[0], addr, row, &e) < 0 || apply(row, &w, &e) < 0) {
         rc = vc_abort_close(h, &e);
-        goto out;
+        goto audit;
+    }
+    /* A new jail, or a new identity in it, is checked as add checks it
+     * (the ownership findings depend on who runs there); a new jail must
+     * not nest (K8). Both with --force as add has it. */
+    long jail_errors = 0, nested = 0;
+    if ((w.root || w.user || w.group || w.no_user) &&
+        (rc = vc_jail_admit(row, force->count > 0, "set", &jail_errors)) != 0) {
+        vh_db_rollback(h);
+        vh_db_close(h, NULL);
+        goto audit;
+    }
+    if (vh_store_update(h, row, &e) < 0) {
+        rc = vc_abort_close(h, &e);
+        goto audit;
+    }
+    if (w.root && (rc = vc_nest_admit(h, db, row->root, force->count > 0, "set", &nested)) != 0) {
+        vh_db_rollback(h);
+        vh_db_close(h, NULL);
+        goto audit;
     }
     vh_ixwrite_key key = {service->sval[0], addr};
-    if ((rc = vc_commit_close(h, &key, 1)) != 0)
-        goto out;
+    if ((rc = vc_commit_audit(h, &a, &key, 1)) != 0)
+        goto audit;
+    char shown[4 * PATH_MAX + 8];
     printf("set %s %s:", service->sval[0], addr);
-    if (want_nbs >= 0)
-        printf(" net_bind_service %s", want_nbs ? "on" : "off");
-    if (want_max)
-        printf(" max_procs %u", (unsigned)want_max);
+    if (w.root)
+        printf(" root %s", vh_printable(row->root, shown, sizeof shown));
+    if (w.user || w.group)
+        printf(" user %s:%s (uid %u, gid %u)", vh_printable(row->user, shown, sizeof shown), row->group,
+               (unsigned)row->uid, (unsigned)row->gid);
+    if (w.no_user)
+        printf(" user root (a private mount namespace)");
+    if (w.comment)
+        printf(" comment %s", vh_printable(row->comment, shown, sizeof shown));
+    if (w.enabled >= 0)
+        printf(" %s", w.enabled ? "enabled" : "disabled");
+    if (w.nbs >= 0)
+        printf(" net_bind_service %s", w.nbs ? "on" : "off");
+    if (w.max_procs)
+        printf(" max_procs %u", (unsigned)w.max_procs);
     printf("\n");
+    if (jail_errors + nested)
+        fprintf(stderr, "vhostctl: warning: set with --force despite %ld jail error%s\n", jail_errors + nested,
+                jail_errors + nested == 1 ? "" : "s");
+audit:
+    free(row);
+    vh_audit_free(&a);
 out:
     arg_freetable(table, (size_t)n);
     return rc < 0 ? 0 : rc;

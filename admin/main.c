@@ -20,8 +20,10 @@ const struct vc_cmd vc_commands[] = {
     {"enable", "enable SERVICE ADDRESS", "enable a domain", vc_cmd_enable},
     {"disable", "disable SERVICE ADDRESS", "disable a domain: its connections are refused, never given to a default",
      vc_cmd_disable},
-    {"set", "set SERVICE ADDRESS [--net-bind-service on|off] [--max-procs N]",
-     "change a domain's settings: a root service's CAP_NET_BIND_SERVICE, the most processes it may run", vc_cmd_set},
+    {"set",
+     "set SERVICE ADDRESS [--root DIR] [--user U | --no-user] [--group G] [--comment TEXT] [--net-bind-service on|off]"
+     " [--max-procs N] [--enable | --disable] [--force]",
+     "change a domain in place, in one transaction: its jail, run-as user, comment, settings, enabled", vc_cmd_set},
     {"list", "list [--service SERVICE [--effective]] [--address ADDRESS] [--root DIR] [--user USER] [--json]",
      "list domains, all or those selected; --effective adds the '*' rows that serve SERVICE", vc_cmd_list},
     {"lookup", "lookup SERVICE IP [--json]", "show what virtuald would decide for SERVICE dialled on IP",
@@ -47,6 +49,9 @@ const struct vc_cmd vc_commands[] = {
      vc_cmd_accept},
     {"unaccept", "unaccept KIND (--domain SERVICE ADDRESS | --jail DIR) [--path P]",
      "withdraw an acceptance: check shows the finding again", vc_cmd_unaccept},
+    /* issue 13 point 8: the audit trail */
+    {"history", "history [SERVICE [ADDRESS]] [--limit N] [--json] | history --max N",
+     "show the change history (oldest first), or set how many changes it keeps", vc_cmd_history},
     {NULL, NULL, NULL, NULL},
 };
 

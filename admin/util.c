@@ -3,6 +3,7 @@
 #include "addr.h"
 #include "db.h"
 #include "dbadmin.h"
+#include "jailcheck.h"
 #include "exitcodes.h"
 #include "nest.h"
 #include "valid.h"
@@ -94,6 +95,53 @@ int vc_commit_close(sqlite3 *h, const vh_ixwrite_key *keys, int nkeys)
     return 0;
 }
 
+int vc_commit_audit(sqlite3 *h, vh_audit *a, const vh_ixwrite_key *keys, int nkeys)
+{
+    vh_err e;
+    if (vh_audit_write(a, h, &e) < 0)
+        return vc_abort_close(h, &e);
+    int rc = vc_commit_close(h, keys, nkeys);
+    if (rc == 0)
+        vh_audit_log(a);
+    return rc;
+}
+
+int vc_jail_admit(const vh_row *row, int force, const char *verb, long *errors)
+{
+    char label[VH_SERVICE_MAX + VH_ADDR_TEXT + 2];
+    vc_domain_label(row, label, sizeof label);
+    struct vc_findings f = {0};
+    f.out = stderr;
+    vh_jailcheck jc = {label, row, NULL, 0, 1, 1, 0};
+    vh_jailcheck_run(&jc, vc_print_finding, &f);
+    *errors = f.errors;
+    if (f.errors && !force) {
+        char root[4 * PATH_MAX + 8];
+        fprintf(stderr, "vhostctl: jail %s has %ld error%s (above) - fix them, or %s anyway with --force\n",
+                vh_printable(row->root, root, sizeof root), f.errors, f.errors == 1 ? "" : "s", verb);
+        return VH_EX_OSFILE;
+    }
+    return 0;
+}
+
+int vc_nest_admit(sqlite3 *h, const char *db, const char *root, int force, const char *verb, long *found)
+{
+    vh_err e;
+    struct vc_findings f = {0};
+    f.out = stderr;
+    long nested = vc_nest(h, db, root, &f, &e);
+    if (nested < 0)
+        return vc_error(&e);
+    *found = nested;
+    if (nested > 0 && !force) {
+        char shown[4 * PATH_MAX + 8];
+        fprintf(stderr, "vhostctl: jail %s would nest (above) - move it, or %s anyway with --force\n",
+                vh_printable(root, shown, sizeof shown), verb);
+        return VH_EX_OSFILE;
+    }
+    return 0;
+}
+
 void vc_json_string(FILE *f, const char *s)
 {
     fputc('"', f);
@@ -161,8 +209,8 @@ static void nest_finding(void *ctx, const char *outer, const char *inner, const 
                  "jail %s is inside the jail %s of another domain: a root service there can replace it with its own", i,
                  o);
         snprintf(fix, sizeof fix,
-                 "move %s out of %s (jails side by side below one 0700 root directory) and re-add "
-                 "its domains",
+                 "move %s out of %s (jails side by side below one 0700 root directory) and point "
+                 "its domains at the new place (vhostctl set SERVICE ADDRESS --root NEW)",
                  i, o);
     } else {
         snprintf(problem, sizeof problem,

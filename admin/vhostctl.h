@@ -2,6 +2,7 @@
 #ifndef VHOSTCTL_H
 #define VHOSTCTL_H
 
+#include "audit.h"
 #include "finding.h"
 #include "ixwrite.h"
 #include "row.h"
@@ -99,6 +100,23 @@ int vc_order_hint(const char *cmd, const char *service, const char *address, con
 int vc_need_root(vh_err *e);
 
 /* ---- end issue 13 point 6 ---- */
+
+/* Issue 13, points 7 and 8: the audit of a write command and the jail
+ * checks add and set share. */
+/* vh_audit_write (the history row, in h's transaction), then
+ * vc_commit_close, then the syslog line (vh_audit_log) once committed.
+ * Returns 0 or the exit status of the printed error. */
+int vc_commit_audit(sqlite3 *h, vh_audit *a, const vh_ixwrite_key *keys, int nkeys);
+/* The jail of row as add checks it (the checker virtuald runs per
+ * connection, the deep scan; findings printed on stderr): 0 when it may
+ * be used (no errors, or force), else the exit status after printing
+ * "... fix them, or VERB anyway with --force". *errors: their count. */
+int vc_jail_admit(const vh_row *row, int force, const char *verb, long *errors);
+/* K8 for a row whose root is now root (in h's transaction), the findings
+ * printed on stderr, their number in *found: 0 when nothing nests (or
+ * force), else the exit status of the printed refusal or error. */
+int vc_nest_admit(sqlite3 *h, const char *db, const char *root, int force, const char *verb, long *found);
+int vc_cmd_history(const char *db, int argc, char **argv);
 
 int vc_cmd_init(const char *db, int argc, char **argv);
 int vc_cmd_add(const char *db, int argc, char **argv);

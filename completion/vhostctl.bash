@@ -30,6 +30,7 @@ _vhostctl() {
 	--db | --comment | --reason) [ "$prev" = --db ] && _filedir; return ;;
 	--jail | --root) _filedir -d; return ;;
 	--path) _filedir; return ;;
+	--limit | --max) return ;;
 	--user | -u) COMPREPLY=($(compgen -u -- "$cur")); return ;;
 	--group | -g) COMPREPLY=($(compgen -g -- "$cur")); return ;;
 	--program) _filedir; return ;;

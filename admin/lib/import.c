@@ -241,13 +241,14 @@ static int existing(struct run *run, const vh_legacy_rec *rec, vh_err *e)
     vh_printable(other, oshown, sizeof oshown);
     if (run->o->mode == VH_IMPORT_SAME_OK)
         note(run, rec->line, VH_LEGACY_E_EXISTS,
-             "service %s already has a domain on %s with %s %s - remove it (vhostctl remove %s %s) and run again",
+             "service %s already has a domain on %s with %s %s - change it in place (vhostctl set %s %s) or "
+             "remove it (vhostctl remove %s %s) and run again",
              run->o->service, rec->address, strcmp(other, rec->dir) == 0 ? "another run-as identity in jail" : "jail",
-             oshown, run->o->service, rec->address);
+             oshown, run->o->service, rec->address, run->o->service, rec->address);
     else
         note(run, rec->line, VH_LEGACY_E_EXISTS,
              "service %s already has a domain on %s (jail %s) - import with --replace to replace all of %s's "
-             "domains, or remove this one first (vhostctl remove %s %s)",
+             "domains, or change this one in place (vhostctl set %s %s --root DIR)",
              run->o->service, rec->address, oshown, run->o->service, run->o->service, rec->address);
     return 1;
 }

@@ -167,17 +167,14 @@ static void check_identity(struct ctx *c)
     const vh_row *r = c->jc->row;
     char fix[4 * PATH_MAX];
     if (!r->has_user) {
-        snprintf(fix, sizeof fix,
-                 "give the domain a run-as user (vhostctl remove %s %s; vhostctl add %s %s %s --user U)", r->service,
-                 r->address, r->service, r->address, r->root);
+        snprintf(fix, sizeof fix, "give the domain a run-as user (vhostctl set %s %s --user U)", r->service,
+                 r->address);
         emit(c, VH_SEV_WARNING, "runs-as-root", r->root, fix,
              "the service runs as root (in its own mount, PID and IPC namespaces): a compromise is root in the jail");
         return;
     }
-    snprintf(fix, sizeof fix,
-             "restore it on the host, or re-add the domain to store the host's current ids "
-             "(vhostctl remove %s %s; vhostctl add %s %s %s --user %s)",
-             r->service, r->address, r->service, r->address, r->root, r->user);
+    snprintf(fix, sizeof fix, "restore it on the host, or store the host's current ids (vhostctl set %s %s --user %s)",
+             r->service, r->address, r->user);
     char buf[16384];
     struct passwd pw, *pwp = NULL;
     if (getpwnam_r(r->user, &pw, buf, sizeof buf, &pwp) != 0 || !pwp) {

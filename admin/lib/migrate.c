@@ -9,6 +9,11 @@
 
 int vh_migrate(sqlite3 *db, int *from, int *to, vh_err *e)
 {
+    return vh_migrate_hooked(db, from, to, NULL, NULL, e);
+}
+
+int vh_migrate_hooked(sqlite3 *db, int *from, int *to, vh_migrate_hook hook, void *ctx, vh_err *e)
+{
     int appid = 0, version = 0;
     int want = vh_db_schema_version();
     /* WAL is set once, at creation, outside any transaction (I4). */
@@ -23,6 +28,7 @@ int vh_migrate(sqlite3 *db, int *from, int *to, vh_err *e)
         goto fail;
     if (from)
         *from = version;
+    int was = version;
     if (version > want) {
         vh_fail(e, VH_EX_CONFIG,
                 "schema version %d is newer than %d that this build knows - install the newer vhostctl", version, want);
@@ -68,6 +74,8 @@ int vh_migrate(sqlite3 *db, int *from, int *to, vh_err *e)
                 (unsigned)appid, want);
         goto fail;
     }
+    if (hook && was != version && hook(db, was, version, ctx, e) < 0)
+        goto fail;
     if (vh_dbadmin_commit(db, e) < 0)
         return -1;
     if (to)

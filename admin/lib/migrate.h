@@ -23,4 +23,10 @@ extern const int vh_migrate_count;
  * *to receive the versions before and after (may be NULL). */
 int vh_migrate(sqlite3 *db, int *from, int *to, vh_err *e);
 
+/* vh_migrate, and when the schema changes, hook(db, from, to, ctx, e) in
+ * its transaction just before COMMIT (vhostctl init: the history row,
+ * audit.h); a hook's -1 rolls the migration back. */
+typedef int (*vh_migrate_hook)(sqlite3 *db, int from, int to, void *ctx, vh_err *e);
+int vh_migrate_hooked(sqlite3 *db, int *from, int *to, vh_migrate_hook hook, void *ctx, vh_err *e);
+
 #endif

@@ -41,7 +41,8 @@ int vh_store_add(sqlite3 *db, const vh_row *row, vh_err *e)
     int result = 0;
     if (rc == SQLITE_CONSTRAINT_PRIMARYKEY)
         result = vh_fail(e, VH_EX_DATAERR,
-                         "a domain for service %s on %s already exists - remove it first (vhostctl remove %s %s)",
+                         "a domain for service %s on %s already exists - change it in place with vhostctl set %s %s "
+                         "(--root, --user, ... in one transaction)",
                          row->service, row->address, row->service, row->address);
     else if (rc != SQLITE_DONE)
         result = vh_db_fail(db, rc, "inserting the domain", e);
@@ -135,25 +136,40 @@ int vh_store_set_enabled(sqlite3 *db, const char *service, const char *address, 
 const char vh_store_each_sql[] = "SELECT " VH_ROW_ALL_COLS " FROM domains"
                                  " WHERE ?1 IS NULL OR service = ?1 ORDER BY service, address";
 
-/* VH_ROW_ALL_COLS again, as the members of one JSON object: each needs
- * its key beside it, so this list is spelled out; keep it in step. */
-#define JSON_OBJECT                                                                                                    \
-    "json_object('service', service, 'address', address, 'root', root, 'user', user, 'group', "                        \
-    "grp,"                                                                                                             \
-    " 'uid', uid, 'gid', gid, 'groups', json('[' || groups || ']'), 'enabled', json(CASE enabled WHEN 1 THEN 'true' "  \
-    "ELSE 'false' END),"                                                                                               \
-    " 'net_bind_service', json(CASE net_bind_service WHEN 1 THEN 'true' ELSE 'false' END), 'max_procs', max_procs,"    \
-    " 'comment', comment, 'created', created, 'updated', updated)"
-const char vh_store_each_json_sql[] = "SELECT service, address, " JSON_OBJECT " FROM domains"
+const char vh_store_each_json_sql[] = "SELECT service, address, " VH_STORE_JSON_OBJECT " FROM domains"
                                       " WHERE ?1 IS NULL OR service = ?1 ORDER BY service, address";
 /* vh_store_each_both: the row's columns, then its object */
-static const char each_both_sql[] = "SELECT " VH_ROW_ALL_COLS ", " JSON_OBJECT " FROM domains"
+static const char each_both_sql[] = "SELECT " VH_ROW_ALL_COLS ", " VH_STORE_JSON_OBJECT " FROM domains"
                                     " WHERE ?1 IS NULL OR service = ?1 ORDER BY service, address";
 
 static void col(sqlite3_stmt *st, int i, char *out, size_t n)
 {
     const unsigned char *t = sqlite3_column_text(st, i);
     snprintf(out, n, "%s", t ? (const char *)t : "");
+}
+
+/* The columns of VH_ROW_ALL_COLS of st's current row into *row. */
+static void read_row(sqlite3_stmt *st, vh_row *row)
+{
+    memset(row, 0, sizeof *row);
+    col(st, VH_ROW_COL_SERVICE, row->service, sizeof row->service);
+    col(st, VH_ROW_COL_ADDRESS, row->address, sizeof row->address);
+    col(st, VH_ROW_COL_ROOT, row->root, sizeof row->root);
+    row->has_user = sqlite3_column_type(st, VH_ROW_COL_USER) != SQLITE_NULL;
+    col(st, VH_ROW_COL_USER, row->user, sizeof row->user);
+    col(st, VH_ROW_COL_GRP, row->group, sizeof row->group);
+    row->uid = (uint32_t)sqlite3_column_int64(st, VH_ROW_COL_UID);
+    row->gid = (uint32_t)sqlite3_column_int64(st, VH_ROW_COL_GID);
+    const unsigned char *g = sqlite3_column_text(st, VH_ROW_COL_GROUPS);
+    vh_err ge;
+    int n = vh_row_groups_parse(g ? (const char *)g : "", row->groups, &ge);
+    row->ngroups = n < 0 ? 0 : n;
+    row->enabled = sqlite3_column_int(st, VH_ROW_COL_ENABLED);
+    col(st, VH_ROW_COL_COMMENT, row->comment, sizeof row->comment);
+    col(st, VH_ROW_COL_CREATED, row->created, sizeof row->created);
+    col(st, VH_ROW_COL_UPDATED, row->updated, sizeof row->updated);
+    row->net_bind_service = sqlite3_column_int(st, VH_ROW_COL_NET_BIND_SERVICE);
+    row->max_procs = (uint32_t)sqlite3_column_int64(st, VH_ROW_COL_MAX_PROCS);
 }
 
 /* What each() gives its callback: the row, its JSON text, or both. */
@@ -218,25 +234,7 @@ static int each(sqlite3 *db, const char *sql, size_t len, const char *service, e
             text = text ? text : "null";
         }
         if (json != JSON) {
-            memset(row, 0, sizeof *row);
-            col(st, VH_ROW_COL_SERVICE, row->service, sizeof row->service);
-            col(st, VH_ROW_COL_ADDRESS, row->address, sizeof row->address);
-            col(st, VH_ROW_COL_ROOT, row->root, sizeof row->root);
-            row->has_user = sqlite3_column_type(st, VH_ROW_COL_USER) != SQLITE_NULL;
-            col(st, VH_ROW_COL_USER, row->user, sizeof row->user);
-            col(st, VH_ROW_COL_GRP, row->group, sizeof row->group);
-            row->uid = (uint32_t)sqlite3_column_int64(st, VH_ROW_COL_UID);
-            row->gid = (uint32_t)sqlite3_column_int64(st, VH_ROW_COL_GID);
-            const unsigned char *g = sqlite3_column_text(st, VH_ROW_COL_GROUPS);
-            vh_err ge;
-            int n = vh_row_groups_parse(g ? (const char *)g : "", row->groups, &ge);
-            row->ngroups = n < 0 ? 0 : n;
-            row->enabled = sqlite3_column_int(st, VH_ROW_COL_ENABLED);
-            col(st, VH_ROW_COL_COMMENT, row->comment, sizeof row->comment);
-            col(st, VH_ROW_COL_CREATED, row->created, sizeof row->created);
-            col(st, VH_ROW_COL_UPDATED, row->updated, sizeof row->updated);
-            row->net_bind_service = sqlite3_column_int(st, VH_ROW_COL_NET_BIND_SERVICE);
-            row->max_procs = (uint32_t)sqlite3_column_int64(st, VH_ROW_COL_MAX_PROCS);
+            read_row(st, row);
         }
         if (strcmp(adr, "default") == 0) {
             /* one per service (primary key): keep it for the end */
@@ -276,4 +274,92 @@ int vh_store_each_json(sqlite3 *db, const char *service, vh_text_cb cb, void *ct
 int vh_store_each_both(sqlite3 *db, const char *service, vh_row_text_cb cb, void *ctx, vh_err *e)
 {
     return each(db, each_both_sql, sizeof each_both_sql, service, BOTH, (void *)cb, ctx, e);
+}
+
+int vh_store_get(sqlite3 *db, const char *service, const char *address, vh_row *row, vh_err *e)
+{
+    static const char sql[] = "SELECT " VH_ROW_ALL_COLS " FROM domains WHERE service = ?1 AND address = ?2";
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(db, sql, sizeof sql, &st, NULL);
+    if (rc != SQLITE_OK)
+        return vh_db_fail(db, rc, "reading the domain", e);
+    sqlite3_bind_text(st, 1, service, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, address, -1, SQLITE_STATIC);
+    rc = sqlite3_step(st);
+    int result = 0;
+    if (rc == SQLITE_ROW)
+        read_row(st, row);
+    else if (rc == SQLITE_DONE)
+        result = vh_fail(e, VH_EX_NOHOST, "no domain for service %s on %s - see vhostctl list", service, address);
+    else
+        result = vh_db_fail(db, rc, "reading the domain", e);
+    sqlite3_finalize(st);
+    return result;
+}
+
+int vh_store_update(sqlite3 *db, const vh_row *row, vh_err *e)
+{
+    /* ?N is column N - 1 of VH_ROW_ALL_COLS (row.h), as in vh_store_add;
+     * the key (?1, ?2) selects the row and stays */
+    static const char sql[] =
+        "UPDATE domains SET root = ?3, user = ?4, grp = ?5, uid = ?6, gid = ?7, groups = ?8, enabled = ?9,"
+        " net_bind_service = ?10, max_procs = ?11, comment = ?12, updated = strftime('%Y-%m-%dT%H:%M:%SZ', 'now')"
+        " WHERE service = ?1 AND address = ?2";
+    sqlite3_stmt *st = NULL;
+    char groups[VH_MAX_GROUPS * 12];
+    int rc = sqlite3_prepare_v2(db, sql, sizeof sql, &st, NULL);
+    if (rc != SQLITE_OK)
+        return vh_db_fail(db, rc, "preparing the change", e);
+    vh_row_groups_format(row->groups, row->ngroups, groups, sizeof groups);
+#define P(col) (VH_ROW_COL_##col + 1)
+    sqlite3_bind_text(st, P(SERVICE), row->service, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, P(ADDRESS), row->address, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, P(ROOT), row->root, -1, SQLITE_STATIC);
+    if (row->has_user) {
+        sqlite3_bind_text(st, P(USER), row->user, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, P(GRP), row->group, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, P(UID), row->uid);
+        sqlite3_bind_int64(st, P(GID), row->gid);
+    }
+    sqlite3_bind_text(st, P(GROUPS), row->has_user ? groups : "", -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, P(ENABLED), row->enabled ? 1 : 0);
+    sqlite3_bind_int(st, P(NET_BIND_SERVICE), row->net_bind_service);
+    sqlite3_bind_int64(st, P(MAX_PROCS), row->max_procs);
+    sqlite3_bind_text(st, P(COMMENT), row->comment, -1, SQLITE_STATIC);
+#undef P
+    rc = sqlite3_step(st);
+    int result = 0;
+    if ((rc & 0xff) == SQLITE_CONSTRAINT)
+        result = vh_fail(e, VH_EX_DATAERR, "the database refuses the new settings of %s %s: %s", row->service,
+                         row->address, sqlite3_errmsg(db));
+    else if (rc != SQLITE_DONE)
+        result = vh_db_fail(db, rc, "changing the domain", e);
+    else if (sqlite3_changes(db) == 0)
+        result =
+            vh_fail(e, VH_EX_NOHOST, "no domain for service %s on %s - see vhostctl list", row->service, row->address);
+    sqlite3_finalize(st);
+    return result;
+}
+
+int vh_store_json(sqlite3 *db, const char *service, const char *address, char **out, vh_err *e)
+{
+    static const char sql[] = "SELECT " VH_STORE_JSON_OBJECT " FROM domains WHERE service = ?1 AND address = ?2";
+    sqlite3_stmt *st = NULL;
+    *out = NULL;
+    int rc = sqlite3_prepare_v2(db, sql, sizeof sql, &st, NULL);
+    if (rc != SQLITE_OK)
+        return vh_db_fail(db, rc, "reading the domain", e);
+    sqlite3_bind_text(st, 1, service, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, address, -1, SQLITE_STATIC);
+    rc = sqlite3_step(st);
+    int result = 0;
+    if (rc == SQLITE_ROW) {
+        const unsigned char *t = sqlite3_column_text(st, 0);
+        if (!(*out = strdup(t ? (const char *)t : "null")))
+            result = vh_fail(e, VH_EX_OSERR, "reading the domain: out of memory");
+    } else if (rc != SQLITE_DONE) {
+        result = vh_db_fail(db, rc, "reading the domain", e);
+    }
+    sqlite3_finalize(st);
+    return result;
 }

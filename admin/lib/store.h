@@ -22,6 +22,21 @@ int vh_store_remove(sqlite3 *db, const char *service, const char *address, vh_er
 int vh_store_set_limits(sqlite3 *db, const char *service, const char *address, int net_bind_service, uint32_t max_procs,
                         vh_err *e);
 
+/* Read the row of (service, address) whole into *row: 0, or -1
+ * (VH_EX_NOHOST when there is none). */
+int vh_store_get(sqlite3 *db, const char *service, const char *address, vh_row *row, vh_err *e);
+
+/* Write every setting of row (root, run-as identity, enabled, comment,
+ * the settings of sql/002) over the row of its key in place, in one
+ * statement: vhostctl set. A missing row is VH_EX_NOHOST; a value the
+ * schema refuses its CHECK (VH_EX_DATAERR). */
+int vh_store_update(sqlite3 *db, const vh_row *row, vh_err *e);
+
+/* The row of (service, address) as the JSON object of list --json
+ * (VH_STORE_JSON_OBJECT) into *out (malloc'd; NULL: there is no such
+ * row). 0, or -1 with e. The history's before and after (audit.h). */
+int vh_store_json(sqlite3 *db, const char *service, const char *address, char **out, vh_err *e);
+
 /* Set enabled; a missing row is an error (VH_EX_NOHOST). */
 int vh_store_set_enabled(sqlite3 *db, const char *service, const char *address, int enabled, vh_err *e);
 
@@ -40,6 +55,16 @@ int vh_store_each_json(sqlite3 *db, const char *service, vh_text_cb cb, void *ct
  * their columns and prints them as JSON (vhostctl list's filters). */
 typedef int (*vh_row_text_cb)(void *ctx, const vh_row *row, const char *text);
 int vh_store_each_both(sqlite3 *db, const char *service, vh_row_text_cb cb, void *ctx, vh_err *e);
+
+/* A row of domains as one JSON object (SQLite's json_object over its
+ * columns): list --json and the history's before and after. Every column
+ * is named here once, with its key. */
+#define VH_STORE_JSON_OBJECT                                                                                           \
+    "json_object('service', service, 'address', address, 'root', root, 'user', user, 'group', grp, 'uid', uid,"        \
+    " 'gid', gid, 'groups', json('[' || groups || ']'),"                                                               \
+    " 'enabled', json(CASE enabled WHEN 1 THEN 'true' ELSE 'false' END),"                                              \
+    " 'net_bind_service', json(CASE net_bind_service WHEN 1 THEN 'true' ELSE 'false' END), 'max_procs', max_procs,"    \
+    " 'comment', comment, 'created', created, 'updated', updated)"
 
 /* Their statements (the tests check that SQLite walks the index, no sort). */
 extern const char vh_store_each_sql[], vh_store_each_json_sql[];

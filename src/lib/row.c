@@ -144,8 +144,10 @@ int vh_row_from_cols(const char *const text[VH_ROW_NCOLS], const int type[VH_ROW
         int64_t uid = ival[VH_ROW_COL_UID], gid = ival[VH_ROW_COL_GID];
         if (type[VH_ROW_COL_UID] != SQLITE_INTEGER || type[VH_ROW_COL_GID] != SQLITE_INTEGER || uid <= 0 ||
             uid >= 4294967295LL || gid <= 0 || gid >= 4294967295LL)
-            return vh_fail(e, VH_EX_CONFIG, "row %s %s: run-as uid/gid are not valid numbers - re-add the domain",
-                           row->service, row->address);
+            return vh_fail(e, VH_EX_CONFIG,
+                           "row %s %s: run-as uid/gid are not valid numbers - store them again "
+                           "(vhostctl set %s %s --user NAME)",
+                           row->service, row->address, row->service, row->address);
         row->uid = (uint32_t)uid;
         row->gid = (uint32_t)gid;
         int n = vh_row_groups_parse(text[VH_ROW_COL_GROUPS] ? text[VH_ROW_COL_GROUPS] : "", row->groups, e);

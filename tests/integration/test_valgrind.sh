@@ -44,6 +44,13 @@ vg "disable" 0 disable http 127.0.0.2
 vg "enable" 0 enable http 127.0.0.2
 vg "remove" 0 remove ftp 2001:db8::1
 vg "remove missing (error)" 68 remove ftp 2001:db8::1
+# issue 13 points 7, 8: set in place, the history
+vg "set (root, user, comment)" 0 set http 127.0.0.2 --root "$J/a" --user nobody --comment "site a2"
+vg "set --no-user --disable" 0 set http 127.0.0.2 --no-user --disable
+vg "set unknown user (error)" 67 set http 127.0.0.2 --user no-such-user-vh
+vg "history" 0 history
+vg "history SERVICE ADDRESS --limit --json" 0 history http 127.0.0.2 --limit 2 --json
+vg "history --max" 0 history --max 5
 vg "--help" 0 --help
 vg "--version" 0 --version
 vg "bad command (usage)" 64 frobnicate

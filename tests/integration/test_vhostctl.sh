@@ -163,8 +163,11 @@ vh_eq "v1 -> v3: every row keeps its values" "$before" \
 vh_eq "v1 -> v3: and gets the defaults" "0|1024|0 0|1024|0" \
 	"$(sqlite3 "$V1" "SELECT net_bind_service || '|' || max_procs || '|' || unjailed FROM domains" | tr '\n' ' ' | sed 's/ $//')"
 vh_eq "v1 -> v3: schema version 3" 3 "$(sqlite3 "$V1" 'PRAGMA user_version')"
-vh_eq "v1 -> v3: an empty history, the history bound, no accepted finding" "0|100000|0" \
+vh_eq "v1 -> v3: the migration is the one history row (issue 13 point 8), the history bound, no accepted finding" \
+	"1|100000|0" \
 	"$(sqlite3 "$V1" "SELECT (SELECT count(*) FROM history) || '|' || (SELECT value FROM settings WHERE name = 'history_max') || '|' || (SELECT count(*) FROM accepted)")"
+vh_eq "v1 -> v3: its history row says so" "init|1|3" \
+	"$(sqlite3 "$V1" "SELECT command, json_extract(before, '$.schema_version'), json_extract(after, '$.schema_version') FROM history")"
 expect 0 "max_procs 1024" "$VHOSTCTL" --db "$V1" lookup http 127.0.0.2
 expect 0 "max_procs 20" "$VHOSTCTL" --db "$V1" set ftp default --max-procs 20 --net-bind-service on
 expect 0 "up to date" "$VHOSTCTL" --db "$V1" init

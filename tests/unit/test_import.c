@@ -115,7 +115,7 @@ static void test_import_and_conflicts(void **s)
     assert_int_equal(st.parse.errors, 2);
     unit_text_has(
         t, "E 2 16 service ftp already has a domain on 10.0.0.1 (jail /) - import with --replace to replace all of "
-           "ftp's domains, or remove this one first (vhostctl remove ftp 10.0.0.1)");
+           "ftp's domains, or change this one in place (vhostctl set ftp 10.0.0.1 --root DIR)");
     unit_text_has(t, "E 3 16 service ftp already has a domain on default");
     free(t);
     assert_int_equal(count(db, "SELECT count(*) FROM domains WHERE 1"), 3);
@@ -187,8 +187,8 @@ static void test_same_ok(void **s)
     /* a different jail on a known address is an error */
     t = import(db, "ftp", "10.0.0.1 /usr\n", VH_IMPORT_SAME_OK, 0, NULL, &st);
     assert_int_equal(st.parse.errors, 1);
-    unit_text_has(t, "E 1 16 service ftp already has a domain on 10.0.0.1 with jail / - remove it (vhostctl remove ftp "
-                     "10.0.0.1) and run again");
+    unit_text_has(t, "E 1 16 service ftp already has a domain on 10.0.0.1 with jail / - change it in place (vhostctl "
+                     "set ftp 10.0.0.1) or remove it (vhostctl remove ftp 10.0.0.1) and run again");
     free(t);
     /* as is another run-as identity in the same jail */
     vh_row id;
