@@ -4,12 +4,14 @@
 
 #include "accept.h"
 #include "addr.h"
+#include "audit.h"
 #include "db.h"
 #include "dbadmin.h"
 #include "exitcodes.h"
 #include "valid.h"
 
 #include <pwd.h>
+#include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -93,6 +95,34 @@ static void describe(const vh_accepted *a, char *out, size_t n)
              a->path[0] ? " at " : "", vh_printable(a->path, p, sizeof p));
 }
 
+/* The acceptance a names as one JSON object (the history's before and
+ * after), or NULL into *out when there is none. 0, or -1 with e. */
+static int acc_json(sqlite3 *h, const vh_accepted *a, char **out, vh_err *e)
+{
+    static const char sql[] = "SELECT json_object('accepted', kind, 'scope', scope, 'subject', subject, 'path', path,"
+                              " 'reason', reason, 'uid', uid, 'login', login, 'time', time) FROM accepted"
+                              " WHERE kind = ?1 AND scope = ?2 AND subject = ?3 AND path = ?4";
+    sqlite3_stmt *st = NULL;
+    *out = NULL;
+    int rc = sqlite3_prepare_v2(h, sql, sizeof sql, &st, NULL);
+    if (rc != SQLITE_OK)
+        return vh_db_fail(h, rc, "reading the acceptance", e);
+    sqlite3_bind_text(st, 1, a->kind, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, a->jail ? "jail" : "domain", -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, a->subject, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, a->path, -1, SQLITE_STATIC);
+    rc = sqlite3_step(st);
+    int result = 0;
+    if (rc == SQLITE_ROW) {
+        if (!(*out = strdup((const char *)sqlite3_column_text(st, 0))))
+            result = vh_fail(e, VH_EX_OSERR, "out of memory");
+    } else if (rc != SQLITE_DONE) {
+        result = vh_db_fail(h, rc, "reading the acceptance", e);
+    }
+    sqlite3_finalize(st);
+    return result;
+}
+
 static int run(const char *name, int accept, const char *db, int argc, char **argv)
 {
     struct arg_str *words = arg_strn(NULL, NULL, "KIND [SERVICE ADDRESS]", 1, 3,
@@ -139,10 +169,20 @@ static int run(const char *name, int accept, const char *db, int argc, char **ar
         snprintf(a->reason, sizeof a->reason, "%s", reason->sval[0]);
         who(&a->uid, a->login, sizeof a->login);
     }
+    /* the audit trail (audit.h): one history row, the acceptance before
+     * and after as JSON, and one syslog line once committed */
+    vh_audit au;
+    if (vh_audit_start(&au, argc, argv, &e) < 0) {
+        rc = vc_error(&e);
+        goto done;
+    }
+    char *before = NULL, *after = NULL;
     sqlite3 *h = NULL;
     if ((rc = vc_open(db, &h)) != 0)
-        goto done;
+        goto audit;
     int replaced = 0, r = vh_dbadmin_begin(h, &e);
+    if (r == 0)
+        r = acc_json(h, a, &before, &e);
     if (r == 0 && accept) {
         /* an acceptance names something that exists now; stale ones are
          * check's to report */
@@ -161,15 +201,19 @@ static int run(const char *name, int accept, const char *db, int argc, char **ar
     } else if (r == 0) {
         r = vh_accept_remove(h, a->kind, a->jail, a->subject, a->path, &e);
     }
+    if (r == 0)
+        r = acc_json(h, a, &after, &e);
+    if (r == 0)
+        r = vh_audit_summary(&au, before, after, &e);
     if (r < 0) {
         rc = vc_abort_close(h, &e);
-        goto done;
+        goto audit;
     }
     /* No domain row changed: the lookup index only learns the new state
      * of the file (in place, no key). */
     vh_ixwrite_key none = {NULL, NULL};
-    if ((rc = vc_commit_close(h, &none, 0)) != 0)
-        goto done;
+    if ((rc = vc_commit_audit(h, &au, &none, 0)) != 0)
+        goto audit;
     char what[3 * 4 * PATH_MAX];
     describe(a, what, sizeof what);
     if (accept) {
@@ -179,6 +223,10 @@ static int run(const char *name, int accept, const char *db, int argc, char **ar
     } else {
         printf("no longer accepted: %s\n", what);
     }
+audit:
+    free(before);
+    free(after);
+    vh_audit_free(&au);
 done:
     free(a);
 out:

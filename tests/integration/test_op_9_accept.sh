@@ -219,4 +219,16 @@ vh_eq "list --address as a table: header and one row" 2 "$(wc -l <<<"$out")"
 vh_ctl list --address 999.1.1.1 >/dev/null 2>&1
 vh_eq "list --address with a bad address: 65" 65 "$?"
 
+# --- every acceptance is a change: one history row each (point 8's trail)
+n0=$(sqlite3 "$DB" "SELECT count(*) FROM history")
+vh_ctl accept runs-as-root --domain '*' 127.0.0.3 --reason "audited: first" >/dev/null
+vh_ctl accept runs-as-root --domain '*' 127.0.0.3 --reason "audited: second" >/dev/null
+vh_ctl unaccept runs-as-root --domain '*' 127.0.0.3 >/dev/null
+vh_ctl accept setuid --jail "$J/a" --reason "refused" >/dev/null 2>&1
+vh_eq "accept, accept again, unaccept: three history rows (a refused accept none)" 3 \
+	"$(sqlite3 "$DB" "SELECT count(*) - $n0 FROM history")"
+vh_eq "the history holds the acceptance before and after" \
+	"|audited: first|audited: first|audited: second|audited: second|" \
+	"$(sqlite3 "$DB" "SELECT ifnull(json_extract(before, '$.reason'), '') || '|' || ifnull(json_extract(after, '$.reason'), '')
+	  FROM history WHERE id > (SELECT max(id) - 3 FROM history) ORDER BY id" | tr '\n' '|' | sed 's/|$//')"
 vh_done
