@@ -6,6 +6,8 @@
 #include "row.h"
 #include "vherr.h"
 
+#include <stddef.h>
+
 typedef struct sqlite3 sqlite3;
 
 /* Insert a new row. An existing (service, address) is an error naming
@@ -21,6 +23,12 @@ int vh_store_remove(sqlite3 *db, const char *service, const char *address, vh_er
  * no capabilities); a value out of range the schema's CHECK. */
 int vh_store_set_limits(sqlite3 *db, const char *service, const char *address, int net_bind_service, uint32_t max_procs,
                         vh_err *e);
+
+/* Issue 13: the row's root into root (n bytes); a missing row is
+ * VH_EX_NOHOST. And set its unjailed flag (sql/003 section 1): the
+ * caller has judged that the root is no jail (nest.h). */
+int vh_store_root_of(sqlite3 *db, const char *service, const char *address, char *root, size_t n, vh_err *e);
+int vh_store_set_unjailed(sqlite3 *db, const char *service, const char *address, int unjailed, vh_err *e);
 
 /* Set enabled; a missing row is an error (VH_EX_NOHOST). */
 int vh_store_set_enabled(sqlite3 *db, const char *service, const char *address, int enabled, vh_err *e);
