@@ -9,6 +9,7 @@
 #include "store.h"
 #include "valid.h"
 
+#include <limits.h>
 #include <string.h>
 
 int vc_limits_option(const char *nbs, const char *max_procs, int run_as, int *nbs_out, uint32_t *max_out, vh_err *e)
@@ -36,10 +37,13 @@ int vc_cmd_set(const char *db, int argc, char **argv)
     struct arg_str *nbs = arg_str0(NULL, "net-bind-service", "on|off",
                                    "root service: keep CAP_NET_BIND_SERVICE (ports below 1024), or drop it");
     struct arg_str *maxp = arg_str0(NULL, "max-procs", "N", "most processes the service may run at once (1-4194304)");
+    struct arg_str *unj = arg_str0(NULL, "unjailed", "on|off",
+                                   "on: the root is no jail on purpose (/, or it holds the database or another "
+                                   "domain's jail); off: no longer");
     struct arg_lit *help = arg_lit0("h", "help", "print this help");
     struct arg_file *dbo = arg_file0(NULL, "db", "FILE", "database path");
     struct arg_end *end = arg_end(5);
-    void *table[] = {service, address, nbs, maxp, help, dbo, end};
+    void *table[] = {service, address, nbs, maxp, unj, help, dbo, end};
     const int n = (int)(sizeof table / sizeof table[0]);
     int rc = vc_parse(vc_find("set"), table, n, argc, argv, &db);
     if (rc)
@@ -54,17 +58,57 @@ int vc_cmd_set(const char *db, int argc, char **argv)
         rc = vc_error(&e);
         goto out;
     }
-    if (!nbs->count && !maxp->count) {
-        vh_fail(&e, VH_EX_USAGE, "nothing to set - give --net-bind-service on|off and/or --max-procs N");
+    int want_unj = -1;
+    if (unj->count) {
+        if (strcmp(unj->sval[0], "on") != 0 && strcmp(unj->sval[0], "off") != 0) {
+            vh_fail(&e, VH_EX_USAGE, "--unjailed takes 'on' or 'off', not '%.32s'", unj->sval[0]);
+            rc = vc_error(&e);
+            goto out;
+        }
+        want_unj = strcmp(unj->sval[0], "on") == 0;
+    }
+    if (!nbs->count && !maxp->count && !unj->count) {
+        vh_fail(&e, VH_EX_USAGE,
+                "nothing to set - give --net-bind-service on|off, --max-procs N and/or --unjailed on|off");
         rc = vc_error(&e);
         goto out;
     }
     sqlite3 *h = NULL;
     if ((rc = vc_open(db, &h)) != 0)
         goto out;
-    if (vh_dbadmin_begin(h, &e) < 0 || vh_store_set_limits(h, service->sval[0], addr, want_nbs, want_max, &e) < 0) {
+    if (vh_dbadmin_begin(h, &e) < 0 ||
+        ((nbs->count || maxp->count) && vh_store_set_limits(h, service->sval[0], addr, want_nbs, want_max, &e) < 0)) {
         rc = vc_abort_close(h, &e);
         goto out;
+    }
+    if (want_unj >= 0) {
+        /* issue 13: "on" only for a root that is no jail - the flag skips
+         * K7 at run time, never a shortcut for a jail that fails it */
+        char root[PATH_MAX], why[PATH_MAX + 64];
+        int nj = vh_store_root_of(h, service->sval[0], addr, root, sizeof root, &e) < 0
+                     ? -1
+                     : vc_no_jail(h, db, root, why, sizeof why, &e);
+        if (nj < 0) {
+            rc = vc_abort_close(h, &e);
+            goto out;
+        }
+        if (want_unj && !nj) {
+            vh_fail(&e, VH_EX_USAGE,
+                    "--unjailed on is for a root that is no jail (/, or a directory that holds the database or "
+                    "another domain's jail); %s is a jail - fix what check reports about it instead",
+                    root);
+            rc = vc_abort_close(h, &e);
+            goto out;
+        }
+        if (vh_store_set_unjailed(h, service->sval[0], addr, want_unj, &e) < 0) {
+            rc = vc_abort_close(h, &e);
+            goto out;
+        }
+        if (!want_unj && nj)
+            fprintf(stderr,
+                    "vhostctl: warning: %s is no jail (%s): give %s %s a jail of its own (vhostctl check reports "
+                    "it; virtuald refuses a root of /)\n",
+                    root, why, service->sval[0], addr);
     }
     vh_ixwrite_key key = {service->sval[0], addr};
     if ((rc = vc_commit_close(h, &key, 1)) != 0)
@@ -74,6 +118,8 @@ int vc_cmd_set(const char *db, int argc, char **argv)
         printf(" net_bind_service %s", want_nbs ? "on" : "off");
     if (want_max)
         printf(" max_procs %u", (unsigned)want_max);
+    if (want_unj >= 0)
+        printf(" unjailed %s", want_unj ? "on" : "off");
     printf("\n");
 out:
     arg_freetable(table, (size_t)n);

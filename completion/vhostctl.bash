@@ -18,19 +18,21 @@ _vhostctl() {
 	--program) _filedir; return ;;
 	--max-procs) return ;;
 	--net-bind-service) [ "$cmd" = set ] && { COMPREPLY=($(compgen -W "on off" -- "$cur")); return; } ;;
+	--unjailed) [ "$cmd" = set ] && { COMPREPLY=($(compgen -W "on off" -- "$cur")); return; } ;;
+	--virtuald) _filedir; return ;;
 	esac
 	if [ -z "$cmd" ]; then
 		COMPREPLY=($(compgen -W "$cmds --db --help --version" -- "$cur"))
 		return
 	fi
 	case $cmd in
-	add) COMPREPLY=($(compgen -W "--user --group --comment --disabled --net-bind-service --max-procs --force --help" -- "$cur")); [[ $cur != -* ]] && _filedir -d ;;
-	set) COMPREPLY=($(compgen -W "--net-bind-service --max-procs --help" -- "$cur")) ;;
+	add) COMPREPLY=($(compgen -W "--user --group --comment --disabled --net-bind-service --max-procs --force --unjailed --help" -- "$cur")); [[ $cur != -* ]] && _filedir -d ;;
+	set) COMPREPLY=($(compgen -W "--net-bind-service --max-procs --unjailed --help" -- "$cur")) ;;
 	list) COMPREPLY=($(compgen -W "--service --json --help" -- "$cur")) ;;
 	lookup | check) COMPREPLY=($(compgen -W "--json --program --help" -- "$cur")) ;;
-	import) COMPREPLY=($(compgen -W "--service --dry-run --replace --user --group --help" -- "$cur")); [[ $cur != -* ]] && _filedir ;;
+	import) COMPREPLY=($(compgen -W "--service --dry-run --replace --user --group --unjailed --help" -- "$cur")); [[ $cur != -* ]] && _filedir ;;
 	export) COMPREPLY=($(compgen -W "--service --help" -- "$cur")) ;;
-	migrate-inetd) COMPREPLY=($(compgen -W "--write --dry-run --help" -- "$cur")); [[ $cur != -* ]] && _filedir ;;
+	migrate-inetd) COMPREPLY=($(compgen -W "--write --dry-run --virtuald --user --group --unjailed --help" -- "$cur")); [[ $cur != -* ]] && _filedir ;;
 	provision) COMPREPLY=($(compgen -W "--program --user --group --help" -- "$cur")); [[ $cur != -* ]] && _filedir -d ;;
 	*) COMPREPLY=($(compgen -W "--help" -- "$cur")) ;;
 	esac
