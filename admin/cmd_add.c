@@ -10,6 +10,19 @@
 
 #include <string.h>
 
+/* Issue 13: the refusal of a root that is no jail, naming both ways. */
+static int refuse_no_jail(const char *db, int argc, char **argv, const vh_row *row, const char *why)
+{
+    char cmd[8192], root[4 * PATH_MAX + 8];
+    vc_command_with(db, argc, argv, "--unjailed", cmd, sizeof cmd);
+    fprintf(stderr,
+            "vhostctl: %s is no jail: %s - its service could read and change the host's files (/etc/shadow) or "
+            "other domains' jails; give %s %s a jail of its own (vhostctl provision), or, to run it without one on "
+            "purpose: %s\n",
+            vh_printable(row->root, root, sizeof root), why, row->service, row->address, cmd);
+    return VH_EX_OSFILE; /* as add's other refusals of a jail */
+}
+
 int vc_cmd_add(const char *db, int argc, char **argv)
 {
     struct arg_str *service = arg_str1(NULL, NULL, "SERVICE", "inetd service name, or '*' for every service");
@@ -25,10 +38,14 @@ int vc_cmd_add(const char *db, int argc, char **argv)
     struct arg_str *maxp =
         arg_str0(NULL, "max-procs", "N", "most processes the service may run at once (default 1024)");
     struct arg_lit *force = arg_lit0(NULL, "force", "add even when the jail check finds errors");
+    struct arg_lit *unjailed = arg_lit0(NULL, "unjailed",
+                                        "ROOT is no jail on purpose (/, or it holds the database or another "
+                                        "domain's jail): run the service on the host's file system");
     struct arg_lit *help = arg_lit0("h", "help", "print this help");
     struct arg_file *dbo = arg_file0(NULL, "db", "FILE", "database path");
     struct arg_end *end = arg_end(10);
-    void *table[] = {service, address, root, user, group, comment, disabled, nbs, maxp, force, help, dbo, end};
+    void *table[] = {service, address, root,  user,     group, comment, disabled,
+                     nbs,     maxp,    force, unjailed, help,  dbo,     end};
     const int n = (int)(sizeof table / sizeof table[0]);
     int rc = vc_parse(vc_find("add"), table, n, argc, argv, &db);
     if (rc)
@@ -70,6 +87,18 @@ int vc_cmd_add(const char *db, int argc, char **argv)
         goto out;
     }
 
+    /* Issue 13: a root that is no jail ("/", the database's directories
+     * here; another domain's jail below it in the transaction) only with
+     * --unjailed, which --force does not replace. The flag is taken for
+     * what the operator says until the transaction checks it. */
+    char why[PATH_MAX + 64];
+    int nojail = vc_no_jail(NULL, db, row.root, why, sizeof why, &e);
+    if (nojail > 0 && !unjailed->count) {
+        rc = refuse_no_jail(db, argc, argv, &row, why);
+        goto out;
+    }
+    row.unjailed = unjailed->count > 0;
+
     /* The jail: the path with the checker virtuald runs per connection,
      * then the deep scan; every finding is printed, errors refuse. */
     long jail_errors = 0, nested = 0;
@@ -84,14 +113,32 @@ int vc_cmd_add(const char *db, int argc, char **argv)
     sqlite3 *h = NULL;
     if ((rc = vc_open(db, &h)) != 0)
         goto audit;
-    if (vh_dbadmin_begin(h, &e) < 0 || vh_audit_key(&a, h, row.service, row.address, &e) < 0 ||
-        vh_store_add(h, &row, &e) < 0) {
+    if (vh_dbadmin_begin(h, &e) < 0 || (nojail = vc_no_jail(h, db, row.root, why, sizeof why, &e)) < 0) {
+        rc = vc_abort_close(h, &e);
+        goto audit;
+    }
+    if (nojail != row.unjailed) {
+        vh_db_rollback(h);
+        vh_db_close(h, NULL);
+        if (nojail)
+            rc = refuse_no_jail(db, argc, argv, &row, why);
+        else {
+            fprintf(stderr,
+                    "vhostctl: --unjailed is for a root that is no jail (/, or a directory that holds the database "
+                    "or another domain's jail); %s is a jail - add it without --unjailed\n",
+                    row.root);
+            rc = VH_EX_USAGE;
+        }
+        goto audit;
+    }
+    if (vh_audit_key(&a, h, row.service, row.address, &e) < 0 || vh_store_add(h, &row, &e) < 0) {
         rc = vc_abort_close(h, &e);
         goto audit;
     }
     /* K8: in the transaction, with the new row: its jail inside another
-     * domain's, another inside it, or the database inside it. */
-    if ((rc = vc_nest_admit(h, db, row.root, force->count > 0, "add", &nested)) != 0) {
+     * domain's, another inside it, or the database inside it. An
+     * unjailed row is no jail: it neither nests nor holds (nest.h). */
+    if (!row.unjailed && (rc = vc_nest_admit(h, db, row.root, force->count > 0, "add", &nested)) != 0) {
         vh_db_rollback(h);
         vh_db_close(h, NULL);
         goto audit;
@@ -99,6 +146,9 @@ int vc_cmd_add(const char *db, int argc, char **argv)
     vh_ixwrite_key key = {row.service, row.address};
     if ((rc = vc_commit_audit(h, &a, &key, 1)) != 0)
         goto audit;
+    if (row.unjailed)
+        printf("unjailed: %s %s runs on the host's file system below %s, as the operator chose (--unjailed)\n",
+               row.service, row.address, row.root);
     if (row.has_user)
         printf("added %s %s -> %s as %s:%s (uid %u, gid %u)%s\n", row.service, row.address, row.root, row.user,
                row.group, (unsigned)row.uid, (unsigned)row.gid, row.enabled ? "" : ", disabled");

@@ -58,6 +58,12 @@ int vc_cmd_export(const char *db, int argc, char **argv)
             "vhostctl: warning: %lu domain%s %s --net-bind-service or --max-procs set, which the flat format cannot "
             "say - an import gives the defaults: vhostctl set them again after it\n",
             st.settings, st.settings == 1 ? "" : "s", st.settings == 1 ? "has" : "have");
+    if (st.unjailed)
+        fprintf(stderr,
+                "vhostctl: warning: %lu domain%s %s marked unjailed (a root that is no jail, on purpose), which the "
+                "flat format cannot say - an import refuses %s unless given --unjailed\n",
+                st.unjailed, st.unjailed == 1 ? "" : "s", st.unjailed == 1 ? "is" : "are",
+                st.unjailed == 1 ? "it" : "them");
     if (st.bad)
         fprintf(stderr,
                 "vhostctl: warning: %lu domain%s cannot be written in the flat format (a directory the format "

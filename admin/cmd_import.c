@@ -61,10 +61,13 @@ int vc_cmd_import(const char *db, int argc, char **argv)
         arg_str0("u", "user", "U", "run the domains as this host user (default: root, as the legacy program did)");
     struct arg_str *group =
         arg_str0("g", "group", "G", "run them as this host group (default: the user's primary group)");
+    struct arg_lit *unjailed = arg_lit0(NULL, "unjailed",
+                                        "a DIRECTORY that is no jail (/, or it holds the database or another "
+                                        "domain's jail) is imported, marked unjailed, instead of refused");
     struct arg_lit *help = arg_lit0("h", "help", "print this help");
     struct arg_file *dbo = arg_file0(NULL, "db", "FILE", "database path");
     struct arg_end *end = arg_end(10);
-    void *table[] = {service, file, dry, replace, user, group, help, dbo, end};
+    void *table[] = {service, file, dry, replace, user, group, unjailed, help, dbo, end};
     const int n = (int)(sizeof table / sizeof table[0]);
     int rc = vc_parse(vc_find("import"), table, n, argc, argv, &db);
     if (rc)
@@ -101,7 +104,14 @@ int vc_cmd_import(const char *db, int argc, char **argv)
     memset(&st, 0, sizeof st);
     struct dry d = {svc};
     vh_import_report rep = {vc_print_diag, dry->count ? print_row : NULL, &d};
-    vh_import_opts o = {svc, replace->count ? VH_IMPORT_REPLACE : VH_IMPORT_STRICT, dry->count > 0, &ident};
+    vh_import_opts o = {svc, replace->count ? VH_IMPORT_REPLACE : VH_IMPORT_STRICT, dry->count > 0, &ident, 0, NULL,
+                        NULL};
+    /* issue 13: a directory that is no jail only with --unjailed */
+    char abs[PATH_MAX + NAME_MAX + 2], rerun[8192];
+    o.unjailed = unjailed->count > 0;
+    o.dbfile = vc_db_abspath(db, abs, sizeof abs) == 0 ? abs : NULL;
+    vc_command_with(db, argc, argv, "--unjailed", rerun, sizeof rerun);
+    o.rerun = rerun;
     /* a dry run reads in one snapshot and takes no write lock */
     int r = dry->count ? vh_db_begin_read(h, &e) : vh_dbadmin_begin(h, &e);
     long nested = 0;
@@ -144,9 +154,23 @@ int vc_cmd_import(const char *db, int argc, char **argv)
                shown);
         if (o.mode == VH_IMPORT_REPLACE)
             printf(", replacing its %lu existing domain%s", st.removed, st.removed == 1 ? "" : "s");
+        if (st.same)
+            printf(", %lu already there", st.same);
         printf(" (%lu warning%s); nothing written\n", st.parse.warnings, st.parse.warnings == 1 ? "" : "s");
         vc_print_identity(stdout, &ident, "they would");
         rc = 0;
+        goto audit;
+    }
+    if (st.same && !st.added && !st.removed) {
+        /* issue 13: every row already there - no change, so no commit
+         * (no index rebuild, nothing for a history to record) */
+        vh_db_rollback(h);
+        if (vh_db_close(h, &e) < 0) {
+            rc = vc_error(&e);
+            goto audit;
+        }
+        printf("nothing to import: %lu domain%s of service %s from %s already there (%lu warning%s)\n", st.same,
+               st.same == 1 ? "" : "s", svc, shown, st.parse.warnings, st.parse.warnings == 1 ? "" : "s");
         goto audit;
     }
     if ((rc = vc_commit_audit(h, &a, NULL, 0)) != 0)
@@ -154,6 +178,8 @@ int vc_cmd_import(const char *db, int argc, char **argv)
     printf("imported %lu domain%s of service %s from %s", st.added, st.added == 1 ? "" : "s", svc, shown);
     if (o.mode == VH_IMPORT_REPLACE)
         printf(", replacing its %lu earlier domain%s", st.removed, st.removed == 1 ? "" : "s");
+    if (st.same)
+        printf(", %lu already there (unchanged)", st.same);
     printf(" (%lu warning%s)\n", st.parse.warnings, st.parse.warnings == 1 ? "" : "s");
     vc_print_identity(stdout, &ident, "they");
 audit:

@@ -61,7 +61,11 @@ static int print_row(void *ctx, const vh_row *r)
     char root[4 * PATH_MAX], comment[4 * VH_COMMENT_MAX];
     printf("%-*s  %-*s  %-*s  %-*s  %-*s  %-8s  %7u  %-8s  %s\n", w->w[0], r->service, w->w[1], r->address, w->w[2],
            vh_printable(r->root, root, sizeof root), w->w[3], user_of(r), w->w[4], group_of(r), net_bind_of(r),
-           (unsigned)r->max_procs, r->enabled ? "enabled" : "disabled",
+           (unsigned)r->max_procs,
+           /* sql/003: an unjailed row says so where the eye reads its state */
+           r->unjailed  ? (r->enabled ? "enabled,unjailed" : "disabled,unjailed")
+           : r->enabled ? "enabled"
+                        : "disabled",
            vh_printable(r->comment, comment, sizeof comment));
     return 0;
 }

@@ -36,7 +36,7 @@ int vc_cmd_lookup(const char *db, int argc, char **argv)
         /* virtuald's phase 2 starts by opening the jail through the path
          * checker: a jail it would refuse is a refusal here too. */
         vh_jail j;
-        served = vh_jail_open(d.row.root, &j, &e) == 0;
+        served = vh_jail_open(&d.row, &j, &e) == 0;
         if (served)
             vh_jail_close(&j);
     }
@@ -60,9 +60,11 @@ int vc_cmd_lookup(const char *db, int argc, char **argv)
                 vc_json_string(stdout, r->user);
             else
                 printf("null");
-            printf(", \"uid\": %u, \"gid\": %u, \"enabled\": %s, \"net_bind_service\": %s, \"max_procs\": %u}",
+            printf(", \"uid\": %u, \"gid\": %u, \"enabled\": %s, \"net_bind_service\": %s, \"max_procs\": %u, "
+                   "\"unjailed\": %s}",
                    r->has_user ? (unsigned)r->uid : 0u, r->has_user ? (unsigned)r->gid : 0u,
-                   r->enabled ? "true" : "false", r->net_bind_service ? "true" : "false", (unsigned)r->max_procs);
+                   r->enabled ? "true" : "false", r->net_bind_service ? "true" : "false", (unsigned)r->max_procs,
+                   r->unjailed ? "true" : "false");
         }
         if (!served) {
             printf(", \"status\": %d, \"reason\": ", e.code);
@@ -89,6 +91,9 @@ int vc_cmd_lookup(const char *db, int argc, char **argv)
                : r->net_bind_service ? "on"
                                      : "off",
                (unsigned)r->max_procs);
+        if (r->unjailed)
+            printf("  unjailed yes: the operator chose this root, which is no jail (the set-uid exposure check, "
+                   "THREATS K7, is skipped)\n");
     } else {
         printf("refused: %s on %s: %s (status %d)\n", service->sval[0], addr, e.msg, e.code);
     }

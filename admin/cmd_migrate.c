@@ -9,8 +9,10 @@
 #include "dbadmin.h"
 #include "exitcodes.h"
 #include "fd.h"
+#include "ident.h"
 #include "import.h"
 #include "inetd.h"
+#include "path.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -181,6 +183,35 @@ fail:
     return -1;
 }
 
+/* Issue 13, point 1: the program the converted lines run. It must be
+ * the new virtuald, where inetd (as root) will find it: an absolute path
+ * to a regular, executable file called virtuald that passes the
+ * database's trust rule (every component root's, not writable by group
+ * or others, no symlink: path.h) - whoever could replace it would run
+ * as root for every connection. 0 or -1 with e. */
+static int virtuald_ok(const char *path, int given, vh_err *e)
+{
+    char sh[4 * PATH_MAX + 8];
+    vh_printable(path, sh, sizeof sh);
+    const char *opt = given ? "--virtuald" : "the installed virtuald";
+    if (vh_inetd_word_ok(opt, path, e) < 0)
+        return -1;
+    const char *base = strrchr(path, '/') + 1;
+    if (strcmp(base, "virtuald") != 0)
+        return vh_fail(e, VH_EX_USAGE,
+                       "%s %s: the file must be called virtuald (migrate-inetd finds the lines it converted by "
+                       "that name) - give the path of the installed virtuald",
+                       opt, sh);
+    struct stat st;
+    vh_err sub;
+    if (vh_path_trust(path, VH_WANT_FILE, VH_EX_USAGE, NULL, &st, &sub) < 0)
+        return vh_fail(e, VH_EX_USAGE, "%s %s is not trusted to run as root for inetd: %s%s", opt, sh, sub.msg,
+                       given ? "" : " - install virtuald (cmake --install), or give --virtuald PATH");
+    if (!(st.st_mode & S_IXUSR))
+        return vh_fail(e, VH_EX_USAGE, "%s %s is not executable - chmod 0755 %s", opt, sh, sh);
+    return 0;
+}
+
 static int to_stream(void *ctx, const char *p, size_t n)
 {
     return fwrite(p, 1, n, ctx) == n ? 0 : -1;
@@ -192,10 +223,20 @@ int vc_cmd_migrate(const char *db, int argc, char **argv)
     struct arg_lit *write =
         arg_lit0("w", "write", "replace INETD_CONF by the converted file (atomically), keeping INETD_CONF.bak");
     struct arg_lit *dry = arg_lit0("n", "dry-run", "import nothing, write nothing: report what would be done");
+    struct arg_str *vpath = arg_str0(NULL, "virtuald", "PATH",
+                                     "the virtuald the converted lines run (default " VH_VIRTUALD_INSTALL_PATH ")");
+    struct arg_str *user = arg_str0("u", "user", "U",
+                                    "run every imported domain as this host user (default: root, as the legacy "
+                                    "program did)");
+    struct arg_str *group =
+        arg_str0("g", "group", "G", "run them as this host group (default: the user's primary group)");
+    struct arg_lit *unjailed = arg_lit0(NULL, "unjailed",
+                                        "a directory that is no jail (/, or it holds the database or another "
+                                        "domain's jail) is imported, marked unjailed, instead of refused");
     struct arg_lit *help = arg_lit0("h", "help", "print this help");
     struct arg_file *dbo = arg_file0(NULL, "db", "FILE", "database path");
     struct arg_end *end = arg_end(5);
-    void *table[] = {conf, write, dry, help, dbo, end};
+    void *table[] = {conf, write, dry, vpath, user, group, unjailed, help, dbo, end};
     const int n = (int)(sizeof table / sizeof table[0]);
     int rc = vc_parse(vc_find("migrate-inetd"), table, n, argc, argv, &db);
     char *buf = NULL, *conv = NULL;
@@ -218,6 +259,18 @@ int vc_cmd_migrate(const char *db, int argc, char **argv)
     if (write->count && lstat(path, &lst) == 0 && !S_ISREG(lst.st_mode)) {
         vh_fail(&e, VH_EX_USAGE, "%s is %s - give the real file to replace", shown,
                 S_ISLNK(lst.st_mode) ? "a symbolic link" : "not a regular file");
+        rc = vc_error(&e);
+        goto out;
+    }
+    const char *virtuald = vpath->count ? vpath->sval[0] : VH_VIRTUALD_INSTALL_PATH;
+    vh_row ident;
+    memset(&ident, 0, sizeof ident);
+    if (group->count && !user->count) {
+        vh_fail(&e, VH_EX_USAGE, "--group needs --user: a root service runs with gid 0 and no supplementary groups");
+        rc = vc_error(&e);
+        goto out;
+    }
+    if (user->count && vh_ident_resolve(user->sval[0], group->count ? group->sval[0] : NULL, &ident, &e) < 0) {
         rc = vc_error(&e);
         goto out;
     }
@@ -248,8 +301,18 @@ int vc_cmd_migrate(const char *db, int argc, char **argv)
         goto out;
     }
 
+    /* the new program, checked before anything is imported */
+    if (is.legacy && virtuald_ok(virtuald, vpath->count > 0, &e) < 0) {
+        rc = vc_error(&e);
+        fprintf(stderr, "vhostctl: nothing imported, %s not changed\n", shown);
+        goto out;
+    }
+
     /* 2. import every CONF in one transaction */
     unsigned long added = 0, same = 0, errors = 0;
+    char abs[PATH_MAX + NAME_MAX + 2], rerun[8192];
+    const char *dbfile = vc_db_abspath(db, abs, sizeof abs) == 0 ? abs : NULL;
+    vc_command_with(db, argc, argv, "--unjailed", rerun, sizeof rerun);
     if (f.n) {
         sqlite3 *h = NULL;
         if ((rc = vc_open(db, &h)) != 0)
@@ -263,7 +326,10 @@ int vc_cmd_migrate(const char *db, int argc, char **argv)
             r = vh_import_new(h, &im, &e);
         for (size_t i = 0; r == 0 && i < f.n; i++) {
             vh_import_stats *st = &f.jobs[i].st;
-            vh_import_opts o = {f.jobs[i].service, VH_IMPORT_SAME_OK, dry->count > 0, NULL};
+            vh_import_opts o = {f.jobs[i].service, VH_IMPORT_SAME_OK, dry->count > 0, &ident, 0, NULL, NULL};
+            o.unjailed = unjailed->count > 0;
+            o.dbfile = dbfile;
+            o.rerun = rerun;
             vh_import_report rep = {vc_print_diag, NULL, NULL};
             r = vh_import_path(im, f.jobs[i].conf, &o, &rep, st, &e);
             added += st->added;
@@ -294,7 +360,9 @@ int vc_cmd_migrate(const char *db, int argc, char **argv)
                         dry->count ? "would import" : "imported", j->st.added, j->st.added == 1 ? "" : "s", c,
                         j->st.same, j->st.parse.warnings, j->st.parse.warnings == 1 ? "" : "s");
         }
-        if (r < 0 || errors || dry->count) {
+        /* added == 0: every row already there - no change, so no
+         * commit (issue 13: nothing for the index or a history) */
+        if (r < 0 || errors || dry->count || added == 0) {
             vh_db_rollback(h);
             vh_db_close(h, NULL);
             vh_audit_free(&a);
@@ -317,13 +385,13 @@ int vc_cmd_migrate(const char *db, int argc, char **argv)
             if (rc != 0)
                 goto out;
         }
-        vc_print_identity(info, NULL, dry->count ? "the domains would" : "the imported domains");
+        vc_print_identity(info, &ident, dry->count ? "the domains would" : "the imported domains");
         fflush(info);
     }
 
     /* 3. the converted inetd.conf */
     FILE *m = open_memstream(&conv, &clen);
-    if (!m || vh_inetd_convert(buf, len, dbarg, to_stream, m, &e) < 0) {
+    if (!m || vh_inetd_convert(buf, len, virtuald, dbarg, to_stream, m, &e) < 0) {
         if (m)
             fclose(m);
         else
@@ -343,16 +411,18 @@ int vc_cmd_migrate(const char *db, int argc, char **argv)
             rc = vc_error(&e);
             goto out;
         }
+        char vshown[4 * PATH_MAX + 8];
+        vh_printable(virtuald, vshown, sizeof vshown);
         if (dry->count)
             fprintf(stderr,
-                    "vhostctl: dry run: %lu legacy line%s would be converted, %lu domain%s imported (%lu "
+                    "vhostctl: dry run: %lu legacy line%s would be converted to run %s, %lu domain%s imported (%lu "
                     "already there); nothing written\n",
-                    lines, lines == 1 ? "" : "s", added, added == 1 ? "" : "s", same);
+                    lines, lines == 1 ? "" : "s", vshown, added, added == 1 ? "" : "s", same);
         else if (lines)
             fprintf(stderr,
-                    "vhostctl: %lu legacy line%s converted above; run again with --write to replace %s "
+                    "vhostctl: %lu legacy line%s converted above to run %s; run again with --write to replace %s "
                     "(keeping %s.bak)\n",
-                    lines, lines == 1 ? "" : "s", shown, shown);
+                    lines, lines == 1 ? "" : "s", vshown, shown, shown);
         else
             fprintf(stderr, "vhostctl: %s has no legacy virtuald line (%lu in the new form already)\n", shown,
                     is.converted);
@@ -379,9 +449,10 @@ int vc_cmd_migrate(const char *db, int argc, char **argv)
                 shown);
         goto out;
     }
-    printf("wrote %s: %lu legacy line%s converted; the old file is %s.bak - reload inetd (kill -HUP its pid, or "
-           "systemctl reload inetd)\n",
-           shown, lines, lines == 1 ? "" : "s", shown);
+    char vshown[4 * PATH_MAX + 8];
+    printf("wrote %s: %lu legacy line%s converted to run %s; the old file is %s.bak - reload inetd (kill -HUP its "
+           "pid, or systemctl reload inetd)\n",
+           shown, lines, lines == 1 ? "" : "s", vh_printable(virtuald, vshown, sizeof vshown), shown);
 out:
     free(buf);
     free(conv);

@@ -37,6 +37,7 @@ int vc_limits_option(const char *nbs, const char *max_procs, int run_as, int *nb
 struct want {
     const char *root, *user, *group, *comment;
     int no_user, enabled, nbs; /* enabled, nbs: -1 keep */
+    int unjailed;              /* --unjailed on|off (issue 13 point 2): 1, 0, -1 keep */
     uint32_t max_procs;
 };
 
@@ -46,7 +47,8 @@ static int apply(vh_row *row, const struct want *w, vh_err *e)
 {
     if (w->root)
         snprintf(row->root, sizeof row->root, "%s", w->root);
-    /* --unjailed (issue 13 point 2) is applied here, with the root */
+    if (w->unjailed >= 0)
+        row->unjailed = w->unjailed;
     if (w->no_user) {
         row->has_user = 0;
         row->user[0] = row->group[0] = '\0';
@@ -102,18 +104,21 @@ int vc_cmd_set(const char *db, int argc, char **argv)
     struct arg_lit *disable = arg_lit0(NULL, "disable", "disable the domain: its connections are refused");
     struct arg_lit *force =
         arg_lit0(NULL, "force", "change even when the jail check finds errors or the new jail would nest");
+    struct arg_str *unj = arg_str0(NULL, "unjailed", "on|off",
+                                   "on: the root is no jail on purpose (/, or it holds the database or another "
+                                   "domain's jail); off: no longer");
     struct arg_lit *help = arg_lit0("h", "help", "print this help");
     struct arg_file *dbo = arg_file0(NULL, "db", "FILE", "database path");
     struct arg_end *end = arg_end(10);
-    void *table[] = {service, address, root,    user,  nouser, group, comment, nbs,
-                     maxp,    enable,  disable, force, help,   dbo,   end};
+    void *table[] = {service, address, root,    user, nouser, group, comment, nbs,
+                     maxp,    enable,  disable, unj,  force,  help,  dbo,     end};
     const int n = (int)(sizeof table / sizeof table[0]);
     int rc = vc_parse(vc_find("set"), table, n, argc, argv, &db);
     if (rc)
         goto out;
     vh_err e;
     char addr[VH_ADDR_TEXT];
-    struct want w = {NULL, NULL, NULL, NULL, 0, -1, -1, 0};
+    struct want w = {NULL, NULL, NULL, NULL, 0, -1, -1, -1, 0};
     if (vh_valid_service(service->sval[0], 1, &e) < 0 || vh_addr_canon(address->sval[0], 1, addr, &e) < 0 ||
         vc_limits_option(nbs->count ? nbs->sval[0] : NULL, maxp->count ? maxp->sval[0] : NULL, 0, &w.nbs, &w.max_procs,
                          &e) < 0 ||
@@ -129,11 +134,13 @@ int vc_cmd_set(const char *db, int argc, char **argv)
         vh_fail(&e, VH_EX_USAGE, "--enable and --disable contradict each other - give one");
     else if (comment->count && strlen(comment->sval[0]) >= VH_COMMENT_MAX)
         vh_fail(&e, VH_EX_DATAERR, "comment is longer than %d bytes", VH_COMMENT_MAX - 1);
+    else if (unj->count && strcmp(unj->sval[0], "on") != 0 && strcmp(unj->sval[0], "off") != 0)
+        vh_fail(&e, VH_EX_USAGE, "--unjailed takes 'on' or 'off', not '%.32s'", unj->sval[0]);
     else if (!root->count && !user->count && !nouser->count && !group->count && !comment->count && !nbs->count &&
-             !maxp->count && !enable->count && !disable->count)
+             !maxp->count && !enable->count && !disable->count && !unj->count)
         vh_fail(&e, VH_EX_USAGE,
                 "nothing to set - give --root, --user, --no-user, --group, --comment, --net-bind-service, "
-                "--max-procs, --enable or --disable");
+                "--max-procs, --enable, --disable or --unjailed");
     else
         e.code = 0;
     if (e.code) {
@@ -146,6 +153,7 @@ int vc_cmd_set(const char *db, int argc, char **argv)
     w.comment = comment->count ? comment->sval[0] : NULL;
     w.no_user = nouser->count > 0;
     w.enabled = enable->count ? 1 : disable->count ? 0 : -1;
+    w.unjailed = unj->count ? strcmp(unj->sval[0], "on") == 0 : -1;
 
     vh_audit a;
     if (vh_audit_start(&a, argc, argv, &e) < 0) {
@@ -168,6 +176,40 @@ int vc_cmd_set(const char *db, int argc, char **argv)
         rc = vc_abort_close(h, &e);
         goto audit;
     }
+    /* Issue 13 point 2: the row is unjailed exactly when its (new) root is
+     * no jail and the operator said so. --unjailed on for a real jail is
+     * refused (the flag skips K7 at run time: never a shortcut for a jail
+     * that fails it); a new root that is a real jail drops the flag; a new
+     * root that is no jail needs --unjailed on. */
+    char why[PATH_MAX + 64];
+    int nojail = (w.root || w.unjailed >= 0) ? vc_no_jail(h, db, row->root, why, sizeof why, &e) : row->unjailed;
+    if (nojail < 0) {
+        rc = vc_abort_close(h, &e);
+        goto audit;
+    }
+    if (w.unjailed == 1 && !nojail)
+        vh_fail(&e, VH_EX_USAGE,
+                "--unjailed on is for a root that is no jail (/, or a directory that holds the database or another "
+                "domain's jail); %s is a jail - fix what check reports about it instead",
+                row->root);
+    else if (w.root && w.unjailed < 0 && nojail && !row->unjailed)
+        vh_fail(&e, VH_EX_OSFILE,
+                "%s is no jail (%s) - give %s %s a jail of its own, or keep it on purpose: vhostctl set %s %s --root "
+                "%s --unjailed on",
+                row->root, why, service->sval[0], addr, service->sval[0], addr, row->root);
+    else
+        e.code = 0;
+    if (e.code) {
+        rc = vc_abort_close(h, &e);
+        goto audit;
+    }
+    if (w.root && !nojail)
+        row->unjailed = 0;
+    if (w.unjailed == 0 && nojail)
+        fprintf(stderr,
+                "vhostctl: warning: %s is no jail (%s): give %s %s a jail of its own (vhostctl check reports it; "
+                "virtuald refuses a root of /)\n",
+                row->root, why, service->sval[0], addr);
     /* A new jail, or a new identity in it, is checked as add checks it
      * (the ownership findings depend on who runs there); a new jail must
      * not nest (K8). Both with --force as add has it. */
@@ -182,7 +224,7 @@ int vc_cmd_set(const char *db, int argc, char **argv)
         rc = vc_abort_close(h, &e);
         goto audit;
     }
-    if (w.root && (rc = vc_nest_admit(h, db, row->root, force->count > 0, "set", &nested)) != 0) {
+    if (w.root && !row->unjailed && (rc = vc_nest_admit(h, db, row->root, force->count > 0, "set", &nested)) != 0) {
         vh_db_rollback(h);
         vh_db_close(h, NULL);
         goto audit;
@@ -207,6 +249,8 @@ int vc_cmd_set(const char *db, int argc, char **argv)
         printf(" net_bind_service %s", w.nbs ? "on" : "off");
     if (w.max_procs)
         printf(" max_procs %u", (unsigned)w.max_procs);
+    if (w.unjailed >= 0 || w.root)
+        printf(" unjailed %s", row->unjailed ? "on" : "off");
     printf("\n");
     if (jail_errors + nested)
         fprintf(stderr, "vhostctl: warning: set with --force despite %ld jail error%s\n", jail_errors + nested,

@@ -14,7 +14,7 @@ const struct vc_cmd vc_commands[] = {
     {"add",
      "add SERVICE ADDRESS ROOT [--user U] [--group G] [--comment TEXT] [--disabled] [--net-bind-service] [--max-procs "
      "N]"
-     " [--force]",
+     " [--force] [--unjailed]",
      "add a domain: SERVICE (or '*') on ADDRESS (or 'default') is served from jail ROOT", vc_cmd_add},
     {"remove", "remove SERVICE ADDRESS", "remove a domain", vc_cmd_remove},
     {"enable", "enable SERVICE ADDRESS", "enable a domain", vc_cmd_enable},
@@ -22,7 +22,7 @@ const struct vc_cmd vc_commands[] = {
      vc_cmd_disable},
     {"set",
      "set SERVICE ADDRESS [--root DIR] [--user U | --no-user] [--group G] [--comment TEXT] [--net-bind-service on|off]"
-     " [--max-procs N] [--enable | --disable] [--force]",
+     " [--max-procs N] [--enable | --disable] [--unjailed on|off] [--force]",
      "change a domain in place, in one transaction: its jail, run-as user, comment, settings, enabled", vc_cmd_set},
     {"list", "list [--service SERVICE [--effective]] [--address ADDRESS] [--root DIR] [--user USER] [--json]",
      "list domains, all or those selected; --effective adds the '*' rows that serve SERVICE", vc_cmd_list},
@@ -35,12 +35,13 @@ const struct vc_cmd vc_commands[] = {
     {"provision", "provision ROOT --program PATH [--program PATH]... [--user U]",
      "build or complete jail ROOT: the programs with their interpreter and libraries, /dev, /etc/passwd",
      vc_cmd_provision},
-    {"import", "import --service SERVICE FILE [--dry-run] [--replace] [--user U] [--group G]",
+    {"import", "import --service SERVICE FILE [--dry-run] [--replace] [--user U] [--group G] [--unjailed]",
      "import a legacy virtuald configuration (ADDRESS DIRECTORY lines) as SERVICE's domains, all or nothing",
      vc_cmd_import},
     {"export", "export --service SERVICE",
      "write SERVICE's domains in the legacy format: exact addresses, then default", vc_cmd_export},
-    {"migrate-inetd", "migrate-inetd INETD_CONF [--write] [--dry-run]",
+    {"migrate-inetd",
+     "migrate-inetd INETD_CONF [--write] [--dry-run] [--virtuald PATH] [--user U] [--group G] [--unjailed]",
      "import the configuration of every legacy virtuald line of INETD_CONF and convert the lines", vc_cmd_migrate},
     /* issue 13 point 9: findings that can go green */
     {"accept", "accept KIND (--domain SERVICE ADDRESS | --jail DIR) [--path P] --reason TEXT",

@@ -309,3 +309,70 @@ int vc_need_root(vh_err *e)
                    "as uid %u) - sudo vhostctl ...",
                    (unsigned)uid);
 }
+
+/* ---- issue 13, point 2: rows whose root is no jail ------------------- */
+
+/* One word as a shell reads it back: as it is when it holds only safe
+ * bytes, else in single quotes. */
+static size_t shell_word(const char *w, char *out, size_t n)
+{
+    int plain = *w != '\0';
+    for (const char *p = w; *p; p++)
+        if (!strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-+=./:,@%", *p))
+            plain = 0;
+    if (plain)
+        return (size_t)snprintf(out, n, "%s", w);
+    size_t o = (size_t)snprintf(out, n, "'");
+    for (const char *p = w; *p && o < n; p++) {
+        char c[2] = {(unsigned char)*p < 0x20 || *p == 0x7f ? '?' : *p, 0};
+        o += (size_t)snprintf(out + o, n - o, "%s", *p == '\'' ? "'\\''" : c);
+    }
+    if (o < n)
+        o += (size_t)snprintf(out + o, n - o, "'");
+    return o;
+}
+
+void vc_command_with(const char *db, int argc, char **argv, const char *extra, char *out, size_t n)
+{
+    size_t o = (size_t)snprintf(out, n, "vhostctl");
+    if (o < n && strcmp(db, VH_DB_DEFAULT_PATH) != 0) {
+        o += (size_t)snprintf(out + o, n - o, " --db ");
+        if (o < n)
+            o += shell_word(db, out + o, n - o);
+    }
+    /* argv[0] is "vhostctl COMMAND" (main.c) */
+    const char *name = strchr(argv[0], ' ');
+    if (o < n)
+        o += (size_t)snprintf(out + o, n - o, " %s", name ? name + 1 : argv[0]);
+    for (int i = 1; i < argc && o < n; i++) {
+        if (strcmp(argv[i], "--db") == 0 && i + 1 < argc) {
+            i++;
+            continue;
+        }
+        if (strncmp(argv[i], "--db=", 5) == 0)
+            continue;
+        o += (size_t)snprintf(out + o, n - o, " ");
+        if (o < n)
+            o += shell_word(argv[i], out + o, n - o);
+    }
+    if (o < n)
+        snprintf(out + o, n - o, " %s", extra);
+}
+
+int vc_no_jail(sqlite3 *h, const char *db, const char *root, char *why, size_t n, vh_err *e)
+{
+    char abs[PATH_MAX + NAME_MAX + 2];
+    const char *dbfile = vc_db_abspath(db, abs, sizeof abs) == 0 ? abs : NULL;
+    if (h)
+        return vh_nest_no_jail(h, NULL, root, dbfile, why, n, e);
+    /* without the database: "/" and the database's directories only */
+    if (strcmp(root, "/") == 0) {
+        snprintf(why, n, "it is the host's root directory");
+        return 1;
+    }
+    if (dbfile && vh_nest_below(root, dbfile)) {
+        snprintf(why, n, "it holds the database %s", dbfile);
+        return 1;
+    }
+    return 0;
+}

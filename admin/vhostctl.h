@@ -85,6 +85,17 @@ int vc_nest_refuse(sqlite3 *h, const char *db, long before, vh_err *e);
 /* db made absolute (its directory resolved): 0, or -1. */
 int vc_db_abspath(const char *db, char *out, size_t n);
 
+/* Issue 13, point 2: is root no jail at all ("/", or a directory that
+ * holds the database db or another domain's jail: nest.h
+ * vh_nest_no_jail)? h NULL: without the database (the first two only).
+ * 1 with why filled, 0, or -1 with e. */
+int vc_no_jail(sqlite3 *h, const char *db, const char *root, char *why, size_t n, vh_err *e);
+
+/* The command being run (argv as vc_cmd_* get it, db as given) with
+ * extra appended, as a shell line the operator can copy: how a refusal
+ * names the way to do it on purpose (e.g. extra "--unjailed"). */
+void vc_command_with(const char *db, int argc, char **argv, const char *extra, char *out, size_t n);
+
 /* "SERVICE/ADDRESS": how findings and logs name a domain. */
 void vc_domain_label(const vh_row *r, char *out, size_t n);
 

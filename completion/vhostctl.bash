@@ -36,6 +36,8 @@ _vhostctl() {
 	--program) _filedir; return ;;
 	--max-procs) return ;;
 	--net-bind-service) [ "$cmd" = set ] && { COMPREPLY=($(compgen -W "on off" -- "$cur")); return; } ;;
+	--unjailed) [ "$cmd" = set ] && { COMPREPLY=($(compgen -W "on off" -- "$cur")); return; } ;;
+	--virtuald) _filedir; return ;;
 	esac
 	if [ -z "$cmd" ]; then
 		COMPREPLY=($(compgen -W "$(_vhostctl_commands "${words[0]}") --db --help --version" -- "$cur"))

@@ -3,12 +3,14 @@
 -- to one feature. Nothing here changes how an existing row is decided:
 -- every new column has a default that keeps today's meaning.
 
--- 1. A jail that is no jail, on purpose (vhostctl add/set/import
--- --unjailed). A root of '/', or one that holds the database or another
--- domain's jail, is refused by every command that writes rows and by
--- virtuald (THREATS K7) unless the row says 1 here: the operator chose to
--- run that service on the host's file system, as the legacy HOWTO's
--- `default /` did. virtuald logs "unjailed" on every such connection.
+-- 1. A jail that is no jail, on purpose (vhostctl add/import/
+-- migrate-inetd --unjailed, set --unjailed on|off). A root of '/', or one
+-- that holds the database or another domain's jail, is refused by every
+-- command that writes rows unless the row says 1 here, and a root of '/'
+-- by virtuald too: the operator chose to run that service on the host's
+-- file system, as the legacy HOWTO's `default /` did. virtuald skips the
+-- THREATS K7 exposure check for such a row and logs "unjailed=1" on
+-- every such connection (doc/design.md, "Operator's day").
 ALTER TABLE domains ADD COLUMN unjailed INTEGER NOT NULL DEFAULT 0
     CHECK (typeof(unjailed) = 'integer' AND unjailed IN (0, 1));
 

@@ -145,7 +145,7 @@ static int enter(struct target *t, vh_err *e)
     vh_jail j;
     /* Open the jail through the path checker while we can still see the
      * whole host path (every component root-owned, no symlink). */
-    if (vh_jail_open(r->root, &j, e) < 0)
+    if (vh_jail_open(r, &j, e) < 0)
         return -1;
     VH_MARK("jail_walk");
     /* Groups and gid before the jail and before the uid: once the uid is
@@ -473,9 +473,11 @@ static void log_served(const struct target *t)
     vh_log_value(t->d.row.has_user ? t->d.row.user : "root", user, sizeof user);
     vh_log_value(t->argv[0], prog, sizeof prog);
     vh_log(LOG_INFO,
-           "served service=%s local=%s remote=%s domain=%s/%s rule=%s root=%s user=%s uid=%u gid=%u program=%s",
+           "served service=%s local=%s remote=%s domain=%s/%s rule=%s root=%s user=%s uid=%u gid=%u program=%s%s",
            t->service, local, remote, t->d.row.service, t->d.row.address, vh_select_rule_name(t->d.rule), root, user,
-           t->d.row.has_user ? (unsigned)t->d.row.uid : 0u, t->d.row.has_user ? (unsigned)t->d.row.gid : 0u, prog);
+           t->d.row.has_user ? (unsigned)t->d.row.uid : 0u, t->d.row.has_user ? (unsigned)t->d.row.gid : 0u, prog,
+           /* sql/003: the operator chose a root that is no jail (K7 not checked) */
+           t->d.row.unjailed == 1 ? " unjailed=1" : "");
 }
 
 /* vh_env_exists_fn inside the jail ("/" is the jail). */

@@ -31,6 +31,8 @@ static int export_row(void *ctx, const vh_row *row)
         x->st->with_user++;
     if (row->net_bind_service || row->max_procs != VH_MAX_PROCS_DEFAULT)
         x->st->settings++;
+    if (row->unjailed)
+        x->st->unjailed++;
     if (!row->enabled) {
         x->st->disabled++;
         fprintf(x->out, "# disabled: %s %s\n", row->address, row->root);

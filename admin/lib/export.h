@@ -15,6 +15,9 @@ typedef struct vh_export_stats {
     unsigned long with_user; /* rows with a run-as user (not expressible) */
     unsigned long settings;  /* rows with net_bind_service or max_procs not the default (not expressible) */
     unsigned long bad;       /* rows the format cannot hold: commented out */
+    unsigned long unjailed;  /* rows marked unjailed (issue 13): written, the
+                                mark not expressible; import refuses them
+                                without --unjailed */
 } vh_export_stats;
 
 /* Write the service's rows in the flat format: a comment line, then one

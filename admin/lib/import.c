@@ -3,6 +3,7 @@
 #include "db.h"
 #include "exitcodes.h"
 #include "fd.h"
+#include "nest.h"
 #include "path.h"
 #include "row.h"
 #include "store.h"
@@ -22,15 +23,16 @@
 struct vh_importer {
     sqlite3 *db;
     sqlite3_stmt *insert, *existing, *count, *delete;
+    sqlite3_stmt *nojail; /* vh_nest_no_jail's, kept */
 };
 
 /* One time for every row of an import (?10): the rows were made
  * together, and SQLite's strftime per row was a tenth of the work. */
 static const char insert_sql[] =
-    "INSERT INTO domains (" VH_ROW_BASE_COLS ", comment, created, updated)"
-    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 1, ?9, ?10, ?10) ON CONFLICT (service, address) DO NOTHING";
+    "INSERT INTO domains (" VH_ROW_BASE_COLS ", comment, created, updated, unjailed)"
+    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 1, ?9, ?10, ?10, ?11) ON CONFLICT (service, address) DO NOTHING";
 static const char existing_sql[] =
-    "SELECT root, user IS NOT NULL, uid, gid, groups FROM domains WHERE service = ?1 AND address = ?2";
+    "SELECT root, user IS NOT NULL, uid, gid, groups, unjailed FROM domains WHERE service = ?1 AND address = ?2";
 static const char count_sql[] = "SELECT count(*) FROM domains WHERE service = ?1";
 static const char delete_sql[] = "DELETE FROM domains WHERE service = ?1";
 
@@ -71,6 +73,7 @@ void vh_import_free(vh_importer *im)
     sqlite3_finalize(im->existing);
     sqlite3_finalize(im->count);
     sqlite3_finalize(im->delete);
+    sqlite3_finalize(im->nojail);
     free(im);
 }
 
@@ -88,6 +91,10 @@ struct run {
     char lastdir[PATH_MAX];    /* the last directory looked at */
     char lastparent[PATH_MAX]; /* K7: the last parent judged, and whether */
     int parent_hides;          /* some ancestor hides its jails */
+    char lastroot[PATH_MAX];   /* issue 13: the last directory judged, */
+    int lastnojail;            /* and whether it is no jail */
+    int untrusted;             /* the file is not root's alone: --unjailed is not taken */
+    char why[2 * PATH_MAX];
     char comment[VH_COMMENT_MAX];
     char msg[4 * PATH_MAX + 1024];
     char shown[4 * PATH_MAX + 8];
@@ -172,7 +179,8 @@ static void check_dir(struct run *run, const vh_legacy_rec *rec)
     vh_printable(rec->dir, run->shown, sizeof run->shown);
     if (stat(rec->dir, &st) == 0) {
         if (S_ISDIR(st.st_mode)) {
-            check_exposed(run, rec);
+            if (!run->lastnojail) /* unjailed: K7 is not checked for it */
+                check_exposed(run, rec);
             return;
         }
         note(run, rec->line, VH_LEGACY_W_NODIR,
@@ -212,7 +220,8 @@ static int same_row(struct run *run, const vh_legacy_rec *rec, char *other, size
     }
     const char *root = (const char *)sqlite3_column_text(st, 0);
     snprintf(other, n, "%s", root ? root : "");
-    int same = root && strcmp(root, rec->dir) == 0 && sqlite3_column_int(st, 1) == has_user(run->o);
+    int same = root && strcmp(root, rec->dir) == 0 && sqlite3_column_int(st, 1) == has_user(run->o) &&
+               sqlite3_column_int(st, 5) == run->lastnojail;
     if (same && has_user(run->o)) {
         const char *g = (const char *)sqlite3_column_text(st, 4);
         same = (uint32_t)sqlite3_column_int64(st, 2) == run->o->ident->uid &&
@@ -231,7 +240,10 @@ static int existing(struct run *run, const vh_legacy_rec *rec, vh_err *e)
         return -1;
     if (same == 2)
         return 0; /* none: the caller adds it */
-    if (same == 1 && run->o->mode == VH_IMPORT_SAME_OK) {
+    /* issue 13: an identical row is "already there" for every mode
+     * (REPLACE has deleted the service's rows first): export | import
+     * changes nothing and succeeds */
+    if (same == 1) {
         run->st->same++;
         if (run->r && run->r->row)
             run->r->row(run->r->ctx, rec, VH_IMPORT_SAME);
@@ -253,9 +265,48 @@ static int existing(struct run *run, const vh_legacy_rec *rec, vh_err *e)
     return 1;
 }
 
+/* Issue 13: is rec's directory no jail (nest.h)? Consecutive rows with
+ * the same directory are judged once. 1, 0, or -1 with e. */
+static int no_jail(struct run *run, const vh_legacy_rec *rec, vh_err *e)
+{
+    if (run->lastroot[0] && strcmp(rec->dir, run->lastroot) == 0)
+        return run->lastnojail;
+    int nj = vh_nest_no_jail(run->im->db, &run->im->nojail, rec->dir, run->o->dbfile, run->why, sizeof run->why, e);
+    if (nj < 0)
+        return -1;
+    snprintf(run->lastroot, sizeof run->lastroot, "%s", rec->dir);
+    run->lastnojail = nj;
+    return nj;
+}
+
 static int on_row(void *ctx, const vh_legacy_rec *rec, vh_err *e)
 {
     struct run *run = ctx;
+    int nj = no_jail(run, rec, e);
+    if (nj < 0)
+        return -1;
+    if (nj && run->o->unjailed && run->untrusted) {
+        /* a tenant who can write the file must not get a row without a
+         * jail through the operator's --unjailed (THREATS H13) */
+        vh_printable(rec->dir, run->shown, sizeof run->shown);
+        note(run, rec->line, VH_LEGACY_E_NOJAIL,
+             "%s is no jail, and --unjailed is not taken from a file that anyone but root can write (see the "
+             "warning about the file) - check every line, make the file root's and not writable by others "
+             "(chown root; chmod go-w), and run again",
+             run->shown);
+        return 0;
+    }
+    if (nj && !run->o->unjailed) {
+        char why[4 * sizeof run->why];
+        vh_printable(rec->dir, run->shown, sizeof run->shown);
+        vh_printable(run->why, why, sizeof why);
+        note(run, rec->line, VH_LEGACY_E_NOJAIL,
+             "%s is no jail: %s - a service there could read and change the host's files (/etc/shadow) or other "
+             "domains' jails; give the line a jail of its own, or, to keep the legacy meaning on purpose (the row "
+             "is then marked unjailed): %s",
+             run->shown, why, run->o->rerun ? run->o->rerun : "run again with --unjailed");
+        return 0;
+    }
     check_dir(run, rec);
     if (run->o->dry_run) {
         if (run->o->mode != VH_IMPORT_REPLACE) {
@@ -269,6 +320,7 @@ static int on_row(void *ctx, const vh_legacy_rec *rec, vh_err *e)
         sqlite3_bind_text(st, 2, rec->address, -1, SQLITE_STATIC);
         sqlite3_bind_text(st, 3, rec->dir, -1, SQLITE_STATIC);
         sqlite3_bind_text(st, 9, run->comment, -1, SQLITE_STATIC);
+        sqlite3_bind_int(st, 11, nj);
         int rc = sqlite3_step(st);
         sqlite3_reset(st);
         if (rc != SQLITE_DONE)
@@ -325,8 +377,17 @@ static int clear_service(struct run *run, vh_err *e)
     return 0;
 }
 
+static int import_fd(vh_importer *im, const char *file, int fd, const vh_import_opts *o, const vh_import_report *r,
+                     int untrusted, vh_import_stats *st, vh_err *e);
+
 int vh_import_fd(vh_importer *im, const char *file, int fd, const vh_import_opts *o, const vh_import_report *r,
                  vh_import_stats *st, vh_err *e)
+{
+    return import_fd(im, file, fd, o, r, 0, st, e);
+}
+
+static int import_fd(vh_importer *im, const char *file, int fd, const vh_import_opts *o, const vh_import_report *r,
+                     int untrusted, vh_import_stats *st, vh_err *e)
 {
     memset(st, 0, sizeof *st);
     if (vh_valid_service(o->service, 1, e) < 0)
@@ -339,6 +400,7 @@ int vh_import_fd(vh_importer *im, const char *file, int fd, const vh_import_opts
     run->o = o;
     run->r = r;
     run->st = st;
+    run->untrusted = untrusted;
     if (has_user(o))
         vh_row_groups_format(o->ident->groups, o->ident->ngroups, run->groups, sizeof run->groups);
     vh_printable(file, run->file_shown, sizeof run->file_shown);
@@ -403,7 +465,8 @@ int vh_import_path(vh_importer *im, const char *path, const vh_import_opts *o, c
     }
     /* THREATS H13: whoever could write the file chose the legacy jails. */
     unsigned long extra = 0;
-    if (S_ISREG(sb.st_mode) && r && r->diag && (sb.st_uid != 0 || (sb.st_mode & 022))) {
+    int untrusted = S_ISREG(sb.st_mode) && (sb.st_uid != 0 || (sb.st_mode & 022));
+    if (untrusted && r && r->diag) {
         char msg[sizeof shown + 400];
         if (sb.st_mode & 022)
             snprintf(msg, sizeof msg,
@@ -422,7 +485,7 @@ int vh_import_path(vh_importer *im, const char *path, const vh_import_opts *o, c
         r->diag(r->ctx, &d);
         extra = 1;
     }
-    int rc = vh_import_fd(im, path, fd, o, r, st, e);
+    int rc = import_fd(im, path, fd, o, r, untrusted, st, e);
     st->parse.warnings += extra;
     close(fd);
     return rc;

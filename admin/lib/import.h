@@ -25,6 +25,9 @@ enum {
     VH_LEGACY_E_EXISTS = 16, /* error: the service already has a row for the address */
     VH_LEGACY_E_EXPOSED,     /* error: host users reach the (existing) jail on a
                                 file system that honours set-uid (THREATS K7) */
+    VH_LEGACY_E_NOJAIL,      /* error: the directory is no jail ("/", or it
+                                holds the database or another domain's jail)
+                                and the import was not given --unjailed */
     VH_LEGACY_W_NODIR = 48,  /* warning: the directory is missing or no directory */
     VH_LEGACY_W_FILE,        /* warning (line 0): the file is writable by others, or not root's */
 };
@@ -44,6 +47,12 @@ typedef struct vh_import_opts {
     const vh_row *ident; /* run-as identity (has_user, user, group, uid,
                             gid, groups) for every row; NULL or has_user 0:
                             root, as the legacy program ran them */
+    /* issue 13: a directory that is no jail (nest.h vh_nest_no_jail) is
+     * an E_NOJAIL error unless unjailed is 1; then its row is stored
+     * with unjailed = 1 (other rows stay 0) */
+    int unjailed;
+    const char *dbfile; /* the database, absolute (NULL: not checked) */
+    const char *rerun;  /* the command with --unjailed, for the error */
 } vh_import_opts;
 
 enum vh_import_action {
@@ -86,7 +95,8 @@ int vh_import_fd(vh_importer *im, const char *file, int fd, const vh_import_opts
 /* The same for a path ("-": standard input). A file that cannot be
  * opened, or is a directory, is -1 with VH_EX_NOINPUT. A regular file
  * writable by group or others, or not owned by root, gets a W_FILE
- * warning (THREATS H13). */
+ * warning (THREATS H13), and its no-jail lines are E_NOJAIL errors
+ * even with o->unjailed (issue 13: whoever wrote it chose them). */
 int vh_import_path(vh_importer *im, const char *path, const vh_import_opts *o, const vh_import_report *r,
                    vh_import_stats *st, vh_err *e);
 

@@ -347,6 +347,22 @@ int vh_inetd_scan(const char *buf, size_t len, const vh_inetd_ops *ops, void *ct
     return entries(buf, len, scan_one, &s, &st->lines, e);
 }
 
+int vh_inetd_word_ok(const char *what, const char *path, vh_err *e)
+{
+    char sh[4 * PATH_MAX + 8];
+    vh_printable(path, sh, sizeof sh);
+    if (path[0] != '/')
+        return vh_fail(e, VH_EX_USAGE,
+                       "%s path '%s' is relative, but inetd starts servers in / - give an absolute path", what, sh);
+    for (const char *p = path; *p; p++)
+        if ((unsigned char)*p <= 0x20 || *p == 0x7f)
+            return vh_fail(e, VH_EX_USAGE,
+                           "%s path '%s' holds a blank or control character, which inetd.conf cannot pass as one "
+                           "argument - move it to a plain path",
+                           what, sh);
+    return 0;
+}
+
 int vh_inetd_db_ok(const char *db, vh_err *e)
 {
     char sh[4 * PATH_MAX + 8];
@@ -365,6 +381,7 @@ int vh_inetd_db_ok(const char *db, vh_err *e)
 }
 
 struct conv {
+    const char *virtuald; /* the program the converted line runs (NULL: as it was) */
     const char *db;
     vh_inetd_out out;
     void *ctx;
@@ -388,8 +405,14 @@ static int conv_one(void *ctx, const char *buf, const struct ent *en, vh_err *e)
     /* everything before this entry, as it was */
     if (put(c, buf + c->cursor, en->start - c->cursor, e) < 0 || put(c, buf + en->start, w[0].off - en->start, e) < 0)
         return -1;
+    /* the word that names virtuald's file: the server program, or under
+     * tcpd the program tcpd runs (argv[0]) */
+    size_t prog = out.via_tcpd ? 6 : 5;
     for (size_t i = 0; i < en->n; i++) {
-        if (i == 7) {
+        if (i == prog && c->virtuald) {
+            if (put(c, c->virtuald, strlen(c->virtuald), e) < 0)
+                return -1;
+        } else if (i == 7) {
             if (c->db && (put(c, "--db ", 5, e) < 0 || put(c, c->db, strlen(c->db), e) < 0 || put(c, " ", 1, e) < 0))
                 return -1;
             if (put(c, out.service, strlen(out.service), e) < 0)
@@ -421,11 +444,14 @@ static int conv_one(void *ctx, const char *buf, const struct ent *en, vh_err *e)
     return 0;
 }
 
-int vh_inetd_convert(const char *buf, size_t len, const char *db, vh_inetd_out out, void *ctx, vh_err *e)
+int vh_inetd_convert(const char *buf, size_t len, const char *virtuald, const char *db, vh_inetd_out out, void *ctx,
+                     vh_err *e)
 {
     if (db && vh_inetd_db_ok(db, e) < 0)
         return -1;
-    struct conv c = {db, out, ctx, 0};
+    if (virtuald && vh_inetd_word_ok("virtuald", virtuald, e) < 0)
+        return -1;
+    struct conv c = {virtuald, db, out, ctx, 0};
     if (entries(buf, len, conv_one, &c, NULL, e) < 0)
         return -1;
     return put(&c, buf + c.cursor, len - c.cursor, e);

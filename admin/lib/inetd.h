@@ -83,14 +83,21 @@ int vh_inetd_scan(const char *buf, size_t len, const vh_inetd_ops *ops, void *ct
  * byte (inetd splits arguments at blanks). 0 or -1 (VH_EX_USAGE). */
 int vh_inetd_db_ok(const char *db, vh_err *e);
 
+/* Can path be written into inetd.conf as one absolute argument (what
+ * names it in messages)? As vh_inetd_db_ok. 0 or -1 (VH_EX_USAGE). */
+int vh_inetd_word_ok(const char *what, const char *path, vh_err *e);
+
 /* Write buf converted through out: every valid legacy entry becomes
- * "... virtuald-path argv0 [--db DB] SERVICE PROGRAM ARG..." (db NULL:
- * the default database, no --db), everything else is written byte for
+ * "... VIRTUALD argv0 [--db DB] SERVICE PROGRAM ARG..." (db NULL: the
+ * default database, no --db; virtuald: the new program's file, which
+ * replaces the legacy one's - under tcpd, tcpd's argv[0] - or NULL to
+ * keep the path as it was), everything else is written byte for
  * byte. A legacy entry is written on one line whatever its continuations:
  * openbsd-inetd reads a trailing '\' as an argument, and one line means
  * the same to every inetd. Within a line the original separators stay.
  * out returns 0, or -1 to stop. Returns 0 or -1 with e filled. */
 typedef int (*vh_inetd_out)(void *ctx, const char *p, size_t n);
-int vh_inetd_convert(const char *buf, size_t len, const char *db, vh_inetd_out out, void *ctx, vh_err *e);
+int vh_inetd_convert(const char *buf, size_t len, const char *virtuald, const char *db, vh_inetd_out out, void *ctx,
+                     vh_err *e);
 
 #endif

@@ -147,7 +147,10 @@ static int check_path(struct ctx *c)
 {
     int fd = -1;
     struct stat st;
-    int bits = vh_path_walk_flags(c->root, VH_WANT_DIR, VH_PATH_CHECK_EXPOSED, path_finding, c, &fd, &st);
+    /* an unjailed row: the operator chose a root that is no jail, and
+     * virtuald skips K7 for it (the `unjailed` warning says so) */
+    unsigned flags = c->jc->row->unjailed == 1 ? 0 : VH_PATH_CHECK_EXPOSED;
+    int bits = vh_path_walk_flags(c->root, VH_WANT_DIR, flags, path_finding, c, &fd, &st);
     if (bits == 0)
         return fd;
     if (bits & ~(VH_PATH_OWNER | VH_PATH_GROUPW | VH_PATH_OTHERW | VH_PATH_EXPOSED))
@@ -713,12 +716,30 @@ int vh_jailcheck_run_more(vh_jailcheck *jc, const vh_jailcheck_more *more, vh_fi
     if (jc->identity)
         check_identity(c);
     int slash = strcmp(c->root, "/") == 0;
-    if (slash)
-        emit(c, VH_SEV_WARNING, "root-is-slash", "/", "give the domain a jail of its own (vhostctl provision)",
-             "the jail is the host's root directory: no isolation at all; the deep scan is skipped");
+    const vh_row *r = jc->row;
+    char fix[4 * PATH_MAX + 512];
+    if (r->unjailed == 1) {
+        /* issue 13: accepted on purpose, said every time */
+        snprintf(fix, sizeof fix,
+                 "give the domain a jail of its own (vhostctl provision; vhostctl set %s %s --root DIR), or keep it "
+                 "so on purpose",
+                 r->service, r->address);
+        emit(c, VH_SEV_WARNING, "unjailed", c->root, fix,
+             "the operator marked this root as no jail (--unjailed): the service runs on the host's file system "
+             "there, and virtuald skips the set-uid exposure check (THREATS K7)");
+    } else if (slash) {
+        /* a row from before issue 13: virtuald refuses it */
+        snprintf(fix, sizeof fix,
+                 "give the domain a jail (vhostctl set %s %s --root DIR), or run it without one on purpose "
+                 "(vhostctl set %s %s --unjailed on)",
+                 r->service, r->address, r->service, r->address);
+        emit(c, VH_SEV_ERROR, "root-is-slash", "/", fix,
+             "the jail is the host's root directory: no isolation at all, and virtuald refuses the domain; the deep "
+             "scan is skipped");
+    }
     int fd = check_path(c);
     if (fd >= 0) {
-        if (jc->deep && !slash)
+        if (jc->deep && !slash && r->unjailed != 1)
             check_tree(c, fd);
         check_programs(c, fd);
         if (!slash)

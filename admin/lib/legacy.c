@@ -419,6 +419,18 @@ static int end_line(vh_legacy *p, int had_lf, vh_err *e)
         /* copied, not cut in place: the legacy view still points at buf */
         memcpy(p->dir, c + d0, d1 - d0);
         p->dir[d1 - d0] = '\0';
+        /* issue 13: "/srv/a/" named the same directory to the legacy
+         * program; written without the slash (one is kept of "/") */
+        size_t dl = d1 - d0;
+        if (dl > 1 && p->dir[dl - 1] == '/') {
+            char before[300];
+            vh_printable(p->dir, before, sizeof before);
+            while (dl > 1 && p->dir[dl - 1] == '/')
+                p->dir[--dl] = '\0';
+            if (vh_valid_root(p->dir, &ae) == 0)
+                diag(p, ln, VH_LEGACY_W_SLASH, "directory '%s' ends with '/': imported as %s (the same directory)",
+                     before, vh_printable(p->dir, p->shown, 300));
+        }
         if (vh_valid_root(p->dir, &ae) < 0) {
             diag(p, ln, VH_LEGACY_E_DIR, "%s", ae.msg);
             had_error = 1;

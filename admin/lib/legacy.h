@@ -93,6 +93,9 @@ enum vh_legacy_kind {
     VH_LEGACY_W_NOSPACE,       /* the legacy program found no space in this
                                   line and refused every connection that got
                                   to it: it ends its search (like default). */
+    VH_LEGACY_W_SLASH,         /* issue 13: the directory ended in '/', which
+                                  the legacy program accepted; imported
+                                  without it (the same directory). */
 };
 
 /* One diagnostic. msg names the fault and the remedy, printable, without

@@ -5,6 +5,7 @@
 
 #include <limits.h>
 #include <sqlite3.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -22,7 +23,7 @@ int vh_nest_below(const char *outer, const char *inner)
  * ("/a", "/a/b", "/a-x"); one pass with a stack of open ancestors then
  * finds every nesting, holding only that stack. */
 static const char roots_sql[] = "SELECT DISTINCT replace(root, '/', char(1)) AS k FROM domains WHERE root <> '/' "
-                                "ORDER BY k";
+                                "AND unjailed = 0 ORDER BY k";
 
 struct frame {
     char *root;
@@ -84,8 +85,8 @@ out:
  * (sql/002): each ancestor of root by equality, then every row below it
  * as the range ["root/", "root0") - '0' follows '/' in byte order, so
  * that range is exactly the paths that begin with "root/". */
-static const char outer_sql[] = "SELECT 1 FROM domains WHERE root = ?1 LIMIT 1";
-static const char inner_sql[] = "SELECT DISTINCT root FROM domains WHERE root >= ?1 AND root < ?2";
+static const char outer_sql[] = "SELECT 1 FROM domains WHERE root = ?1 AND unjailed = 0 LIMIT 1";
+static const char inner_sql[] = "SELECT DISTINCT root FROM domains WHERE root >= ?1 AND root < ?2 AND unjailed = 0";
 
 long vh_nest_one(sqlite3 *db, const char *root, const char *dbfile, vh_nest_cb cb, void *ctx, vh_err *e)
 {
@@ -148,6 +149,58 @@ long vh_nest_one(sqlite3 *db, const char *root, const char *dbfile, vh_nest_cb c
     }
     sqlite3_finalize(st);
     if (rc != SQLITE_DONE)
+        return vh_db_fail(db, rc, "reading the jails", e);
+    return found;
+}
+
+int vh_nest_no_jail(sqlite3 *db, sqlite3_stmt **cache, const char *root, const char *dbfile, char *why, size_t n,
+                    vh_err *e)
+{
+    if (strcmp(root, "/") == 0) {
+        snprintf(why, n, "it is the host's root directory");
+        return 1;
+    }
+    if (dbfile && vh_nest_below(root, dbfile)) {
+        snprintf(why, n, "it holds the database %s", dbfile);
+        return 1;
+    }
+    size_t len = strlen(root);
+    char prefix[PATH_MAX + 2], upper[PATH_MAX + 2];
+    if (len + 2 > sizeof prefix)
+        return vh_fail(e, VH_EX_DATAERR, "jail path too long: %zu bytes", len);
+    memcpy(prefix, root, len);
+    memcpy(upper, root, len);
+    prefix[len] = '/';
+    upper[len] = '0';
+    sqlite3_stmt *st = cache ? *cache : NULL;
+    if (!st) {
+        int rc =
+            sqlite3_prepare_v3(db, inner_sql, (int)sizeof inner_sql, cache ? SQLITE_PREPARE_PERSISTENT : 0, &st, NULL);
+        if (rc != SQLITE_OK)
+            return vh_db_fail(db, rc, "reading the jails", e);
+        if (cache)
+            *cache = st;
+    }
+    int rc;
+    sqlite3_reset(st);
+    sqlite3_bind_text(st, 1, prefix, (int)len + 1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, upper, (int)len + 1, SQLITE_STATIC);
+    int found = 0;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *r = (const char *)sqlite3_column_text(st, 0);
+        if (r && vh_nest_below(root, r)) {
+            snprintf(why, n, "it holds the jail %s of another domain", r);
+            found = 1;
+            break;
+        }
+    }
+    if (cache) {
+        sqlite3_reset(st);
+        sqlite3_clear_bindings(st); /* nothing may point into prefix */
+    } else {
+        sqlite3_finalize(st);
+    }
+    if (!found && rc != SQLITE_DONE)
         return vh_db_fail(db, rc, "reading the jails", e);
     return found;
 }

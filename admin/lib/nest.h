@@ -11,16 +11,18 @@
  * commit) and reported by check.
  *
  * Two rows with the same root are one jail shared by two services of
- * one tenant: not nested. The root "/" is no jail at all (check warns
- * about it, root-is-slash) and is left out. A row the operator marks
- * unjailed (not in the schema yet: another issue) is no jail either
- * and must be left out here too when it comes. */
+ * one tenant: not nested. The root "/" is no jail at all and is left
+ * out, as is every row the operator marked unjailed (sql/003 section 1:
+ * no jail either, on purpose). */
 #ifndef VH_NEST_H
 #define VH_NEST_H
 
 #include "vherr.h"
 
+#include <stddef.h>
+
 typedef struct sqlite3 sqlite3;
+typedef struct sqlite3_stmt sqlite3_stmt;
 
 /* One finding: inner is below outer; or, when inner is NULL, the
  * database file dbfile is below the jail outer. */
@@ -39,6 +41,16 @@ long vh_nest_scan(sqlite3 *db, const char *dbfile, vh_nest_cb cb, void *ctx, vh_
  * lies above or below it, and dbfile below it. One scan of the table,
  * no sort. Returns their number, or -1 with e filled. */
 long vh_nest_one(sqlite3 *db, const char *root, const char *dbfile, vh_nest_cb cb, void *ctx, vh_err *e);
+
+/* Issue 13: is root no jail at all - "/", a directory that holds dbfile
+ * (absolute, or NULL to skip), or one that holds another domain's
+ * (jailed) root? Such a root is written only by an explicit --unjailed,
+ * and stored with unjailed = 1. cache, when not NULL, keeps the
+ * statement for the next call (the caller finalizes *cache; start it
+ * NULL). Returns 1 with why (n bytes) saying which, 0 when root is a
+ * jail, or -1 with e filled. */
+int vh_nest_no_jail(sqlite3 *db, sqlite3_stmt **cache, const char *root, const char *dbfile, char *why, size_t n,
+                    vh_err *e);
 
 /* Is inner strictly below outer (as paths: "/a/b" is below "/a", not
  * below "/a/b" nor "/ab")? Both absolute and normalised. */

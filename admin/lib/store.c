@@ -12,7 +12,7 @@ int vh_store_add(sqlite3 *db, const vh_row *row, vh_err *e)
 {
     /* ?N is column N - 1 of VH_ROW_ALL_COLS (row.h): hence P() */
     static const char sql[] = "INSERT INTO domains (" VH_ROW_COLS ", comment)"
-                              " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)";
+                              " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)";
     sqlite3_stmt *st = NULL;
     char groups[VH_MAX_GROUPS * 12];
     int rc = sqlite3_prepare_v2(db, sql, sizeof sql, &st, NULL);
@@ -36,6 +36,7 @@ int vh_store_add(sqlite3 *db, const vh_row *row, vh_err *e)
      * failure, never quietly a default */
     sqlite3_bind_int(st, P(NET_BIND_SERVICE), row->net_bind_service);
     sqlite3_bind_int64(st, P(MAX_PROCS), row->max_procs);
+    sqlite3_bind_int(st, P(UNJAILED), row->unjailed);
 #undef P
     rc = sqlite3_step(st);
     int result = 0;
@@ -170,6 +171,7 @@ static void read_row(sqlite3_stmt *st, vh_row *row)
     col(st, VH_ROW_COL_UPDATED, row->updated, sizeof row->updated);
     row->net_bind_service = sqlite3_column_int(st, VH_ROW_COL_NET_BIND_SERVICE);
     row->max_procs = (uint32_t)sqlite3_column_int64(st, VH_ROW_COL_MAX_PROCS);
+    row->unjailed = sqlite3_column_int(st, VH_ROW_COL_UNJAILED);
 }
 
 /* What each() gives its callback: the row, its JSON text, or both. */
@@ -303,7 +305,8 @@ int vh_store_update(sqlite3 *db, const vh_row *row, vh_err *e)
      * the key (?1, ?2) selects the row and stays */
     static const char sql[] =
         "UPDATE domains SET root = ?3, user = ?4, grp = ?5, uid = ?6, gid = ?7, groups = ?8, enabled = ?9,"
-        " net_bind_service = ?10, max_procs = ?11, comment = ?12, updated = strftime('%Y-%m-%dT%H:%M:%SZ', 'now')"
+        " net_bind_service = ?10, max_procs = ?11, unjailed = ?12, comment = ?13, updated = "
+        "strftime('%Y-%m-%dT%H:%M:%SZ', 'now')"
         " WHERE service = ?1 AND address = ?2";
     sqlite3_stmt *st = NULL;
     char groups[VH_MAX_GROUPS * 12];
@@ -325,6 +328,7 @@ int vh_store_update(sqlite3 *db, const vh_row *row, vh_err *e)
     sqlite3_bind_int(st, P(ENABLED), row->enabled ? 1 : 0);
     sqlite3_bind_int(st, P(NET_BIND_SERVICE), row->net_bind_service);
     sqlite3_bind_int64(st, P(MAX_PROCS), row->max_procs);
+    sqlite3_bind_int(st, P(UNJAILED), row->unjailed ? 1 : 0);
     sqlite3_bind_text(st, P(COMMENT), row->comment, -1, SQLITE_STATIC);
 #undef P
     rc = sqlite3_step(st);
@@ -362,4 +366,36 @@ int vh_store_json(sqlite3 *db, const char *service, const char *address, char **
     }
     sqlite3_finalize(st);
     return result;
+}
+
+/* ---- issue 13, point 2 ---------------------------------------------- */
+
+int vh_store_root_of(sqlite3 *db, const char *service, const char *address, char *root, size_t n, vh_err *e)
+{
+    static const char sql[] = "SELECT root FROM domains WHERE service = ?1 AND address = ?2";
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(db, sql, sizeof sql, &st, NULL);
+    if (rc != SQLITE_OK)
+        return vh_db_fail(db, rc, "reading the domain", e);
+    sqlite3_bind_text(st, 1, service, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, address, -1, SQLITE_STATIC);
+    rc = sqlite3_step(st);
+    int result = 0;
+    if (rc == SQLITE_ROW) {
+        const unsigned char *t = sqlite3_column_text(st, 0);
+        snprintf(root, n, "%s", t ? (const char *)t : "");
+    } else if (rc == SQLITE_DONE) {
+        result = vh_fail(e, VH_EX_NOHOST, "no domain for service %s on %s - see vhostctl list", service, address);
+    } else {
+        result = vh_db_fail(db, rc, "reading the domain", e);
+    }
+    sqlite3_finalize(st);
+    return result;
+}
+
+int vh_store_set_unjailed(sqlite3 *db, const char *service, const char *address, int unjailed, vh_err *e)
+{
+    static const char sql[] = "UPDATE domains SET unjailed = ?3, updated = strftime('%Y-%m-%dT%H:%M:%SZ', 'now')"
+                              " WHERE service = ?1 AND address = ?2";
+    return one_row_change(db, sql, sizeof sql, service, address, 1, unjailed ? 1 : 0, "changing the domain", e);
 }

@@ -6,6 +6,8 @@
 #include "row.h"
 #include "vherr.h"
 
+#include <stddef.h>
+
 typedef struct sqlite3 sqlite3;
 
 /* Insert a new row. An existing (service, address) is an error naming
@@ -37,6 +39,12 @@ int vh_store_update(sqlite3 *db, const vh_row *row, vh_err *e);
  * row). 0, or -1 with e. The history's before and after (audit.h). */
 int vh_store_json(sqlite3 *db, const char *service, const char *address, char **out, vh_err *e);
 
+/* Issue 13: the row's root into root (n bytes); a missing row is
+ * VH_EX_NOHOST. And set its unjailed flag (sql/003 section 1): the
+ * caller has judged that the root is no jail (nest.h). */
+int vh_store_root_of(sqlite3 *db, const char *service, const char *address, char *root, size_t n, vh_err *e);
+int vh_store_set_unjailed(sqlite3 *db, const char *service, const char *address, int unjailed, vh_err *e);
+
 /* Set enabled; a missing row is an error (VH_EX_NOHOST). */
 int vh_store_set_enabled(sqlite3 *db, const char *service, const char *address, int enabled, vh_err *e);
 
@@ -64,6 +72,7 @@ int vh_store_each_both(sqlite3 *db, const char *service, vh_row_text_cb cb, void
     " 'gid', gid, 'groups', json('[' || groups || ']'),"                                                               \
     " 'enabled', json(CASE enabled WHEN 1 THEN 'true' ELSE 'false' END),"                                              \
     " 'net_bind_service', json(CASE net_bind_service WHEN 1 THEN 'true' ELSE 'false' END), 'max_procs', max_procs,"    \
+    " 'unjailed', json(CASE unjailed WHEN 1 THEN 'true' ELSE 'false' END),"                                            \
     " 'comment', comment, 'created', created, 'updated', updated)"
 
 /* Their statements (the tests check that SQLite walks the index, no sort). */

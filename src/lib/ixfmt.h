@@ -31,8 +31,11 @@
 
 #define VH_IXFMT_MAGIC "VHINDEX\n"
 /* 2: records carry the eleven columns of schema version 2 (VH_ROW_COLS);
- * a format-1 file (nine columns) is malformed to this reader */
-#define VH_IXFMT_FORMAT 2
+ * a format-1 file (nine columns) is malformed to this reader.
+ * 3: twelve, unjailed added (sql/003 section 1): a format-2 file is
+ * stale to this reader (header refused: SQLite answers until vhostctl
+ * rebuilds it), never read with the flag missing. */
+#define VH_IXFMT_FORMAT 3
 #define VH_IXFMT_ENDIAN 0x01020304u
 #define VH_IXFMT_HDR 4096 /* the header's room; buckets start here */
 #define VH_IXFMT_NCOLS VH_ROW_NCOLS

@@ -15,12 +15,20 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-int vh_jail_open(const char *root, vh_jail *j, vh_err *e)
+int vh_jail_open(const vh_row *row, vh_jail *j, vh_err *e)
 {
     struct stat st;
+    const char *root = row->root;
     j->root = root;
     j->fd = -1;
-    if (vh_path_trust_flags(root, VH_WANT_DIR, VH_PATH_CHECK_EXPOSED, VH_EX_OSFILE, &j->fd, &st, e) < 0)
+    if (row->unjailed != 1 && strcmp(root, "/") == 0)
+        return vh_fail(e, VH_EX_OSFILE,
+                       "row %s %s: its jail is / - the host's whole file system, no jail at all; give the domain a "
+                       "jail (vhostctl set %s %s --root DIR), or mark it as meant to run without one (vhostctl set "
+                       "%s %s --unjailed on)",
+                       row->service, row->address, row->service, row->address, row->service, row->address);
+    unsigned flags = row->unjailed == 1 ? 0 : VH_PATH_CHECK_EXPOSED;
+    if (vh_path_trust_flags(root, VH_WANT_DIR, flags, VH_EX_OSFILE, &j->fd, &st, e) < 0)
         return -1;
     j->dev = st.st_dev;
     j->ino = st.st_ino;

@@ -2,6 +2,7 @@
 #ifndef VH_JAIL_H
 #define VH_JAIL_H
 
+#include "row.h"
 #include "vherr.h"
 
 #include <sys/stat.h>
@@ -13,10 +14,14 @@ typedef struct vh_jail {
     ino_t ino;
 } vh_jail;
 
-/* Walk root with the path checker (every component root-owned, not
+/* Walk row->root with the path checker (every component root-owned, not
  * group/other-writable, no symlink: THREATS A8, A11) and keep a
- * descriptor to it. Returns 0, or -1 with VH_EX_OSFILE. */
-int vh_jail_open(const char *root, vh_jail *j, vh_err *e);
+ * descriptor to it. A root of "/" is refused unless the row is unjailed
+ * (sql/003 section 1); so is a jail host users reach on a file system
+ * that honours set-uid (K7), a check an unjailed row skips: the operator
+ * chose that root on purpose. row must outlive j. Returns 0, or -1 with
+ * VH_EX_OSFILE. */
+int vh_jail_open(const vh_row *row, vh_jail *j, vh_err *e);
 
 /* chroot into the opened jail: fchdir(fd), chroot("."), chdir("/"),
  * then check that "/" is the directory that was checked (A2, A9).

@@ -69,6 +69,9 @@ static int limits_valid(const vh_row *row, vh_err *e)
                        "row %s %s: net_bind_service is set on a run-as row, which has no capabilities - "
                        "vhostctl set %s %s --net-bind-service off",
                        row->service, row->address, row->service, row->address);
+    if (row->unjailed != 0 && row->unjailed != 1)
+        return vh_fail(e, VH_EX_CONFIG, "row %s %s: unjailed is not 0 or 1 - vhostctl set %s %s --unjailed on|off",
+                       row->service, row->address, row->service, row->address);
     if (row->max_procs < 1 || row->max_procs > VH_MAX_PROCS_MAX)
         return vh_fail(e, VH_EX_CONFIG,
                        "row %s %s: max_procs is not a number in 1..%u - vhostctl set %s %s --max-procs N", row->service,
@@ -108,14 +111,18 @@ static int copy_text(const char *t, char *out, size_t n)
     return 0;
 }
 
-/* net_bind_service and max_procs (sql/002): SQL integers, taken only
- * when they fit (no narrowing turns a bad value into a good one), then
- * limits_valid. */
+/* net_bind_service and max_procs (sql/002), unjailed (sql/003): SQL
+ * integers, taken only when they fit (no narrowing turns a bad value
+ * into a good one), then limits_valid. */
 static int limits_from_cols(const int type[VH_ROW_NCOLS], const int64_t ival[VH_ROW_NCOLS], vh_row *row, vh_err *e)
 {
     row->net_bind_service = -1;
     row->max_procs = 0;
+    row->unjailed = -1;
     int64_t nbs = ival[VH_ROW_COL_NET_BIND_SERVICE], procs = ival[VH_ROW_COL_MAX_PROCS];
+    int64_t unj = ival[VH_ROW_COL_UNJAILED];
+    if (type[VH_ROW_COL_UNJAILED] == SQLITE_INTEGER && (unj == 0 || unj == 1))
+        row->unjailed = (int)unj;
     if (type[VH_ROW_COL_NET_BIND_SERVICE] == SQLITE_INTEGER && (nbs == 0 || nbs == 1))
         row->net_bind_service = (int)nbs;
     if (type[VH_ROW_COL_MAX_PROCS] == SQLITE_INTEGER && procs >= 1 && procs <= (int64_t)VH_MAX_PROCS_MAX)

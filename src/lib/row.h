@@ -29,6 +29,7 @@ typedef struct vh_row {
     int enabled;
     int net_bind_service; /* 1: a root service keeps CAP_NET_BIND_SERVICE (K5) */
     uint32_t max_procs;   /* the domain's pids cgroup bound, 1..VH_MAX_PROCS_MAX (K10) */
+    int unjailed;         /* 1: the operator chose a root that is no jail (sql/003 section 1) */
     char comment[VH_COMMENT_MAX];
     char created[32], updated[32];
 } vh_row;
@@ -49,9 +50,9 @@ void vh_row_init(vh_row *row);
  * schema's defaults there); VH_ROW_ALL_COLS adds what only vhostctl
  * reads, the comment and the row's times. */
 #define VH_ROW_BASE_COLS "service, address, root, user, grp, uid, gid, groups, enabled"
-#define VH_ROW_COLS VH_ROW_BASE_COLS ", net_bind_service, max_procs"
+#define VH_ROW_COLS VH_ROW_BASE_COLS ", net_bind_service, max_procs, unjailed"
 #define VH_ROW_ALL_COLS VH_ROW_COLS ", comment, created, updated"
-#define VH_ROW_NCOLS 11
+#define VH_ROW_NCOLS 12
 
 /* The index of each column in VH_ROW_ALL_COLS (and so in VH_ROW_COLS and
  * VH_ROW_BASE_COLS, which start it): for sqlite3_column_* as it is, for a
@@ -69,16 +70,18 @@ enum vh_row_col {
     VH_ROW_NBASE,
     VH_ROW_COL_NET_BIND_SERVICE = VH_ROW_NBASE,
     VH_ROW_COL_MAX_PROCS,
+    VH_ROW_COL_UNJAILED,
     VH_ROW_COL_COMMENT,
     VH_ROW_COL_CREATED,
     VH_ROW_COL_UPDATED,
     VH_ROW_NALL
 };
-_Static_assert(VH_ROW_COL_MAX_PROCS + 1 == VH_ROW_NCOLS, "VH_ROW_NCOLS is VH_ROW_COLS' count");
+_Static_assert(VH_ROW_COL_UNJAILED + 1 == VH_ROW_NCOLS, "VH_ROW_NCOLS is VH_ROW_COLS' count");
 
 /* Check what virtuald is about to trust from a row: root syntax, uid and
  * gid ranges (no 0, -1, 65535: THREATS B4), group list, net_bind_service
- * 0 or 1 and 1 only for a root service, max_procs in range. 0 or -1. */
+ * 0 or 1 and 1 only for a root service, max_procs in range, unjailed 0
+ * or 1. 0 or -1. */
 int vh_row_valid(const vh_row *row, vh_err *e);
 
 /* Parse "1,2,3" into gids (at most VH_MAX_GROUPS, each 1..2^32-2).

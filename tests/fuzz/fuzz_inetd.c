@@ -23,7 +23,7 @@ static char *convert(const char *buf, size_t len, const char *db, size_t *olen)
     char *r = NULL;
     FILE *f = open_memstream(&r, olen);
     vh_err e;
-    if (!f || vh_inetd_convert(buf, len, db, out, f, &e) < 0)
+    if (!f || vh_inetd_convert(buf, len, NULL, db, out, f, &e) < 0)
         abort();
     fclose(f);
     return r;

@@ -163,7 +163,10 @@ static int trial(const char *mode, const char *path)
             return 10;
         return where_am_i();
     }
-    if (vh_jail_open(path, &j, &e) < 0)
+    vh_row row;
+    vh_row_init(&row);
+    snprintf(row.root, sizeof row.root, "%s", path);
+    if (vh_jail_open(&row, &j, &e) < 0)
         return 10;
     if (strcmp(mode, "pivot") == 0) {
         if (vh_jail_pivot(&j, 0, &e) < 0)

@@ -67,7 +67,7 @@ cat >"$F/inetd.conf" <<EOC
 127.0.0.2:
 ftp stream tcp nowait root $VIRTUALD virtuald $F/fifo /bin/busybox httpd -i -h /www
 EOC
-run migrate-inetd "$F/inetd.conf" --write
+run migrate-inetd "$F/inetd.conf" --write --virtuald "$VIRTUALD"
 vh_eq "K11 migrate-inetd with a FIFO as legacy CONF ends (not the timeout)" 1 "$((RC != 0 && RC != 124))"
 vh_contains "K11 migrate-inetd: the FIFO named" "is not a regular file (a FIFO)" "$OUT"
 run migrate-inetd "$F/fifo" --dry-run

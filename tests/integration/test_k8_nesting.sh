@@ -43,7 +43,7 @@ cat >"$F/inetd.conf" <<EOC
 127.0.0.7:
 ftp stream tcp nowait root $VIRTUALD virtuald $F/nested.conf /bin/busybox httpd -i -h /www
 EOC
-out=$(vh_ctl migrate-inetd "$F/inetd.conf" --write 2>&1)
+out=$(vh_ctl migrate-inetd "$F/inetd.conf" --write --virtuald "$VIRTUALD" 2>&1)
 vh_check "K8 migrate-inetd with a nested jail fails" test $? != 0
 vh_contains "K8 migrate-inetd names the nesting" "[nested-jail] $J/a/b" "$out"
 vh_eq "K8 migrate-inetd: nothing half-applied" 3 "$(count)"
@@ -54,7 +54,7 @@ mkdir -m 0755 "$J/d" "$J/d/db"
 "$VHOSTCTL" --db "$J/d/db/v.db" init >/dev/null
 out=$("$VHOSTCTL" --db "$J/d/db/v.db" add probe 127.0.0.2 "$J/d" 2>&1)
 vh_eq "K8 add refuses a jail that holds the database" 72 $?
-vh_contains "K8 the database in the jail named" "[database-in-jail] $J/d/db/v.db" "$out"
+vh_contains "K8 the database in the jail named (issue 13: no jail without --unjailed)" "it holds the database $J/d/db/v.db" "$out"
 
 # control: the layout forced past add, and the attack
 vh_ctl add probe 127.0.0.3 "$J/a/b" --force >/dev/null 2>&1

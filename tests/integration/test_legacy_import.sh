@@ -64,13 +64,16 @@ rows() {
 
 # --- the HOWTO's own file, verbatim: imported, with what is missing said
 conf howto
+# (issue 13: its `default /` is no jail - refused, naming --unjailed)
 golden howto_dry import --service ftp howto.conf --dry-run
 vh_eq "dry run wrote no row" 0 "$(rows ftp)"
-golden howto import --service ftp howto.conf
+golden howto import --service ftp howto.conf --unjailed
 vh_eq "HOWTO file: four domains" 4 "$(rows ftp)"
 golden howto_export export --service ftp
-golden howto_again import --service ftp howto.conf
+before=$(dbsum)
+golden howto_again import --service ftp howto.conf --unjailed
 vh_eq "a second import without --replace changed nothing" 4 "$(rows ftp)"
+vh_eq "a second import: the database byte for byte as it was" "$before" "$(dbsum)"
 
 # --- a clean file on real jails, --user, round trip -------------------------
 conf ok

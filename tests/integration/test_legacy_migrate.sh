@@ -2,7 +2,11 @@
 # migrate-inetd (PRODUCT §6): one command moves the HOWTO's example
 # installation, and the converted inetd.conf, run by a real openbsd-inetd,
 # serves each loopback address from its jail through the built virtuald,
-# fetched with curl. Golden transcripts for the realistic and the broken
+# fetched with curl. The HOWTO's inetd.conf runs the legacy program from
+# /usr/local/bin/virtuald; the converted lines must run the new one
+# (issue 13, point 1: --virtuald names the built one here, as the
+# installed one is named by default). Golden transcripts for the
+# realistic and the broken
 # inetd.conf; running twice does no harm; a failed migration changes
 # neither the database nor the file.
 #
@@ -69,7 +73,7 @@ cp "$F/inetd.conf" "$F/inetd.conf.orig"
 # --- broken inputs first: nothing imported, nothing written --------------
 data bad_inetd.conf "$F/bad.conf"
 dbsum=$(sum "$DB")
-golden migrate_bad migrate-inetd bad.conf --write --db "$DB"
+golden migrate_bad migrate-inetd bad.conf --write --db "$DB" --virtuald "$VIRTUALD"
 vh_eq "a refused migration leaves the database byte-identical" "$dbsum" "$(sum "$DB")"
 vh_check "a refused migration writes no backup" test ! -e "$F/bad.conf.bak"
 # a legacy CONF with a bad line: the whole migration is refused
@@ -77,37 +81,37 @@ printf '127.0.0.2 %s\n10.1 %s\n' "$V/pop1" "$V/pop1" >"$V/conf.bad"
 printf 'ftp stream tcp nowait root %s virtuald %s p\nsmtp stream tcp nowait root %s virtuald %s p\n' \
 	"$VIRTUALD" "$V/conf.ftp" "$VIRTUALD" "$V/conf.bad" >"$F/badconf.conf"
 cp "$F/badconf.conf" "$F/badconf.orig"
-golden migrate_badconf migrate-inetd badconf.conf --write --db "$DB"
+golden migrate_badconf migrate-inetd badconf.conf --write --db "$DB" --virtuald "$VIRTUALD"
 vh_eq "no row of the good CONF either" 0 "$(rows ftp)"
 vh_eq "the database is byte-identical" "$dbsum" "$(sum "$DB")"
 vh_check "the inetd.conf is unchanged" cmp -s "$F/badconf.conf" "$F/badconf.orig"
 golden migrate_reldb migrate-inetd inetd.conf --db db/vhosts.db
 ln -s inetd.conf "$F/link.conf"
-golden migrate_symlink migrate-inetd link.conf --write --db "$DB"
+golden migrate_symlink migrate-inetd link.conf --write --db "$DB" --virtuald "$VIRTUALD"
 
 # --- a realistic inetd.conf, dry run: the conversion, the report --------
 data realistic_inetd.conf "$F/realistic.conf"
-golden migrate_realistic_dry migrate-inetd realistic.conf --dry-run --db "$DB"
+golden migrate_realistic_dry migrate-inetd realistic.conf --dry-run --db "$DB" --virtuald "$VIRTUALD"
 vh_eq "a dry run imports nothing" "$dbsum" "$(sum "$DB")"
 
 # --- the HOWTO installation: print, then --write, then --write again -----
-golden migrate_howto migrate-inetd inetd.conf --db "$DB"
+golden migrate_howto migrate-inetd inetd.conf --db "$DB" --virtuald "$VIRTUALD"
 vh_check "without --write the file is unchanged" cmp -s "$F/inetd.conf" "$F/inetd.conf.orig"
 vh_eq "ftp's domains imported" 3 "$(rows ftp)"
 vh_eq "pop-3's domains imported" 2 "$(rows pop-3)"
-golden migrate_howto_write migrate-inetd inetd.conf --write --db "$DB"
+golden migrate_howto_write migrate-inetd inetd.conf --write --db "$DB" --virtuald "$VIRTUALD"
 vh_check "the backup is the original file" cmp -s "$F/inetd.conf.bak" "$F/inetd.conf.orig"
 vh_eq "the converted file keeps its mode" "$(stat -c %a "$F/inetd.conf.orig")" "$(stat -c %a "$F/inetd.conf")"
 vh_check "no temporary file is left" bash -c "! ls '$F' | grep -q vhostctl-"
 cp "$F/inetd.conf" "$F/inetd.conf.converted"
-golden migrate_howto_again migrate-inetd inetd.conf --write --db "$DB"
+golden migrate_howto_again migrate-inetd inetd.conf --write --db "$DB" --virtuald "$VIRTUALD"
 vh_check "a second --write changes nothing" cmp -s "$F/inetd.conf" "$F/inetd.conf.converted"
 vh_check "a second --write keeps the original backup" cmp -s "$F/inetd.conf.bak" "$F/inetd.conf.orig"
 vh_eq "and imports nothing twice" 3 "$(rows ftp)"
 # a CONF changed after the first migration: a different row is an error
 sed -i "s|^127.0.0.3 .*|127.0.0.3 $V/pop1|" "$V/conf.ftp"
 cp "$F/inetd.conf.orig" "$F/again.conf"
-golden migrate_changed migrate-inetd again.conf --db "$DB"
+golden migrate_changed migrate-inetd again.conf --db "$DB" --virtuald "$VIRTUALD"
 sed -i "s|^127.0.0.3 .*|127.0.0.3 $V/domain2.com|" "$V/conf.ftp"
 
 # --- the migrated line, served by a real openbsd-inetd -------------------

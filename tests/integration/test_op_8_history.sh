@@ -96,7 +96,7 @@ printf '127.0.0.7 %s\n' "$F/jails/a" >"$F/conf.smtp"
 printf 'smtp stream tcp nowait root %s virtuald %s /bin/busybox httpd -i -h /www\n' "$VIRTUALD" "$F/conf.smtp" \
 	>"$F/inetd.conf"
 n=$(count)
-vh_ctl migrate-inetd "$F/inetd.conf" --write >"$F/migrate.out" 2>&1
+vh_ctl migrate-inetd "$F/inetd.conf" --write --virtuald "$VIRTUALD" >"$F/migrate.out" 2>&1
 vh_eq "migrate-inetd --write succeeds" 0 $?
 one migrate-inetd "$n"
 vh_eq "migrate-inetd: the summary" "migrate-inetd|$F/inetd.conf|1|1" "$(last "json_extract(after, '\$.bulk'), json_extract(after, '\$.file'), json_extract(after, '\$.added'), service IS NULL")"

@@ -70,7 +70,11 @@ static char *import(sqlite3 *db, const char *service, const char *text, int mode
     assert_int_equal(dry ? vh_db_begin_read(db, &e) : vh_dbadmin_begin(db, &e), 0);
     assert_int_equal(vh_import_new(db, &im, &e), 0);
     int fd = memfile(text, strlen(text));
-    vh_import_opts o = {service, mode, dry, ident};
+    vh_import_opts o = {service, mode, dry, ident, 0, NULL, NULL};
+    /* these tests use "/" as a directory that surely exists: it is no
+     * jail (issue 13), so they import it as the operator's --unjailed
+     * does; test_no_jail has the rule itself */
+    o.unjailed = 1;
     vh_import_report r = {on_diag, on_row, &l};
     if (vh_import_fd(im, "t.conf", fd, &o, &r, st, &e) < 0)
         fail_msg("import: %s", e.msg);
@@ -109,8 +113,9 @@ static void test_import_and_conflicts(void **s)
                      3);
     assert_int_equal(
         count(db, "SELECT count(*) FROM domains WHERE comment = 'imported from t.conf:2' AND address = '10.0.0.2'"), 1);
-    /* again: every existing row is an error, nothing is written */
-    t = import(db, "ftp", "10.0.0.3 /\n10.0.0.1 /\ndefault /\n", VH_IMPORT_STRICT, 0, NULL, &st);
+    /* again: every existing row with another jail is an error, nothing
+     * is written */
+    t = import(db, "ftp", "10.0.0.3 /\n10.0.0.1 /usr\ndefault /usr\n", VH_IMPORT_STRICT, 0, NULL, &st);
     assert_int_equal(st.conflicts, 2);
     assert_int_equal(st.parse.errors, 2);
     unit_text_has(
@@ -121,12 +126,22 @@ static void test_import_and_conflicts(void **s)
     assert_int_equal(count(db, "SELECT count(*) FROM domains WHERE 1"), 3);
     assert_int_equal(count(db, "SELECT count(*) FROM domains WHERE address = '10.0.0.3'"), 0);
     /* the same in a dry run: the same errors, from reads only */
-    t = import(db, "ftp", "10.0.0.3 /\n10.0.0.1 /\n", VH_IMPORT_STRICT, 1, NULL, &st);
+    t = import(db, "ftp", "10.0.0.3 /\n10.0.0.1 /usr\n", VH_IMPORT_STRICT, 1, NULL, &st);
     assert_int_equal(st.conflicts, 1);
     assert_int_equal(st.added, 1);
     unit_text_has(t, "ADD 1 10.0.0.3 /\n");
     unit_text_has(t, "E 2 16 service ftp already has a domain on 10.0.0.1");
     free(t);
+    /* issue 13: identical rows are already there, in every mode: no
+     * error, nothing written (export | import) */
+    t = import(db, "ftp", "10.0.0.1 /\ndefault /\n", VH_IMPORT_STRICT, 0, NULL, &st);
+    assert_int_equal(st.parse.errors, 0);
+    assert_int_equal(st.conflicts, 0);
+    assert_int_equal(st.same, 2);
+    assert_int_equal(st.added, 0);
+    assert_string_equal(t, "SAME 1 10.0.0.1 /\nSAME 2 default /\n");
+    free(t);
+    assert_int_equal(count(db, "SELECT count(*) FROM domains WHERE 1"), 3);
     /* another service is another key */
     t = import(db, "pop-3", "10.0.0.1 /\n", VH_IMPORT_STRICT, 0, NULL, &st);
     assert_int_equal(st.added, 1);
@@ -136,6 +151,51 @@ static void test_import_and_conflicts(void **s)
     assert_int_equal(st.parse.errors, 1);
     assert_int_equal(count(db, "SELECT count(*) FROM domains WHERE service = 'www'"), 0);
     free(t);
+    sqlite3_close(db);
+}
+
+/* Issue 13: a directory that is no jail - "/", one that holds another
+ * domain's jail, one that holds the database - is an error without
+ * --unjailed, and marked unjailed (that row only) with it. */
+static void test_no_jail(void **s)
+{
+    (void)s;
+    sqlite3 *db = unit_mem_db();
+    vh_err e;
+    vh_import_stats st;
+    struct log l = {0};
+    vh_importer *im = NULL;
+    const char text[] = "10.0.0.1 /srv/j/a\n10.0.0.2 /srv/j\n10.0.0.3 /var/lib\ndefault /\n";
+    for (int unjailed = 0; unjailed <= 1; unjailed++) {
+        l.f = open_memstream(&l.text, &l.len);
+        assert_int_equal(vh_dbadmin_begin(db, &e), 0);
+        assert_int_equal(vh_import_new(db, &im, &e), 0);
+        int fd = memfile(text, strlen(text));
+        vh_import_opts o = {"ftp", VH_IMPORT_STRICT, 0, NULL, 0, NULL, NULL};
+        o.unjailed = unjailed;
+        o.dbfile = "/var/lib/virtuald/vhosts.db";
+        o.rerun = "vhostctl import --service ftp t.conf --unjailed";
+        vh_import_report r = {on_diag, on_row, &l};
+        assert_int_equal(vh_import_fd(im, "t.conf", fd, &o, &r, &st, &e), 0);
+        close(fd);
+        vh_import_free(im);
+        fclose(l.f);
+        if (!unjailed) {
+            assert_int_equal(st.parse.errors, 3);
+            unit_text_has(l.text, "E 2 18 /srv/j is no jail: it holds the jail /srv/j/a of another domain");
+            unit_text_has(l.text, "E 3 18 /var/lib is no jail: it holds the database /var/lib/virtuald/vhosts.db");
+            unit_text_has(l.text, "E 4 18 / is no jail: it is the host's root directory");
+            unit_text_has(l.text, "vhostctl import --service ftp t.conf --unjailed");
+            vh_db_rollback(db);
+        } else {
+            assert_int_equal(st.parse.errors, 0);
+            assert_int_equal(st.added, 4);
+            assert_int_equal(vh_dbadmin_commit(db, &e), 0);
+        }
+        free(l.text);
+    }
+    assert_int_equal(count(db, "SELECT count(*) FROM domains WHERE unjailed = 1"), 3);
+    assert_int_equal(count(db, "SELECT count(*) FROM domains WHERE unjailed = 0 AND root = '/srv/j/a'"), 1);
     sqlite3_close(db);
 }
 
@@ -274,7 +334,9 @@ static void test_file_mode(void **s)
     vh_err e;
     vh_import_stats st;
     struct log l = {0};
-    vh_import_opts o = {"ftp", VH_IMPORT_STRICT, 1, NULL};
+    /* "/": no jail, so --unjailed (issue 13), which only a file that is
+     * root's alone carries */
+    vh_import_opts o = {"ftp", VH_IMPORT_STRICT, 1, NULL, 1, NULL, NULL};
     vh_import_report r = {on_diag, NULL, &l};
     assert_int_equal(vh_import_new(db, &im, &e), 0);
     const mode_t modes[] = {0644, 0664, 0646, 0666};
@@ -288,12 +350,15 @@ static void test_file_mode(void **s)
         if (geteuid() == 0 && !who[i]) {
             assert_string_equal(l.text, "");
             assert_int_equal(st.parse.warnings, 0);
+            assert_int_equal(st.added, 1);
         } else if (who[i]) {
             unit_text_has(l.text, "W 0 49 the file is ");
             unit_text_has(l.text, who[i]);
             assert_int_equal(st.parse.warnings, 1);
+            unit_text_has(l.text, "E 1 18 / is no jail, and --unjailed is not taken from a file that anyone but root "
+                                  "can write");
+            assert_int_equal(st.added, 0);
         }
-        assert_int_equal(st.added, 1);
         free(l.text);
     }
     /* missing file, a directory: no input */
@@ -476,7 +541,7 @@ int main(void)
         cmocka_unit_test(test_replace),    cmocka_unit_test(test_same_ok),
         cmocka_unit_test(test_identity),   cmocka_unit_test(test_missing_dirs),
         cmocka_unit_test(test_file_mode),  cmocka_unit_test(test_exact_beats_default),
-        cmocka_unit_test(test_round_trip),
+        cmocka_unit_test(test_round_trip), cmocka_unit_test(test_no_jail),
     };
     return cmocka_run_group_tests(tests, group_setup, unit_teardown);
 }

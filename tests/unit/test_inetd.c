@@ -53,16 +53,21 @@ static int out(void *ctx, const char *p, size_t n)
     return fwrite(p, 1, n, ctx) == n ? 0 : -1;
 }
 
-static char *convert(const char *text, const char *db)
+static char *convert_with(const char *text, const char *virtuald, const char *db)
 {
     char *r = NULL;
     size_t n = 0;
     FILE *f = open_memstream(&r, &n);
     vh_err e;
-    if (vh_inetd_convert(text, strlen(text), db, out, f, &e) < 0)
+    if (vh_inetd_convert(text, strlen(text), virtuald, db, out, f, &e) < 0)
         fail_msg("convert: %s", e.msg);
     fclose(f);
     return r;
+}
+
+static char *convert(const char *text, const char *db)
+{
+    return convert_with(text, NULL, db);
 }
 
 /* The HOWTO's "virtual /etc/inetd.conf", verbatim. */
@@ -105,6 +110,30 @@ static void test_howto(void **s)
     assert_string_equal(c, c2);
     free(c);
     free(c2);
+}
+
+/* Issue 13, point 1: the converted line runs the new virtuald, not the
+ * legacy program's file (directly, and under tcpd as its argv[0]); the
+ * new form is left alone. */
+static void test_new_program(void **s)
+{
+    (void)s;
+    char *c = convert_with(howto, "/usr/sbin/virtuald", NULL);
+    assert_string_equal(c, "ftp stream tcp nowait root /usr/sbin/virtuald virtuald ftp wu.ftpd -l -a\n"
+                           "pop-3 stream tcp nowait root /usr/sbin/virtuald virtuald pop-3 in.qpop -s\n");
+    char *c2 = convert_with(c, "/opt/other/virtuald", NULL);
+    assert_string_equal(c, c2); /* the new form: as it is */
+    free(c);
+    free(c2);
+    c = convert_with("pop3 stream tcp nowait root /usr/sbin/tcpd /usr/local/bin/virtuald /etc/vh/pop.conf in.qpop\n",
+                     "/usr/sbin/virtuald", "/srv/vh/v.db");
+    assert_string_equal(c, "pop3 stream tcp nowait root /usr/sbin/tcpd /usr/sbin/virtuald --db /srv/vh/v.db pop3 "
+                           "in.qpop\n");
+    free(c);
+    vh_err e;
+    assert_int_equal(vh_inetd_convert(howto, strlen(howto), "sbin/virtuald", NULL, out, stderr, &e), -1);
+    assert_int_equal(e.code, VH_EX_USAGE);
+    assert_int_equal(vh_inetd_convert(howto, strlen(howto), "/usr/s bin/virtuald", NULL, out, stderr, &e), -1);
 }
 
 /* The HOWTO's "standard" inetd.conf, and everything not virtuald, stays
@@ -281,7 +310,7 @@ static void test_db_arg(void **s)
     char *r = NULL;
     size_t n = 0;
     FILE *f = open_memstream(&r, &n);
-    assert_int_equal(vh_inetd_convert(howto, strlen(howto), "rel.db", out, f, &e), -1);
+    assert_int_equal(vh_inetd_convert(howto, strlen(howto), NULL, "rel.db", out, f, &e), -1);
     fclose(f);
     free(r);
 }
@@ -304,7 +333,7 @@ static void test_failures(void **s)
 {
     (void)s;
     vh_err e;
-    assert_int_equal(vh_inetd_convert(howto, strlen(howto), NULL, failing_out, NULL, &e), -1);
+    assert_int_equal(vh_inetd_convert(howto, strlen(howto), NULL, NULL, failing_out, NULL, &e), -1);
     assert_int_equal(e.code, VH_EX_IOERR);
     vh_inetd_ops ops = {stop_entry, NULL};
     vh_inetd_stats st;
@@ -317,7 +346,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_howto),     cmocka_unit_test(test_others_untouched), cmocka_unit_test(test_forms),
         cmocka_unit_test(test_line_ends), cmocka_unit_test(test_errors),           cmocka_unit_test(test_db_arg),
-        cmocka_unit_test(test_failures),
+        cmocka_unit_test(test_failures),  cmocka_unit_test(test_new_program),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

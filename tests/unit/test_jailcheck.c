@@ -434,7 +434,12 @@ static void test_root_is_slash(void **state)
     (void)state;
     vh_row r = row_for("/", 0);
     run(&r, NULL, 0, 0, 1); /* the deep scan of / is skipped */
-    expect_only("root-is-slash", "/", VH_SEV_WARNING);
+    /* issue 13: a '/' row without the unjailed mark is refused by
+     * virtuald: an error; with the mark, the `unjailed` warning */
+    expect_only("root-is-slash", "/", VH_SEV_ERROR);
+    r.unjailed = 1;
+    run(&r, NULL, 0, 0, 1);
+    expect_only("unjailed", "/", VH_SEV_WARNING);
 }
 
 /* ---- the identity ------------------------------------------------- */

@@ -117,28 +117,55 @@ static void test_trust_first_message(void **st)
     assert_non_null(strstr(e.msg, "writable by group"));
 }
 
+/* vh_jail_open takes the row (issue 13: root and the unjailed mark). */
+static vh_row jail_row(const char *root)
+{
+    static vh_row r;
+    vh_row_init(&r);
+    snprintf(r.service, sizeof r.service, "http");
+    snprintf(r.address, sizeof r.address, "127.0.0.2");
+    snprintf(r.root, sizeof r.root, "%s", root);
+    return r;
+}
+
 static void test_jail_open(void **st)
 {
     (void)st;
     vh_jail j;
     vh_err e;
+    vh_row ok = jail_row(unit_path("ok/jail")), link = jail_row(unit_path("link/jail"));
     /* K7 at run time: the fixture (0755) leaves the jail reachable by
      * host users on a file system that honours set-uid: refused... */
     struct statvfs sv;
     if (statvfs(unit_dir, &sv) == 0 && !(sv.f_flag & ST_NOSUID)) {
-        assert_int_equal(vh_jail_open(unit_path("ok/jail"), &j, &e), -1);
+        assert_int_equal(vh_jail_open(&ok, &j, &e), -1);
         assert_int_equal(e.code, VH_EX_OSFILE);
         assert_non_null(strstr(e.msg, "every host user"));
     }
     /* ... and opened once an ancestor hides it */
     chmod(unit_dir, 0700);
-    assert_int_equal(vh_jail_open(unit_path("ok/jail"), &j, &e), 0);
+    assert_int_equal(vh_jail_open(&ok, &j, &e), 0);
     chmod(unit_dir, 0755);
     assert_true(j.fd >= 0);
     vh_jail_close(&j);
     assert_int_equal(j.fd, -1);
-    assert_int_equal(vh_jail_open(unit_path("link/jail"), &j, &e), -1);
+    assert_int_equal(vh_jail_open(&link, &j, &e), -1);
     assert_int_equal(e.code, VH_EX_OSFILE);
+    /* issue 13: an unjailed row skips K7 (the fixture is exposed) ... */
+    ok.unjailed = 1;
+    assert_int_equal(vh_jail_open(&ok, &j, &e), 0);
+    vh_jail_close(&j);
+    /* ... but nothing else: a symlink on the way is still refused */
+    link.unjailed = 1;
+    assert_int_equal(vh_jail_open(&link, &j, &e), -1);
+    /* a root of "/" only with the mark */
+    vh_row slash = jail_row("/");
+    assert_int_equal(vh_jail_open(&slash, &j, &e), -1);
+    assert_int_equal(e.code, VH_EX_OSFILE);
+    assert_non_null(strstr(e.msg, "--unjailed on"));
+    slash.unjailed = 1;
+    assert_int_equal(vh_jail_open(&slash, &j, &e), 0);
+    vh_jail_close(&j);
 }
 
 int main(void)
