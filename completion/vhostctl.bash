@@ -25,6 +25,7 @@ _vhostctl() {
 	fi
 	case $cmd in
 	add) COMPREPLY=($(compgen -W "--user --group --comment --disabled --net-bind-service --max-procs --force --help" -- "$cur")); [[ $cur != -* ]] && _filedir -d ;;
+	remove | disable) COMPREPLY=($(compgen -W "--kill --help" -- "$cur")) ;;
 	set) COMPREPLY=($(compgen -W "--net-bind-service --max-procs --help" -- "$cur")) ;;
 	list) COMPREPLY=($(compgen -W "--service --json --help" -- "$cur")) ;;
 	lookup | check) COMPREPLY=($(compgen -W "--json --program --help" -- "$cur")) ;;
