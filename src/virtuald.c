@@ -267,14 +267,6 @@ static int pid1(void *arg)
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, NULL);
     VH_MARK("fork_init");
-    /* Issue 13 point 10: the tree ends with the outer virtuald, also
-     * when that is killed (SIGKILL to PID 1 from the host kills every
-     * process of the namespace); else PID 1 and the service would live
-     * on, orphaned, where no super-server counts them. */
-    if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0) {
-        vh_fail(&e, VH_EX_OSERR, "prctl(PR_SET_PDEATHSIG): %s", strerror(errno));
-        _exit(refuse(t, &e));
-    }
     /* K10: into the domain's pids cgroup before the service starts, so
      * the service and all it forks are counted. */
     if (t->pids && vh_cgroup_enter(&t->cg, &e) < 0)
@@ -294,6 +286,17 @@ static int pid1(void *arg)
     }
     if (svc == 0)
         _exit(drop_and_exec(t));
+    /* Issue 13 point 10: the tree ends with the outer virtuald, also
+     * when that is killed (SIGKILL to PID 1 from the host kills every
+     * process of the namespace); else PID 1 and the service would live
+     * on, orphaned, where no super-server counts them. Set once the
+     * service has exec'd (vfork returned): no system call is added
+     * before the exec; the outer, asleep until PID 1 exits, is killed in
+     * that moment only by hand. Dropping capabilities keeps it. */
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0) {
+        kill(svc, SIGKILL);
+        _exit(VH_EX_OSERR);
+    }
     /* The syslog socket stays in the table PID 1 shares with the outer
      * virtuald, which writes the ended line with it (issue 13 point 10);
      * like DIR's descriptor, it is out of the service's reach: PID 1 is
