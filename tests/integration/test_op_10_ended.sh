@@ -151,6 +151,20 @@ out=$(vh_ctl disable sleepy 127.0.0.4 --kill 2>&1)
 vh_contains "disable --kill of an already disabled domain ends its service" "ended 1 running service of sleepy 127.0.0.4" "$out"
 vh_check "the last one ended" gone "${C[127.0.0.4]}"
 
+# A holder that is no namespace's PID 1 (a host process of this test's
+# own) is never signalled: reported after 3 s, status 75.
+hexname() { printf 'vh-%s-%s' "$(printf %s "$1" | od -An -tx1 | tr -d ' \n')" "$(printf %s "$2" | od -An -tx1 | tr -d ' \n')"; }
+RUNFILE=/run/virtuald/running/$(hexname sleepy 127.0.0.4)
+vh_check "the domain's running file is root's, 0600" test "$(stat -c '%u %a' "$RUNFILE")" = "0 600"
+sleep 30 <"$RUNFILE" &
+H=$!
+C[holder]=$H
+out=$(vh_ctl disable sleepy 127.0.0.4 --kill 2>&1)
+vh_eq "a holder that is no PID 1: status 75" 75 "$?"
+vh_contains "a holder that is no PID 1: reported" "1 process of sleepy 127.0.0.4 still running after 3 s" "$out"
+vh_check "a holder that is no PID 1: never signalled" kill -0 "$H"
+kill "$H"
+
 # enable takes no --kill
 vh_ctl enable sleepy 127.0.0.4 --kill >/dev/null 2>&1
 vh_eq "enable --kill: a usage error" 64 "$?"
