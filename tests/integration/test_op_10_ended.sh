@@ -10,7 +10,8 @@
 . "$(dirname "$0")/lib.sh"
 
 # The domains' running files (/run/virtuald/running) of this test's own:
-# a tmpfs over /run/virtuald in this private mount namespace, so that a
+# a tmpfs over /run/virtuald (made on the host when missing, as virtuald
+# itself would) in this private mount namespace, so that a
 # --kill here can only ever see this test's services.
 mkdir -p /run/virtuald
 mount -t tmpfs -o mode=0755,size=64k vhop10run /run/virtuald
