@@ -4,21 +4,50 @@
 #include "addr.h"
 #include "db.h"
 #include "dbadmin.h"
+#include "endtree.h"
 #include "exitcodes.h"
 #include "store.h"
 #include "valid.h"
 
 enum op { OP_REMOVE, OP_ENABLE, OP_DISABLE };
 
+/* --kill: end the domain's running service trees (endtree.h). 0, or an
+ * exit status with the message printed. */
+static int end_services(const char *service, const char *addr)
+{
+    vh_err e;
+    long ended = 0, left = 0;
+    if (vh_endtree_domain(service, addr, &ended, &left, &e) < 0)
+        return vc_error(&e);
+    printf("ended %ld running service%s of %s %s\n", ended, ended == 1 ? "" : "s", service, addr);
+    if (left > 0) {
+        fprintf(stderr, "vhostctl: %ld process%s of %s %s still running after 3 s - run the command again\n", left,
+                left == 1 ? "" : "es", service, addr);
+        return VH_EX_TEMPFAIL;
+    }
+    return 0;
+}
+
 static int change(const struct vc_cmd *cmd, enum op op, const char *db, int argc, char **argv)
 {
     struct arg_str *service = arg_str1(NULL, NULL, "SERVICE", "service name, or '*'");
     struct arg_str *address = arg_str1(NULL, NULL, "ADDRESS", "address, or 'default'");
+    /* Issue 13 point 10: --kill for disable and remove only. */
+    struct arg_lit *kill_opt =
+        op == OP_ENABLE ? NULL : arg_lit0(NULL, "kill", "also end the domain's running services");
     struct arg_lit *help = arg_lit0("h", "help", "print this help");
     struct arg_file *dbo = arg_file0(NULL, "db", "FILE", "database path");
     struct arg_end *end = arg_end(5);
-    void *table[] = {service, address, help, dbo, end};
-    int rc = vc_parse(cmd, table, 5, argc, argv, &db);
+    void *table[6];
+    int n = 0;
+    table[n++] = service;
+    table[n++] = address;
+    if (kill_opt)
+        table[n++] = kill_opt;
+    table[n++] = help;
+    table[n++] = dbo;
+    table[n++] = end;
+    int rc = vc_parse(cmd, table, n, argc, argv, &db);
     if (rc)
         goto out;
     vh_err e;
@@ -53,10 +82,14 @@ static int change(const struct vc_cmd *cmd, enum op op, const char *db, int argc
            : op == OP_ENABLE ? "enabled"
                              : "disabled",
            service->sval[0], addr);
+    /* Issue 13 point 10: after the commit, so that no new connection of
+     * the domain is served while its running ones are ended. */
+    if (kill_opt && kill_opt->count)
+        rc = end_services(service->sval[0], addr);
 audit:
     vh_audit_free(&a);
 out:
-    arg_freetable(table, 5);
+    arg_freetable(table, (size_t)n);
     return rc < 0 ? 0 : rc;
 }
 

@@ -16,9 +16,11 @@ const struct vc_cmd vc_commands[] = {
      "N]"
      " [--force] [--unjailed]",
      "add a domain: SERVICE (or '*') on ADDRESS (or 'default') is served from jail ROOT", vc_cmd_add},
-    {"remove", "remove SERVICE ADDRESS", "remove a domain", vc_cmd_remove},
+    {"remove", "remove SERVICE ADDRESS [--kill]", "remove a domain (--kill: and end its running services)",
+     vc_cmd_remove},
     {"enable", "enable SERVICE ADDRESS", "enable a domain", vc_cmd_enable},
-    {"disable", "disable SERVICE ADDRESS", "disable a domain: its connections are refused, never given to a default",
+    {"disable", "disable SERVICE ADDRESS [--kill]",
+     "disable a domain: its connections are refused, never given to a default (--kill: its running services end)",
      vc_cmd_disable},
     {"set",
      "set SERVICE ADDRESS [--root DIR] [--user U | --no-user] [--group G] [--comment TEXT] [--net-bind-service on|off]"

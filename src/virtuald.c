@@ -20,6 +20,7 @@
 #include "priv.h"
 #include "reap.h"
 #include "row.h"
+#include "running.h"
 #include "sandbox.h"
 #include "scope.h"
 #include "select.h"
@@ -35,9 +36,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sched.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <syslog.h>
+#include <time.h>
 #include <unistd.h>
 
 extern char **environ;
@@ -57,6 +61,11 @@ struct target {
     int verbose;
     vh_cgroup cg; /* K10: the root service's pids cgroup */
     int pids;     /* 1: cg is open */
+    /* Issue 13 point 10: the service's end. */
+    int running;             /* the domain's running file (running.h), -1: none */
+    struct timespec started; /* when the served line was written */
+    int *svc_end;            /* PID 1 leaves the service's wait status in [0], 1 in [1] */
+    int svc_end_mem[2];      /* svc_end's home where PID 1 shares this memory */
 };
 
 static void fmt_endpoint(const vh_endpoint *ep, char *out, size_t n)
@@ -277,12 +286,54 @@ static int pid1(void *arg)
     }
     if (svc == 0)
         _exit(drop_and_exec(t));
-    vh_log_close();
+    /* Issue 13 point 10: the tree ends with the outer virtuald, also
+     * when that is killed (SIGKILL to PID 1 from the host kills every
+     * process of the namespace); else PID 1 and the service would live
+     * on, orphaned, where no super-server counts them. Set once the
+     * service has exec'd (vfork returned): no system call is added
+     * before the exec; the outer, asleep until PID 1 exits, is killed in
+     * that moment only by hand. Dropping capabilities keeps it. */
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0) {
+        kill(svc, SIGKILL);
+        _exit(VH_EX_OSERR);
+    }
+    /* The syslog socket stays in the table PID 1 shares with the outer
+     * virtuald, which writes the ended line with it (issue 13 point 10);
+     * like DIR's descriptor, it is out of the service's reach: PID 1 is
+     * undumpable and holds no capability. */
     if (vh_reap_retire() < 0) {
         kill(svc, SIGKILL);
         _exit(VH_EX_OSERR);
     }
-    _exit(vh_reap_until(svc));
+    int ws = -1;
+    int code = vh_reap_until(svc, &ws);
+    if (ws != -1 && t->svc_end) {
+        t->svc_end[0] = ws;
+        t->svc_end[1] = 1;
+    }
+    _exit(code);
+}
+
+/* Issue 13 point 10: one line when the tree is gone. The service's own
+ * wait status when PID 1 collected it; else PID 1's (killed from the
+ * host: vhostctl disable --kill). */
+static void log_ended(const struct target *t, int init_ws)
+{
+    int ws = t->svc_end && t->svc_end[1] ? t->svc_end[0] : init_ws;
+    char local[96], remote[96], how[32];
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    long long ms = (long long)(now.tv_sec - t->started.tv_sec) * 1000 + (now.tv_nsec - t->started.tv_nsec) / 1000000;
+    fmt_endpoint(&t->conn.local, local, sizeof local);
+    fmt_endpoint(&t->conn.remote, remote, sizeof remote);
+    if (ws == -1)
+        snprintf(how, sizeof how, "status=unknown");
+    else if (WIFSIGNALED(ws))
+        snprintf(how, sizeof how, "signal=%d", WTERMSIG(ws));
+    else
+        snprintf(how, sizeof how, "status=%d", WEXITSTATUS(ws));
+    vh_log(LOG_INFO, "ended service=%s local=%s remote=%s domain=%s/%s %s duration_ms=%lld", t->service, local, remote,
+           t->d.row.service, t->d.row.address, how, ms);
 }
 
 static int run_tree(struct target *t)
@@ -309,12 +360,17 @@ static int run_tree(struct target *t)
         sigaddset(&fwd, forwarded[i]);
     sigprocmask(SIG_BLOCK, &fwd, &old);
 #ifdef VH_SPAWN_FORK
+    /* A forked PID 1 shares no memory: the service's status comes back
+     * through a shared page (sanitizer builds only). */
+    void *end = mmap(NULL, sizeof t->svc_end_mem, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    t->svc_end = end == MAP_FAILED ? NULL : end;
     pid_t init = fork();
     if (init == 0)
         pid1(t);
     if (init > 0)
         sigprocmask(SIG_SETMASK, &old, NULL); /* forked: forward while waiting */
 #else
+    t->svc_end = t->svc_end_mem;
     pid_t init = clone(pid1, pid1_stack + sizeof pid1_stack, CLONE_VM | CLONE_VFORK | CLONE_FILES | SIGCHLD, t);
 #endif
     if (init < 0) {
@@ -324,7 +380,9 @@ static int run_tree(struct target *t)
     }
     for (int fd = 0; fd <= 2; fd++)
         close(fd);
-    int status = vh_reap_until(init);
+    int init_ws = -1;
+    int status = vh_reap_until(init, &init_ws);
+    log_ended(t, init_ws);
     if (t->pids)
         vh_cgroup_leave(&mine); /* K10: the tree is gone */
     t->pids = 0;
@@ -461,11 +519,24 @@ static int decide(struct target *t, const struct opts *o, vh_err *e)
     if (!t->d.row.has_user && pids_open(t, o->pids_cgroup, t->d.row.max_procs, e) < 0)
         return -1;
     VH_MARK("pids_cgroup");
+    /* Issue 13 point 10: held open until the tree is gone, so that
+     * vhostctl disable --kill finds it (running.h). Without it the
+     * connection is still served: the operator is told once per
+     * connection that --kill cannot reach it. */
+    vh_err re;
+    t->running = vh_running_open(t->d.row.service, t->d.row.address, &re);
+    if (t->running < 0) {
+        char why[3 * sizeof re.msg];
+        vh_log(LOG_WARNING, "untracked service=%s domain=%s/%s reason=%s - vhostctl disable --kill cannot end it",
+               t->service, t->d.row.service, t->d.row.address, vh_log_value(re.msg, why, sizeof why));
+    }
+    VH_MARK("running");
     return 0;
 }
 
-static void log_served(const struct target *t)
+static void log_served(struct target *t)
 {
+    clock_gettime(CLOCK_MONOTONIC, &t->started); /* vDSO: no system call */
     char local[96], remote[96], root[PATH_MAX * 2], user[VH_NAME_MAX * 2], prog[PATH_MAX * 2];
     fmt_endpoint(&t->conn.local, local, sizeof local);
     fmt_endpoint(&t->conn.remote, remote, sizeof remote);
@@ -556,6 +627,7 @@ int main(int argc, char **argv)
         return refuse(NULL, &e);
     }
     t->service = o.service;
+    t->running = -1;
     t->argv = o.argv;
     t->verbose = o.verbose;
     if (decide(t, &o, &e) < 0 || apply(t, &e) < 0) {

@@ -30,6 +30,12 @@ static int log_fd = -1;
 static int log_stderr;
 static char log_ident[32] = "virtuald";
 static int log_stalled; /* a wait already timed out: never wait again */
+/* Issue 13 point 10: the pid every line carries, taken once by
+ * vh_log_open: virtuald's own, as the host sees it. PID 1 of the
+ * service's namespace and the service's process before its exec share
+ * or copy this memory, so their lines (a refusal after the served line)
+ * carry it too, not the 1 or 2 getpid() answers inside the namespace. */
+static pid_t log_pid;
 
 #define VH_LOG_WAIT_MS 1000
 
@@ -64,6 +70,7 @@ static void send_bounded(const char *buf, size_t len)
 void vh_log_open(const char *ident)
 {
     snprintf(log_ident, sizeof log_ident, "%s", ident);
+    log_pid = getpid();
     log_stderr = isatty(2);
     /* tzset now: the timestamps must never read the jail's localtime. */
     tzset();
@@ -81,13 +88,6 @@ void vh_log_open(const char *ident)
     log_fd = fd;
 }
 
-void vh_log_close(void)
-{
-    if (log_fd >= 0)
-        close(log_fd);
-    log_fd = -1;
-}
-
 void vh_log(int prio, const char *fmt, ...)
 {
     char msg[3072], line[3300], stamp[32];
@@ -99,8 +99,9 @@ void vh_log(int prio, const char *fmt, ...)
     struct tm tm;
     if (!localtime_r(&now, &tm) || !strftime(stamp, sizeof stamp, "%b %e %H:%M:%S", &tm))
         strcpy(stamp, "Jan  1 00:00:00");
-    int n = snprintf(line, sizeof line, "<%d>%s %s[%d]: %s", LOG_DAEMON | (prio & LOG_PRIMASK), stamp, log_ident,
-                     (int)getpid(), msg);
+    int pid = (int)(log_pid ? log_pid : getpid());
+    int n =
+        snprintf(line, sizeof line, "<%d>%s %s[%d]: %s", LOG_DAEMON | (prio & LOG_PRIMASK), stamp, log_ident, pid, msg);
     if (n < 0)
         return;
     if ((size_t)n >= sizeof line)
@@ -109,7 +110,7 @@ void vh_log(int prio, const char *fmt, ...)
         send_bounded(line, (size_t)n);
     if (log_stderr) {
         /* only when stderr is a terminal: under inetd it is the client */
-        dprintf(2, "%s[%d]: %s\n", log_ident, (int)getpid(), msg);
+        dprintf(2, "%s[%d]: %s\n", log_ident, pid, msg);
     }
 }
 

@@ -11,10 +11,10 @@
 
 #include <stddef.h>
 
+/* Connect the socket and take the pid every later line carries: the
+ * caller's, as the host sees it, also in the lines of processes that
+ * share or copy this memory inside a PID namespace (issue 13 point 10). */
 void vh_log_open(const char *ident);
-/* Close the socket (the PID-1 supervisor of a root service keeps no
- * channel to the host). */
-void vh_log_close(void);
 
 void vh_log(int prio, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

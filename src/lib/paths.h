@@ -16,6 +16,13 @@
  * virtuald --cgroup-dir) */
 #define VH_CGROUP_DEFAULT_DIR "/sys/fs/cgroup/pids/virtuald"
 
+/* Issue 13 point 10: one empty file per domain that each connection's
+ * virtuald holds open while its service runs, so that vhostctl disable
+ * or remove --kill finds the domain's trees (running.h). The directory
+ * is root's, 0700; its parent 0755. */
+#define VH_RUNNING_PARENT "/run/virtuald"
+#define VH_RUNNING_DIR VH_RUNNING_PARENT "/running"
+
 /* A VH_TIMING build appends its marks here (timing.h); CMake's
  * VH_TIMING_FILE cache variable overrides it. */
 #ifndef VH_TIMING_FILE

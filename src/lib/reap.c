@@ -20,7 +20,7 @@ static void forward(int sig)
         _exit(128 + sig);
 }
 
-int vh_reap_until(pid_t child)
+int vh_reap_until(pid_t child, int *wstatus)
 {
     static const int sigs[] = {SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
     struct sigaction sa;
@@ -41,6 +41,8 @@ int vh_reap_until(pid_t child)
         if (p != child)
             continue;   /* an orphan reaped */
         forward_to = 0; /* its pid may be reused: forward nothing more */
+        if (wstatus)
+            *wstatus = status;
         if (WIFEXITED(status))
             return WEXITSTATUS(status);
         if (WIFSIGNALED(status))

@@ -16,8 +16,9 @@
  * SIGUSR2 to it; reap every other child that exits meanwhile (PID 1's
  * orphans). Returns the exit code to pass on: the child's status, or
  * 128 + signal number when it was killed. Never returns before child is
- * gone. */
-int vh_reap_until(pid_t child);
+ * gone. wstatus (may be NULL) gets the child's wait status as waitpid
+ * gave it, and is left alone when there was none (ECHILD). */
+int vh_reap_until(pid_t child, int *wstatus);
 
 /* Become an inert supervisor: close fds 0-2 (the connection is the
  * service's alone), make this process undumpable (no ptrace from the

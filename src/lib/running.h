@@ -1,0 +1,33 @@
+/* running.h - which of virtuald's process trees serve a domain (issue 13
+ * point 10: vhostctl disable/remove --kill).
+ *
+ * Each connection's virtuald opens the domain's file VH_RUNNING_DIR/NAME
+ * (NAME as the pids cgroup's: "vh-" HEX(service) "-" HEX(address) of the
+ * deciding row, cgroup.h) before it enters the jail: one open(2), created
+ * when missing, close-on-exec. The descriptor stays in the table that
+ * the outer virtuald and PID 1 of the service's namespace share, until
+ * the tree is gone; the service never has it (close-on-exec), and cannot
+ * reach PID 1's (undumpable, no capabilities, Landlock's ptrace rule).
+ * So the processes that hold the file are exactly the domain's outer
+ * virtualds and PID-1 reapers: vhostctl finds them in /proc, and
+ * SIGKILL to a PID 1 from the host ends every process of its namespace.
+ * The file is never removed by virtuald (one per domain ever served, in
+ * a tmpfs); no pid is written anywhere, so no pid can go stale.
+ */
+#ifndef VH_RUNNING_H
+#define VH_RUNNING_H
+
+#include "vherr.h"
+
+#include <stddef.h>
+
+/* The domain's file name (no directory) into out, size n >= 256. 0, or
+ * -1 with e (VH_EX_SOFTWARE: too long for a file name). */
+int vh_running_name(const char *service, const char *address, char *out, size_t n, vh_err *e);
+
+/* Open (create when missing, with VH_RUNNING_DIR and its parent) the
+ * domain's file read-only, O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK. Returns
+ * the descriptor, or -1 with e filled (VH_EX_OSERR). */
+int vh_running_open(const char *service, const char *address, vh_err *e);
+
+#endif
