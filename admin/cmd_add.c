@@ -65,8 +65,7 @@ int vc_cmd_add(const char *db, int argc, char **argv)
     }
     snprintf(row.service, sizeof row.service, "%s", service->sval[0]);
     snprintf(row.root, sizeof row.root, "%s", root->sval[0]);
-    if (comment->count && strlen(comment->sval[0]) >= sizeof row.comment) {
-        vh_fail(&e, VH_EX_DATAERR, "comment is longer than %zu bytes", sizeof row.comment - 1);
+    if (comment->count && vc_comment_valid(comment->sval[0], &e) < 0) {
         rc = vc_error(&e);
         goto out;
     }

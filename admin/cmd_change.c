@@ -70,12 +70,18 @@ static int change(const struct vc_cmd *cmd, enum op op, const char *db, int argc
     if (r == 0)
         r = op == OP_REMOVE ? vh_store_remove(h, service->sval[0], addr, &e)
                             : vh_store_set_enabled(h, service->sval[0], addr, op == OP_ENABLE, &e);
+    /* a removed jail may have been what made another row's root no jail:
+     * that row's unjailed mark goes (fail closed) */
+    int cleared = 0;
+    if (r == 0 && op == OP_REMOVE)
+        r = cleared = vc_rejudge_unjailed(h, db, &e);
     if (r < 0) {
         rc = vc_abort_close(h, &e);
         goto audit;
     }
     vh_ixwrite_key key = {service->sval[0], addr};
-    if ((rc = vc_commit_audit(h, &a, &key, 1)) != 0)
+    /* a mark taken off changes rows virtuald reads: the index is rebuilt */
+    if ((rc = vc_commit_audit(h, &a, cleared ? NULL : &key, cleared ? 0 : 1)) != 0)
         goto audit;
     printf("%s %s %s\n",
            op == OP_REMOVE   ? "removed"

@@ -45,6 +45,8 @@ struct hostproc {
 
 struct state {
     int json;
+    sqlite3 *h;             /* the database, in the check's read transaction */
+    const char *db;         /* its path as given */
     struct hostproc *procs; /* K2: host processes, read once from /proc */
     size_t nprocs;
     int procs_read;
@@ -330,6 +332,26 @@ static int check_row(void *ctx, const vh_row *r)
     cc->row = r;
     char label[VH_SERVICE_MAX + VH_ADDR_TEXT + 2];
     vc_domain_label(r, label, sizeof label);
+    /* An unjailed mark whose reason is gone (the jail its root held
+     * removed or moved by hand, or before vhostctl re-judged marks): an
+     * error, and the jail is checked as the jail it is (K7 included). */
+    vh_row asjail;
+    char why[PATH_MAX + 128];
+    vh_err ignored;
+    if (r->unjailed && s->h && vc_unjailed_stale(s->h, s->db, r->root, why, sizeof why, &ignored) == 1) {
+        char problem[PATH_MAX + 512], fix[1024], root[4 * PATH_MAX], w[4 * sizeof why];
+        snprintf(problem, sizeof problem,
+                 "marked unjailed, but its root is a jail now (%s): virtuald skips the set-uid exposure check (K7) "
+                 "for it",
+                 vh_printable(why, w, sizeof w));
+        snprintf(fix, sizeof fix, "vhostctl set %s %s --unjailed off", r->service, r->address);
+        vh_printable(r->root, root, sizeof root);
+        vh_finding f = {label, VH_SEV_ERROR, "unjailed-stale", root, problem, fix};
+        check_finding(cc, &f);
+        asjail = *r;
+        asjail.unjailed = 0;
+        r = &asjail;
+    }
     vh_jailcheck jc = {label, r, s->programs, s->nprograms, 1, 1, 0};
     const struct uidroot *inside = r->has_user ? NULL : runas_in_jail(s, r);
     vh_jailcheck_more more = {inside ? inside->label : NULL, s->host_lang[0] ? s->host_lang : NULL};
@@ -449,6 +471,8 @@ int vc_cmd_check(const char *db, int argc, char **argv)
     }
     /* One read transaction: the uid pass and the checks see one state. */
     int r = vh_db_begin_read(h, &e);
+    s.h = h;
+    s.db = db;
     if (r == 0)
         r = vh_accept_load(h, &s.acc, &e);
     /* SERVICE ADDRESS: the row that serves it, as virtuald selects it

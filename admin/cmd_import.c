@@ -173,6 +173,12 @@ int vc_cmd_import(const char *db, int argc, char **argv)
                st.same == 1 ? "" : "s", svc, shown, st.parse.warnings, st.parse.warnings == 1 ? "" : "s");
         goto audit;
     }
+    /* --replace removed rows: a jail that made another row's root no jail
+     * may be gone with them (the index is rebuilt anyway: no keys) */
+    if (st.removed && vc_rejudge_unjailed(h, db, &e) < 0) {
+        rc = vc_abort_close(h, &e);
+        goto audit;
+    }
     if ((rc = vc_commit_audit(h, &a, NULL, 0)) != 0)
         goto audit;
     printf("imported %lu domain%s of service %s from %s", st.added, st.added == 1 ? "" : "s", svc, shown);

@@ -3,6 +3,7 @@
  * its row throughout, never a moment without the domain (issue 13). */
 #include "vhostctl.h"
 
+#include "accept.h"
 #include "addr.h"
 #include "db.h"
 #include "dbadmin.h"
@@ -132,8 +133,8 @@ int vc_cmd_set(const char *db, int argc, char **argv)
         vh_fail(&e, VH_EX_USAGE, "--group needs a run-as user: a root service (--no-user) runs with gid 0");
     else if (enable->count && disable->count)
         vh_fail(&e, VH_EX_USAGE, "--enable and --disable contradict each other - give one");
-    else if (comment->count && strlen(comment->sval[0]) >= VH_COMMENT_MAX)
-        vh_fail(&e, VH_EX_DATAERR, "comment is longer than %d bytes", VH_COMMENT_MAX - 1);
+    else if (comment->count && vc_comment_valid(comment->sval[0], &e) < 0)
+        ;
     else if (unj->count && strcmp(unj->sval[0], "on") != 0 && strcmp(unj->sval[0], "off") != 0)
         vh_fail(&e, VH_EX_USAGE, "--unjailed takes 'on' or 'off', not '%.32s'", unj->sval[0]);
     else if (!root->count && !user->count && !nouser->count && !group->count && !comment->count && !nbs->count &&
@@ -229,8 +230,24 @@ int vc_cmd_set(const char *db, int argc, char **argv)
         vh_db_close(h, NULL);
         goto audit;
     }
+    /* the domain's acceptances judged its old jail or identity: they go
+     * (check shows the findings again, to be judged anew) */
+    int withdrawn =
+        (w.root || w.user || w.group || w.no_user) ? vh_accept_withdraw_domain(h, service->sval[0], addr, &e) : 0;
+    if (withdrawn < 0) {
+        rc = vc_abort_close(h, &e);
+        goto audit;
+    }
+    /* a moved jail may have been what made another row's root no jail:
+     * that row's unjailed mark goes (fail closed) */
+    int cleared = w.root ? vc_rejudge_unjailed(h, db, &e) : 0;
+    if (cleared < 0) {
+        rc = vc_abort_close(h, &e);
+        goto audit;
+    }
     vh_ixwrite_key key = {service->sval[0], addr};
-    if ((rc = vc_commit_audit(h, &a, &key, 1)) != 0)
+    /* a mark taken off changes rows virtuald reads: the index is rebuilt */
+    if ((rc = vc_commit_audit(h, &a, cleared ? NULL : &key, cleared ? 0 : 1)) != 0)
         goto audit;
     char shown[4 * PATH_MAX + 8];
     printf("set %s %s:", service->sval[0], addr);
@@ -252,6 +269,11 @@ int vc_cmd_set(const char *db, int argc, char **argv)
     if (w.unjailed >= 0 || w.root)
         printf(" unjailed %s", row->unjailed ? "on" : "off");
     printf("\n");
+    if (withdrawn > 0)
+        fprintf(stderr,
+                "vhostctl: %d acceptance%s of %s %s withdrawn: %s judged its old jail or user - vhostctl check "
+                "shows the findings again\n",
+                withdrawn, withdrawn == 1 ? "" : "s", service->sval[0], addr, withdrawn == 1 ? "it" : "they");
     if (jail_errors + nested)
         fprintf(stderr, "vhostctl: warning: set with --force despite %ld jail error%s\n", jail_errors + nested,
                 jail_errors + nested == 1 ? "" : "s");

@@ -376,3 +376,90 @@ int vc_no_jail(sqlite3 *h, const char *db, const char *root, char *why, size_t n
     }
     return 0;
 }
+
+int vc_unjailed_stale(sqlite3 *h, const char *db, const char *root, char *why, size_t n, vh_err *e)
+{
+    int nj = vc_no_jail(h, db, root, why, n, e);
+    if (nj < 0)
+        return -1;
+    if (nj == 0)
+        snprintf(why, n, "%s holds neither the database nor another domain's jail any more", root);
+    return nj == 0;
+}
+
+int vc_rejudge_unjailed(sqlite3 *h, const char *db, vh_err *e)
+{
+    /* the partial index domains_unjailed: no scan of the table */
+    static const char sel[] = "SELECT service, address, root FROM domains WHERE unjailed = 1";
+    static const char upd[] = "UPDATE domains SET unjailed = 0, updated = strftime('%Y-%m-%dT%H:%M:%SZ', 'now')"
+                              " WHERE service = ?1 AND address = ?2";
+    sqlite3_stmt *st = NULL, *up = NULL;
+    int rc = sqlite3_prepare_v2(h, sel, sizeof sel, &st, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_prepare_v2(h, upd, sizeof upd, &up, NULL);
+    if (rc != SQLITE_OK) {
+        sqlite3_finalize(st);
+        return vh_db_fail(h, rc, "re-judging the unjailed domains", e);
+    }
+    int cleared = 0;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *svc = (const char *)sqlite3_column_text(st, 0);
+        const char *adr = (const char *)sqlite3_column_text(st, 1);
+        const char *root = (const char *)sqlite3_column_text(st, 2);
+        char why[PATH_MAX + 128];
+        int stale = vc_unjailed_stale(h, db, root ? root : "", why, sizeof why, e);
+        if (stale < 0) {
+            cleared = -1;
+            break;
+        }
+        if (!stale)
+            continue;
+        sqlite3_reset(up);
+        sqlite3_bind_text(up, 1, svc, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(up, 2, adr, -1, SQLITE_TRANSIENT);
+        if ((rc = sqlite3_step(up)) != SQLITE_DONE) {
+            cleared = vh_db_fail(h, rc, "taking off an unjailed mark", e);
+            break;
+        }
+        char shown[4 * PATH_MAX + 8], w[4 * sizeof why];
+        fprintf(stderr,
+                "vhostctl: warning: %s %s: its root %s is a jail now (%s): its unjailed mark is taken off - "
+                "virtuald judges it as a jail from now on (THREATS K7; vhostctl check shows what it finds)\n",
+                svc, adr, vh_printable(root, shown, sizeof shown), vh_printable(why, w, sizeof w));
+        cleared++;
+    }
+    if (cleared >= 0 && rc != SQLITE_DONE)
+        cleared = vh_db_fail(h, rc, "re-judging the unjailed domains", e);
+    sqlite3_finalize(st);
+    sqlite3_finalize(up);
+    return cleared;
+}
+
+int vc_comment_valid(const char *c, vh_err *e)
+{
+    size_t n = strlen(c);
+    if (n >= VH_COMMENT_MAX)
+        return vh_fail(e, VH_EX_DATAERR, "comment is longer than %d bytes - shorten it", VH_COMMENT_MAX - 1);
+    /* UTF-8 without control characters: list, lookup and the history
+     * print it as JSON and on terminals */
+    const unsigned char *p = (const unsigned char *)c;
+    for (size_t i = 0; i < n;) {
+        unsigned char b = p[i];
+        size_t len = b < 0x80 ? 1 : (b & 0xe0) == 0xc0 ? 2 : (b & 0xf0) == 0xe0 ? 3 : (b & 0xf8) == 0xf0 ? 4 : 0;
+        int ok = len > 0 && i + len <= n && !(b < 0x20 || b == 0x7f);
+        uint32_t cp = len == 1 ? b : len == 2 ? b & 0x1f : len == 3 ? b & 0x0f : b & 0x07;
+        for (size_t k = 1; ok && k < len; k++) {
+            ok = (p[i + k] & 0xc0) == 0x80;
+            cp = (cp << 6) | (p[i + k] & 0x3f);
+        }
+        /* no overlong forms, no surrogates, nothing past U+10FFFF, no C1 controls */
+        if (ok && ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
+                   (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff || (cp >= 0x80 && cp < 0xa0)))
+            ok = 0;
+        if (!ok)
+            return vh_fail(e, VH_EX_DATAERR, "comment holds %s at byte %zu - give printable UTF-8 text",
+                           b < 0x20 || b == 0x7f ? "a control character" : "bytes that are not UTF-8", i + 1);
+        i += len;
+    }
+    return 0;
+}

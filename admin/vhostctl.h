@@ -91,6 +91,23 @@ int vc_db_abspath(const char *db, char *out, size_t n);
  * 1 with why filled, 0, or -1 with e. */
 int vc_no_jail(sqlite3 *h, const char *db, const char *root, char *why, size_t n, vh_err *e);
 
+/* In h's write transaction, after a change that removed or moved rows:
+ * every row marked unjailed whose root is a jail now (the jail it held
+ * removed or moved) loses the mark, with a warning on stderr naming it -
+ * virtuald then judges it as a jail (K7), failing closed. Returns how
+ * many marks it took off (the caller then rebuilds the lookup index: pass
+ * no keys), or -1 with e. */
+int vc_rejudge_unjailed(sqlite3 *h, const char *db, vh_err *e);
+
+/* A comment vhostctl stores: shorter than VH_COMMENT_MAX, UTF-8 without
+ * control characters (it is printed as JSON and on terminals). 0, or -1
+ * with e (VH_EX_DATAERR). */
+int vc_comment_valid(const char *comment, vh_err *e);
+
+/* In a read transaction: 1 when the row (service, address, root) is
+ * marked unjailed but its root is a jail now, with why filled; 0; -1 with e. */
+int vc_unjailed_stale(sqlite3 *h, const char *db, const char *root, char *why, size_t n, vh_err *e);
+
 /* The command being run (argv as vc_cmd_* get it, db as given) with
  * extra appended, as a shell line the operator can copy: how a refusal
  * names the way to do it on purpose (e.g. extra "--unjailed"). */

@@ -13,6 +13,11 @@
 -- every such connection (doc/design.md, "Operator's day").
 ALTER TABLE domains ADD COLUMN unjailed INTEGER NOT NULL DEFAULT 0
     CHECK (typeof(unjailed) = 'integer' AND unjailed IN (0, 1));
+-- The marked rows, found without a scan of a million: every vhostctl change
+-- that removes or moves rows re-judges them in its transaction (a mark
+-- whose reason is gone - the jail it held removed - is taken off, so that
+-- K7 applies again), and check reports a stale one.
+CREATE INDEX domains_unjailed ON domains(root) WHERE unjailed = 1;
 
 -- 2. The change history (vhostctl history): one row per change of a
 -- domain row, written in the same transaction as the change; bulk

@@ -13,7 +13,7 @@
  * shown (doc/jails.md "Accepting a finding" gives the reasons). */
 const char *const vh_accept_kinds[] = {
     "runs-as-root",    /* a daemon that must start as root: it keeps its namespaces and sandbox */
-    "root-is-slash",   /* the row's --unjailed, chosen on purpose (sql/003 section 1) */
+    "unjailed",        /* the row's --unjailed, chosen on purpose (sql/003 section 1); a stale mark is an error */
     "socket",          /* the jail's own log socket */
     "runas-writable",  /* the tenant's own files; an error (root trusts them) is never covered */
     "shared-uid",      /* two jails of one tenant */
@@ -266,4 +266,20 @@ vh_accepted *vh_accept_match(vh_accept_list *l, const vh_row *row, const vh_find
         }
     }
     return NULL;
+}
+
+int vh_accept_withdraw_domain(sqlite3 *db, const char *service, const char *address, vh_err *e)
+{
+    static const char sql[] = "DELETE FROM accepted WHERE scope = 'domain' AND subject = ?1";
+    char subject[PATH_MAX];
+    vh_accept_domain_subject(service, address, subject, sizeof subject);
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(db, sql, sizeof sql, &st, NULL);
+    if (rc != SQLITE_OK)
+        return vh_db_fail(db, rc, "withdrawing the domain's acceptances", e);
+    sqlite3_bind_text(st, 1, subject, -1, SQLITE_STATIC);
+    rc = sqlite3_step(st);
+    int n = rc == SQLITE_DONE ? sqlite3_changes(db) : vh_db_fail(db, rc, "withdrawing the domain's acceptances", e);
+    sqlite3_finalize(st);
+    return n;
 }

@@ -90,4 +90,10 @@ void vh_accept_see_row(vh_accept_list *l, const vh_row *row);
  * key (domain) or root (jail), and f's path or every path. Counts it. */
 vh_accepted *vh_accept_match(vh_accept_list *l, const vh_row *row, const vh_finding *f);
 
+/* The domain (service, address) changed what a finding is about - its
+ * jail or its run-as identity (vhostctl set): its acceptances judged the
+ * old one, so they go, in the caller's transaction. Returns how many, or
+ * -1 with e. */
+int vh_accept_withdraw_domain(sqlite3 *db, const char *service, const char *address, vh_err *e);
+
 #endif

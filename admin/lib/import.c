@@ -287,12 +287,18 @@ static int on_row(void *ctx, const vh_legacy_rec *rec, vh_err *e)
         return -1;
     if (nj && run->o->unjailed && run->untrusted) {
         /* a tenant who can write the file must not get a row without a
-         * jail through the operator's --unjailed (THREATS H13) */
+         * jail through the operator's --unjailed (THREATS H13); a row
+         * already there as it is (marked by the operator before) changes
+         * nothing: "already there" (point 5) */
+        int rc = existing(run, rec, e);
+        if (rc != 0)
+            return rc < 0 ? -1 : 0;
         vh_printable(rec->dir, run->shown, sizeof run->shown);
         note(run, rec->line, VH_LEGACY_E_NOJAIL,
-             "%s is no jail, and --unjailed is not taken from a file that anyone but root can write (see the "
-             "warning about the file) - check every line, make the file root's and not writable by others "
-             "(chown root; chmod go-w), and run again",
+             "%s is no jail, and --unjailed is taken only from a regular file that root alone can write (not "
+             "from a pipe or standard input, nor a file others can write: see any warning about it) - check every "
+             "line, put it in a file that is root's and not writable by others (chown root; chmod go-w), and run "
+             "again",
              run->shown);
         return 0;
     }
@@ -485,7 +491,9 @@ int vh_import_path(vh_importer *im, const char *path, const vh_import_opts *o, c
         r->diag(r->ctx, &d);
         extra = 1;
     }
-    int rc = import_fd(im, path, fd, o, r, untrusted, st, e);
+    /* --unjailed needs a regular file root alone can write: what comes
+     * through a pipe has no owner to judge (cat tenantfile | ...) */
+    int rc = import_fd(im, path, fd, o, r, untrusted || !S_ISREG(sb.st_mode), st, e);
     st->parse.warnings += extra;
     close(fd);
     return rc;

@@ -136,7 +136,7 @@ printf 'default /\n' >"$F/tenant.conf"
 chown 65534 "$F/tenant.conf"
 out=$(vh_ctl import --service smtp "$F/tenant.conf" --unjailed 2>&1)
 vh_eq "a tenant's file: --unjailed not taken" 65 $?
-vh_contains "a tenant's file: says why" "--unjailed is not taken from a file that anyone but root can write" "$out"
+vh_contains "a tenant's file: says why" "--unjailed is taken only from a regular file that root alone can write" "$out"
 chown 0 "$F/tenant.conf"
 chmod 0666 "$F/tenant.conf"
 out=$(vh_ctl import --service smtp "$F/tenant.conf" --unjailed 2>&1)
@@ -159,5 +159,37 @@ out=$(vh_ctl migrate-inetd "$F/inetd.conf" --virtuald "$VIRTUALD" --unjailed 2>&
 vh_eq "migrate-inetd --unjailed: done" 0 $?
 vh_eq "migrate --unjailed: '/' marked" 1 "$(unj ftp default)"
 vh_eq "migrate --unjailed: the jail row is not" 0 "$(unj ftp 127.0.0.7)"
+
+# --- a mark whose reason is gone (red team): taken off, or an error -------
+# smtp: S holds the jail S/in, so S is no jail and is marked on purpose
+S=$F/stale
+mkdir -m 0755 "$S"
+vh_mkjail "$S/in" "inner"
+vh_ctl add smtp 127.0.0.20 "$S/in" --user nobody >/dev/null
+vh_ctl add smtp 127.0.0.21 "$S" --unjailed >/dev/null
+vh_eq "the holder of a jail: marked" 1 "$(unj smtp 127.0.0.21)"
+out=$(vh_ctl remove smtp 127.0.0.20 2>&1)
+vh_eq "remove of the jail it held: done" 0 $?
+vh_eq "remove takes the mark off the row whose reason went with it" 0 "$(unj smtp 127.0.0.21)"
+vh_contains "and says so" "smtp 127.0.0.21: its root $S is a jail now" "$out"
+vh_eq "the lookup index agrees (rebuilt)" '"unjailed": false' \
+	"$(vh_ctl lookup smtp 127.0.0.21 --json | grep -o '"unjailed": [a-z]*')"
+# a set --root that moves the held jail away does the same
+vh_ctl add smtp 127.0.0.20 "$S/in" --user nobody >/dev/null
+vh_ctl set smtp 127.0.0.21 --unjailed on >/dev/null
+vh_ctl set smtp 127.0.0.20 --root "$J/a" >/dev/null 2>&1
+vh_eq "set --root moving the held jail away: the mark goes" 0 "$(unj smtp 127.0.0.21)"
+# a mark made stale by hand (or before vhostctl re-judged marks): check's error
+sqlite3 "$DB" "UPDATE domains SET unjailed = 1 WHERE service = 'smtp' AND address = '127.0.0.21'"
+out=$(vh_ctl check smtp 127.0.0.21 2>&1)
+vh_eq "check of a stale mark: errors (2)" 2 $?
+vh_contains "check: unjailed-stale, with the fix" "error [unjailed-stale]" "$out"
+vh_contains "check: the fix" "vhostctl set smtp 127.0.0.21 --unjailed off" "$out"
+vh_ctl remove smtp 127.0.0.21 >/dev/null
+vh_ctl remove smtp 127.0.0.20 >/dev/null
+# --unjailed from a pipe: a new mark is never taken (no owner to judge)
+out=$(printf 'default /\n' | vh_ctl import --service imap - --unjailed 2>&1)
+vh_eq "import - --unjailed of a new '/' row: refused" 65 $?
+vh_contains "says why" "not from a pipe or standard input" "$out"
 
 vh_done

@@ -106,4 +106,15 @@ vh_check "the client was served during the flips ($total requests)" test "$total
 vh_eq "no request was refused or got another page" "" "$(grep -v -x -e 'page a' -e 'page b' "$F/hammer.out" | sort | uniq -c)"
 vh_check "both pages were seen" grep -q -x 'page b' "$F/hammer.out"
 vh_eq "after the flips: jail a (the 200th)" "page a" "$(vh_get 127.0.0.2 19440)"
+# --- comments are printable UTF-8 (they go out as JSON and to terminals)
+vh_ctl add http 127.0.0.40 "$F/jails/a" --user nobody --comment "$(printf 'caf\xe9')" >/dev/null 2>&1
+vh_eq "add --comment with bytes that are not UTF-8: refused (65)" 65 $?
+vh_ctl add http 127.0.0.40 "$F/jails/a" --user nobody --comment "café – ok" >/dev/null 2>&1
+vh_eq "add --comment in UTF-8: taken" 0 $?
+vh_ctl set http 127.0.0.40 --comment "$(printf 'a\033[2Jb')" >/dev/null 2>&1
+vh_eq "set --comment with a control character: refused (65)" 65 $?
+vh_ctl set http 127.0.0.40 --comment "$(printf '\xc0\xaf')" >/dev/null 2>&1
+vh_eq "set --comment with an overlong form: refused (65)" 65 $?
+vh_check "list --json is valid JSON" bash -c "'$VHOSTCTL' --db '$DB' list --json | jq -e . >/dev/null"
+vh_ctl remove http 127.0.0.40 >/dev/null
 vh_done

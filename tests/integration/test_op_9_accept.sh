@@ -231,4 +231,26 @@ vh_eq "the history holds the acceptance before and after" \
 	"|audited: first|audited: first|audited: second|audited: second|" \
 	"$(sqlite3 "$DB" "SELECT ifnull(json_extract(before, '$.reason'), '') || '|' || ifnull(json_extract(after, '$.reason'), '')
 	  FROM history WHERE id > (SELECT max(id) - 3 FROM history) ORDER BY id" | tr '\n' '|' | sed 's/|$//')"
+# --- an acceptance judged one jail and user: set --root or --user withdraws it
+vh_ctl add http 127.0.0.30 "$J/a" >/dev/null 2>&1
+vh_ctl accept runs-as-root --domain http 127.0.0.30 --reason "judged for jail a" >/dev/null
+vh_ctl check http 127.0.0.30 >/dev/null 2>&1
+vh_eq "accepted: check exits 0" 0 $?
+out=$(vh_ctl set http 127.0.0.30 --root "$J/b" 2>&1)
+vh_contains "set --root: says the acceptance is withdrawn" "1 acceptance of http 127.0.0.30 withdrawn" "$out"
+vh_eq "and it is gone" 0 "$(sqlite3 "$DB" "SELECT count(*) FROM accepted WHERE subject = 'http 127.0.0.30'")"
+vh_ctl check http 127.0.0.30 >/dev/null 2>&1
+vh_eq "check shows the finding again: exit 1" 1 $?
+vh_ctl accept runs-as-root --domain http 127.0.0.30 --reason "judged for jail b" >/dev/null
+vh_ctl set http 127.0.0.30 --comment "only a comment" >/dev/null 2>&1
+vh_eq "set --comment keeps it" 1 "$(sqlite3 "$DB" "SELECT count(*) FROM accepted WHERE subject = 'http 127.0.0.30'")"
+vh_ctl remove http 127.0.0.30 >/dev/null
+# --- an unjailed row can go green: its `unjailed` warning is acceptable
+vh_ctl add ftp default / --unjailed >/dev/null 2>&1
+vh_ctl accept unjailed --domain ftp default --reason "the legacy default, kept on purpose" >/dev/null
+vh_eq "accept unjailed: taken" 0 $?
+vh_ctl accept runs-as-root --domain ftp default --reason "kept on purpose" >/dev/null
+vh_ctl check ftp default >/dev/null 2>&1
+vh_eq "an unjailed root row with its warnings accepted: check exits 0" 0 $?
+vh_ctl remove ftp default >/dev/null
 vh_done

@@ -355,8 +355,8 @@ static void test_file_mode(void **s)
             unit_text_has(l.text, "W 0 49 the file is ");
             unit_text_has(l.text, who[i]);
             assert_int_equal(st.parse.warnings, 1);
-            unit_text_has(l.text, "E 1 18 / is no jail, and --unjailed is not taken from a file that anyone but root "
-                                  "can write");
+            unit_text_has(l.text, "E 1 18 / is no jail, and --unjailed is taken only from a regular file that root "
+                                  "alone can write");
             assert_int_equal(st.added, 0);
         }
         free(l.text);
