@@ -52,6 +52,15 @@ struct ctx {
     struct link *links;
     size_t nlinks, caplinks;
     int links_oom;
+    int jailfd; /* the jail's root, for lookups inside it (rootfd.h) */
+    /* inodes already reported under the code rules: the deep scan, a
+     * symlinked code directory and the dependency walk can meet one
+     * file by several paths; it is said once */
+    struct said {
+        dev_t dev;
+        ino_t ino;
+    } * said;
+    size_t nsaid, capsaid;
     char hp[2 * PATH_MAX + 16]; /* scratch for scan_dir: not on its recursive stack */
 };
 
@@ -316,15 +325,14 @@ static void note_link(struct ctx *c, ino_t ino, nlink_t nlink, const char *path)
  * within its reach too. Either way: root for the tenant. (A symlink's
  * own owner and mode change nothing; a world-writable directory without
  * sticky bit is already an error of its own.) */
-static void root_trusts(struct ctx *c, const struct statx *sx, const char *hp)
+static int root_trusts(struct ctx *c, uid_t uid, gid_t gid, mode_t mode, const char *hp)
 {
-    mode_t mode = sx->stx_mode;
-    int foreign = sx->stx_uid != 0;
+    int foreign = uid != 0;
     int writable = (mode & (S_IWGRP | S_IWOTH)) != 0;
     if (!foreign && !(writable && c->more.shared_with))
-        return;
+        return 0;
     if (S_ISDIR(mode) && (mode & S_IWOTH) && !(mode & S_ISVTX))
-        return;
+        return 0;
     char fix[4 * PATH_MAX + 256], with[256] = "";
     if (c->more.shared_with)
         snprintf(with, sizeof with, " (run-as domain %s shares this jail)", c->more.shared_with);
@@ -333,8 +341,53 @@ static void root_trusts(struct ctx *c, const struct statx *sx, const char *hp)
          "%s %s (uid %u, gid %u, mode %04o) and the root service trusts it%s: whoever can change it is root in the "
          "jail",
          S_ISDIR(mode) ? "directory" : "file",
-         foreign ? "is owned by another uid than root" : "is writable by group or others", (unsigned)sx->stx_uid,
-         (unsigned)sx->stx_gid, (unsigned)(mode & 07777), with);
+         foreign ? "is owned by another uid than root" : "is writable by group or others", (unsigned)uid, (unsigned)gid,
+         (unsigned)(mode & 07777), with);
+    return 1;
+}
+
+/* Has the file (dev, ino) been reported under the code rules? With
+ * add, remember it (out of memory: it may be said twice, no harm). */
+static int said_before(struct ctx *c, dev_t dev, ino_t ino, int add)
+{
+    for (size_t i = 0; i < c->nsaid; i++)
+        if (c->said[i].dev == dev && c->said[i].ino == ino)
+            return 1;
+    if (!add)
+        return 0;
+    if (c->nsaid == c->capsaid) {
+        size_t cap = c->capsaid ? c->capsaid * 2 : 16;
+        struct said *n = realloc(c->said, cap * sizeof *n);
+        if (!n)
+            return 0;
+        c->said = n;
+        c->capsaid = cap;
+    }
+    c->said[c->nsaid].dev = dev;
+    c->said[c->nsaid].ino = ino;
+    c->nsaid++;
+    return 0;
+}
+
+/* The code rules for one object: for a root service, root_trusts (an
+ * error); for a run-as service, what it could change itself (a
+ * warning). Returns whether a finding was made. (A world-writable
+ * directory without sticky bit is an error of its own, not said twice.) */
+static int judge_code(struct ctx *c, uid_t uid, gid_t gid, mode_t mode, const char *hp)
+{
+    if (S_ISLNK(mode))
+        return 0; /* a symlink's own owner and mode change nothing */
+    if (!c->credp)
+        return root_trusts(c, uid, gid, mode, hp);
+    const char *why = runas_can_change(c, uid, gid, mode);
+    if (!why || (S_ISDIR(mode) && (mode & S_IWOTH) && !(mode & S_ISVTX) && uid != c->cred.uid))
+        return 0;
+    char fix[4 * PATH_MAX + 128];
+    snprintf(fix, sizeof fix, "chown root:root %s && chmod go-w %s", hp, hp);
+    emit(c, VH_SEV_WARNING, "runas-writable", hp, fix,
+         "%s (uid %u, gid %u, mode %04o): the service could change its own programs or libraries", why, (unsigned)uid,
+         (unsigned)gid, (unsigned)(mode & 07777));
+    return 1;
 }
 
 static void check_entry(struct ctx *c, int dfd, const char *name, const struct statx *sx, int code)
@@ -401,19 +454,148 @@ static void check_entry(struct ctx *c, int dfd, const char *name, const struct s
         }
         return;
     }
-    if (code && !c->credp && !S_ISLNK(mode))
-        root_trusts(c, sx, hp);
-    if (code) {
-        const char *why = runas_can_change(c, sx->stx_uid, sx->stx_gid, mode);
-        /* A world-writable directory without sticky bit is already an
-         * error above: not said twice. */
-        if (why && !(S_ISDIR(mode) && (mode & S_IWOTH) && !(mode & S_ISVTX) && sx->stx_uid != c->cred.uid)) {
-            snprintf(fix, sizeof fix, "chown root:root %s && chmod go-w %s", hp, hp);
-            emit(c, VH_SEV_WARNING, "runas-writable", hp, fix,
-                 "%s (uid %u, gid %u, mode %04o): the service could change its own programs or libraries", why,
-                 (unsigned)sx->stx_uid, (unsigned)sx->stx_gid, perm);
-        }
+    if (code && judge_code(c, sx->stx_uid, sx->stx_gid, mode, hp))
+        said_before(c, makedev(sx->stx_dev_major, sx->stx_dev_minor), (ino_t)sx->stx_ino, 1);
+}
+
+/* ---- code reached by another name (issue 13 point 3) ------------- */
+
+/* The path inside the jail of what fd (opened below c->jailfd) is, as
+ * the kernel names it: no symlink, no "..". "" for the jail itself.
+ * Returns 0, or -1 when it cannot be told. */
+static int path_in_jail(const struct ctx *c, int fd, char *out, size_t n)
+{
+    char lk[64], top[PATH_MAX], at[PATH_MAX];
+    snprintf(lk, sizeof lk, "/proc/self/fd/%d", c->jailfd);
+    ssize_t tl = readlink(lk, top, sizeof top - 1);
+    snprintf(lk, sizeof lk, "/proc/self/fd/%d", fd);
+    ssize_t al = readlink(lk, at, sizeof at - 1);
+    if (tl <= 0 || al <= 0 || top[0] != '/' || at[0] != '/')
+        return -1;
+    top[tl] = '\0';
+    at[al] = '\0';
+    size_t k = strcmp(top, "/") == 0 ? 0 : (size_t)tl;
+    if (strncmp(at, top, k) != 0 || (at[k] != '/' && at[k] != '\0'))
+        return -1;
+    snprintf(out, n, "%s", strcmp(at + k, "/") == 0 ? "" : at + k);
+    return 0;
+}
+
+/* Judge every directory from the jail down to rel ("/a/b"), and rel
+ * itself, under the code rules, each looked up inside the jail without
+ * following any symlink: whoever can rename a directory on the way can
+ * put code of its own there. Objects already reported are skipped. */
+static void judge_chain(struct ctx *c, const char *rel)
+{
+    char part[2 * PATH_MAX], hp[2 * PATH_MAX + 16];
+    size_t len = strlen(rel);
+    if (len >= sizeof part)
+        return;
+    for (size_t i = 1; i <= len; i++) {
+        if (i < len && rel[i] != '/')
+            continue;
+        memcpy(part, rel, i);
+        part[i] = '\0';
+        int fd = vh_rootfd_open_nofollow(c->jailfd, part, O_PATH, 0);
+        struct stat st;
+        if (fd < 0)
+            return; /* changed while we looked: the deep scan sees the rest */
+        int ok = fstat(fd, &st) == 0;
+        close(fd);
+        if (!ok || said_before(c, st.st_dev, st.st_ino, 0))
+            continue;
+        host_path(c, part, hp, sizeof hp);
+        if (judge_code(c, st.st_uid, st.st_gid, st.st_mode, hp))
+            said_before(c, st.st_dev, st.st_ino, 1);
     }
+}
+
+/* The code rules over the tree below dfd (which is consumed), rel its
+ * path inside the jail; never following a symlink, never leaving the
+ * jail's mount (a mount point is the deep scan's error). From the jail
+ * itself (a code link to "/"), the standard code directories are
+ * skipped: the deep scan judged them. */
+static void code_scan(struct ctx *c, int dfd, char *rel, size_t rlen, int depth)
+{
+    DIR *d = fdopendir(dfd);
+    char hp[2 * PATH_MAX + 16];
+    if (!d) {
+        close(dfd);
+        return; /* the deep scan reports unreadable directories */
+    }
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        const char *name = de->d_name;
+        if (name[0] == '.' && (!name[1] || (name[1] == '.' && !name[2])))
+            continue;
+        size_t nl = strlen(name);
+        if (rlen + 1 + nl >= 2 * PATH_MAX)
+            continue;
+        rel[rlen] = '/';
+        memcpy(rel + rlen + 1, name, nl + 1);
+        struct statx sx;
+        if ((rlen == 0 && top_is_code(rel)) || statx(dirfd(d), name, AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT,
+                                                     STATX_BASIC_STATS | (c->have_mnt ? STATX_MNT_ID : 0), &sx) < 0)
+            goto next;
+        int other = c->have_mnt && (sx.stx_mask & STATX_MNT_ID) ? sx.stx_mnt_id != c->mnt_id
+                                                                : makedev(sx.stx_dev_major, sx.stx_dev_minor) != c->dev;
+        if (other || (sx.stx_attributes & STATX_ATTR_MOUNT_ROOT))
+            goto next;
+        dev_t dev = makedev(sx.stx_dev_major, sx.stx_dev_minor);
+        if (!said_before(c, dev, (ino_t)sx.stx_ino, 0)) {
+            host_path(c, rel, hp, sizeof hp);
+            if (judge_code(c, sx.stx_uid, sx.stx_gid, sx.stx_mode, hp))
+                said_before(c, dev, (ino_t)sx.stx_ino, 1);
+        }
+        if (S_ISDIR(sx.stx_mode) && depth + 1 < VH_JAILCHECK_MAX_DEPTH) {
+            int sub = openat(dirfd(d), name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+            if (sub >= 0)
+                code_scan(c, sub, rel, rlen + 1 + nl, depth + 1);
+        }
+    next:
+        rel[rlen] = '\0';
+    }
+    closedir(d);
+}
+
+/* A code directory of the jail's top that is a symlink (lib64 ->
+ * data/lib64; bin -> usr/bin on merged-/usr systems): what the service
+ * and its dynamic linker load through it is its target, resolved
+ * inside the jail as they resolve it (an absolute target starts at the
+ * jail, ".." stops there). The target and the directories above it are
+ * judged as code; a target that is itself a standard code directory was
+ * judged by the deep scan already. A dangling link loads nothing. */
+static void code_link(struct ctx *c, const char *rel)
+{
+    char hp[2 * PATH_MAX + 16];
+    int fd = vh_rootfd_open(c->jailfd, rel, O_PATH, 0);
+    if (fd < 0) {
+        if (errno == ENOENT || errno == ENOTDIR || errno == ELOOP)
+            return;
+        host_path(c, rel, hp, sizeof hp);
+        emit(c, VH_SEV_ERROR, "unreadable", hp, "check the symlink and its target",
+             "cannot follow the symlink inside the jail: %s (what it points to was not checked)", strerror(errno));
+        return;
+    }
+    char *target = malloc(2 * PATH_MAX);
+    struct stat st;
+    if (!target || fstat(fd, &st) < 0 || path_in_jail(c, fd, target, 2 * PATH_MAX) < 0) {
+        host_path(c, rel, hp, sizeof hp);
+        emit(c, VH_SEV_ERROR, "unreadable", hp, "check the symlink and its target",
+             "cannot tell where the symlink leads inside the jail (is /proc mounted?): its target was not checked");
+        goto out;
+    }
+    if (target[0] && top_is_code(target))
+        goto out;
+    judge_chain(c, target);
+    if (S_ISDIR(st.st_mode)) {
+        int dfd = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dfd >= 0)
+            code_scan(c, dfd, target, strlen(target), 0);
+    }
+out:
+    free(target);
+    close(fd);
 }
 
 static void scan_dir(struct ctx *c, int dfd, int depth, int code)
@@ -469,6 +651,8 @@ static void scan_dir(struct ctx *c, int dfd, int depth, int code)
             goto next;
         }
         check_entry(c, dirfd(d), name, &sx, sub_code);
+        if (depth == 0 && sub_code && S_ISLNK(sx.stx_mode))
+            code_link(c, c->rel);
         if (S_ISDIR(sx.stx_mode)) {
             if (depth + 1 >= VH_JAILCHECK_MAX_DEPTH) {
                 host_path(c, c->rel, hp, sizeof c->hp);
@@ -627,6 +811,20 @@ static int dep_finding(void *ctx, const vh_dep *d)
              d->by ? " needed by " : "", d->by ? d->by : "", d->problem);
         return 0;
     }
+    /* Found, for a root service: owned by a tenant, or (shared jail)
+     * writable by group or others, wherever it is in the jail and
+     * whatever the name it was found by (issue 13 point 3). Judged
+     * where it really is, with the directories above it. */
+    if (!c->credp && d->fd >= 0) {
+        char real[2 * PATH_MAX];
+        if (path_in_jail(c, d->fd, real, sizeof real) == 0)
+            judge_chain(c, real);
+        else
+            emit(c, VH_SEV_ERROR, "unreadable", hp, "is /proc mounted?",
+                 "cannot tell where %s %s is inside the jail: its owner was not checked", vh_deps_kind_name(d->kind),
+                 d->path);
+        return 0;
+    }
     /* Found: could the service rewrite it? Objects in the standard code
      * directories are seen by the deep scan already. */
     if (d->st && !(c->jc->deep && top_is_code(d->path))) {
@@ -738,6 +936,7 @@ int vh_jailcheck_run_more(vh_jailcheck *jc, const vh_jailcheck_more *more, vh_fi
              "scan is skipped");
     }
     int fd = check_path(c);
+    c->jailfd = fd;
     if (fd >= 0) {
         if (jc->deep && !slash && r->unjailed != 1)
             check_tree(c, fd);
@@ -747,6 +946,7 @@ int vh_jailcheck_run_more(vh_jailcheck *jc, const vh_jailcheck_more *more, vh_fi
         close(fd);
     }
     int worst = c->worst;
+    free(c->said);
     free(c);
     return worst;
 }
