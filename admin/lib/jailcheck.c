@@ -53,6 +53,7 @@ struct ctx {
     size_t nlinks, caplinks;
     int links_oom;
     int jailfd; /* the jail's root, for lookups inside it (rootfd.h) */
+    int tree;   /* the deep scan ran: it judged the standard code directories */
     /* inodes already reported under the code rules: the deep scan, a
      * symlinked code directory and the dependency walk can meet one
      * file by several paths; it is said once */
@@ -460,54 +461,99 @@ static void check_entry(struct ctx *c, int dfd, const char *name, const struct s
 
 /* ---- code reached by another name (issue 13 point 3) ------------- */
 
-/* The path inside the jail of what fd (opened below c->jailfd) is, as
- * the kernel names it: no symlink, no "..". "" for the jail itself.
- * Returns 0, or -1 when it cannot be told. */
-static int path_in_jail(const struct ctx *c, int fd, char *out, size_t n)
+/* Follow path inside the jail one component at a time, as the
+ * service's own lookup goes (an absolute symlink starts again at the
+ * jail, ".." stops there, at most 40 symlinks), every step opened
+ * below the jail without following anything (rootfd.h); judge every
+ * real directory on the way and the object reached under the code
+ * rules: whoever can rename one of them, or the symlink in it, can
+ * swap what the service loads. What is under a standard code directory
+ * is left to the deep scan when it ran (it judges each of them by its
+ * real name). out (n bytes) receives the real path, "" for the jail;
+ * *last the object's stat. Returns 0, or -1 with errno when the path
+ * does not lead anywhere. */
+static int follow_judge(struct ctx *c, const char *path, char *out, size_t n, struct stat *last)
 {
-    char lk[64], top[PATH_MAX], at[PATH_MAX];
-    snprintf(lk, sizeof lk, "/proc/self/fd/%d", c->jailfd);
-    ssize_t tl = readlink(lk, top, sizeof top - 1);
-    snprintf(lk, sizeof lk, "/proc/self/fd/%d", fd);
-    ssize_t al = readlink(lk, at, sizeof at - 1);
-    if (tl <= 0 || al <= 0 || top[0] != '/' || at[0] != '/')
-        return -1;
-    top[tl] = '\0';
-    at[al] = '\0';
-    size_t k = strcmp(top, "/") == 0 ? 0 : (size_t)tl;
-    if (strncmp(at, top, k) != 0 || (at[k] != '/' && at[k] != '\0'))
-        return -1;
-    snprintf(out, n, "%s", strcmp(at + k, "/") == 0 ? "" : at + k);
-    return 0;
-}
-
-/* Judge every directory from the jail down to rel ("/a/b"), and rel
- * itself, under the code rules, each looked up inside the jail without
- * following any symlink: whoever can rename a directory on the way can
- * put code of its own there. Objects already reported are skipped. */
-static void judge_chain(struct ctx *c, const char *rel)
-{
-    char part[2 * PATH_MAX], hp[2 * PATH_MAX + 16];
-    size_t len = strlen(rel);
-    if (len >= sizeof part)
-        return;
-    for (size_t i = 1; i <= len; i++) {
-        if (i < len && rel[i] != '/')
+    size_t cap = 2 * PATH_MAX;
+    char *todo = malloc(cap), *tmp = malloc(cap), hp[2 * PATH_MAX + 16];
+    int links = 0, rc = -1;
+    size_t dl = 0, pos = 0;
+    out[0] = '\0';
+    if (!todo || !tmp || fstat(c->jailfd, last) < 0)
+        goto out;
+    if ((size_t)snprintf(todo, cap, "%s", path) >= cap) {
+        errno = ENAMETOOLONG;
+        goto out;
+    }
+    for (;;) {
+        while (todo[pos] == '/')
+            pos++;
+        if (!todo[pos])
+            break;
+        const char *comp = todo + pos;
+        size_t cl = strcspn(comp, "/"), next = pos + cl;
+        pos = next;
+        if (cl == 1 && comp[0] == '.')
             continue;
-        memcpy(part, rel, i);
-        part[i] = '\0';
-        int fd = vh_rootfd_open_nofollow(c->jailfd, part, O_PATH, 0);
+        if (cl == 2 && comp[0] == '.' && comp[1] == '.') {
+            char *up = strrchr(out, '/');
+            if (up) { /* never above the jail */
+                *up = '\0';
+                dl = (size_t)(up - out);
+            }
+            continue;
+        }
+        if (dl + 1 + cl >= n) {
+            errno = ENAMETOOLONG;
+            goto out;
+        }
+        out[dl] = '/';
+        memcpy(out + dl + 1, comp, cl);
+        out[dl + 1 + cl] = '\0';
         struct stat st;
+        int fd = vh_rootfd_open_nofollow(c->jailfd, out, O_PATH | O_NOFOLLOW, 0);
         if (fd < 0)
-            return; /* changed while we looked: the deep scan sees the rest */
-        int ok = fstat(fd, &st) == 0;
-        close(fd);
-        if (!ok || said_before(c, st.st_dev, st.st_ino, 0))
+            goto out;
+        if (fstat(fd, &st) < 0) {
+            close(fd);
+            goto out;
+        }
+        if (S_ISLNK(st.st_mode)) {
+            char tgt[PATH_MAX];
+            ssize_t tl = readlinkat(fd, "", tgt, sizeof tgt - 1);
+            close(fd);
+            if (tl <= 0 || ++links > 40) {
+                errno = ELOOP;
+                goto out;
+            }
+            tgt[tl] = '\0';
+            out[dl] = '\0'; /* the link's directory, judged already */
+            if (tgt[0] == '/')
+                out[dl = 0] = '\0';
+            if ((size_t)snprintf(tmp, cap, "%s/%s", tgt, todo + next) >= cap) {
+                errno = ENAMETOOLONG;
+                goto out;
+            }
+            char *t = todo;
+            todo = tmp;
+            tmp = t;
+            pos = 0;
             continue;
-        host_path(c, part, hp, sizeof hp);
+        }
+        close(fd);
+        dl += 1 + cl;
+        *last = st;
+        if ((c->tree && top_is_code(out)) || said_before(c, st.st_dev, st.st_ino, 0))
+            continue;
+        host_path(c, out, hp, sizeof hp);
         if (judge_code(c, st.st_uid, st.st_gid, st.st_mode, hp))
             said_before(c, st.st_dev, st.st_ino, 1);
     }
+    rc = 0;
+out:
+    free(todo);
+    free(tmp);
+    return rc;
 }
 
 /* The code rules over the tree below dfd (which is consumed), rel its
@@ -560,42 +606,31 @@ static void code_scan(struct ctx *c, int dfd, char *rel, size_t rlen, int depth)
 
 /* A code directory of the jail's top that is a symlink (lib64 ->
  * data/lib64; bin -> usr/bin on merged-/usr systems): what the service
- * and its dynamic linker load through it is its target, resolved
- * inside the jail as they resolve it (an absolute target starts at the
- * jail, ".." stops there). The target and the directories above it are
- * judged as code; a target that is itself a standard code directory was
- * judged by the deep scan already. A dangling link loads nothing. */
+ * and its dynamic linker load through it is its target, resolved inside
+ * the jail as they resolve it. The target, the directories on the way
+ * and the tree below it are judged as code; a target that is itself a
+ * standard code directory is walked by the deep scan already. A
+ * dangling link loads nothing. */
 static void code_link(struct ctx *c, const char *rel)
 {
     char hp[2 * PATH_MAX + 16];
-    int fd = vh_rootfd_open(c->jailfd, rel, O_PATH, 0);
-    if (fd < 0) {
-        if (errno == ENOENT || errno == ENOTDIR || errno == ELOOP)
-            return;
+    char *target = malloc(2 * PATH_MAX);
+    struct stat st;
+    if (!target || follow_judge(c, rel, target, 2 * PATH_MAX, &st) < 0) {
+        if (target && (errno == ENOENT || errno == ENOTDIR || errno == ELOOP))
+            goto out;
         host_path(c, rel, hp, sizeof hp);
         emit(c, VH_SEV_ERROR, "unreadable", hp, "check the symlink and its target",
              "cannot follow the symlink inside the jail: %s (what it points to was not checked)", strerror(errno));
-        return;
-    }
-    char *target = malloc(2 * PATH_MAX);
-    struct stat st;
-    if (!target || fstat(fd, &st) < 0 || path_in_jail(c, fd, target, 2 * PATH_MAX) < 0) {
-        host_path(c, rel, hp, sizeof hp);
-        emit(c, VH_SEV_ERROR, "unreadable", hp, "check the symlink and its target",
-             "cannot tell where the symlink leads inside the jail (is /proc mounted?): its target was not checked");
         goto out;
     }
-    if (target[0] && top_is_code(target))
+    if ((target[0] && top_is_code(target)) || !S_ISDIR(st.st_mode))
         goto out;
-    judge_chain(c, target);
-    if (S_ISDIR(st.st_mode)) {
-        int dfd = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (dfd >= 0)
-            code_scan(c, dfd, target, strlen(target), 0);
-    }
+    int dfd = vh_rootfd_open_nofollow(c->jailfd, target, O_RDONLY | O_DIRECTORY, 0);
+    if (dfd >= 0)
+        code_scan(c, dfd, target, strlen(target), 0);
 out:
     free(target);
-    close(fd);
 }
 
 static void scan_dir(struct ctx *c, int dfd, int depth, int code)
@@ -703,6 +738,7 @@ static void check_tree(struct ctx *c, int jailfd)
     c->dev = makedev(sx.stx_dev_major, sx.stx_dev_minor);
     c->rel[0] = '\0';
     c->rlen = 0;
+    c->tree = 1;
     scan_dir(c, fd, 0, 0);
 
     for (size_t i = 0; i < c->caplinks; i++) {
@@ -815,14 +851,13 @@ static int dep_finding(void *ctx, const vh_dep *d)
      * writable by group or others, wherever it is in the jail and
      * whatever the name it was found by (issue 13 point 3). Judged
      * where it really is, with the directories above it. */
-    if (!c->credp && d->fd >= 0) {
+    if (!c->credp) {
         char real[2 * PATH_MAX];
-        if (path_in_jail(c, d->fd, real, sizeof real) == 0)
-            judge_chain(c, real);
-        else
-            emit(c, VH_SEV_ERROR, "unreadable", hp, "is /proc mounted?",
-                 "cannot tell where %s %s is inside the jail: its owner was not checked", vh_deps_kind_name(d->kind),
-                 d->path);
+        struct stat st;
+        if (follow_judge(c, d->path, real, sizeof real, &st) < 0)
+            emit(c, VH_SEV_ERROR, "unreadable", hp, "check the file and the directories above it",
+                 "cannot follow %s %s inside the jail again: %s (its owner was not checked)",
+                 vh_deps_kind_name(d->kind), d->path, strerror(errno));
         return 0;
     }
     /* Found: could the service rewrite it? Objects in the standard code

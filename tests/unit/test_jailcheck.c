@@ -444,6 +444,15 @@ static void test_code_symlink_outside(void **state)
     /* a target only the host has: dangling in the jail, nothing to load */
     unit_sh("rm %s; ln -s /proc/self %s", jp("/libx32"), jp("/libx32"));
     assert_int_equal(run(&root, NULL, 0, 0, 1), 0);
+    /* a chain of links: the directory holding the second link belongs to
+     * the tenant, who can point it elsewhere */
+    unit_sh("rm %s; mkdir -p %s %s; ln -s ../store/l32 %s; ln -s /hop/l32 %s; chown nobody %s", jp("/libx32"),
+            jp("/hop"), jp("/store/l32"), jp("/hop/l32"), jp("/libx32"), jp("/hop"));
+    run(&root, NULL, 0, 0, 1);
+    expect_only("tenant-writable", jp("/hop"), VH_SEV_ERROR);
+    /* a loop loads nothing and stops */
+    unit_sh("chown root %s; rm %s; ln -s /libx32 %s", jp("/hop"), jp("/hop/l32"), jp("/hop/l32"));
+    assert_int_equal(run(&root, NULL, 0, 0, 1), 0);
 }
 
 /* A root service's program and libraries outside the code directories. */
