@@ -52,6 +52,16 @@ struct ctx {
     struct link *links;
     size_t nlinks, caplinks;
     int links_oom;
+    int jailfd; /* the jail's root, for lookups inside it (rootfd.h) */
+    int tree;   /* the deep scan ran: it judged the standard code directories */
+    /* inodes already reported under the code rules: the deep scan, a
+     * symlinked code directory and the dependency walk can meet one
+     * file by several paths; it is said once */
+    struct said {
+        dev_t dev;
+        ino_t ino;
+    } * said;
+    size_t nsaid, capsaid;
     char hp[2 * PATH_MAX + 16]; /* scratch for scan_dir: not on its recursive stack */
 };
 
@@ -316,15 +326,14 @@ static void note_link(struct ctx *c, ino_t ino, nlink_t nlink, const char *path)
  * within its reach too. Either way: root for the tenant. (A symlink's
  * own owner and mode change nothing; a world-writable directory without
  * sticky bit is already an error of its own.) */
-static void root_trusts(struct ctx *c, const struct statx *sx, const char *hp)
+static int root_trusts(struct ctx *c, uid_t uid, gid_t gid, mode_t mode, const char *hp)
 {
-    mode_t mode = sx->stx_mode;
-    int foreign = sx->stx_uid != 0;
+    int foreign = uid != 0;
     int writable = (mode & (S_IWGRP | S_IWOTH)) != 0;
     if (!foreign && !(writable && c->more.shared_with))
-        return;
+        return 0;
     if (S_ISDIR(mode) && (mode & S_IWOTH) && !(mode & S_ISVTX))
-        return;
+        return 0;
     char fix[4 * PATH_MAX + 256], with[256] = "";
     if (c->more.shared_with)
         snprintf(with, sizeof with, " (run-as domain %s shares this jail)", c->more.shared_with);
@@ -333,8 +342,53 @@ static void root_trusts(struct ctx *c, const struct statx *sx, const char *hp)
          "%s %s (uid %u, gid %u, mode %04o) and the root service trusts it%s: whoever can change it is root in the "
          "jail",
          S_ISDIR(mode) ? "directory" : "file",
-         foreign ? "is owned by another uid than root" : "is writable by group or others", (unsigned)sx->stx_uid,
-         (unsigned)sx->stx_gid, (unsigned)(mode & 07777), with);
+         foreign ? "is owned by another uid than root" : "is writable by group or others", (unsigned)uid, (unsigned)gid,
+         (unsigned)(mode & 07777), with);
+    return 1;
+}
+
+/* Has the file (dev, ino) been reported under the code rules? With
+ * add, remember it (out of memory: it may be said twice, no harm). */
+static int said_before(struct ctx *c, dev_t dev, ino_t ino, int add)
+{
+    for (size_t i = 0; i < c->nsaid; i++)
+        if (c->said[i].dev == dev && c->said[i].ino == ino)
+            return 1;
+    if (!add)
+        return 0;
+    if (c->nsaid == c->capsaid) {
+        size_t cap = c->capsaid ? c->capsaid * 2 : 16;
+        struct said *n = realloc(c->said, cap * sizeof *n);
+        if (!n)
+            return 0;
+        c->said = n;
+        c->capsaid = cap;
+    }
+    c->said[c->nsaid].dev = dev;
+    c->said[c->nsaid].ino = ino;
+    c->nsaid++;
+    return 0;
+}
+
+/* The code rules for one object: for a root service, root_trusts (an
+ * error); for a run-as service, what it could change itself (a
+ * warning). Returns whether a finding was made. (A world-writable
+ * directory without sticky bit is an error of its own, not said twice.) */
+static int judge_code(struct ctx *c, uid_t uid, gid_t gid, mode_t mode, const char *hp)
+{
+    if (S_ISLNK(mode))
+        return 0; /* a symlink's own owner and mode change nothing */
+    if (!c->credp)
+        return root_trusts(c, uid, gid, mode, hp);
+    const char *why = runas_can_change(c, uid, gid, mode);
+    if (!why || (S_ISDIR(mode) && (mode & S_IWOTH) && !(mode & S_ISVTX) && uid != c->cred.uid))
+        return 0;
+    char fix[4 * PATH_MAX + 128];
+    snprintf(fix, sizeof fix, "chown root:root %s && chmod go-w %s", hp, hp);
+    emit(c, VH_SEV_WARNING, "runas-writable", hp, fix,
+         "%s (uid %u, gid %u, mode %04o): the service could change its own programs or libraries", why, (unsigned)uid,
+         (unsigned)gid, (unsigned)(mode & 07777));
+    return 1;
 }
 
 static void check_entry(struct ctx *c, int dfd, const char *name, const struct statx *sx, int code)
@@ -401,19 +455,182 @@ static void check_entry(struct ctx *c, int dfd, const char *name, const struct s
         }
         return;
     }
-    if (code && !c->credp && !S_ISLNK(mode))
-        root_trusts(c, sx, hp);
-    if (code) {
-        const char *why = runas_can_change(c, sx->stx_uid, sx->stx_gid, mode);
-        /* A world-writable directory without sticky bit is already an
-         * error above: not said twice. */
-        if (why && !(S_ISDIR(mode) && (mode & S_IWOTH) && !(mode & S_ISVTX) && sx->stx_uid != c->cred.uid)) {
-            snprintf(fix, sizeof fix, "chown root:root %s && chmod go-w %s", hp, hp);
-            emit(c, VH_SEV_WARNING, "runas-writable", hp, fix,
-                 "%s (uid %u, gid %u, mode %04o): the service could change its own programs or libraries", why,
-                 (unsigned)sx->stx_uid, (unsigned)sx->stx_gid, perm);
-        }
+    if (code && judge_code(c, sx->stx_uid, sx->stx_gid, mode, hp))
+        said_before(c, makedev(sx->stx_dev_major, sx->stx_dev_minor), (ino_t)sx->stx_ino, 1);
+}
+
+/* ---- code reached by another name (issue 13 point 3) ------------- */
+
+/* Follow path inside the jail one component at a time, as the
+ * service's own lookup goes (an absolute symlink starts again at the
+ * jail, ".." stops there, at most 40 symlinks), every step opened
+ * below the jail without following anything (rootfd.h); judge every
+ * real directory on the way and the object reached under the code
+ * rules: whoever can rename one of them, or the symlink in it, can
+ * swap what the service loads. What is under a standard code directory
+ * is left to the deep scan when it ran (it judges each of them by its
+ * real name). out (n bytes) receives the real path, "" for the jail;
+ * *last the object's stat. Returns 0, or -1 with errno when the path
+ * does not lead anywhere. */
+static int follow_judge(struct ctx *c, const char *path, char *out, size_t n, struct stat *last)
+{
+    size_t cap = 2 * PATH_MAX;
+    char *todo = malloc(cap), *tmp = malloc(cap), hp[2 * PATH_MAX + 16];
+    int links = 0, rc = -1;
+    size_t dl = 0, pos = 0;
+    out[0] = '\0';
+    if (!todo || !tmp || fstat(c->jailfd, last) < 0)
+        goto out;
+    if ((size_t)snprintf(todo, cap, "%s", path) >= cap) {
+        errno = ENAMETOOLONG;
+        goto out;
     }
+    for (;;) {
+        while (todo[pos] == '/')
+            pos++;
+        if (!todo[pos])
+            break;
+        const char *comp = todo + pos;
+        size_t cl = strcspn(comp, "/"), next = pos + cl;
+        pos = next;
+        if (cl == 1 && comp[0] == '.')
+            continue;
+        if (cl == 2 && comp[0] == '.' && comp[1] == '.') {
+            char *up = strrchr(out, '/');
+            if (up) { /* never above the jail */
+                *up = '\0';
+                dl = (size_t)(up - out);
+            }
+            continue;
+        }
+        if (dl + 1 + cl >= n) {
+            errno = ENAMETOOLONG;
+            goto out;
+        }
+        out[dl] = '/';
+        memcpy(out + dl + 1, comp, cl);
+        out[dl + 1 + cl] = '\0';
+        struct stat st;
+        int fd = vh_rootfd_open_nofollow(c->jailfd, out, O_PATH | O_NOFOLLOW, 0);
+        if (fd < 0)
+            goto out;
+        if (fstat(fd, &st) < 0) {
+            close(fd);
+            goto out;
+        }
+        if (S_ISLNK(st.st_mode)) {
+            char tgt[PATH_MAX];
+            ssize_t tl = readlinkat(fd, "", tgt, sizeof tgt - 1);
+            close(fd);
+            if (tl <= 0 || ++links > 40) {
+                errno = ELOOP;
+                goto out;
+            }
+            tgt[tl] = '\0';
+            out[dl] = '\0'; /* the link's directory, judged already */
+            if (tgt[0] == '/')
+                out[dl = 0] = '\0';
+            if ((size_t)snprintf(tmp, cap, "%s/%s", tgt, todo + next) >= cap) {
+                errno = ENAMETOOLONG;
+                goto out;
+            }
+            char *t = todo;
+            todo = tmp;
+            tmp = t;
+            pos = 0;
+            continue;
+        }
+        close(fd);
+        dl += 1 + cl;
+        *last = st;
+        if ((c->tree && top_is_code(out)) || said_before(c, st.st_dev, st.st_ino, 0))
+            continue;
+        host_path(c, out, hp, sizeof hp);
+        if (judge_code(c, st.st_uid, st.st_gid, st.st_mode, hp))
+            said_before(c, st.st_dev, st.st_ino, 1);
+    }
+    rc = 0;
+out:
+    free(todo);
+    free(tmp);
+    return rc;
+}
+
+/* The code rules over the tree below dfd (which is consumed), rel its
+ * path inside the jail; never following a symlink, never leaving the
+ * jail's mount (a mount point is the deep scan's error). From the jail
+ * itself (a code link to "/"), the standard code directories are
+ * skipped: the deep scan judged them. */
+static void code_scan(struct ctx *c, int dfd, char *rel, size_t rlen, int depth)
+{
+    DIR *d = fdopendir(dfd);
+    char hp[2 * PATH_MAX + 16];
+    if (!d) {
+        close(dfd);
+        return; /* the deep scan reports unreadable directories */
+    }
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        const char *name = de->d_name;
+        if (name[0] == '.' && (!name[1] || (name[1] == '.' && !name[2])))
+            continue;
+        size_t nl = strlen(name);
+        if (rlen + 1 + nl >= 2 * PATH_MAX)
+            continue;
+        rel[rlen] = '/';
+        memcpy(rel + rlen + 1, name, nl + 1);
+        struct statx sx;
+        if ((rlen == 0 && top_is_code(rel)) || statx(dirfd(d), name, AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT,
+                                                     STATX_BASIC_STATS | (c->have_mnt ? STATX_MNT_ID : 0), &sx) < 0)
+            goto next;
+        int other = c->have_mnt && (sx.stx_mask & STATX_MNT_ID) ? sx.stx_mnt_id != c->mnt_id
+                                                                : makedev(sx.stx_dev_major, sx.stx_dev_minor) != c->dev;
+        if (other || (sx.stx_attributes & STATX_ATTR_MOUNT_ROOT))
+            goto next;
+        dev_t dev = makedev(sx.stx_dev_major, sx.stx_dev_minor);
+        if (!said_before(c, dev, (ino_t)sx.stx_ino, 0)) {
+            host_path(c, rel, hp, sizeof hp);
+            if (judge_code(c, sx.stx_uid, sx.stx_gid, sx.stx_mode, hp))
+                said_before(c, dev, (ino_t)sx.stx_ino, 1);
+        }
+        if (S_ISDIR(sx.stx_mode) && depth + 1 < VH_JAILCHECK_MAX_DEPTH) {
+            int sub = openat(dirfd(d), name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+            if (sub >= 0)
+                code_scan(c, sub, rel, rlen + 1 + nl, depth + 1);
+        }
+    next:
+        rel[rlen] = '\0';
+    }
+    closedir(d);
+}
+
+/* A code directory of the jail's top that is a symlink (lib64 ->
+ * data/lib64; bin -> usr/bin on merged-/usr systems): what the service
+ * and its dynamic linker load through it is its target, resolved inside
+ * the jail as they resolve it. The target, the directories on the way
+ * and the tree below it are judged as code; a target that is itself a
+ * standard code directory is walked by the deep scan already. A
+ * dangling link loads nothing. */
+static void code_link(struct ctx *c, const char *rel)
+{
+    char hp[2 * PATH_MAX + 16];
+    char *target = malloc(2 * PATH_MAX);
+    struct stat st;
+    if (!target || follow_judge(c, rel, target, 2 * PATH_MAX, &st) < 0) {
+        if (target && (errno == ENOENT || errno == ENOTDIR || errno == ELOOP))
+            goto out;
+        host_path(c, rel, hp, sizeof hp);
+        emit(c, VH_SEV_ERROR, "unreadable", hp, "check the symlink and its target",
+             "cannot follow the symlink inside the jail: %s (what it points to was not checked)", strerror(errno));
+        goto out;
+    }
+    if ((target[0] && top_is_code(target)) || !S_ISDIR(st.st_mode))
+        goto out;
+    int dfd = vh_rootfd_open_nofollow(c->jailfd, target, O_RDONLY | O_DIRECTORY, 0);
+    if (dfd >= 0)
+        code_scan(c, dfd, target, strlen(target), 0);
+out:
+    free(target);
 }
 
 static void scan_dir(struct ctx *c, int dfd, int depth, int code)
@@ -469,6 +686,8 @@ static void scan_dir(struct ctx *c, int dfd, int depth, int code)
             goto next;
         }
         check_entry(c, dirfd(d), name, &sx, sub_code);
+        if (depth == 0 && sub_code && S_ISLNK(sx.stx_mode))
+            code_link(c, c->rel);
         if (S_ISDIR(sx.stx_mode)) {
             if (depth + 1 >= VH_JAILCHECK_MAX_DEPTH) {
                 host_path(c, c->rel, hp, sizeof c->hp);
@@ -519,6 +738,7 @@ static void check_tree(struct ctx *c, int jailfd)
     c->dev = makedev(sx.stx_dev_major, sx.stx_dev_minor);
     c->rel[0] = '\0';
     c->rlen = 0;
+    c->tree = 1;
     scan_dir(c, fd, 0, 0);
 
     for (size_t i = 0; i < c->caplinks; i++) {
@@ -625,6 +845,19 @@ static int dep_finding(void *ctx, const vh_dep *d)
             snprintf(fix, sizeof fix, "chmod a+rx %s", hp);
         emit(c, VH_SEV_ERROR, kind, hp, fix, "%s %s%s%s %s", vh_deps_kind_name(d->kind), d->path,
              d->by ? " needed by " : "", d->by ? d->by : "", d->problem);
+        return 0;
+    }
+    /* Found, for a root service: owned by a tenant, or (shared jail)
+     * writable by group or others, wherever it is in the jail and
+     * whatever the name it was found by (issue 13 point 3). Judged
+     * where it really is, with the directories above it. */
+    if (!c->credp) {
+        char real[2 * PATH_MAX];
+        struct stat st;
+        if (follow_judge(c, d->path, real, sizeof real, &st) < 0)
+            emit(c, VH_SEV_ERROR, "unreadable", hp, "check the file and the directories above it",
+                 "cannot follow %s %s inside the jail again: %s (its owner was not checked)",
+                 vh_deps_kind_name(d->kind), d->path, strerror(errno));
         return 0;
     }
     /* Found: could the service rewrite it? Objects in the standard code
@@ -738,6 +971,7 @@ int vh_jailcheck_run_more(vh_jailcheck *jc, const vh_jailcheck_more *more, vh_fi
              "scan is skipped");
     }
     int fd = check_path(c);
+    c->jailfd = fd;
     if (fd >= 0) {
         if (jc->deep && !slash && r->unjailed != 1)
             check_tree(c, fd);
@@ -747,6 +981,7 @@ int vh_jailcheck_run_more(vh_jailcheck *jc, const vh_jailcheck_more *more, vh_fi
         close(fd);
     }
     int worst = c->worst;
+    free(c->said);
     free(c);
     return worst;
 }

@@ -17,11 +17,15 @@
  *    run-as user could change among the jail's programs and libraries;
  *    and, for a root service, what others than root can change among
  *    them: files and directories under etc, lib*, usr, bin and sbin
- *    not owned by root, or (when a run-as domain shares the jail)
- *    writable by group or others: an error, root for the tenant;
+ *    (one of these that is a symlink: its target, followed inside the
+ *    jail, the directories on the way and the tree below it) not owned
+ *    by root, or (when a run-as domain shares the jail) writable by
+ *    group or others: an error, root for the tenant;
  *  - the locale: with host_lang, whether the jail has it (env.h);
  *  - programs: each --program, its #! or ELF interpreter and every
- *    library it needs (deps.h), resolved inside the jail.
+ *    library it needs (deps.h), resolved inside the jail; for a root
+ *    service each of them, wherever it is, and the directories on the
+ *    way to it, under the same tenant-writable rule.
  *
  * Kinds (finding.h) are listed with their fixes in doc/jails.md. */
 #ifndef VH_JAILCHECK_H

@@ -349,6 +349,150 @@ static void test_tenant_writable(void **state)
     assert_int_equal(vh_jailcheck_run_more(&jc, &more, unit_collect, &got), 0);
 }
 
+/* Issue 13 point 3, code by another name (red-team probe 6): a code
+ * directory of the jail's top that is a symlink is judged by its target,
+ * resolved inside the jail; and for a root service every program and
+ * library the dependency walk finds, wherever it is. */
+static void expect_n_tenant(int n, const char *const *paths)
+{
+    int bad = got.n != n;
+    for (int i = 0; i < n && !bad; i++)
+        bad = !has("tenant-writable", paths[i]);
+    for (int i = 0; i < got.n && !bad; i++)
+        bad = got.at[i].sev != VH_SEV_ERROR;
+    if (bad) {
+        unit_findings_dump(&got);
+        fail_msg("expected %d tenant-writable errors, got %d findings", n, got.n);
+    }
+}
+
+static void test_code_behind_symlink(void **state)
+{
+    (void)state;
+    vh_row root = row_for(jail, 0), r = row_for(jail, 1);
+    const char *cat[] = {"/usr/bin/cat"};
+    /* lib64 -> data/lib64, all root's: clean, and cat still starts */
+    unit_sh("mkdir -m 0755 %s; mv %s %s; ln -s data/lib64 %s", jp("/data"), jp("/lib64"), jp("/data/lib64"),
+            jp("/lib64"));
+    int worst = run(&root, cat, 1, 0, 1);
+    if (got.n)
+        unit_findings_dump(&got);
+    assert_int_equal(worst, 0);
+    /* the loader's directory belongs to the tenant: both are errors, said
+     * once (the deep scan through the link, the walk through the loader) */
+    unit_sh("chown -R nobody %s", jp("/data/lib64"));
+    const char *both[] = {jp("/data/lib64"), jp("/data/lib64/ld-linux-x86-64.so.2")};
+    char p0[600], p1[600];
+    snprintf(p0, sizeof p0, "%s", both[0]);
+    snprintf(p1, sizeof p1, "%s", both[1]);
+    const char *paths[] = {p0, p1};
+    assert_int_equal(run(&root, NULL, 0, 0, 1), VH_SEV_ERROR);
+    expect_n_tenant(2, paths);
+    run(&root, cat, 1, 0, 1);
+    expect_n_tenant(2, paths);
+    /* the walk alone (no deep scan) finds the loader by its real place */
+    run(&root, cat, 1, 0, 0);
+    expect_n_tenant(2, paths);
+    /* an absolute target and one climbing with .. resolve inside the jail */
+    unit_sh("rm %s; ln -s /data/lib64 %s", jp("/lib64"), jp("/lib64"));
+    run(&root, NULL, 0, 0, 1);
+    expect_n_tenant(2, paths);
+    unit_sh("rm %s; ln -s ../../../../../../data/lib64 %s", jp("/lib64"), jp("/lib64"));
+    run(&root, NULL, 0, 0, 1);
+    expect_n_tenant(2, paths);
+    /* a tenant directory above the target: it could swap the target */
+    unit_sh("chown -R root %s; chown nobody %s", jp("/data/lib64"), jp("/data"));
+    run(&root, NULL, 0, 0, 1);
+    expect_only("tenant-writable", jp("/data"), VH_SEV_ERROR);
+    /* a run-as domain keeps its rules: its own code is a warning */
+    unit_sh("chown root %s; chown nobody %s", jp("/data"), jp("/data/lib64/ld-linux-x86-64.so.2"));
+    assert_int_equal(run(&r, cat, 1, 0, 1), VH_SEV_WARNING);
+    expect_only("runas-writable", jp("/data/lib64/ld-linux-x86-64.so.2"), VH_SEV_WARNING);
+}
+
+/* merged /usr: bin -> usr/bin, lib -> usr/lib, root's: clean; a tenant
+ * file there is said once, by its real path. */
+static void test_merged_usr(void **state)
+{
+    (void)state;
+    vh_row root = row_for(jail, 0);
+    unit_sh("rm -rf %s; mkdir -p %s; cp -a %s/. %s/; rm -rf %s; ln -s usr/lib %s; ln -s usr/bin %s; ln -s usr/sbin %s",
+            jp("/bin"), jp("/usr/lib"), jp("/lib"), jp("/usr/lib"), jp("/lib"), jp("/lib"), jp("/bin"), jp("/sbin"));
+    const char *progs[] = {"cat", "/bin/cat", "/usr/bin/cat"};
+    int worst = run(&root, progs, 3, 0, 1);
+    if (got.n)
+        unit_findings_dump(&got);
+    assert_int_equal(worst, 0);
+    unit_sh("chown nobody %s", jp("/usr/bin/cat"));
+    run(&root, progs, 3, 0, 1);
+    expect_only("tenant-writable", jp("/usr/bin/cat"), VH_SEV_ERROR);
+}
+
+/* A code link pointing outside the jail is looked up inside it. */
+static void test_code_symlink_outside(void **state)
+{
+    (void)state;
+    vh_row root = row_for(jail, 0);
+    /* /lib of the jail, root's: nothing (the host's /lib is not judged) */
+    unit_sh("ln -s /lib %s", jp("/lib32"));
+    assert_int_equal(run(&root, NULL, 0, 0, 1), 0);
+    /* a target the host lacks, tenant-owned in the jail: reported there */
+    unit_sh("mkdir -p %s; chown nobody %s; ln -s /opt/vh-only-in-jail %s", jp("/opt/vh-only-in-jail"),
+            jp("/opt/vh-only-in-jail"), jp("/libx32"));
+    run(&root, NULL, 0, 0, 1);
+    expect_only("tenant-writable", jp("/opt/vh-only-in-jail"), VH_SEV_ERROR);
+    /* a target only the host has: dangling in the jail, nothing to load */
+    unit_sh("rm %s; ln -s /proc/self %s", jp("/libx32"), jp("/libx32"));
+    assert_int_equal(run(&root, NULL, 0, 0, 1), 0);
+    /* a chain of links: the directory holding the second link belongs to
+     * the tenant, who can point it elsewhere */
+    unit_sh("rm %s; mkdir -p %s %s; ln -s ../store/l32 %s; ln -s /hop/l32 %s; chown nobody %s", jp("/libx32"),
+            jp("/hop"), jp("/store/l32"), jp("/hop/l32"), jp("/libx32"), jp("/hop"));
+    run(&root, NULL, 0, 0, 1);
+    expect_only("tenant-writable", jp("/hop"), VH_SEV_ERROR);
+    /* a loop loads nothing and stops */
+    unit_sh("chown root %s; rm %s; ln -s /libx32 %s", jp("/hop"), jp("/hop/l32"), jp("/hop/l32"));
+    assert_int_equal(run(&root, NULL, 0, 0, 1), 0);
+}
+
+/* A root service's program and libraries outside the code directories. */
+static void test_root_program_anywhere(void **state)
+{
+    (void)state;
+    vh_row root = row_for(jail, 0), r = row_for(jail, 1);
+    unit_sh("mkdir -p %s; cp %s %s; chown nobody %s", jp("/opt/app"), jp("/usr/bin/cat"), jp("/opt/app/daemon"),
+            jp("/opt/app/daemon"));
+    /* data of the tenant, as long as no root program is there */
+    assert_int_equal(run(&root, NULL, 0, 0, 1), 0);
+    const char *daemon[] = {"/opt/app/daemon"};
+    assert_int_equal(run(&root, daemon, 1, 0, 1), VH_SEV_ERROR);
+    expect_only("tenant-writable", jp("/opt/app/daemon"), VH_SEV_ERROR);
+    unit_sh("chown root %s; chown nobody %s", jp("/opt/app/daemon"), jp("/opt/app"));
+    run(&root, daemon, 1, 0, 0);
+    expect_only("tenant-writable", jp("/opt/app"), VH_SEV_ERROR);
+    unit_sh("chown root %s", jp("/opt/app"));
+    assert_int_equal(run(&root, daemon, 1, 0, 1), 0);
+    /* a library found by the walk outside lib*, by a name that starts
+     * with a code directory: judged where it is */
+    static unsigned char img[4096];
+    struct eb_layout L;
+    unit_sh("mkdir -p %s", jp("/opt/lib"));
+    struct eb prog = {.is64 = 1, .machine = 62, .needed = {"libx.so"}, .nneeded = 1, .runpath = "/lib/../opt/lib"};
+    unit_write_file(jp("/usr/bin/prog"), img, eb_build(&prog, img, sizeof img, &L), 0755);
+    struct eb lib = {.is64 = 1, .machine = 62};
+    unit_write_file(jp("/opt/lib/libx.so"), img, eb_build(&lib, img, sizeof img, &L), 0644);
+    const char *progs[] = {"/usr/bin/prog"};
+    assert_int_equal(run(&root, progs, 1, 0, 1), 0);
+    unit_sh("chown nobody %s", jp("/opt/lib/libx.so"));
+    run(&root, progs, 1, 0, 1);
+    expect_only("tenant-writable", jp("/opt/lib/libx.so"), VH_SEV_ERROR);
+    /* a run-as domain's own program outside the code directories: its
+     * rule, a warning */
+    unit_sh("chown nobody %s", jp("/opt/app/daemon"));
+    assert_int_equal(run(&r, daemon, 1, 0, 1), VH_SEV_WARNING);
+    expect_only("runas-writable", jp("/opt/app/daemon"), VH_SEV_WARNING);
+}
+
 /* Issue 13 point 4: the host's default locale, missing from the jail. */
 static void test_locale_missing(void **state)
 {
@@ -646,6 +790,10 @@ int main(void)
         cmocka_unit_test_setup(test_exposed, setup),
         cmocka_unit_test_setup(test_path_writable, setup),
         cmocka_unit_test_setup(test_tenant_writable, setup),
+        cmocka_unit_test_setup(test_code_behind_symlink, setup),
+        cmocka_unit_test_setup(test_merged_usr, setup),
+        cmocka_unit_test_setup(test_code_symlink_outside, setup),
+        cmocka_unit_test_setup(test_root_program_anywhere, setup),
         cmocka_unit_test_setup(test_locale_missing, setup),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
