@@ -167,26 +167,6 @@ __attribute__((format(printf, 4, 5))) static void diag(vh_legacy *p, unsigned lo
     }
 }
 
-/* bytes [s, s+n) made printable into out (vh_printable needs a string) */
-static const char *shown_n(const char *s, size_t n, char *out, size_t outlen)
-{
-    static const char hex[] = "0123456789abcdef";
-    size_t o = 0;
-    for (size_t i = 0; i < n && o + 5 < outlen; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c >= 0x20 && c < 0x7f && c != '\\') {
-            out[o++] = (char)c;
-        } else {
-            out[o++] = '\\';
-            out[o++] = 'x';
-            out[o++] = hex[c >> 4];
-            out[o++] = hex[c & 15];
-        }
-    }
-    out[o] = '\0';
-    return out;
-}
-
 static int is_blank(char c)
 {
     return c == ' ' || c == '\t';
@@ -312,12 +292,12 @@ static int row(vh_legacy *p, unsigned long ln, const char *addr, const char *dir
         diag(p, ln, VH_LEGACY_W_NOMATCH,
              "the legacy program read the address as '%s' (it splits at the first space and compares text), so it "
              "never matched this line. Imported, so the meaning changes: %s are now served from %s",
-             v->kind == L_ROW ? shown_n(v->addr, v->alen, p->shown2, sizeof p->shown2) : "", who, p->shown);
+             v->kind == L_ROW ? vh_printable_n(v->addr, v->alen, p->shown2, sizeof p->shown2) : "", who, p->shown);
     } else if (!dir_same) {
         diag(p, ln, VH_LEGACY_W_DIR,
              "the legacy program read the directory as '%s' (it kept everything after the first space%s); imported "
              "as '%s' - check that this is the jail you meant",
-             shown_n(v->dir, v->dlen, p->shown2, sizeof p->shown2),
+             vh_printable_n(v->dir, v->dlen, p->shown2, sizeof p->shown2),
              had_lf ? ", trailing blanks and CR included"
                     : " but cut the last character of a last line without newline",
              p->shown);

@@ -8,17 +8,14 @@
 #include <stdio.h>
 #include <string.h>
 
-int vh_store_add(sqlite3 *db, const vh_row *row, vh_err *e)
+/* Bind every column of row to st as ?N = column N - 1 of VH_ROW_ALL_COLS
+ * (row.h), the times left out; groups is the caller's buffer for the
+ * formatted list, alive until the statement has run. The settings are
+ * bound as they are: a value out of range is the schema's CHECK failure,
+ * never quietly a default. vh_store_add and vh_store_update share it. */
+static void bind_row(sqlite3_stmt *st, const vh_row *row, char *groups, size_t n)
 {
-    /* ?N is column N - 1 of VH_ROW_ALL_COLS (row.h): hence P() */
-    static const char sql[] = "INSERT INTO domains (" VH_ROW_COLS ", comment)"
-                              " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)";
-    sqlite3_stmt *st = NULL;
-    char groups[VH_MAX_GROUPS * 12];
-    int rc = sqlite3_prepare_v2(db, sql, sizeof sql, &st, NULL);
-    if (rc != SQLITE_OK)
-        return vh_db_fail(db, rc, "preparing insert", e);
-    vh_row_groups_format(row->groups, row->ngroups, groups, sizeof groups);
+    vh_row_groups_format(row->groups, row->ngroups, groups, n);
 #define P(col) (VH_ROW_COL_##col + 1)
     sqlite3_bind_text(st, P(SERVICE), row->service, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, P(ADDRESS), row->address, -1, SQLITE_STATIC);
@@ -31,13 +28,24 @@ int vh_store_add(sqlite3 *db, const vh_row *row, vh_err *e)
     }
     sqlite3_bind_text(st, P(GROUPS), row->has_user ? groups : "", -1, SQLITE_STATIC);
     sqlite3_bind_int(st, P(ENABLED), row->enabled ? 1 : 0);
-    sqlite3_bind_text(st, P(COMMENT), row->comment, -1, SQLITE_STATIC);
-    /* bound as they are: a value out of range is the schema's CHECK
-     * failure, never quietly a default */
     sqlite3_bind_int(st, P(NET_BIND_SERVICE), row->net_bind_service);
     sqlite3_bind_int64(st, P(MAX_PROCS), row->max_procs);
     sqlite3_bind_int(st, P(UNJAILED), row->unjailed);
+    sqlite3_bind_text(st, P(COMMENT), row->comment, -1, SQLITE_STATIC);
 #undef P
+}
+
+int vh_store_add(sqlite3 *db, const vh_row *row, vh_err *e)
+{
+    /* ?N is column N - 1 of VH_ROW_ALL_COLS (row.h): bind_row */
+    static const char sql[] = "INSERT INTO domains (" VH_ROW_COLS ", comment)"
+                              " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)";
+    sqlite3_stmt *st = NULL;
+    char groups[VH_MAX_GROUPS * 12];
+    int rc = sqlite3_prepare_v2(db, sql, sizeof sql, &st, NULL);
+    if (rc != SQLITE_OK)
+        return vh_db_fail(db, rc, "preparing insert", e);
+    bind_row(st, row, groups, sizeof groups);
     rc = sqlite3_step(st);
     int result = 0;
     if (rc == SQLITE_CONSTRAINT_PRIMARYKEY)
@@ -313,24 +321,7 @@ int vh_store_update(sqlite3 *db, const vh_row *row, vh_err *e)
     int rc = sqlite3_prepare_v2(db, sql, sizeof sql, &st, NULL);
     if (rc != SQLITE_OK)
         return vh_db_fail(db, rc, "preparing the change", e);
-    vh_row_groups_format(row->groups, row->ngroups, groups, sizeof groups);
-#define P(col) (VH_ROW_COL_##col + 1)
-    sqlite3_bind_text(st, P(SERVICE), row->service, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, P(ADDRESS), row->address, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, P(ROOT), row->root, -1, SQLITE_STATIC);
-    if (row->has_user) {
-        sqlite3_bind_text(st, P(USER), row->user, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, P(GRP), row->group, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(st, P(UID), row->uid);
-        sqlite3_bind_int64(st, P(GID), row->gid);
-    }
-    sqlite3_bind_text(st, P(GROUPS), row->has_user ? groups : "", -1, SQLITE_STATIC);
-    sqlite3_bind_int(st, P(ENABLED), row->enabled ? 1 : 0);
-    sqlite3_bind_int(st, P(NET_BIND_SERVICE), row->net_bind_service);
-    sqlite3_bind_int64(st, P(MAX_PROCS), row->max_procs);
-    sqlite3_bind_int(st, P(UNJAILED), row->unjailed ? 1 : 0);
-    sqlite3_bind_text(st, P(COMMENT), row->comment, -1, SQLITE_STATIC);
-#undef P
+    bind_row(st, row, groups, sizeof groups);
     rc = sqlite3_step(st);
     int result = 0;
     if ((rc & 0xff) == SQLITE_CONSTRAINT)

@@ -2,6 +2,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 int vh_fail(vh_err *e, int code, const char *fmt, ...)
 {
@@ -15,14 +16,14 @@ int vh_fail(vh_err *e, int code, const char *fmt, ...)
     return -1;
 }
 
-char *vh_printable(const char *s, char *out, size_t n)
+char *vh_printable_n(const char *s, size_t len, char *out, size_t n)
 {
     static const char hex[] = "0123456789abcdef";
     size_t o = 0;
     if (n == 0)
         return out;
-    for (; s && *s; s++) {
-        unsigned char c = (unsigned char)*s;
+    for (size_t i = 0; s && i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
         if (c >= 0x20 && c < 0x7f && c != '\\') {
             if (o + 1 >= n)
                 break;
@@ -38,4 +39,9 @@ char *vh_printable(const char *s, char *out, size_t n)
     }
     out[o] = '\0';
     return out;
+}
+
+char *vh_printable(const char *s, char *out, size_t n)
+{
+    return vh_printable_n(s, s ? strlen(s) : 0, out, n);
 }

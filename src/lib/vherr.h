@@ -27,4 +27,7 @@ int vh_fail(vh_err *e, int code, const char *fmt, ...) __attribute__((format(pri
  * can be logged safely (THREATS C2). Returns out. */
 char *vh_printable(const char *s, char *out, size_t n);
 
+/* The same for the len bytes at s, NUL bytes included (\x00). */
+char *vh_printable_n(const char *s, size_t len, char *out, size_t n);
+
 #endif
