@@ -120,8 +120,12 @@ vh_eq "J1 500 connections while locked: every one refused (closed, nothing sent)
 [ "$peak" -ge 100 ] && vh_ok "J1 the connections were simultaneous ($peak virtuald waiting at once)" ||
 	vh_notok "J1 only $peak virtuald at once"
 [ "$rss" -gt 0 ] && [ "$rss" -lt 16384 ] && vh_ok "J1 small RSS while waiting (largest $rss kB)" || vh_notok "J1 RSS $rss kB"
-sleep 0.2
-vh_eq "J1 no virtuald left, no zombie" "" "$(ps -o pid=,stat= --ppid "$ts")"
+# reaped by tcpserver when it gets to it (3 s is plenty on a loaded machine)
+for i in $(seq 30); do
+	[ -z "$(ps -o pid= --ppid "$ts")" ] && break
+	sleep 0.1
+done
+vh_eq "J1 no virtuald left, no zombie (within 3 s)" "" "$(ps -o pid=,stat= --ppid "$ts")"
 vh_eq "J1 no 'database is locked' reached a client: none served" 0 "$(field ok "$tot")"
 vh_stop_last
 release_lock
@@ -252,8 +256,15 @@ ms=$(ms_since "$t0")
 [ "$ms" -ge 9500 ] && [ "$ms" -le 11500 ] && vh_ok "F14 all three connections closed by the 10 s deadline ($ms ms)" ||
 	vh_notok "F14 took $ms ms"
 vh_eq "F14 nothing on the sockets" "" "$(cat "$F/stall1.body" "$F/stall2.body" "$F/stall3.body")"
-sleep 0.2
-vh_eq "F14 no stalled virtuald left" 0 $(($(ps -o pid= --ppid "$ts_db" | wc -l) + $(ps -o pid= --ppid "$ts_jail" | wc -l)))
+# tcpserver reaps its children when it gets to it: on a loaded machine
+# that can take longer than the client's close (fresh-ci: 3 left after
+# 0.2 s, all reaped with status 14 by the next check); 3 s is plenty
+stalled() { echo $(($(ps -o pid= --ppid "$ts_db" | wc -l) + $(ps -o pid= --ppid "$ts_jail" | wc -l))); }
+for i in $(seq 30); do
+	[ "$(stalled)" = 0 ] && break
+	sleep 0.1
+done
+vh_eq "F14 no stalled virtuald left (reaped within 3 s)" 0 "$(stalled)"
 vh_eq "F14 ended by SIGALRM (database stall)" 1 "$(grep -c 'status 14$' "$F/stall-db.log")"
 vh_eq "F14 ended by SIGALRM (jail stalls)" 2 "$(grep -c 'status 14$' "$F/stall-jail.log")"
 vh_stop_last
