@@ -32,10 +32,11 @@
 #define VH_PROXY_V2_ADDR_INET 12
 #define VH_PROXY_V2_ADDR_INET6 36
 #define VH_PROXY_V2_ADDR_UNIX 216
-/* fleet.md 1.4, PP 2.2.1: a TLV is type(1) length(2) value. */
+/* fleet.md 1.4, PP 2.2: a TLV is type(1) length(2, big endian) value. */
 #define VH_PROXY_TLV_HEAD 3
-/* fleet.md 1.4 TLV table, PP 2.2.1-2.2.3 (haproxy PP2_AUTHORITY_MAX,
- * UNIQUE_ID's 128 of PP 2.2.5, CRC32C's 4 of PP 2.2.2). */
+/* fleet.md 1.4 TLV table: AUTHORITY (PP 2.2.2) 1..255 as haproxy's
+ * PP2_AUTHORITY_MAX (the spec gives no bound); CRC32C exactly 4 bytes
+ * (PP 2.2.3: a 32-bit number); UNIQUE_ID up to 128 bytes (PP 2.2.5). */
 #define VH_PROXY_AUTHORITY_MAX 255
 #define VH_PROXY_UNIQUE_ID_MAX 128
 #define VH_PROXY_CRC32C_LEN 4
@@ -47,7 +48,7 @@
  * CAP = 4096 + 1). */
 #define VH_PROXY_PEEK_MAX (VH_PROXY_V2_MAX + 1)
 
-/* PP 2.2: v2 type values. */
+/* PP 2.2: v2 TLV types that the parser reads (the others are skipped). */
 #define VH_PROXY_TLV_ALPN 0x01
 #define VH_PROXY_TLV_AUTHORITY 0x02
 #define VH_PROXY_TLV_CRC32C 0x03
@@ -135,7 +136,7 @@ const char *vh_proxy_reason_text(vh_proxy_reason reason);
 int vh_proxy_looks_like_header(const unsigned char *buf, size_t n);
 
 /* CRC-32C (Castagnoli, reflected 0x82F63B78, init and final xor
- * 0xFFFFFFFF) of buf, for the CRC32C TLV (PP 2.2.2). */
+ * 0xFFFFFFFF) of buf, for the CRC32C TLV (PP 2.2.3, RFC 4960 appendix B). */
 uint32_t vh_proxy_crc32c(const unsigned char *buf, size_t n);
 
 #endif
