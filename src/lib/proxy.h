@@ -107,7 +107,7 @@ typedef struct vh_proxy_result {
     size_t len;
     /* DONE only. */
     vh_proxy_command command;
-    int family;           /* PROXY: AF_INET or AF_INET6 (mapped is AF_INET); LOCAL: AF_UNSPEC */
+    int family;           /* PROXY: the destination's, AF_INET or AF_INET6 (mapped is AF_INET); LOCAL: AF_UNSPEC */
     vh_endpoint src, dst; /* PROXY only; canonical text as addr.h */
     int has_crc32c;       /* v2: a CRC32C TLV was present and matched */
     /* v2 AUTHORITY, normalised by the host-name rules of fleet.md 2.6;
