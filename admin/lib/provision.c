@@ -654,13 +654,6 @@ static int read_jail_file(struct prov *v, const char *in, unsigned char **buf, s
                 root, in, root, in);
         goto out;
     }
-    if ((uintmax_t)st.st_size > MAX_ACCOUNTS) {
-        vh_fail(v->e, VH_EX_OSFILE,
-                "%s%s is %jd bytes, more than provision reads (%zu) - trim it to the jail's real accounts, then run "
-                "provision again",
-                root, in, (intmax_t)st.st_size, MAX_ACCOUNTS);
-        goto out;
-    }
     /* O_NONBLOCK: a FIFO swapped in since fstatat does not block us. */
     fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
     if (fd < 0 || fstat(fd, &fst) < 0 || fst.st_ino != st.st_ino || fst.st_dev != st.st_dev) {
@@ -670,8 +663,26 @@ static int read_jail_file(struct prov *v, const char *in, unsigned char **buf, s
                 root, in);
         goto out;
     }
+    /* A file bound on it may be the host's: refused as a mount point. */
     if (same_mount(v, fd, in) < 0)
         goto out;
+    /* A hard link could be a host file (a racer holding a descriptor of
+     * one can link it in, THREATS K9): its lines must not be copied into
+     * the jail, so it is not read at all. */
+    if (fst.st_nlink != 1) {
+        vh_fail(v->e, VH_EX_OSFILE,
+                "%s%s has %ju hard links: provision reads no file that may also be outside the jail - remove it "
+                "(rm %s%s; provision writes a new one), then run provision again",
+                root, in, (uintmax_t)fst.st_nlink, root, in);
+        goto out;
+    }
+    if ((uintmax_t)fst.st_size > MAX_ACCOUNTS) {
+        vh_fail(v->e, VH_EX_OSFILE,
+                "%s%s is %jd bytes, more than provision reads (%zu) - trim it to the jail's real accounts, then run "
+                "provision again",
+                root, in, (intmax_t)fst.st_size, MAX_ACCOUNTS);
+        goto out;
+    }
     if (vh_rootfd_read_all(fd, MAX_ACCOUNTS, buf, len) < 0) {
         if (errno == EFBIG)
             vh_fail(v->e, VH_EX_OSFILE,

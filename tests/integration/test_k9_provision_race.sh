@@ -69,6 +69,17 @@ find "$J" -depth -name '*k9*' -exec rm -rf {} +
 for d in dev etc; do
 	if [ -L "$J/$d" ]; then rm "$J/$d"; fi
 done
+# provision reads the jail's /etc/passwd and /etc/group (it merges them,
+# issue 14): a link the racer left there, symbolic or hard (to a host
+# decoy), is refused rather than read; the remedy it names is rm.
+for f in passwd group; do
+	if [ -L "$J/etc/$f" ] || { [ -e "$J/etc/$f" ] && [ "$(stat -c %h "$J/etc/$f")" != 1 ]; }; then
+		out=$(vh_ctl provision "$J" --program /bin/busybox 2>&1)
+		vh_check "K9 a link left at /etc/$f is refused, not read" \
+			grep -qE "$J/etc/$f (is a symbolic link|has [0-9]+ hard links)" <<<"$out"
+		rm "$J/etc/$f"
+	fi
+done
 out=$(vh_ctl provision "$J" --program /bin/busybox 2>&1)
 rc=$?
 if [ "$rc" = 0 ]; then

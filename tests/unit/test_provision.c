@@ -410,6 +410,23 @@ static void test_oversize(void **state)
     assert_int_equal(st.st_size, 2097152);
 }
 
+/* /etc/passwd a hard link to a host file (a racer with a descriptor of
+ * one can make it, THREATS K9): refused, its lines never copied. */
+static void test_hardlinked_passwd(void **state)
+{
+    (void)state;
+    unit_sh("printf 'root:x:0:0::/:/bin/sh\\nsecret:x:7:7::/:/bin/sh\\n' >%s/decoy", unit_dir);
+    unit_sh("rm %s/jail/etc/passwd && ln %s %s/jail/etc/passwd", unit_dir, decoy, unit_dir);
+    vh_err e;
+    assert_int_equal(run(&e), -1);
+    assert_non_null(
+        strstr(e.msg, "jail/etc/passwd has 2 hard links: provision reads no file that may also be outside"));
+    unit_sh("test \"$(cat %s/decoy)\" = \"$(printf 'root:x:0:0::/:/bin/sh\\nsecret:x:7:7::/:/bin/sh')\"", unit_dir);
+    unit_sh("rm %s/jail/etc/passwd", unit_dir);
+    assert_int_equal(run(&e), 0);
+    unit_sh("! grep -q secret %s/jail/etc/passwd", unit_dir);
+}
+
 /* /etc/passwd a symlink to a host file: refused, not read, not followed. */
 static void test_symlinked_passwd(void **state)
 {
@@ -474,6 +491,7 @@ int main(void)
         cmocka_unit_test_setup(test_malformed, setup),
         cmocka_unit_test_setup(test_oversize, setup),
         cmocka_unit_test_setup(test_symlinked_passwd, setup),
+        cmocka_unit_test_setup(test_hardlinked_passwd, setup),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
