@@ -23,6 +23,7 @@
 
 #define MAX_LDCONF_DIRS 64
 #define MAX_COPY ((size_t)1 << 30)
+#define MAX_ACCOUNTS ((size_t)1 << 20) /* a jail's /etc/passwd or /etc/group we read */
 
 /* ---- /etc/ld.so.conf ---------------------------------------------- */
 
@@ -97,6 +98,9 @@ struct prov {
     dev_t dev;    /* the jail root's file system */
     uint64_t mnt; /* and its mount (statx), when the kernel tells */
     int have_mnt;
+    int nocreate, missing; /* open_dir for reading: a missing directory sets missing */
+    char *passwd, *group;  /* the merged account files, written last */
+    size_t passwdlen, grouplen;
 };
 
 static void note(struct prov *v, const char *what, const char *in)
@@ -184,6 +188,10 @@ static int step_down(struct prov *v, int pfd, const char *name, const char *in)
         return d;
     if (errno != ENOENT)
         return not_a_dir(v, pfd, name, in, errno);
+    if (v->nocreate) {
+        v->missing = 1;
+        return -1;
+    }
     int made = mkdirat(pfd, name, 0755) == 0;
     if (!made && errno != EEXIST)
         return vh_fail(v->e, VH_EX_CANTCREAT, "cannot create directory %s%s: %s", v->p->root, in, strerror(errno));
@@ -497,19 +505,334 @@ static int copy_dep(void *ctx, const vh_dep *d)
     return 0;
 }
 
+/* ---- the jail's accounts: merged, never rewritten ----------------- */
+
+/* The jail's /etc/passwd and /etc/group may hold the users of the
+ * jail's other services: provision adds its entries to them and drops
+ * none (issue 14). The files are the tenant's to write (a root service
+ * in the jail can), so they are read like anything else in the jail:
+ * through the trusted /etc descriptor, never through a symlink, never a
+ * FIFO or device, at most MAX_ACCOUNTS bytes, and parsed strictly: a line
+ * provision does not understand is an error naming it, never dropped.
+ * Both files are read and merged before anything is written. */
+
+struct ent {
+    const char *line; /* in the file read, or NULL: added by this run */
+    size_t linelen;
+    int lineno;
+    const char *name; /* not terminated: namelen */
+    size_t namelen;
+    uint32_t id, gid; /* gid: passwd only */
+};
+
+struct acct {
+    const char *in; /* "/etc/passwd" */
+    int passwd;     /* 7 fields (name:pw:uid:gid:gecos:dir:shell) or 4 (name:pw:gid:members) */
+    struct ent *ents;
+    int nents, cap;
+    char *src; /* the file as read: ents point into it */
+    char *out; /* the merged file */
+    size_t outlen, outcap;
+};
+
+static int acct_put(struct acct *a, const char *s, size_t n)
+{
+    if (a->outlen + n + 1 > a->outcap) {
+        size_t cap = (a->outlen + n + 1) * 2;
+        char *o = realloc(a->out, cap);
+        if (!o)
+            return -1;
+        a->out = o;
+        a->outcap = cap;
+    }
+    memcpy(a->out + a->outlen, s, n);
+    a->outlen += n;
+    a->out[a->outlen] = '\0';
+    return 0;
+}
+
+static int acct_add(struct acct *a, const struct ent *x)
+{
+    if (a->nents == a->cap) {
+        int cap = a->cap ? 2 * a->cap : 64;
+        struct ent *n = realloc(a->ents, (size_t)cap * sizeof *n);
+        if (!n)
+            return -1;
+        a->ents = n;
+        a->cap = cap;
+    }
+    a->ents[a->nents++] = *x;
+    return 0;
+}
+
+/* A decimal id as in passwd(5): digits only, below 2^32 - 1. */
+static int parse_id(const char *s, size_t n, uint32_t *out)
+{
+    if (n == 0 || n > 10)
+        return -1;
+    uint64_t x = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return -1;
+        x = x * 10 + (uint64_t)(s[i] - '0');
+    }
+    if (x >= UINT32_MAX)
+        return -1;
+    *out = (uint32_t)x;
+    return 0;
+}
+
+/* One line (no newline) of a passwd or group file into x: NULL, or why
+ * it is malformed. Empty lines and # comments are kept as they are. */
+static const char *parse_line(const struct acct *a, const char *s, size_t n, struct ent *x)
+{
+    const char *f[8];
+    size_t fl[8];
+    int nf = 0, want = a->passwd ? 7 : 4;
+    if (memchr(s, '\0', n))
+        return "a NUL byte";
+    for (size_t i = 0, start = 0; i <= n; i++)
+        if (i == n || s[i] == ':') {
+            if (nf == want)
+                return a->passwd ? "more than 7 fields" : "more than 4 fields";
+            f[nf] = s + start;
+            fl[nf++] = i - start;
+            start = i + 1;
+        }
+    if (nf != want)
+        return a->passwd ? "not 7 fields name:password:uid:gid:gecos:home:shell"
+                         : "not 4 fields name:password:gid:members";
+    if (fl[0] == 0 || f[0][0] == '+' || f[0][0] == '-')
+        return "no name (or a NIS +/- entry)";
+    for (size_t i = 0; i < fl[0]; i++)
+        if ((unsigned char)f[0][i] <= ' ' || (unsigned char)f[0][i] >= 0x7f)
+            return "a name with a blank or a byte outside printable ASCII";
+    if (parse_id(f[2], fl[2], &x->id) < 0 || (a->passwd && parse_id(f[3], fl[3], &x->gid) < 0))
+        return a->passwd ? "a uid or gid that is not a number below 4294967295"
+                         : "a gid that is not a number below 4294967295";
+    x->name = f[0];
+    x->namelen = fl[0];
+    return NULL;
+}
+
+/* Read in (inside the jail) into *buf (NULL and 0 when it does not
+ * exist), refusing a symlink, anything but a regular file and more than
+ * MAX_ACCOUNTS bytes. 0 or -1 with v->e. */
+static int read_jail_file(struct prov *v, const char *in, unsigned char **buf, size_t *len)
+{
+    *buf = NULL;
+    *len = 0;
+    char name[NAME_MAX + 1];
+    v->nocreate = 1;
+    v->missing = 0;
+    int dfd = open_parent(v, in, name, sizeof name);
+    v->nocreate = 0;
+    if (dfd < 0)
+        return v->missing ? 0 : -1;
+    struct stat st, fst;
+    int result = -1, fd = -1;
+    const char *root = v->p->root;
+    if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+        if (errno == ENOENT)
+            result = 0;
+        else
+            vh_fail(v->e, VH_EX_IOERR, "cannot stat %s%s: %s", root, in, strerror(errno));
+        goto out;
+    }
+    if (S_ISLNK(st.st_mode)) {
+        vh_fail(v->e, VH_EX_OSFILE,
+                "%s%s is a symbolic link: provision reads no link inside a jail (the jail's service could point it "
+                "anywhere) - replace it with a regular file (rm %s%s; provision writes a new one), then run provision "
+                "again",
+                root, in, root, in);
+        goto out;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        vh_fail(v->e, VH_EX_OSFILE,
+                "%s%s is not a regular file (a FIFO, device, socket or directory): provision does not read it - "
+                "remove it (rm -r %s%s), then run provision again",
+                root, in, root, in);
+        goto out;
+    }
+    /* O_NONBLOCK: a FIFO swapped in since fstatat does not block us. */
+    fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+    if (fd < 0 || fstat(fd, &fst) < 0 || fst.st_ino != st.st_ino || fst.st_dev != st.st_dev) {
+        vh_fail(v->e, VH_EX_OSFILE,
+                "%s%s changed while provision read it (something in the jail races provision) - stop the jail's "
+                "services, then run provision again",
+                root, in);
+        goto out;
+    }
+    /* A file bound on it may be the host's: refused as a mount point. */
+    if (same_mount(v, fd, in) < 0)
+        goto out;
+    /* A hard link could be a host file (a racer holding a descriptor of
+     * one can link it in, THREATS K9): its lines must not be copied into
+     * the jail, so it is not read at all. */
+    if (fst.st_nlink != 1) {
+        vh_fail(v->e, VH_EX_OSFILE,
+                "%s%s has %ju hard links: provision reads no file that may also be outside the jail - remove it "
+                "(rm %s%s; provision writes a new one), then run provision again",
+                root, in, (uintmax_t)fst.st_nlink, root, in);
+        goto out;
+    }
+    if ((uintmax_t)fst.st_size > MAX_ACCOUNTS) {
+        vh_fail(v->e, VH_EX_OSFILE,
+                "%s%s is %jd bytes, more than provision reads (%zu) - trim it to the jail's real accounts, then run "
+                "provision again",
+                root, in, (intmax_t)fst.st_size, MAX_ACCOUNTS);
+        goto out;
+    }
+    if (vh_rootfd_read_all(fd, MAX_ACCOUNTS, buf, len) < 0) {
+        if (errno == EFBIG)
+            vh_fail(v->e, VH_EX_OSFILE,
+                    "%s%s grew past what provision reads (%zu bytes) - trim it, then run provision again", root, in,
+                    MAX_ACCOUNTS);
+        else
+            vh_fail(v->e, VH_EX_IOERR, "cannot read %s%s: %s", root, in, strerror(errno));
+        goto out;
+    }
+    result = 0;
+out:
+    if (fd >= 0)
+        close(fd);
+    close(dfd);
+    return result;
+}
+
+/* One entry of a for messages: its line in the jail, or the host's. */
+static void ent_text(const struct acct *a, const struct ent *x, const char *by, char *out, size_t n)
+{
+    char raw[256], pr[256];
+    if (x->line) {
+        snprintf(raw, sizeof raw, "%.*s", (int)(x->linelen > 120 ? 120 : x->linelen), x->line);
+        vh_printable(raw, pr, sizeof pr);
+        snprintf(out, n, "line %d of the jail's %s '%s'", x->lineno, a->in, pr);
+    } else if (a->passwd) {
+        snprintf(out, n, "%s's entry '%.*s' (uid %u, gid %u)", by, (int)x->namelen, x->name, (unsigned)x->id,
+                 (unsigned)x->gid);
+    } else {
+        snprintf(out, n, "%s's group '%.*s' (gid %u)", by, (int)x->namelen, x->name, (unsigned)x->id);
+    }
+}
+
+/* Merge want (an entry this run needs; by: whose) into a: present with
+ * the same ids, or added at the end. The same name with other ids, or
+ * the same id under another name, is a conflict: error naming both (the
+ * service's id would show under the other name in the jail, or the
+ * name would stand for two ids). 0 or -1 with v->e. */
+static int acct_merge(struct prov *v, struct acct *a, struct ent *want, const char *by)
+{
+    for (int i = 0; i < a->nents; i++) {
+        const struct ent *x = &a->ents[i];
+        int same_name = x->namelen == want->namelen && memcmp(x->name, want->name, x->namelen) == 0;
+        int same_ids = x->id == want->id && (!a->passwd || x->gid == want->gid);
+        if (same_name && same_ids)
+            return 0;
+        if (same_name || x->id == want->id) {
+            char t1[400], t2[400];
+            ent_text(a, x, "an earlier --user", t1, sizeof t1);
+            ent_text(a, want, by, t2, sizeof t2);
+            return vh_fail(v->e, VH_EX_DATAERR,
+                           "%s%s: %s conflicts with %s (%s) - provision changes no account of the jail and wrote "
+                           "nothing: fix that line in the jail or choose another user, then run provision again",
+                           v->p->root, a->in, t1, t2,
+                           same_name ? (a->passwd ? "same name, another uid or gid" : "same name, another gid")
+                                     : (a->passwd ? "same uid, another name" : "same gid, another name"));
+        }
+    }
+    char line[2 * VH_NAME_MAX + 64];
+    int n = a->passwd ? snprintf(line, sizeof line, "%.*s:x:%u:%u:%s:/:/nonexistent\n", (int)want->namelen, want->name,
+                                 (unsigned)want->id, (unsigned)want->gid, want->id == 0 ? "root" : "")
+                      : snprintf(line, sizeof line, "%.*s:x:%u:\n", (int)want->namelen, want->name, (unsigned)want->id);
+    if ((a->outlen && a->out[a->outlen - 1] != '\n' && acct_put(a, "\n", 1) < 0) || acct_put(a, line, (size_t)n) < 0 ||
+        acct_add(a, want) < 0)
+        return vh_fail(v->e, VH_EX_OSERR, "out of memory");
+    return 0;
+}
+
+/* Read and parse the jail's file a->in into a (a->out starts as the
+ * file's bytes). 0 or -1 with v->e. */
+static int acct_load(struct prov *v, struct acct *a)
+{
+    unsigned char *buf;
+    size_t len;
+    if (read_jail_file(v, a->in, &buf, &len) < 0)
+        return -1;
+    a->src = (char *)buf;
+    if (acct_put(a, a->src ? a->src : "", len) < 0)
+        return vh_fail(v->e, VH_EX_OSERR, "out of memory");
+    int lineno = 0;
+    for (size_t pos = 0; pos < len;) {
+        const char *s = a->src + pos;
+        const char *nl = memchr(s, '\n', len - pos);
+        size_t n = nl ? (size_t)(nl - s) : len - pos;
+        pos += n + (nl != NULL);
+        lineno++;
+        if (n == 0 || s[0] == '#')
+            continue;
+        struct ent x = {s, n, lineno, NULL, 0, 0, 0};
+        const char *why = parse_line(a, s, n, &x);
+        if (why) {
+            char raw[128], pr[128];
+            snprintf(raw, sizeof raw, "%.*s", (int)(n > 80 ? 80 : n), s);
+            vh_printable(raw, pr, sizeof pr);
+            return vh_fail(v->e, VH_EX_DATAERR,
+                           "%s%s line %d is malformed (%s): '%s' - provision drops no line it does not understand: "
+                           "fix or remove it, then run provision again",
+                           v->p->root, a->in, lineno, why, pr);
+        }
+        if (acct_add(a, &x) < 0)
+            return vh_fail(v->e, VH_EX_OSERR, "out of memory");
+    }
+    return 0;
+}
+
+/* Both account files merged with root and every run-as user and its
+ * primary group, into v->passwd and v->group; nothing written yet. The
+ * users' supplementary groups are not listed: virtuald sets them by
+ * number from the row (setgroups), the jail's /etc/group is not asked. */
+static int merge_identity(struct prov *v)
+{
+    struct acct pw = {"/etc/passwd", 1, NULL, 0, 0, NULL, NULL, 0, 0};
+    struct acct gr = {"/etc/group", 0, NULL, 0, 0, NULL, NULL, 0, 0};
+    int result = -1;
+    if (acct_load(v, &pw) < 0 || acct_load(v, &gr) < 0)
+        goto out;
+    struct ent root = {NULL, 0, 0, "root", 4, 0, 0};
+    if (acct_merge(v, &pw, &root, "root") < 0 || acct_merge(v, &gr, &root, "root") < 0)
+        goto out;
+    for (int i = 0; i < v->p->nusers; i++) {
+        const vh_row *u = &v->p->users[i];
+        if (!u->has_user)
+            continue;
+        char by[VH_NAME_MAX + 16];
+        snprintf(by, sizeof by, "--user %s", u->user);
+        struct ent pe = {NULL, 0, 0, u->user, strlen(u->user), u->uid, u->gid};
+        struct ent ge = {NULL, 0, 0, u->group, strlen(u->group), u->gid, 0};
+        if (acct_merge(v, &pw, &pe, by) < 0 || acct_merge(v, &gr, &ge, by) < 0)
+            goto out;
+    }
+    v->passwd = pw.out;
+    v->passwdlen = pw.outlen;
+    v->group = gr.out;
+    v->grouplen = gr.outlen;
+    pw.out = gr.out = NULL;
+    result = 0;
+out:
+    free(pw.ents);
+    free(gr.ents);
+    free(pw.src);
+    free(gr.src);
+    free(pw.out);
+    free(gr.out);
+    return result;
+}
+
 static int install_identity(struct prov *v)
 {
-    char passwd[1024], group[1024];
-    const vh_row *u = v->p->user;
-    int np = snprintf(passwd, sizeof passwd, "root:x:0:0:root:/:/nonexistent\n");
-    int ng = snprintf(group, sizeof group, "root:x:0:\n");
-    if (u && u->has_user) {
-        np += snprintf(passwd + np, sizeof passwd - (size_t)np, "%s:x:%u:%u::/:/nonexistent\n", u->user,
-                       (unsigned)u->uid, (unsigned)u->gid);
-        ng += snprintf(group + ng, sizeof group - (size_t)ng, "%s:x:%u:\n", u->group, (unsigned)u->gid);
-    }
-    if (install_data(v, "/etc/passwd", (unsigned char *)passwd, strlen(passwd), 0644) < 0 ||
-        install_data(v, "/etc/group", (unsigned char *)group, strlen(group), 0644) < 0)
+    if (install_data(v, "/etc/passwd", (unsigned char *)v->passwd, v->passwdlen, 0644) < 0 ||
+        install_data(v, "/etc/group", (unsigned char *)v->group, v->grouplen, 0644) < 0)
         return -1;
     return 0;
 }
@@ -560,7 +883,7 @@ int vh_provision_run(vh_provision *p, vh_err *e)
         if (p->programs[i][0] != '/')
             return vh_fail(e, VH_EX_USAGE, "--program %s: give the program's absolute path on the host (command -v %s)",
                            p->programs[i], p->programs[i]);
-    struct prov v = {p, -1, e, 0, 0, 0, 0, 0};
+    struct prov v = {p, -1, e, 0, 0, 0, 0, 0, 0, 0, NULL, NULL, 0, 0};
     int hostfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
     if (hostfd < 0)
         return vh_fail(e, VH_EX_OSERR, "cannot open /: %s", strerror(errno));
@@ -580,6 +903,10 @@ int vh_provision_run(vh_provision *p, vh_err *e)
         result = -1;
     if (result == 0 && mount_of(v.rootfd, &v.dev, &v.mnt, &v.have_mnt) < 0)
         result = vh_fail(e, VH_EX_IOERR, "cannot stat %s: %s", p->root, strerror(errno));
+    /* The jail's accounts, read and merged before anything is written:
+     * a conflict or a line we do not understand changes nothing. */
+    if (result == 0 && merge_identity(&v) < 0)
+        result = -1;
     if (result == 0 && created)
         note(&v, "created", "");
     /* Every file, device and directory is made with its final mode (a
@@ -592,6 +919,8 @@ int vh_provision_run(vh_provision *p, vh_err *e)
                         install_device(&v, "/dev/urandom", 1, 9) < 0 || install_identity(&v) < 0))
         result = -1;
     umask(mask);
+    free(v.passwd);
+    free(v.group);
     for (int i = 0; i < nextra; i++)
         free(extra[i]);
     close(hostfd);

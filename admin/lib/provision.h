@@ -8,7 +8,16 @@
  * a library found only through the host's /etc/ld.so.conf directories
  * goes to /usr/lib in the jail, a directory the jail's ld.so searches
  * without a cache). Plus /dev/null, /dev/zero, /dev/urandom (0666) and
- * /etc/passwd and /etc/group holding only root and the run-as user.
+ * root, each run-as user and its primary group MERGED into the jail's
+ * /etc/passwd and /etc/group: entries the jail has are kept as they are
+ * (other services' users), missing ones appended; the same name with
+ * another id, or the same id under another name, is an error naming
+ * both, and so is a line that is not a plain passwd(5)/group(5) entry
+ * (empty lines and # comments are kept). Both files are read (through
+ * the jail's /etc descriptor, no symlink, no FIFO or device, at most
+ * 1 MiB) and merged before anything at all is written: such an error
+ * leaves the jail as it was. Supplementary groups are not listed
+ * (virtuald sets them by number). /etc/shadow is never touched.
  * Nothing else. Everything written is owned by root and not writable by
  * group or others; set-uid and set-gid bits are never copied.
  *
@@ -32,7 +41,8 @@ typedef struct vh_provision {
     const char *root;            /* absolute, normalised; created 0755 when missing */
     const char *const *programs; /* absolute host paths */
     int nprograms;
-    const vh_row *user; /* run-as identity (has_user), or NULL */
+    const vh_row *users; /* run-as identities (rows with has_user), nusers of them */
+    int nusers;
     /* Called for each change made ("created", "updated") and each file
      * left as it was ("unchanged"); may be NULL. */
     void (*note)(void *ctx, const char *what, const char *path);

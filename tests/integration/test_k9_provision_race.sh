@@ -69,6 +69,17 @@ find "$J" -depth -name '*k9*' -exec rm -rf {} +
 for d in dev etc; do
 	if [ -L "$J/$d" ]; then rm "$J/$d"; fi
 done
+# provision reads the jail's /etc/passwd and /etc/group (it merges them,
+# issue 14): a link the racer left there, symbolic or hard (to a host
+# decoy), is refused rather than read; the remedy it names is rm.
+for f in passwd group; do
+	if [ -L "$J/etc/$f" ] || { [ -e "$J/etc/$f" ] && [ "$(stat -c %h "$J/etc/$f")" != 1 ]; }; then
+		out=$(vh_ctl provision "$J" --program /bin/busybox 2>&1)
+		vh_check "K9 a link left at /etc/$f is refused, not read" \
+			grep -qE "$J/etc/$f (is a symbolic link|has [0-9]+ hard links)" <<<"$out"
+		rm "$J/etc/$f"
+	fi
+done
 out=$(vh_ctl provision "$J" --program /bin/busybox 2>&1)
 rc=$?
 if [ "$rc" = 0 ]; then
@@ -124,7 +135,9 @@ vh_eq "K9 control: a write by path through the jail's /etc lands in the host dir
 rm -f "$H/dir/passwd"
 umount "$M/etc"
 
-# A file bind-mounted over a target: replaced by rename, never written.
+# A file bind-mounted over a target: never read, never written (since
+# provision merges /etc/passwd, issue 14, the mount is refused when the
+# file is read, before anything is written).
 vh_ctl provision "$M" --program /bin/busybox >/dev/null 2>&1
 echo "changed" >>"$M/etc/passwd"
 decoy_before=$(sha256sum <"$H/decoy")
@@ -132,7 +145,7 @@ mount --bind "$H/decoy" "$M/etc/passwd"
 out=$(vh_ctl provision "$M" --program /bin/busybox 2>&1)
 rc=$?
 vh_check "K9 a host file bind-mounted on the jail's /etc/passwd: provision refuses (exit $rc)" test "$rc" != 0
-vh_contains "K9 file mount: the error names it" "$M/etc/passwd in place" "$out"
+vh_contains "K9 file mount: the error names it" "$M/etc/passwd is a mount point inside the jail" "$out"
 vh_eq "K9 file mount: the host file is unchanged" "$decoy_before" "$(sha256sum <"$H/decoy")"
 umount "$M/etc/passwd"
 

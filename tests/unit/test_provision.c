@@ -75,7 +75,7 @@ int __wrap_fchown(int fd, uid_t uid, gid_t gid)
 
 static int run(vh_err *e)
 {
-    vh_provision p = {jail, NULL, 0, NULL, NULL, NULL, 0, 0};
+    vh_provision p = {jail, NULL, 0, NULL, 0, NULL, NULL, 0, 0};
     return vh_provision_run(&p, e);
 }
 
@@ -158,14 +158,20 @@ static void test_device_swapped_control(void **state)
 static void test_file_swapped(void **state)
 {
     (void)state;
-    unit_sh("echo changed >>%s/jail/etc/passwd", unit_dir);
+    unit_sh("chmod 0600 %s/jail/etc/passwd", unit_dir); /* to be rewritten */
     swap_file = 1;
     vh_err e;
     run(&e);                        /* whatever it says: the decoy is what matters */
     assert_int_equal(swap_file, 0); /* the swap happened */
     assert_int_equal(mode_of(decoy), 0600);
     unit_sh("test \"$(cat %s/decoy)\" = secret", unit_dir);
-    /* racer gone: /etc/passwd is a regular file again */
+    /* What the racer left at /etc/passwd (its symlink, put in place by
+     * the rename) is refused on the next run, not read through. */
+    assert_int_equal(run(&e), -1);
+    assert_non_null(strstr(e.msg, "jail/etc/passwd is a symbolic link"));
+    unit_sh("test \"$(cat %s/decoy)\" = secret", unit_dir);
+    /* racer gone, its symlink removed: /etc/passwd is a regular file again */
+    unit_sh("rm %s/jail/etc/passwd", unit_dir);
     assert_int_equal(run(&e), 0);
     struct stat st;
     assert_int_equal(lstat(unit_path("jail/etc/passwd"), &st), 0);
@@ -242,17 +248,202 @@ static void test_mount_bind_same_fs(void **state)
     assert_non_null(strstr(e.msg, "jail/dev is a mount point inside the jail"));
 }
 
-/* A FIFO at a target is replaced without being opened (opening it
- * would block provision, or wake whoever waits on it). */
-static void test_fifo_replaced(void **state)
+/* A FIFO at /etc/group (which provision reads now, issue 14) is refused
+ * without being opened (opening it would block provision, or wake
+ * whoever waits on it), and left as it is. */
+static void test_fifo_refused(void **state)
 {
     (void)state;
     unit_sh("rm -f %s/jail/etc/group && mkfifo -m 0644 %s/jail/etc/group", unit_dir, unit_dir);
     vh_err e;
-    assert_int_equal(run(&e), 0);
+    assert_int_equal(run(&e), -1);
+    assert_non_null(strstr(e.msg, "jail/etc/group is not a regular file (a FIFO"));
     struct stat st;
     assert_int_equal(lstat(unit_path("jail/etc/group"), &st), 0);
-    assert_true(S_ISREG(st.st_mode));
+    assert_true(S_ISFIFO(st.st_mode));
+}
+
+/* ---- the jail's accounts are merged (issue 14) --------------------- */
+
+static vh_row mkuser(const char *user, const char *group, uint32_t uid, uint32_t gid)
+{
+    vh_row r;
+    memset(&r, 0, sizeof r);
+    r.has_user = 1;
+    snprintf(r.user, sizeof r.user, "%s", user);
+    snprintf(r.group, sizeof r.group, "%s", group);
+    r.uid = uid;
+    r.gid = gid;
+    return r;
+}
+
+static int run_users(const vh_row *users, int n, vh_err *e)
+{
+    vh_provision p = {jail, NULL, 0, users, n, NULL, NULL, 0, 0};
+    return vh_provision_run(&p, e);
+}
+
+/* Another service's accounts, as a jail that serves two holds them. */
+static void other_service(void)
+{
+    unit_sh("printf 'root:x:0:0:root:/:/nonexistent\\nsvcb:x:1500:1500:B:/home/b:/bin/sh\\n' >%s/jail/etc/passwd",
+            unit_dir);
+    unit_sh("printf 'root:x:0:\\nsvcb:x:1500:\\n' >%s/jail/etc/group", unit_dir);
+}
+
+static void test_merge_add(void **state)
+{
+    (void)state;
+    other_service();
+    vh_row u[] = {mkuser("weba", "webg", 1600, 1601), mkuser("webc", "webg", 1602, 1601)};
+    vh_err e;
+    if (run_users(u, 2, &e) < 0)
+        fail_msg("provision: %s", e.msg);
+    unit_sh(
+        "test \"$(cat %s/jail/etc/passwd)\" = \"$(printf 'root:x:0:0:root:/:/nonexistent\\nsvcb:x:1500:1500:B:/home/"
+        "b:/bin/sh\\nweba:x:1600:1601::/:/nonexistent\\nwebc:x:1602:1601::/:/nonexistent')\"",
+        unit_dir);
+    unit_sh("test \"$(cat %s/jail/etc/group)\" = \"$(printf 'root:x:0:\\nsvcb:x:1500:\\nwebg:x:1601:')\"", unit_dir);
+    /* Again, for one of them: nothing dropped, nothing changed. */
+    vh_provision p = {jail, NULL, 0, u, 1, NULL, NULL, 0, 0};
+    assert_int_equal(vh_provision_run(&p, &e), 0);
+    unit_sh("grep -qx 'svcb:x:1500:1500:B:/home/b:/bin/sh' %s/jail/etc/passwd", unit_dir);
+    unit_sh("grep -q '^webc:' %s/jail/etc/passwd && grep -qx 'svcb:x:1500:' %s/jail/etc/group", unit_dir, unit_dir);
+    assert_int_equal(p.written, 0);
+}
+
+/* An entry the jail has with the same ids is kept as the jail has it
+ * (its home, shell and members are the jail operator's); a file without
+ * a final newline gets one before what is appended; the mode is fixed. */
+static void test_merge_keep(void **state)
+{
+    (void)state;
+    unit_sh(
+        "printf '# accounts\\n\\nroot:x:0:0:Root:/root:/bin/sh\\nweba:*:1600:1601:A:/w:/bin/false' >%s/jail/etc/passwd"
+        " && chmod 0600 %s/jail/etc/passwd",
+        unit_dir, unit_dir);
+    unit_sh("printf 'root:x:0:\\nwebg:x:1601:weba,svcb\\n' >%s/jail/etc/group", unit_dir);
+    vh_row u[] = {mkuser("weba", "webg", 1600, 1601), mkuser("webd", "webd", 1603, 1603)};
+    vh_err e;
+    if (run_users(u, 2, &e) < 0)
+        fail_msg("provision: %s", e.msg);
+    unit_sh(
+        "test \"$(cat %s/jail/etc/passwd)\" = \"$(printf '# accounts\\n\\nroot:x:0:0:Root:/root:/bin/sh\\nweba:*:1600:"
+        "1601:A:/w:/bin/false\\nwebd:x:1603:1603::/:/nonexistent')\"",
+        unit_dir);
+    unit_sh("test \"$(cat %s/jail/etc/group)\" = \"$(printf 'root:x:0:\\nwebg:x:1601:weba,svcb\\nwebd:x:1603:')\"",
+            unit_dir);
+    assert_int_equal(mode_of(unit_path("jail/etc/passwd")), 0644);
+}
+
+/* A failed run changes nothing: not the account files, not /dev. */
+static void assert_untouched(const char *sums)
+{
+    unit_sh("test \"$(cd %s/jail/etc && sha256sum passwd group)\" = '%s'", unit_dir, sums);
+    struct stat st;
+    assert_int_equal(lstat(unit_path("jail/dev/null"), &st), -1);
+}
+
+static void conflict(const char *passwd, const char *group, const char *want)
+{
+    unit_sh("printf '%s' >%s/jail/etc/passwd && printf '%s' >%s/jail/etc/group && rm -f %s/jail/dev/null", passwd,
+            unit_dir, group, unit_dir, unit_dir);
+    char sums[1024], cmd[700];
+    snprintf(cmd, sizeof cmd, "cd %s/jail/etc && sha256sum passwd group", unit_dir);
+    FILE *f = popen(cmd, "r");
+    assert_non_null(f);
+    size_t n = fread(sums, 1, sizeof sums - 1, f);
+    pclose(f);
+    while (n && sums[n - 1] == '\n')
+        n--;
+    sums[n] = '\0';
+    vh_row u[] = {mkuser("weba", "webg", 1600, 1601)};
+    vh_err e;
+    assert_int_equal(run_users(u, 1, &e), -1);
+    if (!strstr(e.msg, want))
+        fail_msg("message: %s\nwanted: %s", e.msg, want);
+    assert_untouched(sums);
+}
+
+static void test_conflict_same_name(void **state)
+{
+    (void)state;
+    conflict("root:x:0:0::/:/bin/sh\\nweba:x:1700:1601::/:/bin/sh\\n", "root:x:0:\\n",
+             "jail/etc/passwd: line 2 of the jail's /etc/passwd 'weba:x:1700:1601::/:/bin/sh' conflicts with "
+             "--user weba's entry 'weba' (uid 1600, gid 1601) (same name, another uid or gid)");
+}
+
+static void test_conflict_same_id(void **state)
+{
+    (void)state;
+    conflict("root:x:0:0::/:/bin/sh\\n", "root:x:0:\\nsvcb:x:1601:\\n",
+             "jail/etc/group: line 2 of the jail's /etc/group 'svcb:x:1601:' conflicts with --user weba's group "
+             "'webg' (gid 1601) (same gid, another name)");
+}
+
+static void test_conflict_root(void **state)
+{
+    (void)state;
+    conflict("root:x:5:0::/:/bin/sh\\n", "root:x:0:\\n", "(same name, another uid or gid)");
+}
+
+static void test_malformed(void **state)
+{
+    (void)state;
+    conflict("root:x:0:0::/:/bin/sh\\nsvcb:x:15x0:1500::/:/bin/sh\\n", "root:x:0:\\n",
+             "jail/etc/passwd line 2 is malformed (a uid or gid that is not a number below 4294967295): "
+             "'svcb:x:15x0:1500::/:/bin/sh' - provision drops no line");
+    conflict("root:x:0:0::/:/bin/sh\\n", "root:x:0:\\n+svcb\\n", "jail/etc/group line 2 is malformed (not 4 fields");
+    conflict("root:x:0:0::/:/bin/sh:extra\\n", "root:x:0:\\n", "jail/etc/passwd line 1 is malformed (more than 7");
+}
+
+static void test_oversize(void **state)
+{
+    (void)state;
+    unit_sh("rm %s/jail/dev/null && truncate -s 2M %s/jail/etc/passwd", unit_dir, unit_dir);
+    vh_err e;
+    assert_int_equal(run(&e), -1);
+    assert_non_null(strstr(e.msg, "jail/etc/passwd is 2097152 bytes, more than provision reads (1048576)"));
+    struct stat st;
+    assert_int_equal(lstat(unit_path("jail/dev/null"), &st), -1);
+    assert_int_equal(lstat(unit_path("jail/etc/passwd"), &st), 0);
+    assert_int_equal(st.st_size, 2097152);
+}
+
+/* /etc/passwd a hard link to a host file (a racer with a descriptor of
+ * one can make it, THREATS K9): refused, its lines never copied. */
+static void test_hardlinked_passwd(void **state)
+{
+    (void)state;
+    unit_sh("printf 'root:x:0:0::/:/bin/sh\\nsecret:x:7:7::/:/bin/sh\\n' >%s/decoy", unit_dir);
+    unit_sh("rm %s/jail/etc/passwd && ln %s %s/jail/etc/passwd", unit_dir, decoy, unit_dir);
+    vh_err e;
+    assert_int_equal(run(&e), -1);
+    assert_non_null(
+        strstr(e.msg, "jail/etc/passwd has 2 hard links: provision reads no file that may also be outside"));
+    unit_sh("test \"$(cat %s/decoy)\" = \"$(printf 'root:x:0:0::/:/bin/sh\\nsecret:x:7:7::/:/bin/sh')\"", unit_dir);
+    unit_sh("rm %s/jail/etc/passwd", unit_dir);
+    assert_int_equal(run(&e), 0);
+    unit_sh("! grep -q secret %s/jail/etc/passwd", unit_dir);
+}
+
+/* /etc/passwd a symlink to a host file: refused, not read, not followed. */
+static void test_symlinked_passwd(void **state)
+{
+    (void)state;
+    unit_sh("printf 'root:x:0:0::/:/bin/sh\\nsecret:x:7:7::/:/bin/sh\\n' >%s/decoy", unit_dir);
+    unit_sh("rm %s/jail/etc/passwd && ln -s %s %s/jail/etc/passwd", unit_dir, decoy, unit_dir);
+    vh_err e;
+    assert_int_equal(run(&e), -1);
+    assert_non_null(strstr(e.msg, "jail/etc/passwd is a symbolic link: provision reads no link inside a jail"));
+    struct stat st;
+    assert_int_equal(lstat(unit_path("jail/etc/passwd"), &st), 0);
+    assert_true(S_ISLNK(st.st_mode));
+    unit_sh("test \"$(cat %s/decoy)\" = \"$(printf 'root:x:0:0::/:/bin/sh\\nsecret:x:7:7::/:/bin/sh')\"", unit_dir);
+    /* removed, as the message says: a new one, the decoy's lines not in it */
+    unit_sh("rm %s/jail/etc/passwd", unit_dir);
+    assert_int_equal(run(&e), 0);
+    unit_sh("test \"$(cat %s/jail/etc/passwd)\" = root:x:0:0:root:/:/nonexistent", unit_dir);
 }
 
 /* A library found through $ORIGIN/../lib: its path holds "..", which
@@ -268,7 +459,7 @@ static void test_origin_dotdot(void **state)
     struct eb lib = {.is64 = 1, .machine = 62};
     unit_write_file(unit_path("host/app/lib/libx.so"), img, eb_build(&lib, img, sizeof img, &L), 0644);
     const char *progs[] = {unit_path("host/app/bin/prog")};
-    vh_provision p = {jail, progs, 1, NULL, NULL, NULL, 0, 0};
+    vh_provision p = {jail, progs, 1, NULL, 0, NULL, NULL, 0, 0};
     vh_err e;
     if (vh_provision_run(&p, &e) < 0)
         fail_msg("provision: %s", e.msg);
@@ -282,11 +473,25 @@ static void test_origin_dotdot(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup(test_device_swapped, setup), cmocka_unit_test_setup(test_device_swapped_control, setup),
-        cmocka_unit_test_setup(test_file_swapped, setup),   cmocka_unit_test_setup(test_file_swapped_control, setup),
-        cmocka_unit_test_setup(test_symlinked_dir, setup),  cmocka_unit_test_setup(test_not_a_dir, setup),
-        cmocka_unit_test_setup(test_mount_tmpfs, setup),    cmocka_unit_test_setup(test_mount_bind_same_fs, setup),
-        cmocka_unit_test_setup(test_fifo_replaced, setup),  cmocka_unit_test_setup(test_origin_dotdot, setup),
+        cmocka_unit_test_setup(test_device_swapped, setup),
+        cmocka_unit_test_setup(test_device_swapped_control, setup),
+        cmocka_unit_test_setup(test_file_swapped, setup),
+        cmocka_unit_test_setup(test_file_swapped_control, setup),
+        cmocka_unit_test_setup(test_symlinked_dir, setup),
+        cmocka_unit_test_setup(test_not_a_dir, setup),
+        cmocka_unit_test_setup(test_mount_tmpfs, setup),
+        cmocka_unit_test_setup(test_mount_bind_same_fs, setup),
+        cmocka_unit_test_setup(test_fifo_refused, setup),
+        cmocka_unit_test_setup(test_origin_dotdot, setup),
+        cmocka_unit_test_setup(test_merge_add, setup),
+        cmocka_unit_test_setup(test_merge_keep, setup),
+        cmocka_unit_test_setup(test_conflict_same_name, setup),
+        cmocka_unit_test_setup(test_conflict_same_id, setup),
+        cmocka_unit_test_setup(test_conflict_root, setup),
+        cmocka_unit_test_setup(test_malformed, setup),
+        cmocka_unit_test_setup(test_oversize, setup),
+        cmocka_unit_test_setup(test_symlinked_passwd, setup),
+        cmocka_unit_test_setup(test_hardlinked_passwd, setup),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
