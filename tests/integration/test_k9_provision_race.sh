@@ -65,7 +65,10 @@ vh_eq "K9 the lookup index is still mode $ixmode" "$ixmode" "$(stat -c %a "$IX")
 # Racer gone (killed maybe while /dev or /etc was its symlink: the
 # remedy provision names is to remove the link). What it left inside the
 # jail is replaced, not followed.
-find "$J" -depth -name '*k9*' -exec rm -rf {} +
+# Its links at provision's temporary names (.vh-provision.PID.N) too: a
+# hard link there to a host decoy is what the check after provisioning
+# rightly reports as an error, which would fail the repair run below.
+find "$J" -depth \( -name '*k9*' -o -name '.vh-provision.*' \) -exec rm -rf {} +
 for d in dev etc; do
 	if [ -L "$J/$d" ]; then rm "$J/$d"; fi
 done
