@@ -63,6 +63,7 @@ struct target {
     int pids;     /* 1: cg is open */
     /* Issue 13 point 10: the service's end. */
     int running;             /* the domain's running file (running.h), -1: none */
+    int running_dir;         /* its directory, for the release after the jail */
     struct timespec started; /* when the served line was written */
     int *svc_end;            /* PID 1 leaves the service's wait status in [0], 1 in [1] */
     int svc_end_mem[2];      /* svc_end's home where PID 1 shares this memory */
@@ -383,6 +384,8 @@ static int run_tree(struct target *t)
     int init_ws = -1;
     int status = vh_reap_until(init, &init_ws);
     log_ended(t, init_ws);
+    vh_running_release(t->running, t->running_dir, t->d.row.service, t->d.row.address);
+    t->running = t->running_dir = -1;
     if (t->pids)
         vh_cgroup_leave(&mine); /* K10: the tree is gone */
     t->pids = 0;
@@ -524,7 +527,7 @@ static int decide(struct target *t, const struct opts *o, vh_err *e)
      * connection is still served: the operator is told once per
      * connection that --kill cannot reach it. */
     vh_err re;
-    t->running = vh_running_open(t->d.row.service, t->d.row.address, &re);
+    t->running = vh_running_open(t->d.row.service, t->d.row.address, &t->running_dir, &re);
     if (t->running < 0) {
         char why[3 * sizeof re.msg];
         vh_log(LOG_WARNING, "untracked service=%s domain=%s/%s reason=%s - vhostctl disable --kill cannot end it",
@@ -627,12 +630,13 @@ int main(int argc, char **argv)
         return refuse(NULL, &e);
     }
     t->service = o.service;
-    t->running = -1;
+    t->running = t->running_dir = -1;
     t->argv = o.argv;
     t->verbose = o.verbose;
     if (decide(t, &o, &e) < 0 || apply(t, &e) < 0) {
         if (t->pids)
             vh_cgroup_leave(&t->cg); /* K10: refused before the tree started */
+        vh_running_release(t->running, t->running_dir, t->d.row.service, t->d.row.address);
         return refuse(t, &e);
     }
     /* exec: the service's process tree, with virtuald waiting as its

@@ -9,6 +9,7 @@
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -28,19 +29,62 @@ static int make_dirs(vh_err *e)
     return 0;
 }
 
-int vh_running_open(const char *service, const char *address, vh_err *e)
+int vh_running_open(const char *service, const char *address, int *dirfd, vh_err *e)
 {
-    char name[VH_CGROUP_NAME_MAX + 1], path[sizeof VH_RUNNING_DIR + VH_CGROUP_NAME_MAX + 1];
+    char name[VH_CGROUP_NAME_MAX + 1];
+    *dirfd = -1;
     if (vh_running_name(service, address, name, sizeof name, e) < 0)
         return -1;
-    snprintf(path, sizeof path, "%s/%s", VH_RUNNING_DIR, name);
-    for (int round = 0;; round++) {
-        int fd = open(path, O_RDONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY, 0600);
-        if (fd >= 0)
+    /* The directory by descriptor: the file is released after the jail
+     * is entered, where the path would name the jail's own files. */
+    int dfd = open(VH_RUNNING_DIR, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (dfd < 0 && errno == ENOENT && make_dirs(e) == 0)
+        dfd = open(VH_RUNNING_DIR, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (dfd < 0)
+        return vh_fail(e, VH_EX_OSERR, "cannot open %s: %s", VH_RUNNING_DIR, strerror(errno));
+    for (int round = 0; round < 64; round++) {
+        int fd = openat(dfd, name, O_RDONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY, 0600);
+        if (fd < 0) {
+            int err = errno;
+            close(dfd);
+            return vh_fail(e, VH_EX_OSERR, "cannot open %s/%s: %s", VH_RUNNING_DIR, name, strerror(err));
+        }
+        /* A shared lock says "a tree of this domain holds it": the last
+         * tree to end removes the file (vh_running_release). One that
+         * ended between our open and our lock has unlinked what we
+         * opened: open again. The exclusive lock is held for one unlink;
+         * the deadline bounds the wait all the same. */
+        struct stat st;
+        if (flock(fd, LOCK_SH) < 0 || fstat(fd, &st) < 0) {
+            int err = errno;
+            close(fd);
+            close(dfd);
+            return vh_fail(e, VH_EX_OSERR, "cannot lock %s/%s: %s", VH_RUNNING_DIR, name, strerror(err));
+        }
+        if (st.st_nlink > 0) {
+            *dirfd = dfd;
             return fd;
-        if (errno != ENOENT || round > 0)
-            return vh_fail(e, VH_EX_OSERR, "cannot open %s: %s", path, strerror(errno));
-        if (make_dirs(e) < 0)
-            return -1;
+        }
+        close(fd);
     }
+    close(dfd);
+    return vh_fail(e, VH_EX_OSERR, "cannot hold %s/%s: it keeps being removed", VH_RUNNING_DIR, name);
+}
+
+void vh_running_release(int fd, int dirfd, const char *service, const char *address)
+{
+    char name[VH_CGROUP_NAME_MAX + 1];
+    vh_err ignored;
+    /* No other tree holds it (their shared locks would refuse ours): the
+     * file goes, so that /run holds one per domain being served, not one
+     * per domain ever served (about 1 KB of kernel memory each). A tree
+     * that opened it meanwhile finds it unlinked once it has its lock,
+     * and opens a new one. */
+    if (fd >= 0 && dirfd >= 0 && flock(fd, LOCK_EX | LOCK_NB) == 0 &&
+        vh_running_name(service, address, name, sizeof name, &ignored) == 0)
+        unlinkat(dirfd, name, 0);
+    if (fd >= 0)
+        close(fd);
+    if (dirfd >= 0)
+        close(dirfd);
 }

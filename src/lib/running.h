@@ -11,8 +11,10 @@
  * So the processes that hold the file are exactly the domain's outer
  * virtualds and PID-1 reapers: vhostctl finds them in /proc, and
  * SIGKILL to a PID 1 from the host ends every process of its namespace.
- * The file is never removed by virtuald (one per domain ever served, in
- * a tmpfs); no pid is written anywhere, so no pid can go stale.
+ * Each holder takes a shared flock; the last tree of the domain to end
+ * removes the file (vh_running_release), so /run holds a file per domain
+ * being served, not per domain ever served; no pid is written anywhere,
+ * so no pid can go stale.
  */
 #ifndef VH_RUNNING_H
 #define VH_RUNNING_H
@@ -26,8 +28,16 @@
 int vh_running_name(const char *service, const char *address, char *out, size_t n, vh_err *e);
 
 /* Open (create when missing, with VH_RUNNING_DIR and its parent) the
- * domain's file read-only, O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK. Returns
- * the descriptor, or -1 with e filled (VH_EX_OSERR). */
-int vh_running_open(const char *service, const char *address, vh_err *e);
+ * domain's file read-only, O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, and take
+ * a shared flock on it (again on a new file if a tree that ended
+ * meanwhile removed it). Returns the descriptor and, in *dirfd, one of
+ * VH_RUNNING_DIR (O_PATH) for the release, or -1 with e filled
+ * (VH_EX_OSERR). */
+int vh_running_open(const char *service, const char *address, int *dirfd, vh_err *e);
+
+/* The tree is gone: remove the domain's file (through dirfd: the
+ * caller is inside the jail by then) when no other tree holds it, and
+ * close both (-1: nothing). */
+void vh_running_release(int fd, int dirfd, const char *service, const char *address);
 
 #endif
