@@ -249,16 +249,7 @@ static void print_accepted(struct check_ctx *cc, const vh_finding *f, const vh_a
     if (!s->all)
         return;
     if (cc->f->json) {
-        printf("%s\n  {\"domain\": ", cc->f->shown++ ? "," : "");
-        vc_json_string(stdout, f->domain);
-        printf(", \"severity\": \"%s\", \"kind\": ", vh_finding_severity_name(f->severity));
-        vc_json_string(stdout, f->kind);
-        printf(", \"path\": ");
-        vc_json_string(stdout, f->path);
-        printf(", \"problem\": ");
-        vc_json_string(stdout, f->problem);
-        printf(", \"fix\": ");
-        vc_json_string(stdout, f->fix);
+        vc_finding_json_open(cc->f, f);
         printf(", \"accepted\": {\"scope\": \"%s\", \"subject\": ", a->jail ? "jail" : "domain");
         vc_json_string(stdout, a->subject);
         printf(", \"path\": ");
@@ -536,15 +527,8 @@ int vc_cmd_check(const char *db, int argc, char **argv)
     free(accbuf);
     if (f.json)
         printf("%s]\n", f.shown ? "\n" : "");
-    if (r < 0) {
-        vh_db_close(h, NULL);
-        rc = vc_error(&e);
+    if ((rc = vc_read_close(h, r, &e)) != 0)
         goto out;
-    }
-    if (vh_db_close(h, &e) < 0) {
-        rc = vc_error(&e);
-        goto out;
-    }
     if (asked && s.domains == 0) {
         fprintf(stderr, "vhostctl: no domain for service %s%s%s - see vhostctl list\n", asked,
                 address->count ? " on " : "", address->count ? addr : "");

@@ -31,16 +31,8 @@ int vc_cmd_export(const char *db, int argc, char **argv)
     int r = vh_db_begin_read(h, &e);
     if (r == 0)
         r = vh_export(h, svc, stdout, &st, &e);
-    vh_db_rollback(h);
-    if (r < 0) {
-        vh_db_close(h, NULL);
-        rc = vc_error(&e);
+    if ((rc = vc_read_close(h, r, &e)) != 0)
         goto out;
-    }
-    if (vh_db_close(h, &e) < 0) {
-        rc = vc_error(&e);
-        goto out;
-    }
     if (st.disabled)
         fprintf(stderr,
                 "vhostctl: warning: %lu disabled domain%s written as '# disabled:' comment%s: the flat format cannot "

@@ -4,7 +4,6 @@
 #include "db.h"
 #include "dbadmin.h"
 #include "exitcodes.h"
-#include "ident.h"
 #include "import.h"
 #include "valid.h"
 
@@ -80,13 +79,7 @@ int vc_cmd_import(const char *db, int argc, char **argv)
         goto out;
     }
     vh_row ident;
-    memset(&ident, 0, sizeof ident);
-    if (group->count && !user->count) {
-        vh_fail(&e, VH_EX_USAGE, "--group needs --user: a root service runs with gid 0 and no supplementary groups");
-        rc = vc_error(&e);
-        goto out;
-    }
-    if (user->count && vh_ident_resolve(user->sval[0], group->count ? group->sval[0] : NULL, &ident, &e) < 0) {
+    if (vc_bulk_identity(user->count ? user->sval[0] : NULL, group->count ? group->sval[0] : NULL, &ident, &e) < 0) {
         rc = vc_error(&e);
         goto out;
     }

@@ -263,14 +263,7 @@ int vc_cmd_list(const char *db, int argc, char **argv)
         }
     }
     free(s.own);
-    vh_db_rollback(h);
-    if (r < 0) {
-        vh_db_close(h, NULL);
-        rc = vc_error(&e);
-        goto out;
-    }
-    if (vh_db_close(h, &e) < 0)
-        rc = vc_error(&e);
+    rc = vc_read_close(h, r, &e);
 out:
     arg_freetable(table, (size_t)n);
     return rc < 0 ? 0 : rc;

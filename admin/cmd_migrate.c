@@ -9,7 +9,6 @@
 #include "dbadmin.h"
 #include "exitcodes.h"
 #include "fd.h"
-#include "ident.h"
 #include "import.h"
 #include "inetd.h"
 #include "path.h"
@@ -264,13 +263,7 @@ int vc_cmd_migrate(const char *db, int argc, char **argv)
     }
     const char *virtuald = vpath->count ? vpath->sval[0] : VH_VIRTUALD_INSTALL_PATH;
     vh_row ident;
-    memset(&ident, 0, sizeof ident);
-    if (group->count && !user->count) {
-        vh_fail(&e, VH_EX_USAGE, "--group needs --user: a root service runs with gid 0 and no supplementary groups");
-        rc = vc_error(&e);
-        goto out;
-    }
-    if (user->count && vh_ident_resolve(user->sval[0], group->count ? group->sval[0] : NULL, &ident, &e) < 0) {
+    if (vc_bulk_identity(user->count ? user->sval[0] : NULL, group->count ? group->sval[0] : NULL, &ident, &e) < 0) {
         rc = vc_error(&e);
         goto out;
     }

@@ -3,6 +3,7 @@
 #include "addr.h"
 #include "db.h"
 #include "dbadmin.h"
+#include "ident.h"
 #include "jailcheck.h"
 #include "exitcodes.h"
 #include "nest.h"
@@ -75,6 +76,16 @@ int vc_abort_close(sqlite3 *h, const vh_err *e)
     vh_db_rollback(h);
     vh_db_close(h, NULL);
     return vc_error(e);
+}
+
+int vc_read_close(sqlite3 *h, int r, vh_err *e)
+{
+    if (r < 0)
+        return vc_abort_close(h, e);
+    vh_db_rollback(h);
+    if (vh_db_close(h, e) < 0)
+        return vc_error(e);
+    return 0;
 }
 
 int vc_commit_close(sqlite3 *h, const vh_ixwrite_key *keys, int nkeys)
@@ -156,6 +167,20 @@ void vc_json_string(FILE *f, const char *s)
     fputc('"', f);
 }
 
+void vc_finding_json_open(struct vc_findings *s, const vh_finding *f)
+{
+    printf("%s\n  {\"domain\": ", s->shown++ ? "," : "");
+    vc_json_string(stdout, f->domain);
+    printf(", \"severity\": \"%s\", \"kind\": ", vh_finding_severity_name(f->severity));
+    vc_json_string(stdout, f->kind);
+    printf(", \"path\": ");
+    vc_json_string(stdout, f->path);
+    printf(", \"problem\": ");
+    vc_json_string(stdout, f->problem);
+    printf(", \"fix\": ");
+    vc_json_string(stdout, f->fix);
+}
+
 void vc_print_finding(void *ctx, const vh_finding *f)
 {
     struct vc_findings *s = ctx;
@@ -164,16 +189,7 @@ void vc_print_finding(void *ctx, const vh_finding *f)
     else
         s->warnings++;
     if (s->json) {
-        printf("%s\n  {\"domain\": ", s->shown++ ? "," : "");
-        vc_json_string(stdout, f->domain);
-        printf(", \"severity\": \"%s\", \"kind\": ", vh_finding_severity_name(f->severity));
-        vc_json_string(stdout, f->kind);
-        printf(", \"path\": ");
-        vc_json_string(stdout, f->path);
-        printf(", \"problem\": ");
-        vc_json_string(stdout, f->problem);
-        printf(", \"fix\": ");
-        vc_json_string(stdout, f->fix);
+        vc_finding_json_open(s, f);
         printf("}");
         return;
     }
@@ -462,4 +478,13 @@ int vc_comment_valid(const char *c, vh_err *e)
         i += len;
     }
     return 0;
+}
+
+int vc_bulk_identity(const char *user, const char *group, vh_row *ident, vh_err *e)
+{
+    memset(ident, 0, sizeof *ident);
+    if (group && !user)
+        return vh_fail(e, VH_EX_USAGE,
+                       "--group needs --user: a root service runs with gid 0 and no supplementary groups");
+    return user ? vh_ident_resolve(user, group, ident, e) : 0;
 }

@@ -51,6 +51,11 @@ int vc_commit_close(sqlite3 *h, const vh_ixwrite_key *keys, int nkeys);
  * database, print e; returns e's exit code (vc_error). */
 int vc_abort_close(sqlite3 *h, const vh_err *e);
 
+/* End a read (rolled back: it changed nothing) and close h. r is the
+ * read's result: below 0, e's error is printed; else a failed close is.
+ * Returns 0, or the exit status of the printed error. */
+int vc_read_close(sqlite3 *h, int r, vh_err *e);
+
 /* Rebuild the lookup index of the database file path (vh_ixwrite_rebuild);
  * failure is printed as a warning. */
 void vc_index(const char *path);
@@ -67,6 +72,17 @@ struct vc_findings {
     long errors, warnings, shown;
 };
 void vc_print_finding(void *ctx, const vh_finding *f);
+
+/* The run-as identity import and migrate-inetd give every row: user and
+ * group (either NULL) resolved into ident, which is cleared first (no
+ * user: root services). --group without --user is a usage error. 0, or
+ * -1 with e. */
+int vc_bulk_identity(const char *user, const char *group, vh_row *ident, vh_err *e);
+
+/* A finding as a JSON object of --json output, its separator first and
+ * its members up to "fix", left open for the caller's own members and
+ * closing brace (vc_print_finding, check's accepted findings). */
+void vc_finding_json_open(struct vc_findings *s, const vh_finding *f);
 
 /* THREATS K8 over every row of h (in the caller's transaction): each
  * jail inside another and the database db inside a jail, printed as

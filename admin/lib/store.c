@@ -358,35 +358,3 @@ int vh_store_json(sqlite3 *db, const char *service, const char *address, char **
     sqlite3_finalize(st);
     return result;
 }
-
-/* ---- issue 13, point 2 ---------------------------------------------- */
-
-int vh_store_root_of(sqlite3 *db, const char *service, const char *address, char *root, size_t n, vh_err *e)
-{
-    static const char sql[] = "SELECT root FROM domains WHERE service = ?1 AND address = ?2";
-    sqlite3_stmt *st = NULL;
-    int rc = sqlite3_prepare_v2(db, sql, sizeof sql, &st, NULL);
-    if (rc != SQLITE_OK)
-        return vh_db_fail(db, rc, "reading the domain", e);
-    sqlite3_bind_text(st, 1, service, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, address, -1, SQLITE_STATIC);
-    rc = sqlite3_step(st);
-    int result = 0;
-    if (rc == SQLITE_ROW) {
-        const unsigned char *t = sqlite3_column_text(st, 0);
-        snprintf(root, n, "%s", t ? (const char *)t : "");
-    } else if (rc == SQLITE_DONE) {
-        result = vh_fail(e, VH_EX_NOHOST, "no domain for service %s on %s - see vhostctl list", service, address);
-    } else {
-        result = vh_db_fail(db, rc, "reading the domain", e);
-    }
-    sqlite3_finalize(st);
-    return result;
-}
-
-int vh_store_set_unjailed(sqlite3 *db, const char *service, const char *address, int unjailed, vh_err *e)
-{
-    static const char sql[] = "UPDATE domains SET unjailed = ?3, updated = strftime('%Y-%m-%dT%H:%M:%SZ', 'now')"
-                              " WHERE service = ?1 AND address = ?2";
-    return one_row_change(db, sql, sizeof sql, service, address, 1, unjailed ? 1 : 0, "changing the domain", e);
-}

@@ -39,12 +39,6 @@ int vh_store_update(sqlite3 *db, const vh_row *row, vh_err *e);
  * row). 0, or -1 with e. The history's before and after (audit.h). */
 int vh_store_json(sqlite3 *db, const char *service, const char *address, char **out, vh_err *e);
 
-/* Issue 13: the row's root into root (n bytes); a missing row is
- * VH_EX_NOHOST. And set its unjailed flag (sql/003 section 1): the
- * caller has judged that the root is no jail (nest.h). */
-int vh_store_root_of(sqlite3 *db, const char *service, const char *address, char *root, size_t n, vh_err *e);
-int vh_store_set_unjailed(sqlite3 *db, const char *service, const char *address, int unjailed, vh_err *e);
-
 /* Set enabled; a missing row is an error (VH_EX_NOHOST). */
 int vh_store_set_enabled(sqlite3 *db, const char *service, const char *address, int enabled, vh_err *e);
 
