@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -102,7 +103,8 @@ static long pass(const struct target *tg, pid_t **killed, long *nkilled, vh_err 
     while ((de = readdir(proc))) {
         char *end;
         long v = strtol(de->d_name, &end, 10);
-        if (*end || v <= 0 || !holds((pid_t)v, tg))
+        /* ourselves: vh_endtree_domain holds the file during the rounds */
+        if (*end || v <= 0 || (pid_t)v == getpid() || !holds((pid_t)v, tg))
             continue;
         pid_t pid = (pid_t)v;
         holders++;
@@ -147,14 +149,42 @@ int vh_endtree_domain(const char *service, const char *address, long *ended, lon
     int dfd = -1;
     if (vh_path_trust(VH_RUNNING_DIR, VH_WANT_DIR, VH_EX_CONFIG, &dfd, NULL, e) < 0)
         return -1;
-    int rc = fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW);
-    int err = errno;
-    close(dfd);
-    if (rc < 0)
-        return err == ENOENT ? 0
-                             : vh_fail(e, VH_EX_OSERR, "cannot stat %s/%s: %s", VH_RUNNING_DIR, name, strerror(err));
-    if (!S_ISREG(st.st_mode) || st.st_uid != 0)
+    /* Held, with a shared lock, for all the rounds: no tree that ends
+     * meanwhile can remove the file (its exclusive lock would need ours
+     * gone), so a connection decided before the commit that opens it now
+     * opens this inode, the one the rounds look for (a file removed and
+     * made anew between two passes would hide it). A file a tree removed
+     * between our open and our lock: open again. */
+    int fd = -1;
+    for (int tries = 0; tries < 64 && fd < 0; tries++) {
+        fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+        if (fd < 0) {
+            int err = errno;
+            close(dfd);
+            return err == ENOENT
+                       ? 0
+                       : vh_fail(e, VH_EX_OSERR, "cannot open %s/%s: %s", VH_RUNNING_DIR, name, strerror(err));
+        }
+        if (flock(fd, LOCK_SH) < 0 || fstat(fd, &st) < 0) {
+            int err = errno;
+            close(fd);
+            close(dfd);
+            return vh_fail(e, VH_EX_OSERR, "cannot lock %s/%s: %s", VH_RUNNING_DIR, name, strerror(err));
+        }
+        if (st.st_nlink == 0) {
+            close(fd);
+            fd = -1;
+        }
+    }
+    if (fd < 0) {
+        close(dfd);
+        return vh_fail(e, VH_EX_TEMPFAIL, "%s/%s keeps being removed - run the command again", VH_RUNNING_DIR, name);
+    }
+    if (!S_ISREG(st.st_mode) || st.st_uid != 0) {
+        close(fd);
+        close(dfd);
         return vh_fail(e, VH_EX_CONFIG, "%s/%s is not a regular file of root's - remove it", VH_RUNNING_DIR, name);
+    }
     snprintf(tg.path, sizeof tg.path, "%s/%s", VH_RUNNING_DIR, name);
     tg.dev = st.st_dev;
     tg.ino = st.st_ino;
@@ -170,6 +200,8 @@ int vh_endtree_domain(const char *service, const char *address, long *ended, lon
         struct timespec ms50 = {0, 50000000};
         nanosleep(&ms50, NULL);
     }
+    /* as a tree's end does: the file goes when nobody else holds it */
+    vh_running_release(fd, dfd, service, address);
     free(killed);
     if (holders < 0)
         return -1;
