@@ -472,7 +472,7 @@ int vc_cmd_check(const char *db, int argc, char **argv)
     if (r == 0 && svc && s.address && strcmp(svc, VH_SERVICE_ANY) != 0) {
         if (!(sel = malloc(sizeof *sel)))
             r = vh_fail(&e, VH_EX_OSERR, "out of memory");
-        int rule = r == 0 ? vh_select(h, svc, s.address, sel, &e) : 0;
+        int rule = r == 0 ? vh_select(h, svc, s.address, 0, sel, NULL, &e) : 0;
         if (rule < 0)
             r = -1;
         else if (rule == VH_RULE_NONE)

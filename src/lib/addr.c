@@ -181,3 +181,170 @@ int vh_addr_from_socket(int fd, vh_conn *c, vh_err *e)
         return vh_fail(e, VH_EX_PROTOCOL, "fd %d is not connected (getpeername: %s)", fd, strerror(errno));
     return vh_addr_from_sockaddrs(&l, llen, &r, rlen, c, e);
 }
+
+/* ---- prefixes ---------------------------------------------------------- */
+
+static void mask_bits(unsigned char *b, unsigned nbytes, unsigned len)
+{
+    for (unsigned i = 0; i < nbytes; i++) {
+        unsigned keep = len >= 8 * (i + 1) ? 8 : len > 8 * i ? len - 8 * i : 0;
+        b[i] &= (unsigned char)(keep ? 0xffu << (8 - keep) : 0);
+    }
+}
+
+int vh_addr_bytes(const char *addr, int family, unsigned char out[16])
+{
+    memset(out, 0, 16);
+    if (family == AF_INET)
+        return inet_pton(AF_INET, addr, out) == 1 ? 0 : -1;
+    if (family == AF_INET6)
+        return inet_pton(AF_INET6, addr, out) == 1 ? 0 : -1;
+    return -1;
+}
+
+int vh_prefix_key_of(const unsigned char a[16], int family, unsigned len, char out[VH_ADDR_TEXT])
+{
+    unsigned max = family == AF_INET ? VH_PREFIX_V4_MAX : family == AF_INET6 ? VH_PREFIX_V6_MAX : 0;
+    if (len < 1 || len > max)
+        return -1;
+    unsigned char b[16];
+    memcpy(b, a, 16);
+    mask_bits(b, family == AF_INET ? 4 : 16, len);
+    if (!inet_ntop(family, b, out, VH_ADDR_TEXT))
+        return -1;
+    size_t n = strlen(out);
+    int w = snprintf(out + n, VH_ADDR_TEXT - n, "/%u", len);
+    return w > 0 && (size_t)w < VH_ADDR_TEXT - n ? 0 : -1;
+}
+
+int vh_prefix_contains(const vh_prefix *p, int family, const unsigned char a[16])
+{
+    if (p->family != family)
+        return 0;
+    unsigned char b[16];
+    memcpy(b, a, 16);
+    mask_bits(b, family == AF_INET ? 4 : 16, p->len);
+    return memcmp(b, p->net, family == AF_INET ? 4 : 16) == 0;
+}
+
+/* Split "NET/LEN": the network text into net (NUL-terminated) and the
+ * length, strictly decimal without sign or leading zero. 0, or -1. */
+static int split_prefix(const char *in, char net[VH_ADDR_TEXT], unsigned *len)
+{
+    const char *slash = strchr(in, '/');
+    if (!slash || slash == in || (size_t)(slash - in) >= VH_ADDR_TEXT || strchr(slash + 1, '/'))
+        return -1;
+    memcpy(net, in, (size_t)(slash - in));
+    net[slash - in] = '\0';
+    const char *d = slash + 1;
+    if (!*d || (d[0] == '0' && d[1]) || strlen(d) > 3)
+        return -1;
+    unsigned v = 0;
+    for (; *d; d++) {
+        if (*d < '0' || *d > '9')
+            return -1;
+        v = v * 10 + (unsigned)(*d - '0');
+    }
+    *len = v;
+    return 0;
+}
+
+int vh_prefix_parse_key(const char *key, vh_prefix *p)
+{
+    char net[VH_ADDR_TEXT], canon[VH_ADDR_TEXT];
+    unsigned len;
+    vh_prefix q;
+    memset(&q, 0, sizeof q);
+    if (split_prefix(key, net, &len) < 0)
+        return 0;
+    q.family = strchr(net, ':') ? AF_INET6 : AF_INET;
+    if (vh_addr_bytes(net, q.family, q.net) < 0 || vh_prefix_key_of(q.net, q.family, len, canon) < 0 ||
+        strcmp(canon, key) != 0)
+        return 0;
+    q.len = len;
+    if (p)
+        *p = q;
+    return 1;
+}
+
+int vh_prefix_canon(const char *in, char out[VH_ADDR_TEXT], vh_prefix *p, vh_err *e)
+{
+    char shown[4 * VH_ADDR_TEXT + 8], net[VH_ADDR_TEXT];
+    vh_printable(in, shown, sizeof shown);
+    unsigned len = 0;
+    if (strnlen(in, VH_ADDR_TEXT) >= VH_ADDR_TEXT)
+        return vh_fail(e, VH_EX_DATAERR, "prefix '%.40s...' is too long", shown);
+    if (strchr(in, '%'))
+        return vh_fail(e, VH_EX_DATAERR, "prefix '%s' has a zone (%%) - give a global or unique-local prefix", shown);
+    if (split_prefix(in, net, &len) < 0)
+        return vh_fail(e, VH_EX_DATAERR,
+                       "'%s' is not a prefix - write NETWORK/LENGTH with a decimal length without leading zeros, "
+                       "e.g. 192.0.2.0/24 or 2001:db8:1::/48",
+                       shown);
+    vh_prefix q;
+    memset(&q, 0, sizeof q);
+    struct in6_addr a6;
+    unsigned bits;
+    if (inet_pton(AF_INET, net, q.net) == 1) {
+        q.family = AF_INET;
+        bits = 32;
+    } else if (inet_pton(AF_INET6, net, &a6) == 1) {
+        if (IN6_IS_ADDR_V4MAPPED(&a6)) {
+            char v4[INET_ADDRSTRLEN] = "";
+            inet_ntop(AF_INET, &a6.s6_addr[12], v4, sizeof v4);
+            return vh_fail(e, VH_EX_DATAERR,
+                           "prefix '%s' is IPv4-mapped: connections to mapped addresses are selected as IPv4 - give "
+                           "the IPv4 prefix, e.g. %s/%u",
+                           shown, v4, len > 96 ? len - 96 : 32);
+        }
+        q.family = AF_INET6;
+        memcpy(q.net, &a6, 16);
+        bits = 128;
+    } else {
+        return vh_fail(e, VH_EX_DATAERR,
+                       "'%s' is not a prefix: '%s' is not an IP address (IPv4 as four decimal numbers without "
+                       "leading zeros, IPv6 as in 2001:db8::)",
+                       shown, net);
+    }
+    if (len == 0)
+        return vh_fail(e, VH_EX_DATAERR, "prefix '%s' covers every address - use 'default' for that", shown);
+    if (len > bits)
+        return vh_fail(e, VH_EX_DATAERR, "prefix '%s' is longer than an IPv%d address (%u bits)", shown,
+                       bits == 32 ? 4 : 6, bits);
+    if (len == bits)
+        return vh_fail(e, VH_EX_DATAERR, "prefix '%s' is one address - give it as %s, without '/%u'", shown, net, len);
+    char canon[VH_ADDR_TEXT];
+    if (vh_prefix_key_of(q.net, q.family, len, canon) < 0)
+        return vh_fail(e, VH_EX_SOFTWARE, "cannot format prefix '%s'", shown);
+    unsigned char masked[16];
+    memcpy(masked, q.net, 16);
+    mask_bits(masked, bits / 8, len);
+    if (memcmp(masked, q.net, bits / 8) != 0)
+        return vh_fail(e, VH_EX_DATAERR,
+                       "prefix '%s' has host bits set - the /%u network holding %s is %s: give that, or the address "
+                       "alone for one address",
+                       shown, len, net, canon);
+    if (q.family == AF_INET && len >= 4 && q.net[0] >= 224 && q.net[0] <= 239)
+        return vh_fail(e, VH_EX_DATAERR, "prefix '%s' is multicast, which is never dialled - give a unicast prefix",
+                       shown);
+    if (q.family == AF_INET6 && len >= 8 && q.net[0] == 0xff)
+        return vh_fail(e, VH_EX_DATAERR, "prefix '%s' is multicast, which is never dialled - give a unicast prefix",
+                       shown);
+    if (q.family == AF_INET6 && len >= 10 && q.net[0] == 0xfe && (q.net[1] & 0xc0) == 0x80)
+        return vh_fail(e, VH_EX_DATAERR,
+                       "prefix '%s' is IPv6 link-local, which is ambiguous without an interface - give a global or "
+                       "unique-local prefix",
+                       shown);
+    q.len = len;
+    strcpy(out, canon);
+    if (p)
+        *p = q;
+    return 0;
+}
+
+int vh_addr_key_canon(const char *in, int allow_default, char out[VH_ADDR_TEXT], vh_err *e)
+{
+    if (strchr(in, '/'))
+        return vh_prefix_canon(in, out, NULL, e);
+    return vh_addr_canon(in, allow_default, out, e);
+}

@@ -33,6 +33,52 @@ typedef struct vh_conn {
  * as itself when allow_default is set. Returns 0 or -1 with e filled. */
 int vh_addr_canon(const char *in, int allow_default, char out[VH_ADDR_TEXT], vh_err *e);
 
+/* ---- prefixes (issue 15, sql/004) ------------------------------------
+ * A prefix row's key is the network address in canonical text (as
+ * above) with every host bit zero, '/', and the length in decimal
+ * without leading zeros: 127.0.1.0/24, fd56:6864:7600:20::/64. IPv4
+ * /1-/31 and IPv6 /1-/127 only: /0 is spelt 'default', /32 and /128 as
+ * the address, so that every set of addresses has one key (fleet.md 3.1). */
+
+#define VH_PREFIX_V4_MAX 31
+#define VH_PREFIX_V6_MAX 127
+
+typedef struct vh_prefix {
+    int family;            /* AF_INET or AF_INET6 */
+    unsigned len;          /* 1..31 or 1..127 */
+    unsigned char net[16]; /* network address, host bits zero (IPv4: first 4 bytes) */
+} vh_prefix;
+
+/* Canonicalise an operator's "NET/LEN". Refuses, naming the right form:
+ * host bits set (suggests the network), /0 (use 'default'), /32 and
+ * /128 (use the address), a length with a sign, leading zeros or over
+ * the family's bits, an IPv4-mapped prefix (give the IPv4 prefix), a
+ * zone, and prefixes lying wholly inside what is never dialled (IPv4 and
+ * IPv6 multicast, IPv6 link-local). p may be NULL. 0, or -1 (VH_EX_DATAERR). */
+int vh_prefix_canon(const char *in, char out[VH_ADDR_TEXT], vh_prefix *p, vh_err *e);
+
+/* A row's key as an operator gives it: an address (vh_addr_canon), a
+ * prefix (vh_prefix_canon) when it holds a '/', or 'default' when
+ * allow_default. 0, or -1 (VH_EX_DATAERR). */
+int vh_addr_key_canon(const char *in, int allow_default, char out[VH_ADDR_TEXT], vh_err *e);
+
+/* 1 when key (canonical, as stored) is a prefix, with p filled when not
+ * NULL; 0 when it is not ('default', an address, anything else). Parses
+ * strictly: a stored key not in canonical form answers 0. */
+int vh_prefix_parse_key(const char *key, vh_prefix *p);
+
+/* The address text addr (canonical, of family) as 16 bytes (IPv4: the
+ * first 4). 0, or -1 when it is not an address of that family. */
+int vh_addr_bytes(const char *addr, int family, unsigned char out[16]);
+
+/* The key of the prefix of length len that holds the address a (bytes
+ * of family, as vh_addr_bytes): what a prefix row covering it would be
+ * called. len must be within the family's range. 0, or -1. */
+int vh_prefix_key_of(const unsigned char a[16], int family, unsigned len, char out[VH_ADDR_TEXT]);
+
+/* 1 when the address a (bytes of family) lies inside p, else 0. */
+int vh_prefix_contains(const vh_prefix *p, int family, const unsigned char a[16]);
+
 /* Fill c from a sockaddr pair: used by vh_addr_from_socket and by tests.
  * Refuses families other than AF_INET/AF_INET6 and truncated lengths. */
 int vh_addr_from_sockaddrs(const struct sockaddr_storage *l, socklen_t llen, const struct sockaddr_storage *r,

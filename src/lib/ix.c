@@ -6,6 +6,9 @@
 #include "ixfmt.h"
 #include "ixstamp.h"
 #include "path.h"
+#include "valid.h"
+
+#include <arpa/inet.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -114,52 +117,129 @@ static int ix_open_read(const char *dbpath, struct stat *st, const char **why, v
     return fd;
 }
 
-static vh_ix_answer ix_answer(const char *dbpath, const char *service, const char *address, vh_row *row, int want_row,
-                              const char **why, vh_err *e)
+int vh_ix_begin(const char *dbpath, vh_ix_reader *r, const char **why, vh_err *e)
 {
     struct stat st;
     *why = NULL;
-    int fd = ix_open_read(dbpath, &st, why, e);
-    if (fd == -2)
+    r->fd = ix_open_read(dbpath, &st, why, e);
+    if (r->fd == -2)
         return VH_IX_REFUSE;
-    if (fd < 0)
+    if (r->fd < 0)
         return VH_IX_STALE;
-    vh_ixfmt_hdr h;
     vh_ixfmt_stamp now;
-    vh_ix_answer result = VH_IX_STALE;
-    if (vh_fd_pread_full(fd, &h, sizeof h, 0) != (ssize_t)sizeof h || !vh_ixfmt_hdr_sane(&h, (uint64_t)st.st_size)) {
+    if (vh_fd_pread_full(r->fd, &r->h, sizeof r->h, 0) != (ssize_t)sizeof r->h ||
+        !vh_ixfmt_hdr_sane(&r->h, (uint64_t)st.st_size)) {
         *why = "the index is malformed";
-        goto out;
+        goto stale;
     }
-    if ((h.seq & 1) || !h.valid) {
+    if ((r->h.seq & 1) || !r->h.valid) {
         *why = "the index is being updated or stale";
-        goto out;
+        goto stale;
     }
-    if (h.user_version != vh_db_schema_version() || h.application_id != VH_DB_APPLICATION_ID) {
+    if (r->h.user_version != vh_db_schema_version() || r->h.application_id != VH_DB_APPLICATION_ID) {
         *why = "the index is of another schema version";
-        goto out;
+        goto stale;
     }
     if ((*why = vh_ixstamp_now(dbpath, &now)) != NULL)
-        goto out;
-    if (memcmp(&now, &h.id, sizeof now) != 0) {
+        goto stale;
+    if (memcmp(&now, &r->h.id, sizeof now) != 0) {
         *why = "the database changed since the index was made";
-        goto out;
+        goto stale;
     }
-    if (!want_row) {
-        result = VH_IX_ANSWERED_NONE;
-        goto out;
+    return 1;
+stale:
+    vh_ix_end(r);
+    return VH_IX_STALE;
+}
+
+int vh_ix_recheck(const char *dbpath, const vh_ix_reader *r, const char **why)
+{
+    vh_ixfmt_stamp now;
+    uint64_t seq2;
+    if (vh_fd_pread_full(r->fd, &seq2, sizeof seq2, (off_t)offsetof(vh_ixfmt_hdr, seq)) != (ssize_t)sizeof seq2 ||
+        seq2 != r->h.seq) {
+        *why = "the index changed during the wait";
+        return 0;
     }
+    if ((*why = vh_ixstamp_now(dbpath, &now)) != NULL)
+        return 0;
+    if (memcmp(&now, &r->h.id, sizeof now) != 0) {
+        *why = "the database changed during the wait";
+        return 0;
+    }
+    return 1;
+}
+
+void vh_ix_end(vh_ix_reader *r)
+{
+    if (r->fd >= 0)
+        close(r->fd);
+    r->fd = -1;
+}
+
+int vh_ix_trust(const vh_ix_reader *r, const char *service, const char *peer, vh_trust *t)
+{
+    memset(t, 0, sizeof *t);
+    if (!(r->h.features & VH_IXFMT_F_TRUST))
+        return 1;
+    t->any = 1;
+    if (!(r->h.features & VH_IXFMT_F_TRUST_INLINE))
+        return 0;
+    int family = strchr(peer, ':') ? AF_INET6 : AF_INET;
+    unsigned char a[16];
+    if (vh_addr_bytes(peer, family, a) < 0)
+        return 1; /* not an address: trusted by nothing */
+    /* the order of vh_select_probes: longest prefix first (an address
+     * is the longest), at each length the service before '*' */
+    int best = -1;
+    unsigned best_len = 0, best_specific = 0;
+    for (uint32_t i = 0; i < r->h.ntrust; i++) {
+        const vh_ixfmt_trust *x = &r->h.trust[i];
+        vh_prefix p = {x->family == 4 ? AF_INET : AF_INET6, x->len, {0}};
+        memcpy(p.net, x->net, 16);
+        unsigned specific = strcmp(x->service, service) == 0;
+        if (!specific && strcmp(x->service, VH_SERVICE_ANY) != 0)
+            continue;
+        if (!vh_prefix_contains(&p, family, a))
+            continue;
+        if (best < 0 || x->len > best_len || (x->len == best_len && specific > best_specific)) {
+            best = (int)i;
+            best_len = x->len;
+            best_specific = specific;
+        }
+    }
+    if (best >= 0) {
+        const vh_ixfmt_trust *x = &r->h.trust[best];
+        t->versions = x->versions;
+        snprintf(t->svc, sizeof t->svc, "%s", x->service);
+        if (x->len == (x->family == 4 ? 32u : 128u))
+            inet_ntop(family, x->net, t->source, sizeof t->source);
+        else
+            vh_prefix_key_of(x->net, family, x->len, t->source);
+    }
+    return 1;
+}
+
+vh_ix_answer vh_ix_lookup(const vh_ix_reader *r, const char *service, const char *address, int flags, vh_row *row,
+                          unsigned *plen, const char **why, vh_err *e)
+{
     static unsigned char buf[VH_IXFMT_REC_MAX];
-    const char *const svc[4] = {service, "*", service, "*"};
-    const char *const adr[4] = {address, address, "default", "default"};
+    static vh_probe p[VH_PROBES_MAX];
+    vh_prefix_lens lens = {r->h.dom_len4, {r->h.dom_len6[0], r->h.dom_len6[1]}};
+    int n = vh_select_probes(service, address, &lens, flags, p);
+    if (n < 0) {
+        vh_fail(e, VH_EX_SOFTWARE, "'%s' is not a canonical address", address);
+        return VH_IX_REFUSE;
+    }
     vh_ixfmt_col c[VH_IXFMT_NCOLS];
     int rule = VH_RULE_NONE, bad_row = 0;
+    unsigned found_len = 0;
     vh_err row_e;
-    for (int i = 0; i < 4; i++) {
-        int f = vh_ix_find(fd, &h, svc[i], adr[i], buf, c, NULL);
+    for (int i = 0; i < n; i++) {
+        int f = vh_ix_find(r->fd, &r->h, p[i].svc, p[i].key, buf, c, NULL);
         if (f < 0) {
             *why = "the index is malformed";
-            goto out;
+            return VH_IX_STALE;
         }
         if (f == 1) {
             const char *text[VH_IXFMT_NCOLS];
@@ -173,37 +253,43 @@ static vh_ix_answer ix_answer(const char *dbpath, const char *service, const cha
             /* a row the checks refuse is refused as the database's
              * lookup would refuse it - once the read proves consistent */
             bad_row = vh_row_from_cols(text, type, ival, row, &row_e) < 0;
-            rule = VH_RULE_EXACT + i;
+            rule = p[i].rule;
+            found_len = p[i].plen;
             break;
         }
     }
     uint64_t seq2;
-    if (vh_fd_pread_full(fd, &seq2, sizeof seq2, (off_t)offsetof(vh_ixfmt_hdr, seq)) != (ssize_t)sizeof seq2 ||
-        seq2 != h.seq) {
+    if (vh_fd_pread_full(r->fd, &seq2, sizeof seq2, (off_t)offsetof(vh_ixfmt_hdr, seq)) != (ssize_t)sizeof seq2 ||
+        seq2 != r->h.seq) {
         *why = "the index changed during the lookup";
-        goto out;
+        return VH_IX_STALE;
     }
     if (bad_row) {
         *e = row_e;
-        goto out_refuse;
+        return VH_IX_REFUSE;
     }
-    result = (vh_ix_answer)rule; /* VH_IX_ANSWERED_NONE .. _ANY_DEFAULT */
-out:
-    close(fd);
-    return result;
-out_refuse:
-    close(fd);
-    return VH_IX_REFUSE;
+    if (plen)
+        *plen = found_len;
+    return (vh_ix_answer)rule;
 }
 
 vh_ix_answer vh_ix_select(const char *dbpath, const char *service, const char *address, vh_row *row, const char **why,
                           vh_err *e)
 {
-    return ix_answer(dbpath, service, address, row, 1, why, e);
+    vh_ix_reader r;
+    int b = vh_ix_begin(dbpath, &r, why, e);
+    if (b != 1)
+        return (vh_ix_answer)b;
+    vh_ix_answer a = vh_ix_lookup(&r, service, address, 0, row, NULL, why, e);
+    vh_ix_end(&r);
+    return a;
 }
 
 vh_ix_state vh_ix_current(const char *dbpath, const char **why, vh_err *e)
 {
-    vh_ix_answer r = ix_answer(dbpath, NULL, NULL, NULL, 0, why, e);
-    return r == VH_IX_ANSWERED_NONE ? VH_IX_CURRENT : r == VH_IX_STALE ? VH_IX_NOT_CURRENT : VH_IX_UNTRUSTED;
+    vh_ix_reader r;
+    int b = vh_ix_begin(dbpath, &r, why, e);
+    if (b == 1)
+        vh_ix_end(&r);
+    return b == 1 ? VH_IX_CURRENT : b == VH_IX_STALE ? VH_IX_NOT_CURRENT : VH_IX_UNTRUSTED;
 }

@@ -32,6 +32,8 @@ typedef enum vh_ix_answer {
     VH_IX_ANSWERED_ANY_SERVICE = VH_RULE_ANY_SERVICE,
     VH_IX_ANSWERED_DEFAULT = VH_RULE_DEFAULT,
     VH_IX_ANSWERED_ANY_DEFAULT = VH_RULE_ANY_DEFAULT,
+    VH_IX_ANSWERED_PREFIX = VH_RULE_PREFIX,
+    VH_IX_ANSWERED_PREFIX_ANY = VH_RULE_PREFIX_ANY,
 } vh_ix_answer;
 
 /* What vh_ix_current tells about the index right now. */
@@ -40,6 +42,36 @@ typedef enum vh_ix_state {
     VH_IX_NOT_CURRENT = 0, /* virtuald would read the database; *why says why */
     VH_IX_CURRENT = 1,     /* virtuald would answer from the index */
 } vh_ix_state;
+
+/* An index open for reading, its header proven to describe the
+ * database state that was there when it was opened (vh_ix_begin). */
+typedef struct vh_ix_reader {
+    int fd;
+    vh_ixfmt_hdr h;
+} vh_ix_reader;
+
+/* Open the index of dbpath (trust-checked by the caller) and prove its
+ * header current. Returns 1 with r open; VH_IX_STALE (r closed, *why
+ * says why); VH_IX_REFUSE with e (an untrusted index file, E1). */
+int vh_ix_begin(const char *dbpath, vh_ix_reader *r, const char **why, vh_err *e);
+
+/* After a wait (a PROXY header): whether the database is still in the
+ * state the index describes. 1 yes; 0 no, with *why. */
+int vh_ix_recheck(const char *dbpath, const vh_ix_reader *r, const char **why);
+
+/* The candidates of vh_select_probes (select.h) from the open index,
+ * with the prefix lengths its header keeps; then the header's seq read
+ * again. As vh_ix_select; *plen gets a prefix rule's length. */
+vh_ix_answer vh_ix_lookup(const vh_ix_reader *r, const char *service, const char *address, int flags, vh_row *row,
+                          unsigned *plen, const char **why, vh_err *e);
+
+/* The PROXY trust of peer (canonical address) for service from the
+ * header alone (no system call): 1 answered, t filled; 0 the header does
+ * not hold every trusted source (more than VH_IXFMT_TRUST_MAX): ask the
+ * database. */
+int vh_ix_trust(const vh_ix_reader *r, const char *service, const char *peer, vh_trust *t);
+
+void vh_ix_end(vh_ix_reader *r);
 
 /* virtuald: the four candidates of PRODUCT §3 from the index of dbpath
  * (which the caller has trust-checked). Returns the deciding rule as an

@@ -20,8 +20,34 @@ uint32_t vh_ixfmt_rd32(const unsigned char *p)
     return v;
 }
 
+/* A trusted source entry as the writer makes it: family, length and
+ * versions in range, the service NUL-terminated where svclen says, and
+ * no host bit set below the length. */
+static int trust_sane(const vh_ixfmt_trust *t)
+{
+    unsigned bits = t->family == 4 ? 32 : t->family == 6 ? 128 : 0;
+    if (!bits || t->len < 1 || t->len > bits || t->versions < 1 || t->versions > 3 || t->svclen < 1 ||
+        t->svclen >= sizeof t->service || t->service[t->svclen] != '\0' || memchr(t->service, '\0', t->svclen))
+        return 0;
+    for (unsigned i = 0; i < 16; i++) {
+        unsigned keep = t->len >= 8 * (i + 1) ? 8 : t->len > 8 * i ? t->len - 8 * i : 0;
+        if (i >= bits / 8 ? t->net[i] != 0 : (t->net[i] & (unsigned char)~(keep ? 0xffu << (8 - keep) : 0u)) != 0)
+            return 0;
+    }
+    return 1;
+}
+
 int vh_ixfmt_hdr_sane(const vh_ixfmt_hdr *h, uint64_t fsize)
 {
+    if (h->ntrust > VH_IXFMT_TRUST_MAX || (h->features & ~(VH_IXFMT_F_TRUST | VH_IXFMT_F_TRUST_INLINE)) ||
+        ((h->features & VH_IXFMT_F_TRUST_INLINE) && !(h->features & VH_IXFMT_F_TRUST)) ||
+        ((h->features & VH_IXFMT_F_TRUST_INLINE) && h->ntrust == 0) ||
+        (!(h->features & VH_IXFMT_F_TRUST_INLINE) && h->ntrust != 0) || (h->dom_len4 & ~(((1ULL << 31) - 1) << 1)) ||
+        (h->dom_len6[0] & 1))
+        return 0;
+    for (uint32_t i = 0; i < h->ntrust; i++)
+        if (!trust_sane(&h->trust[i]))
+            return 0;
     return memcmp(h->magic, VH_IXFMT_MAGIC, 8) == 0 && h->format == VH_IXFMT_FORMAT && h->endian == VH_IXFMT_ENDIAN &&
            h->nbuckets >= 8 && (h->nbuckets & (h->nbuckets - 1)) == 0 && h->nbuckets < VH_IXFMT_OFF_LIMIT &&
            h->heap_start == VH_IXFMT_HDR + h->nbuckets * sizeof(vh_ixfmt_bucket) && h->heap_end >= h->heap_start &&

@@ -35,7 +35,9 @@
  * 3: twelve, unjailed added (sql/003 section 1): a format-2 file is
  * stale to this reader (header refused: SQLite answers until vhostctl
  * rebuilds it), never read with the flag missing. */
-#define VH_IXFMT_FORMAT 3
+/* 4: the header carries what sql/004 adds (prefix lengths of domains
+ * rows in use, trusted PROXY sources); records unchanged. */
+#define VH_IXFMT_FORMAT 4
 #define VH_IXFMT_ENDIAN 0x01020304u
 #define VH_IXFMT_HDR 4096 /* the header's room; buckets start here */
 #define VH_IXFMT_NCOLS VH_ROW_NCOLS
@@ -59,6 +61,21 @@ typedef struct vh_ixfmt_stamp {
     int64_t mtime_s, mtime_ns, ctime_s, ctime_ns;
 } vh_ixfmt_stamp;
 
+/* One trusted PROXY source (sql/004 proxy_sources) in the header. */
+#define VH_IXFMT_TRUST_MAX 32
+typedef struct vh_ixfmt_trust {
+    uint8_t family;   /* 4 or 6 */
+    uint8_t len;      /* prefix length; 32 or 128: one address */
+    uint8_t versions; /* bit 0 v1, bit 1 v2 */
+    uint8_t svclen;   /* bytes of service */
+    unsigned char net[16];
+    char service[68]; /* the service or "*", NUL-terminated (VH_SERVICE_MAX is 64) */
+} vh_ixfmt_trust;
+
+/* features */
+#define VH_IXFMT_F_TRUST 1u        /* proxy_sources has rows */
+#define VH_IXFMT_F_TRUST_INLINE 2u /* ... and every one of them is in trust[] */
+
 typedef struct vh_ixfmt_hdr {
     char magic[8];
     uint32_t format, endian;
@@ -68,7 +85,14 @@ typedef struct vh_ixfmt_hdr {
     int64_t unused;
     uint64_t nbuckets, nlive, ndead, heap_start, heap_end;
     vh_ixfmt_stamp id;
+    /* format 4: sql/004, taken in the same read transaction as the rows */
+    uint32_t features;    /* VH_IXFMT_F_* */
+    uint32_t ntrust;      /* entries of trust[] in use (F_TRUST_INLINE) */
+    uint64_t dom_len4;    /* bit p: a domains row is an IPv4 prefix of length p */
+    uint64_t dom_len6[2]; /* bit p%64 of word p/64: an IPv6 prefix of length p */
+    vh_ixfmt_trust trust[VH_IXFMT_TRUST_MAX];
 } vh_ixfmt_hdr;
+_Static_assert(sizeof(vh_ixfmt_hdr) <= VH_IXFMT_HDR, "the header fits its room");
 
 typedef uint64_t vh_ixfmt_bucket;
 #define VH_IXFMT_B_EMPTY 0
@@ -95,7 +119,9 @@ uint32_t vh_ixfmt_rd32(const unsigned char *p);
 
 /* 1 when h is a header of this format that fits a file of fsize bytes:
  * magic, format, byte order, a power-of-two bucket count, the heap where
- * the buckets end and within the file. 0 otherwise. */
+ * the buckets end and within the file; format 4's fields in range (every
+ * trusted source entry well formed, no prefix length out of range).
+ * 0 otherwise. */
 int vh_ixfmt_hdr_sane(const vh_ixfmt_hdr *h, uint64_t fsize);
 
 /* Split the record p (n bytes, its whole length) into its columns, which

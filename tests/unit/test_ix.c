@@ -153,7 +153,7 @@ static int db_answer(const char *svc, const char *adr, vh_row *row)
     vh_err e;
     if (vh_db_open_runtime(dbp, &db, &e) < 0)
         fail_msg("%s", e.msg);
-    int rule = vh_select(db, svc, adr, row, &e);
+    int rule = vh_select(db, svc, adr, 0, row, NULL, &e);
     vh_db_close(db, NULL);
     return rule;
 }
@@ -229,7 +229,7 @@ static void test_reopening_keeps_it_current(void **s)
         vh_err e;
         assert_int_equal(vh_dbadmin_open(dbp, 0, &db, &e), 0);
         vh_row x;
-        assert_true(vh_select(db, "http", "10.0.0.1", &x, &e) >= 0);
+        assert_true(vh_select(db, "http", "10.0.0.1", 0, &x, NULL, &e) >= 0);
         assert_int_equal(vh_db_close(db, &e), 0);
         assert_int_equal(current(), 1);
     }
@@ -288,7 +288,7 @@ static void test_foreign_writes_make_it_step_aside(void **s)
     assert_int_equal(vh_ix_select(dbp, "http", "10.0.3.1", &x, &why, &ei), -1);
     sqlite3 *db;
     assert_int_equal(vh_db_open_runtime(dbp, &db, &ed), 0);
-    assert_int_equal(vh_select(db, "http", "10.0.3.1", &x, &ed), -1);
+    assert_int_equal(vh_select(db, "http", "10.0.3.1", 0, &x, NULL, &ed), -1);
     vh_db_close(db, NULL);
     assert_int_equal(ei.code, ed.code);
     assert_string_equal(ei.msg, ed.msg);
@@ -463,12 +463,12 @@ static void test_other_format_never_answers(void **s)
     http_row(&r, "10.0.5.1", "/srv/format");
     change('a', &r, 1);
     assert_int_equal(current(), 1);
-    uint32_t format = 0, old = 2; /* format 2: the eleven columns, without unjailed (issue 13) */
+    uint32_t format = 0, old = 3; /* format 3: no prefix lengths or trusted sources (issue 15) */
     int fd = open(ixp, O_RDONLY);
     assert_true(fd >= 0);
     assert_int_equal(pread(fd, &format, 4, 8), 4);
     close(fd);
-    assert_int_equal(format, 3);
+    assert_int_equal(format, 4);
     poke(8, &old, 4, NULL);
     assert_int_equal(current(), 0);
     vh_err e;
@@ -531,7 +531,7 @@ static void test_out_of_range_settings_refused(void **s)
         int ri = vh_ix_select(dbp, "http", adr, &x, &why, &ei);
         sqlite3 *db;
         assert_int_equal(vh_db_open_runtime(dbp, &db, &ed), 0);
-        int rd = vh_select(db, "http", adr, &x, &ed);
+        int rd = vh_select(db, "http", adr, 0, &x, NULL, &ed);
         vh_db_close(db, NULL);
         if (i == n) {
             assert_int_equal(ri, VH_RULE_EXACT);

@@ -30,7 +30,7 @@ static void expect(sqlite3 *db, const char *svc, const char *addr, int rule, con
 {
     vh_row r;
     vh_err e;
-    int got = vh_select(db, svc, addr, &r, &e);
+    int got = vh_select(db, svc, addr, 0, &r, NULL, &e);
     if (got != rule)
         fail_msg("%s %s: rule %d, expected %d", svc, addr, got, rule);
     if (root)
@@ -73,7 +73,7 @@ static void test_disabled_never_falls_through(void **s)
     put(db, "http", "default", "/j/d", 1);
     vh_row r;
     vh_err e;
-    assert_int_equal(vh_select(db, "http", "127.0.0.2", &r, &e), VH_RULE_EXACT);
+    assert_int_equal(vh_select(db, "http", "127.0.0.2", 0, &r, NULL, &e), VH_RULE_EXACT);
     assert_int_equal(r.enabled, 0);
     assert_string_equal(r.root, "/j/a");
     sqlite3_close(db);
