@@ -18,6 +18,7 @@
 #include "jail.h"
 #include "log.h"
 #include "priv.h"
+#include "proxyio.h"
 #include "reap.h"
 #include "row.h"
 #include "running.h"
@@ -54,8 +55,13 @@ extern char **environ;
 /* Everything phase 2 needs, produced by phase 1. */
 struct target {
     const char *service;
-    char *const *argv; /* PROGRAM ARG..., untouched */
-    vh_conn conn;
+    char *const *argv;    /* PROGRAM ARG..., untouched */
+    vh_conn conn;         /* what selects: the original connection when proxied */
+    vh_conn real;         /* the TCP connection on fd 0 (issue 15) */
+    int via;              /* 1 or 2: conn came from a PROXY v1/v2 header */
+    int warn_only;        /* a refusal that is the client's doing, not the operator's */
+    size_t unique_id_len; /* the header's UNIQUE_ID TLV (VIRTUALD_PROXY_ID) */
+    unsigned char unique_id[VH_PROXY_UNIQUE_ID_MAX];
     vh_decision d;
     vh_env env;
     int verbose;
@@ -79,17 +85,31 @@ static void fmt_endpoint(const vh_endpoint *ep, char *out, size_t n)
         snprintf(out, n, "-");
 }
 
+/* Issue 15: " via=proxy-vN peer=BALANCER:PORT" for a proxied connection,
+ * else "". */
+static const char *fmt_via(const struct target *t, char *out, size_t n)
+{
+    char peer[96];
+    out[0] = '\0';
+    if (t && t->via) {
+        fmt_endpoint(&t->real.remote, peer, sizeof peer);
+        snprintf(out, n, " via=proxy-v%d peer=%s", t->via, peer);
+    }
+    return out;
+}
+
 static int refuse(const struct target *t, const vh_err *e)
 {
-    char local[96] = "-", remote[96] = "-", svc[300], why[3 * sizeof e->msg];
+    char local[96] = "-", remote[96] = "-", svc[300], why[3 * sizeof e->msg], via[128] = "";
     if (t) {
         fmt_endpoint(&t->conn.local, local, sizeof local);
         fmt_endpoint(&t->conn.remote, remote, sizeof remote);
     }
     vh_log_value(t && t->service ? t->service : "-", svc, sizeof svc);
     vh_log_value(e->msg, why, sizeof why);
-    int prio = (e->code == VH_EX_NOHOST || e->code == VH_EX_UNAVAILABLE) ? LOG_WARNING : LOG_ERR;
-    vh_log(prio, "refused service=%s local=%s remote=%s status=%d reason=%s", svc, local, remote, e->code, why);
+    int prio = (e->code == VH_EX_NOHOST || e->code == VH_EX_UNAVAILABLE || (t && t->warn_only)) ? LOG_WARNING : LOG_ERR;
+    vh_log(prio, "refused service=%s local=%s remote=%s%s status=%d reason=%s", svc, local, remote,
+           fmt_via(t, via, sizeof via), e->code, why);
     return e->code;
 }
 
@@ -333,8 +353,9 @@ static void log_ended(const struct target *t, int init_ws)
         snprintf(how, sizeof how, "signal=%d", WTERMSIG(ws));
     else
         snprintf(how, sizeof how, "status=%d", WEXITSTATUS(ws));
-    vh_log(LOG_INFO, "ended service=%s local=%s remote=%s domain=%s/%s %s duration_ms=%lld", t->service, local, remote,
-           t->d.row.service, t->d.row.address, how, ms);
+    char via[128];
+    vh_log(LOG_INFO, "ended service=%s local=%s remote=%s%s domain=%s/%s %s duration_ms=%lld", t->service, local,
+           remote, fmt_via(t, via, sizeof via), t->d.row.service, t->d.row.address, how, ms);
 }
 
 static int run_tree(struct target *t)
@@ -407,6 +428,8 @@ static void reset_signals(void)
 struct opts {
     const char *db;          /* --db, or the default */
     const char *pids_cgroup; /* --pids-cgroup, or NULL */
+    int proxy_required;      /* --proxy=required: only trusted balancers (issue 15) */
+    int first_bytes_ms;      /* --first-bytes-timeout, in ms */
     int verbose;
     const char *service;
     char *const *argv; /* PROGRAM ARG..., untouched */
@@ -424,6 +447,32 @@ static void print_help(void **table)
     printf("See virtuald(8).\n");
 }
 
+/* "3", "0.5", "0.001": decimal seconds with at most three decimals,
+ * 1 ms to 60 s, into ms. 0 or -1. */
+static int parse_seconds_ms(const char *s, int *ms)
+{
+    long whole = 0, frac = 0;
+    int digits = 0, fdigits = 0;
+    const char *p = s;
+    for (; *p >= '0' && *p <= '9' && digits < 3; p++, digits++)
+        whole = whole * 10 + (*p - '0');
+    if (*p == '.') {
+        for (p++; *p >= '0' && *p <= '9' && fdigits < 3; p++, fdigits++)
+            frac = frac * 10 + (*p - '0');
+        if (fdigits == 0)
+            return -1;
+    }
+    if (*p || digits == 0)
+        return -1;
+    for (; fdigits < 3; fdigits++)
+        frac *= 10;
+    long v = whole * 1000 + frac;
+    if (v < 1 || v > 60000)
+        return -1;
+    *ms = (int)v;
+    return 0;
+}
+
 /* Parse virtuald's own options, which end at SERVICE (args.h): the
  * service's argv is never parsed. Returns 0 with o filled, 1 when --help
  * or --version was answered (never on a socket: under inetd stdout is the
@@ -437,13 +486,20 @@ static int parse(int argc, char **argv, struct opts *o, vh_err *e)
     struct arg_str *pidscg = arg_str0(
         NULL, "pids-cgroup", "DIR",
         "root services' per-domain pids cgroups go below DIR (default " VH_CGROUP_DEFAULT_DIR "; none: unbounded)");
+    struct arg_str *proxy =
+        arg_str0(NULL, "proxy", "MODE",
+                 "auto (default): a PROXY header only from trusted balancers (vhostctl proxy-trust); "
+                 "required: also refuse every other peer");
+    struct arg_str *fbt =
+        arg_str0(NULL, "first-bytes-timeout", "SECONDS",
+                 "how long a trusted balancer may take to send its PROXY header (default 3, at most 60)");
     struct arg_lit *help = arg_lit0("h", "help", "print this help and exit");
     struct arg_lit *version = arg_lit0(NULL, "version", "print the version and exit");
     struct arg_str *service = arg_str1(NULL, NULL, "SERVICE", "service name as in inetd.conf's first column");
     struct arg_str *program =
         arg_str1(NULL, NULL, "PROGRAM [ARG...]", "the service, found with execvp inside the jail");
     struct arg_end *end = arg_end(10);
-    void *table[] = {db, verbose, pidscg, help, version, service, program, end};
+    void *table[] = {db, verbose, pidscg, proxy, fbt, help, version, service, program, end};
     char **pargv = NULL;
     int rc = -1;
     if (arg_nullcheck(table) != 0 || !(pargv = calloc((size_t)nargs + 1, sizeof *pargv))) {
@@ -473,9 +529,26 @@ static int parse(int argc, char **argv, struct opts *o, vh_err *e)
             if (*p == '\n')
                 *p = ' ';
         vh_fail(e, VH_EX_USAGE,
-                "bad command line: %s- usage: virtuald [--db FILE] [--pids-cgroup DIR] [--verbose] SERVICE PROGRAM "
-                "[ARG...]",
+                "bad command line: %s- usage: virtuald [--db FILE] [--pids-cgroup DIR] [--proxy auto|required] "
+                "[--first-bytes-timeout SECONDS] [--verbose] SERVICE PROGRAM [ARG...]",
                 buf);
+        goto out;
+    }
+    o->proxy_required = 0;
+    if (proxy->count && strcmp(proxy->sval[0], "required") == 0) {
+        o->proxy_required = 1;
+    } else if (proxy->count && strcmp(proxy->sval[0], "auto") != 0) {
+        char shown[64];
+        vh_fail(e, VH_EX_USAGE, "bad command line: --proxy %s - give --proxy auto or --proxy required",
+                vh_printable(proxy->sval[0], shown, sizeof shown));
+        goto out;
+    }
+    o->first_bytes_ms = VH_PROXYIO_TIMEOUT_MS;
+    if (fbt->count && parse_seconds_ms(fbt->sval[0], &o->first_bytes_ms) < 0) {
+        char shown[64];
+        vh_fail(e, VH_EX_USAGE,
+                "bad command line: --first-bytes-timeout %s - give seconds from 0.001 to 60, e.g. 3 or 0.5",
+                vh_printable(fbt->sval[0], shown, sizeof shown));
         goto out;
     }
     o->db = db->count ? db->filename[0] : VH_DB_DEFAULT_PATH;
@@ -490,9 +563,112 @@ out:
     return rc;
 }
 
+/* A connection that ends quietly: exit 0 and no line (--verbose: one),
+ * for a balancer's health checks and clients that left before their
+ * first byte (issue 15, fleet.md 1.5). */
+#define VH_QUIET 1
+
+static int quiet(const struct target *t, const char *what)
+{
+    if (t->verbose) {
+        char local[96], remote[96];
+        fmt_endpoint(&t->real.local, local, sizeof local);
+        fmt_endpoint(&t->real.remote, remote, sizeof remote);
+        vh_log(LOG_INFO, "detail quiet service=%s local=%s remote=%s: %s", t->service, local, remote, what);
+    }
+    return VH_QUIET;
+}
+
+/* 1 when a v1 header describes the balancer's own connection (PP 2.1's
+ * health-check form: getsockname/getpeername of this very socket). */
+static int v1_health_form(const vh_proxy_result *h, const vh_conn *real)
+{
+    return h->version == 1 && strcmp(h->src.text, real->remote.text) == 0 && h->src.port == real->remote.port &&
+           strcmp(h->dst.text, real->local.text) == 0 && h->dst.port == real->local.port;
+}
+
+/* Issue 15: before the domain, the peer. From a trusted balancer the
+ * PROXY header is mandatory and is consumed here, exactly; t->conn
+ * becomes the original connection it describes, or stays the real one
+ * for a balancer's own (LOCAL) connection, *flags then barring default
+ * rows. From any other peer nothing is read: one peek refuses a header
+ * already queued. With no trusted source at all, nothing of this runs.
+ * 0 go on, VH_QUIET, or -1 with e. */
+static int proxy_stage(struct target *t, const struct opts *o, vh_decider *dc, int *flags, vh_err *e)
+{
+    vh_trust tr;
+    char peer[96];
+    fmt_endpoint(&t->real.remote, peer, sizeof peer);
+    if (vh_decide_trust(dc, t->service, t->real.remote.text, &tr, e) < 0)
+        return -1;
+    VH_MARK("trust");
+    if (!tr.versions) {
+        if (o->proxy_required)
+            return vh_fail(e, VH_EX_PROTOCOL,
+                           "peer %s is no trusted balancer on a --proxy=required line - connect through the balancer, "
+                           "or trust it with vhostctl proxy-trust add %s --service %s",
+                           peer, t->real.remote.text, t->service);
+        if (tr.any && vh_proxyio_untrusted_peek(0)) {
+            t->warn_only = 1;
+            return vh_fail(e, VH_EX_PROTOCOL,
+                           "PROXY header from untrusted peer %s - if it is your balancer, add it with vhostctl "
+                           "proxy-trust add %s --service %s",
+                           peer, t->real.remote.text, t->service);
+        }
+        return 0;
+    }
+    if (t->verbose)
+        vh_log(LOG_INFO, "detail trusted balancer=%s row=%s/%s versions=%d", peer, tr.svc, tr.source, tr.versions);
+    /* No read transaction while waiting on the network (THREATS I4). */
+    vh_decide_wait(dc);
+    vh_proxy_result h;
+    alarm((unsigned)(o->first_bytes_ms / 1000) + VH_DEADLINE_S);
+    vh_proxyio_outcome out = vh_proxyio_read(0, peer, tr.versions, o->first_bytes_ms, &h, e);
+    alarm(VH_DEADLINE_S);
+    VH_MARK("proxy_header");
+    if (out == VH_PROXYIO_GONE)
+        return quiet(t, "closed before its first byte (a balancer's check, or a client that left)");
+    if (out == VH_PROXYIO_REFUSED)
+        return -1;
+    if (h.command == VH_PROXY_CMD_LOCAL || v1_health_form(&h, &t->real)) {
+        /* the balancer's own connection: the real local address chooses,
+         * never a default row (fleet.md 1.5) */
+        *flags |= VH_SELECT_NO_DEFAULT;
+        if (t->verbose)
+            vh_log(LOG_INFO, "detail direct balancer=%s (PROXY v%d %s)", peer, h.version,
+                   h.command == VH_PROXY_CMD_LOCAL ? "LOCAL" : "health-check form");
+        return 0;
+    }
+    t->conn.local = h.dst;
+    t->conn.remote = h.src;
+    t->via = h.version;
+    t->unique_id_len = h.unique_id_len;
+    memcpy(t->unique_id, h.unique_id, h.unique_id_len);
+    return 0;
+}
+
+static int env_proxy(struct target *t, vh_err *e)
+{
+    if (!t->via)
+        return 0;
+    if (vh_env_add(&t->env, e, "VIRTUALD_PROXY=v%d", t->via) < 0 ||
+        vh_env_add(&t->env, e, "VIRTUALD_PEERIP=%s", t->real.remote.text) < 0 ||
+        vh_env_add(&t->env, e, "VIRTUALD_PEERPORT=%u", t->real.remote.port) < 0)
+        return -1;
+    if (t->unique_id_len) {
+        char hex[2 * VH_PROXY_UNIQUE_ID_MAX + 1];
+        for (size_t i = 0; i < t->unique_id_len; i++)
+            snprintf(hex + 2 * i, 3, "%02x", t->unique_id[i]);
+        if (vh_env_add(&t->env, e, "VIRTUALD_PROXY_ID=%s", hex) < 0)
+            return -1;
+    }
+    return 0;
+}
+
 /* Phase 1, decide: the dialled address, the deciding row, the service's
  * environment and, for a root service, its pids cgroup. Reads the
- * database and closes it again; enters nothing. 0, or -1 with e. */
+ * database and closes it again; enters nothing. 0, VH_QUIET, or -1 with
+ * e. */
 static int decide(struct target *t, const struct opts *o, vh_err *e)
 {
     if (vh_valid_service(t->service, 0, e) < 0) {
@@ -502,19 +678,50 @@ static int decide(struct target *t, const struct opts *o, vh_err *e)
     if (geteuid() != 0)
         return vh_fail(e, VH_EX_NOPERM, "virtuald must be started as root (it is uid %u) to enter jails",
                        (unsigned)geteuid());
-    if (vh_addr_from_socket(0, &t->conn, e) < 0)
+    int gone = vh_addr_from_socket(0, &t->real, e);
+    if (gone == -1)
         return -1;
+    t->conn = t->real;
     VH_MARK("address");
     if (t->verbose)
-        vh_log(LOG_INFO, "detail service=%s local=%s database=%s", t->service, t->conn.local.text, o->db);
-    if (vh_decide(o->db, t->service, t->conn.local.text, &t->d, e) < 0)
+        vh_log(LOG_INFO, "detail service=%s local=%s database=%s", t->service, t->real.local.text, o->db);
+    vh_decider dc;
+    if (vh_decide_begin(&dc, o->db, e) < 0)
         return -1;
+    int flags = 0, rc;
+    if (gone == -2) {
+        /* reset before we looked: where balancers are trusted, that is
+         * their L4 check, and quiet; elsewhere refused as before */
+        vh_trust tr;
+        vh_err keep = *e;
+        rc = vh_decide_trust(&dc, t->service, "", &tr, e);
+        vh_decide_end(&dc, e);
+        if (rc == 0 && tr.any)
+            return quiet(t, "connection reset before virtuald looked (a balancer's check)");
+        *e = keep;
+        return -1;
+    }
+    rc = proxy_stage(t, o, &dc, &flags, e);
+    if (rc == 0) {
+        rc = vh_decide_select(&dc, t->service, t->conn.local.text, flags, &t->d, e);
+        /* the balancer's own connection to an address no row names:
+         * its check, answered by closing */
+        if (rc < 0 && (flags & VH_SELECT_NO_DEFAULT) && e->code == VH_EX_NOHOST)
+            rc = quiet(t, "balancer's own connection, no row for its local address");
+    }
+    vh_err ce;
+    if (vh_decide_end(&dc, &ce) < 0 && rc == 0) {
+        *e = ce;
+        rc = -1;
+    }
+    if (rc != 0)
+        return rc;
     if (t->verbose)
         vh_log(LOG_INFO, "detail decided rule=%s row=%s/%s source=%s%s%s%s", vh_select_rule_name(t->d.rule),
                t->d.row.service, t->d.row.address, t->d.from_index ? "index" : "database",
                t->d.from_index ? "" : " (index: ", t->d.from_index ? "" : (t->d.index_why ? t->d.index_why : "?"),
                t->d.from_index ? "" : ")");
-    if (vh_env_build(environ, &t->conn, t->service, t->d.row.address, &t->env, e) < 0)
+    if (vh_env_build(environ, &t->conn, t->service, t->d.row.address, &t->env, e) < 0 || env_proxy(t, e) < 0)
         return -1;
     VH_MARK("env");
     /* The limit is the row's max_procs (vhostctl set --max-procs;
@@ -546,10 +753,12 @@ static void log_served(struct target *t)
     vh_log_value(t->d.row.root, root, sizeof root);
     vh_log_value(t->d.row.has_user ? t->d.row.user : "root", user, sizeof user);
     vh_log_value(t->argv[0], prog, sizeof prog);
+    char via[128];
     vh_log(LOG_INFO,
-           "served service=%s local=%s remote=%s domain=%s/%s rule=%s root=%s user=%s uid=%u gid=%u program=%s%s",
-           t->service, local, remote, t->d.row.service, t->d.row.address, vh_select_rule_name(t->d.rule), root, user,
-           t->d.row.has_user ? (unsigned)t->d.row.uid : 0u, t->d.row.has_user ? (unsigned)t->d.row.gid : 0u, prog,
+           "served service=%s local=%s remote=%s%s domain=%s/%s rule=%s root=%s user=%s uid=%u gid=%u program=%s%s",
+           t->service, local, remote, fmt_via(t, via, sizeof via), t->d.row.service, t->d.row.address,
+           vh_select_rule_name(t->d.rule), root, user, t->d.row.has_user ? (unsigned)t->d.row.uid : 0u,
+           t->d.row.has_user ? (unsigned)t->d.row.gid : 0u, prog,
            /* sql/003: the operator chose a root that is no jail (K7 not checked) */
            t->d.row.unjailed == 1 ? " unjailed=1" : "");
 }
@@ -633,7 +842,10 @@ int main(int argc, char **argv)
     t->running = t->running_dir = -1;
     t->argv = o.argv;
     t->verbose = o.verbose;
-    if (decide(t, &o, &e) < 0 || apply(t, &e) < 0) {
+    int dr = decide(t, &o, &e);
+    if (dr == VH_QUIET)
+        return VH_EX_OK;
+    if (dr < 0 || apply(t, &e) < 0) {
         if (t->pids)
             vh_cgroup_leave(&t->cg); /* K10: refused before the tree started */
         vh_running_release(t->running, t->running_dir, t->d.row.service, t->d.row.address);

@@ -177,8 +177,13 @@ int vh_addr_from_socket(int fd, vh_conn *c, vh_err *e)
         return vh_fail(e, VH_EX_PROTOCOL, "fd %d is a socket of family %d, not IPv4 or IPv6", fd, (int)l.ss_family);
     if (proto != IPPROTO_TCP)
         return vh_fail(e, VH_EX_PROTOCOL, "fd %d is not a TCP socket (protocol %d)", fd, proto);
-    if (getpeername(fd, (struct sockaddr *)&r, &rlen) < 0)
-        return vh_fail(e, VH_EX_PROTOCOL, "fd %d is not connected (getpeername: %s)", fd, strerror(errno));
+    if (getpeername(fd, (struct sockaddr *)&r, &rlen) < 0) {
+        int err = errno;
+        vh_fail(e, VH_EX_PROTOCOL, "fd %d is not connected (getpeername: %s)", fd, strerror(err));
+        /* the local end is known: a connection reset before we looked
+         * (a balancer's L4 health check, issue 15) */
+        return err == ENOTCONN && endpoint_from(&l, llen, &c->local, "local", &(vh_err){0, ""}) == 0 ? -2 : -1;
+    }
     return vh_addr_from_sockaddrs(&l, llen, &r, rlen, c, e);
 }
 

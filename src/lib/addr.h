@@ -86,7 +86,10 @@ int vh_addr_from_sockaddrs(const struct sockaddr_storage *l, socklen_t llen, con
 
 /* Learn both endpoints of the connection on fd: it must be a connected
  * TCP stream socket (not listening, not UDP, not AF_UNIX: G4-G8).
- * Never reads from fd. Returns 0 or -1 with e->code VH_EX_PROTOCOL. */
+ * Never reads from fd. Returns 0 or -1 with e->code VH_EX_PROTOCOL; -2
+ * (e filled the same way) when it is a TCP socket whose peer is gone
+ * (getpeername: ENOTCONN, a connection reset before virtuald looked),
+ * with c->local filled. */
 int vh_addr_from_socket(int fd, vh_conn *c, vh_err *e);
 
 #endif

@@ -7,9 +7,9 @@
 #include <stdio.h>
 #include <string.h>
 
-static int add(vh_env *env, vh_err *e, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+#define add vh_env_add
 
-static int add(vh_env *env, vh_err *e, const char *fmt, ...)
+int vh_env_add(vh_env *env, vh_err *e, const char *fmt, ...)
 {
     if (env->n >= VH_ENV_MAX - 1)
         return vh_fail(e, VH_EX_SOFTWARE, "too many environment variables");

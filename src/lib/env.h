@@ -26,6 +26,11 @@ typedef struct vh_env {
 int vh_env_build(char *const *parent, const vh_conn *c, const char *service, const char *row_address, vh_env *out,
                  vh_err *e);
 
+/* Append one NAME=VALUE (printf format) to env. 0, or -1 when env is
+ * full. The caller vouches for the value (the PROXY variables of
+ * virtuald: addresses, ports, hex). */
+int vh_env_add(vh_env *env, vh_err *e, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
 /* ---- locales (issue 13 point 4) ----------------------------------------
  * A LANG or LC_* value naming a locale the jail does not have makes
  * glibc programs warn on stderr - the socket under a super-server. So

@@ -26,8 +26,8 @@
     X(VH_EX_OSFILE, EX_OSFILE, "jail missing or unsafe", "jail unsafe")                                                \
     X(VH_EX_CANTCREAT, EX_CANTCREAT, NULL, "cannot create")                                                            \
     X(VH_EX_IOERR, EX_IOERR, "database I/O error", "I/O error")                                                        \
-    X(VH_EX_TEMPFAIL, EX_TEMPFAIL, "database locked", "database locked")                                               \
-    X(VH_EX_PROTOCOL, EX_PROTOCOL, "fd 0 not a TCP connection", NULL)                                                  \
+    X(VH_EX_TEMPFAIL, EX_TEMPFAIL, "database locked, or no PROXY header in time", "database locked")                   \
+    X(VH_EX_PROTOCOL, EX_PROTOCOL, "fd 0 not a TCP connection, or PROXY header refused", NULL)                         \
     X(VH_EX_NOPERM, EX_NOPERM, "not root or permission denied", "permission denied")                                   \
     X(VH_EX_CONFIG, EX_CONFIG, "database untrusted/corrupt/wrong schema or no pids cgroup",                            \
       "database untrusted or wrong schema")                                                                            \

@@ -224,8 +224,8 @@ int vh_select_trust(sqlite3 *db, const char *service, const char *peer, vh_trust
     if (vh_select_lens(db, "proxy_sources", &lens, e) < 0)
         goto out;
     int n = vh_select_probes(service, peer, &lens, VH_SELECT_NO_DEFAULT, p);
-    if (n < 0) {
-        vh_fail(e, VH_EX_SOFTWARE, "'%s' is not a canonical address", peer);
+    if (n < 0) { /* no address (a peer already gone): trusted by nothing */
+        result = 0;
         goto out;
     }
     if ((rc = sqlite3_prepare_v2(db, trust_sql, sizeof trust_sql, &st, NULL)) != SQLITE_OK) {

@@ -1,0 +1,151 @@
+#include "proxyio.h"
+
+#include "exitcodes.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+
+static long long now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts); /* vDSO */
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* One peek of what is queued, never waiting. Bytes (0 when nothing is
+ * queued yet), -1 at EOF, -2 on a reset or another error (errno). */
+static ssize_t peek(int fd, unsigned char *buf, size_t cap)
+{
+    ssize_t n = recv(fd, buf, cap, MSG_PEEK | MSG_DONTWAIT);
+    if (n > 0)
+        return n;
+    if (n == 0)
+        return -1;
+    return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ? 0 : -2;
+}
+
+static int set_lowat(int fd, int v)
+{
+    return setsockopt(fd, SOL_SOCKET, SO_RCVLOWAT, &v, sizeof v);
+}
+
+vh_proxyio_outcome vh_proxyio_read(int fd, const char *peer, int versions, int timeout_ms, vh_proxy_result *r,
+                                   vh_err *e)
+{
+    static unsigned char buf[VH_PROXY_PEEK_MAX];
+    long long deadline = now_ms() + timeout_ms;
+    size_t need = VH_PROXY_V2_FIXED, have = 0;
+    int lowat = 1; /* what SO_RCVLOWAT is now; restored to 1 before leaving */
+    vh_proxyio_outcome out = VH_PROXYIO_REFUSED;
+    for (;;) {
+        ssize_t n = peek(fd, buf, sizeof buf);
+        if (n < 0) {
+            /* EOF or reset: quiet before any byte, else a cut header */
+            if (have == 0) {
+                out = VH_PROXYIO_GONE;
+            } else {
+                vh_fail(e, VH_EX_PROTOCOL, "truncated PROXY header from trusted balancer %s (%zu of %zu bytes, peer %s)",
+                        peer, have, need, n == -1 ? "closed" : "reset");
+            }
+            goto restore;
+        }
+        have = (size_t)n;
+        if (have > 0) {
+            vh_proxy_status st = vh_proxy_parse(buf, have, r);
+            if (st == VH_PROXY_REFUSED) {
+                if (r->reason == VH_PROXY_R_NOT_PROXY)
+                    vh_fail(e, VH_EX_PROTOCOL,
+                            "trusted balancer %s sent no PROXY header - a trusted source must send one "
+                            "(send-proxy or send-proxy-v2); remove it with vhostctl proxy-trust remove if it cannot",
+                            peer);
+                else
+                    vh_fail(e, VH_EX_PROTOCOL, "bad PROXY v%d header from trusted balancer %s: %s", r->version, peer,
+                            vh_proxy_reason_text(r->reason));
+                goto restore;
+            }
+            if (r->version && !(versions & (1 << (r->version - 1)))) {
+                vh_fail(e, VH_EX_PROTOCOL,
+                        "PROXY v%d header from balancer %s, which is trusted for v%s only - change its "
+                        "proxy-trust --versions or the balancer's send-proxy setting",
+                        r->version, peer, versions == 1 ? "1" : "2");
+                goto restore;
+            }
+            if (st == VH_PROXY_DONE) {
+                if (have > r->len && vh_proxy_looks_like_header(buf + r->len, have - r->len)) {
+                    vh_fail(e, VH_EX_PROTOCOL,
+                            "second PROXY header from balancer %s - only one balancer in front may send one", peer);
+                    goto restore;
+                }
+                out = VH_PROXYIO_HEADER;
+                break;
+            }
+            need = r->len; /* NEED: never more than the header */
+        }
+        long long left = deadline - now_ms();
+        if (left <= 0) {
+            vh_fail(e, VH_EX_TEMPFAIL, "no complete PROXY header from balancer %s within %d ms (%zu of %zu bytes)",
+                    peer, timeout_ms, have, need);
+            goto restore;
+        }
+        /* poll reports POLLIN only once need bytes are queued: no spin
+         * on bytes already peeked */
+        if ((int)need != lowat) {
+            if (set_lowat(fd, (int)need) < 0) {
+                vh_fail(e, VH_EX_OSERR, "setsockopt(SO_RCVLOWAT, %zu): %s", need, strerror(errno));
+                goto restore;
+            }
+            lowat = (int)need;
+        }
+        struct pollfd p = {fd, POLLIN | POLLRDHUP, 0};
+        int pr = poll(&p, 1, (int)(left > 60000 ? 60000 : left));
+        if (pr < 0 && errno != EINTR) {
+            vh_fail(e, VH_EX_OSERR, "poll: %s", strerror(errno));
+            goto restore;
+        }
+        if (pr > 0 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR))) {
+            /* the peer closed or reset (poll reports an end as POLLIN
+             * too, whatever the low-water mark): a peek never returns 0
+             * while bytes are queued, so look once more; what is there
+             * now is all there will be */
+            n = peek(fd, buf, sizeof buf);
+            if (n >= 0 && (size_t)n < need) {
+                if (n == 0 && have == 0) {
+                    out = VH_PROXYIO_GONE;
+                    goto restore;
+                }
+                vh_fail(e, VH_EX_PROTOCOL,
+                        "truncated PROXY header from trusted balancer %s (%zd of %zu bytes, peer closed)", peer, n,
+                        need);
+                goto restore;
+            }
+        }
+    }
+restore:
+    if (lowat != 1) {
+        int v = 0;
+        socklen_t vl = sizeof v;
+        if (set_lowat(fd, 1) < 0 || getsockopt(fd, SOL_SOCKET, SO_RCVLOWAT, &v, &vl) < 0 || v != 1) {
+            vh_fail(e, VH_EX_OSERR, "cannot restore SO_RCVLOWAT to 1 on the connection: %s", strerror(errno));
+            return VH_PROXYIO_REFUSED;
+        }
+    }
+    if (out != VH_PROXYIO_HEADER)
+        return out;
+    /* The bytes are queued already: exactly the header's length. */
+    ssize_t got = recv(fd, buf, r->len, MSG_WAITALL | MSG_DONTWAIT);
+    if (got != (ssize_t)r->len) {
+        vh_fail(e, VH_EX_PROTOCOL, "could not consume the PROXY header from %s (%zd of %zu bytes)", peer, got, r->len);
+        return VH_PROXYIO_REFUSED;
+    }
+    return VH_PROXYIO_HEADER;
+}
+
+int vh_proxyio_untrusted_peek(int fd)
+{
+    unsigned char buf[VH_PROXY_V2_SIG_LEN + 2];
+    ssize_t n = recv(fd, buf, sizeof buf, MSG_PEEK | MSG_DONTWAIT);
+    return n > 0 && vh_proxy_looks_like_header(buf, (size_t)n);
+}
