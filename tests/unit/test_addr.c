@@ -170,13 +170,103 @@ static void test_fd_kinds(void **s)
     close(un);
 }
 
+/* C2: a prefix key has one spelling; everything else is refused with
+ * the right form named. */
+static void test_prefix_canon(void **s)
+{
+    (void)s;
+    char out[VH_ADDR_TEXT];
+    vh_err e;
+    vh_prefix p;
+    assert_int_equal(vh_prefix_canon("127.0.1.0/24", out, &p, &e), 0);
+    assert_string_equal(out, "127.0.1.0/24");
+    assert_int_equal(p.family, AF_INET);
+    assert_int_equal(p.len, 24);
+    assert_int_equal(vh_prefix_canon("FD56:6864:7600:0020:0000::/64", out, &p, &e), 0);
+    assert_string_equal(out, "fd56:6864:7600:20::/64");
+    assert_int_equal(vh_prefix_canon("0.0.0.0/1", out, NULL, &e), 0);
+    assert_string_equal(out, "0.0.0.0/1");
+    assert_int_equal(vh_prefix_canon("128.0.0.0/1", out, NULL, &e), 0);
+    /* host bits: the network is suggested */
+    assert_int_equal(vh_prefix_canon("127.0.1.9/24", out, NULL, &e), -1);
+    assert_int_equal(e.code, VH_EX_DATAERR);
+    assert_non_null(strstr(e.msg, "host bits"));
+    assert_non_null(strstr(e.msg, "127.0.1.0/24"));
+    assert_int_equal(vh_prefix_canon("fd56::1/64", out, NULL, &e), -1);
+    assert_non_null(strstr(e.msg, "fd56::/64"));
+    /* one spelling per set of addresses */
+    assert_int_equal(vh_prefix_canon("10.0.0.0/0", out, NULL, &e), -1);
+    assert_non_null(strstr(e.msg, "default"));
+    assert_int_equal(vh_prefix_canon("10.0.0.1/32", out, NULL, &e), -1);
+    assert_non_null(strstr(e.msg, "give it as 10.0.0.1"));
+    assert_int_equal(vh_prefix_canon("fd56::1/128", out, NULL, &e), -1);
+    assert_int_equal(vh_prefix_canon("10.0.0.0/33", out, NULL, &e), -1);
+    assert_int_equal(vh_prefix_canon("::ffff:10.0.0.0/104", out, NULL, &e), -1);
+    assert_non_null(strstr(e.msg, "10.0.0.0/8"));
+    /* lengths: decimal, no sign, no leading zero, nothing after */
+    const char *bad[] = {"10.0.0.0/08", "10.0.0.0/+8", "10.0.0.0/",      "10.0.0.0/8/8", "/8",          "10.0.0.0/8x",
+                         "010.0.0.0/8", "10.0/8",      "host.example/8", "fe80::%1/64",  "10.0.0.0/ 8", "10.0.0.0/-1"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        if (vh_prefix_canon(bad[i], out, NULL, &e) != -1)
+            fail_msg("%s accepted as %s", bad[i], out);
+    /* never dialled */
+    assert_int_equal(vh_prefix_canon("224.0.0.0/4", out, NULL, &e), -1);
+    assert_int_equal(vh_prefix_canon("ff02::/16", out, NULL, &e), -1);
+    assert_int_equal(vh_prefix_canon("fe80::/64", out, NULL, &e), -1);
+    /* vh_addr_key_canon: address, prefix, default */
+    assert_int_equal(vh_addr_key_canon("127.0.0.2", 0, out, &e), 0);
+    assert_string_equal(out, "127.0.0.2");
+    assert_int_equal(vh_addr_key_canon("10.1.0.0/16", 0, out, &e), 0);
+    assert_string_equal(out, "10.1.0.0/16");
+    assert_int_equal(vh_addr_key_canon("default", 1, out, &e), 0);
+    assert_int_equal(vh_addr_key_canon("default", 0, out, &e), -1);
+}
+
+static void test_prefix_keys(void **s)
+{
+    (void)s;
+    unsigned char a[16];
+    char out[VH_ADDR_TEXT];
+    assert_int_equal(vh_addr_bytes("127.0.1.5", AF_INET, a), 0);
+    assert_int_equal(vh_prefix_key_of(a, AF_INET, 24, out), 0);
+    assert_string_equal(out, "127.0.1.0/24");
+    assert_int_equal(vh_prefix_key_of(a, AF_INET, 1, out), 0);
+    assert_string_equal(out, "0.0.0.0/1");
+    assert_int_equal(vh_prefix_key_of(a, AF_INET, 31, out), 0);
+    assert_string_equal(out, "127.0.1.4/31");
+    assert_int_equal(vh_prefix_key_of(a, AF_INET, 32, out), -1);
+    assert_int_equal(vh_prefix_key_of(a, AF_INET, 0, out), -1);
+    assert_int_equal(vh_addr_bytes("fd56:6864:7600:20::99", AF_INET6, a), 0);
+    assert_int_equal(vh_prefix_key_of(a, AF_INET6, 64, out), 0);
+    assert_string_equal(out, "fd56:6864:7600:20::/64");
+    assert_int_equal(vh_prefix_key_of(a, AF_INET6, 127, out), 0);
+    assert_string_equal(out, "fd56:6864:7600:20::98/127");
+    assert_int_equal(vh_addr_bytes("fd56::1", AF_INET, a), -1);
+    /* parse_key: only the canonical form is a prefix */
+    vh_prefix p;
+    assert_int_equal(vh_prefix_parse_key("127.0.1.0/24", &p), 1);
+    assert_int_equal(p.len, 24);
+    assert_int_equal(vh_prefix_parse_key("127.0.1.1/24", &p), 0);
+    assert_int_equal(vh_prefix_parse_key("127.0.1.0/024", &p), 0);
+    assert_int_equal(vh_prefix_parse_key("default", &p), 0);
+    assert_int_equal(vh_prefix_parse_key("127.0.1.0", &p), 0);
+    assert_int_equal(vh_prefix_parse_key("FD56::/64", &p), 0);
+    assert_int_equal(vh_prefix_parse_key("fd56::/64", &p), 1);
+    /* contains */
+    assert_int_equal(vh_prefix_parse_key("127.0.1.0/24", &p), 1);
+    assert_int_equal(vh_addr_bytes("127.0.1.255", AF_INET, a), 0);
+    assert_int_equal(vh_prefix_contains(&p, AF_INET, a), 1);
+    assert_int_equal(vh_addr_bytes("127.0.2.0", AF_INET, a), 0);
+    assert_int_equal(vh_prefix_contains(&p, AF_INET, a), 0);
+    assert_int_equal(vh_addr_bytes("::1", AF_INET6, a), 0);
+    assert_int_equal(vh_prefix_contains(&p, AF_INET6, a), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_canonical_forms),
-        cmocka_unit_test(test_refusals),
-        cmocka_unit_test(test_sockaddrs),
-        cmocka_unit_test(test_fd_kinds),
+        cmocka_unit_test(test_canonical_forms), cmocka_unit_test(test_refusals),     cmocka_unit_test(test_sockaddrs),
+        cmocka_unit_test(test_fd_kinds),        cmocka_unit_test(test_prefix_canon), cmocka_unit_test(test_prefix_keys),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

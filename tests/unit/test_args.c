@@ -23,6 +23,9 @@ static void test_split(void **s)
     /* K10's options take a value too: it is never SERVICE */
     assert_int_equal(SPLIT("virtuald", "--pids-cgroup", "none", "ftp", "ftpd"), 3);
     assert_int_equal(SPLIT("virtuald", "--pids-cgroup=/d", "ftp", "ftpd", "--pids-cgroup", "1"), 2);
+    /* issue 15's options take values too */
+    assert_int_equal(SPLIT("virtuald", "--proxy", "required", "--first-bytes-timeout", "0.5", "http", "httpd"), 5);
+    assert_int_equal(SPLIT("virtuald", "--proxy=required", "--first-bytes-timeout=2", "http", "httpd", "--proxy"), 3);
     assert_int_equal(SPLIT("virtuald", "--", "ftp", "ftpd", "--verbose"), 2);
     assert_int_equal(SPLIT("virtuald", "--verbose"), 2);
     assert_int_equal(SPLIT("virtuald"), 1);

@@ -100,12 +100,145 @@ static void test_index_seek(void **s)
     sqlite3_close(db);
 }
 
+/* A prefix row, written as vhostctl would store it. */
+static void put_key(sqlite3 *db, const char *tbl, const char *svc, const char *key, const char *root, int enabled)
+{
+    char *sql;
+    if (strcmp(tbl, "domains") == 0)
+        sql = sqlite3_mprintf("INSERT INTO domains (service, address, root, user, grp, uid, gid, groups, enabled) "
+                              "VALUES (%Q, %Q, %Q, 'nobody', 'nogroup', 65534, 65534, '65534', %d)",
+                              svc, key, root, enabled);
+    else
+        sql = sqlite3_mprintf("INSERT INTO proxy_sources (service, source, versions) VALUES (%Q, %Q, %d)", svc, key,
+                              enabled);
+    char *err = NULL;
+    if (sqlite3_exec(db, sql, NULL, NULL, &err) != SQLITE_OK)
+        fail_msg("%s: %s", sql, err);
+    sqlite3_free(sql);
+}
+
+/* C3: the candidates in order, two per prefix length in use for the
+ * address's family, longest first. */
+static void test_probes(void **s)
+{
+    (void)s;
+    static vh_probe p[VH_PROBES_MAX];
+    vh_prefix_lens l = {(1ULL << 8) | (1ULL << 16) | (1ULL << 24), {1ULL << 48, 0}};
+    int n = vh_select_probes("http", "127.0.1.5", &l, 0, p);
+    assert_int_equal(n, 2 + 2 * 3 + 2);
+    const char *keys[] = {"127.0.1.5",    "127.0.1.5",   "127.0.1.0/24", "127.0.1.0/24", "127.0.0.0/16",
+                          "127.0.0.0/16", "127.0.0.0/8", "127.0.0.0/8",  "default",      "default"};
+    const int rules[] = {VH_RULE_EXACT,   VH_RULE_ANY_SERVICE, VH_RULE_PREFIX, VH_RULE_PREFIX_ANY,
+                         VH_RULE_PREFIX,  VH_RULE_PREFIX_ANY,  VH_RULE_PREFIX, VH_RULE_PREFIX_ANY,
+                         VH_RULE_DEFAULT, VH_RULE_ANY_DEFAULT};
+    for (int i = 0; i < n; i++) {
+        assert_string_equal(p[i].key, keys[i]);
+        assert_int_equal(p[i].rule, rules[i]);
+        assert_string_equal(p[i].svc, i % 2 ? "*" : "http");
+    }
+    assert_int_equal(p[2].plen, 24);
+    /* IPv6 uses its own lengths; no default for a balancer's own connection */
+    n = vh_select_probes("http", "fd56:6864:7600:20::5", &l, VH_SELECT_NO_DEFAULT, p);
+    assert_int_equal(n, 2 + 2);
+    assert_string_equal(p[2].key, "fd56:6864:7600::/48");
+    /* no lengths: the four of PRODUCT §3 */
+    assert_int_equal(vh_select_probes("http", "127.0.1.5", NULL, 0, p), 4);
+    l.v4 = ~0ULL << 1 & ((1ULL << 32) - 1);
+    assert_int_equal(vh_select_probes("http", "127.0.1.5", &l, 0, p), 2 + 2 * 31 + 2);
+}
+
+/* C1, C4: the longest prefix wins after exact rows and before defaults;
+ * a disabled prefix refuses, never falls through. */
+static void test_prefix_rows(void **s)
+{
+    (void)s;
+    sqlite3 *db = unit_mem_db();
+    put_key(db, "domains", "http", "127.0.0.0/8", "/j/parking", 1);
+    put_key(db, "domains", "http", "127.0.1.0/24", "/j/x", 1);
+    put_key(db, "domains", "http", "127.0.1.5", "/j/y", 1);
+    put_key(db, "domains", "*", "default", "/j/default", 1);
+    unsigned plen = 99;
+    vh_row r;
+    vh_err e;
+    expect(db, "http", "127.0.1.5", VH_RULE_EXACT, "/j/y");
+    assert_int_equal(vh_select(db, "http", "127.0.1.7", 0, &r, &plen, &e), VH_RULE_PREFIX);
+    assert_string_equal(r.root, "/j/x");
+    assert_int_equal(plen, 24);
+    expect(db, "http", "127.0.2.1", VH_RULE_PREFIX, "/j/parking");
+    expect(db, "http", "10.0.0.1", VH_RULE_ANY_DEFAULT, "/j/default");
+    expect(db, "ftp", "127.0.2.1", VH_RULE_ANY_DEFAULT, "/j/default");
+    assert_int_equal(vh_select(db, "http", "10.0.0.1", VH_SELECT_NO_DEFAULT, &r, NULL, &e), VH_RULE_NONE);
+    /* '*' at a longer prefix beats the service at a shorter one */
+    put_key(db, "domains", "*", "127.0.2.0/24", "/j/any24", 1);
+    expect(db, "http", "127.0.2.1", VH_RULE_PREFIX_ANY, "/j/any24");
+    /* C4: a disabled /24 inside an enabled /8 decides (and refuses) */
+    put_key(db, "domains", "http", "127.0.3.0/24", "/j/off", 0);
+    expect(db, "http", "127.0.3.9", VH_RULE_PREFIX, "/j/off");
+    assert_int_equal(r.enabled, 1);
+    vh_row off;
+    assert_int_equal(vh_select(db, "http", "127.0.3.9", 0, &off, NULL, &e), VH_RULE_PREFIX);
+    assert_int_equal(off.enabled, 0);
+    /* the lengths follow the rows (triggers): gone with the last /24 */
+    assert_int_equal(sqlite3_exec(db, "DELETE FROM domains WHERE address LIKE '%/24'", NULL, NULL, NULL), SQLITE_OK);
+    vh_prefix_lens l;
+    assert_int_equal(vh_select_lens(db, "domains", &l, &e), 0);
+    assert_int_equal(l.v4, 1ULL << 8);
+    expect(db, "http", "127.0.1.7", VH_RULE_PREFIX, "/j/parking");
+    /* IPv6 */
+    put_key(db, "domains", "http", "fd56:6864:7600:20::/64", "/j/v6", 1);
+    expect(db, "http", "fd56:6864:7600:20::1", VH_RULE_PREFIX, "/j/v6");
+    expect(db, "http", "fd56:6864:7600:20:ffff::1", VH_RULE_PREFIX, "/j/v6");
+    expect(db, "http", "fd56:6864:7600:21::1", VH_RULE_ANY_DEFAULT, "/j/default");
+    sqlite3_close(db);
+}
+
+/* Trusted PROXY sources: the candidates of a domain without defaults,
+ * first match decides (C5: a mapped peer arrives canonical, as IPv4). */
+static void test_trust(void **s)
+{
+    (void)s;
+    sqlite3 *db = unit_mem_db();
+    vh_trust t;
+    vh_err e;
+    assert_int_equal(vh_select_trust(db, "http", "127.0.0.1", &t, &e), 0);
+    assert_int_equal(t.any, 0);
+    assert_int_equal(t.versions, 0);
+    put_key(db, "proxy_sources", "*", "127.0.0.0/8", NULL, 3);
+    put_key(db, "proxy_sources", "http", "127.0.0.0/8", NULL, 2);
+    put_key(db, "proxy_sources", "*", "127.0.5.1", NULL, 1);
+    put_key(db, "proxy_sources", "smtp", "fd00::/8", NULL, 3);
+    assert_int_equal(vh_select_trust(db, "http", "127.0.0.1", &t, &e), 0);
+    assert_int_equal(t.any, 1);
+    assert_int_equal(t.versions, 2); /* the service's row beats '*' at /8 */
+    assert_string_equal(t.svc, "http");
+    assert_string_equal(t.source, "127.0.0.0/8");
+    assert_int_equal(vh_select_trust(db, "ftp", "127.0.0.1", &t, &e), 0);
+    assert_int_equal(t.versions, 3);
+    assert_int_equal(vh_select_trust(db, "http", "127.0.5.1", &t, &e), 0);
+    assert_int_equal(t.versions, 1); /* the exact address beats every prefix */
+    assert_int_equal(vh_select_trust(db, "http", "10.0.0.1", &t, &e), 0);
+    assert_int_equal(t.any, 1);
+    assert_int_equal(t.versions, 0);
+    assert_int_equal(vh_select_trust(db, "smtp", "fd00::1", &t, &e), 0);
+    assert_int_equal(t.versions, 3);
+    assert_int_equal(vh_select_trust(db, "http", "fd00::1", &t, &e), 0);
+    assert_int_equal(t.versions, 0);
+    /* a peer with no address (gone): trusted by nothing, no error */
+    assert_int_equal(vh_select_trust(db, "http", "", &t, &e), 0);
+    assert_int_equal(t.any, 1);
+    assert_int_equal(t.versions, 0);
+    sqlite3_close(db);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_precedence_all_subsets),
         cmocka_unit_test(test_disabled_never_falls_through),
         cmocka_unit_test(test_index_seek),
+        cmocka_unit_test(test_probes),
+        cmocka_unit_test(test_prefix_rows),
+        cmocka_unit_test(test_trust),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
