@@ -1,0 +1,182 @@
+/* slots: slots as byte-range locks (issue 16, THREATS M1, M2): the
+ * SipHash-2-4 reference vectors, source buckets grouped by prefix and
+ * keyed, slots taken, refused at the limit, freed when the open file is
+ * closed, counted from outside; the per-boot key file. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include "unit.h"
+
+#include "exitcodes.h"
+#include "slots.h"
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static const unsigned char ref_key[16] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
+
+/* The paper's appendix A vectors: key 00..0f, message 00..(n-1). */
+static void test_siphash_vectors(void **s)
+{
+    (void)s;
+    unsigned char msg[64];
+    for (int i = 0; i < 64; i++)
+        msg[i] = (unsigned char)i;
+    assert_true(vh_siphash24(ref_key, msg, 0) == 0x726fdb47dd0e0e31ULL);
+    assert_true(vh_siphash24(ref_key, msg, 1) == 0x74f839c593dc67fdULL);
+    assert_true(vh_siphash24(ref_key, msg, 8) == 0x93f5f5799a932462ULL);
+    assert_true(vh_siphash24(ref_key, msg, 15) == 0xa129ca6149be45e5ULL);
+    assert_true(vh_siphash24(ref_key, msg, 63) == 0x958a324ceb064572ULL);
+}
+
+static vh_endpoint ep(const char *text)
+{
+    vh_endpoint e;
+    memset(&e, 0, sizeof e);
+    e.family = strchr(text, ':') ? AF_INET6 : AF_INET;
+    snprintf(e.text, sizeof e.text, "%s", text);
+    return e;
+}
+
+/* L2, L8 (M2): one /64 is one source, two /64s are two; the bucket
+ * depends on the secret key, so a client cannot choose a victim's. */
+static void test_buckets(void **s)
+{
+    (void)s;
+    vh_limit l = {0, 1, 32, 64};
+    vh_endpoint a = ep("2001:db8:1:2::1"), b = ep("2001:db8:1:2:ffff::9"), c = ep("2001:db8:1:3::1");
+    assert_int_equal(vh_limits_bucket(ref_key, &l, &a), vh_limits_bucket(ref_key, &l, &b));
+    vh_endpoint x = ep("192.0.2.1"), y = ep("192.0.2.2");
+    l.prefix4 = 24;
+    assert_int_equal(vh_limits_bucket(ref_key, &l, &x), vh_limits_bucket(ref_key, &l, &y));
+    /* over many neighbours, distinct prefixes spread (not one bucket) */
+    int same = 0;
+    for (int i = 0; i < 64; i++) {
+        char t[64];
+        snprintf(t, sizeof t, "2001:db8:1:%x::1", 0x100 + i);
+        vh_endpoint n = ep(t);
+        same += vh_limits_bucket(ref_key, &l, &n) == vh_limits_bucket(ref_key, &l, &c);
+    }
+    assert_true(same <= 2);
+    /* another key, another bucket for most sources */
+    unsigned char k2[16];
+    memcpy(k2, ref_key, 16);
+    k2[0] ^= 1;
+    int moved = 0;
+    for (int i = 0; i < 64; i++) {
+        char t[64];
+        snprintf(t, sizeof t, "10.0.%d.1", i);
+        vh_endpoint n = ep(t);
+        moved += vh_limits_bucket(ref_key, &l, &n) != vh_limits_bucket(k2, &l, &n);
+    }
+    assert_true(moved >= 60);
+}
+
+static int slot_file(void)
+{
+    int fd = open(unit_path("running"), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    assert_true(fd >= 0);
+    return fd;
+}
+
+/* L1 and M1 at the lock level: at most N holders; a closed holder frees
+ * its slot; a refusal holds nothing. */
+static void test_instances(void **s)
+{
+    (void)s;
+    assert_int_equal(unit_fixture("slots"), 0);
+    vh_limit l = {2, 0, 32, 64};
+    vh_endpoint src = ep("127.0.0.1");
+    vh_err e;
+    int a = slot_file(), b = slot_file(), c = slot_file(), probe = slot_file();
+    assert_int_equal(vh_limits_take(a, &l, ref_key, &src, "http/127.0.0.2", &e), 0);
+    assert_int_equal(vh_limits_take(b, &l, ref_key, &src, "http/127.0.0.2", &e), 0);
+    assert_int_equal(vh_limits_take(c, &l, ref_key, &src, "http/127.0.0.2", &e), -1);
+    assert_int_equal(e.code, VH_EX_TEMPFAIL);
+    assert_non_null(strstr(e.msg, "limit of 2 instances"));
+    assert_non_null(strstr(e.msg, "http/127.0.0.2"));
+    uint32_t inst, srcs;
+    assert_int_equal(vh_limits_held(probe, &l, &inst, &srcs, &e), 0);
+    assert_int_equal(inst, 2);
+    close(a); /* the holder ends, however it ends: the kernel frees it */
+    assert_int_equal(vh_limits_held(probe, &l, &inst, &srcs, &e), 0);
+    assert_int_equal(inst, 1);
+    assert_int_equal(vh_limits_take(c, &l, ref_key, &src, "http/127.0.0.2", &e), 0);
+    /* control: without a limit nothing is taken or refused */
+    vh_limit none = {0, 0, 32, 64};
+    int d = slot_file();
+    assert_int_equal(vh_limits_take(d, &none, ref_key, &src, "x", &e), 0);
+    close(b);
+    close(c);
+    close(d);
+    close(probe);
+    unit_fixture_remove();
+}
+
+/* L2: per source; a refusal by source gives back the instance slot. */
+static void test_per_source(void **s)
+{
+    (void)s;
+    assert_int_equal(unit_fixture("slots-src"), 0);
+    vh_limit l = {3, 1, 32, 64};
+    vh_endpoint a1 = ep("192.0.2.1"), b1 = ep("198.51.100.7");
+    vh_err e;
+    int f1 = slot_file(), f2 = slot_file(), f3 = slot_file(), probe = slot_file();
+    assert_int_equal(vh_limits_take(f1, &l, ref_key, &a1, "d", &e), 0);
+    assert_int_equal(vh_limits_take(f2, &l, ref_key, &a1, "d", &e), -1);
+    assert_int_equal(e.code, VH_EX_TEMPFAIL);
+    assert_non_null(strstr(e.msg, "from 192.0.2.1/32"));
+    uint32_t inst, srcs;
+    assert_int_equal(vh_limits_held(probe, &l, &inst, &srcs, &e), 0);
+    assert_int_equal(inst, 1); /* the refused one holds nothing */
+    assert_int_equal(srcs, 1);
+    assert_int_equal(vh_limits_take(f3, &l, ref_key, &b1, "d", &e), 0);
+    assert_int_equal(vh_limits_held(probe, &l, &inst, &srcs, &e), 0);
+    assert_int_equal(inst, 2);
+    assert_int_equal(srcs, 2);
+    close(f1);
+    assert_int_equal(vh_limits_take(f2, &l, ref_key, &a1, "d", &e), 0);
+    close(f2);
+    close(f3);
+    close(probe);
+    unit_fixture_remove();
+}
+
+/* The key: made once, whole, 0600 root; a key file anyone could have
+ * written is refused. */
+static void test_key_file(void **s)
+{
+    (void)s;
+    assert_int_equal(unit_fixture("slots-key"), 0);
+    unsigned char k1[16], k2[16];
+    vh_err e;
+    const char *p = unit_path("limits.key");
+    assert_int_equal(vh_limits_key(p, k1, &e), 0);
+    assert_int_equal(vh_limits_key(p, k2, &e), 0);
+    assert_memory_equal(k1, k2, 16);
+    struct stat st;
+    assert_int_equal(stat(p, &st), 0);
+    assert_int_equal(st.st_mode & 07777, 0600);
+    assert_int_equal(st.st_size, 16);
+    assert_int_equal(chmod(p, 0644), 0);
+    assert_int_equal(vh_limits_key(p, k2, &e), -1);
+    assert_int_equal(e.code, VH_EX_CONFIG);
+    assert_int_equal(unlink(p), 0);
+    assert_int_equal(symlink("/etc/hostname", p), 0);
+    assert_int_equal(vh_limits_key(p, k2, &e), -1);
+    unit_fixture_remove();
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_siphash_vectors), cmocka_unit_test(test_buckets),  cmocka_unit_test(test_instances),
+        cmocka_unit_test(test_per_source),      cmocka_unit_test(test_key_file),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
