@@ -25,6 +25,7 @@
 #include "sandbox.h"
 #include "scope.h"
 #include "select.h"
+#include "slots.h"
 #include "timing.h"
 #include "valid.h"
 #include "vherr.h"
@@ -665,6 +666,27 @@ static int env_proxy(struct target *t, vh_err *e)
     return 0;
 }
 
+/* Issue 16: one instance slot and one of the source's, held by this
+ * process (the service's waiting parent) on the domain's running file
+ * until the tree is gone. The source is the original client when
+ * proxied. */
+static int take_slots(struct target *t, vh_err *e)
+{
+    const vh_row *r = &t->d.row;
+    vh_limit l = {r->max_instances, r->max_per_source, r->source_prefix4, r->source_prefix6};
+    unsigned char key[VH_LIMITS_KEY_LEN] = {0};
+    char what[VH_SERVICE_MAX + VH_ADDR_TEXT + 2];
+    snprintf(what, sizeof what, "%s/%s", r->service, r->address);
+    if (l.max_per_source && vh_limits_key(VH_LIMITS_KEY_PATH, key, e) < 0)
+        return -1;
+    if (vh_limits_take(t->running, &l, key, &t->conn.remote, what, e) < 0) {
+        t->warn_only = e->code == VH_EX_TEMPFAIL; /* a limit reached is the clients' doing */
+        return -1;
+    }
+    VH_MARK("slots");
+    return 0;
+}
+
 /* Phase 1, decide: the dialled address, the deciding row, the service's
  * environment and, for a root service, its pids cgroup. Reads the
  * database and closes it again; enters nothing. 0, VH_QUIET, or -1 with
@@ -734,7 +756,16 @@ static int decide(struct target *t, const struct opts *o, vh_err *e)
      * connection is still served: the operator is told once per
      * connection that --kill cannot reach it. */
     vh_err re;
+    const vh_row *r = &t->d.row;
+    int limited = r->max_instances || r->max_per_source;
     t->running = vh_running_open(t->d.row.service, t->d.row.address, &t->running_dir, &re);
+    if (t->running < 0 && limited) {
+        /* issue 16: the slots live on that file - fail closed */
+        *e = re;
+        return -1;
+    }
+    if (limited && take_slots(t, e) < 0)
+        return -1;
     if (t->running < 0) {
         char why[3 * sizeof re.msg];
         vh_log(LOG_WARNING, "untracked service=%s domain=%s/%s reason=%s - vhostctl disable --kill cannot end it",

@@ -37,7 +37,8 @@
  * rebuilds it), never read with the flag missing. */
 /* 4: the header carries what sql/004 adds (prefix lengths of domains
  * rows in use, trusted PROXY sources); records unchanged. */
-#define VH_IXFMT_FORMAT 4
+/* 5: records carry the sixteen columns of schema 5 (the limits). */
+#define VH_IXFMT_FORMAT 5
 #define VH_IXFMT_ENDIAN 0x01020304u
 #define VH_IXFMT_HDR 4096 /* the header's room; buckets start here */
 #define VH_IXFMT_NCOLS VH_ROW_NCOLS

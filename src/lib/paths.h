@@ -22,6 +22,8 @@
  * is root's, 0700; its parent 0755. */
 #define VH_RUNNING_PARENT "/run/virtuald"
 #define VH_RUNNING_DIR VH_RUNNING_PARENT "/running"
+/* Issue 16: the per-boot secret that keys per-source buckets (slots.h) */
+#define VH_LIMITS_KEY_PATH VH_RUNNING_PARENT "/limits.key"
 
 /* A VH_TIMING build appends its marks here (timing.h); CMake's
  * VH_TIMING_FILE cache variable overrides it. */

@@ -48,6 +48,8 @@ void vh_row_init(vh_row *row)
     row->enabled = 1;
     row->net_bind_service = 0;
     row->max_procs = VH_MAX_PROCS_DEFAULT;
+    row->source_prefix4 = VH_SOURCE_PREFIX4_DEFAULT;
+    row->source_prefix6 = VH_SOURCE_PREFIX6_DEFAULT;
 }
 
 static int id_ok(uint32_t id)
@@ -76,6 +78,13 @@ static int limits_valid(const vh_row *row, vh_err *e)
         return vh_fail(e, VH_EX_CONFIG,
                        "row %s %s: max_procs is not a number in 1..%u - vhostctl set %s %s --max-procs N", row->service,
                        row->address, VH_MAX_PROCS_MAX, row->service, row->address);
+    if (row->max_instances > VH_ROW_MAX_INSTANCES || row->max_per_source > VH_ROW_MAX_PER_SOURCE ||
+        row->source_prefix4 < 8 || row->source_prefix4 > 32 || row->source_prefix6 < 16 || row->source_prefix6 > 128)
+        return vh_fail(e, VH_EX_CONFIG,
+                       "row %s %s: its limits are out of range (max_instances 0..%u, max_per_source 0..%u, source "
+                       "prefixes 8..32 and 16..128) - vhostctl set %s %s --max-instances N --max-per-source N",
+                       row->service, row->address, VH_ROW_MAX_INSTANCES, VH_ROW_MAX_PER_SOURCE, row->service,
+                       row->address);
     return 0;
 }
 
@@ -111,7 +120,8 @@ static int copy_text(const char *t, char *out, size_t n)
     return 0;
 }
 
-/* net_bind_service and max_procs (sql/002), unjailed (sql/003): SQL
+/* net_bind_service and max_procs (sql/002), unjailed (sql/003), the
+ * limits (sql/005): SQL
  * integers, taken only when they fit (no narrowing turns a bad value
  * into a good one), then limits_valid. */
 static int limits_from_cols(const int type[VH_ROW_NCOLS], const int64_t ival[VH_ROW_NCOLS], vh_row *row, vh_err *e)
@@ -127,6 +137,18 @@ static int limits_from_cols(const int type[VH_ROW_NCOLS], const int64_t ival[VH_
         row->net_bind_service = (int)nbs;
     if (type[VH_ROW_COL_MAX_PROCS] == SQLITE_INTEGER && procs >= 1 && procs <= (int64_t)VH_MAX_PROCS_MAX)
         row->max_procs = (uint32_t)procs;
+    /* sql/005: a value out of range (or not an integer) becomes one
+     * limits_valid refuses, never a default */
+    static const int col[4] = {VH_ROW_COL_MAX_INSTANCES, VH_ROW_COL_MAX_PER_SOURCE, VH_ROW_COL_SOURCE_PREFIX4,
+                               VH_ROW_COL_SOURCE_PREFIX6};
+    uint32_t v[4];
+    for (int i = 0; i < 4; i++)
+        v[i] = type[col[i]] == SQLITE_INTEGER && ival[col[i]] >= 0 && ival[col[i]] <= 4096 ? (uint32_t)ival[col[i]]
+                                                                                           : UINT32_MAX;
+    row->max_instances = v[0];
+    row->max_per_source = v[1];
+    row->source_prefix4 = v[2];
+    row->source_prefix6 = v[3];
     return limits_valid(row, e);
 }
 

@@ -30,6 +30,11 @@ typedef struct vh_row {
     int net_bind_service; /* 1: a root service keeps CAP_NET_BIND_SERVICE (K5) */
     uint32_t max_procs;   /* the domain's pids cgroup bound, 1..VH_MAX_PROCS_MAX (K10) */
     int unjailed;         /* 1: the operator chose a root that is no jail (sql/003 section 1) */
+    /* sql/005 (issue 16): 0 no limit; sources grouped by these prefixes */
+    uint32_t max_instances;  /* 0..VH_LIMITS_INSTANCES_MAX */
+    uint32_t max_per_source; /* 0..VH_LIMITS_PER_SOURCE_MAX */
+    unsigned source_prefix4; /* 8..32 */
+    unsigned source_prefix6; /* 16..128 */
     char comment[VH_COMMENT_MAX];
     char created[32], updated[32];
 } vh_row;
@@ -50,9 +55,11 @@ void vh_row_init(vh_row *row);
  * schema's defaults there); VH_ROW_ALL_COLS adds what only vhostctl
  * reads, the comment and the row's times. */
 #define VH_ROW_BASE_COLS "service, address, root, user, grp, uid, gid, groups, enabled"
-#define VH_ROW_COLS VH_ROW_BASE_COLS ", net_bind_service, max_procs, unjailed"
+#define VH_ROW_COLS                                                                                                    \
+    VH_ROW_BASE_COLS ", net_bind_service, max_procs, unjailed, max_instances, max_per_source, source_prefix4, "        \
+                     "source_prefix6"
 #define VH_ROW_ALL_COLS VH_ROW_COLS ", comment, created, updated"
-#define VH_ROW_NCOLS 12
+#define VH_ROW_NCOLS 16
 
 /* The index of each column in VH_ROW_ALL_COLS (and so in VH_ROW_COLS and
  * VH_ROW_BASE_COLS, which start it): for sqlite3_column_* as it is, for a
@@ -71,17 +78,21 @@ enum vh_row_col {
     VH_ROW_COL_NET_BIND_SERVICE = VH_ROW_NBASE,
     VH_ROW_COL_MAX_PROCS,
     VH_ROW_COL_UNJAILED,
+    VH_ROW_COL_MAX_INSTANCES,
+    VH_ROW_COL_MAX_PER_SOURCE,
+    VH_ROW_COL_SOURCE_PREFIX4,
+    VH_ROW_COL_SOURCE_PREFIX6,
     VH_ROW_COL_COMMENT,
     VH_ROW_COL_CREATED,
     VH_ROW_COL_UPDATED,
     VH_ROW_NALL
 };
-_Static_assert(VH_ROW_COL_UNJAILED + 1 == VH_ROW_NCOLS, "VH_ROW_NCOLS is VH_ROW_COLS' count");
+_Static_assert(VH_ROW_COL_SOURCE_PREFIX6 + 1 == VH_ROW_NCOLS, "VH_ROW_NCOLS is VH_ROW_COLS' count");
 
 /* Check what virtuald is about to trust from a row: root syntax, uid and
  * gid ranges (no 0, -1, 65535: THREATS B4), group list, net_bind_service
  * 0 or 1 and 1 only for a root service, max_procs in range, unjailed 0
- * or 1. 0 or -1. */
+ * or 1, the limits of sql/005 in their ranges. 0 or -1. */
 int vh_row_valid(const vh_row *row, vh_err *e);
 
 /* Parse "1,2,3" into gids (at most VH_MAX_GROUPS, each 1..2^32-2).

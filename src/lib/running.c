@@ -42,8 +42,19 @@ int vh_running_open(const char *service, const char *address, int *dirfd, vh_err
         dfd = open(VH_RUNNING_DIR, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     if (dfd < 0)
         return vh_fail(e, VH_EX_OSERR, "cannot open %s: %s", VH_RUNNING_DIR, strerror(errno));
+    /* THREATS M3: the files hold the domain's slots (slots.h); a
+     * directory another user could write to could hold files of theirs. */
+    struct stat ds;
+    if (fstat(dfd, &ds) < 0 || ds.st_uid != 0 || (ds.st_mode & 022)) {
+        close(dfd);
+        return vh_fail(e, VH_EX_CONFIG,
+                       "%s is not a root-owned directory that only root can write - remove it (virtuald makes it "
+                       "again)",
+                       VH_RUNNING_DIR);
+    }
     for (int round = 0; round < 64; round++) {
-        int fd = openat(dfd, name, O_RDONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY, 0600);
+        /* read-write: slots are write locks (slots.h) */
+        int fd = openat(dfd, name, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY, 0600);
         if (fd < 0) {
             int err = errno;
             close(dfd);

@@ -28,11 +28,13 @@
 int vh_running_name(const char *service, const char *address, char *out, size_t n, vh_err *e);
 
 /* Open (create when missing, with VH_RUNNING_DIR and its parent) the
- * domain's file read-only, O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, and take
+ * domain's file read-write (issue 16's slots are write locks on it),
+ * O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, and take
  * a shared flock on it (again on a new file if a tree that ended
  * meanwhile removed it). Returns the descriptor and, in *dirfd, one of
  * VH_RUNNING_DIR (O_PATH) for the release, or -1 with e filled
- * (VH_EX_OSERR). */
+ * (VH_EX_OSERR; VH_EX_CONFIG when VH_RUNNING_DIR is not root's alone:
+ * THREATS M3). */
 int vh_running_open(const char *service, const char *address, int *dirfd, vh_err *e);
 
 /* The tree is gone: remove the domain's file (through dirfd: the

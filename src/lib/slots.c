@@ -212,8 +212,7 @@ int vh_limits_take(int fd, const vh_limit *l, const unsigned char key[VH_LIMITS_
             return vh_fail(e, VH_EX_TEMPFAIL,
                            "domain %s is at its limit of %u connections from %s/%u - try later, or raise it with "
                            "vhostctl set --max-per-source",
-                           what, l->max_per_source, source->text,
-                           source->family == AF_INET6 ? l->prefix6 : l->prefix4);
+                           what, l->max_per_source, source->text, source->family == AF_INET6 ? l->prefix6 : l->prefix4);
         }
     }
     return 0;
@@ -271,9 +270,9 @@ int vh_limits_held(int fd, const vh_limit *l, uint32_t *instances, uint32_t *sou
 {
     *instances = *sources = 0;
     if ((l->max_instances && count_locks(fd, 0, l->max_instances, instances) < 0) ||
-        (l->max_per_source && count_locks(fd, VH_LIMITS_SRC_BASE,
-                                          VH_LIMITS_SRC_BASE + (off_t)VH_LIMITS_BUCKETS * VH_LIMITS_PER_SOURCE_MAX,
-                                          sources) < 0))
+        (l->max_per_source &&
+         count_locks(fd, VH_LIMITS_SRC_BASE, VH_LIMITS_SRC_BASE + (off_t)VH_LIMITS_BUCKETS * VH_LIMITS_PER_SOURCE_MAX,
+                     sources) < 0))
         return vh_fail(e, VH_EX_OSERR, "F_OFD_GETLK: %s", strerror(errno));
     return 0;
 }

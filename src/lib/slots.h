@@ -28,8 +28,8 @@
 #include <stdint.h>
 
 #define VH_LIMITS_BUCKETS 4096
-#define VH_LIMITS_INSTANCES_MAX 4096 /* sql/005 CHECK */
-#define VH_LIMITS_PER_SOURCE_MAX 64  /* sql/005 CHECK */
+#define VH_LIMITS_INSTANCES_MAX 4096               /* sql/005 CHECK */
+#define VH_LIMITS_PER_SOURCE_MAX 64                /* sql/005 CHECK */
 #define VH_LIMITS_SRC_BASE VH_LIMITS_INSTANCES_MAX /* source slots start past every instance slot */
 #define VH_LIMITS_KEY_LEN 16
 

@@ -10,6 +10,11 @@
 #define VH_SERVICE_ANY "*"         /* the row serves every service */
 #define VH_MAX_PROCS_DEFAULT 1024u /* a domain's process bound unless set (sql/002) */
 #define VH_MAX_PROCS_MAX 4194304u  /* the kernel's PID_MAX_LIMIT on 64-bit */
+/* sql/005 (issue 16): the limits' ranges, as the schema's CHECKs */
+#define VH_ROW_MAX_INSTANCES 4096u
+#define VH_ROW_MAX_PER_SOURCE 64u
+#define VH_SOURCE_PREFIX4_DEFAULT 32u
+#define VH_SOURCE_PREFIX6_DEFAULT 64u
 
 /* A service name as in inetd.conf's first column: 1-64 bytes of letters,
  * digits and . _ + -, starting with a letter or digit; or "*" when
