@@ -170,7 +170,7 @@ static void test_fd_kinds(void **s)
     close(un);
 }
 
-/* C2: a prefix key has one spelling; everything else is refused with
+/* fleet.md table C, row 2: a prefix key has one spelling; everything else is refused with
  * the right form named. */
 static void test_prefix_canon(void **s)
 {

@@ -117,7 +117,7 @@ static void put_key(sqlite3 *db, const char *tbl, const char *svc, const char *k
     sqlite3_free(sql);
 }
 
-/* C3: the candidates in order, two per prefix length in use for the
+/* fleet.md table C, row 3: the candidates in order, two per prefix length in use for the
  * address's family, longest first. */
 static void test_probes(void **s)
 {
@@ -147,7 +147,7 @@ static void test_probes(void **s)
     assert_int_equal(vh_select_probes("http", "127.0.1.5", &l, 0, p), 2 + 2 * 31 + 2);
 }
 
-/* C1, C4: the longest prefix wins after exact rows and before defaults;
+/* fleet.md table C, rows 1 and 4: the longest prefix wins after exact rows and before defaults;
  * a disabled prefix refuses, never falls through. */
 static void test_prefix_rows(void **s)
 {
@@ -171,7 +171,7 @@ static void test_prefix_rows(void **s)
     /* '*' at a longer prefix beats the service at a shorter one */
     put_key(db, "domains", "*", "127.0.2.0/24", "/j/any24", 1);
     expect(db, "http", "127.0.2.1", VH_RULE_PREFIX_ANY, "/j/any24");
-    /* C4: a disabled /24 inside an enabled /8 decides (and refuses) */
+    /* row 4: a disabled /24 inside an enabled /8 decides (and refuses) */
     put_key(db, "domains", "http", "127.0.3.0/24", "/j/off", 0);
     expect(db, "http", "127.0.3.9", VH_RULE_PREFIX, "/j/off");
     assert_int_equal(r.enabled, 1);
@@ -193,7 +193,7 @@ static void test_prefix_rows(void **s)
 }
 
 /* Trusted PROXY sources: the candidates of a domain without defaults,
- * first match decides (C5: a mapped peer arrives canonical, as IPv4). */
+ * first match decides (fleet.md table C, row 5: a mapped peer arrives canonical, as IPv4). */
 static void test_trust(void **s)
 {
     (void)s;

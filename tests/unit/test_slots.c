@@ -43,7 +43,7 @@ static vh_endpoint ep(const char *text)
     return e;
 }
 
-/* L2, L8 (M2): one /64 is one source, two /64s are two; the bucket
+/* fleet.md table L, rows 2 and 8 (THREATS M2): one /64 is one source, two /64s are two; the bucket
  * depends on the secret key, so a client cannot choose a victim's. */
 static void test_buckets(void **s)
 {
@@ -84,7 +84,7 @@ static int slot_file(void)
     return fd;
 }
 
-/* L1 and M1 at the lock level: at most N holders; a closed holder frees
+/* fleet.md table L, row 1, and THREATS M1 at the lock level: at most N holders; a closed holder frees
  * its slot; a refusal holds nothing. */
 static void test_instances(void **s)
 {
@@ -118,7 +118,7 @@ static void test_instances(void **s)
     unit_fixture_remove();
 }
 
-/* L2: per source; a refusal by source gives back the instance slot. */
+/* fleet.md table L, row 2: per source; a refusal by source gives back the instance slot. */
 static void test_per_source(void **s)
 {
     (void)s;
