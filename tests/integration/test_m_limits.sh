@@ -1,0 +1,218 @@
+#!/bin/bash
+# Issue 16: per-domain limits (THREATS M1-M4; ../shared/design/fleet.md
+# table L). Slots are kernel locks on the domain's running file, held by
+# the service's waiting parent (src/lib/slots.h). /run/virtuald is a
+# tmpfs of this test's own mount namespace: the host's is never touched.
+# Loopback only, ports 19900-19949; the M4 attack runs inside a network
+# namespace of its own, whose loopback is the only interface.
+. "$(dirname "$0")/lib.sh"
+
+mkdir -p /run/virtuald
+mount -t tmpfs -o mode=0755 tmpfs /run/virtuald
+vh_init_db
+vh_mkjail "$F/a" "page A"
+vh_mkjail "$F/b" "page B"
+vh_ctl add http 127.0.0.2 "$F/a" --user nobody >/dev/null
+vh_ctl add http 127.0.0.3 "$F/b" --user nobody >/dev/null
+SLEEPER=("$VIRTUALD" --db "$DB" http /bin/probe sleep 30)
+
+# hold HOST PORT: a client that keeps its connection open (its PID in HELD)
+HELD=()
+hold() {
+	sleep 40 | socat -T 40 - "TCP:$1:$2" >/dev/null 2>&1 &
+	HELD+=($!)
+	VH_PIDS+=($!)
+}
+release_all() {
+	local p
+	for p in "${HELD[@]}"; do kill "$p" 2>/dev/null; done
+	for p in "${HELD[@]}"; do wait "$p" 2>/dev/null; done
+	HELD=()
+}
+# count PATTERN: lines of the syslog since the last mark that match
+count() {
+	grep -a -c -- "$1" "$F/syslog.mark" 2>/dev/null || true
+}
+snap() {
+	sleep "${1:-0.5}"
+	awk -v n="$VH_MARK_LINE" 'NR > n' "$F/syslog" >"$F/syslog.mark"
+}
+mark() {
+	VH_MARK_LINE=$(wc -l <"$F/syslog")
+}
+# the host pids of our services: processes whose command is the probe
+# below our super-server (we started them; killed by PID only)
+services_below() {
+	local root=$1 p
+	for p in $(pgrep -f "probe sleep 30"); do
+		local q=$p
+		while [ "$q" -gt 1 ]; do
+			[ "$q" = "$root" ] && { echo "$p"; break; }
+			q=$(awk '{print $4}' "/proc/$q/stat" 2>/dev/null || echo 1)
+		done
+	done
+}
+live() {
+	vh_ctl list --live --json | tr -d ' \n'
+}
+
+vh_tcpserver 127.0.0.2 19901 "${SLEEPER[@]}"
+TS=${VH_PIDS[-1]}
+
+# L1: at most N at once; a freed slot is taken again at once
+vh_ctl set http 127.0.0.2 --max-instances 2 >/dev/null
+mark
+hold 127.0.0.2 19901
+hold 127.0.0.2 19901
+snap 0.8
+hold 127.0.0.2 19901
+snap 0.8
+vh_eq "L1: two served under a limit of 2" 2 "$(count 'served service=http')"
+vh_eq "L1: the third refused with 75" 1 "$(count 'status=75 reason="domain http/127.0.0.2 is at its limit of 2 instances')"
+vh_contains "L1: list --live shows 2 of 2" '"instances_held":2' "$(live)"
+# a service killed (SIGKILL): its slot is free at once (M1)
+victim=$(services_below "$TS" | head -n 1)
+vh_check "L1: a service of ours found to kill" test -n "$victim"
+kill -9 "$victim"
+sleep 0.5
+mark
+hold 127.0.0.2 19901
+snap 0.8
+vh_eq "L1/M1: after a SIGKILL the next is served" 1 "$(count 'served service=http')"
+# the holder killed (SIGKILL of the outer virtuald): the slot is free and
+# its service goes with it
+holder=$(pgrep -P "$TS" | head -n 1)
+svc_of_holder=$(services_below "$holder" | head -n 1)
+kill -9 "$holder"
+sleep 0.5
+vh_check "M1: a killed holder's service is gone with it" test ! -e "/proc/$svc_of_holder"
+vh_contains "M1: list --live after holder killed" '"instances_held":1' "$(live)"
+release_all
+sleep 0.5
+# control: the limit removed, a third is served
+vh_ctl set http 127.0.0.2 --max-instances none >/dev/null
+mark
+hold 127.0.0.2 19901
+hold 127.0.0.2 19901
+hold 127.0.0.2 19901
+snap 0.8
+vh_eq "L1 control: without the limit three are served" 3 "$(count 'served service=http')"
+release_all
+
+# L2: per source, grouped by prefix
+vh_ctl set http 127.0.0.2 --max-per-source 1 --source-prefix 24,64 >/dev/null
+mark
+hold 127.0.0.2 19901
+snap 0.8
+sleep 40 | socat -T 40 - "TCP:127.0.0.2:19901,bind=127.0.0.9" >/dev/null 2>&1 &
+HELD+=($!)
+VH_PIDS+=($!)
+snap 0.8
+vh_eq "L2: a second source in the same /24 refused" 1 "$(count 'is at its limit of 1 connections from 127.0.0.9/24')"
+sleep 40 | socat -T 40 - "TCP:127.0.0.2:19901,bind=127.0.1.9" >/dev/null 2>&1 &
+HELD+=($!)
+VH_PIDS+=($!)
+snap 0.8
+vh_eq "L2: another /24 served" 2 "$(count 'served service=http')"
+release_all
+vh_ctl set http 127.0.0.2 --max-per-source none >/dev/null
+
+# L3: many connections, services and holders killed at random: no slot
+# is left held afterwards; a stopped holder does hold its slot
+vh_ctl set http 127.0.0.2 --max-instances 50 >/dev/null
+for round in $(seq 8); do
+	for i in $(seq 6); do hold 127.0.0.2 19901; done
+	sleep 0.6
+	for p in $(services_below "$TS" | shuf -n 2); do kill -9 "$p" 2>/dev/null; done
+	for p in $(pgrep -P "$TS" | shuf -n 2); do kill -9 "$p" 2>/dev/null; done
+done
+release_all
+for p in $(pgrep -P "$TS"); do kill -9 "$p" 2>/dev/null; done
+sleep 1
+vh_contains "L3/M1: after the random kills no slot is held" '"instances_held":0' "$(live)"
+hold 127.0.0.2 19901
+sleep 0.8
+holder=$(pgrep -P "$TS" | head -n 1)
+kill -STOP "$holder"
+for p in $(services_below "$TS"); do kill -9 "$p" 2>/dev/null; done
+sleep 0.5
+vh_contains "L3 control: a stopped holder still holds its slot" '"instances_held":1' "$(live)"
+kill -CONT "$holder"
+release_all
+sleep 0.5
+
+# L5: a limited row's service still gets fds 0-2 only
+vh_stop_last
+vh_ctl set http 127.0.0.2 --max-instances 3 --max-per-source 2 >/dev/null
+vh_tcpserver 127.0.0.2 19902 "$VIRTUALD" --db "$DB" http /bin/probe fds
+out=$(vh_talk 127.0.0.2 19902)
+vh_contains "L5: the probe ran" "fd 0" "$out"
+vh_not_contains "L5: no descriptor above 2" "fd 3" "$out"
+vh_stop_last
+
+# L7: a row without a limit takes no lock (no F_OFD_SETLK system call)
+vh_ctl set http 127.0.0.2 --max-instances none --max-per-source none >/dev/null
+if command -v strace >/dev/null; then
+	vh_tcpserver 127.0.0.2 19903 strace -f -o "$F/strace.none" -e trace=fcntl "$VIRTUALD" --db "$DB" http /bin/probe info
+	vh_talk 127.0.0.2 19903 >/dev/null
+	vh_stop_last
+	vh_ctl set http 127.0.0.2 --max-instances 5 >/dev/null
+	vh_tcpserver 127.0.0.2 19904 strace -f -o "$F/strace.five" -e trace=fcntl "$VIRTUALD" --db "$DB" http /bin/probe info
+	vh_talk 127.0.0.2 19904 >/dev/null
+	vh_stop_last
+	vh_eq "L7: no lock without a limit" 0 "$(grep -c F_OFD_SETLK "$F/strace.none")"
+	vh_check "L7 control: a limited row takes one" grep -q F_OFD_SETLK "$F/strace.five"
+else
+	vh_notok "L7: strace is not installed (scripts/deps installs it)"
+fi
+
+# M3: a running directory others can write refuses a limited row, and
+# the unlimited row is still served (its --kill tracking is what is lost)
+chmod 0777 /run/virtuald/running
+vh_tcpserver 127.0.0.2 19905 "$VIRTUALD" --db "$DB" http /bin/probe info
+vh_tcpserver 127.0.0.3 19905 "$VIRTUALD" --db "$DB" http /bin/probe info
+mark
+vh_talk 127.0.0.2 19905 >/dev/null
+vh_talk 127.0.0.3 19905 >"$F/m3.out"
+snap 0.5
+vh_eq "M3: the limited row refused (78)" 1 "$(count 'status=78 reason="/run/virtuald/running is not a root-owned directory')"
+vh_contains "M3 control: the unlimited row served" "uid=" "$(cat "$F/m3.out")"
+chmod 0700 /run/virtuald/running
+vh_stop_last
+vh_stop_last
+
+# M4, the attack that found it: one super-server with one global limit
+# (tcpserver -c 40) for two customers; customer A holds 40 connections.
+# Without a limit B is starved; with A limited to 10, B is served.
+NS=vhm4.$$
+ip netns add "$NS"
+trap 'ip netns del "$NS" 2>/dev/null; vh_cleanup' EXIT
+ip -n "$NS" link set lo up
+m4_round() {
+	ip netns exec "$NS" "$TCPSERVER" -H -l 0 -R -c 40 0.0.0.0 19910 "${SLEEPER[@]}" >>"$F/tcpserver.log" 2>&1 &
+	local srv=$!
+	VH_PIDS+=($srv)
+	sleep 0.5
+	local i
+	for i in $(seq 40); do
+		sleep 40 | ip netns exec "$NS" socat -T 40 - TCP:127.0.0.2:19910 >/dev/null 2>&1 &
+		HELD+=($!)
+		VH_PIDS+=($!)
+	done
+	sleep 2
+	# B: a real request answered within 3 s?
+	ip netns exec "$NS" timeout 4 socat -T 3 - TCP:127.0.0.3:19910 </dev/null 2>/dev/null | head -c 20
+	release_all
+	kill "$srv"
+	wait "$srv" 2>/dev/null
+	for p in $(services_below "$srv"); do kill -9 "$p" 2>/dev/null; done
+	sleep 0.5
+}
+vh_ctl set http 127.0.0.2 --max-instances none >/dev/null
+out=$(m4_round)
+vh_eq "M4 control: without a limit customer B is starved" "" "$out"
+vh_ctl set http 127.0.0.2 --max-instances 10 >/dev/null
+out=$(m4_round)
+vh_contains "M4: with A limited to 10, customer B is served" "sleeping=" "$out"
+
+vh_done
