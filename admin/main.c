@@ -58,6 +58,13 @@ const struct vc_cmd vc_commands[] = {
     /* issue 13 point 8: the audit trail */
     {"history", "history [SERVICE [ADDRESS]] [--limit N] [--json] | history --max N",
      "show the change history (oldest first), or set how many changes it keeps", vc_cmd_history},
+    /* issue 15: balancers that send a PROXY protocol header */
+    {"proxy-trust",
+     "proxy-trust add SOURCE [--service S] [--versions 1|2|1,2] [--comment TEXT] | proxy-trust remove SOURCE "
+     "[--service S] | proxy-trust list [--json]",
+     "trust a load balancer (an address or prefix) to send a PROXY protocol header, required from it from then on, "
+     "for service S or every service ('*'); remove it; or list them",
+     vc_cmd_proxy_trust},
     {NULL, NULL, NULL, NULL},
 };
 
