@@ -51,8 +51,7 @@ static int parse_versions(const char *s, int *out, vh_err *e)
         *out = 3;
     else
         return vh_fail(e, VH_EX_USAGE,
-                       "--versions takes 1, 2 or 1,2 (the PROXY protocol versions the balancer may send), not '%s'",
-                       s);
+                       "--versions takes 1, 2 or 1,2 (the PROXY protocol versions the balancer may send), not '%s'", s);
     return 0;
 }
 
@@ -192,8 +191,9 @@ int vc_cmd_proxy_trust(const char *db, int argc, char **argv)
     struct arg_str *words =
         arg_strn(NULL, NULL, "add|remove|list [SOURCE]", 1, 2,
                  "add or remove SOURCE (an address or a prefix NET/LEN of the balancers), or list them all");
-    struct arg_str *service = arg_str0("s", "service", "S", "the inetd service it may send headers for ('*', the "
-                                                            "default: every service)");
+    struct arg_str *service = arg_str0("s", "service", "S",
+                                       "the inetd service it may send headers for ('*', the "
+                                       "default: every service)");
     struct arg_str *versions =
         arg_str0(NULL, "versions", "1|2|1,2", "add: the PROXY protocol versions it may send (default 1,2)");
     struct arg_str *comment = arg_str0(NULL, "comment", "TEXT", "add: free text shown by list");

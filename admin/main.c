@@ -30,7 +30,9 @@ const struct vc_cmd vc_commands[] = {
      "change a domain in place, in one transaction: its jail, run-as user, comment, settings, enabled", vc_cmd_set},
     {"list", "list [--service SERVICE [--effective]] [--address ADDRESS] [--root DIR] [--user USER] [--json]",
      "list domains, all or those selected; --effective adds the '*' rows that serve SERVICE", vc_cmd_list},
-    {"lookup", "lookup SERVICE IP [--json]", "show what virtuald would decide for SERVICE dialled on IP",
+    {"lookup", "lookup SERVICE IP [--peer IP] [--json]",
+     "show what virtuald would decide for SERVICE dialled on IP: every probe in order and the deciding rule; --peer: "
+     "whether that peer is a trusted PROXY source (a header required) and which row decides",
      vc_cmd_lookup},
     {"check", "check [SERVICE [ADDRESS]] [--program NAME]... [--all] [--json]",
      "check the database and each selected domain's jail (SERVICE ADDRESS: the row that serves it); exit 0 clean or "
