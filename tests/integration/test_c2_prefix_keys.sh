@@ -1,16 +1,18 @@
 #!/bin/bash
 # Issue 15, vhostctl's side: prefix keys and trusted PROXY sources
-# (../shared/design/fleet.md table C, named here as C1-C6 of that table,
-# not THREATS C1-C6; doc/design.md "Behind a load balancer: keys and
-# trust"). No network: vhostctl alone, and lookup, which decides with
-# virtuald's own code.
-# - C2: add refuses host bits (naming the network), /0, /32, /128 and a
-#   mapped prefix; an IPv6 prefix is stored canonically, once (F8);
-# - C1, C4 through lookup: exact before prefixes, longest first, IPv6
-#   /64; a disabled /24 inside an enabled /8 refuses, no fall-through;
+# (../shared/design/fleet.md table C, its rows named "fleet C1" .. "fleet
+# C6" here: not the C rows of doc/threats.md; doc/design.md "Behind a
+# load balancer: keys and trust"). No network: vhostctl alone, and
+# lookup, which decides with virtuald's own code.
+# - fleet.md C2: add refuses host bits (naming the network), /0, /32,
+#   /128 and a mapped prefix; an IPv6 prefix is stored canonically, once
+#   (F8);
+# - fleet.md C1, C4 through lookup: exact before prefixes, longest first,
+#   IPv6 /64; a disabled /24 inside an enabled /8 refuses, no
+#   fall-through;
 #   every probe and the deciding rule explained;
 # - proxy-trust add/list/remove, its refusals, its history rows, lookup
-#   --peer (C5: a mapped peer, a prefix source);
+#   --peer (fleet.md C5: a mapped peer, a prefix source);
 # - export skips prefix rows and says how many, import --replace keeps
 #   them; check reports prefix_lengths that disagree, init recounts;
 # - the upgrade of a schema-3 database of 100,000 rows keeps every row,
@@ -28,41 +30,41 @@ rc() {
 	echo $?
 }
 
-# --- C2: add refuses what is not one canonical prefix -------------------
+# --- fleet.md C2: add refuses what is not one canonical prefix ---
 out=$(vh_ctl add http 127.0.1.9/24 "$J/x" --user nobody 2>&1)
-vh_eq "C2 host bits set: refused (65)" 65 "$(rc vh_ctl add http 127.0.1.9/24 "$J/x" --user nobody)"
-vh_contains "C2 host bits set: the right form suggested" "is 127.0.1.0/24: give that" "$out"
+vh_eq "fleet C2 host bits set: refused (65)" 65 "$(rc vh_ctl add http 127.0.1.9/24 "$J/x" --user nobody)"
+vh_contains "fleet C2 host bits set: the right form suggested" "is 127.0.1.0/24: give that" "$out"
 out=$(vh_ctl add http 127.0.0.0/0 "$J/x" --user nobody 2>&1)
-vh_contains "C2 /0 refused: use default" "use 'default'" "$out"
+vh_contains "fleet C2 /0 refused: use default" "use 'default'" "$out"
 out=$(vh_ctl add http 127.0.1.5/32 "$J/x" --user nobody 2>&1)
-vh_contains "C2 /32 refused: give the address" "give it as 127.0.1.5, without '/32'" "$out"
+vh_contains "fleet C2 /32 refused: give the address" "give it as 127.0.1.5, without '/32'" "$out"
 out=$(vh_ctl add http fd56::1/128 "$J/x" --user nobody 2>&1)
-vh_contains "C2 /128 refused: give the address" "give it as fd56::1, without '/128'" "$out"
+vh_contains "fleet C2 /128 refused: give the address" "give it as fd56::1, without '/128'" "$out"
 out=$(vh_ctl add http ::ffff:127.0.1.0/120 "$J/x" --user nobody 2>&1)
-vh_contains "C2 a mapped prefix refused: the IPv4 prefix suggested" "give the IPv4 prefix, e.g. 127.0.1.0/24" "$out"
+vh_contains "fleet C2 a mapped prefix refused: the IPv4 prefix suggested" "give the IPv4 prefix, e.g. 127.0.1.0/24" "$out"
 out=$(vh_ctl add http 127.0.1.0/024 "$J/x" --user nobody 2>&1)
-vh_contains "C2 a length with a leading zero refused" "without leading zeros" "$out"
+vh_contains "fleet C2 a length with a leading zero refused" "without leading zeros" "$out"
 vh_eq "nothing was added by the refusals" "" "$(sqlite3 "$DB" "SELECT address FROM domains")"
 
-vh_check "C2 FD56::/64 added" vh_ctl add http FD56:6864:7600:20::/64 "$J/v6" --user nobody
-vh_eq "C2 FD56::/64 stored canonically" "fd56:6864:7600:20::/64" "$(sqlite3 "$DB" "SELECT address FROM domains")"
+vh_check "fleet C2 FD56::/64 added" vh_ctl add http FD56:6864:7600:20::/64 "$J/v6" --user nobody
+vh_eq "fleet C2 FD56::/64 stored canonically" "fd56:6864:7600:20::/64" "$(sqlite3 "$DB" "SELECT address FROM domains")"
 vh_eq "F8 another spelling of the same prefix is a duplicate (65)" 65 \
 	"$(rc vh_ctl add http fd56:6864:7600:20:0::/64 "$J/v6" --user nobody)"
 
-# --- C1, C4 through lookup (virtuald's decision code) -------------------
-vh_check "C1 add 127.0.0.0/8 (parking)" vh_ctl add http 127.0.0.0/8 "$J/parking" --user nobody
-vh_check "C1 add 127.0.1.0/24 (X)" vh_ctl add http 127.0.1.0/24 "$J/x" --user nobody
-vh_check "C1 add the exact 127.0.1.5 (Y)" vh_ctl add http 127.0.1.5 "$J/y" --user nobody
+# --- fleet.md C1, C4 through lookup (virtuald's decision code) ---
+vh_check "fleet C1 add 127.0.0.0/8 (parking)" vh_ctl add http 127.0.0.0/8 "$J/parking" --user nobody
+vh_check "fleet C1 add 127.0.1.0/24 (X)" vh_ctl add http 127.0.1.0/24 "$J/x" --user nobody
+vh_check "fleet C1 add the exact 127.0.1.5 (Y)" vh_ctl add http 127.0.1.5 "$J/y" --user nobody
 vh_eq "prefix_lengths kept by the triggers" "domains 4 8 1,domains 4 24 1,domains 6 64 1" \
 	"$(sqlite3 "$DB" "SELECT tbl, family, len, refs FROM prefix_lengths ORDER BY 1, 2, 3" | tr '|' ' ' | paste -sd,)"
 # lookup_row ADDRESS: "RULE ROOT" of lookup --json
 lookup_row() {
 	vh_ctl lookup http "$1" --json | sed -n 's/^{[^{]*"rule": "\([^"]*\)".*"root": "\([^"]*\)".*/\1 \2/p'
 }
-vh_eq "C1 127.0.1.5: Y by the exact row" "exact $J/y" "$(lookup_row 127.0.1.5)"
-vh_eq "C1 127.0.1.7: X by the /24" "prefix/24 $J/x" "$(lookup_row 127.0.1.7)"
-vh_eq "C1 127.0.2.1: parking by the /8" "prefix/8 $J/parking" "$(lookup_row 127.0.2.1)"
-vh_eq "C1 IPv6: any address of the /64" "prefix/64 $J/v6" "$(lookup_row fd56:6864:7600:20:ffff::9)"
+vh_eq "fleet C1 127.0.1.5: Y by the exact row" "exact $J/y" "$(lookup_row 127.0.1.5)"
+vh_eq "fleet C1 127.0.1.7: X by the /24" "prefix/24 $J/x" "$(lookup_row 127.0.1.7)"
+vh_eq "fleet C1 127.0.2.1: parking by the /8" "prefix/8 $J/parking" "$(lookup_row 127.0.2.1)"
+vh_eq "fleet C1 IPv6: any address of the /64" "prefix/64 $J/v6" "$(lookup_row fd56:6864:7600:20:ffff::9)"
 out=$(vh_ctl lookup http 127.0.1.7)
 vh_contains "lookup names the deciding rule with its length" "row http 127.0.1.0/24 (rule 5, prefix/24)" "$out"
 vh_contains "lookup lists the probes: 2 prefix lengths in use" "2 prefix lengths in use" "$out"
@@ -73,10 +75,10 @@ vh_eq "lookup: 8 probes (2 + 2 x 2 lengths + 2 defaults)" 8 "$(printf '%s\n' "$o
 vh_eq "lookup of a prefix: refused, told to give an address" 65 "$(rc vh_ctl lookup http 127.0.1.0/24)"
 vh_contains "lookup of a prefix: says why" "not a prefix" "$(vh_ctl lookup http 127.0.1.0/24 2>&1)"
 
-vh_check "C4 add a disabled 127.0.4.0/24" vh_ctl add http 127.0.4.0/24 "$J/off" --user nobody --disabled
+vh_check "fleet C4 add a disabled 127.0.4.0/24" vh_ctl add http 127.0.4.0/24 "$J/off" --user nobody --disabled
 out=$(vh_ctl lookup http 127.0.4.1)
-vh_eq "C4 a disabled /24 inside the enabled /8: refused (1)" 1 "$(rc vh_ctl lookup http 127.0.4.1)"
-vh_contains "C4 refused with status 69 by the /24, no fall-through" "is disabled (decided by rule prefix) - vhostctl enable http 127.0.4.0/24 (status 69)" "$out"
+vh_eq "fleet C4 a disabled /24 inside the enabled /8: refused (1)" 1 "$(rc vh_ctl lookup http 127.0.4.1)"
+vh_contains "fleet C4 refused with status 69 by the /24, no fall-through" "is disabled (decided by rule prefix) - vhostctl enable http 127.0.4.0/24 (status 69)" "$out"
 vh_check "a prefix key in another spelling: enable finds the row" vh_ctl enable http 127.0.4.0/24
 vh_eq "enabled: served by the /24" "prefix/24 $J/off" "$(lookup_row 127.0.4.1)"
 vh_check "set takes a prefix key" vh_ctl set http 127.0.4.0/24 --comment "was off"
@@ -115,7 +117,7 @@ ixfind=$(vh_ctl check --json 2>/dev/null | grep -c '"index-stale"')
 vh_eq "proxy-trust changes keep the lookup index current" 0 "$ixfind"
 
 out=$(vh_ctl lookup http 127.0.1.7 --peer ::ffff:10.0.0.3)
-vh_contains "C5 lookup --peer: a mapped peer inside the prefix is trusted, header required" \
+vh_contains "fleet C5 lookup --peer: a mapped peer inside the prefix is trusted, header required" \
 	"peer 10.0.0.3: a trusted PROXY source for http (row * 10.0.0.0/29, versions 1,2): its PROXY header is required" "$out"
 vh_contains "lookup --peer: the trust probes, the prefix decided" "10.0.0.0/29                                  hit: decides" "$out"
 out=$(vh_ctl lookup http 127.0.1.7 --peer 10.9.9.9 --json)
@@ -160,7 +162,7 @@ vh_eq "after init: C1 127.0.1.7 by the /24 again" "prefix/24 $J/x" "$(lookup_row
 vh_eq "check: the schema is exactly ours (new tables and triggers)" 0 \
 	"$(vh_ctl check --json 2>/dev/null | grep -c '"db-schema"')"
 
-# --- C6 (vhostctl's half): schema 3 to 4 at 100,000 rows ----------------
+# --- fleet.md C6 (vhostctl's half): schema 3 to 4 at 100,000 rows ---
 # A schema-3 database as vhostctl of schema 3 made it (sql/001-003 in
 # order, WAL), with 100,000 rows and a history row.
 V3=$F/v3/vhosts.db
@@ -186,17 +188,17 @@ t2=$(date +%s%N)
 ms=$(((t1 - t0) / 1000000))
 again=$(((t2 - t1) / 1000000))
 echo "# schema 3 -> 4 at 100,001 rows: vhostctl init took $ms ms (the same init with nothing to upgrade: $again ms; both rebuild the lookup index)"
-vh_contains "C6 init upgrades schema 3 to 4" "upgraded from schema version 3 to 4" "$out"
-vh_eq "C6 every row kept, unchanged" "$before" "$(sum_rows)"
-vh_eq "C6 the history kept, the upgrade recorded" $((hist + 1)) "$(sqlite3 "$V3" "SELECT count(*) FROM history")"
-vh_eq "C6 the upgraded database has no prefix lengths" 0 "$(sqlite3 "$V3" "SELECT count(*) FROM prefix_lengths")"
+vh_contains "fleet C6 init upgrades schema 3 to 4" "upgraded from schema version 3 to 4" "$out"
+vh_eq "fleet C6 every row kept, unchanged" "$before" "$(sum_rows)"
+vh_eq "fleet C6 the history kept, the upgrade recorded" $((hist + 1)) "$(sqlite3 "$V3" "SELECT count(*) FROM history")"
+vh_eq "fleet C6 the upgraded database has no prefix lengths" 0 "$(sqlite3 "$V3" "SELECT count(*) FROM prefix_lengths")"
 limit=1000
 [ -n "${VH_SANITIZE:-}" ] && limit=10000
-vh_check "C6 the upgrade, index included, well under a second ($ms ms < $limit ms)" test "$ms" -lt "$limit"
-vh_eq "C6 the upgraded database decides as before" "exact /srv/jails/3" \
+vh_check "fleet C6 the upgrade, index included, well under a second ($ms ms < $limit ms)" test "$ms" -lt "$limit"
+vh_eq "fleet C6 the upgraded database decides as before" "exact /srv/jails/3" \
 	"$("$VHOSTCTL" --db "$V3" lookup http 10.0.0.3 --json | sed -n 's/^{[^{]*"rule": "\([^"]*\)".*"root": "\([^"]*\)".*/\1 \2/p')"
-vh_check "C6 a prefix row on the upgraded database" "$VHOSTCTL" --db "$V3" add http 10.0.0.0/24 "$J/x" --user nobody
-vh_eq "C6 ...and its length is kept" "domains 4 24 1" \
+vh_check "fleet C6 a prefix row on the upgraded database" "$VHOSTCTL" --db "$V3" add http 10.0.0.0/24 "$J/x" --user nobody
+vh_eq "fleet C6 ...and its length is kept" "domains 4 24 1" \
 	"$(sqlite3 "$V3" "SELECT tbl, family, len, refs FROM prefix_lengths" | tr '|' ' ')"
 
 vh_done
