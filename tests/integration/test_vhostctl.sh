@@ -31,7 +31,8 @@ expect 65 "not an IP address" vh_ctl add http 10.1 "$J/a"
 expect 65 "not an IP address" vh_ctl add http host.example "$J/a"
 expect 65 "unspecified" vh_ctl add http 0.0.0.0 "$J/a"
 expect 65 "multicast" vh_ctl add http ff02::1 "$J/a"
-expect 65 "prefix" vh_ctl add http 10.0.0.0/8 "$J/a"
+# a prefix is a key since issue 15 (test_c2_prefix_keys.sh); one with host bits is not
+expect 65 "has host bits set" vh_ctl add http 10.0.0.1/8 "$J/a"
 expect 65 "service name" vh_ctl add 'ht tp' 127.0.0.2 "$J/a"
 expect 65 "relative" vh_ctl add http 127.0.0.2 jails/a
 expect 65 "'.' or '..'" vh_ctl add http 127.0.0.2 "$J/../jails/a"
@@ -157,10 +158,10 @@ before=$(sqlite3 "$V1" "SELECT service, address, root, user, grp, uid, gid, grou
 expect 1 "upgrade it: vhostctl --db $V1 init" "$VHOSTCTL" --db "$V1" lookup http 127.0.0.2
 expect 78 "upgrade it: vhostctl --db $V1 init" "$VHOSTCTL" --db "$V1" list
 expect 0 "upgraded from schema version 1 to 5" "$VHOSTCTL" --db "$V1" init
-vh_eq "v1 -> v3: every row keeps its values" "$before" \
+vh_eq "v1 -> v5: every row keeps its values" "$before" \
 	"$(sqlite3 "$V1" "SELECT service, address, root, user, grp, uid, gid, groups, enabled, comment, created, updated
 	  FROM domains ORDER BY service")"
-vh_eq "v1 -> v3: and gets the defaults" "0|1024|0 0|1024|0" \
+vh_eq "v1 -> v5: and gets the defaults" "0|1024|0 0|1024|0" \
 	"$(sqlite3 "$V1" "SELECT net_bind_service || '|' || max_procs || '|' || unjailed FROM domains" | tr '\n' ' ' | sed 's/ $//')"
 vh_eq "v1 -> v5: schema version 5" 5 "$(sqlite3 "$V1" 'PRAGMA user_version')"
 vh_eq "v1 -> v5: the migration is the one history row (issue 13 point 8), the history bound, no accepted finding" \
