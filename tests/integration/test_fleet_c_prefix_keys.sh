@@ -192,9 +192,9 @@ vh_contains "fleet C6 init upgrades schema 3 to 5" "upgraded from schema version
 vh_eq "fleet C6 every row kept, unchanged" "$before" "$(sum_rows)"
 vh_eq "fleet C6 the history kept, the upgrade recorded" $((hist + 1)) "$(sqlite3 "$V3" "SELECT count(*) FROM history")"
 vh_eq "fleet C6 the upgraded database has no prefix lengths" 0 "$(sqlite3 "$V3" "SELECT count(*) FROM prefix_lengths")"
-limit=1000
-[ -n "${VH_SANITIZE:-}" ] && limit=10000
-vh_check "fleet C6 the upgrade, index included, well under a second ($ms ms < $limit ms)" test "$ms" -lt "$limit"
+# The time is printed above, not asserted: performance is measured by
+# bench/run, never by a timed check (a loaded CI machine is not a
+# benchmark). bench/REPORT.md has the figure on a quiet machine.
 vh_eq "fleet C6 the upgraded database decides as before" "exact /srv/jails/3" \
 	"$("$VHOSTCTL" --db "$V3" lookup http 10.0.0.3 --json | sed -n 's/^{[^{]*"rule": "\([^"]*\)".*"root": "\([^"]*\)".*/\1 \2/p')"
 vh_check "fleet C6 a prefix row on the upgraded database" "$VHOSTCTL" --db "$V3" add http 10.0.0.0/24 "$J/x" --user nobody

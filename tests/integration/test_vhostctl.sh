@@ -31,7 +31,7 @@ expect 65 "not an IP address" vh_ctl add http 10.1 "$J/a"
 expect 65 "not an IP address" vh_ctl add http host.example "$J/a"
 expect 65 "unspecified" vh_ctl add http 0.0.0.0 "$J/a"
 expect 65 "multicast" vh_ctl add http ff02::1 "$J/a"
-# a prefix is a key since issue 15 (test_c2_prefix_keys.sh); one with host bits is not
+# a prefix is a key since issue 15 (test_fleet_c_prefix_keys.sh); one with host bits is not
 expect 65 "has host bits set" vh_ctl add http 10.0.0.1/8 "$J/a"
 expect 65 "service name" vh_ctl add 'ht tp' 127.0.0.2 "$J/a"
 expect 65 "relative" vh_ctl add http 127.0.0.2 jails/a
