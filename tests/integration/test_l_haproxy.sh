@@ -24,15 +24,23 @@ NSH=vhl-h-$$
 P6=fd56:6864:7600
 netns_cleanup() {
 	vh_cleanup
-	ip netns del "$NSL" 2>/dev/null
-	ip netns del "$NSH" 2>/dev/null
+	# whatever still runs inside the two namespaces is the test's own
+	local ns p
+	for ns in "$NSL" "$NSH"; do
+		for p in $(ip netns pids "$ns" 2>/dev/null); do kill "$p" 2>/dev/null; done
+		ip netns del "$ns" 2>/dev/null
+	done
 }
 trap netns_cleanup EXIT
 # nsenter --net switches the network namespace only: the private /dev
 # (syslog) and the pids cgroup of lib.sh stay (ip netns exec would
-# remount /sys).
-in_lb() { nsenter --net="/run/netns/$NSL" "$@"; }
-in_h() { nsenter --net="/run/netns/$NSH" "$@"; }
+# remount /sys). It execs the command: started in the background as a
+# simple command (not through a function, whose subshell would be $!),
+# $! is the server's own PID.
+LB=(nsenter --net="/run/netns/$NSL")
+H=(nsenter --net="/run/netns/$NSH")
+in_lb() { "${LB[@]}" "$@"; }
+in_h() { "${H[@]}" "$@"; }
 
 ip netns add "$NSL" && ip netns add "$NSH" || {
 	echo "not ok - ip netns add failed"
@@ -83,7 +91,7 @@ cgi_jail() { # DIR NAME: a jail whose /cgi-bin/env prints its name and environme
 #!/bin/sh
 printf 'Content-Type: text/plain\r\n\r\n'
 echo jail=$2
-env | grep -E '^(PROTO|TCP|VIRTUALD_)' | sort
+env | grep -E '^(PROTO|TCP|VIRTUALD_|REMOTE_ADDR)' | sort
 CGI
 	chmod 0755 "$1/www/cgi-bin" "$1/www/cgi-bin/env"
 	echo "$2 /health" >"$1/www/health"
@@ -113,14 +121,14 @@ HTTPD="/bin/busybox httpd -i -h /www"
 srv() { # PORT VIRTUALD-ARGS...: tcpserver on 0.0.0.0:PORT in h
 	local port=$1
 	shift
-	in_h "$TCPSERVER" -H -l 0 -R -c 200 0 "$port" "$VIRTUALD" --db "$DB" "$@" >>"$F/tcpserver.log" 2>&1 &
+	"${H[@]}" "$TCPSERVER" -H -l 0 -R -c 200 0 "$port" "$VIRTUALD" --db "$DB" "$@" >>"$F/tcpserver.log" 2>&1 &
 	VH_PIDS+=($!)
 	wait_listen in_h "$port"
 }
 srv 80 http $HTTPD   # traffic and the L7 checks
 srv 81 http $HTTPD   # the L4 checks, nothing else
 srv 82 --verbose http $HTTPD   # the L4 checks' control: the same, --verbose
-in_h "$SSA" --inetd --accept -l "[::]:8080" "$VIRTUALD" --db "$DB" http $HTTPD >>"$F/ssa.log" 2>&1 &
+"${H[@]}" "$SSA" --inetd --accept -l "[::]:8080" "$VIRTUALD" --db "$DB" http $HTTPD >>"$F/ssa.log" 2>&1 &
 VH_PIDS+=($!)
 wait_listen in_h 8080
 
@@ -133,6 +141,7 @@ defaults
     timeout connect 2s
     timeout client 10s
     timeout server 10s
+    timeout check 5s
     retries 3
     option redispatch 1
 frontend v2
@@ -173,7 +182,7 @@ backend chk_l7
     server l7nodefault 10.231.0.12:80 send-proxy-v2
 CFG
 vh_log_mark
-in_lb haproxy -f "$F/haproxy.cfg" -db >"$F/haproxy.log" 2>&1 &
+"${LB[@]}" haproxy -f "$F/haproxy.cfg" -db >"$F/haproxy.log" 2>&1 &
 HAPROXY=$!
 VH_PIDS+=($HAPROXY)
 wait_listen in_lb 80 || {
@@ -201,6 +210,10 @@ for vip in 2 3; do
 	vh_eq "P1: v2 to 127.0.0.$vip: TCPLOCALPORT is the port dialled" "80" "$(field TCPLOCALPORT "$out")"
 	vh_eq "P1: v2 to 127.0.0.$vip: VIRTUALD_PEERIP is the balancer" "10.231.0.1" "$(field VIRTUALD_PEERIP "$out")"
 	vh_eq "P1: v2 to 127.0.0.$vip: VIRTUALD_PROXY" "v2" "$(field VIRTUALD_PROXY "$out")"
+	# what a service's own getpeername() gives: busybox httpd's CGI
+	# REMOTE_ADDR (README "Behind a load balancer")
+	vh_eq "P1: v2 to 127.0.0.$vip: httpd's own REMOTE_ADDR (getpeername) is the balancer" "10.231.0.1" \
+		"$(field REMOTE_ADDR "$out")"
 done
 line=$(vh_log_wait "served service=http local=127.0.0.3:80 ") || line=
 vh_contains "P1: log line says via=proxy-v2 and names the balancer" "via=proxy-v2 peer=10.231.0.1:" "$line"
@@ -276,7 +289,7 @@ stat() { echo "show stat" | socat -T 5 stdio "UNIX-CONNECT:$F/haproxy.sock"; }
 col() { # BACKEND SERVER COLUMN: one column of show stat
 	stat | awk -F, -v b="$1" -v s="$2" -v c="$3" '
 		NR == 1 { sub(/^# /, ""); for (i = 1; i <= NF; i++) n[$i] = i; next }
-		$1 == b && $2 == s { print $n[c] }'
+		$1 == b && $2 == s { v = $n[c]; sub(/^\* /, "", v); print v }' # "* ": a check under way
 }
 while [ $(($(date +%s) - t0)) -lt 15 ]; do
 	[ "$(col chk_l7 l7nodefault status)" = DOWN ] && [ "$(col chk_l7 l7v1 status)" = UP ] &&
