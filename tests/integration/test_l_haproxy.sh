@@ -109,12 +109,8 @@ vh_ctl add http default "$J/parking" --user nobody >/dev/null
 vh_ctl add http $P6:20::/64 "$J/six" --user nobody >/dev/null ||
 	vh_notok "fleet C1: vhostctl add takes an IPv6 /64 prefix row"
 # the trusted balancer: v1 and v2, for service http
-if vh_ctl proxy-trust --help >/dev/null 2>&1; then
-	vh_ctl proxy-trust add 10.231.0.1 --service http --versions 1,2 >/dev/null ||
-		vh_notok "vhostctl proxy-trust add 10.231.0.1"
-else
-	sqlite3 "$DB" "INSERT INTO proxy_sources (service, source, versions) VALUES ('http', '10.231.0.1', 3)"
-fi
+vh_ctl proxy-trust add 10.231.0.1 --service http --versions 1,2 >/dev/null ||
+	vh_notok "vhostctl proxy-trust add 10.231.0.1 --service http --versions 1,2"
 
 # --- the backend: super-servers running virtuald in namespace h -------------
 HTTPD="/bin/busybox httpd -i -h /www"
