@@ -4,7 +4,7 @@
 # table C row C1). Two network namespaces of the test's own, joined by a
 # veth pair (addresses exist only inside them):
 #
-#   lb  (HAProxy, the clients)  10.231.0.1, 10.231.0.2   fd56:6864:7600:1::1
+#   lb  (HAProxy, the clients)  10.231.0.1, 10.231.0.2   fd56:6864:7600:1::1, ::9
 #   h   (tcpserver/systemd-socket-activate running virtuald, busybox httpd
 #        jails)                 10.231.0.11, 10.231.0.12 fd56:6864:7600:1::11
 #                               AnyIP fd56:6864:7600:20::/63 on lo
@@ -52,6 +52,7 @@ ip -n "$NSL" link add eth0 type veth peer name eth0 netns "$NSH"
 ip -n "$NSL" addr add 10.231.0.1/24 dev eth0
 ip -n "$NSL" addr add 10.231.0.2/24 dev eth0
 ip -n "$NSL" addr add $P6:1::1/64 dev eth0 nodad
+ip -n "$NSL" addr add $P6:1::9/64 dev eth0 nodad
 ip -n "$NSH" addr add 10.231.0.11/24 dev eth0
 ip -n "$NSH" addr add 10.231.0.12/24 dev eth0
 ip -n "$NSH" addr add $P6:1::11/64 dev eth0 nodad
@@ -97,7 +98,7 @@ CGI
 	echo "$2 /health" >"$1/www/health"
 	chmod -R go-w "$1"
 }
-for s in a b health parking six; do cgi_jail "$J/$s" "$s"; done
+for s in a b health parking six net; do cgi_jail "$J/$s" "$s"; done
 vh_ctl add http 127.0.0.2 "$J/a" --user nobody >/dev/null
 vh_ctl add http 127.0.0.3 "$J/b" --user nobody >/dev/null
 # the backend's own address: the L7 checks' row (fleet.md 1.5)
@@ -105,12 +106,20 @@ vh_ctl add http 10.231.0.11 "$J/health" --user nobody >/dev/null
 # a parking default: ordinary connections to unknown addresses land
 # there, a balancer's own connections never do
 vh_ctl add http default "$J/parking" --user nobody >/dev/null
+# fleet.md C1 (IPv4) behind the balancer: a /24, and an exact row inside it
+vh_ctl add http 127.0.1.0/24 "$J/net" --user nobody >/dev/null
+vh_ctl add http 127.0.1.5 "$J/b" --user nobody >/dev/null
 # fleet.md C1: one prefix row for a /64 (its neighbour /64 is local too, no row)
 vh_ctl add http $P6:20::/64 "$J/six" --user nobody >/dev/null ||
 	vh_notok "fleet C1: vhostctl add takes an IPv6 /64 prefix row"
 # the trusted balancer: v1 and v2, for service http
 vh_ctl proxy-trust add 10.231.0.1 --service http --versions 1,2 >/dev/null ||
 	vh_notok "vhostctl proxy-trust add 10.231.0.1 --service http --versions 1,2"
+# the same balancer over IPv6 (fleet.md 1.7: server ipv6@...), v2 only,
+# trusted through a prefix: fd56:6864:7600:1::0-7 (the lb namespace's
+# clients use fd56:6864:7600:1::9, outside it)
+vh_ctl proxy-trust add $P6:1::/125 --service http --versions 2 >/dev/null ||
+	vh_notok "vhostctl proxy-trust add $P6:1::/125 --service http --versions 2"
 
 # --- the backend: super-servers running virtuald in namespace h -------------
 HTTPD="/bin/busybox httpd -i -h /www"
@@ -143,7 +152,14 @@ defaults
 frontend v2
     bind 127.0.0.2:80
     bind 127.0.0.3:80
+    bind 127.0.1.5:80
+    bind 127.0.1.7:80
+    bind 127.0.2.1:80
     default_backend be_v2
+# the backend reached over IPv6 (systemd-socket-activate on [::]:8080)
+frontend v2six
+    bind 127.0.0.2:84
+    default_backend be_v2six
 frontend v1
     bind 127.0.0.2:81
     bind 127.0.0.3:81
@@ -162,13 +178,18 @@ backend be_v1
     server h1 10.231.0.11:80 send-proxy
 backend be_relay
     server h1 10.231.0.11:80
+backend be_v2six
+    server h1 ipv6@$P6:1::11:8080 send-proxy-v2 proxy-v2-options crc32c source [$P6:1::1]:0
 backend be_untrusted
     server h1 10.231.0.11:80 send-proxy-v2 source 10.231.0.2
+# L4 checks: to an address without a row of its own (a default exists),
+# to the backend's own address (its row), and the first again --verbose
 backend chk_l4
     default-server check inter 500ms fall 2 rise 2
-    server l4v2 10.231.0.11:81 send-proxy-v2 proxy-v2-options crc32c
-    server l4v1 10.231.0.11:81 send-proxy
-    server l4verbose 10.231.0.11:82 send-proxy-v2
+    server l4v2 10.231.0.12:81 send-proxy-v2 proxy-v2-options crc32c
+    server l4v1 10.231.0.12:81 send-proxy
+    server l4own 10.231.0.11:81 send-proxy-v2 proxy-v2-options crc32c
+    server l4verbose 10.231.0.12:82 send-proxy-v2
 backend chk_l7
     option httpchk GET /health
     http-check expect string health\ /health
@@ -235,6 +256,22 @@ vh_contains "P1 control: trusted balancer without a header refused" "status=76" 
 vh_eq "P1 control: the untrusted peer without a header: real address, the default" "parking" \
 	"$(field jail "$(lbget http://10.231.0.12/cgi-bin/env --interface 10.231.0.2)")"
 
+# the balancer over IPv6 (a trusted prefix), the client's IPv4 in the header
+out=$(lbget http://127.0.0.2:84/cgi-bin/env --interface 127.0.0.9)
+vh_eq "P1: v2 over IPv6 (server ipv6@...) lands in the dialled VIP's jail" "a" "$(field jail "$out")"
+vh_eq "P1: v2 over IPv6: TCPREMOTEIP is the IPv4 client" "127.0.0.9" "$(field TCPREMOTEIP "$out")"
+vh_eq "P1: v2 over IPv6: VIRTUALD_PEERIP is the balancer's IPv6 address" "$P6:1::1" "$(field VIRTUALD_PEERIP "$out")"
+vh_eq "P1: v2 over IPv6: PROTO is the original connection's" "TCP" "$(field PROTO "$out")"
+
+# fleet.md C1 (IPv4) through the balancer: the header's destination picks
+# exact before prefix, prefix before default
+vh_eq "fleet C1: v2 to 127.0.1.5: its exact row, inside the /24" "b" "$(field jail "$(lbget http://127.0.1.5/cgi-bin/env)")"
+vh_eq "fleet C1: v2 to 127.0.1.7: the /24 prefix row" "net" "$(field jail "$(lbget http://127.0.1.7/cgi-bin/env)")"
+vh_eq "fleet C1: v2 to 127.0.2.1: outside the /24, the default" "parking" \
+	"$(field jail "$(lbget http://127.0.2.1/cgi-bin/env)")"
+line=$(vh_log_wait "served service=http local=127.0.1.7:80 ") || line=
+vh_contains "fleet C1: the log line names the prefix row" "domain=http/127.0.1.0/24 rule=prefix" "$line"
+
 # --- P3: send-proxy (v1) and curl --haproxy-protocol ------------------------
 for vip in 2 3; do
 	out=$(lbget http://127.0.0.$vip:81/cgi-bin/env --interface 127.0.0.8)
@@ -251,7 +288,8 @@ vh_contains "P3: log line says via=proxy-v1" "via=proxy-v1 peer=10.231.0.1:" "$l
 out=$(lbget http://127.0.0.3:82/cgi-bin/env --haproxy-protocol --interface 127.0.0.7)
 vh_eq "P3: curl --haproxy-protocol through a relay lands in the dialled VIP's jail" "b" "$(field jail "$out")"
 vh_eq "P3: curl --haproxy-protocol: TCPREMOTEIP is curl's address" "127.0.0.7" "$(field TCPREMOTEIP "$out")"
-vh_eq "P3: curl --haproxy-protocol: VIRTUALD_PROXY" "v1" "$(field VIRTUALD_PROXY "$out")"
+vh_eq "P9 control: a v1 header from the balancer whose source is not the balancer is proxied" "v1" \
+	"$(field VIRTUALD_PROXY "$out")"
 # curl --haproxy-protocol straight from the trusted source: its header
 # describes its own connection (the v1 health-check form): the real local
 # address chooses, never a default
@@ -263,18 +301,18 @@ vh_log_mark
 vh_eq "P3: ... to an address without a row: closed, the default never answers" "" \
 	"$(lbget http://10.231.0.12/cgi-bin/env --haproxy-protocol --interface 10.231.0.1)"
 sleep 0.3
-vh_eq "P3: ... and that close writes no log line" "" "$(grep -a 'local=10.231.0.12' "$F/syslog")"
+vh_eq "P3: ... and that close writes no log line" "" "$(grep -a 'local=10.231.0.12:80' "$F/syslog")"
 
 # --- fleet.md C1: one IPv6 prefix row for a whole /64 (AnyIP) -----------
 for a in $P6:20::5 $P6:20:abcd::9; do
-	out=$(lbget "http://[$a]:8080/cgi-bin/env")
+	out=$(lbget "http://[$a]:8080/cgi-bin/env" --interface $P6:1::9)
 	vh_eq "fleet C1: $a is served by the /64 prefix row" "six" "$(field jail "$out")"
 	vh_eq "fleet C1: $a: TCPLOCALIP is the address dialled" "$a" "$(field TCPLOCALIP "$out")"
 done
 line=$(vh_log_wait "served service=http local=\[$P6:20:abcd::9\]") || line=
 vh_contains "fleet C1: the log line names the prefix row" "domain=http/$P6:20::/64" "$line"
 vh_eq "fleet C1 control: the neighbouring /64 (local, no row) gets the default" "parking" \
-	"$(field jail "$(lbget "http://[$P6:21::5]:8080/cgi-bin/env")")"
+	"$(field jail "$(lbget "http://[$P6:21::5]:8080/cgi-bin/env" --interface $P6:1::9)")"
 
 # --- P9: health checks -------------------------------------------------------
 vh_log_mark # from here on, only the checks connect
@@ -292,7 +330,7 @@ while [ $(($(date +%s) - t0)) -lt 15 ]; do
 		[ "$(col chk_l4 l4v1 status)" = UP ] && [ "$(date +%s)" -ge $((t1 + 3)) ] && break
 	sleep 0.5
 done
-for s in l4v2 l4v1 l4verbose; do
+for s in l4v2 l4v1 l4own l4verbose; do
 	vh_eq "P9: L4 check, $s: UP" "UP" "$(col chk_l4 $s status)"
 	vh_eq "P9: L4 check, $s: L4OK" "L4OK" "$(col chk_l4 $s check_status)"
 done
@@ -307,9 +345,16 @@ done
 vh_eq "P9 control: L7 check of an address without a row: DOWN" "DOWN" "$(col chk_l7 l7nodefault status)"
 vh_not_contains "P9 control: ... never answered by the parking jail" "L7OK" "$(col chk_l7 l7nodefault check_status)"
 logs=$(cat "$F/syslog")
-vh_not_contains "P9: L4 checks (v1 and v2) leave no log line: no refused, no served" "local=10.231.0.11:81" "$logs"
-vh_contains "P9 control: the same L4 checks with --verbose do reach virtuald" "detail quiet service=http local=10.231.0.11:82" "$logs"
-vh_not_contains "P9: ... and the --verbose one refuses none either" "refused service=http local=10.231.0.11:82" "$logs"
+vh_eq "P9: L4 checks (v1 and v2) leave no log line: no refused, no served" "" \
+	"$(grep -a "local=10.231.0.12:81" "$F/syslog")"
+vh_contains "P9 control: the same L4 checks with --verbose do reach virtuald" "detail quiet service=http local=10.231.0.12:82" "$logs"
+vh_not_contains "P9: ... and the --verbose one refuses none either" "refused service=http local=10.231.0.12:82" "$logs"
+# An L4 check sends its LOCAL header, then resets. Nearly always the reset
+# is there before virtuald looks (quiet); when the header alone is, the
+# backend's own row answers it like an L7 check (its service then sees
+# the reset). Never refused, never the default.
+vh_eq "P9: L4 checks of the backend's own address: never refused, never the default" "" \
+	"$(grep -a "local=10.231.0.11:81" "$F/syslog" | grep -a -e refused -e domain=http/default)"
 vh_contains "P9: L7 checks are served by the backend's own row" \
 	"served service=http local=10.231.0.11:80 remote=10.231.0.1:" "$logs"
 vh_not_contains "P9: no check is refused" "refused service=http local=10.231.0.1" "$logs"
@@ -317,6 +362,6 @@ vh_not_contains "P9: no check lands in the parking default" "domain=http/default
 	"$(printf '%s\n' "$logs" | grep -a 'remote=10.231.0.1:')"
 
 echo "# an L4 check, as virtuald --verbose saw it:" \
-	"$(grep -a "local=10.231.0.11:82" "$F/syslog" | tail -n 1 | sed 's/.*virtuald\[[0-9]*\]: //')"
+	"$(grep -a "local=10.231.0.12:82" "$F/syslog" | tail -n 1 | sed 's/.*virtuald\[[0-9]*\]: //')"
 echo "# wall time $(($(date +%s) - t0)) s after HAProxy started"
 vh_done
