@@ -1,6 +1,6 @@
 /* loadgen - the benchmark's HTTP/1.0 client.
  *
- *   loadgen -a ADDRESS -p PORT -e TEXT [-c CONC] [-n COUNT | -t SECONDS] [-w WARMUP]
+ *   loadgen -a ADDRESS -p PORT -e TEXT [-c CONC] [-n COUNT | -t SECONDS] [-w WARMUP] [-x]
  *
  * CONC threads each loop: connect, send "GET / HTTP/1.0\r\n\r\n", read
  * the whole reply until the server closes, check it is "200" with a body
@@ -14,6 +14,12 @@
  * status 0 when every reply was right, 1 when any failed, 64 on usage.
  * The first failure's reason goes to stderr. WARMUP connections per
  * thread are made first and not counted (page cache, inetd's first fork).
+ *
+ * -x: each connection is a balancer's (issue 15): the request is preceded,
+ * in the same write, by a fixed PROXY protocol v2 header as HAProxy 2.6
+ * sends it with "send-proxy-v2 proxy-v2-options crc32c": command PROXY,
+ * TCP over the target's family, source 192.0.2.10 (2001:db8::10) port
+ * 40000, destination ADDRESS and PORT, one CRC32C TLV over the header.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -22,6 +28,7 @@
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,6 +50,10 @@ static atomic_long started, ok, failed;
 static atomic_int stop;
 static pthread_mutex_t first_lock = PTHREAD_MUTEX_INITIALIZER;
 static int first_reported;
+/* what each connection writes: "GET / HTTP/1.0\r\n\r\n", after the PROXY
+ * header with -x */
+static unsigned char request[128];
+static size_t request_len;
 
 static double now(void)
 {
@@ -70,7 +81,6 @@ static void report_first(const char *fmt, ...)
 /* One request. Returns 0 when the reply is right. */
 static int one(char *buf)
 {
-    static const char req[] = "GET / HTTP/1.0\r\n\r\n";
     int fd = socket(target.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0) {
         report_first("socket: %s", strerror(errno));
@@ -84,7 +94,7 @@ static int one(char *buf)
         report_first("connect: %s", strerror(errno));
         goto out;
     }
-    if (write(fd, req, sizeof req - 1) != (ssize_t)(sizeof req - 1)) {
+    if (write(fd, request, request_len) != (ssize_t)request_len) {
         report_first("write: %s", strerror(errno));
         goto out;
     }
@@ -149,15 +159,68 @@ static void *runner(void *arg)
 
 static int usage(void)
 {
-    fprintf(stderr, "usage: loadgen -a ADDRESS -p PORT -e TEXT [-c CONC] [-n COUNT | -t SECONDS] [-w WARMUP]\n");
+    fprintf(stderr, "usage: loadgen -a ADDRESS -p PORT -e TEXT [-c CONC] [-n COUNT | -t SECONDS] [-w WARMUP] [-x]\n");
     return 64;
+}
+
+/* CRC-32C (Castagnoli, reflected 0x82F63B78), as the PROXY v2 TLV wants */
+static uint32_t crc32c(const unsigned char *p, size_t n)
+{
+    uint32_t c = 0xFFFFFFFFu;
+    while (n--) {
+        c ^= *p++;
+        for (int k = 0; k < 8; k++)
+            c = (c >> 1) ^ (0x82F63B78u & (0u - (c & 1u)));
+    }
+    return ~c;
+}
+
+/* -x: the fixed PROXY v2 header for the target, then the request */
+static void build_request(int proxy_v2)
+{
+    static const char req[] = "GET / HTTP/1.0\r\n\r\n";
+    static const unsigned char sig[12] = {0x0D, 0x0A, 0x0D, 0x0A, 0x00, 0x0D, 0x0A, 0x51, 0x55, 0x49, 0x54, 0x0A};
+    size_t n = 0;
+    if (proxy_v2) {
+        unsigned char *h = request;
+        int v6 = target.ss_family == AF_INET6;
+        size_t alen = v6 ? 36 : 12, len = alen + 7; /* addresses, CRC32C TLV */
+        memcpy(h, sig, sizeof sig);
+        h[12] = 0x21;             /* version 2, PROXY */
+        h[13] = v6 ? 0x21 : 0x11; /* TCP over IPv6 / IPv4 */
+        h[14] = (unsigned char)(len >> 8), h[15] = (unsigned char)len;
+        unsigned char *a = h + 16;
+        uint16_t dport;
+        if (v6) {
+            const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)&target;
+            inet_pton(AF_INET6, "2001:db8::10", a);
+            memcpy(a + 16, &s6->sin6_addr, 16);
+            dport = s6->sin6_port;
+        } else {
+            const struct sockaddr_in *s4 = (const struct sockaddr_in *)&target;
+            inet_pton(AF_INET, "192.0.2.10", a);
+            memcpy(a + 4, &s4->sin_addr, 4);
+            dport = s4->sin_port;
+        }
+        uint16_t sport = htons(40000);
+        memcpy(a + alen - 4, &sport, 2);
+        memcpy(a + alen - 2, &dport, 2);
+        unsigned char *t = a + alen;
+        t[0] = 0x03, t[1] = 0, t[2] = 4, t[3] = t[4] = t[5] = t[6] = 0; /* PP2_TYPE_CRC32C */
+        uint32_t c = crc32c(h, 16 + len);
+        t[3] = (unsigned char)(c >> 24), t[4] = (unsigned char)(c >> 16), t[5] = (unsigned char)(c >> 8),
+        t[6] = (unsigned char)c;
+        n = 16 + len;
+    }
+    memcpy(request + n, req, sizeof req - 1);
+    request_len = n + sizeof req - 1;
 }
 
 int main(int argc, char **argv)
 {
     const char *addr = NULL;
-    int port = 0, conc = 2, opt;
-    while ((opt = getopt(argc, argv, "a:p:e:c:n:t:w:")) != -1) {
+    int port = 0, conc = 2, proxy_v2 = 0, opt;
+    while ((opt = getopt(argc, argv, "a:p:e:c:n:t:w:x")) != -1) {
         switch (opt) {
         case 'a': addr = optarg; break;
         case 'p': port = atoi(optarg); break;
@@ -166,6 +229,7 @@ int main(int argc, char **argv)
         case 'n': count_limit = atol(optarg); break;
         case 't': time_limit = atof(optarg); break;
         case 'w': warmup = atoi(optarg); break;
+        case 'x': proxy_v2 = 1; break;
         default: return usage();
         }
     }
@@ -187,6 +251,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "loadgen: bad address '%s'\n", addr);
         return 64;
     }
+    build_request(proxy_v2);
 
     pthread_t th[MAX_THREADS];
     void *bufs[MAX_THREADS];
