@@ -393,11 +393,31 @@ static void served_by(const struct vc_findings *f, const char *svc, const char *
             row->enabled ? "" : ", which is disabled: virtuald refuses the connection");
 }
 
+/* The row that serves SERVICE on key: for an address, virtuald's
+ * selection (vh_select); for a key no connection has ('default', a
+ * prefix), that key's row of the service, else its '*' row. The rule,
+ * 0 when none, -1 with e. */
+static int select_key(sqlite3 *h, const char *svc, const char *key, vh_row *row, vh_err *e)
+{
+    int is_default = strcmp(key, VH_ADDR_DEFAULT) == 0;
+    if (!is_default && !strchr(key, '/'))
+        return vh_select(h, svc, key, 0, row, NULL, e);
+    const char *const svcs[2] = {svc, VH_SERVICE_ANY};
+    for (int i = 0; i < 2; i++) {
+        if (vh_store_get(h, svcs[i], key, row, e) == 0)
+            return is_default ? (i ? VH_RULE_ANY_DEFAULT : VH_RULE_DEFAULT) : (i ? VH_RULE_PREFIX_ANY : VH_RULE_PREFIX);
+        if (e->code != VH_EX_NOHOST)
+            return -1;
+    }
+    return VH_RULE_NONE;
+}
+
 int vc_cmd_check(const char *db, int argc, char **argv)
 {
     struct arg_str *service =
         arg_str0(NULL, NULL, "SERVICE", "only this service's domains ('*' for the any-service rows)");
-    struct arg_str *address = arg_str0(NULL, NULL, "ADDRESS", "only the domain on this address (or 'default')");
+    struct arg_str *address =
+        arg_str0(NULL, NULL, "ADDRESS", "only the domain on this address, prefix (NET/LEN) or 'default'");
     struct arg_str *program = arg_strn("p", "program", "NAME", 0, 64,
                                        "also check that NAME (absolute, or searched in " VH_SAFE_PATH
                                        ") and everything it needs are in each jail");
@@ -420,7 +440,7 @@ int vc_cmd_check(const char *db, int argc, char **argv)
     char addr[VH_ADDR_TEXT];
     const char *svc = service->count ? service->sval[0] : NULL;
     if ((svc && vh_valid_service(svc, 1, &e) < 0) ||
-        (address->count && vh_addr_canon(address->sval[0], 1, addr, &e) < 0)) {
+        (address->count && vh_addr_key_canon(address->sval[0], 1, addr, &e) < 0)) {
         rc = vc_error(&e);
         goto out;
     }
@@ -472,7 +492,7 @@ int vc_cmd_check(const char *db, int argc, char **argv)
     if (r == 0 && svc && s.address && strcmp(svc, VH_SERVICE_ANY) != 0) {
         if (!(sel = malloc(sizeof *sel)))
             r = vh_fail(&e, VH_EX_OSERR, "out of memory");
-        int rule = r == 0 ? vh_select(h, svc, s.address, 0, sel, NULL, &e) : 0;
+        int rule = r == 0 ? select_key(h, svc, s.address, sel, &e) : 0;
         if (rule < 0)
             r = -1;
         else if (rule == VH_RULE_NONE)

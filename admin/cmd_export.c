@@ -56,6 +56,11 @@ int vc_cmd_export(const char *db, int argc, char **argv)
                 "flat format cannot say - an import refuses %s unless given --unjailed\n",
                 st.unjailed, st.unjailed == 1 ? "" : "s", st.unjailed == 1 ? "is" : "are",
                 st.unjailed == 1 ? "it" : "them");
+    if (st.skipped)
+        fprintf(stderr,
+                "vhostctl: warning: %lu domain%s on a prefix (NET/LEN) skipped: the flat format holds addresses and "
+                "default only - vhostctl list --service %s shows %s\n",
+                st.skipped, st.skipped == 1 ? "" : "s", svc, st.skipped == 1 ? "it" : "them");
     if (st.bad)
         fprintf(stderr,
                 "vhostctl: warning: %lu domain%s cannot be written in the flat format (a directory the format "

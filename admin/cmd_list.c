@@ -131,16 +131,16 @@ static int wanted(const struct sel *s, const vh_row *r)
 }
 
 /* The selection rule by which r serves --service: its own row on an
- * address or the default; a '*' row only where the service has no row
- * of its own there (PRODUCT §3), else 0. */
+ * address, a prefix or the default; a '*' row only where the service has
+ * no row of its own on that key (PRODUCT §3, fleet.md 3.3), else 0. */
 static int rule_of(const struct sel *s, const vh_row *r)
 {
-    int dflt = strcmp(r->address, "default") == 0;
+    int dflt = strcmp(r->address, "default") == 0, prefix = strchr(r->address, '/') != NULL;
     if (!s->service || strcmp(r->service, s->service) == 0)
-        return dflt ? VH_RULE_DEFAULT : VH_RULE_EXACT;
+        return dflt ? VH_RULE_DEFAULT : prefix ? VH_RULE_PREFIX : VH_RULE_EXACT;
     if (s->nown && bsearch(r->address, s->own, s->nown, sizeof *s->own, by_addr))
         return 0;
-    return dflt ? VH_RULE_ANY_DEFAULT : VH_RULE_ANY_SERVICE;
+    return dflt ? VH_RULE_ANY_DEFAULT : prefix ? VH_RULE_PREFIX_ANY : VH_RULE_ANY_SERVICE;
 }
 
 static int visit(void *ctx, const vh_row *r, const char *text)
@@ -193,7 +193,8 @@ static int print_effective(void *ctx, const vh_row *r)
 int vc_cmd_list(const char *db, int argc, char **argv)
 {
     struct arg_str *service = arg_str0("s", "service", "SERVICE", "only this service's rows");
-    struct arg_str *address = arg_str0(NULL, "address", "ADDRESS", "only the rows of this address (or 'default')");
+    struct arg_str *address =
+        arg_str0(NULL, "address", "ADDRESS", "only the rows of this key: an address, a prefix NET/LEN, or 'default'");
     struct arg_str *root = arg_str0(NULL, "root", "DIR", "only the rows served from jail DIR");
     struct arg_str *user =
         arg_str0(NULL, "user", "USER", "only the rows run as USER (name or uid; 'root': the root services)");
@@ -222,7 +223,7 @@ int vc_cmd_list(const char *db, int argc, char **argv)
         goto out;
     }
     if ((s.service && vh_valid_service(s.service, 1, &e) < 0) ||
-        (address->count && vh_addr_canon(address->sval[0], 1, addr, &e) < 0) ||
+        (address->count && vh_addr_key_canon(address->sval[0], 1, addr, &e) < 0) ||
         (root->count && vh_valid_root(root->sval[0], &e) < 0)) {
         rc = vc_error(&e);
         goto out;

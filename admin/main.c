@@ -15,7 +15,9 @@ const struct vc_cmd vc_commands[] = {
      "add SERVICE ADDRESS ROOT [--user U] [--group G] [--comment TEXT] [--disabled] [--net-bind-service] [--max-procs "
      "N]"
      " [--force] [--unjailed]",
-     "add a domain: SERVICE (or '*') on ADDRESS (or 'default') is served from jail ROOT", vc_cmd_add},
+     "add a domain: SERVICE (or '*') on ADDRESS (an address, a prefix NET/LEN, or 'default') is served from jail "
+     "ROOT",
+     vc_cmd_add},
     {"remove", "remove SERVICE ADDRESS [--kill]", "remove a domain (--kill: and end its running services)",
      vc_cmd_remove},
     {"enable", "enable SERVICE ADDRESS", "enable a domain", vc_cmd_enable},

@@ -293,7 +293,7 @@ int vc_order_hint(const char *cmd, const char *service, const char *address, con
     char canon[VH_ADDR_TEXT], a[512], r[512], sv[256];
     vh_err ignored;
     int addr_is_path = address[0] == '/';
-    int root_is_addr = root[0] != '/' && vh_addr_canon(root, 1, canon, &ignored) == 0;
+    int root_is_addr = root[0] != '/' && vh_addr_key_canon(root, 1, canon, &ignored) == 0;
     if (!addr_is_path && !root_is_addr)
         return 0;
     vh_printable(address, a, sizeof a);

@@ -94,6 +94,69 @@ static int report_lines(struct out *o, const char *a, const char *b, const char 
     return n;
 }
 
+/* The prefix lengths the rows use, by the triggers' own expressions
+ * (sql/004): the count a prefix_lengths entry should hold. */
+#define WANT_SQL                                                                                                       \
+    "WITH want (tbl, family, len, refs) AS ("                                                                          \
+    " SELECT 'domains', CASE WHEN instr(address, ':') > 0 THEN 6 ELSE 4 END,"                                          \
+    " CAST(substr(address, instr(address, '/') + 1) AS INTEGER), count(*)"                                             \
+    " FROM domains WHERE instr(address, '/') > 0 GROUP BY 1, 2, 3"                                                     \
+    " UNION ALL SELECT 'proxy_sources', CASE WHEN instr(source, ':') > 0 THEN 6 ELSE 4 END,"                           \
+    " CAST(substr(source, instr(source, '/') + 1) AS INTEGER), count(*)"                                               \
+    " FROM proxy_sources WHERE instr(source, '/') > 0 GROUP BY 1, 2, 3) "
+
+static const char drift_sql[] =
+    WANT_SQL "SELECT w.tbl, w.family, w.len, w.refs, coalesce(p.refs, -1) FROM want w LEFT JOIN prefix_lengths p"
+             " ON p.tbl = w.tbl AND p.family = w.family AND p.len = w.len WHERE p.refs IS NOT w.refs"
+             " UNION ALL SELECT p.tbl, p.family, p.len, 0, p.refs FROM prefix_lengths p WHERE NOT EXISTS"
+             " (SELECT 1 FROM want w WHERE w.tbl = p.tbl AND w.family = p.family AND w.len = p.len)"
+             " ORDER BY 1, 2, 3";
+
+static const char recount_sql[] =
+    "DELETE FROM prefix_lengths; INSERT INTO prefix_lengths (tbl, family, len, refs) " WANT_SQL
+    "SELECT tbl, family, len, refs FROM want";
+
+long vh_dbcheck_prefix_drift(sqlite3 *db, vh_prefix_drift_cb cb, void *ctx, vh_err *e)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(db, drift_sql, sizeof drift_sql, &st, NULL);
+    if (rc != SQLITE_OK)
+        return vh_db_fail(db, rc, "recounting the prefix lengths", e);
+    long n = 0;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        n++;
+        if (cb)
+            cb(ctx, (const char *)sqlite3_column_text(st, 0), sqlite3_column_int(st, 1), sqlite3_column_int(st, 2),
+               (long)sqlite3_column_int64(st, 3), (long)sqlite3_column_int64(st, 4));
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE)
+        return vh_db_fail(db, rc, "recounting the prefix lengths", e);
+    return n;
+}
+
+int vh_dbcheck_prefix_recount(sqlite3 *db, vh_err *e)
+{
+    int rc = sqlite3_exec(db, recount_sql, NULL, NULL, NULL);
+    return rc == SQLITE_OK ? 0 : vh_db_fail(db, rc, "recounting the prefix lengths", e);
+}
+
+static void drift_finding(void *ctx, const char *tbl, int family, int len, long rows, long stored)
+{
+    struct out *o = ctx;
+    char problem[512];
+    /* a length in use but not kept: its rows are never tried (a domain
+     * row's connections go to a shorter prefix or a default, a trusted
+     * source is not trusted) - an error; a count too high or a length
+     * kept for no row only costs a probe - a warning */
+    int unseen = stored < 0 && rows > 0;
+    snprintf(problem, sizeof problem, "prefix_lengths says %ld %s row%s %s IPv%d /%d prefix%s, the rows hold %ld%s",
+             stored < 0 ? 0 : stored, tbl, stored == 1 ? "" : "s", stored == 1 ? "is an" : "are", family, len,
+             stored == 1 ? "" : "es", rows, unseen ? ": virtuald never tries them" : "");
+    emit(o, unseen ? VH_SEV_ERROR : VH_SEV_WARNING, "prefix-lengths", problem,
+         "the database was changed without vhostctl's triggers - vhostctl init recounts them");
+}
+
 int vh_dbcheck(sqlite3 *db, const char *path, vh_finding_cb cb, void *ctx)
 {
     struct out o = {cb, ctx, path, 0};
@@ -129,6 +192,11 @@ int vh_dbcheck(sqlite3 *db, const char *path, vh_finding_cb cb, void *ctx)
     }
     sqlite3_free(want);
     sqlite3_free(have);
+
+    /* sql/004: the lengths virtuald probes, against the rows (a schema
+     * too damaged for the query is reported above) */
+    vh_err pe;
+    vh_dbcheck_prefix_drift(db, drift_finding, &o, &pe);
 
     sqlite3_stmt *q = NULL;
     rc = sqlite3_prepare_v2(db, "PRAGMA quick_check", -1, &q, NULL);

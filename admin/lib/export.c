@@ -1,5 +1,6 @@
 #include "export.h"
 
+#include "addr.h"
 #include "exitcodes.h"
 #include "store.h"
 #include "valid.h"
@@ -16,6 +17,12 @@ struct export_ctx {
 static int export_row(void *ctx, const vh_row *row)
 {
     struct export_ctx *x = ctx;
+    /* the flat format is address-only (fleet.md 3.4): a prefix row is
+     * left out, counted, and said on stderr by the caller */
+    if (strcmp(row->address, VH_ADDR_DEFAULT) != 0 && strchr(row->address, '/')) {
+        x->st->skipped++;
+        return 0;
+    }
     size_t len = strlen(row->root);
     vh_err e;
     /* what the parser would not read back as the same row */

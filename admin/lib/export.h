@@ -18,6 +18,9 @@ typedef struct vh_export_stats {
     unsigned long unjailed;  /* rows marked unjailed (issue 13): written, the
                                 mark not expressible; import refuses them
                                 without --unjailed */
+    unsigned long skipped;   /* rows whose key is no address and not 'default'
+                                (a prefix, issue 15): not written at all - the
+                                legacy format and import are address-only */
 } vh_export_stats;
 
 /* Write the service's rows in the flat format: a comment line, then one
@@ -25,7 +28,9 @@ typedef struct vh_export_stats {
  * legacy first-match rule and PRODUCT §3 agree. What the format cannot
  * express becomes a comment, counted in st (the caller says so): a
  * disabled row (never silently re-enabled by an import), a directory the
- * parser would read differently (trailing blank). Run it in a read
+ * parser would read differently (trailing blank). A row whose key the
+ * format cannot hold (a prefix) is skipped, not even as a comment, and
+ * counted in st->skipped. Run it in a read
  * transaction. Returns 0 or -1 with e filled. */
 int vh_export(sqlite3 *db, const char *service, FILE *out, vh_export_stats *st, vh_err *e);
 

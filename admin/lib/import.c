@@ -33,8 +33,10 @@ static const char insert_sql[] =
     " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 1, ?9, ?10, ?10, ?11) ON CONFLICT (service, address) DO NOTHING";
 static const char existing_sql[] =
     "SELECT root, user IS NOT NULL, uid, gid, groups, unjailed FROM domains WHERE service = ?1 AND address = ?2";
-static const char count_sql[] = "SELECT count(*) FROM domains WHERE service = ?1";
-static const char delete_sql[] = "DELETE FROM domains WHERE service = ?1";
+/* --replace replaces what the flat format can hold: addresses and
+ * 'default'. A prefix row (issue 15), which export skips, stays. */
+static const char count_sql[] = "SELECT count(*) FROM domains WHERE service = ?1 AND instr(address, '/') = 0";
+static const char delete_sql[] = "DELETE FROM domains WHERE service = ?1 AND instr(address, '/') = 0";
 
 int vh_import_new(sqlite3 *db, vh_importer **out, vh_err *e)
 {
@@ -364,7 +366,8 @@ static void bind_constants(struct run *run)
     sqlite3_bind_text(st, 10, run->now, -1, SQLITE_STATIC);
 }
 
-/* REPLACE: delete the service's rows (dry run: count them). */
+/* REPLACE: delete the service's address and default rows (dry run:
+ * count them); its prefix rows stay. */
 static int clear_service(struct run *run, vh_err *e)
 {
     sqlite3_stmt *st = run->o->dry_run ? run->im->count : run->im->delete;

@@ -8,8 +8,10 @@
 #include "ix.h"
 #include "ixfmt.h"
 #include "ixstamp.h"
+#include "addr.h"
 #include "select.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -110,6 +112,85 @@ static int fill_hdr(sqlite3 *db, const char *dbpath, vh_ixfmt_hdr *h, const char
     h->application_id = (int32_t)appid;
     h->schema_cookie = (int32_t)cookie;
     return (*why = ident_sqlite(db, dbpath, &h->id)) ? -1 : 0;
+}
+
+/* One trusted source row as a header entry (ixfmt.h vh_ixfmt_trust):
+ * 1 done; 0 when the row is not in the form vhostctl writes (a source
+ * that is neither a canonical address nor a canonical prefix, a service
+ * too long, versions out of range) - the header then does not inline
+ * the sources and SQLite answers, exactly as it would have anyway. */
+static int trust_entry(const char *svc, const char *source, int vtype, int64_t versions, vh_ixfmt_trust *x)
+{
+    vh_prefix p;
+    memset(x, 0, sizeof *x);
+    size_t ls = svc ? strlen(svc) : 0;
+    if (!svc || !source || ls < 1 || ls >= sizeof x->service || vtype != SQLITE_INTEGER || versions < 1 || versions > 3)
+        return 0;
+    if (vh_prefix_parse_key(source, &p)) {
+        x->family = p.family == AF_INET ? 4 : 6;
+        x->len = (uint8_t)p.len;
+        memcpy(x->net, p.net, 16);
+    } else {
+        /* an exact address: the whole length, and only in canonical text
+         * (SQLite's seek matches nothing else) */
+        int family = strchr(source, ':') ? AF_INET6 : AF_INET;
+        char back[VH_ADDR_TEXT];
+        if (vh_addr_bytes(source, family, x->net) < 0 || !inet_ntop(family, x->net, back, sizeof back) ||
+            strcmp(back, source) != 0)
+            return 0;
+        x->family = family == AF_INET ? 4 : 6;
+        x->len = family == AF_INET ? 32 : 128;
+    }
+    x->versions = (uint8_t)versions;
+    x->svclen = (uint8_t)ls;
+    memcpy(x->service, svc, ls + 1);
+    return 1;
+}
+
+/* Format 4's header fields (sql/004), read in the caller's transaction -
+ * the one the rows are read in, so that the header and the records
+ * describe one state: the prefix lengths of domains rows in use (the
+ * candidates vh_ix_lookup probes), whether proxy_sources has rows, and
+ * every trusted source when there are at most VH_IXFMT_TRUST_MAX (else
+ * virtuald asks SQLite for the trust). 0, or -1 with e. */
+static int fill_sql4(sqlite3 *db, vh_ixfmt_hdr *h, vh_err *e)
+{
+    static const char sql[] = "SELECT service, source, versions FROM proxy_sources ORDER BY service, source LIMIT ?1";
+    vh_prefix_lens lens;
+    if (vh_select_lens(db, "domains", &lens, e) < 0)
+        return -1;
+    h->dom_len4 = lens.v4;
+    h->dom_len6[0] = lens.v6[0];
+    h->dom_len6[1] = lens.v6[1];
+    h->features = 0;
+    h->ntrust = 0;
+    memset(h->trust, 0, sizeof h->trust);
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(db, sql, sizeof sql, &st, NULL);
+    if (rc != SQLITE_OK)
+        return vh_db_fail(db, rc, "reading the trusted PROXY sources for the index", e);
+    sqlite3_bind_int(st, 1, VH_IXFMT_TRUST_MAX + 1);
+    uint32_t n = 0;
+    int inline_ok = 1;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (n < VH_IXFMT_TRUST_MAX &&
+            !trust_entry((const char *)sqlite3_column_text(st, 0), (const char *)sqlite3_column_text(st, 1),
+                         sqlite3_column_type(st, 2), sqlite3_column_int64(st, 2), &h->trust[n]))
+            inline_ok = 0;
+        n++;
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE)
+        return vh_db_fail(db, rc, "reading the trusted PROXY sources for the index", e);
+    if (n)
+        h->features |= VH_IXFMT_F_TRUST;
+    if (n && n <= VH_IXFMT_TRUST_MAX && inline_ok) {
+        h->features |= VH_IXFMT_F_TRUST_INLINE;
+        h->ntrust = n;
+    } else {
+        memset(h->trust, 0, sizeof h->trust);
+    }
+    return 0;
 }
 
 /* Hold on (the caller keeps the write lock) until the clock that stamps
@@ -224,6 +305,8 @@ static int rebuild(sqlite3 *db, const char *dbpath, vh_err *e)
         vh_fail(e, VH_EX_SOFTWARE, "lookup index: %s", why);
         goto out;
     }
+    if (fill_sql4(db, &h, e) < 0)
+        goto out;
     if (sqlite3_prepare_v2(db, "SELECT " VH_ROW_COLS " FROM domains", -1, &st, NULL) != SQLITE_OK) {
         vh_db_fail(db, sqlite3_errcode(db), "reading the domains for the index", e);
         goto out;
@@ -384,6 +467,13 @@ static int update_in_place(sqlite3 *db, const char *dbpath, uint64_t ino, const 
         goto ioerr;
     if (fill_hdr(db, dbpath, &h, &why) < 0)
         goto out;
+    /* the prefix lengths and trusted sources as they are now: a change
+     * of either (a prefix row added or removed, proxy-trust) is an
+     * in-place update too, with or without keys */
+    if (fill_sql4(db, &h, e) < 0) {
+        result = -1;
+        goto out;
+    }
     h.valid = 1;
     h.seq++;
     if (vh_fd_pwrite_full(fd, &h, sizeof h, 0) < 0)

@@ -36,8 +36,11 @@ int vh_ixwrite_begin(sqlite3 *db, const char *dbpath, vh_ixwrite_txn *t, vh_err 
  * and bring the index up to date - in place for the rows of keys when
  * vh_ixwrite_begin proved the index current and no other connection committed
  * since (PRAGMA data_version), else rebuilt from every row into a new
- * file renamed over the old. t NULL: rebuild. Returns 0, or -1 with e
- * (the index then stays stale; virtuald reads the database). */
+ * file renamed over the old. t NULL: rebuild. keys not NULL with nkeys
+ * 0: no row changed, only what the header keeps (sql/004: proxy_sources,
+ * prefix lengths), rewritten in place. Either way the header's format-4
+ * fields are read in the same transaction as the rows. Returns 0, or -1
+ * with e (the index then stays stale; virtuald reads the database). */
 int vh_ixwrite_finish(sqlite3 *db, const char *dbpath, const vh_ixwrite_txn *t, const vh_ixwrite_key *keys, int nkeys,
                       vh_err *e);
 

@@ -550,6 +550,323 @@ static void test_out_of_range_settings_refused(void **s)
     }
 }
 
+/* ---- issue 15: prefix rows and trusted PROXY sources ------------------ */
+
+/* The index's answer through the reader virtuald uses (vh_ix_begin,
+ * vh_ix_lookup), against vh_select on the same state: rule, prefix
+ * length and row. Returns the rule. */
+static int same_prefix_answer(const char *svc, const char *adr, int flags, vh_row *out)
+{
+    vh_ix_reader r;
+    const char *why = NULL;
+    vh_err e, ed;
+    if (vh_ix_begin(dbp, &r, &why, &e) != 1)
+        fail_msg("index not current for %s %s: %s", svc, adr, why ? why : e.msg);
+    vh_row ri, rd;
+    unsigned li = 999, ld = 999;
+    int a = vh_ix_lookup(&r, svc, adr, flags, &ri, &li, &why, &e);
+    vh_ix_end(&r);
+    if (a == VH_IX_STALE)
+        fail_msg("index stale for %s %s: %s", svc, adr, why);
+    sqlite3 *db;
+    if (vh_db_open_runtime(dbp, &db, &ed) < 0)
+        fail_msg("%s", ed.msg);
+    int d = vh_select(db, svc, adr, flags, &rd, &ld, &ed);
+    vh_db_close(db, NULL);
+    if (a != d)
+        fail_msg("%s %s (flags %d): index rule %d, database rule %d", svc, adr, flags, a, d);
+    if (d > 0) {
+        if (li != ld || memcmp(&ri, &rd, sizeof ri) != 0)
+            fail_msg("%s %s: index %s /%u -> %s, database %s /%u -> %s", svc, adr, ri.address, li, ri.root, rd.address,
+                     ld, rd.root);
+        if (out)
+            *out = rd;
+    }
+    return d;
+}
+
+/* The header of the index as virtuald reads it. */
+static vh_ixfmt_hdr header_now(void)
+{
+    vh_ix_reader r;
+    const char *why = NULL;
+    vh_err e;
+    if (vh_ix_begin(dbp, &r, &why, &e) != 1)
+        fail_msg("index not current: %s", why ? why : e.msg);
+    vh_ixfmt_hdr h = r.h;
+    vh_ix_end(&r);
+    return h;
+}
+
+static void prefix_row(const char *svc, const char *key, const char *root, int enabled)
+{
+    vh_row r;
+    unit_row(&r, svc, key, root);
+    r.enabled = enabled;
+    change('a', &r, 1);
+    assert_int_equal(current(), 1);
+}
+
+static void drop_row(const char *svc, const char *key)
+{
+    vh_row r;
+    unit_row(&r, svc, key, "/srv/unused");
+    change('r', &r, 1);
+    assert_int_equal(current(), 1);
+}
+
+/* fleet.md table C1 and C4 on the index: exact beats a prefix, the
+ * longest prefix wins, the service before '*' at each length, IPv6 /64;
+ * a disabled /24 inside an enabled /8 refuses, never falls through. Each
+ * change is written in place (the same file), with the header's prefix
+ * lengths from the same transaction. */
+static void test_prefix_rows_answer_like_the_database(void **s)
+{
+    (void)s;
+    struct stat st0, st1;
+    prefix_row("http", "127.0.0.0/8", "/srv/parking", 1);
+    assert_int_equal(stat(ixp, &st0), 0);
+    prefix_row("http", "127.0.1.0/24", "/srv/x", 1);
+    prefix_row("http", "127.0.1.5", "/srv/y", 1);
+    prefix_row("http", "fd56:6864:7600:20::/64", "/srv/v6", 1);
+    prefix_row("*", "127.0.3.0/24", "/srv/any3", 1);
+    prefix_row("ftp", "127.0.3.0/24", "/srv/ftp3", 1);
+    prefix_row("http", "127.0.4.0/24", "/srv/off4", 0);
+    assert_int_equal(stat(ixp, &st1), 0);
+    assert_int_equal(st1.st_ino, st0.st_ino);
+    vh_ixfmt_hdr h = header_now();
+    assert_true(h.dom_len4 == ((1ULL << 8) | (1ULL << 24)));
+    assert_true(h.dom_len6[0] == 0 && h.dom_len6[1] == 1ULL); /* /64: bit 0 of word 1 */
+
+    static const struct {
+        const char *svc, *adr;
+        int rule;
+        unsigned plen;
+        const char *root;
+    } c[] = {
+        {"http", "127.0.1.5", VH_RULE_EXACT, 0, "/srv/y"},
+        {"http", "127.0.1.7", VH_RULE_PREFIX, 24, "/srv/x"},
+        {"http", "127.0.2.1", VH_RULE_PREFIX, 8, "/srv/parking"},
+        {"http", "127.255.255.254", VH_RULE_PREFIX, 8, "/srv/parking"},
+        {"http", "fd56:6864:7600:20::1", VH_RULE_PREFIX, 64, "/srv/v6"},
+        {"http", "fd56:6864:7600:20:ffff:ffff:ffff:fffe", VH_RULE_PREFIX, 64, "/srv/v6"},
+        {"ftp", "127.0.3.9", VH_RULE_PREFIX, 24, "/srv/ftp3"},
+        {"smtp", "127.0.3.9", VH_RULE_PREFIX_ANY, 24, "/srv/any3"},
+        {"http", "127.0.3.9", VH_RULE_PREFIX_ANY, 24, "/srv/any3"}, /* '*' /24 before http /8 */
+        {"http", "127.0.4.1", VH_RULE_PREFIX, 24, "/srv/off4"},
+    };
+    for (size_t i = 0; i < sizeof c / sizeof c[0]; i++) {
+        vh_row r;
+        for (int flags = 0; flags <= VH_SELECT_NO_DEFAULT; flags++) {
+            int rule = same_prefix_answer(c[i].svc, c[i].adr, flags, &r);
+            if (rule != c[i].rule || strcmp(r.root, c[i].root) != 0)
+                fail_msg("%s %s: rule %d root %s, expected %d %s", c[i].svc, c[i].adr, rule, rule > 0 ? r.root : "-",
+                         c[i].rule, c[i].root);
+        }
+        vh_decision d;
+        vh_err e;
+        int served = vh_decide(dbp, c[i].svc, c[i].adr, &d, &e);
+        assert_int_equal(d.from_index, 1);
+        assert_int_equal(d.rule, c[i].rule);
+        assert_int_equal(d.prefix_len, c[i].plen);
+        if (strcmp(c[i].root, "/srv/off4") == 0) {
+            /* C4: the disabled /24 decides and refuses; the /8 is never tried */
+            assert_int_equal(served, -1);
+            assert_int_equal(e.code, VH_EX_UNAVAILABLE);
+        } else {
+            assert_int_equal(served, 0);
+        }
+    }
+    /* every other address of those families and services agrees too */
+    static const char *const svcs[] = {"http", "ftp", "smtp"};
+    static const char *const more[] = {"127.0.0.1",
+                                       "127.0.1.0",
+                                       "127.0.1.255",
+                                       "127.1.0.1",
+                                       "128.0.0.1",
+                                       "fd56:6864:7600:21::1",
+                                       "fd56:6864:7600:1f:ffff:ffff:ffff:ffff",
+                                       "10.0.0.3"};
+    for (int k = 0; k < 3; k++)
+        for (size_t i = 0; i < sizeof more / sizeof more[0]; i++)
+            for (int flags = 0; flags <= VH_SELECT_NO_DEFAULT; flags++)
+                same_prefix_answer(svcs[k], more[i], flags, NULL);
+
+    /* the last /64 goes: its length leaves the header in the same change */
+    drop_row("http", "fd56:6864:7600:20::/64");
+    h = header_now();
+    assert_true(h.dom_len6[0] == 0 && h.dom_len6[1] == 0);
+    assert_int_equal(same_prefix_answer("http", "fd56:6864:7600:20::1", 0, NULL) == VH_RULE_PREFIX, 0);
+    /* one /24 of three goes: the length stays */
+    drop_row("http", "127.0.1.0/24");
+    h = header_now();
+    assert_true(h.dom_len4 == ((1ULL << 8) | (1ULL << 24)));
+    vh_row r;
+    assert_int_equal(same_prefix_answer("http", "127.0.1.7", 0, &r), VH_RULE_PREFIX);
+    assert_string_equal(r.root, "/srv/parking");
+    /* a rebuild writes the same header */
+    vh_err e;
+    assert_int_equal(vh_ixwrite_rebuild(dbp, &e), 0);
+    vh_ixfmt_hdr h2 = header_now();
+    assert_true(h2.dom_len4 == h.dom_len4 && h2.dom_len6[0] == h.dom_len6[0] && h2.dom_len6[1] == h.dom_len6[1]);
+    assert_int_equal(stat(ixp, &st1), 0);
+    assert_int_not_equal(st1.st_ino, st0.st_ino);
+    same_prefix_answer("http", "127.0.1.7", 0, NULL);
+    same_answers();
+}
+
+/* A change of proxy_sources as vhostctl proxy-trust makes it: one
+ * transaction, the index marked stale before the commit, then its
+ * header brought up to date in place (keys given, none of them). */
+static void trust_change(const char *sql)
+{
+    sqlite3 *db;
+    vh_err e;
+    if (vh_dbadmin_open(dbp, 0, &db, &e) < 0 || vh_dbadmin_begin(db, &e) < 0)
+        fail_msg("%s", e.msg);
+    char *msg = NULL;
+    if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK)
+        fail_msg("%s: %s", sql, msg);
+    vh_ixwrite_txn t;
+    if (vh_ixwrite_begin(db, dbp, &t, &e) < 0 || vh_dbadmin_commit(db, &e) < 0)
+        fail_msg("%s", e.msg);
+    vh_ixwrite_key none = {NULL, NULL};
+    if (vh_ixwrite_finish(db, dbp, &t, &none, 0, &e) < 0)
+        fail_msg("index: %s", e.msg);
+    assert_int_equal(vh_db_close(db, &e), 0);
+    assert_int_equal(current(), 1);
+}
+
+/* The trust of peer for svc from the header (vh_ix_trust) against
+ * vh_select_trust. Returns 1 when the header answered, 0 when it sent
+ * the caller to SQLite; *out gets SQLite's answer either way. */
+static int same_trust(const char *svc, const char *peer, vh_trust *out)
+{
+    vh_ix_reader r;
+    const char *why = NULL;
+    vh_err e;
+    if (vh_ix_begin(dbp, &r, &why, &e) != 1)
+        fail_msg("index not current: %s", why ? why : e.msg);
+    vh_trust ti, td;
+    int answered = vh_ix_trust(&r, svc, peer, &ti);
+    vh_ix_end(&r);
+    sqlite3 *db;
+    if (vh_db_open_runtime(dbp, &db, &e) < 0 || vh_select_trust(db, svc, peer, &td, &e) < 0)
+        fail_msg("%s", e.msg);
+    vh_db_close(db, NULL);
+    assert_int_equal(ti.any, td.any);
+    if (answered && (ti.versions != td.versions || strcmp(ti.svc, td.svc) != 0 || strcmp(ti.source, td.source) != 0))
+        fail_msg("trust of %s for %s: index %d %s %s, database %d %s %s", peer, svc, ti.versions, ti.svc, ti.source,
+                 td.versions, td.svc, td.source);
+    /* what virtuald does: the header, else SQLite */
+    vh_decider dc;
+    vh_trust tv;
+    if (vh_decide_begin(&dc, dbp, &e) < 0 || vh_decide_trust(&dc, svc, peer, &tv, &e) < 0)
+        fail_msg("%s", e.msg);
+    vh_decide_end(&dc, NULL);
+    assert_int_equal(tv.versions, td.versions);
+    assert_string_equal(tv.source, td.source);
+    *out = td;
+    return answered;
+}
+
+static void expect_trust(const char *svc, const char *peer, int inline_expected, int versions, const char *by_svc,
+                         const char *by_source)
+{
+    vh_trust t;
+    char canon[VH_ADDR_TEXT];
+    vh_err e;
+    /* as virtuald canonicalises a peer: an IPv4-mapped one is IPv4 */
+    if (vh_addr_canon(peer, 0, canon, &e) < 0)
+        fail_msg("%s", e.msg);
+    assert_int_equal(same_trust(svc, canon, &t), inline_expected);
+    if (t.versions != versions || (versions && (strcmp(t.svc, by_svc) || strcmp(t.source, by_source))))
+        fail_msg("trust of %s for %s: %d %s %s, expected %d %s %s", peer, svc, t.versions, t.svc, t.source, versions,
+                 by_svc ? by_svc : "-", by_source ? by_source : "-");
+}
+
+/* fleet.md 1.1 and table C5 on the index: up to VH_IXFMT_TRUST_MAX
+ * sources in the header, first matching row decides in the order of
+ * domain rows (an address, then prefixes longest first, the service
+ * before '*' at each length); 33 sources: the header says so and SQLite
+ * answers. Every change is an in-place header update. */
+static void test_trust_like_the_database(void **s)
+{
+    (void)s;
+    vh_ixfmt_hdr h = header_now();
+    assert_int_equal(h.features, 0);
+    vh_trust t;
+    assert_int_equal(same_trust("http", "127.0.2.1", &t), 1);
+    assert_int_equal(t.any, 0);
+    struct stat st0, st1;
+    assert_int_equal(stat(ixp, &st0), 0);
+    trust_change("INSERT INTO proxy_sources (service, source, versions) VALUES"
+                 " ('*', '127.0.0.0/8', 3), ('http', '127.0.0.0/8', 1), ('*', '127.0.1.0/24', 2),"
+                 " ('ftp', '127.0.1.7', 1), ('*', 'fd56:6864:7600:20::/64', 3), ('http', '10.9.9.9', 2),"
+                 " ('*', '2001:db8::7', 1)");
+    assert_int_equal(stat(ixp, &st1), 0);
+    assert_int_equal(st1.st_ino, st0.st_ino);
+    h = header_now();
+    assert_int_equal(h.features, VH_IXFMT_F_TRUST | VH_IXFMT_F_TRUST_INLINE);
+    assert_int_equal(h.ntrust, 7);
+    expect_trust("http", "127.0.2.1", 1, 1, "http", "127.0.0.0/8"); /* service beats '*' at /8 */
+    expect_trust("smtp", "127.0.2.1", 1, 3, "*", "127.0.0.0/8");
+    expect_trust("http", "127.0.1.9", 1, 2, "*", "127.0.1.0/24"); /* longer prefix wins */
+    expect_trust("ftp", "127.0.1.7", 1, 1, "ftp", "127.0.1.7");   /* an exact address */
+    expect_trust("http", "127.0.1.7", 1, 2, "*", "127.0.1.0/24");
+    expect_trust("http", "::ffff:127.0.2.1", 1, 1, "http", "127.0.0.0/8"); /* C5: a mapped peer */
+    expect_trust("http", "FD56:6864:7600:20::9", 1, 3, "*", "fd56:6864:7600:20::/64");
+    expect_trust("http", "2001:db8::7", 1, 1, "*", "2001:db8::7");
+    expect_trust("http", "10.9.9.9", 1, 2, "http", "10.9.9.9");
+    expect_trust("ftp", "10.9.9.9", 1, 0, NULL, NULL);
+    expect_trust("http", "192.0.2.1", 1, 0, NULL, NULL);
+    expect_trust("http", "fd56:6864:7600:21::9", 1, 0, NULL, NULL);
+
+    /* 32 sources: still in the header; the 33rd: SQLite answers */
+    char sql[4096];
+    size_t o =
+        (size_t)snprintf(sql, sizeof sql, "INSERT INTO proxy_sources (service, source) VALUES ('*', '10.20.0.0')");
+    for (int i = 1; i < 25; i++)
+        o += (size_t)snprintf(sql + o, sizeof sql - o, ", ('*', '10.20.0.%d')", i);
+    trust_change(sql);
+    h = header_now();
+    assert_int_equal(h.features, VH_IXFMT_F_TRUST | VH_IXFMT_F_TRUST_INLINE);
+    assert_int_equal(h.ntrust, 32);
+    expect_trust("http", "10.20.0.24", 1, 3, "*", "10.20.0.24");
+    trust_change("INSERT INTO proxy_sources (service, source, versions) VALUES ('http', '10.20.0.0/24', 1)");
+    h = header_now();
+    assert_int_equal(h.features, VH_IXFMT_F_TRUST);
+    assert_int_equal(h.ntrust, 0);
+    expect_trust("http", "10.20.0.24", 0, 3, "*", "10.20.0.24");
+    expect_trust("http", "10.20.0.99", 0, 1, "http", "10.20.0.0/24");
+    expect_trust("http", "127.0.2.1", 0, 1, "http", "127.0.0.0/8");
+    expect_trust("http", "::ffff:127.0.1.9", 0, 2, "*", "127.0.1.0/24");
+    expect_trust("http", "192.0.2.1", 0, 0, NULL, NULL);
+    /* back to 32: inline again; a rebuild writes the same header */
+    trust_change("DELETE FROM proxy_sources WHERE source = '10.20.0.0/24'");
+    assert_int_equal(header_now().ntrust, 32);
+    vh_err e;
+    assert_int_equal(vh_ixwrite_rebuild(dbp, &e), 0);
+    vh_ixfmt_hdr h2 = header_now();
+    h = h2;
+    assert_int_equal(h.features, VH_IXFMT_F_TRUST | VH_IXFMT_F_TRUST_INLINE);
+    assert_int_equal(h.ntrust, 32);
+    expect_trust("http", "127.0.2.1", 1, 1, "http", "127.0.0.0/8");
+    /* a row not in vhostctl's form (the sqlite3 shell): the header does
+     * not hold it, SQLite answers as it always would */
+    foreign("INSERT INTO proxy_sources (service, source) VALUES ('*', '10.030.0.1')");
+    assert_int_equal(vh_ixwrite_rebuild(dbp, &e), 0);
+    assert_int_equal(header_now().features, VH_IXFMT_F_TRUST);
+    expect_trust("http", "127.0.2.1", 0, 1, "http", "127.0.0.0/8");
+    /* none left: the header says so, nothing of issue 15 runs */
+    trust_change("DELETE FROM proxy_sources");
+    h = header_now();
+    assert_int_equal(h.features, 0);
+    assert_int_equal(h.ntrust, 0);
+    assert_int_equal(same_trust("http", "127.0.2.1", &t), 1);
+    assert_int_equal(t.any, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -562,6 +879,8 @@ int main(void)
         cmocka_unit_test(test_wal_frames_without_a_connection_are_not_trusted),
         cmocka_unit_test(test_other_format_never_answers),
         cmocka_unit_test(test_out_of_range_settings_refused),
+        cmocka_unit_test(test_prefix_rows_answer_like_the_database),
+        cmocka_unit_test(test_trust_like_the_database),
     };
     return cmocka_run_group_tests(tests, setup, unit_teardown);
 }
