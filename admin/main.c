@@ -30,7 +30,9 @@ const struct vc_cmd vc_commands[] = {
      "change a domain in place, in one transaction: its jail, run-as user, comment, settings, enabled", vc_cmd_set},
     {"list", "list [--service SERVICE [--effective]] [--address ADDRESS] [--root DIR] [--user USER] [--json]",
      "list domains, all or those selected; --effective adds the '*' rows that serve SERVICE", vc_cmd_list},
-    {"lookup", "lookup SERVICE IP [--json]", "show what virtuald would decide for SERVICE dialled on IP",
+    {"lookup", "lookup SERVICE IP [--peer IP] [--json]",
+     "show what virtuald would decide for SERVICE dialled on IP: every probe in order and the deciding rule; --peer: "
+     "whether that peer is a trusted PROXY source (a header required) and which row decides",
      vc_cmd_lookup},
     {"check", "check [SERVICE [ADDRESS]] [--program NAME]... [--all] [--json]",
      "check the database and each selected domain's jail (SERVICE ADDRESS: the row that serves it); exit 0 clean or "
@@ -58,6 +60,13 @@ const struct vc_cmd vc_commands[] = {
     /* issue 13 point 8: the audit trail */
     {"history", "history [SERVICE [ADDRESS]] [--limit N] [--json] | history --max N",
      "show the change history (oldest first), or set how many changes it keeps", vc_cmd_history},
+    /* issue 15: balancers that send a PROXY protocol header */
+    {"proxy-trust",
+     "proxy-trust add SOURCE [--service S] [--versions 1|2|1,2] [--comment TEXT] | proxy-trust remove SOURCE "
+     "[--service S] | proxy-trust list [--json]",
+     "trust a load balancer (an address or prefix) to send a PROXY protocol header, required from it from then on, "
+     "for service S or every service ('*'); remove it; or list them",
+     vc_cmd_proxy_trust},
     {NULL, NULL, NULL, NULL},
 };
 

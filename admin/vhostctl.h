@@ -178,6 +178,8 @@ int vc_cmd_set(const char *db, int argc, char **argv);
 /* issue 13 point 9 (cmd_accept.c) */
 int vc_cmd_accept(const char *db, int argc, char **argv);
 int vc_cmd_unaccept(const char *db, int argc, char **argv);
+/* issue 15 (cmd_proxytrust.c) */
+int vc_cmd_proxy_trust(const char *db, int argc, char **argv);
 
 /* The options of sql/002's settings as add and set take them (cmd_set.c):
  * nbs "on" or "off" into *nbs_out (1/0; "on" refused when run_as), and

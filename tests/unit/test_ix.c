@@ -670,7 +670,7 @@ static void test_prefix_rows_answer_like_the_database(void **s)
         assert_int_equal(d.rule, c[i].rule);
         assert_int_equal(d.prefix_len, c[i].plen);
         if (strcmp(c[i].root, "/srv/off4") == 0) {
-            /* C4: the disabled /24 decides and refuses; the /8 is never tried */
+            /* fleet.md C4: the disabled /24 decides and refuses; the /8 is never tried */
             assert_int_equal(served, -1);
             assert_int_equal(e.code, VH_EX_UNAVAILABLE);
         } else {
@@ -814,7 +814,7 @@ static void test_trust_like_the_database(void **s)
     expect_trust("http", "127.0.1.9", 1, 2, "*", "127.0.1.0/24"); /* longer prefix wins */
     expect_trust("ftp", "127.0.1.7", 1, 1, "ftp", "127.0.1.7");   /* an exact address */
     expect_trust("http", "127.0.1.7", 1, 2, "*", "127.0.1.0/24");
-    expect_trust("http", "::ffff:127.0.2.1", 1, 1, "http", "127.0.0.0/8"); /* C5: a mapped peer */
+    expect_trust("http", "::ffff:127.0.2.1", 1, 1, "http", "127.0.0.0/8"); /* fleet.md C5: a mapped peer */
     expect_trust("http", "FD56:6864:7600:20::9", 1, 3, "*", "fd56:6864:7600:20::/64");
     expect_trust("http", "2001:db8::7", 1, 1, "*", "2001:db8::7");
     expect_trust("http", "10.9.9.9", 1, 2, "http", "10.9.9.9");
