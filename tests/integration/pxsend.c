@@ -5,7 +5,8 @@
  *          [-s MS] [-k] [-t MS] HOST PORT
  *
  *   -b SRC     bind the source address first (127.0.0.1 trusted, 127.0.0.9
- *              not), port chosen by the kernel
+ *              not), port chosen by the kernel unless -B
+ *   -B PORT    the source port (a v1 health-check form names it)
  *   -x HEX     bytes to send, as hex (appended in order; may be empty)
  *   -f FILE    bytes to send, from a file (appended in order)
  *   -p LIST    cut the bytes before these offsets ("3,17,40"), or before
@@ -123,39 +124,25 @@ static int send_all(int fd, const unsigned char *p, size_t n)
 
 int main(int argc, char **argv)
 {
-    const char *src = NULL, *cuts = NULL;
+    const char *src = NULL, *cuts = NULL, *sport = "0";
     long gap = 50, stall = 0, timeout = 10000;
     int keep = 0, c;
     signal(SIGPIPE, SIG_IGN);
-    while ((c = getopt(argc, argv, "b:x:f:p:g:s:kt:")) != -1) {
+    while ((c = getopt(argc, argv, "b:B:x:f:p:g:s:kt:")) != -1) {
         switch (c) {
-        case 'b':
-            src = optarg;
-            break;
-        case 'x':
-            append_hex(optarg);
-            break;
-        case 'f':
-            append_file(optarg);
-            break;
-        case 'p':
-            cuts = optarg;
-            break;
-        case 'g':
-            gap = atol(optarg);
-            break;
-        case 's':
-            stall = atol(optarg);
-            break;
-        case 'k':
-            keep = 1;
-            break;
-        case 't':
-            timeout = atol(optarg);
-            break;
+        case 'b': src = optarg; break;
+        case 'B': sport = optarg; break;
+        case 'x': append_hex(optarg); break;
+        case 'f': append_file(optarg); break;
+        case 'p': cuts = optarg; break;
+        case 'g': gap = atol(optarg); break;
+        case 's': stall = atol(optarg); break;
+        case 'k': keep = 1; break;
+        case 't': timeout = atol(optarg); break;
         default:
-            fprintf(stderr, "usage: pxsend [-b SRC] [-x HEX] [-f FILE] [-p OFFSETS|every] [-g MS] [-s MS] [-k] "
-                            "[-t MS] HOST PORT\n");
+            fprintf(stderr,
+                    "usage: pxsend [-b SRC [-B PORT]] [-x HEX] [-f FILE] [-p OFFSETS|every] [-g MS] [-s MS] [-k] "
+                    "[-t MS] HOST PORT\n");
             return 1;
         }
     }
@@ -177,8 +164,10 @@ int main(int argc, char **argv)
     }
     if (src) {
         struct addrinfo *sa;
+        int one = 1;
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
         hints.ai_family = ai->ai_family;
-        if (getaddrinfo(src, "0", &hints, &sa) != 0 || bind(fd, sa->ai_addr, sa->ai_addrlen) < 0) {
+        if (getaddrinfo(src, sport, &hints, &sa) != 0 || bind(fd, sa->ai_addr, sa->ai_addrlen) < 0) {
             fprintf(stderr, "pxsend: cannot bind %s: %s\n", src, strerror(errno));
             return 1;
         }

@@ -21,9 +21,9 @@
 #include <unistd.h>
 
 /* v2 PROXY TCP4 127.0.0.9:40000 -> 127.0.0.3:80, no TLV: 28 bytes */
-static const unsigned char v2_hdr[] = {0x0d, 0x0a, 0x0d, 0x0a, 0x00, 0x0d, 0x0a, 0x51, 0x55, 0x49, 0x54, 0x0a,
-                                       0x21, 0x11, 0x00, 0x0c, 127,  0,    0,    9,    127,  0,    0,    3,
-                                       0x9c, 0x40, 0x00, 0x50};
+static const unsigned char v2_hdr[] = {0x0d, 0x0a, 0x0d, 0x0a, 0x00, 0x0d, 0x0a, 0x51, 0x55, 0x49,
+                                       0x54, 0x0a, 0x21, 0x11, 0x00, 0x0c, 127,  0,    0,    9,
+                                       127,  0,    0,    3,    0x9c, 0x40, 0x00, 0x50};
 static const char v1_hdr[] = "PROXY TCP4 127.0.0.9 127.0.0.3 40000 80\r\n";
 
 /* the server end in *srv, the client end returned */
@@ -370,9 +370,9 @@ static void untrusted_peek(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(one_piece),     cmocka_unit_test(split_every_byte),    cmocka_unit_test(timeout),
-        cmocka_unit_test(eof_first),     cmocka_unit_test(eof_while_waiting),   cmocka_unit_test(truncated_fin),
-        cmocka_unit_test(second_header), cmocka_unit_test(version_not_allowed), cmocka_unit_test(not_a_header),
+        cmocka_unit_test(one_piece),      cmocka_unit_test(split_every_byte),    cmocka_unit_test(timeout),
+        cmocka_unit_test(eof_first),      cmocka_unit_test(eof_while_waiting),   cmocka_unit_test(truncated_fin),
+        cmocka_unit_test(second_header),  cmocka_unit_test(version_not_allowed), cmocka_unit_test(not_a_header),
         cmocka_unit_test(untrusted_peek),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
