@@ -6,7 +6,7 @@
 # an untrusted peer), L2 (slow, split or missing header), L3 (a byte of
 # the service's stream eaten), L4 (malformed or oversized header), L6
 # (socket state left for the service), L7 (two headers); L5's AUTHORITY
-# rules are test_proxy.c's. Also C1/C4 (prefix rows) chosen by a proxied
+# rules are test_proxy.c's. Also fleet C1/C4 (prefix rows) chosen by a proxied
 # destination.
 #
 # A client (pxsend) sends exact bytes in timed pieces from 127.0.0.1 (a
@@ -336,17 +336,17 @@ vh_eq "P15 L6: socket state equals tcpserver's without virtuald" "$P15D" "$P15P"
 px 127.0.0.2 19858 -b 127.0.0.9 -x "$PAY"
 vh_contains "P15 control: the probe sees a changed SO_RCVLOWAT" "rcvlowat=7"$'\n' "$OUT"
 
-# C1, C4: prefix rows chosen by the proxied destination
+# fleet C1 and C4: prefix rows chosen by the proxied destination
 vh_ctl add px 127.0.0.0/8 "$J/p8" --user nobody >/dev/null
 vh_ctl add px 127.0.1.0/24 "$J/x" --user nobody >/dev/null
 vh_ctl add px 127.0.1.5 "$J/y" --user nobody >/dev/null
 for c in 127.0.1.5:127.0.1.5 127.0.1.7:127.0.1.0/24 127.0.2.1:127.0.0.0/8; do
 	d=${c%%:*} row=${c#*:}
 	px 127.0.0.2 19850 -b 127.0.0.1 -x "$(v2p4 127.0.0.10 "$d" 40000 80)$PAY"
-	served "C1 proxied destination $d" "$row" "$PAY"
+	served "fleet C1 proxied destination $d" "$row" "$PAY"
 done
 vh_ctl disable px 127.0.1.0/24 >/dev/null
 px 127.0.0.2 19850 -b 127.0.0.1 -x "$(v2p4 127.0.0.10 127.0.1.7 40000 80)$PAY"
-refused "C4 a disabled /24 inside an enabled /8: no fall-through" 69 "disabled" 1500
+refused "fleet C4 a disabled /24 inside an enabled /8: no fall-through" 69 "disabled" 1500
 
 vh_done

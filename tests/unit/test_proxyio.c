@@ -114,7 +114,7 @@ static void reap(pid_t p)
     waitpid(p, NULL, 0);
 }
 
-static void one_piece(void **state)
+static void test_one_piece(void **state)
 {
     (void)state;
     int s, c = pair(&s);
@@ -139,7 +139,7 @@ static void one_piece(void **state)
 /* L2: v1 and v2 cut before every byte, 10 ms apart (every intermediate
  * length is peeked); then a 32 KiB payload queued in full (L3); the
  * socket's low-water mark is 1 again (L6) */
-static void split_every_byte(void **state)
+static void test_split_every_byte(void **state)
 {
     (void)state;
     static unsigned char payload[32768];
@@ -174,7 +174,7 @@ static void split_every_byte(void **state)
 }
 
 /* L2: a header that never completes: 75 at the deadline, SO_RCVLOWAT 1 */
-static void timeout(void **state)
+static void test_timeout(void **state)
 {
     (void)state;
     int s, c = pair(&s);
@@ -197,7 +197,7 @@ static void timeout(void **state)
 }
 
 /* a check or a client that left: EOF before any byte is GONE, at once */
-static void eof_first(void **state)
+static void test_eof_first(void **state)
 {
     (void)state;
     int s, c = pair(&s);
@@ -213,7 +213,7 @@ static void eof_first(void **state)
 }
 
 /* EOF while waiting (nothing sent, FIN 200 ms later): GONE, in poll */
-static void eof_while_waiting(void **state)
+static void test_eof_while_waiting(void **state)
 {
     (void)state;
     int s, c = pair(&s);
@@ -233,7 +233,7 @@ static void eof_while_waiting(void **state)
 /* L2: 10 bytes, then FIN 300 ms later: 76 "truncated" right after the
  * FIN, long before the 5 s deadline, and no busy loop meanwhile (the
  * peeked bytes stay queued: poll alone would return at once, forever) */
-static void truncated_fin(void **state)
+static void test_truncated_fin(void **state)
 {
     (void)state;
     int s, c = pair(&s);
@@ -257,7 +257,7 @@ static void truncated_fin(void **state)
 }
 
 /* L7: two headers back to back: 76, and neither is consumed */
-static void second_header(void **state)
+static void test_second_header(void **state)
 {
     (void)state;
     for (int v = 1; v <= 2; v++) {
@@ -290,7 +290,7 @@ static void second_header(void **state)
 }
 
 /* a source trusted for one version only */
-static void version_not_allowed(void **state)
+static void test_version_not_allowed(void **state)
 {
     (void)state;
     for (int v = 1; v <= 2; v++) {
@@ -314,7 +314,7 @@ static void version_not_allowed(void **state)
 
 /* L1 at the trusted end: ordinary data from a trusted balancer, and a
  * malformed header: 76, nothing consumed */
-static void not_a_header(void **state)
+static void test_not_a_header(void **state)
 {
     (void)state;
     static const char *inputs[] = {"GET / HTTP/1.0\r\n\r\n", "PROXY TCP4 127.0.0.9 127.0.0.3 040000 80\r\nxx"};
@@ -338,7 +338,7 @@ static void not_a_header(void **state)
 
 /* L1: the untrusted peer's one peek: a queued header is seen, ordinary
  * data and nothing yet are not, and nothing is consumed */
-static void untrusted_peek(void **state)
+static void test_untrusted_peek(void **state)
 {
     (void)state;
     int s, c = pair(&s);
@@ -370,10 +370,11 @@ static void untrusted_peek(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(one_piece),      cmocka_unit_test(split_every_byte),    cmocka_unit_test(timeout),
-        cmocka_unit_test(eof_first),      cmocka_unit_test(eof_while_waiting),   cmocka_unit_test(truncated_fin),
-        cmocka_unit_test(second_header),  cmocka_unit_test(version_not_allowed), cmocka_unit_test(not_a_header),
-        cmocka_unit_test(untrusted_peek),
+        cmocka_unit_test(test_one_piece),         cmocka_unit_test(test_split_every_byte),
+        cmocka_unit_test(test_timeout),           cmocka_unit_test(test_eof_first),
+        cmocka_unit_test(test_eof_while_waiting), cmocka_unit_test(test_truncated_fin),
+        cmocka_unit_test(test_second_header),     cmocka_unit_test(test_version_not_allowed),
+        cmocka_unit_test(test_not_a_header),      cmocka_unit_test(test_untrusted_peek),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
