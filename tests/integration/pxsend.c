@@ -15,6 +15,8 @@
  *   -s MS      after the last piece, stall this long before half-closing
  *   -k         never half-close: keep sending side open (a stalled peer)
  *   -t MS      give up reading the reply after this long (default 10000)
+ *   -r         after sending, reset the connection (SO_LINGER 0, close) and
+ *              exit 0 without reading: a balancer's L4 check
  *
  * After sending, it half-closes (unless -k) and reads the reply to EOF,
  * written raw to stdout. Exit status: 0 reply read to EOF (possibly
@@ -126,9 +128,9 @@ int main(int argc, char **argv)
 {
     const char *src = NULL, *cuts = NULL, *sport = "0";
     long gap = 50, stall = 0, timeout = 10000;
-    int keep = 0, c;
+    int keep = 0, reset = 0, c;
     signal(SIGPIPE, SIG_IGN);
-    while ((c = getopt(argc, argv, "b:B:x:f:p:g:s:kt:")) != -1) {
+    while ((c = getopt(argc, argv, "b:B:x:f:p:g:s:kt:r")) != -1) {
         switch (c) {
         case 'b': src = optarg; break;
         case 'B': sport = optarg; break;
@@ -138,11 +140,12 @@ int main(int argc, char **argv)
         case 'g': gap = atol(optarg); break;
         case 's': stall = atol(optarg); break;
         case 'k': keep = 1; break;
+        case 'r': reset = 1; break;
         case 't': timeout = atol(optarg); break;
         default:
             fprintf(stderr,
                     "usage: pxsend [-b SRC [-B PORT]] [-x HEX] [-f FILE] [-p OFFSETS|every] [-g MS] [-s MS] [-k] "
-                    "[-t MS] HOST PORT\n");
+                    "[-t MS] [-r] HOST PORT\n");
             return 1;
         }
     }
@@ -211,6 +214,12 @@ int main(int argc, char **argv)
 sent:
     if (stall)
         sleep_ms(stall);
+    if (reset) {
+        struct linger lg = {1, 0};
+        setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+        close(fd);
+        return 0;
+    }
     if (!keep)
         shutdown(fd, SHUT_WR);
 

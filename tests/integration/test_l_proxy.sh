@@ -60,7 +60,7 @@ px() {
 	OUT=$("$PX" "$@" "$host" "$port" 2>>"$F/pxsend.err")
 	RC=$?
 	MS=$(((${EPOCHREALTIME/./} - t0) / 1000))
-	ST=none
+	ST=none line=
 	for i in $(seq 100); do
 		line=$(grep ' end ' "$F/srv$port.log" | sed -n "$((before + 1))p")
 		if [ -n "$line" ]; then
@@ -69,7 +69,15 @@ px() {
 		fi
 		sleep 0.05
 	done
-	sleep 0.1 # syslogd writes asynchronously
+	# "tcpserver: end PID status WSTAT": virtuald's last line (ended or
+	# refused) is sent before it exits, syslogd writes it soon after; a
+	# quiet close writes none, so wait for it at most 0.4 s
+	local pid=${line#*end }
+	pid=${pid%% *}
+	for i in $(seq 8); do
+		grep -qE "virtuald\[$pid\]: (ended|refused) " "$F/syslog" && break
+		sleep 0.05
+	done
 	LOG=$(cat "$F/syslog")
 }
 
@@ -144,6 +152,11 @@ px 127.0.0.2 19850 -b 127.0.0.9 -x "$H2$PAY"
 served "P1 control L1 L3 (no rows, untrusted)" 127.0.0.2 "$H2$PAY"
 vh_contains "P1 control: TCPREMOTEIP is the real peer" "TCPREMOTEIP=127.0.0.9"$'\n' "$OUT"
 vh_contains "P1 control: not proxied" "VIRTUALD_PROXY=(unset)" "$OUT"
+# control of P9's quiet reset below: without trusted balancers, a
+# connection reset before virtuald looked is refused as it always was
+px 127.0.0.2 19850 -b 127.0.0.1 -r
+vh_eq "P9 control (no rows): a reset connection is refused, status 76" 76 "$ST"
+vh_contains "P9 control (no rows): the refusal is logged" "refused service=px" "$LOG"
 # P16: no rows - not one recvfrom, poll or setsockopt
 : >"$F/p16.trace"
 px 127.0.0.2 19859 -b 127.0.0.9 -x "$PAY"
@@ -199,11 +212,15 @@ done
 cuts="$(seq -s, 1 40),1000,2000,$(seq -s, $((BIGLEN - 10)) $BIGLEN)"
 px 127.0.0.2 19856 -b 127.0.0.1 -x "$HB$PAY" -p "$cuts" -g 50
 served "P4 L2 v2 with a 3,000-byte NOOP TLV, cut at 40 first, sampled, 10 last offsets" 127.0.0.3 "$PAY"
-# two pieces, one connection per offset
-bad=
+# two pieces, one connection per offset (all at once)
+bad= kids=()
 for k in $(seq 1 $((${#H2} / 2))); do
-	px 127.0.0.2 19850 -b 127.0.0.1 -x "$H2$PAY" -p "$k" -g 50
-	grep -q "^hex=$PAY\$" <<<"$OUT" && grep -q "VIRTUALD_ADDRESS=127.0.0.3" <<<"$OUT" || bad="$bad $k"
+	"$PX" -b 127.0.0.1 -x "$H2$PAY" -p "$k" -g 50 127.0.0.2 19850 >"$F/p4.$k" 2>>"$F/pxsend.err" &
+	kids+=($!)
+done
+wait "${kids[@]}"
+for k in $(seq 1 $((${#H2} / 2))); do
+	grep -q "^hex=$PAY\$" "$F/p4.$k" && grep -q "^VIRTUALD_ADDRESS=127.0.0.3\$" "$F/p4.$k" || bad="$bad $k"
 done
 vh_eq "P4 L2 v2 in two pieces at each offset 1..$((${#H2} / 2)): all served, payload exact" "" "$bad"
 px 127.0.0.2 19852 -b 127.0.0.1 -x "$H2$PAY" -p 5 -g 50
@@ -290,6 +307,10 @@ served "P9 control: a v1 header whose source port differs is proxied (default ro
 vh_contains "P9 control: VIRTUALD_PROXY=v1" "VIRTUALD_PROXY=v1"$'\n' "$OUT"
 px 127.0.0.2 19850 -b 127.0.0.1
 quiet "P9 trusted peer connecting and closing at once"
+px 127.0.0.2 19850 -b 127.0.0.1 -r
+quiet "P9 trusted peer resetting at once (HAProxy's L4 check)"
+px 127.0.0.2 19850 -b 127.0.0.9 -r
+quiet "P9 any peer resetting at once where balancers are trusted"
 
 # P11 (L1): untrusted peers' headers never select
 px 127.0.0.2 19850 -b 127.0.0.9 -x "$H2$PAY"
