@@ -52,7 +52,7 @@ vsrv() {
 # ST (virtuald's exit status, from tcpserver's "end" line) and LOG (the
 # syslog lines written meanwhile).
 px() {
-	local host=$1 port=$2 before i line
+	local host=$1 port=$2 before line
 	shift 2
 	before=$(grep -c ' end ' "$F/srv$port.log")
 	vh_log_mark
@@ -61,7 +61,7 @@ px() {
 	RC=$?
 	MS=$(((${EPOCHREALTIME/./} - t0) / 1000))
 	ST=none line=
-	for i in $(seq 100); do
+	for _ in $(seq 100); do
 		line=$(grep ' end ' "$F/srv$port.log" | sed -n "$((before + 1))p")
 		if [ -n "$line" ]; then
 			ST=$((${line##* } / 256))
@@ -74,7 +74,7 @@ px() {
 	# quiet close writes none, so wait for it at most 0.4 s
 	local pid=${line#*end }
 	pid=${pid%% *}
-	for i in $(seq 8); do
+	for _ in $(seq 8); do
 		grep -qE "virtuald\[$pid\]: (ended|refused) " "$F/syslog" && break
 		sleep 0.05
 	done
@@ -213,7 +213,7 @@ cuts="$(seq -s, 1 40),1000,2000,$(seq -s, $((BIGLEN - 10)) $BIGLEN)"
 px 127.0.0.2 19856 -b 127.0.0.1 -x "$HB$PAY" -p "$cuts" -g 50
 served "P4 L2 v2 with a 3,000-byte NOOP TLV, cut at 40 first, sampled, 10 last offsets" 127.0.0.3 "$PAY"
 # two pieces, one connection per offset (all at once)
-bad= kids=()
+bad='' kids=()
 for k in $(seq 1 $((${#H2} / 2))); do
 	"$PX" -b 127.0.0.1 -x "$H2$PAY" -p "$k" -g 50 127.0.0.2 19850 >"$F/p4.$k" 2>>"$F/pxsend.err" &
 	kids+=($!)
@@ -227,6 +227,8 @@ px 127.0.0.2 19852 -b 127.0.0.1 -x "$H2$PAY" -p 5 -g 50
 refused "P4 control (--first-bytes-timeout 0.01, split at 5)" 75 "no complete PROXY header" 1000
 
 # P5 (L2): a stalled balancer, --first-bytes-timeout 1
+px 127.0.0.2 19850 -b 127.0.0.1 -k -t 6000
+refused "P5 L2 trusted peer sends nothing, the default deadline" 75 "within 3000 ms (0 of 16 bytes)" 3600 2950
 px 127.0.0.2 19851 -b 127.0.0.1 -k -t 5000
 refused "P5 L2 trusted peer sends nothing" 75 "within 1000 ms" 1600 950
 px 127.0.0.2 19851 -b 127.0.0.1 -x "${H2:0:20}" -k -t 5000
