@@ -179,6 +179,22 @@ vh_eq "P16 with a row: exactly one recvfrom, a MSG_PEEK|MSG_DONTWAIT" 1 \
 vh_eq "P16 with a row: no poll or setsockopt for an untrusted peer" "" \
 	"$(grep -E 'poll|setsockopt' "$F/p16.trace")"
 
+# ... and a trusted balancer's header: in one write, the peek and the
+# exact read only; split, SO_RCVLOWAT raised for the wait, then 1 again (L6)
+: >"$F/p16.trace"
+px 127.0.0.2 19859 -b 127.0.0.1 -x "$H2$PAY"
+served "P16 trusted, one write, under strace" 127.0.0.3 "$PAY"
+vh_eq "P16 trusted, one write: two recvfrom (peek, exact read of 28 bytes)" \
+	"MSG_PEEK|MSG_DONTWAIT MSG_DONTWAIT|MSG_WAITALL 28" \
+	"$(grep -oE 'recvfrom\(0, .*\) += [0-9]+' "$F/p16.trace" | grep -oE 'MSG_[A-Z|_]+|= 28$' | tr -d '= ' | tr '\n' ' ' | sed 's/ $//')"
+vh_eq "P16 trusted, one write: no poll or setsockopt" "" "$(grep -E 'poll|setsockopt' "$F/p16.trace")"
+: >"$F/p16.trace"
+px 127.0.0.2 19859 -b 127.0.0.1 -x "$H2$PAY" -p 5 -g 100
+served "P16 trusted, split at 5, under strace" 127.0.0.3 "$PAY"
+vh_eq "P16 L6 trusted, split: SO_RCVLOWAT set to 16 for the wait, then back to 1" "[16] [1]" \
+	"$(grep -oE 'setsockopt\(0, SOL_SOCKET, SO_RCVLOWAT, \[[0-9]+\]' "$F/p16.trace" | grep -oE '\[[0-9]+\]' | tr '\n' ' ' | sed 's/ $//')"
+vh_check "P16 trusted, split: virtuald waited in poll" grep -qE '^[0-9]+ +poll\(\[\{fd=0, events=POLLIN\|POLLRDHUP' "$F/p16.trace"
+
 # P1: v2 TCP4, header and payload in one write, trusted peer
 px 127.0.0.2 19850 -b 127.0.0.1 -x "$H2$PAY"
 served "P1 L3 v2 TCP4 in one write" 127.0.0.3 "$PAY"
