@@ -141,10 +141,11 @@ vsrv norowv 127.0.0.4 19855 --verbose
 vsrv slow 127.0.0.2 19856 --first-bytes-timeout 8
 srv direct 127.0.0.2 19857 "$J/two/bin/probe" sockstate
 srv lowat 127.0.0.2 19858 "$J/two/bin/probe" lowat 7
-# the reset cases: virtuald starts 0.3 s after the accept, so that the
-# client's reset has certainly arrived before it looks (a balancer's L4
-# check resets at once; without the delay the reset may come after
-# getpeername, and the connection is then served like any other)
+# the reset cases and P11: virtuald starts 0.3 s after the accept, so
+# that what the client sent at once has certainly arrived before it looks
+# (a reset: a balancer's L4 check resets at once, and a reset arriving
+# after getpeername is served like any other connection; P11: the one
+# peek never waits, by design, so bytes not yet queued are not seen)
 srv reset 127.0.0.2 19860 sh -c 'sleep 0.3; exec "$@"' sh "$VIRTUALD" --db "$DB" px /bin/probe sockstate
 srv strace 127.0.0.2 19859 "$STRACE" -f -q -e trace=recvfrom,poll,ppoll,setsockopt -o "$F/p16.trace" \
 	"$VIRTUALD" --db "$DB" px /bin/probe sockstate
@@ -336,10 +337,10 @@ px 127.0.0.2 19860 -b 127.0.0.9 -r
 quiet "P9 any peer resetting at once where balancers are trusted"
 
 # P11 (L1): untrusted peers' headers never select
-px 127.0.0.2 19850 -b 127.0.0.9 -x "$H2$PAY"
+px 127.0.0.2 19860 -b 127.0.0.9 -x "$H2$PAY"
 refused "P11 L1 untrusted peer sends a v2 header" 76 "vhostctl proxy-trust add 127.0.0.9 --service px" 1500
 vh_contains "P11: a warning, not an error" "daemon.warn" "$LOG"
-px 127.0.0.2 19850 -b 127.0.0.9 -x "$(hexof 'PROXY TCP4 ')$PAY"
+px 127.0.0.2 19860 -b 127.0.0.9 -x "$(hexof 'PROXY TCP4 ')$PAY"
 refused "P11 L1 untrusted peer sends 'PROXY TCP4 '" 76 "PROXY header from untrusted peer 127.0.0.9" 1500
 px 127.0.0.2 19850 -b 127.0.0.9 -x "$PAY"
 served "P11 control: untrusted ordinary data, served directly" 127.0.0.2 "$PAY"
