@@ -38,6 +38,12 @@
  *                                  tmpfs; clone with CLONE_NEWUSER; clone3
  *   probe int80                    K4, K6: the same through foreign ABIs (i386
  *                                  int $0x80 where it exists, x32), x86_64 only
+ *   probe sockstate [N]            L3, L6 (issue 15): fd 0's SO_RCVLOWAT, file status
+ *                                  flags and SO_RCVBUF, the TCP* and VIRTUALD_PROXY*
+ *                                  variables, then fd 0 read to EOF (or N bytes):
+ *                                  length, FNV-1a 64 and hex (first 4 KiB)
+ *   probe lowat N [N2]             P15's control: set SO_RCVLOWAT of fd 0 to N itself,
+ *                                  then as sockstate [N2]
  */
 
 #include <errno.h>
@@ -327,6 +333,56 @@ static void foreign_abi(void)
 }
 #endif
 
+/* L3, L6: what the service got - the socket's state as handed over and
+ * exactly the bytes it can read (issue 15, fleet.md P1, P4, P15). */
+static void sockstate(long want)
+{
+    int v = -1;
+    socklen_t vl = sizeof v;
+    if (getsockopt(0, SOL_SOCKET, SO_RCVLOWAT, &v, &vl) == 0)
+        printf("rcvlowat=%d\n", v);
+    else
+        printf("rcvlowat=error:%s\n", strerror(errno));
+    printf("fl=0x%x\n", (unsigned)fcntl(0, F_GETFL));
+    vl = sizeof v;
+    if (getsockopt(0, SOL_SOCKET, SO_RCVBUF, &v, &vl) == 0)
+        printf("rcvbuf=%d\n", v);
+    else
+        printf("rcvbuf=error:%s\n", strerror(errno));
+    static const char *vars[] = {
+        "PROTO",          "TCPLOCALIP",      "TCPLOCALPORT",      "TCPREMOTEIP",       "TCPREMOTEPORT",
+        "VIRTUALD_PROXY", "VIRTUALD_PEERIP", "VIRTUALD_PEERPORT", "VIRTUALD_PROXY_ID", "VIRTUALD_ADDRESS"};
+    for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++) {
+        const char *x = getenv(vars[i]);
+        printf("%s=%s\n", vars[i], x ? x : "(unset)");
+    }
+    static unsigned char buf[1 << 16];
+    size_t total = 0;
+    unsigned long long h = 1469598103934665603ULL;
+    char hex[2 * 4096 + 1];
+    hex[0] = 0;
+    for (;;) {
+        size_t ask = sizeof buf;
+        if (want >= 0 && (long)(want - (long)total) < (long)ask)
+            ask = (size_t)(want - (long)total);
+        if (ask == 0)
+            break;
+        ssize_t n = read(0, buf, ask);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        for (ssize_t i = 0; i < n; i++) {
+            h = (h ^ buf[i]) * 1099511628211ULL;
+            if (total + (size_t)i < 4096)
+                snprintf(hex + 2 * (total + (size_t)i), 3, "%02x", buf[i]);
+        }
+        total += (size_t)n;
+    }
+    printf("read=%zu fnv=%016llx\n", total, h);
+    printf("hex=%s\n", hex);
+}
+
 int main(int argc, char **argv)
 {
     const char *what = argc > 1 ? argv[1] : "info";
@@ -394,6 +450,13 @@ int main(int argc, char **argv)
 #endif
     } else if (strcmp(what, "stdio") == 0) {
         stdio();
+    } else if (strcmp(what, "sockstate") == 0) {
+        sockstate(argc > 2 ? atol(argv[2]) : -1);
+    } else if (strcmp(what, "lowat") == 0 && argc > 2) {
+        int v = atoi(argv[2]);
+        if (setsockopt(0, SOL_SOCKET, SO_RCVLOWAT, &v, sizeof v) < 0)
+            printf("setlowat=%s\n", strerror(errno));
+        sockstate(argc > 3 ? atol(argv[3]) : -1);
     } else if (strcmp(what, "readall") == 0) {
         char buf[65536];
         size_t total = 0;
