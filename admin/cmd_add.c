@@ -38,6 +38,12 @@ int vc_cmd_add(const char *db, int argc, char **argv)
         arg_lit0(NULL, "net-bind-service", "root service: keep CAP_NET_BIND_SERVICE (ports below 1024)");
     struct arg_str *maxp =
         arg_str0(NULL, "max-procs", "N", "most processes the service may run at once (default 1024)");
+    struct arg_str *maxi =
+        arg_str0(NULL, "max-instances", "N", "most connections the domain serves at once (1-4096; default: no limit)");
+    struct arg_str *maxs =
+        arg_str0(NULL, "max-per-source", "N", "most of them from one source (1-64; default: no limit)");
+    struct arg_str *spfx =
+        arg_str0(NULL, "source-prefix", "V4,V6", "sources are grouped by these prefix lengths (default 32,64)");
     struct arg_lit *force = arg_lit0(NULL, "force", "add even when the jail check finds errors");
     struct arg_lit *unjailed = arg_lit0(NULL, "unjailed",
                                         "ROOT is no jail on purpose (/, or it holds the database or another "
@@ -45,8 +51,8 @@ int vc_cmd_add(const char *db, int argc, char **argv)
     struct arg_lit *help = arg_lit0("h", "help", "print this help");
     struct arg_file *dbo = arg_file0(NULL, "db", "FILE", "database path");
     struct arg_end *end = arg_end(10);
-    void *table[] = {service, address, root,  user,     group, comment, disabled,
-                     nbs,     maxp,    force, unjailed, help,  dbo,     end};
+    void *table[] = {service, address, root, user,  group,    comment, disabled, nbs, maxp,
+                     maxi,    maxs,    spfx, force, unjailed, help,    dbo,      end};
     const int n = (int)(sizeof table / sizeof table[0]);
     int rc = vc_parse(vc_find("add"), table, n, argc, argv, &db);
     if (rc)
@@ -78,7 +84,9 @@ int vc_cmd_add(const char *db, int argc, char **argv)
         goto out;
     }
     if (vc_limits_option(nbs->count ? "on" : NULL, maxp->count ? maxp->sval[0] : NULL, user->count,
-                         &row.net_bind_service, &row.max_procs, &e) < 0) {
+                         &row.net_bind_service, &row.max_procs, &e) < 0 ||
+        vc_conn_limits_option(maxi->count ? maxi->sval[0] : NULL, maxs->count ? maxs->sval[0] : NULL,
+                              spfx->count ? spfx->sval[0] : NULL, &row, &e) < 0) {
         rc = vc_error(&e);
         goto out;
     }

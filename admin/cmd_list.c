@@ -3,14 +3,19 @@
 #include "addr.h"
 #include "db.h"
 #include "exitcodes.h"
+#include "paths.h"
 #include "row.h"
+#include "running.h"
 #include "select.h"
+#include "slots.h"
 #include "store.h"
 #include "valid.h"
 
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* Column widths come from a first pass over the rows, the table from a
  * second: two reads, constant memory at any number of rows. */
@@ -59,9 +64,11 @@ static int print_row(void *ctx, const vh_row *r)
 {
     struct widths *w = ctx;
     char root[4 * PATH_MAX], comment[4 * VH_COMMENT_MAX];
-    printf("%-*s  %-*s  %-*s  %-*s  %-*s  %-8s  %7u  %-8s  %s\n", w->w[0], r->service, w->w[1], r->address, w->w[2],
-           vh_printable(r->root, root, sizeof root), w->w[3], user_of(r), w->w[4], group_of(r), net_bind_of(r),
-           (unsigned)r->max_procs,
+    char lim[48];
+    vc_conn_limits_text(r, lim, sizeof lim);
+    printf("%-*s  %-*s  %-*s  %-*s  %-*s  %-8s  %7u  %-14s  %-8s  %s\n", w->w[0], r->service, w->w[1], r->address,
+           w->w[2], vh_printable(r->root, root, sizeof root), w->w[3], user_of(r), w->w[4], group_of(r), net_bind_of(r),
+           (unsigned)r->max_procs, lim,
            /* sql/003: an unjailed row says so where the eye reads its state */
            r->unjailed  ? (r->enabled ? "enabled,unjailed" : "disabled,unjailed")
            : r->enabled ? "enabled"
@@ -84,6 +91,7 @@ struct sel {
     int oom;
     /* the pass in progress */
     int json;
+    int live; /* --live (issue 16) */
     vh_row_cb row_cb;
     void *row_ctx;
     long n; /* JSON objects printed */
@@ -143,12 +151,55 @@ static int rule_of(const struct sel *s, const vh_row *r)
     return dflt ? VH_RULE_ANY_DEFAULT : prefix ? VH_RULE_PREFIX_ANY : VH_RULE_ANY_SERVICE;
 }
 
+/* Issue 16, --live: the slots a limited row's connections hold now,
+ * read from outside with F_OFD_GETLK on the domain's running file (no
+ * file: nothing runs, nothing is held). */
+static int print_live(struct sel *s, const vh_row *r)
+{
+    if (!r->max_instances && !r->max_per_source)
+        return 0;
+    char name[256], path[sizeof VH_RUNNING_DIR + 256];
+    vh_err e;
+    uint32_t inst = 0, src = 0;
+    vh_limit l = {r->max_instances, r->max_per_source, r->source_prefix4, r->source_prefix6};
+    if (vh_running_name(r->service, r->address, name, sizeof name, &e) == 0) {
+        snprintf(path, sizeof path, "%s/%s", VH_RUNNING_DIR, name);
+        int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+        if (fd >= 0) {
+            if (vh_limits_held(fd, &l, &inst, &src, &e) < 0)
+                fprintf(stderr, "vhostctl: %s %s: %s\n", r->service, r->address, e.msg);
+            close(fd);
+        }
+    }
+    if (s->json) {
+        printf("%s\n  {\"service\": ", s->n++ ? "," : "");
+        vc_json_string(stdout, r->service);
+        printf(", \"address\": ");
+        vc_json_string(stdout, r->address);
+        printf(", \"max_instances\": %u, \"instances_held\": %u, \"max_per_source\": %u, \"source_prefix4\": %u, "
+               "\"source_prefix6\": %u, \"source_slots_held\": %u}",
+               (unsigned)r->max_instances, (unsigned)inst, (unsigned)r->max_per_source, r->source_prefix4,
+               r->source_prefix6, (unsigned)src);
+    } else {
+        char lim[48], held[32];
+        vc_conn_limits_text(r, lim, sizeof lim);
+        if (r->max_instances)
+            snprintf(held, sizeof held, "%u/%u", (unsigned)inst, (unsigned)r->max_instances);
+        else
+            snprintf(held, sizeof held, "%u", (unsigned)inst);
+        printf("%-10s  %-24s  %-14s  %9s  %u\n", r->service, r->address, lim, held, (unsigned)src);
+    }
+    return 0;
+}
+
 static int visit(void *ctx, const vh_row *r, const char *text)
 {
     struct sel *s = ctx;
     int rule = rule_of(s, r);
     if (!rule || !wanted(s, r))
         return 0;
+    if (s->live)
+        return print_live(s, r);
     if (!s->json || !text)
         return s->row_cb(s->row_ctx, r);
     /* json_object()'s text ends with its closing brace */
@@ -201,11 +252,13 @@ int vc_cmd_list(const char *db, int argc, char **argv)
     struct arg_lit *effective = arg_lit0(NULL, "effective",
                                          "with --service: also the '*' rows that serve it (where it has no row of its "
                                          "own), each with the selection rule");
+    struct arg_lit *live =
+        arg_lit0(NULL, "live", "the slots the rows with limits hold now (instances held, source slots held)");
     struct arg_lit *json = arg_lit0(NULL, "json", "print a JSON array of objects");
     struct arg_lit *help = arg_lit0("h", "help", "print this help");
     struct arg_file *dbo = arg_file0(NULL, "db", "FILE", "database path");
     struct arg_end *end = arg_end(5);
-    void *table[] = {service, address, root, user, effective, json, help, dbo, end};
+    void *table[] = {service, address, root, user, effective, live, json, help, dbo, end};
     const int n = (int)(sizeof table / sizeof table[0]);
     int rc = vc_parse(vc_find("list"), table, n, argc, argv, &db);
     if (rc)
@@ -216,6 +269,7 @@ int vc_cmd_list(const char *db, int argc, char **argv)
     s.service = service->count ? service->sval[0] : NULL;
     s.effective = effective->count > 0;
     s.json = json->count > 0;
+    s.live = live->count > 0;
     if (s.effective && !s.service) {
         fprintf(stderr, "vhostctl: --effective needs --service SERVICE\nUsage: vhostctl [--db FILE] %s\n",
                 vc_find("list")->synopsis);
@@ -243,7 +297,15 @@ int vc_cmd_list(const char *db, int argc, char **argv)
         if (s.nown > 1)
             qsort(s.own, s.nown, sizeof *s.own, by_addr);
     }
-    if (r == 0 && s.json) {
+    if (r == 0 && s.live) {
+        if (s.json)
+            printf("[");
+        else
+            printf("%-10s  %-24s  %-14s  %9s  %s\n", "SERVICE", "ADDRESS", "LIMITS", "INSTANCES", "SOURCE_SLOTS");
+        r = pass(h, &s, &e);
+        if (s.json)
+            printf("%s]\n", s.n ? "\n" : "");
+    } else if (r == 0 && s.json) {
         printf("[");
         r = pass(h, &s, &e);
         printf("%s]\n", s.n ? "\n" : "");
@@ -255,8 +317,8 @@ int vc_cmd_list(const char *db, int argc, char **argv)
         if (r == 0) {
             if (s.effective)
                 printf("%-19s  ", "RULE");
-            printf("%-*s  %-*s  %-*s  %-*s  %-*s  %-8s  %7s  %-8s  %s\n", w.w[0], "SERVICE", w.w[1], "ADDRESS", w.w[2],
-                   "ROOT", w.w[3], "USER", w.w[4], "GROUP", "NET_BIND", "PROCS", "STATE", "COMMENT");
+            printf("%-*s  %-*s  %-*s  %-*s  %-*s  %-8s  %7s  %-14s  %-8s  %s\n", w.w[0], "SERVICE", w.w[1], "ADDRESS",
+                   w.w[2], "ROOT", w.w[3], "USER", w.w[4], "GROUP", "NET_BIND", "PROCS", "LIMITS", "STATE", "COMMENT");
             struct print_ctx pc = {&w, &s};
             s.row_cb = s.effective ? print_effective : print_row;
             s.row_ctx = s.effective ? (void *)&pc : (void *)&w;

@@ -224,10 +224,12 @@ int vc_cmd_lookup(const char *db, int argc, char **argv)
             else
                 printf("null");
             printf(", \"uid\": %u, \"gid\": %u, \"enabled\": %s, \"net_bind_service\": %s, \"max_procs\": %u, "
-                   "\"unjailed\": %s}",
+                   "\"unjailed\": %s, \"max_instances\": %u, \"max_per_source\": %u, \"source_prefix4\": %u, "
+                   "\"source_prefix6\": %u}",
                    r->has_user ? (unsigned)r->uid : 0u, r->has_user ? (unsigned)r->gid : 0u,
                    r->enabled ? "true" : "false", r->net_bind_service ? "true" : "false", (unsigned)r->max_procs,
-                   r->unjailed ? "true" : "false");
+                   r->unjailed ? "true" : "false", (unsigned)r->max_instances, (unsigned)r->max_per_source,
+                   r->source_prefix4, r->source_prefix6);
         }
         if (!served) {
             printf(", \"status\": %d, \"reason\": ", e.code);
@@ -254,6 +256,17 @@ int vc_cmd_lookup(const char *db, int argc, char **argv)
                : r->net_bind_service ? "on"
                                      : "off",
                (unsigned)r->max_procs);
+        if (r->max_instances || r->max_per_source) {
+            printf("  limits");
+            if (r->max_instances)
+                printf(" at most %u at once", (unsigned)r->max_instances);
+            if (r->max_per_source)
+                printf("%s at most %u per source (/%u, /%u)", r->max_instances ? "," : "", (unsigned)r->max_per_source,
+                       r->source_prefix4, r->source_prefix6);
+            printf(" (vhostctl list --live: held now)\n");
+        } else {
+            printf("  limits none\n");
+        }
         if (r->unjailed)
             printf("  unjailed yes: the operator chose this root, which is no jail (the set-uid exposure check, "
                    "THREATS K7, is skipped)\n");

@@ -34,12 +34,69 @@ int vc_limits_option(const char *nbs, const char *max_procs, int run_as, int *nb
     return 0;
 }
 
+/* "none", "0" or decimal digits up to max, into *out. 0 or -1. */
+static int limit_number(const char *opt, const char *text, uint32_t max, uint32_t *out, vh_err *e)
+{
+    if (strcmp(text, "none") == 0) {
+        *out = 0;
+        return 0;
+    }
+    uint32_t v = 0;
+    size_t len = strlen(text);
+    for (size_t i = 0; i < len; i++) {
+        if (text[i] < '0' || text[i] > '9' || len > 7 || (i == 0 && text[i] == '0' && len > 1))
+            return vh_fail(e, VH_EX_USAGE, "%s takes 1..%u, or none for no limit, not '%.32s'", opt, max, text);
+        v = v * 10 + (uint32_t)(text[i] - '0');
+    }
+    if (len == 0 || v > max)
+        return vh_fail(e, VH_EX_USAGE, "%s takes 1..%u, or none for no limit, not '%.32s'", opt, max, text);
+    *out = v;
+    return 0;
+}
+
+int vc_conn_limits_option(const char *inst, const char *per_source, const char *prefix, vh_row *row, vh_err *e)
+{
+    if (inst && limit_number("--max-instances", inst, VH_ROW_MAX_INSTANCES, &row->max_instances, e) < 0)
+        return -1;
+    if (per_source && limit_number("--max-per-source", per_source, VH_ROW_MAX_PER_SOURCE, &row->max_per_source, e) < 0)
+        return -1;
+    if (prefix) {
+        unsigned p4 = 0, p6 = 0;
+        char tail = 0;
+        if (sscanf(prefix, "%u,%u%c", &p4, &p6, &tail) != 2 || p4 < 8 || p4 > 32 || p6 < 16 || p6 > 128 ||
+            strspn(prefix, "0123456789,") != strlen(prefix))
+            return vh_fail(e, VH_EX_USAGE,
+                           "--source-prefix takes V4,V6: the prefix lengths that group sources, 8..32 and 16..128 "
+                           "(e.g. 24,64), not '%.32s'",
+                           prefix);
+        row->source_prefix4 = p4;
+        row->source_prefix6 = p6;
+    }
+    return 0;
+}
+
+void vc_conn_limits_text(const vh_row *row, char *out, size_t n)
+{
+    if (!row->max_instances && !row->max_per_source) {
+        snprintf(out, n, "-");
+        return;
+    }
+    char inst[16] = "-";
+    if (row->max_instances)
+        snprintf(inst, sizeof inst, "%u", (unsigned)row->max_instances);
+    if (row->max_per_source)
+        snprintf(out, n, "%s:%u/%u,%u", inst, (unsigned)row->max_per_source, row->source_prefix4, row->source_prefix6);
+    else
+        snprintf(out, n, "%s", inst);
+}
+
 /* What set was asked to change (NULL / 0: keep). */
 struct want {
     const char *root, *user, *group, *comment;
     int no_user, enabled, nbs; /* enabled, nbs: -1 keep */
     int unjailed;              /* --unjailed on|off (issue 13 point 2): 1, 0, -1 keep */
     uint32_t max_procs;
+    const char *max_inst, *max_src, *src_prefix; /* issue 16: NULL keep */
 };
 
 /* The row after the change: *row (as it is) with w applied. 0, or -1
@@ -76,6 +133,8 @@ static int apply(vh_row *row, const struct want *w, vh_err *e)
         row->net_bind_service = w->nbs;
     if (w->max_procs)
         row->max_procs = w->max_procs;
+    if (vc_conn_limits_option(w->max_inst, w->max_src, w->src_prefix, row, e) < 0)
+        return -1;
     /* the schema's CHECK refuses it too; this says why and what to do */
     if (row->has_user && row->net_bind_service)
         return vh_fail(e, VH_EX_DATAERR,
@@ -101,6 +160,12 @@ int vc_cmd_set(const char *db, int argc, char **argv)
     struct arg_str *nbs = arg_str0(NULL, "net-bind-service", "on|off",
                                    "root service: keep CAP_NET_BIND_SERVICE (ports below 1024), or drop it");
     struct arg_str *maxp = arg_str0(NULL, "max-procs", "N", "most processes the service may run at once (1-4194304)");
+    struct arg_str *maxi = arg_str0(NULL, "max-instances", "N|none",
+                                    "most connections the domain serves at once (1-4096; none: no limit)");
+    struct arg_str *maxs =
+        arg_str0(NULL, "max-per-source", "N|none", "most of them from one source (1-64; none: no limit)");
+    struct arg_str *spfx =
+        arg_str0(NULL, "source-prefix", "V4,V6", "sources are grouped by these prefix lengths (default 32,64)");
     struct arg_lit *enable = arg_lit0(NULL, "enable", "enable the domain");
     struct arg_lit *disable = arg_lit0(NULL, "disable", "disable the domain: its connections are refused");
     struct arg_lit *force =
@@ -111,15 +176,15 @@ int vc_cmd_set(const char *db, int argc, char **argv)
     struct arg_lit *help = arg_lit0("h", "help", "print this help");
     struct arg_file *dbo = arg_file0(NULL, "db", "FILE", "database path");
     struct arg_end *end = arg_end(10);
-    void *table[] = {service, address, root,    user, nouser, group, comment, nbs,
-                     maxp,    enable,  disable, unj,  force,  help,  dbo,     end};
+    void *table[] = {service, address, root,   user,    nouser, group, comment, nbs, maxp, maxi,
+                     maxs,    spfx,    enable, disable, unj,    force, help,    dbo, end};
     const int n = (int)(sizeof table / sizeof table[0]);
     int rc = vc_parse(vc_find("set"), table, n, argc, argv, &db);
     if (rc)
         goto out;
     vh_err e;
     char addr[VH_ADDR_TEXT];
-    struct want w = {NULL, NULL, NULL, NULL, 0, -1, -1, -1, 0};
+    struct want w = {NULL, NULL, NULL, NULL, 0, -1, -1, -1, 0, NULL, NULL, NULL};
     if (vh_valid_service(service->sval[0], 1, &e) < 0 || vh_addr_key_canon(address->sval[0], 1, addr, &e) < 0 ||
         vc_limits_option(nbs->count ? nbs->sval[0] : NULL, maxp->count ? maxp->sval[0] : NULL, 0, &w.nbs, &w.max_procs,
                          &e) < 0 ||
@@ -137,11 +202,15 @@ int vc_cmd_set(const char *db, int argc, char **argv)
         ;
     else if (unj->count && strcmp(unj->sval[0], "on") != 0 && strcmp(unj->sval[0], "off") != 0)
         vh_fail(&e, VH_EX_USAGE, "--unjailed takes 'on' or 'off', not '%.32s'", unj->sval[0]);
+    else if (vc_conn_limits_option(maxi->count ? maxi->sval[0] : NULL, maxs->count ? maxs->sval[0] : NULL,
+                                   spfx->count ? spfx->sval[0] : NULL, &(vh_row){0}, &e) < 0)
+        ;
     else if (!root->count && !user->count && !nouser->count && !group->count && !comment->count && !nbs->count &&
-             !maxp->count && !enable->count && !disable->count && !unj->count)
+             !maxp->count && !enable->count && !disable->count && !unj->count && !maxi->count && !maxs->count &&
+             !spfx->count)
         vh_fail(&e, VH_EX_USAGE,
                 "nothing to set - give --root, --user, --no-user, --group, --comment, --net-bind-service, "
-                "--max-procs, --enable, --disable or --unjailed");
+                "--max-procs, --max-instances, --max-per-source, --source-prefix, --enable, --disable or --unjailed");
     else
         e.code = 0;
     if (e.code) {
@@ -155,6 +224,9 @@ int vc_cmd_set(const char *db, int argc, char **argv)
     w.no_user = nouser->count > 0;
     w.enabled = enable->count ? 1 : disable->count ? 0 : -1;
     w.unjailed = unj->count ? strcmp(unj->sval[0], "on") == 0 : -1;
+    w.max_inst = maxi->count ? maxi->sval[0] : NULL;
+    w.max_src = maxs->count ? maxs->sval[0] : NULL;
+    w.src_prefix = spfx->count ? spfx->sval[0] : NULL;
 
     vh_audit a;
     if (vh_audit_start(&a, argc, argv, &e) < 0) {

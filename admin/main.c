@@ -14,7 +14,7 @@ const struct vc_cmd vc_commands[] = {
     {"add",
      "add SERVICE ADDRESS ROOT [--user U] [--group G] [--comment TEXT] [--disabled] [--net-bind-service] [--max-procs "
      "N]"
-     " [--force] [--unjailed]",
+     " [--max-instances N] [--max-per-source N] [--source-prefix V4,V6] [--force] [--unjailed]",
      "add a domain: SERVICE (or '*') on ADDRESS (an address, a prefix NET/LEN, or 'default') is served from jail "
      "ROOT",
      vc_cmd_add},
@@ -26,10 +26,14 @@ const struct vc_cmd vc_commands[] = {
      vc_cmd_disable},
     {"set",
      "set SERVICE ADDRESS [--root DIR] [--user U | --no-user] [--group G] [--comment TEXT] [--net-bind-service on|off]"
-     " [--max-procs N] [--enable | --disable] [--unjailed on|off] [--force]",
-     "change a domain in place, in one transaction: its jail, run-as user, comment, settings, enabled", vc_cmd_set},
-    {"list", "list [--service SERVICE [--effective]] [--address ADDRESS] [--root DIR] [--user USER] [--json]",
-     "list domains, all or those selected; --effective adds the '*' rows that serve SERVICE", vc_cmd_list},
+     " [--max-procs N] [--max-instances N|none] [--max-per-source N|none] [--source-prefix V4,V6]"
+     " [--enable | --disable] [--unjailed on|off] [--force]",
+     "change a domain in place, in one transaction: its jail, run-as user, comment, settings, limits, enabled",
+     vc_cmd_set},
+    {"list", "list [--service SERVICE [--effective]] [--address ADDRESS] [--root DIR] [--user USER] [--live] [--json]",
+     "list domains, all or those selected; --effective adds the '*' rows that serve SERVICE; --live: the slots "
+     "the rows with limits hold now",
+     vc_cmd_list},
     {"lookup", "lookup SERVICE IP [--peer IP] [--json]",
      "show what virtuald would decide for SERVICE dialled on IP: every probe in order and the deciding rule; --peer: "
      "whether that peer is a trusted PROXY source (a header required) and which row decides",

@@ -187,6 +187,15 @@ int vc_cmd_proxy_trust(const char *db, int argc, char **argv);
  * 0, or -1 with e naming the value and the fix. */
 int vc_limits_option(const char *nbs, const char *max_procs, int run_as, int *nbs_out, uint32_t *max_out, vh_err *e);
 
+/* Issue 16: --max-instances N|none, --max-per-source N|none,
+ * --source-prefix V4,V6 as add and set take them (cmd_set.c). Each NULL
+ * text keeps row's value; the others are written into row. 0, or -1
+ * with e naming the value and its range. */
+int vc_conn_limits_option(const char *inst, const char *per_source, const char *prefix, vh_row *row, vh_err *e);
+
+/* The limits column of list: "-", "N", "N:M/P4,P6" or "-:M/P4,P6". */
+void vc_conn_limits_text(const vh_row *row, char *out, size_t n);
+
 /* Shared by import and migrate-inetd (cmd_import.c). */
 struct vh_legacy_diag;
 struct vh_row;

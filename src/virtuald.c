@@ -61,6 +61,7 @@ struct target {
     vh_conn real;         /* the TCP connection on fd 0 (issue 15) */
     int via;              /* 1 or 2: conn came from a PROXY v1/v2 header */
     int warn_only;        /* a refusal that is the client's doing, not the operator's */
+    int direct;           /* a balancer's own connection (LOCAL): served and ended lines only with --verbose */
     size_t unique_id_len; /* the header's UNIQUE_ID TLV (VIRTUALD_PROXY_ID) */
     unsigned char unique_id[VH_PROXY_UNIQUE_ID_MAX];
     vh_decision d;
@@ -355,8 +356,11 @@ static void log_ended(const struct target *t, int init_ws)
     else
         snprintf(how, sizeof how, "status=%d", WEXITSTATUS(ws));
     char via[128];
-    vh_log(LOG_INFO, "ended service=%s local=%s remote=%s%s domain=%s/%s %s duration_ms=%lld", t->service, local,
-           remote, fmt_via(t, via, sizeof via), t->d.row.service, t->d.row.address, how, ms);
+    /* fleet.md 1.5: a balancer's checks every 2 s would flood the log */
+    if (t->direct && !t->verbose)
+        return;
+    vh_log(t->direct ? LOG_DEBUG : LOG_INFO, "ended service=%s local=%s remote=%s%s domain=%s/%s %s duration_ms=%lld",
+           t->service, local, remote, fmt_via(t, via, sizeof via), t->d.row.service, t->d.row.address, how, ms);
 }
 
 static int run_tree(struct target *t)
@@ -635,6 +639,7 @@ static int proxy_stage(struct target *t, const struct opts *o, vh_decider *dc, i
         /* the balancer's own connection: the real local address chooses,
          * never a default row (fleet.md 1.5) */
         *flags |= VH_SELECT_NO_DEFAULT;
+        t->direct = 1;
         if (t->verbose)
             vh_log(LOG_INFO, "detail direct balancer=%s (PROXY v%d %s)", peer, h.version,
                    h.command == VH_PROXY_CMD_LOCAL ? "LOCAL" : "health-check form");
@@ -785,7 +790,11 @@ static void log_served(struct target *t)
     vh_log_value(t->d.row.has_user ? t->d.row.user : "root", user, sizeof user);
     vh_log_value(t->argv[0], prog, sizeof prog);
     char via[128];
-    vh_log(LOG_INFO,
+    /* fleet.md 1.5: a balancer's own connection (its L7 check) is logged
+     * only with --verbose, at debug */
+    if (t->direct && !t->verbose)
+        return;
+    vh_log(t->direct ? LOG_DEBUG : LOG_INFO,
            "served service=%s local=%s remote=%s%s domain=%s/%s rule=%s root=%s user=%s uid=%u gid=%u program=%s%s",
            t->service, local, remote, fmt_via(t, via, sizeof via), t->d.row.service, t->d.row.address,
            vh_select_rule_name(t->d.rule), root, user, t->d.row.has_user ? (unsigned)t->d.row.uid : 0u,

@@ -124,7 +124,7 @@ expect 65 "not an IP address" vh_ctl set ftp 127.0.0 --max-procs 5
 vh_eq "set: the refusals changed nothing" "1|300" "$(settings ftp 127.0.0.3)"
 
 out=$(vh_ctl list)
-vh_contains "list: NET_BIND and PROCS columns" "NET_BIND    PROCS  STATE" "$out"
+vh_contains "list: NET_BIND, PROCS and LIMITS columns" "NET_BIND    PROCS  LIMITS          STATE" "$out"
 vh_eq "list: a root row's settings" "yes 300" "$(printf '%s\n' "$out" | awk '$2 == "127.0.0.3" { print $6, $7 }')"
 vh_eq "list: a run-as row has no NET_BIND" "- 4194304" "$(printf '%s\n' "$out" | awk '$2 == "127.0.0.4" { print $6, $7 }')"
 vh_eq "list --json: the settings" "true 300 false 4194304" \
