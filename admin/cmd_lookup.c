@@ -142,19 +142,20 @@ int vc_cmd_lookup(const char *db, int argc, char **argv)
     static struct probe_seen dp[VH_PROBES_MAX], tp[VH_PROBES_MAX];
     int ndp = 0, ntp = 0;
     sqlite3 *h = NULL;
-    if (vh_db_open_runtime(db, &h, &e) < 0) {
-        rc = vc_error(&e);
-        goto out;
-    }
-    ndp = explain(h, "domains", service->sval[0], addr, 0, dp, &e);
-    if (ndp >= 0 && peer->count)
-        ntp = explain(h, "proxy_sources", service->sval[0], peer_addr, VH_SELECT_NO_DEFAULT, tp, &e);
-    if (ndp < 0 || ntp < 0) {
+    vh_err xe;
+    /* a database virtuald would refuse (untrusted, another schema) is
+     * the decision's refusal below, as virtuald's: no explanation then */
+    int explained = vh_db_open_runtime(db, &h, &xe) == 0;
+    if (explained) {
+        ndp = explain(h, "domains", service->sval[0], addr, 0, dp, &xe);
+        if (ndp >= 0 && peer->count)
+            ntp = explain(h, "proxy_sources", service->sval[0], peer_addr, VH_SELECT_NO_DEFAULT, tp, &xe);
         vh_db_close(h, NULL);
-        rc = vc_error(&e);
-        goto out;
+        if (ndp < 0 || ntp < 0) {
+            rc = vc_error(&xe);
+            goto out;
+        }
     }
-    vh_db_close(h, NULL);
 
     /* the decision, as virtuald makes it: the trust of the peer, then the row */
     vh_decider dc;
@@ -259,7 +260,7 @@ int vc_cmd_lookup(const char *db, int argc, char **argv)
     } else {
         printf("refused: %s on %s: %s (status %d)\n", service->sval[0], addr, e.msg, e.code);
     }
-    if (!json->count) {
+    if (!json->count && explained) {
         int lens = 0;
         for (int i = 0; i < ndp; i++)
             lens += dp[i].p.rule == VH_RULE_PREFIX;
@@ -290,7 +291,7 @@ int vc_cmd_lookup(const char *db, int argc, char **argv)
     for (int i = 0; i < ndp && first < 0; i++)
         if (dp[i].exists)
             first = i;
-    if ((first < 0 ? 0 : dp[first].p.rule) != d.rule && d.rule >= 0 && (d.rule || e.code == VH_EX_NOHOST))
+    if (explained && (first < 0 ? 0 : dp[first].p.rule) != d.rule && (d.rule || e.code == VH_EX_NOHOST))
         fprintf(stderr, "vhostctl: warning: the database changed while lookup read it - run it again\n");
     rc = served ? VH_EX_OK : VH_EX_REFUSED;
 out:
