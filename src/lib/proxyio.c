@@ -47,8 +47,9 @@ vh_proxyio_outcome vh_proxyio_read(int fd, const char *peer, int versions, int t
             if (have == 0) {
                 out = VH_PROXYIO_GONE;
             } else {
-                vh_fail(e, VH_EX_PROTOCOL, "truncated PROXY header from trusted balancer %s (%zu of %zu bytes, peer %s)",
-                        peer, have, need, n == -1 ? "closed" : "reset");
+                vh_fail(e, VH_EX_PROTOCOL,
+                        "truncated PROXY header from trusted balancer %s (%zu of %zu bytes, peer %s)", peer, have, need,
+                        n == -1 ? "closed" : "reset");
             }
             goto restore;
         }
