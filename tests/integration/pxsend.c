@@ -12,6 +12,8 @@
  *   -p LIST    cut the bytes before these offsets ("3,17,40"), or before
  *              every byte ("every"); one send per piece
  *   -g MS      wait this long between pieces (default 50)
+ *   -G MS      but this long after the first piece (default: -g), so that
+ *              a slowly starting server (a sanitizer build) has peeked it
  *   -s MS      after the last piece, stall this long before half-closing
  *   -k         never half-close: keep sending side open (a stalled peer)
  *   -t MS      give up reading the reply after this long (default 10000)
@@ -127,10 +129,10 @@ static int send_all(int fd, const unsigned char *p, size_t n)
 int main(int argc, char **argv)
 {
     const char *src = NULL, *cuts = NULL, *sport = "0";
-    long gap = 50, stall = 0, timeout = 10000;
+    long gap = 50, first_gap = -1, stall = 0, timeout = 10000;
     int keep = 0, reset = 0, c;
     signal(SIGPIPE, SIG_IGN);
-    while ((c = getopt(argc, argv, "b:B:x:f:p:g:s:kt:r")) != -1) {
+    while ((c = getopt(argc, argv, "b:B:x:f:p:g:G:s:kt:r")) != -1) {
         switch (c) {
         case 'b': src = optarg; break;
         case 'B': sport = optarg; break;
@@ -138,14 +140,16 @@ int main(int argc, char **argv)
         case 'f': append_file(optarg); break;
         case 'p': cuts = optarg; break;
         case 'g': gap = atol(optarg); break;
+        case 'G': first_gap = atol(optarg); break;
         case 's': stall = atol(optarg); break;
         case 'k': keep = 1; break;
         case 'r': reset = 1; break;
         case 't': timeout = atol(optarg); break;
         default:
-            fprintf(stderr,
-                    "usage: pxsend [-b SRC [-B PORT]] [-x HEX] [-f FILE] [-p OFFSETS|every] [-g MS] [-s MS] [-k] "
-                    "[-t MS] [-r] HOST PORT\n");
+            fprintf(
+                stderr,
+                "usage: pxsend [-b SRC [-B PORT]] [-x HEX] [-f FILE] [-p OFFSETS|every] [-g MS] [-G MS] [-s MS] [-k] "
+                "[-t MS] [-r] HOST PORT\n");
             return 1;
         }
     }
@@ -187,12 +191,13 @@ int main(int argc, char **argv)
     if (cuts && strcmp(cuts, "every") == 0) {
         for (; at < len; at++) {
             if (at > 0)
-                sleep_ms(gap);
+                sleep_ms(at == 1 && first_gap >= 0 ? first_gap : gap);
             if (send_all(fd, data + at, 1) < 0)
                 break;
         }
     } else {
         const char *p = cuts;
+        int pieces = 0;
         while (p && *p) {
             char *end;
             unsigned long off = strtoul(p, &end, 10);
@@ -205,7 +210,7 @@ int main(int argc, char **argv)
                     goto sent;
                 at = off;
             }
-            sleep_ms(gap);
+            sleep_ms(pieces++ == 0 && first_gap >= 0 ? first_gap : gap);
             p = *end == ',' ? end + 1 : end;
         }
         if (at < len)
