@@ -8,7 +8,6 @@ description FTP server: vsftpd in inetd mode (starts as root; anonymous download
 program /usr/sbin/vsftpd
 pam vsftpd
 file /etc/shells
-file /etc/ftpusers
 user ftp home=/srv/ftp shell=/usr/sbin/nologin
 user nobody home=/nonexistent shell=/usr/sbin/nologin
 dir /srv 0755 root root
