@@ -1317,7 +1317,7 @@ static int dpkg_list(struct prov *v, const char *name, char **out, size_t *outle
     close(pfd[1]);
     if (err) {
         close(pfd[0]);
-        return vh_fail(v->e, VH_EX_UNAVAILABLE,
+        return vh_fail(v->e, VH_EX_OSERR,
                        "--package %s: cannot run %s: %s (provision reads Debian's package "
                        "database with it)",
                        name, VH_DPKG_QUERY, strerror(err));
