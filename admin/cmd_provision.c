@@ -180,6 +180,11 @@ int vc_cmd_provision(const char *db, int argc, char **argv)
         goto out;
     vh_err e;
     const char *profdir = pdir->count ? pdir->sval[0] : VH_PROFILE_DIR;
+    if (profdir[0] != '/') {
+        vh_fail(&e, VH_EX_USAGE, "--profile-dir %s: give an absolute path", profdir);
+        rc = vc_error(&e);
+        goto out;
+    }
     if (list->count) {
         if (root->count || program->count || profile->count || package->count || file->count || user->count) {
             vh_fail(&e, VH_EX_USAGE, "--list-profiles takes no ROOT and nothing to install (only --profile-dir)");

@@ -403,7 +403,7 @@ static int install_data(struct prov *v, const char *in, const unsigned char *dat
 /* A symlink at in (inside the jail) to target, a plain name: it stays in
  * its directory (a package's git-add -> git), so it cannot lead out of
  * the jail. Made under a temporary name and renamed over in. */
-static int install_link(struct prov *v, const char *in, const char *target)
+static int install_link(struct prov *v, const char *in, const char *target, int noreplace)
 {
     if (!*target || strchr(target, '/') || strcmp(target, ".") == 0 || strcmp(target, "..") == 0)
         return vh_fail(v->e, VH_EX_SOFTWARE, "bad symlink target %s for %s", target, in);
@@ -411,6 +411,12 @@ static int install_link(struct prov *v, const char *in, const char *target)
     int dfd = open_parent(v, in, name, sizeof name);
     if (dfd < 0)
         return -1;
+    struct stat st;
+    if (noreplace && fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+        note(v, "kept", in);
+        close(dfd);
+        return 0;
+    }
     char cur[NAME_MAX + 2];
     ssize_t n = readlinkat(dfd, name, cur, sizeof cur - 1);
     if (n >= 0) {
@@ -421,7 +427,6 @@ static int install_link(struct prov *v, const char *in, const char *target)
             return 0;
         }
     }
-    struct stat st;
     int existed = fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0;
     if (existed && S_ISDIR(st.st_mode)) {
         close(dfd);
@@ -1208,10 +1213,34 @@ const char *vh_provision_refuse_host(const char *path, mode_t mode)
 static int host_open(struct prov *v, const char *path, const char *what, struct stat *st)
 {
     int fd = open(path, O_RDONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
-    if (fd < 0)
-        return vh_fail(v->e, VH_EX_NOINPUT, "%s: cannot open %s on the host: %s%s", what, path, strerror(errno),
-                       errno == ENOENT ? " - install it on the host first" : "");
+    if (fd < 0) {
+        int err = errno;
+        return vh_fail(v->e, VH_EX_NOINPUT, "%s: cannot open %s on the host: %s%s", what, path, strerror(err),
+                       err == ENOENT ? " - install it on the host first" : "");
+    }
     const char *why = fstat(fd, st) < 0 ? "cannot be read" : vh_provision_refuse_host(path, st->st_mode);
+    /* Where it really is (a symlink, on the host or in another jail, may
+     * lead to a secret): that name is judged too, and every directory
+     * above it must be searchable by others - a file only root can reach
+     * (below /root, or in a jail below a 0700 directory) is not copied
+     * into a jail that tenants can read. */
+    char real[PATH_MAX], dir[PATH_MAX];
+    if (!why && !realpath(path, real))
+        why = "cannot be resolved";
+    if (!why && strcmp(real, path) != 0)
+        why = vh_provision_refuse_host(real, st->st_mode);
+    if (!why) {
+        snprintf(dir, sizeof dir, "%s", real);
+        for (char *slash = strrchr(dir, '/'); !why && slash; slash = strrchr(dir, '/')) {
+            slash[slash == dir] = '\0';
+            struct stat ds;
+            if (stat(dir, &ds) < 0 || !(ds.st_mode & S_IXOTH))
+                why = "lies below a directory other host users cannot search: a file only root can reach is "
+                      "never copied into a jail";
+            if (slash == dir)
+                break;
+        }
+    }
     if (!why && (uintmax_t)st->st_size > MAX_COPY)
         why = "is larger than provision copies (1 GiB)";
     if (why) {
@@ -1680,7 +1709,8 @@ static int copy_item(struct prov *v, int hostfd, const vh_deps_opts *o, const st
     switch (it->kind) {
     case IT_PROGRAM: return vh_deps_walk(hostfd, it->path, o, copy_dep, v, v->e) < 0 || v->failed ? -1 : 0;
     case IT_MODULE: return vh_deps_walk_module(hostfd, it->path, o, copy_dep, v, v->e) < 0 || v->failed ? -1 : 0;
-    case IT_LINK: return install_link(v, it->path, it->target);
+    case IT_LINK: /* a package's link under /etc is configuration too */
+        return install_link(v, it->path, it->target, strncmp(it->path, "/etc/", 5) == 0);
     case IT_ASIS:
     case IT_CONFIG: break;
     }

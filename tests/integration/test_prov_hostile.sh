@@ -31,6 +31,16 @@ chmod 0600 "$F/secret"
 out=$(vh_ctl provision "$J" --program /bin/busybox --file "$F/secret" 2>&1)
 vh_eq "a file others cannot read: refused" 77 "$?"
 vh_contains "a file others cannot read: named" "is not readable by others on the host" "$out"
+ln -s /etc/shadow "$F/hostdir/innocent"
+out=$(vh_ctl provision "$J" --program /bin/busybox --file "$F/hostdir/innocent" 2>&1)
+vh_contains "a symlink to /etc/shadow: refused by where it leads" "$F/hostdir/innocent (mode 0640)" "$out"
+rm "$F/hostdir/innocent"
+mkdir -m 0700 "$F/private"
+echo "root's eyes only" >"$F/private/readable"
+chmod 0644 "$F/private/readable"
+out=$(vh_ctl provision "$J" --program /bin/busybox --file "$F/private/readable" 2>&1)
+vh_eq "a file readable by all below a 0700 directory: refused (77)" 77 "$?"
+vh_contains "... named" "lies below a directory other host users cannot search" "$out"
 out=$(vh_ctl provision "$J" --program /bin/busybox --file /etc/../etc/shadow 2>&1)
 vh_eq "--file with '..': usage error" 64 "$?"
 vh_contains "--file with '..': named" "clean absolute path" "$out"
@@ -82,6 +92,8 @@ vh_contains "a profile with a set-uid directory: refused" "at most 1777 (no set-
 chmod g+w "$F/profiles/steal.profile"
 out=$(vh_ctl provision "$J" --profile steal "${PD[@]}" 2>&1)
 vh_contains "a group-writable profile: not trusted" "profile $F/profiles/steal.profile is not trusted" "$out"
+out=$(vh_ctl provision "$J" --profile rsync --profile-dir profiles 2>&1)
+vh_eq "a relative --profile-dir: usage error" 64 "$?"
 vh_check "no bad profile made the jail" test ! -e "$J"
 
 # --- a shared library as --program; --file of a library -----------------
