@@ -1845,7 +1845,12 @@ int vh_provision_run(vh_provision *p, vh_err *e)
             return vh_fail(e, VH_EX_USAGE, "directory %s: not a clean absolute path below the jail root",
                            m->dirs[i].path);
     for (int i = 0; m && i < m->nskels; i++)
-        if (!vh_provision_clean_path(m->skels[i].path) || (m->skels[i].mode & ~0755u))
+        if (strcmp(m->skels[i].path, "/etc/passwd") == 0 || strcmp(m->skels[i].path, "/etc/group") == 0)
+            return vh_fail(e, VH_EX_USAGE,
+                           "config file %s: provision merges the jail's accounts itself - name the service's "
+                           "accounts with user and group lines instead",
+                           m->skels[i].path);
+        else if (!vh_provision_clean_path(m->skels[i].path) || (m->skels[i].mode & ~0755u))
             return vh_fail(e, VH_EX_USAGE,
                            "config file %s: needs a clean absolute path and a mode of at most 0755 (got %04o)",
                            m->skels[i].path, m->skels[i].mode);

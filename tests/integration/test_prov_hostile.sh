@@ -89,6 +89,10 @@ vh_contains "... with its line" "profile dots line 3: expected dir PATH MODE OWN
 printf 'description bad\nprogram /bin/busybox\ndir /srv 4755 root root\n' >"$F/profiles/suid.profile"
 out=$(vh_ctl provision "$J" --profile suid "${PD[@]}" 2>&1)
 vh_contains "a profile with a set-uid directory: refused" "at most 1777 (no set-uid or set-gid)" "$out"
+printf 'description bad\nprogram /bin/busybox\nskel /etc/passwd 0644\n| evil::0:0::/:/bin/sh\n' >"$F/profiles/pw.profile"
+out=$(vh_ctl provision "$J" --profile pw "${PD[@]}" 2>&1)
+vh_eq "a profile writing /etc/passwd as a skeleton: usage error" 64 "$?"
+vh_contains "... named, with the remedy" "provision merges the jail's accounts itself" "$out"
 chmod g+w "$F/profiles/steal.profile"
 out=$(vh_ctl provision "$J" --profile steal "${PD[@]}" 2>&1)
 vh_contains "a group-writable profile: not trusted" "profile $F/profiles/steal.profile is not trusted" "$out"
