@@ -112,11 +112,12 @@ struct prov {
     char *passwd, *group;  /* the merged account files, written last */
     size_t passwdlen, grouplen;
     /* what the host-side walks found (plan below) */
-    char libcdir[PATH_MAX]; /* the directory of libc.so.6, "" when no program links it */
-    char pamdir[PATH_MAX];  /* the directory of libpam.so.0 + "/security", "" when none links it */
-    int iconv;              /* an object other than libc imports iconv_open */
-    int item_pam;           /* the current item links libpam */
-    char **done;            /* jail paths written in this run (each once) */
+    char libcdir[PATH_MAX];  /* the directory of libc.so.6, "" when no program links it */
+    char gconvdir[PATH_MAX]; /* where that libc looks for gconv modules */
+    char pamdir[PATH_MAX];   /* where libpam.so.0 looks for modules, "" when none links it */
+    int iconv;               /* an object other than libc imports iconv_open */
+    int item_pam;            /* the current item links libpam */
+    char **done;             /* jail paths written in this run (each once) */
     int ndone, capdone;
 };
 
@@ -634,6 +635,38 @@ static void dir_of(const char *path, char *out, size_t n)
         *slash = '\0';
 }
 
+/* The longest NUL-terminated absolute path in the object's bytes that
+ * ends with suffix (without a trailing slash), into out: the directory a
+ * library was built to look in (libc's gconv directory, libpam's module
+ * directory). On a merged-/usr host /lib and /usr/lib are one directory,
+ * in a jail they are two, so the name the library uses is the one that
+ * must exist in the jail. 0, or -1 when there is none. */
+static int built_in_dir(int fd, const char *suffix, char *out, size_t n)
+{
+    unsigned char *buf = NULL;
+    size_t len = 0, best = 0, sl = strlen(suffix);
+    if (fd < 0 || vh_rootfd_read_all(fd, MAX_COPY, &buf, &len) < 0)
+        return -1;
+    for (size_t i = 0; i < len;) {
+        size_t j = i;
+        while (j < len && buf[j] >= ' ' && buf[j] < 0x7f)
+            j++;
+        if (j < len && buf[j] == '\0' && buf[i] == '/') {
+            size_t l = j - i;
+            if (l > sl && buf[j - 1] == '/') /* "/lib/x86_64-linux-gnu/security/" */
+                l--;
+            if (l > sl && l < n && memcmp(buf + i + l - sl, suffix, sl) == 0 && l > best) {
+                memcpy(out, buf + i, l);
+                out[l] = '\0';
+                best = l;
+            }
+        }
+        i = j + 1;
+    }
+    free(buf);
+    return best && vh_provision_clean_path(out) ? 0 : -1;
+}
+
 /* The first pass: is everything there on the host? Nothing is written
  * unless every program can be installed whole. Also notes what the
  * programs need at run time beyond their libraries: libc (NSS, locale,
@@ -645,11 +678,14 @@ static int probe_dep(void *ctx, const vh_dep *d)
         return 1;
     const char *base = strrchr(d->path, '/');
     base = base ? base + 1 : d->path;
-    if (d->kind == VH_DEP_LIBRARY && strcmp(d->name, "libc.so.6") == 0 && !v->libcdir[0])
+    if (d->kind == VH_DEP_LIBRARY && strcmp(d->name, "libc.so.6") == 0 && !v->libcdir[0]) {
         dir_of(d->path, v->libcdir, sizeof v->libcdir);
+        if (built_in_dir(d->fd, "/gconv", v->gconvdir, sizeof v->gconvdir) < 0)
+            snprintf(v->gconvdir, sizeof v->gconvdir, "%s/gconv", v->libcdir);
+    }
     if (d->kind == VH_DEP_LIBRARY && strcmp(d->name, "libpam.so.0") == 0) {
         v->item_pam = 1;
-        if (!v->pamdir[0]) {
+        if (!v->pamdir[0] && built_in_dir(d->fd, "/security", v->pamdir, sizeof v->pamdir) < 0) {
             char dir[PATH_MAX];
             dir_of(d->path, dir, sizeof dir);
             snprintf(v->pamdir, sizeof v->pamdir, "%s/security", dir);
@@ -1526,9 +1562,9 @@ static int plan_pam(struct prov *v, struct plan *pl, const char *name, int depth
         char *hash = strchr(line, '#');
         if (hash)
             *hash = '\0';
-        char *tok[8];
+        char *tok[32];
         int nt = 0;
-        for (char *save = NULL, *t = strtok_r(line, " \t\r", &save); t && nt < 8; t = strtok_r(NULL, " \t\r", &save))
+        for (char *save = NULL, *t = strtok_r(line, " \t\r", &save); t && nt < 32; t = strtok_r(NULL, " \t\r", &save))
             tok[nt++] = t;
         if (nt == 0)
             continue;
@@ -1779,9 +1815,7 @@ static int make_plan(struct prov *v, int hostfd, const vh_deps_opts *o, struct p
         if (plan_nss(v, pl, nss, nssn) < 0 || plan_tree(v, pl, VH_C_UTF8_LOCALE, 2, 0) < 0)
             return -1;
         if ((v->iconv || (m && m->gconv))) {
-            char gconv[PATH_MAX];
-            snprintf(gconv, sizeof gconv, "%s/gconv", v->libcdir);
-            if (plan_tree(v, pl, gconv, 1, 1) < 0)
+            if (plan_tree(v, pl, v->gconvdir, 1, 1) < 0)
                 return -1;
         }
     } else if (m && m->gconv) {

@@ -155,7 +155,14 @@ vh_check "popa3d: its PAM stack is in the jail" test -f "$F/jails/popa3d/etc/pam
 vh_check "popa3d: pam_unix.so is in the jail" test -f "$F/jails/popa3d/lib/x86_64-linux-gnu/security/pam_unix.so"
 vh_check "popa3d: an NSS module is in the jail" test -f "$F/jails/popa3d/lib/x86_64-linux-gnu/libnss_files.so.2"
 vh_check "popa3d: the C.UTF-8 locale is in the jail" test -f "$F/jails/popa3d/usr/lib/locale/C.utf8/LC_CTYPE"
-vh_check "rsync imports iconv: gconv modules are in the jail" test -f "$F/jails/rsync/lib/x86_64-linux-gnu/gconv/gconv-modules"
+GCONV=$(strings /lib/x86_64-linux-gnu/libc.so.6 | grep -m1 -x '/[a-z0-9/_-]*/gconv')
+vh_check "rsync imports iconv: gconv modules are in the jail, where libc looks ($GCONV)" test -f "$F/jails/rsync$GCONV/gconv-modules"
+# gconv is usable in a jail: iconv(1), provisioned alone, converts to a
+# charset only a gconv module knows
+out=$(vh_ctl provision "$F/jails/iconv" --program /usr/bin/iconv 2>&1)
+vh_eq "provision iconv" 0 "$?"
+vh_eq "iconv in the jail converts UTF-8 to ISO-8859-15 (a gconv module)" "63 61 66 e9" \
+	"$(printf 'caf\xc3\xa9' | chroot "$F/jails/iconv" /usr/bin/iconv -f UTF-8 -t ISO-8859-15 | od -An -tx1 | xargs)"
 vh_check "busybox (static) gets no NSS or locale" test ! -e "$F/jails/busybox-httpd/usr/lib/locale"
 
 # 2. All six into one jail, one after the other; every earlier service
