@@ -245,6 +245,46 @@ static void test_shipped_profiles(void **state)
     free(names);
 }
 
+/* Every truncation and random byte changes of a shipped profile: the
+ * parser answers or refuses (the ASan build of scripts/test checks it
+ * never reads or writes outside its buffers), and frees what it made. */
+static void test_mutations(void **state)
+{
+    (void)state;
+    FILE *f = fopen(VH_SRC_DIR "/profiles/vsftpd.profile", "r");
+    assert_non_null(f);
+    static char orig[VH_PROFILE_MAX_BYTES];
+    size_t len = fread(orig, 1, sizeof orig, f);
+    fclose(f);
+    char *buf = malloc(len + 1);
+    assert_non_null(buf);
+    unsigned seed = 14;
+    for (size_t cut = 0; cut <= len; cut++) {
+        memcpy(buf, orig, cut); /* exactly cut bytes: ASan sees a read past them */
+        vh_profile p;
+        vh_err e;
+        vh_profile_parse("m", buf, cut, &p, &e);
+        vh_profile_free(&p);
+    }
+    static const char bytes[] = {'\n', '|', ' ', '/', '.', ':', '0', '7', '#', '@', '\0', '\t', 'x', '\r'};
+    for (int round = 0; round < 20000; round++) {
+        memcpy(buf, orig, len);
+        for (int k = 1 + (int)(rand_r(&seed) % 4); k > 0; k--)
+            buf[rand_r(&seed) % len] = bytes[rand_r(&seed) % sizeof bytes];
+        vh_profile p;
+        vh_err e;
+        if (vh_profile_parse("m", buf, len, &p, &e) == 0) {
+            for (int i = 0; i < p.ndirs; i++)
+                assert_true(vh_provision_clean_path(p.dirs[i].path) && p.dirs[i].mode <= 01777);
+            for (int i = 0; i < p.nskels; i++)
+                assert_true(vh_provision_clean_path(p.skels[i].path) && p.skels[i].mode <= 0755 &&
+                            strlen(p.skels[i].data) == p.skels[i].len);
+        }
+        vh_profile_free(&p);
+    }
+    free(buf);
+}
+
 /* Loading: by name from a directory, by path; refused when the file or
  * a directory above it is writable by group or others, or missing, or
  * the name is no name. */
@@ -317,6 +357,7 @@ int main(void)
         cmocka_unit_test(test_names),
         cmocka_unit_test(test_clean_path_and_secrets),
         cmocka_unit_test(test_shipped_profiles),
+        cmocka_unit_test(test_mutations),
         cmocka_unit_test(test_load),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
