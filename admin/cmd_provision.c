@@ -141,7 +141,7 @@ int vc_cmd_provision(const char *db, int argc, char **argv)
     struct arg_str *program = arg_strn("p", "program", "PATH", 0, 64,
                                        "absolute host path of a program to install with its interpreter and libraries");
     struct arg_str *profile =
-        arg_strn("P", "profile", "NAME", 0, MAX_PROFILES,
+        arg_strn(NULL, "profile", "NAME", 0, MAX_PROFILES,
                  "install what profile NAME (or a profile file's path) names: programs, packages, files, PAM "
                  "services, users, directories, config skeletons; repeatable");
     struct arg_str *package =
