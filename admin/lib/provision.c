@@ -1786,7 +1786,7 @@ static int make_plan(struct prov *v, int hostfd, const vh_deps_opts *o, struct p
         if (!vh_provision_clean_path(m->files[i]))
             return vh_fail(v->e, VH_EX_USAGE, "%s: give the file's clean absolute path on the host", what);
         int kind = classify(v, m->files[i], what);
-        if (kind < 0 || plan_add(v, pl, kind == IT_PROGRAM ? IT_PROGRAM : (enum item_kind)kind, m->files[i], NULL) < 0)
+        if (kind < 0 || plan_add(v, pl, (enum item_kind)kind, m->files[i], NULL) < 0)
             return -1;
     }
     for (int i = 0; m && i < m->npackages; i++)
