@@ -17,9 +17,13 @@
  * the jail's /etc descriptor, no symlink, no FIFO or device, at most
  * 1 MiB) and merged before anything at all is written: such an error
  * leaves the jail as it was. Supplementary groups are not listed
- * (virtuald sets them by number). /etc/shadow is never touched.
- * Nothing else. Everything written is owned by root and not writable by
- * group or others; set-uid and set-gid bits are never copied.
+ * (virtuald sets them by number). The host's and the jail's
+ * /etc/shadow are never read. What more is copied (run-time modules,
+ * packages, files, a profile's accounts, directories and skeletons) is
+ * in vh_prov_more below. Everything written is owned by root and not
+ * writable by group or others (but a profile's directories, which get
+ * the owner and mode it gives); set-uid and set-gid bits are never
+ * copied; no host file that other host users cannot read is copied.
  *
  * Safe to run on a jail whose (root) service races it (THREATS K9):
  * every directory is opened one component at a time relative to its
