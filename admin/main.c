@@ -42,9 +42,12 @@ const struct vc_cmd vc_commands[] = {
      "check the database and each selected domain's jail (SERVICE ADDRESS: the row that serves it); exit 0 clean or "
      "only accepted findings, 1 warnings, 2 errors",
      vc_cmd_check},
-    {"provision", "provision ROOT --program PATH [--program PATH]... [--user U]... [--group G]",
-     "build or complete jail ROOT: the programs with their interpreter and libraries, /dev, and the users merged "
-     "into its /etc/passwd and /etc/group (none dropped; a conflict is an error, nothing written)",
+    {"provision",
+     "provision ROOT [--program PATH]... [--profile NAME]... [--package NAME]... [--file PATH]... [--pam SERVICE]... "
+     "[--gconv] [--user U]... [--group G] [--profile-dir DIR] | provision --list-profiles [--profile-dir DIR]",
+     "build or complete jail ROOT: the programs, packages, files and profiles named, with their interpreters, "
+     "libraries and run-time modules (PAM, NSS, locale, gconv), /dev, and the users merged into its /etc/passwd and "
+     "/etc/group (none dropped; a conflict is an error, nothing written)",
      vc_cmd_provision},
     {"import", "import --service SERVICE FILE [--dry-run] [--replace] [--user U] [--group G] [--unjailed]",
      "import a legacy virtuald configuration (ADDRESS DIRECTORY lines) as SERVICE's domains, all or nothing",

@@ -423,13 +423,17 @@ static void analyse(struct walk *w, enum vh_dep_kind kind, const char *name, con
     /* Libraries: breadth-first over the objects list, in walk(). */
 }
 
-int vh_deps_walk(int rootfd, const char *program, const vh_deps_opts *o, vh_dep_cb cb, void *ctx, vh_err *e)
+static int walk(int rootfd, const char *program, int module, const vh_deps_opts *o, vh_dep_cb cb, void *ctx, vh_err *e)
 {
     struct walk w = {.rootfd = rootfd, .o = o, .cb = cb, .ctx = ctx, .exe = -1};
     int result = 0;
     if (!*program)
         return vh_fail(e, VH_EX_USAGE, "empty program name");
-    if (strchr(program, '/')) {
+    if (module) {
+        if (program[0] != '/')
+            return vh_fail(e, VH_EX_USAGE, "module %s: give its absolute path", program);
+        resolve_path(&w, VH_DEP_LIBRARY, program, NULL, 0);
+    } else if (strchr(program, '/')) {
         resolve_path(&w, VH_DEP_PROGRAM, program, NULL, 0);
     } else {
         /* execvp: the first executable file along PATH; a file that is
@@ -493,4 +497,14 @@ int vh_deps_walk(int rootfd, const char *program, const vh_deps_opts *o, vh_dep_
         free(w.missing[i]);
     free(w.missing);
     return result;
+}
+
+int vh_deps_walk(int rootfd, const char *program, const vh_deps_opts *o, vh_dep_cb cb, void *ctx, vh_err *e)
+{
+    return walk(rootfd, program, 0, o, cb, ctx, e);
+}
+
+int vh_deps_walk_module(int rootfd, const char *path, const vh_deps_opts *o, vh_dep_cb cb, void *ctx, vh_err *e)
+{
+    return walk(rootfd, path, 1, o, cb, ctx, e);
 }

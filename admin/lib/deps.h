@@ -65,6 +65,13 @@ typedef struct vh_deps_opts {
  * memory, no openat2). */
 int vh_deps_walk(int rootfd, const char *program, const vh_deps_opts *o, vh_dep_cb cb, void *ctx, vh_err *e);
 
+/* The same for a module a program loads at run time (dlopen: a PAM or
+ * NSS module, a gconv module, a library given to provision --file)
+ * rather than a program: path is absolute, reported as a VH_DEP_LIBRARY
+ * with no "by" (an ELF file readable by cred; no x bit needed), then its
+ * libraries are followed as a program's. */
+int vh_deps_walk_module(int rootfd, const char *path, const vh_deps_opts *o, vh_dep_cb cb, void *ctx, vh_err *e);
+
 /* Is gid cred's primary or one of its supplementary groups? */
 int vh_deps_cred_in_group(const vh_cred *cred, uint32_t gid);
 

@@ -17,9 +17,13 @@
  * the jail's /etc descriptor, no symlink, no FIFO or device, at most
  * 1 MiB) and merged before anything at all is written: such an error
  * leaves the jail as it was. Supplementary groups are not listed
- * (virtuald sets them by number). /etc/shadow is never touched.
- * Nothing else. Everything written is owned by root and not writable by
- * group or others; set-uid and set-gid bits are never copied.
+ * (virtuald sets them by number). The host's and the jail's
+ * /etc/shadow are never read. What more is copied (run-time modules,
+ * packages, files, a profile's accounts, directories and skeletons) is
+ * in vh_prov_more below. Everything written is owned by root and not
+ * writable by group or others (but a profile's directories, which get
+ * the owner and mode it gives); set-uid and set-gid bits are never
+ * copied; no host file that other host users cannot read is copied.
  *
  * Safe to run on a jail whose (root) service races it (THREATS K9):
  * every directory is opened one component at a time relative to its
@@ -37,6 +41,85 @@
 #include "row.h"
 #include "vherr.h"
 
+#include <stddef.h>
+#include <stdint.h>
+
+/* A service account a profile names (user NAME home=... shell=...),
+ * resolved on the host by the caller: merged like a --user, with its
+ * home and shell when the entry is new (NULL: "/" and "/nonexistent"). */
+typedef struct vh_prov_account {
+    const char *name, *group; /* the user and its primary group */
+    uint32_t uid, gid;
+    const char *home, *shell;
+} vh_prov_account;
+
+typedef struct vh_prov_group {
+    const char *name;
+    uint32_t gid;
+} vh_prov_group;
+
+/* A directory made when missing, with this owner and mode (at most
+ * 01777: no set-uid/set-gid); an existing directory is left as it is. */
+typedef struct vh_prov_dir {
+    const char *path;
+    unsigned mode;
+    uint32_t uid, gid;
+} vh_prov_dir;
+
+/* A file written root:root with mode (at most 0755) when, and only
+ * when, nothing is at path in the jail (the tenant's file is never
+ * overwritten: renameat2 RENAME_NOREPLACE). */
+typedef struct vh_prov_skel {
+    const char *path;
+    unsigned mode;
+    const char *data;
+    size_t len;
+} vh_prov_skel;
+
+/* Everything beyond programs and run-as users (issue 14 point 2, and
+ * what a profile asks for, point 3). All paths are absolute host paths,
+ * normalised; each lands at the same path in the jail.
+ *
+ * - files: copied as they are (host symlinks followed); an ELF file is
+ *   walked as a module (its libraries follow).
+ * - packages: the runtime files of installed Debian packages
+ *   (dpkg-query -L): regular files under /bin /sbin /lib /lib64 /usr/bin
+ *   /usr/sbin /usr/lib /usr/libexec and /etc (not init scripts, systemd
+ *   units, cron, logrotate, defaults, locale data or debug symbols); an
+ *   ELF program with its interpreter and libraries, an ELF object with
+ *   its libraries, anything else as it is (#! interpreters are not
+ *   followed: name them with a program). A host symlink whose target is a
+ *   plain name (git's git-core/git-add -> git) is made as the same
+ *   symlink in the jail, which cannot lead out of the directory; any
+ *   other symlink is copied as the file it points to. Files under /etc
+ *   are written only when absent (the tenant's config is kept).
+ * - pam: PAM services whose stacks (/etc/pam.d/SERVICE, @include and
+ *   include/substack followed) are written when absent and whose modules
+ *   are walked. A program linking libpam adds its own name's service
+ *   when /etc/pam.d has it, and "other" (PAM's fallback).
+ * - gconv: copy the gconv modules even when no object imports iconv_open.
+ * Always, when a program links the C library: the NSS modules the
+ * host's nsswitch.conf names for passwd, group and shadow (and files),
+ * a jail /etc/nsswitch.conf with those lines when it has none, and the
+ * C.UTF-8 locale (/usr/lib/locale/C.utf8). */
+typedef struct vh_prov_more {
+    const char *const *files;
+    int nfiles;
+    const char *const *packages;
+    int npackages;
+    const char *const *pam;
+    int npam;
+    int gconv;
+    const vh_prov_account *accounts;
+    int naccounts;
+    const vh_prov_group *groups;
+    int ngroups;
+    const vh_prov_dir *dirs;
+    int ndirs;
+    const vh_prov_skel *skels;
+    int nskels;
+} vh_prov_more;
+
 typedef struct vh_provision {
     const char *root;            /* absolute, normalised; created 0755 when missing */
     const char *const *programs; /* absolute host paths */
@@ -47,7 +130,8 @@ typedef struct vh_provision {
      * left as it was ("unchanged"); may be NULL. */
     void (*note)(void *ctx, const char *what, const char *path);
     void *ctx;
-    int written, unchanged; /* out: counts */
+    int written, unchanged;   /* out: counts */
+    const vh_prov_more *more; /* NULL: programs and users only */
 } vh_provision;
 
 /* Returns 0, or -1 with e naming the object and the remedy. On failure
@@ -58,5 +142,14 @@ int vh_provision_run(vh_provision *p, vh_err *e);
  * followed), into dirs (each malloc'd, caller frees); returns the count,
  * at most max. A missing file gives 0. */
 int vh_provision_ldconf_dirs(const char *conf, char **dirs, int max);
+
+/* Is path a clean absolute host path (no "." or ".." component, no "//",
+ * no control character, shorter than PATH_MAX)? 1 or 0. */
+int vh_provision_clean_path(const char *path);
+
+/* Why provision refuses to copy host file path with this stat into a
+ * jail, or NULL: a secret (not readable by others, or /etc/shadow and
+ * the like), or not a regular file. */
+const char *vh_provision_refuse_host(const char *path, mode_t mode);
 
 #endif
