@@ -136,9 +136,9 @@ vh_tls_status vh_tls_parse(const unsigned char *buf, size_t n, vh_tls_result *r)
      * their payloads (TLS 5.1). Its 4-byte header may itself be split. */
     unsigned char head[VH_TLS_HS_HEAD];
     size_t headn = 0;
-    size_t msg = 0;  /* the whole message (header and body) once its header is known */
-    size_t got = 0;  /* message bytes in the complete records before the current one */
-    size_t off = 0;  /* the current record header */
+    size_t msg = 0;                /* the whole message (header and body) once its header is known */
+    size_t got = 0;                /* message bytes in the complete records before the current one */
+    size_t off = 0;                /* the current record header */
     size_t at[VH_TLS_RECORDS_MAX]; /* each record's payload offset, for reassembly */
     unsigned k;
     for (k = 0;; k++) {

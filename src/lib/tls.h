@@ -55,29 +55,29 @@ typedef enum vh_tls_status {
 /* Every refusal, one reason each (fleet.md 2.2-2.6, table S6). */
 typedef enum vh_tls_reason {
     VH_TLS_R_NONE = 0,
-    VH_TLS_R_RECORD_VERSION,  /* 2.2: legacy_record_version not 0x0300..0x0304 */
-    VH_TLS_R_RECORD_LENGTH,   /* 2.2: record length 0 or over 16,384 */
-    VH_TLS_R_INTERLEAVED,     /* 2.2: another record type before the ClientHello is complete */
-    VH_TLS_R_RECORDS,         /* 2.2: the ClientHello in more than 32 records */
-    VH_TLS_R_TRAILING,        /* 2.2: bytes after the ClientHello in its last record */
-    VH_TLS_R_MSG_TYPE,        /* 2.3: the first handshake message is not a ClientHello */
-    VH_TLS_R_HELLO_LENGTH,    /* 2.3: ClientHello length outside 41..16,384 */
-    VH_TLS_R_CLIENT_VERSION,  /* 2.3: legacy_version below 0x0301 */
-    VH_TLS_R_SESSION_ID,      /* 2.3: legacy_session_id longer than 32 */
-    VH_TLS_R_CIPHER_SUITES,   /* 2.3: cipher_suites empty or of odd length */
-    VH_TLS_R_COMPRESSION,     /* 2.3: no compression method */
-    VH_TLS_R_BODY,            /* 2.3: a field runs past the end of the ClientHello */
-    VH_TLS_R_EXTENSIONS,      /* 2.3: extensions length not exactly the bytes left */
-    VH_TLS_R_EXTENSION,       /* 2.4: an extension runs past the extensions block */
-    VH_TLS_R_DUPLICATE,       /* 2.4: an extension type twice */
-    VH_TLS_R_SNI_FORMAT,      /* 2.4: server_name empty, or its list length wrong */
-    VH_TLS_R_SNI_TWO_NAMES,   /* 2.4: two host_name entries */
-    VH_TLS_R_SNI_NAME_TYPE,   /* 2.4: a name_type other than host_name */
-    VH_TLS_R_SNI_EMPTY,       /* 2.4: an empty host_name */
-    VH_TLS_R_NAME_BYTES,      /* 2.6: a byte outside letters, digits, hyphen, dot (NUL, space, 8-bit) */
-    VH_TLS_R_NAME_LENGTH,     /* 2.6: over 253 bytes, or nothing but a dot */
-    VH_TLS_R_NAME_LABEL,      /* 2.6: an empty label or one over 63 bytes */
-    VH_TLS_R_NAME_HYPHEN,     /* 2.6: a label starting or ending with a hyphen */
+    VH_TLS_R_RECORD_VERSION, /* 2.2: legacy_record_version not 0x0300..0x0304 */
+    VH_TLS_R_RECORD_LENGTH,  /* 2.2: record length 0 or over 16,384 */
+    VH_TLS_R_INTERLEAVED,    /* 2.2: another record type before the ClientHello is complete */
+    VH_TLS_R_RECORDS,        /* 2.2: the ClientHello in more than 32 records */
+    VH_TLS_R_TRAILING,       /* 2.2: bytes after the ClientHello in its last record */
+    VH_TLS_R_MSG_TYPE,       /* 2.3: the first handshake message is not a ClientHello */
+    VH_TLS_R_HELLO_LENGTH,   /* 2.3: ClientHello length outside 41..16,384 */
+    VH_TLS_R_CLIENT_VERSION, /* 2.3: legacy_version below 0x0301 */
+    VH_TLS_R_SESSION_ID,     /* 2.3: legacy_session_id longer than 32 */
+    VH_TLS_R_CIPHER_SUITES,  /* 2.3: cipher_suites empty or of odd length */
+    VH_TLS_R_COMPRESSION,    /* 2.3: no compression method */
+    VH_TLS_R_BODY,           /* 2.3: a field runs past the end of the ClientHello */
+    VH_TLS_R_EXTENSIONS,     /* 2.3: extensions length not exactly the bytes left */
+    VH_TLS_R_EXTENSION,      /* 2.4: an extension runs past the extensions block */
+    VH_TLS_R_DUPLICATE,      /* 2.4: an extension type twice */
+    VH_TLS_R_SNI_FORMAT,     /* 2.4: server_name empty, or its list length wrong */
+    VH_TLS_R_SNI_TWO_NAMES,  /* 2.4: two host_name entries */
+    VH_TLS_R_SNI_NAME_TYPE,  /* 2.4: a name_type other than host_name */
+    VH_TLS_R_SNI_EMPTY,      /* 2.4: an empty host_name */
+    VH_TLS_R_NAME_BYTES,     /* 2.6: a byte outside letters, digits, hyphen, dot (NUL, space, 8-bit) */
+    VH_TLS_R_NAME_LENGTH,    /* 2.6: over 253 bytes, or nothing but a dot */
+    VH_TLS_R_NAME_LABEL,     /* 2.6: an empty label or one over 63 bytes */
+    VH_TLS_R_NAME_HYPHEN,    /* 2.6: a label starting or ending with a hyphen */
 } vh_tls_reason;
 
 typedef struct vh_tls_result {
