@@ -335,7 +335,8 @@ static size_t body(unsigned char *o, size_t sid, size_t cs, size_t comp, const u
     n += comp;
     if (with_ext) {
         n += put16(o + n, elen);
-        memcpy(o + n, exts, elen);
+        if (elen)
+            memcpy(o + n, exts, elen);
         n += elen;
     }
     return n;
