@@ -1,5 +1,7 @@
 #include "proxy.h"
 
+#include "hostname.h"
+
 #include <arpa/inet.h>
 #include <string.h>
 
@@ -180,51 +182,6 @@ static vh_proxy_status v1(const unsigned char *buf, size_t n, vh_proxy_result *r
 
 /* ---- v2 (fleet.md 1.4, PP 2.2) ---- */
 
-/* AUTHORITY as a host name (fleet.md 2.6): bytes %x21-7E; one trailing
- * dot stripped; lower case; letters, digits, hyphens and dots; labels
- * 1..63 without a leading or trailing hyphen; 1..253 in all. A name
- * whose labels are all digits is no name (out stays empty). */
-static int authority(const unsigned char *v, size_t n, char out[VH_PROXY_NAME_MAX + 1])
-{
-    out[0] = '\0';
-    for (size_t i = 0; i < n; i++)
-        if (v[i] < 0x21 || v[i] > 0x7E)
-            return -1;
-    if (n > 0 && v[n - 1] == '.')
-        n--;
-    if (n == 0 || n > VH_PROXY_NAME_MAX)
-        return -1;
-    char name[VH_PROXY_NAME_MAX + 1];
-    size_t label = 0;
-    int all_digits = 1;
-    for (size_t i = 0; i < n; i++) {
-        char c = (char)v[i];
-        if (c >= 'A' && c <= 'Z')
-            c = (char)(c - 'A' + 'a');
-        if (c == '.') {
-            if (label == 0 || name[i - 1] == '-')
-                return -1;
-            label = 0;
-        } else if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-') {
-            if (c == '-' && label == 0)
-                return -1;
-            if (++label > VH_PROXY_LABEL_MAX)
-                return -1;
-            if (c < '0' || c > '9')
-                all_digits = 0;
-        } else {
-            return -1;
-        }
-        name[i] = c;
-    }
-    if (label == 0 || name[n - 1] == '-')
-        return -1; /* an empty last label (two trailing dots), or a trailing hyphen */
-    name[n] = '\0';
-    if (!all_digits)
-        memcpy(out, name, n + 1);
-    return 0;
-}
-
 static vh_proxy_status v2_tlvs(const unsigned char *buf, size_t off, size_t total, vh_proxy_result *r)
 {
     int seen_authority = 0;
@@ -241,7 +198,8 @@ static vh_proxy_status v2_tlvs(const unsigned char *buf, size_t off, size_t tota
             return refuse(r, VH_PROXY_R_V2_TLV);
         switch (type) {
         case VH_PROXY_TLV_AUTHORITY:
-            if (seen_authority || len < 1 || len > VH_PROXY_AUTHORITY_MAX || authority(v, len, r->authority) < 0)
+            if (seen_authority || len < 1 || len > VH_PROXY_AUTHORITY_MAX ||
+                vh_hostname_norm(v, len, r->authority) != VH_HOSTNAME_OK)
                 return refuse(r, VH_PROXY_R_V2_AUTHORITY);
             seen_authority = 1;
             break;

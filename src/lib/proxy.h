@@ -11,6 +11,7 @@
 #define VH_PROXY_H
 
 #include "addr.h"
+#include "hostname.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -40,9 +41,10 @@
 #define VH_PROXY_AUTHORITY_MAX 255
 #define VH_PROXY_UNIQUE_ID_MAX 128
 #define VH_PROXY_CRC32C_LEN 4
-/* fleet.md 2.6: a host name is at most 253 bytes, labels 1..63. */
-#define VH_PROXY_NAME_MAX 253
-#define VH_PROXY_LABEL_MAX 63
+/* fleet.md 2.6: a host name is at most 253 bytes, labels 1..63; the
+ * check itself is hostname.h's, shared with the ClientHello parser. */
+#define VH_PROXY_NAME_MAX VH_HOSTNAME_MAX
+#define VH_PROXY_LABEL_MAX VH_HOSTNAME_LABEL_MAX
 /* The most a caller ever needs to peek to get an answer: one byte past
  * the largest header tells a second header's first byte (fleet.md 1.2,
  * CAP = 4096 + 1). */
