@@ -196,6 +196,7 @@ backend chk_l7
     default-server check inter 500ms fall 2 rise 2
     server l7v2 10.231.0.11:80 send-proxy-v2 proxy-v2-options crc32c
     server l7v1 10.231.0.11:80 send-proxy
+    server l7verbose 10.231.0.11:82 send-proxy-v2
     server l7nodefault 10.231.0.12:80 send-proxy-v2
 CFG
 vh_log_mark
@@ -334,7 +335,7 @@ for s in l4v2 l4v1 l4own l4verbose; do
 	vh_eq "P9: L4 check, $s: UP" "UP" "$(col chk_l4 $s status)"
 	vh_eq "P9: L4 check, $s: L4OK" "L4OK" "$(col chk_l4 $s check_status)"
 done
-for s in l7v2 l7v1; do
+for s in l7v2 l7v1 l7verbose; do
 	vh_eq "P9: L7 check (httpchk), $s: UP" "UP" "$(col chk_l7 $s status)"
 	vh_eq "P9: L7 check, $s: answered by the health row's jail (L7OK)" "L7OK" "$(col chk_l7 $s check_status)"
 	vh_eq "P9: L7 check, $s: never failed" "0" "$(col chk_l7 $s chkfail)"
@@ -355,8 +356,13 @@ vh_not_contains "P9: ... and the --verbose one refuses none either" "refused ser
 # the reset). Never refused, never the default.
 vh_eq "P9: L4 checks of the backend's own address: never refused, never the default" "" \
 	"$(grep -a "local=10.231.0.11:81" "$F/syslog" | grep -a -e refused -e domain=http/default)"
-vh_contains "P9: L7 checks are served by the backend's own row" \
-	"served service=http local=10.231.0.11:80 remote=10.231.0.1:" "$logs"
+# fleet.md 1.5: a balancer's own connection that a row answers is served,
+# its served and ended lines only with --verbose (at debug): checks every
+# 500 ms are no audit event. L7OK above proves the health jail answered.
+vh_eq "P9: L7 checks served by the backend's own row leave no line without --verbose" "" \
+	"$(grep -a "served service=http local=10.231.0.11:80 remote=10.231.0.1:" "$F/syslog")"
+vh_contains "P9 control: with --verbose the same L7 checks' served lines are there (debug)" \
+	"served service=http local=10.231.0.11:82 remote=10.231.0.1:" "$logs"
 vh_not_contains "P9: no check is refused" "refused service=http local=10.231.0.1" "$logs"
 vh_not_contains "P9: no check lands in the parking default" "domain=http/default" \
 	"$(printf '%s\n' "$logs" | grep -a 'remote=10.231.0.1:')"
