@@ -43,14 +43,24 @@ int vh_running_open(const char *service, const char *address, int *dirfd, vh_err
     if (dfd < 0)
         return vh_fail(e, VH_EX_OSERR, "cannot open %s: %s", VH_RUNNING_DIR, strerror(errno));
     /* THREATS M3: the files hold the domain's slots (slots.h); a
-     * directory another user could write to could hold files of theirs. */
-    struct stat ds;
-    if (fstat(dfd, &ds) < 0 || ds.st_uid != 0 || (ds.st_mode & 022)) {
+     * directory another user could write to could hold files of theirs.
+     * Its parent too: whoever can write there can move the directory
+     * aside (every slot held in it forgotten, the next connection makes
+     * a new one) or replace limits.key. One fstatat: a parent only root
+     * can write stays so between this check and the open above. */
+    struct stat ds, ps;
+    const char *bad = NULL;
+    if (fstatat(AT_FDCWD, VH_RUNNING_PARENT, &ps, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISDIR(ps.st_mode) || ps.st_uid != 0 ||
+        (ps.st_mode & 022))
+        bad = VH_RUNNING_PARENT;
+    else if (fstat(dfd, &ds) < 0 || ds.st_uid != 0 || (ds.st_mode & 022))
+        bad = VH_RUNNING_DIR;
+    if (bad) {
         close(dfd);
         return vh_fail(e, VH_EX_CONFIG,
                        "%s is not a root-owned directory that only root can write - remove it (virtuald makes it "
                        "again)",
-                       VH_RUNNING_DIR);
+                       bad);
     }
     for (int round = 0; round < 64; round++) {
         /* read-write: slots are write locks (slots.h) */

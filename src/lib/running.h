@@ -33,7 +33,7 @@ int vh_running_name(const char *service, const char *address, char *out, size_t 
  * a shared flock on it (again on a new file if a tree that ended
  * meanwhile removed it). Returns the descriptor and, in *dirfd, one of
  * VH_RUNNING_DIR (O_PATH) for the release, or -1 with e filled
- * (VH_EX_OSERR; VH_EX_CONFIG when VH_RUNNING_DIR is not root's alone:
+ * (VH_EX_OSERR; VH_EX_CONFIG when VH_RUNNING_DIR or its parent is not root's alone:
  * THREATS M3). */
 int vh_running_open(const char *service, const char *address, int *dirfd, vh_err *e);
 

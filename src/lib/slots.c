@@ -185,12 +185,47 @@ static void release_slot(int fd, off_t off)
     fcntl(fd, F_OFD_SETLK, &fl);
 }
 
+static int count_locks(int fd, off_t start, off_t end, uint32_t *n);
+
+/* A limit lowered while connections hold slots past it: those slots are
+ * outside [base, base + n) and take_one does not see them. One
+ * F_OFD_GETLK over [base + n, base + cap) finds none in the usual case;
+ * else every slot others hold in [base, base + cap) is counted, and the
+ * limit holds until enough of them have ended. 1 over the limit, 0 not,
+ * -1 an error. */
+static int over_lowered(int fd, off_t base, uint32_t n, uint32_t cap)
+{
+    if (n >= cap)
+        return 0;
+    struct flock fl;
+    memset(&fl, 0, sizeof fl);
+    fl.l_type = F_WRLCK;
+    fl.l_whence = SEEK_SET;
+    fl.l_start = base + n;
+    fl.l_len = (off_t)(cap - n);
+    if (fcntl(fd, F_OFD_GETLK, &fl) < 0)
+        return -1;
+    if (fl.l_type == F_UNLCK)
+        return 0;
+    uint32_t held = 0; /* others' only: our own locks never conflict */
+    if (count_locks(fd, base, base + cap, &held) < 0)
+        return -1;
+    return held >= n;
+}
+
 int vh_limits_take(int fd, const vh_limit *l, const unsigned char key[VH_LIMITS_KEY_LEN], const vh_endpoint *source,
                    const char *what, vh_err *e)
 {
     off_t inst = -1;
     if (l->max_instances) {
         inst = take_one(fd, 0, l->max_instances, (uint32_t)getpid() % l->max_instances);
+        int over = inst >= 0 ? over_lowered(fd, 0, l->max_instances, VH_LIMITS_INSTANCES_MAX) : 0;
+        if (over != 0) {
+            int err = errno;
+            release_slot(fd, inst);
+            inst = over < 0 ? -2 : -1;
+            errno = err;
+        }
         if (inst == -2)
             return vh_fail(e, VH_EX_OSERR, "locking an instance slot of %s: %s", what, strerror(errno));
         if (inst == -1)
@@ -203,6 +238,13 @@ int vh_limits_take(int fd, const vh_limit *l, const unsigned char key[VH_LIMITS_
         uint32_t b = vh_limits_bucket(key, l, source);
         off_t base = VH_LIMITS_SRC_BASE + (off_t)b * VH_LIMITS_PER_SOURCE_MAX;
         off_t s = take_one(fd, base, l->max_per_source, 0);
+        int over = s >= 0 ? over_lowered(fd, base, l->max_per_source, VH_LIMITS_PER_SOURCE_MAX) : 0;
+        if (over != 0) {
+            int err = errno;
+            release_slot(fd, s);
+            s = over < 0 ? -2 : -1;
+            errno = err;
+        }
         if (s < 0) {
             int err = errno;
             if (inst >= 0)
@@ -269,7 +311,9 @@ static int count_locks(int fd, off_t start, off_t end, uint32_t *n)
 int vh_limits_held(int fd, const vh_limit *l, uint32_t *instances, uint32_t *sources, vh_err *e)
 {
     *instances = *sources = 0;
-    if ((l->max_instances && count_locks(fd, 0, l->max_instances, instances) < 0) ||
+    /* the whole region: slots held past a limit lowered meanwhile count
+     * (the list shows 5/2 until they end) */
+    if ((l->max_instances && count_locks(fd, 0, VH_LIMITS_INSTANCES_MAX, instances) < 0) ||
         (l->max_per_source &&
          count_locks(fd, VH_LIMITS_SRC_BASE, VH_LIMITS_SRC_BASE + (off_t)VH_LIMITS_BUCKETS * VH_LIMITS_PER_SOURCE_MAX,
                      sources) < 0))

@@ -147,6 +147,68 @@ static void test_per_source(void **s)
     unit_fixture_remove();
 }
 
+/* One byte locked by fd at off, as a holder under an earlier, higher limit. */
+static void hold_byte(int fd, off_t off)
+{
+    struct flock fl;
+    memset(&fl, 0, sizeof fl);
+    fl.l_type = F_WRLCK;
+    fl.l_whence = SEEK_SET;
+    fl.l_start = off;
+    fl.l_len = 1;
+    assert_int_equal(fcntl(fd, F_OFD_SETLK, &fl), 0);
+}
+
+/* Red team: a limit lowered while connections hold slots past it (max
+ * 4 -> 2 with slots 2 and 3 held). Before, the free slots 0 and 1 were
+ * taken (4 running under a limit of 2) and list --live said 0; now the
+ * held slots count until they end. Per source likewise (5 -> 2). */
+static void test_lowered(void **s)
+{
+    (void)s;
+    assert_int_equal(unit_fixture("slots-lowered"), 0);
+    vh_limit two = {2, 0, 32, 64};
+    vh_endpoint src = ep("192.0.2.1");
+    vh_err e;
+    int old2 = slot_file(), old3 = slot_file(), c = slot_file(), probe = slot_file();
+    hold_byte(old2, 2);
+    hold_byte(old3, 3);
+    assert_int_equal(vh_limits_take(c, &two, ref_key, &src, "d", &e), -1);
+    assert_int_equal(e.code, VH_EX_TEMPFAIL);
+    uint32_t inst, srcs;
+    assert_int_equal(vh_limits_held(probe, &two, &inst, &srcs, &e), 0);
+    assert_int_equal(inst, 2); /* the refused one holds nothing; both old ones count */
+    close(old3);
+    assert_int_equal(vh_limits_take(c, &two, ref_key, &src, "d", &e), 0); /* 1 old + 1 new = 2 */
+    int d = slot_file();
+    assert_int_equal(vh_limits_take(d, &two, ref_key, &src, "d", &e), -1);
+    close(c);
+    close(d);
+    close(old2);
+    /* per source: slots 2..4 of the source's bucket held under a limit of 5, now 2 */
+    vh_limit ps = {0, 2, 32, 64};
+    off_t base = VH_LIMITS_SRC_BASE + (off_t)vh_limits_bucket(ref_key, &ps, &src) * VH_LIMITS_PER_SOURCE_MAX;
+    int h[3];
+    for (int i = 0; i < 3; i++) {
+        h[i] = slot_file();
+        hold_byte(h[i], base + 2 + i);
+    }
+    int f = slot_file();
+    assert_int_equal(vh_limits_take(f, &ps, ref_key, &src, "d", &e), -1);
+    assert_non_null(strstr(e.msg, "limit of 2 connections from 192.0.2.1/32"));
+    close(h[0]);
+    close(h[1]);
+    assert_int_equal(vh_limits_take(f, &ps, ref_key, &src, "d", &e), 0);
+    close(f);
+    close(h[2]);
+    /* control: nothing past the limit, the usual case */
+    int g = slot_file();
+    assert_int_equal(vh_limits_take(g, &two, ref_key, &src, "d", &e), 0);
+    close(g);
+    close(probe);
+    unit_fixture_remove();
+}
+
 /* The key: made once, whole, 0600 root; a key file anyone could have
  * written is refused. */
 static void test_key_file(void **s)
@@ -175,8 +237,8 @@ static void test_key_file(void **s)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_siphash_vectors), cmocka_unit_test(test_buckets),  cmocka_unit_test(test_instances),
-        cmocka_unit_test(test_per_source),      cmocka_unit_test(test_key_file),
+        cmocka_unit_test(test_siphash_vectors), cmocka_unit_test(test_buckets), cmocka_unit_test(test_instances),
+        cmocka_unit_test(test_per_source),      cmocka_unit_test(test_lowered), cmocka_unit_test(test_key_file),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
