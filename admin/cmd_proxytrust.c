@@ -70,6 +70,26 @@ static int source_canon(const char *in, char out[VH_ADDR_TEXT], vh_err *e)
     return vh_addr_key_canon(in, 0, out, e);
 }
 
+/* Red team: a trusted prefix shorter than /8 (IPv4) or /16 (IPv6) is a
+ * large part of the Internet - two /1s trust every peer, and then any
+ * client chooses any row with a PROXY header. Balancers live in small
+ * networks: such a prefix needs --wide, the operator's explicit word. */
+#define VH_TRUST_WIDE4 8
+#define VH_TRUST_WIDE6 16
+static int wide_check(const char *source, int wide, vh_err *e)
+{
+    vh_prefix p;
+    if (wide || !vh_prefix_parse_key(source, &p))
+        return 0;
+    unsigned min = p.family == AF_INET ? VH_TRUST_WIDE4 : VH_TRUST_WIDE6;
+    if (p.len >= min)
+        return 0;
+    return vh_fail(e, VH_EX_DATAERR,
+                   "trusting %s would let every peer in it choose any domain with a PROXY header (a /%u holds %s) - "
+                   "give the balancers' own addresses or a small prefix, or add --wide if you really mean it",
+                   source, p.len, p.family == AF_INET ? "more than a /8 of IPv4" : "more than a /16 of IPv6");
+}
+
 /* One change: add (versions > 0) or remove, with its history row. */
 static int change(const char *db, int argc, char **argv, const char *service, const char *source, int versions,
                   const char *comment)
@@ -197,11 +217,14 @@ int vc_cmd_proxy_trust(const char *db, int argc, char **argv)
     struct arg_str *versions =
         arg_str0(NULL, "versions", "1|2|1,2", "add: the PROXY protocol versions it may send (default 1,2)");
     struct arg_str *comment = arg_str0(NULL, "comment", "TEXT", "add: free text shown by list");
+    struct arg_lit *wide = arg_lit0(NULL, "wide",
+                                    "add: allow a prefix shorter than /8 (IPv4) or /16 (IPv6), which trusts a large "
+                                    "part of the Internet");
     struct arg_lit *json = arg_lit0(NULL, "json", "list: print a JSON array of objects");
     struct arg_lit *help = arg_lit0("h", "help", "print this help");
     struct arg_file *dbo = arg_file0(NULL, "db", "FILE", "database path");
     struct arg_end *end = arg_end(5);
-    void *table[] = {words, service, versions, comment, json, help, dbo, end};
+    void *table[] = {words, service, versions, comment, wide, json, help, dbo, end};
     const int n = (int)(sizeof table / sizeof table[0]);
     const struct vc_cmd *cmd = vc_find("proxy-trust");
     int rc = vc_parse(cmd, table, n, argc, argv, &db);
@@ -219,7 +242,7 @@ int vc_cmd_proxy_trust(const char *db, int argc, char **argv)
         vh_fail(&e, VH_EX_USAGE, "proxy-trust %s needs SOURCE: the balancer's address or prefix", action);
     else if (!ls && json->count)
         vh_fail(&e, VH_EX_USAGE, "--json is for proxy-trust list");
-    else if (remove && (versions->count || comment->count))
+    else if (remove && (versions->count || comment->count || wide->count))
         vh_fail(&e, VH_EX_USAGE, "proxy-trust remove takes SOURCE and --service only");
     if (e.code) {
         rc = vc_error(&e);
@@ -234,6 +257,7 @@ int vc_cmd_proxy_trust(const char *db, int argc, char **argv)
     const char *svc = service->count ? service->sval[0] : VH_SERVICE_ANY;
     int v = 3;
     if (vh_valid_service(svc, 1, &e) < 0 || source_canon(words->sval[1], source, &e) < 0 ||
+        (add && wide_check(source, wide->count > 0, &e) < 0) ||
         (versions->count && parse_versions(versions->sval[0], &v, &e) < 0) ||
         (comment->count && vc_comment_valid(comment->sval[0], &e) < 0)) {
         rc = vc_error(&e);

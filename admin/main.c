@@ -69,7 +69,7 @@ const struct vc_cmd vc_commands[] = {
      "show the change history (oldest first), or set how many changes it keeps", vc_cmd_history},
     /* issue 15: balancers that send a PROXY protocol header */
     {"proxy-trust",
-     "proxy-trust add SOURCE [--service S] [--versions 1|2|1,2] [--comment TEXT] | proxy-trust remove SOURCE "
+     "proxy-trust add SOURCE [--service S] [--versions 1|2|1,2] [--comment TEXT] [--wide] | proxy-trust remove SOURCE "
      "[--service S] | proxy-trust list [--json]",
      "trust a load balancer (an address or prefix) to send a PROXY protocol header, required from it from then on, "
      "for service S or every service ('*'); remove it; or list them",

@@ -99,6 +99,13 @@ vh_contains "proxy-trust add a duplicate: says so" "already a trusted PROXY sour
 	"$(vh_ctl proxy-trust add 10.0.0.0/29 2>&1)"
 vh_eq "proxy-trust add with host bits: refused (65)" 65 "$(rc vh_ctl proxy-trust add 10.0.0.5/29)"
 vh_eq "proxy-trust add default: refused (65)" 65 "$(rc vh_ctl proxy-trust add default)"
+# red team: two /1s would trust every peer - a wide prefix needs --wide
+vh_eq "proxy-trust add 0.0.0.0/1: refused without --wide (65)" 65 "$(rc vh_ctl proxy-trust add 0.0.0.0/1)"
+vh_contains "proxy-trust wide: the message names --wide" "or add --wide if you really mean it" \
+	"$(vh_ctl proxy-trust add 8000::/15 2>&1)"
+vh_eq "proxy-trust wide: nothing was added" "" "$(vh_ctl proxy-trust list | grep -e '0.0.0.0/1' -e '8000::/15')"
+vh_check "proxy-trust add 128.0.0.0/7 --wide: the operator's word" vh_ctl proxy-trust add 128.0.0.0/7 --wide
+vh_check "proxy-trust remove 128.0.0.0/7" vh_ctl proxy-trust remove 128.0.0.0/7
 vh_eq "proxy-trust add --versions 3: refused (64)" 64 "$(rc vh_ctl proxy-trust add 10.1.1.1 --versions 3)"
 vh_contains "proxy-trust bad versions: names the choices" "--versions takes 1, 2 or 1,2" \
 	"$(vh_ctl proxy-trust add 10.1.1.1 --versions 3 2>&1)"
@@ -109,7 +116,7 @@ vh_contains "proxy-trust list: the prefix, both versions, the comment" "10.0.0.0
 vh_contains "proxy-trust list: the IPv6 prefix canonical" "fd00:1::/64" "$list"
 vh_contains "proxy-trust list --json: versions as stored" \
 	'{"service":"http","source":"10.9.9.9","versions":2,"comment":"","created":' "$(vh_ctl proxy-trust list --json)"
-vh_eq "proxy-trust: one history row per change, none for the refusals" $((h0 + 3)) \
+vh_eq "proxy-trust: one history row per change, none for the refusals (3 adds, the --wide add and its remove)" $((h0 + 5)) \
 	"$(sqlite3 "$DB" "SELECT count(*) FROM history")"
 vh_contains "proxy-trust: the history row holds the source" '"after":{"proxy_source":{"service":"http","source":"10.9.9.9","versions":2' \
 	"$(vh_ctl history --json)"
