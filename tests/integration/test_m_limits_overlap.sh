@@ -11,6 +11,16 @@
 # /run/virtuald is a tmpfs of this test's mount namespace.
 . "$(dirname "$0")/lib.sh"
 : "${VH_LOADCLIENT:?set VH_LOADCLIENT to the loadclient binary}"
+# an end before vh_done (a signal, a dying shell) is a failure that says
+# where it happened
+STAGE=setup
+NS=
+vh_exit() {
+	[ "$STAGE" = done ] || echo "not ok - the test ended early, in stage $STAGE"
+	[ -z "$NS" ] || ip netns del "$NS" 2>/dev/null
+	vh_cleanup
+}
+trap vh_exit EXIT
 
 mkdir -p /run/virtuald
 mount -t tmpfs -o mode=0755 tmpfs /run/virtuald
@@ -43,7 +53,9 @@ server() {
 }
 # overlap DIR: the largest number of services whose [entry, exit]
 # intervals (CLOCK_MONOTONIC ns, probe hold) overlap at one instant;
-# at equal times an exit counts before an entry
+# at equal times an exit counts before an entry. Each interval lies
+# within its slot's (taken before the exec, freed after the exit), so
+# more than N here would mean more than N slots at once.
 overlap() {
 	cat "$1"/hold.* 2>/dev/null | awk '{ print $1, 1; print $2, 0 }' | sort -k1,1n -k2,2n |
 		awk 'BEGIN { m = 0 } { n += $2 ? 1 : -1; if (n > m) m = n } END { print m }'
@@ -53,6 +65,7 @@ records() { find "$1" -name 'hold.*' | wc -l; }
 services() { pgrep -f -x "$1" || true; }
 
 # ---- table L row 4: 200 at once against --max-instances 10 ------------
+STAGE=row4
 vh_ctl add http 127.0.0.2 "$J" --user nobody >/dev/null
 vh_ctl set http 127.0.0.2 --max-instances 10 >/dev/null
 server 127.0.0.2 19930 "$VIRTUALD" --db "$DB" http /bin/probe hold 1 /ov
@@ -63,10 +76,13 @@ refused=$(count 'status=75 reason="domain http/127.0.0.2 is at its limit of 10 i
 echo "# row 4: $(tail -n 1 "$F/ov.out"); $served served, $refused refused at the limit"
 vh_eq "L4: every attempt served or refused at the limit" 200 $((served + refused))
 vh_check "L4: some were refused ($refused)" test "$refused" -gt 0
+# (more than 10 served in all: slots were freed and taken again while
+# attempts still arrived - the records say when)
 vh_eq "L4: at most 10 services at any instant, and 10 reached" 10 "$(overlap "$J/ov")"
 vh_contains "L4: no slot held afterwards" '"instances_held":0' "$(live 127.0.0.2)"
 vh_stop_last
 # control: no limit, the same 200 - more than 10 at once
+STAGE=row4-control
 vh_ctl set http 127.0.0.2 --max-instances none >/dev/null
 server 127.0.0.2 19935 "$VIRTUALD" --db "$DB" http /bin/probe hold 1 /ctl
 "$VH_LOADCLIENT" -n 200 -c 200 -p 19935 -H -t 20000 127.0.0.2=no-token >"$F/ctl.out"
@@ -76,6 +92,7 @@ vh_check "L4 control: without the limit more than 10 at once ($n)" test "$n" -gt
 vh_stop_last
 
 # ---- table L row 6: a service that daemonises -------------------------
+STAGE=row6
 vh_ctl add http 127.0.0.3 "$J" --user nobody >/dev/null
 vh_ctl set http 127.0.0.3 --max-instances 1 >/dev/null
 DAEMON="/bin/probe daemon 2 /dm"
@@ -96,9 +113,9 @@ vh_stop_last
 # after 2 s)
 
 # ---- table L row 2, IPv6: one /64 is one source -----------------------
+STAGE=row2-ipv6
 NS=vhm6.$$
 ip netns add "$NS"
-trap 'ip netns del "$NS" 2>/dev/null; vh_cleanup' EXIT
 ip -n "$NS" link set lo up
 P30=fd56:6864:7600:30
 P31=fd56:6864:7600:31
@@ -146,6 +163,7 @@ vh_eq "L2/IPv6 control: by /128 both addresses served" 2 "$(count 'served servic
 release_all
 
 # ---- table L row 3 at scale: 1,000 connections, random kills ----------
+STAGE=row3
 vh_ctl add http 127.0.0.4 "$J" --user nobody >/dev/null
 vh_ctl set http 127.0.0.4 --max-instances 50 >/dev/null
 STORM="/bin/probe hold 1.5 /st"
@@ -188,4 +206,5 @@ vh_stop_last
 # row 6, end: the daemon's grandchildren never wrote "survived" (2 s)
 vh_eq "L6: no daemon outlived its first process" "" "$(grep -l survived "$J"/dm/daemon.* 2>/dev/null)"
 
+STAGE=done
 vh_done
