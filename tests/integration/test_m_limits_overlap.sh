@@ -74,12 +74,12 @@ mark
 served=$(records "$J/ov")
 refused=$(count 'status=75 reason="domain http/127.0.0.2 is at its limit of 10 instances')
 echo "# row 4: $(tail -n 1 "$F/ov.out"); $served served, $refused refused at the limit"
-vh_eq "L4: every attempt served or refused at the limit" 200 $((served + refused))
-vh_check "L4: some were refused ($refused)" test "$refused" -gt 0
+vh_eq "row 4: every attempt served or refused at the limit" 200 $((served + refused))
+vh_check "row 4: some were refused ($refused)" test "$refused" -gt 0
 # (more than 10 served in all: slots were freed and taken again while
 # attempts still arrived - the records say when)
-vh_eq "L4: at most 10 services at any instant, and 10 reached" 10 "$(overlap "$J/ov")"
-vh_contains "L4: no slot held afterwards" '"instances_held":0' "$(live 127.0.0.2)"
+vh_eq "row 4: at most 10 services at any instant, and 10 reached" 10 "$(overlap "$J/ov")"
+vh_contains "row 4: no slot held afterwards" '"instances_held":0' "$(live 127.0.0.2)"
 vh_stop_last
 # control: no limit, the same 200 - more than 10 at once
 STAGE=row4-control
@@ -88,7 +88,7 @@ server 127.0.0.2 19935 "$VIRTUALD" --db "$DB" http /bin/probe hold 1 /ctl
 "$VH_LOADCLIENT" -n 200 -c 200 -p 19935 -H -t 20000 127.0.0.2=no-token >"$F/ctl.out"
 n=$(overlap "$J/ctl")
 echo "# row 4 control: $(records "$J/ctl") served, at most $n at once"
-vh_check "L4 control: without the limit more than 10 at once ($n)" test "$n" -gt 10
+vh_check "row 4 control: without the limit more than 10 at once ($n)" test "$n" -gt 10
 vh_stop_last
 
 # ---- table L row 6: a service that daemonises -------------------------
@@ -99,15 +99,15 @@ DAEMON="/bin/probe daemon 2 /dm"
 server 127.0.0.3 19931 "$VIRTUALD" --db "$DB" http $DAEMON
 mark
 out=$(vh_talk 127.0.0.3 19931)
-vh_contains "L6: the service forked its daemon and exited" "daemon=started" "$out"
-vh_check "L6: the daemon ran (wrote its record)" grep -q alive "$J"/dm/daemon.*
+vh_contains "row 6: the service forked its daemon and exited" "daemon=started" "$out"
+vh_check "row 6: the daemon ran (wrote its record)" grep -q alive "$J"/dm/daemon.*
 sleep 0.3
-vh_eq "L6: no process of the service survives its first one" "" "$(services "$DAEMON")"
-vh_contains "L6: the slot is free when the first process exits" '"instances_held":0' "$(live 127.0.0.3)"
+vh_eq "row 6: no process of the service survives its first one" "" "$(services "$DAEMON")"
+vh_contains "row 6: the slot is free when the first process exits" '"instances_held":0' "$(live 127.0.0.3)"
 out=$(vh_talk 127.0.0.3 19931)
-vh_contains "L6: the next connection is served at once" "daemon=started" "$out"
-vh_eq "L6: none refused at the limit of 1" 0 "$(count 'is at its limit of 1 instances')"
-vh_eq "L6: two served" 2 "$(count 'served service=http local=127.0.0.3')"
+vh_contains "row 6: the next connection is served at once" "daemon=started" "$out"
+vh_eq "row 6: none refused at the limit of 1" 0 "$(count 'is at its limit of 1 instances')"
+vh_eq "row 6: two served" 2 "$(count 'served service=http local=127.0.0.3')"
 vh_stop_last
 # (its "survived" line is checked at the end: the daemon would write it
 # after 2 s)
@@ -148,18 +148,18 @@ release_all() {
 mark
 hold6 "$P30::2"
 hold6 "$P30::3"
-vh_eq "L2/IPv6: a second address of the same /64 refused" 1 \
+vh_eq "row 2 IPv6: a second address of the same /64 refused" 1 \
 	"$(count "is at its limit of 1 connections from $P30::3/64")"
 hold6 "$P31::1"
-vh_eq "L2/IPv6: an address of another /64 served" 2 "$(count 'served service=http')"
-vh_contains "L2/IPv6: two source slots held" '"source_slots_held":2' "$(live "$P30::1")"
+vh_eq "row 2 IPv6: an address of another /64 served" 2 "$(count 'served service=http')"
+vh_contains "row 2 IPv6: two source slots held" '"source_slots_held":2' "$(live "$P30::1")"
 release_all
 # control: grouped by /128, the second address of the /64 is its own source
 vh_ctl set http "$P30::1" --source-prefix 24,128 >/dev/null
 mark
 hold6 "$P30::2"
 hold6 "$P30::3"
-vh_eq "L2/IPv6 control: by /128 both addresses served" 2 "$(count 'served service=http')"
+vh_eq "row 2 IPv6 control: by /128 both addresses served" 2 "$(count 'served service=http')"
 release_all
 
 # ---- table L row 3 at scale: 1,000 connections, random kills ----------
@@ -189,22 +189,22 @@ done
 total=$(sed -n 's/^total connections=\([0-9]*\).*/\1/p' "$F/st.out" | paste -sd+ | bc)
 errors=$(sed -n 's/^total .* error=\([0-9]*\).*/\1/p' "$F/st.out" | paste -sd+ | bc)
 echo "# row 3: $total connections, $kills processes killed, $(records "$J/st") services ended on their own"
-vh_eq "L3: the 1,000 connections all ended" 1000 "$total"
-vh_eq "L3: none hung (no client timed out)" 0 "$errors"
-vh_check "L3: services and holders were killed ($kills)" test "$kills" -gt 20
+vh_eq "row 3: the 1,000 connections all ended" 1000 "$total"
+vh_eq "row 3: none hung (no client timed out)" 0 "$errors"
+vh_check "row 3: services and holders were killed ($kills)" test "$kills" -gt 20
 sleep 0.5
-vh_contains "L3/M1: after the storm no slot is held" '"instances_held":0' "$(live 127.0.0.4)"
+vh_contains "M1 (row 3): after the storm no slot is held" '"instances_held":0' "$(live 127.0.0.4)"
 vh_stop_last
 # and the whole limit is usable: 50 at once, all served
 server 127.0.0.4 19934 "$VIRTUALD" --db "$DB" http /bin/probe hold 1 /st2
 mark
 "$VH_LOADCLIENT" -n 50 -c 50 -p 19934 -H -t 20000 127.0.0.4=no-token >/dev/null
-vh_eq "L3: after the storm 50 at once are all served" 50 "$(records "$J/st2")"
-vh_eq "L3: and none refused" 0 "$(count 'is at its limit of 50 instances')"
+vh_eq "row 3: after the storm 50 at once are all served" 50 "$(records "$J/st2")"
+vh_eq "row 3: and none refused" 0 "$(count 'is at its limit of 50 instances')"
 vh_stop_last
 
 # row 6, end: the daemon's grandchildren never wrote "survived" (2 s)
-vh_eq "L6: no daemon outlived its first process" "" "$(grep -l survived "$J"/dm/daemon.* 2>/dev/null)"
+vh_eq "row 6: no daemon outlived its first process" "" "$(grep -l survived "$J"/dm/daemon.* 2>/dev/null)"
 
 STAGE=done
 vh_done
