@@ -44,6 +44,12 @@
  *                                  length, FNV-1a 64 and hex (first 4 KiB)
  *   probe lowat N [N2]             P15's control: set SO_RCVLOWAT of fd 0 to N itself,
  *                                  then as sockstate [N2]
+ *   probe hold SECONDS DIR         issue 16, table L row 4: hold the connection SECONDS
+ *                                  (fractions allowed), then write "ENTRY EXIT\n"
+ *                                  (CLOCK_MONOTONIC, ns) into a new file DIR/hold.*
+ *   probe daemon SECONDS DIR       table L row 6: fork a child that writes DIR/daemon.*
+ *                                  ("alive"), tells the parent and sleeps SECONDS, then
+ *                                  appends "survived"; the parent exits once told
  */
 
 #include <errno.h>
@@ -64,6 +70,7 @@
 #include <netinet/in.h>
 #include <arpa/inet.h>
 #include <termios.h>
+#include <time.h>
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
 #include <sys/wait.h>
@@ -383,6 +390,81 @@ static void sockstate(long want)
     printf("hex=%s\n", hex);
 }
 
+static long long mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+/* A new file DIR/PREFIX.NS.N (O_EXCL: services in other PID namespaces
+ * share PIDs, so the name is the time and a counter). */
+static int new_file(const char *dir, const char *prefix, long long ns)
+{
+    char path[4096];
+    for (int i = 0; i < 1000; i++) {
+        snprintf(path, sizeof path, "%s/%s.%lld.%d", dir, prefix, ns, i);
+        int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+        if (fd >= 0 || errno != EEXIST)
+            return fd;
+    }
+    return -1;
+}
+
+static void sleep_secs(double secs)
+{
+    struct timespec ts = {(time_t)secs, (long)((secs - (double)(time_t)secs) * 1e9)};
+    while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+        ;
+}
+
+/* Table L row 4: the interval the service ran, for the overlap count. */
+static void hold(double secs, const char *dir)
+{
+    long long entry = mono_ns();
+    printf("holding=%d\n", (int)getpid());
+    sleep_secs(secs);
+    long long exit_ns = mono_ns();
+    int fd = new_file(dir, "hold", entry);
+    if (fd < 0) {
+        printf("hold_file=%s\n", strerror(errno));
+        return;
+    }
+    dprintf(fd, "%lld %lld\n", entry, exit_ns);
+    close(fd);
+}
+
+/* Table L row 6: a service that daemonises (its first process exits). */
+static void daemonise(double secs, const char *dir)
+{
+    int p[2];
+    if (pipe(p) < 0) {
+        printf("pipe=%s\n", strerror(errno));
+        return;
+    }
+    fflush(stdout);
+    pid_t pid = fork();
+    if (pid == 0) {
+        close(p[0]);
+        setsid();
+        int fd = new_file(dir, "daemon", mono_ns());
+        if (fd >= 0)
+            dprintf(fd, "alive\n");
+        char c = 'x';
+        if (write(p[1], &c, 1) != 1)
+            _exit(1);
+        close(p[1]);
+        sleep_secs(secs);
+        if (fd >= 0)
+            dprintf(fd, "survived\n");
+        _exit(0);
+    }
+    close(p[1]);
+    char c;
+    ssize_t n = pid > 0 ? read(p[0], &c, 1) : -1;
+    printf("daemon=%s\n", n == 1 ? "started" : "failed");
+}
+
 int main(int argc, char **argv)
 {
     const char *what = argc > 1 ? argv[1] : "info";
@@ -484,6 +566,10 @@ int main(int argc, char **argv)
         printf("sleeping=%d\n", (int)getpid());
         fflush(stdout);
         sleep((unsigned)atoi(argv[2]));
+    } else if (strcmp(what, "hold") == 0 && argc > 3) {
+        hold(atof(argv[2]), argv[3]);
+    } else if (strcmp(what, "daemon") == 0 && argc > 3) {
+        daemonise(atof(argv[2]), argv[3]);
     } else if (strcmp(what, "bind") == 0 && argc > 3) {
         bind_probe(argv[2], argv[3]);
     } else if (strcmp(what, "landlock") == 0) {
