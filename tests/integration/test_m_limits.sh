@@ -69,18 +69,18 @@ hold 127.0.0.2 19901
 snap 0.8
 hold 127.0.0.2 19901
 snap 0.8
-vh_eq "L1: two served under a limit of 2" 2 "$(count 'served service=http')"
-vh_eq "L1: the third refused with 75" 1 "$(count 'status=75 reason="domain http/127.0.0.2 is at its limit of 2 instances')"
-vh_contains "L1: list --live shows 2 of 2" '"instances_held":2' "$(live)"
+vh_eq "row 1: two served under a limit of 2" 2 "$(count 'served service=http')"
+vh_eq "row 1: the third refused with 75" 1 "$(count 'status=75 reason="domain http/127.0.0.2 is at its limit of 2 instances')"
+vh_contains "row 1: list --live shows 2 of 2" '"instances_held":2' "$(live)"
 # a service killed (SIGKILL): its slot is free at once (M1)
 victim=$(services_below "$TS" | head -n 1)
-vh_check "L1: a service of ours found to kill" test -n "$victim"
+vh_check "row 1: a service of ours found to kill" test -n "$victim"
 kill -9 "$victim"
 sleep 0.5
 mark
 hold 127.0.0.2 19901
 snap 0.8
-vh_eq "L1/M1: after a SIGKILL the next is served" 1 "$(count 'served service=http')"
+vh_eq "row 1, M1: after a SIGKILL the next is served" 1 "$(count 'served service=http')"
 # the holder killed (SIGKILL of the outer virtuald): the slot is free and
 # its service goes with it
 holder=$(pgrep -P "$TS" | head -n 1)
@@ -98,7 +98,7 @@ hold 127.0.0.2 19901
 hold 127.0.0.2 19901
 hold 127.0.0.2 19901
 snap 0.8
-vh_eq "L1 control: without the limit three are served" 3 "$(count 'served service=http')"
+vh_eq "row 1 control: without the limit three are served" 3 "$(count 'served service=http')"
 release_all
 
 # L2: per source, grouped by prefix
@@ -110,12 +110,12 @@ socat -T 40 -u "TCP:127.0.0.2:19901,bind=127.0.0.9" /dev/null >/dev/null 2>&1 &
 HELD+=($!)
 VH_PIDS+=($!)
 snap 0.8
-vh_eq "L2: a second source in the same /24 refused" 1 "$(count 'is at its limit of 1 connections from 127.0.0.9/24')"
+vh_eq "row 2: a second source in the same /24 refused" 1 "$(count 'is at its limit of 1 connections from 127.0.0.9/24')"
 socat -T 40 -u "TCP:127.0.0.2:19901,bind=127.0.1.9" /dev/null >/dev/null 2>&1 &
 HELD+=($!)
 VH_PIDS+=($!)
 snap 0.8
-vh_eq "L2: another /24 served" 2 "$(count 'served service=http')"
+vh_eq "row 2: another /24 served" 2 "$(count 'served service=http')"
 release_all
 vh_ctl set http 127.0.0.2 --max-per-source none >/dev/null
 
@@ -131,14 +131,14 @@ done
 release_all
 for p in $(pgrep -P "$TS"); do kill -9 "$p" 2>/dev/null; done
 sleep 1
-vh_contains "L3/M1: after the random kills no slot is held" '"instances_held":0' "$(live)"
+vh_contains "row 3, M1: after the random kills no slot is held" '"instances_held":0' "$(live)"
 hold 127.0.0.2 19901
 sleep 0.8
 holder=$(pgrep -P "$TS" | head -n 1)
 kill -STOP "$holder"
 for p in $(services_below "$TS"); do kill -9 "$p" 2>/dev/null; done
 sleep 0.5
-vh_contains "L3 control: a stopped holder still holds its slot" '"instances_held":1' "$(live)"
+vh_contains "row 3 control: a stopped holder still holds its slot" '"instances_held":1' "$(live)"
 kill -CONT "$holder"
 release_all
 sleep 0.5
@@ -148,7 +148,7 @@ vh_stop_last
 vh_ctl set http 127.0.0.2 --max-instances 3 --max-per-source 2 >/dev/null
 vh_tcpserver 127.0.0.2 19902 "$VIRTUALD" --db "$DB" http /bin/probe info
 out=$(vh_talk 127.0.0.2 19902)
-vh_contains "L5: only fds 0-2 in a limited row" "fds=0,1,2"$'\n' "$out"
+vh_contains "row 5: only fds 0-2 in a limited row" "fds=0,1,2"$'\n' "$out"
 vh_stop_last
 
 # L7: a row without a limit takes no lock (no F_OFD_SETLK system call)
@@ -161,10 +161,10 @@ if command -v strace >/dev/null; then
 	vh_tcpserver 127.0.0.2 19904 strace -f -o "$F/strace.five" -e trace=fcntl "$VIRTUALD" --db "$DB" http /bin/probe info
 	vh_talk 127.0.0.2 19904 >/dev/null
 	vh_stop_last
-	vh_eq "L7: no lock without a limit" 0 "$(grep -c F_OFD_SETLK "$F/strace.none")"
-	vh_check "L7 control: a limited row takes one" grep -q F_OFD_SETLK "$F/strace.five"
+	vh_eq "row 7: no lock without a limit" 0 "$(grep -c F_OFD_SETLK "$F/strace.none")"
+	vh_check "row 7 control: a limited row takes one" grep -q F_OFD_SETLK "$F/strace.five"
 else
-	vh_notok "L7: strace is not installed (scripts/deps installs it)"
+	vh_notok "row 7: strace is not installed (scripts/deps installs it)"
 fi
 
 # M3: a running directory others can write refuses a limited row, and
