@@ -763,7 +763,7 @@ static int decide(struct target *t, const struct opts *o, vh_err *e)
     vh_err re;
     const vh_row *r = &t->d.row;
     int limited = r->max_instances || r->max_per_source;
-    t->running = vh_running_open(t->d.row.service, t->d.row.address, &t->running_dir, &re);
+    t->running = vh_running_open(t->d.row.service, t->d.row.address, limited, &t->running_dir, &re);
     if (t->running < 0 && limited) {
         /* issue 16: the slots live on that file - fail closed */
         *e = re;

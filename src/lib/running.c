@@ -29,7 +29,7 @@ static int make_dirs(vh_err *e)
     return 0;
 }
 
-int vh_running_open(const char *service, const char *address, int *dirfd, vh_err *e)
+int vh_running_open(const char *service, const char *address, int limited, int *dirfd, vh_err *e)
 {
     char name[VH_CGROUP_NAME_MAX + 1];
     *dirfd = -1;
@@ -50,8 +50,10 @@ int vh_running_open(const char *service, const char *address, int *dirfd, vh_err
      * can write stays so between this check and the open above. */
     struct stat ds, ps;
     const char *bad = NULL;
-    if (fstatat(AT_FDCWD, VH_RUNNING_PARENT, &ps, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISDIR(ps.st_mode) || ps.st_uid != 0 ||
-        (ps.st_mode & 022))
+    if (!limited) {
+        /* issue 16: a row without a limit pays nothing for them */
+    } else if (fstatat(AT_FDCWD, VH_RUNNING_PARENT, &ps, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISDIR(ps.st_mode) ||
+               ps.st_uid != 0 || (ps.st_mode & 022))
         bad = VH_RUNNING_PARENT;
     else if (fstat(dfd, &ds) < 0 || ds.st_uid != 0 || (ds.st_mode & 022))
         bad = VH_RUNNING_DIR;

@@ -33,9 +33,11 @@ int vh_running_name(const char *service, const char *address, char *out, size_t 
  * a shared flock on it (again on a new file if a tree that ended
  * meanwhile removed it). Returns the descriptor and, in *dirfd, one of
  * VH_RUNNING_DIR (O_PATH) for the release, or -1 with e filled
- * (VH_EX_OSERR; VH_EX_CONFIG when VH_RUNNING_DIR or its parent is not root's alone:
- * THREATS M3). */
-int vh_running_open(const char *service, const char *address, int *dirfd, vh_err *e);
+ * (VH_EX_OSERR; VH_EX_CONFIG when limited - the row has a limit, whose
+ * slots are locks on this file - and VH_RUNNING_DIR or its parent is not
+ * root's alone: THREATS M3; a row without a limit pays nothing for the
+ * check, as it pays nothing else for limits). */
+int vh_running_open(const char *service, const char *address, int limited, int *dirfd, vh_err *e);
 
 /* The tree is gone: remove the domain's file (through dirfd: the
  * caller is inside the jail by then) when no other tree holds it, and

@@ -154,21 +154,26 @@ vh_stop_last
 # L7: a row without a limit takes no lock (no F_OFD_SETLK system call)
 vh_ctl set http 127.0.0.2 --max-instances none --max-per-source none >/dev/null
 if command -v strace >/dev/null; then
-	vh_tcpserver 127.0.0.2 19903 strace -f -o "$F/strace.none" -e trace=fcntl "$VIRTUALD" --db "$DB" http /bin/probe info
+	vh_tcpserver 127.0.0.2 19903 strace -f -o "$F/strace.none" -e trace=fcntl,newfstatat "$VIRTUALD" --db "$DB" http /bin/probe info
 	vh_talk 127.0.0.2 19903 >/dev/null
 	vh_stop_last
 	vh_ctl set http 127.0.0.2 --max-instances 5 >/dev/null
-	vh_tcpserver 127.0.0.2 19904 strace -f -o "$F/strace.five" -e trace=fcntl "$VIRTUALD" --db "$DB" http /bin/probe info
+	vh_tcpserver 127.0.0.2 19904 strace -f -o "$F/strace.five" -e trace=fcntl,newfstatat "$VIRTUALD" --db "$DB" http /bin/probe info
 	vh_talk 127.0.0.2 19904 >/dev/null
 	vh_stop_last
 	vh_eq "row 7: no lock without a limit" 0 "$(grep -c F_OFD_SETLK "$F/strace.none")"
 	vh_check "row 7 control: a limited row takes one" grep -q F_OFD_SETLK "$F/strace.five"
+	vh_eq "row 7: nor the M3 check of /run/virtuald without a limit" 0 \
+		"$(grep -c 'newfstatat(AT_FDCWD, "/run/virtuald"' "$F/strace.none")"
+	vh_check "row 7 control: a limited row checks /run/virtuald (M3)" \
+		grep -q 'newfstatat(AT_FDCWD, "/run/virtuald"' "$F/strace.five"
 else
 	vh_notok "row 7: strace is not installed (scripts/deps installs it)"
 fi
 
 # M3: a running directory others can write refuses a limited row, and
-# the unlimited row is still served (its --kill tracking is what is lost)
+# the unlimited row is still served (the check is the limits': a row
+# without one pays nothing for it)
 chmod 0777 /run/virtuald/running
 vh_tcpserver 127.0.0.2 19905 "$VIRTUALD" --db "$DB" http /bin/probe info
 vh_tcpserver 127.0.0.3 19905 "$VIRTUALD" --db "$DB" http /bin/probe info

@@ -3,7 +3,8 @@
 # operator's chmod) let that user move /run/virtuald/running aside while
 # slots were held; the next connection made a fresh directory and a limit
 # of 1 served 2. virtuald now refuses a limited row (78) unless
-# /run/virtuald is root's alone, and serves an unlimited one untracked.
+# /run/virtuald is root's alone; an unlimited row pays nothing for the
+# check and is served as ever.
 # /run/virtuald is a tmpfs of this test's own mount namespace. Loopback
 # only, ports 19960-19969.
 . "$(dirname "$0")/lib.sh"
@@ -47,7 +48,8 @@ vh_check "M3 parent: refused with 78 naming /run/virtuald" \
 	grep -a -q 'status=78 reason="/run/virtuald is not a root-owned directory' "$F/syslog"
 out=$(vh_talk 127.0.0.3 19961)
 vh_contains "M3 parent: an unlimited row is still served" "uid=" "$out"
-vh_check "M3 parent: ... untracked, with a warning" grep -a -q "untracked service=http domain=http/127.0.0.3" "$F/syslog"
+vh_check "M3 parent: ... and tracked as ever (the check is the limits', and costs unlimited rows nothing)" \
+	grep -a -q "served service=http local=127.0.0.3" "$F/syslog"
 
 # a group-writable parent, and a symlink as the parent, are refused too
 chmod 0775 /run/virtuald
