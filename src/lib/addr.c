@@ -189,11 +189,12 @@ int vh_addr_from_socket(int fd, vh_conn *c, vh_err *e)
 
 /* ---- prefixes ---------------------------------------------------------- */
 
-static void mask_bits(unsigned char *b, unsigned nbytes, unsigned len)
+void vh_addr_mask(unsigned char a[16], int family, unsigned len)
 {
+    unsigned nbytes = family == AF_INET ? 4 : 16;
     for (unsigned i = 0; i < nbytes; i++) {
         unsigned keep = len >= 8 * (i + 1) ? 8 : len > 8 * i ? len - 8 * i : 0;
-        b[i] &= (unsigned char)(keep ? 0xffu << (8 - keep) : 0);
+        a[i] &= (unsigned char)(keep ? 0xffu << (8 - keep) : 0);
     }
 }
 
@@ -214,7 +215,7 @@ int vh_prefix_key_of(const unsigned char a[16], int family, unsigned len, char o
         return -1;
     unsigned char b[16];
     memcpy(b, a, 16);
-    mask_bits(b, family == AF_INET ? 4 : 16, len);
+    vh_addr_mask(b, family, len);
     if (!inet_ntop(family, b, out, VH_ADDR_TEXT))
         return -1;
     size_t n = strlen(out);
@@ -228,7 +229,7 @@ int vh_prefix_contains(const vh_prefix *p, int family, const unsigned char a[16]
         return 0;
     unsigned char b[16];
     memcpy(b, a, 16);
-    mask_bits(b, family == AF_INET ? 4 : 16, p->len);
+    vh_addr_mask(b, family, p->len);
     return memcmp(b, p->net, family == AF_INET ? 4 : 16) == 0;
 }
 
@@ -323,7 +324,7 @@ int vh_prefix_canon(const char *in, char out[VH_ADDR_TEXT], vh_prefix *p, vh_err
         return vh_fail(e, VH_EX_SOFTWARE, "cannot format prefix '%s'", shown);
     unsigned char masked[16];
     memcpy(masked, q.net, 16);
-    mask_bits(masked, bits / 8, len);
+    vh_addr_mask(masked, q.family, len);
     if (memcmp(masked, q.net, bits / 8) != 0)
         return vh_fail(e, VH_EX_DATAERR,
                        "prefix '%s' has host bits set - the /%u network holding %s is %s: give that, or the address "

@@ -76,6 +76,11 @@ int vh_addr_bytes(const char *addr, int family, unsigned char out[16]);
  * called. len must be within the family's range. 0, or -1. */
 int vh_prefix_key_of(const unsigned char a[16], int family, unsigned len, char out[VH_ADDR_TEXT]);
 
+/* Zero every bit of the address a (bytes of family, as vh_addr_bytes)
+ * past the first len: its network of that length. len may be the
+ * family's whole width (nothing changes). */
+void vh_addr_mask(unsigned char a[16], int family, unsigned len);
+
 /* 1 when the address a (bytes of family) lies inside p, else 0. */
 int vh_prefix_contains(const vh_prefix *p, int family, const unsigned char a[16]);
 

@@ -1,5 +1,7 @@
 #include "ixfmt.h"
 
+#include "addr.h"
+
 #include <string.h>
 
 uint64_t vh_ixfmt_hash(const char *svc, size_t ls, const char *adr, size_t la)
@@ -29,11 +31,13 @@ static int trust_sane(const vh_ixfmt_trust *t)
     if (!bits || t->len < 1 || t->len > bits || t->versions < 1 || t->versions > 3 || t->svclen < 1 ||
         t->svclen >= sizeof t->service || t->service[t->svclen] != '\0' || memchr(t->service, '\0', t->svclen))
         return 0;
-    for (unsigned i = 0; i < 16; i++) {
-        unsigned keep = t->len >= 8 * (i + 1) ? 8 : t->len > 8 * i ? t->len - 8 * i : 0;
-        if (i >= bits / 8 ? t->net[i] != 0 : (t->net[i] & (unsigned char)~(keep ? 0xffu << (8 - keep) : 0u)) != 0)
-            return 0;
-    }
+    unsigned char net[16];
+    memcpy(net, t->net, 16);
+    vh_addr_mask(net, t->family == 4 ? AF_INET : AF_INET6, t->len);
+    if (t->family == 4)
+        memset(net + 4, 0, 12);
+    if (memcmp(net, t->net, 16) != 0) /* a host bit set, or bytes past an IPv4 address */
+        return 0;
     return 1;
 }
 

@@ -135,12 +135,7 @@ uint32_t vh_limits_bucket(const unsigned char key[VH_LIMITS_KEY_LEN], const vh_l
     if (vh_addr_bytes(source->text, family, a + 1) < 0)
         memset(a, 0, sizeof a); /* no address: one shared bucket */
     unsigned bits = family == AF_INET ? 32 : 128, len = family == AF_INET ? l->prefix4 : l->prefix6;
-    if (len > bits)
-        len = bits;
-    for (unsigned i = 0; i < bits / 8; i++) {
-        unsigned keep = len >= 8 * (i + 1) ? 8 : len > 8 * i ? len - 8 * i : 0;
-        a[1 + i] &= (unsigned char)(keep ? 0xffu << (8 - keep) : 0);
-    }
+    vh_addr_mask(a + 1, family, len > bits ? bits : len);
     a[0] = (unsigned char)(family == AF_INET ? 4 : 6);
     return (uint32_t)(vh_siphash24(key, a, 1 + bits / 8) % VH_LIMITS_BUCKETS);
 }
