@@ -169,35 +169,40 @@ vh_ctl set http 127.0.0.4 --max-instances 50 >/dev/null
 STORM="/bin/probe hold 1.5 /st"
 server 127.0.0.4 19933 "$VIRTUALD" --db "$DB" http $STORM
 TS=${VH_PIDS[-1]}
-# five rounds of 200 connections, 100 at a time; in each, once the
-# services run, SIGKILL to 15 services and 8 holders (the outer virtuald)
-# picked at random from one process table scan
-kills=0
+# five rounds of 200 connections, 100 at a time; in each, while the
+# client runs, SIGKILL to up to 15 services and 8 holders (the outer
+# virtuald), picked at random from process table scans every 0.1 s until
+# the round's quota is reached or the client has finished (a loaded or
+# sanitizer machine starts services a few at a time: one scan may see few)
+kills=0 ksvc=0 khold=0
 : >"$F/st.out"
 for round in $(seq 5); do
 	"$VH_LOADCLIENT" -n 200 -c 100 -p 19933 -H -t 20000 127.0.0.4=no-token >>"$F/st.out" &
 	LC=$!
 	VH_PIDS+=($LC)
-	# once services run (a sanitizer build starts them slowly, a few at
-	# a time): up to 3 s for 5 of them
-	for _ in $(seq 30); do
+	rs=0 rh=0
+	while kill -0 "$LC" 2>/dev/null && [ $((rs + rh)) -lt 23 ]; do
 		ps -e -o pid=,ppid=,args= >"$F/ps"
-		[ "$(awk -v c="$STORM" '{ $1 = $2 = ""; sub(/^ +/, "") } $0 == c' "$F/ps" | wc -l)" -ge 5 ] && break
+		for p in $(awk -v c="$STORM" '{ p = $1; $1 = $2 = ""; sub(/^ +/, "") } $0 == c { print p }' "$F/ps" | shuf -n $((15 - rs))); do
+			kill -9 "$p" 2>/dev/null && rs=$((rs + 1))
+		done
+		for p in $(awk -v t="$TS" '$2 == t { print $1 }' "$F/ps" | shuf -n $((8 - rh))); do
+			kill -9 "$p" 2>/dev/null && rh=$((rh + 1))
+		done
 		sleep 0.1
 	done
-	for p in $(awk -v c="$STORM" '{ p = $1; $1 = $2 = ""; sub(/^ +/, "") } $0 == c { print p }' "$F/ps" | shuf -n 15) \
-		$(awk -v t="$TS" '$2 == t { print $1 }' "$F/ps" | shuf -n 8); do
-		kill -9 "$p" 2>/dev/null && kills=$((kills + 1))
-	done
+	ksvc=$((ksvc + rs)) khold=$((khold + rh))
 	wait "$LC"
 done
+kills=$((ksvc + khold))
 # summed with awk: bc is not on a fresh Debian
 total=$(sed -n 's/^total connections=\([0-9]*\).*/\1/p' "$F/st.out" | awk '{ s += $1 } END { print s + 0 }')
 errors=$(sed -n 's/^total .* error=\([0-9]*\).*/\1/p' "$F/st.out" | awk '{ s += $1 } END { print s + 0 }')
-echo "# row 3: $total connections, $kills processes killed, $(records "$J/st") services ended on their own"
+echo "# row 3: $total connections, $kills processes killed ($ksvc services, $khold holders), $(records "$J/st") services ended on their own"
 vh_eq "row 3: the 1,000 connections all ended" 1000 "$total"
 vh_eq "row 3: none hung (no client timed out)" 0 "$errors"
-vh_check "row 3: services and holders were killed ($kills)" test "$kills" -ge 10
+vh_check "row 3: services were killed ($ksvc)" test "$ksvc" -ge 5
+vh_check "row 3: holders were killed ($khold)" test "$khold" -ge 5
 sleep 0.5
 vh_contains "M1 (row 3): after the storm no slot is held" '"instances_held":0' "$(live 127.0.0.4)"
 vh_stop_last
