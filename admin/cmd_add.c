@@ -26,8 +26,10 @@ static int refuse_no_jail(const char *db, int argc, char **argv, const vh_row *r
 int vc_cmd_add(const char *db, int argc, char **argv)
 {
     struct arg_str *service = arg_str1(NULL, NULL, "SERVICE", "inetd service name, or '*' for every service");
-    struct arg_str *address = arg_str1(
-        NULL, NULL, "ADDRESS", "local IPv4/IPv6 address, a prefix NET/LEN (127.0.1.0/24, fd56::/64), or 'default'");
+    struct arg_str *address =
+        arg_str1(NULL, NULL, "ADDRESS",
+                 "local IPv4/IPv6 address, a prefix NET/LEN (127.0.1.0/24, fd56::/64), 'default', or a host name "
+                 "(www.example.org) or wildcard (*.example.org) chosen by TLS server name (virtuald --tls-sni)");
     struct arg_str *root = arg_str1(NULL, NULL, "ROOT", "absolute path of the jail directory");
     struct arg_str *user =
         arg_str0("u", "user", "U", "run as this host user (omit: root service in its own namespace)");
@@ -65,7 +67,7 @@ int vc_cmd_add(const char *db, int argc, char **argv)
         rc = vc_error(&e);
         goto out;
     }
-    if (vh_valid_service(service->sval[0], 1, &e) < 0 || vh_addr_key_canon(address->sval[0], 1, row.address, &e) < 0 ||
+    if (vh_valid_service(service->sval[0], 1, &e) < 0 || vh_key_canon(address->sval[0], 1, row.address, &e) < 0 ||
         vh_valid_root(root->sval[0], &e) < 0) {
         rc = vc_error(&e);
         goto out;

@@ -33,7 +33,7 @@
 struct uidroot {
     uint32_t uid;
     uint64_t root; /* FNV-1a of the root path */
-    char label[VH_SERVICE_MAX + VH_ADDR_TEXT + 2];
+    char label[VH_SERVICE_MAX + VH_KEY_TEXT + 2];
 };
 
 /* A host process and its uids (real, effective, saved, file system). */
@@ -321,7 +321,7 @@ static int check_row(void *ctx, const vh_row *r)
         return 0;
     s->domains++;
     cc->row = r;
-    char label[VH_SERVICE_MAX + VH_ADDR_TEXT + 2];
+    char label[VH_SERVICE_MAX + VH_KEY_TEXT + 2];
     vc_domain_label(r, label, sizeof label);
     /* An unjailed mark whose reason is gone (the jail its root held
      * removed or moved by hand, or before vhostctl re-judged marks): an
@@ -395,17 +395,22 @@ static void served_by(const struct vc_findings *f, const char *svc, const char *
 
 /* The row that serves SERVICE on key: for an address, virtuald's
  * selection (vh_select); for a key no connection has ('default', a
- * prefix), that key's row of the service, else its '*' row. The rule,
- * 0 when none, -1 with e. */
+ * prefix, a name, a wildcard), that key's row of the service, else its
+ * '*' row. The rule, 0 when none, -1 with e. */
 static int select_key(sqlite3 *h, const char *svc, const char *key, vh_row *row, vh_err *e)
 {
-    int is_default = strcmp(key, VH_ADDR_DEFAULT) == 0;
-    if (!is_default && !strchr(key, '/'))
-        return vh_select(h, svc, key, 0, row, NULL, e);
+    int kind = vh_key_kind(key);
+    if (kind == VH_KEY_ADDRESS)
+        return vh_select(h, svc, key, NULL, 0, row, NULL, e);
+    /* the service's rule; the '*' row's is the next (select.h) */
+    int rule = kind == VH_KEY_DEFAULT    ? VH_RULE_DEFAULT
+               : kind == VH_KEY_NAME     ? VH_RULE_NAME
+               : kind == VH_KEY_WILDCARD ? VH_RULE_WILDCARD
+                                         : VH_RULE_PREFIX;
     const char *const svcs[2] = {svc, VH_SERVICE_ANY};
     for (int i = 0; i < 2; i++) {
         if (vh_store_get(h, svcs[i], key, row, e) == 0)
-            return is_default ? (i ? VH_RULE_ANY_DEFAULT : VH_RULE_DEFAULT) : (i ? VH_RULE_PREFIX_ANY : VH_RULE_PREFIX);
+            return rule + i;
         if (e->code != VH_EX_NOHOST)
             return -1;
     }
@@ -416,8 +421,8 @@ int vc_cmd_check(const char *db, int argc, char **argv)
 {
     struct arg_str *service =
         arg_str0(NULL, NULL, "SERVICE", "only this service's domains ('*' for the any-service rows)");
-    struct arg_str *address =
-        arg_str0(NULL, NULL, "ADDRESS", "only the domain on this address, prefix (NET/LEN) or 'default'");
+    struct arg_str *address = arg_str0(
+        NULL, NULL, "ADDRESS", "only the domain on this address, prefix (NET/LEN), 'default', name or wildcard");
     struct arg_str *program = arg_strn("p", "program", "NAME", 0, 64,
                                        "also check that NAME (absolute, or searched in " VH_SAFE_PATH
                                        ") and everything it needs are in each jail");
@@ -437,10 +442,10 @@ int vc_cmd_check(const char *db, int argc, char **argv)
     struct state s = {0};
     struct vc_findings f = {0};
     f.json = json->count > 0;
-    char addr[VH_ADDR_TEXT];
+    char addr[VH_KEY_TEXT];
     const char *svc = service->count ? service->sval[0] : NULL;
     if ((svc && vh_valid_service(svc, 1, &e) < 0) ||
-        (address->count && vh_addr_key_canon(address->sval[0], 1, addr, &e) < 0)) {
+        (address->count && vh_key_canon(address->sval[0], 1, addr, &e) < 0)) {
         rc = vc_error(&e);
         goto out;
     }

@@ -153,7 +153,7 @@ static int db_answer(const char *svc, const char *adr, vh_row *row)
     vh_err e;
     if (vh_db_open_runtime(dbp, &db, &e) < 0)
         fail_msg("%s", e.msg);
-    int rule = vh_select(db, svc, adr, 0, row, NULL, &e);
+    int rule = vh_select(db, svc, adr, NULL, 0, row, NULL, &e);
     vh_db_close(db, NULL);
     return rule;
 }
@@ -229,7 +229,7 @@ static void test_reopening_keeps_it_current(void **s)
         vh_err e;
         assert_int_equal(vh_dbadmin_open(dbp, 0, &db, &e), 0);
         vh_row x;
-        assert_true(vh_select(db, "http", "10.0.0.1", 0, &x, NULL, &e) >= 0);
+        assert_true(vh_select(db, "http", "10.0.0.1", NULL, 0, &x, NULL, &e) >= 0);
         assert_int_equal(vh_db_close(db, &e), 0);
         assert_int_equal(current(), 1);
     }
@@ -288,7 +288,7 @@ static void test_foreign_writes_make_it_step_aside(void **s)
     assert_int_equal(vh_ix_select(dbp, "http", "10.0.3.1", &x, &why, &ei), -1);
     sqlite3 *db;
     assert_int_equal(vh_db_open_runtime(dbp, &db, &ed), 0);
-    assert_int_equal(vh_select(db, "http", "10.0.3.1", 0, &x, NULL, &ed), -1);
+    assert_int_equal(vh_select(db, "http", "10.0.3.1", NULL, 0, &x, NULL, &ed), -1);
     vh_db_close(db, NULL);
     assert_int_equal(ei.code, ed.code);
     assert_string_equal(ei.msg, ed.msg);
@@ -531,7 +531,7 @@ static void test_out_of_range_settings_refused(void **s)
         int ri = vh_ix_select(dbp, "http", adr, &x, &why, &ei);
         sqlite3 *db;
         assert_int_equal(vh_db_open_runtime(dbp, &db, &ed), 0);
-        int rd = vh_select(db, "http", adr, 0, &x, NULL, &ed);
+        int rd = vh_select(db, "http", adr, NULL, 0, &x, NULL, &ed);
         vh_db_close(db, NULL);
         if (i == n) {
             assert_int_equal(ri, VH_RULE_EXACT);
@@ -564,14 +564,14 @@ static int same_prefix_answer(const char *svc, const char *adr, int flags, vh_ro
         fail_msg("index not current for %s %s: %s", svc, adr, why ? why : e.msg);
     vh_row ri, rd;
     unsigned li = 999, ld = 999;
-    int a = vh_ix_lookup(&r, svc, adr, flags, &ri, &li, &why, &e);
+    int a = vh_ix_lookup(&r, svc, adr, NULL, flags, &ri, &li, &why, &e);
     vh_ix_end(&r);
     if (a == VH_IX_STALE)
         fail_msg("index stale for %s %s: %s", svc, adr, why);
     sqlite3 *db;
     if (vh_db_open_runtime(dbp, &db, &ed) < 0)
         fail_msg("%s", ed.msg);
-    int d = vh_select(db, svc, adr, flags, &rd, &ld, &ed);
+    int d = vh_select(db, svc, adr, NULL, flags, &rd, &ld, &ed);
     vh_db_close(db, NULL);
     if (a != d)
         fail_msg("%s %s (flags %d): index rule %d, database rule %d", svc, adr, flags, a, d);

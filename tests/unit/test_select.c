@@ -30,7 +30,7 @@ static void expect(sqlite3 *db, const char *svc, const char *addr, int rule, con
 {
     vh_row r;
     vh_err e;
-    int got = vh_select(db, svc, addr, 0, &r, NULL, &e);
+    int got = vh_select(db, svc, addr, NULL, 0, &r, NULL, &e);
     if (got != rule)
         fail_msg("%s %s: rule %d, expected %d", svc, addr, got, rule);
     if (root)
@@ -73,7 +73,7 @@ static void test_disabled_never_falls_through(void **s)
     put(db, "http", "default", "/j/d", 1);
     vh_row r;
     vh_err e;
-    assert_int_equal(vh_select(db, "http", "127.0.0.2", 0, &r, NULL, &e), VH_RULE_EXACT);
+    assert_int_equal(vh_select(db, "http", "127.0.0.2", NULL, 0, &r, NULL, &e), VH_RULE_EXACT);
     assert_int_equal(r.enabled, 0);
     assert_string_equal(r.root, "/j/a");
     sqlite3_close(db);
@@ -124,7 +124,7 @@ static void test_probes(void **s)
     (void)s;
     static vh_probe p[VH_PROBES_MAX];
     vh_prefix_lens l = {(1ULL << 8) | (1ULL << 16) | (1ULL << 24), {1ULL << 48, 0}};
-    int n = vh_select_probes("http", "127.0.1.5", &l, 0, p);
+    int n = vh_select_probes("http", "127.0.1.5", NULL, &l, 0, p);
     assert_int_equal(n, 2 + 2 * 3 + 2);
     const char *keys[] = {"127.0.1.5",    "127.0.1.5",   "127.0.1.0/24", "127.0.1.0/24", "127.0.0.0/16",
                           "127.0.0.0/16", "127.0.0.0/8", "127.0.0.0/8",  "default",      "default"};
@@ -138,13 +138,13 @@ static void test_probes(void **s)
     }
     assert_int_equal(p[2].plen, 24);
     /* IPv6 uses its own lengths; no default for a balancer's own connection */
-    n = vh_select_probes("http", "fd56:6864:7600:20::5", &l, VH_SELECT_NO_DEFAULT, p);
+    n = vh_select_probes("http", "fd56:6864:7600:20::5", NULL, &l, VH_SELECT_NO_DEFAULT, p);
     assert_int_equal(n, 2 + 2);
     assert_string_equal(p[2].key, "fd56:6864:7600::/48");
     /* no lengths: the four of PRODUCT §3 */
-    assert_int_equal(vh_select_probes("http", "127.0.1.5", NULL, 0, p), 4);
+    assert_int_equal(vh_select_probes("http", "127.0.1.5", NULL, NULL, 0, p), 4);
     l.v4 = ~0ULL << 1 & ((1ULL << 32) - 1);
-    assert_int_equal(vh_select_probes("http", "127.0.1.5", &l, 0, p), 2 + 2 * 31 + 2);
+    assert_int_equal(vh_select_probes("http", "127.0.1.5", NULL, &l, 0, p), 2 + 2 * 31 + 2);
 }
 
 /* fleet.md table C, rows 1 and 4: the longest prefix wins after exact rows and before defaults;
@@ -161,13 +161,13 @@ static void test_prefix_rows(void **s)
     vh_row r;
     vh_err e;
     expect(db, "http", "127.0.1.5", VH_RULE_EXACT, "/j/y");
-    assert_int_equal(vh_select(db, "http", "127.0.1.7", 0, &r, &plen, &e), VH_RULE_PREFIX);
+    assert_int_equal(vh_select(db, "http", "127.0.1.7", NULL, 0, &r, &plen, &e), VH_RULE_PREFIX);
     assert_string_equal(r.root, "/j/x");
     assert_int_equal(plen, 24);
     expect(db, "http", "127.0.2.1", VH_RULE_PREFIX, "/j/parking");
     expect(db, "http", "10.0.0.1", VH_RULE_ANY_DEFAULT, "/j/default");
     expect(db, "ftp", "127.0.2.1", VH_RULE_ANY_DEFAULT, "/j/default");
-    assert_int_equal(vh_select(db, "http", "10.0.0.1", VH_SELECT_NO_DEFAULT, &r, NULL, &e), VH_RULE_NONE);
+    assert_int_equal(vh_select(db, "http", "10.0.0.1", NULL, VH_SELECT_NO_DEFAULT, &r, NULL, &e), VH_RULE_NONE);
     /* '*' at a longer prefix beats the service at a shorter one */
     put_key(db, "domains", "*", "127.0.2.0/24", "/j/any24", 1);
     expect(db, "http", "127.0.2.1", VH_RULE_PREFIX_ANY, "/j/any24");
@@ -176,7 +176,7 @@ static void test_prefix_rows(void **s)
     expect(db, "http", "127.0.3.9", VH_RULE_PREFIX, "/j/off");
     assert_int_equal(r.enabled, 1);
     vh_row off;
-    assert_int_equal(vh_select(db, "http", "127.0.3.9", 0, &off, NULL, &e), VH_RULE_PREFIX);
+    assert_int_equal(vh_select(db, "http", "127.0.3.9", NULL, 0, &off, NULL, &e), VH_RULE_PREFIX);
     assert_int_equal(off.enabled, 0);
     /* the lengths follow the rows (triggers): gone with the last /24 */
     assert_int_equal(sqlite3_exec(db, "DELETE FROM domains WHERE address LIKE '%/24'", NULL, NULL, NULL), SQLITE_OK);
