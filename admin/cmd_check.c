@@ -9,6 +9,7 @@
 #include "dbcheck.h"
 #include "env.h"
 #include "exitcodes.h"
+#include "inetd.h"
 #include "ix.h"
 #include "jailcheck.h"
 #include "row.h"
@@ -21,6 +22,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <sqlite3.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -63,7 +65,82 @@ struct state {
     int all;                /* --all: list the accepted findings too */
     long accepted;          /* findings an acceptance covered */
     FILE *accout;           /* text mode: their lines, printed after the others */
+    /* issue 17: the services whose inetd.conf lines run virtuald
+     * --tls-sni, when that file was read (inetd_path not NULL) */
+    const char *inetd_path;
+    char (*sni)[VH_SERVICE_MAX + 1];
+    size_t nsni;
 };
+
+static int sni_entry(void *ctx, const vh_inetd_entry *en, vh_err *e)
+{
+    struct state *s = ctx;
+    if (en->form != VH_INETD_NEW || !en->tls_sni || !en->service[0])
+        return 0;
+    char(*n)[VH_SERVICE_MAX + 1] = realloc(s->sni, (s->nsni + 1) * sizeof *n);
+    if (!n)
+        return vh_fail(e, VH_EX_OSERR, "out of memory");
+    s->sni = n;
+    memcpy(s->sni[s->nsni++], en->service, sizeof *n);
+    return 0;
+}
+
+/* Read which services inetd.conf at path runs with --tls-sni. A file that
+ * is not there, or cannot be read, is no finding: the super-server may be
+ * xinetd, tcpserver or systemd, whose files check does not read (then
+ * s->inetd_path stays NULL and nothing is said). */
+static void read_inetd(struct state *s, const char *path)
+{
+    FILE *fp = fopen(path, "re");
+    if (!fp)
+        return;
+    char *buf = NULL;
+    size_t cap = 0, len = 0;
+    for (;;) {
+        if (len == cap) {
+            char *nb = cap < (1u << 24) ? realloc(buf, cap ? cap * 2 : 8192) : NULL;
+            if (!nb)
+                break;
+            buf = nb;
+            cap = cap ? cap * 2 : 8192;
+        }
+        size_t got = fread(buf + len, 1, cap - len, fp);
+        len += got;
+        if (got == 0)
+            break;
+    }
+    int ok = !ferror(fp) && feof(fp);
+    fclose(fp);
+    vh_inetd_stats st;
+    vh_inetd_ops ops = {sni_entry, NULL};
+    vh_err e;
+    if (ok && vh_inetd_scan(buf ? buf : "", len, &ops, s, &st, &e) == 0)
+        s->inetd_path = path;
+    free(buf);
+}
+
+/* 1 when a name row of service svc can ever be chosen: an inetd.conf
+ * line of that service (any, for '*') runs virtuald --tls-sni, or a
+ * trusted PROXY source for it may send AUTHORITY; or when check cannot
+ * tell (no inetd.conf read). */
+static int names_reachable(const struct state *s, const char *svc)
+{
+    if (!s->inetd_path)
+        return 1;
+    for (size_t i = 0; i < s->nsni; i++)
+        if (!strcmp(svc, VH_SERVICE_ANY) || !strcmp(s->sni[i], svc))
+            return 1;
+    static const char sql[] = "SELECT 1 FROM proxy_sources WHERE service IN (?1, '*') OR ?1 = '*' LIMIT 1";
+    sqlite3_stmt *st = NULL;
+    int found = 1; /* a read error: say nothing rather than something wrong */
+    if (s->h && sqlite3_prepare_v2(s->h, sql, sizeof sql, &st, NULL) == SQLITE_OK &&
+        sqlite3_bind_text(st, 1, svc, -1, SQLITE_STATIC) == SQLITE_OK) {
+        int rc = sqlite3_step(st);
+        found = rc == SQLITE_ROW || rc != SQLITE_DONE;
+    }
+    sqlite3_finalize(st);
+    return found;
+}
 
 static uint64_t fnv(const char *s)
 {
@@ -378,6 +455,24 @@ static int check_row(void *ctx, const vh_row *r)
         vh_finding f = {label, VH_SEV_WARNING, "shared-host-uid", root, problem, fix};
         check_finding(cc, &f);
     }
+    /* issue 17 (fleet.md 3.4): a name row nothing can choose */
+    int kind = vh_key_kind(r->address);
+    if ((kind == VH_KEY_NAME || kind == VH_KEY_WILDCARD) && !names_reachable(s, r->service)) {
+        char problem[1024], fix[1024], root[4 * PATH_MAX];
+        snprintf(problem, sizeof problem,
+                 "a %s row, but no line of %s runs virtuald --tls-sni for service %s and no trusted balancer sends "
+                 "it a PROXY AUTHORITY: virtuald never learns a name, and the row is never chosen",
+                 vh_key_kind_name(kind), s->inetd_path, r->service);
+        int any = !strcmp(r->service, VH_SERVICE_ANY);
+        snprintf(fix, sizeof fix,
+                 "add --tls-sni to virtuald's options on the %s%s line%s of %s (a TLS port whose client speaks "
+                 "first), or remove the row (vhostctl remove %s %s)",
+                 any ? "TLS services'" : r->service, any ? "" : "", any ? "s" : "", s->inetd_path, r->service,
+                 r->address);
+        vh_printable(r->root, root, sizeof root);
+        vh_finding f = {label, VH_SEV_WARNING, "name-never-chosen", root, problem, fix};
+        check_finding(cc, &f);
+    }
     cc->row = NULL;
     return 0;
 }
@@ -429,10 +524,13 @@ int vc_cmd_check(const char *db, int argc, char **argv)
     struct arg_lit *json = arg_lit0(NULL, "json", "print one JSON array of findings");
     struct arg_lit *all =
         arg_lit0(NULL, "all", "also list the accepted findings (vhostctl accept), with reason, who and when");
+    struct arg_file *inetd = arg_file0(NULL, "inetd-conf", "FILE",
+                                       "where name rows must find virtuald --tls-sni lines (default /etc/inetd.conf; "
+                                       "none there: not checked)");
     struct arg_lit *help = arg_lit0("h", "help", "print this help");
     struct arg_file *dbo = arg_file0(NULL, "db", "FILE", "database path");
     struct arg_end *end = arg_end(10);
-    void *table[] = {service, address, program, json, all, help, dbo, end};
+    void *table[] = {service, address, program, json, all, inetd, help, dbo, end};
     const int n = (int)(sizeof table / sizeof table[0]);
     int rc = vc_parse(vc_find("check"), table, n, argc, argv, &db);
     if (rc)
@@ -453,6 +551,7 @@ int vc_cmd_check(const char *db, int argc, char **argv)
     s.programs = program->sval;
     s.nprograms = program->count;
     s.all = all->count > 0;
+    read_inetd(&s, inetd->count ? inetd->filename[0] : "/etc/inetd.conf");
 
     /* The lookup index, before any connection is open (its check opens
      * the database file itself, ixstamp.c). */
@@ -542,6 +641,7 @@ int vc_cmd_check(const char *db, int argc, char **argv)
     free(s.uids);
     free(s.byroot);
     free(s.procs);
+    free(s.sni);
     free(sel);
     vh_accept_free(&s.acc);
     if (s.accout) {

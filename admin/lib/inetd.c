@@ -231,6 +231,16 @@ static int classify(struct scan *s, const char *buf, const struct ent *en, vh_in
     const char *f = buf + first->off;
     if (memchr(f, '/', first->len) == NULL) {
         out->form = VH_INETD_NEW; /* converted already: not ours to judge */
+        /* virtuald's own options, up to SERVICE: only --tls-sni is
+         * read (vhostctl check: name rows need it). Those taking a value
+         * as the next word skip it. */
+        for (size_t i = 7; i < en->n && buf[w[i].off] == '-' && w[i].len > 2 && buf[w[i].off + 1] == '-'; i++) {
+            if (word_is(buf, &w[i], "--tls-sni"))
+                out->tls_sni = 1;
+            else if (word_is(buf, &w[i], "--db") || word_is(buf, &w[i], "--pids-cgroup") ||
+                     word_is(buf, &w[i], "--proxy") || word_is(buf, &w[i], "--first-bytes-timeout"))
+                i++;
+        }
         return 1;
     }
     if (f[0] != '/') {

@@ -56,6 +56,7 @@ typedef struct vh_inetd_entry {
     char conf[PATH_MAX];              /* legacy form: CONF */
     const char *program;              /* legacy form: PROGRAM, not NUL-terminated */
     size_t program_len;
+    int tls_sni; /* new form: virtuald's own options hold --tls-sni (issue 17) */
 } vh_inetd_entry;
 
 typedef struct vh_inetd_ops {

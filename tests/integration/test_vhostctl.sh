@@ -28,7 +28,9 @@ vh_eq "init: its directory is 0700" 700 "$(stat -c %a "$F/db")"
 
 expect 65 "not an IP address" vh_ctl add http 010.0.0.1 "$J/a"
 expect 65 "not an IP address" vh_ctl add http 10.1 "$J/a"
-expect 65 "not an IP address" vh_ctl add http host.example "$J/a"
+# a host name is a key since issue 17; one that is no host name is refused
+expect 65 "character other than a letter" vh_ctl add http host_name.example "$J/a"
+expect 65 "one label" vh_ctl add http localhost "$J/a"
 expect 65 "unspecified" vh_ctl add http 0.0.0.0 "$J/a"
 expect 65 "multicast" vh_ctl add http ff02::1 "$J/a"
 # a prefix is a key since issue 15 (test_fleet_c_prefix_keys.sh); one with host bits is not
