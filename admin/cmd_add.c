@@ -1,6 +1,7 @@
 #include "vhostctl.h"
 
 #include "addr.h"
+#include "cgroup.h"
 #include "db.h"
 #include "dbadmin.h"
 #include "exitcodes.h"
@@ -74,6 +75,17 @@ int vc_cmd_add(const char *db, int argc, char **argv)
     }
     snprintf(row.service, sizeof row.service, "%s", service->sval[0]);
     snprintf(row.root, sizeof row.root, "%s", root->sval[0]);
+    /* the domain's running file and pids cgroup are named by its key
+     * (cgroup.h): a key too long for a file name could never be served */
+    char cgname[VH_CGROUP_NAME_MAX + 1];
+    if (vh_cgroup_name(row.service, row.address, cgname, sizeof cgname, &e) < 0) {
+        vh_fail(&e, VH_EX_DATAERR,
+                "key '%s' is too long for service '%s': the domain's running file and pids cgroup are named by "
+                "both, at most %d bytes - give a shorter name",
+                row.address, row.service, VH_CGROUP_NAME_MAX);
+        rc = vc_error(&e);
+        goto out;
+    }
     if (comment->count && vc_comment_valid(comment->sval[0], &e) < 0) {
         rc = vc_error(&e);
         goto out;
