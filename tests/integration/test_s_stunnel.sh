@@ -193,7 +193,7 @@ relayed() {
 	# perhaps an alert: the first read= bytes are the ClientHello's
 	SENT=$(head -c "${n:-0}" "$F/c2s.$tag" | od -An -v -tx1 | tr -d ' \n')
 }
-sha() { printf '%s' "$1" | perl -ne 'print pack("H*", $_)' | sha256sum | cut -d' ' -f1; }
+sha() { printf '%s' "$1" | perl -ne 'chomp; print pack("H*", $_)' | sha256sum | cut -d' ' -f1; }
 
 vh_log_mark
 relayed sni $((PORT + 5))
