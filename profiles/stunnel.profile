@@ -21,11 +21,11 @@ skel /etc/stunnel/stunnel.conf 0644
 | ; stunnel.conf(5) of this jail (written by vhostctl provision --profile
 | ; stunnel when there was none; yours now). Inetd mode: no accept= and no
 | ; [service] section; the connection is stdin and stdout.
-| ; Nothing to syslog (a jail has no /dev/log): errors go to stderr, the
-| ; super-server's log.
-| syslog = no
+| ; Logs go to syslog only, /dev/log in the jail (there when the operator
+| ; binds one): never foreground = yes or output = /dev/stderr, since
+| ; inetd gives the service the connection as stderr too, and a log line
+| ; there would land in the client's TLS stream.
 | debug = err
-| foreground = yes
 | cert = /etc/stunnel/cert.pem
 | key = /etc/stunnel/key.pem
 | exec = /bin/busybox
@@ -34,4 +34,5 @@ skel /www/index.html 0644
 | <!doctype html>
 | <html><head><title>It works</title></head><body><p>It works over TLS: this jail's /www/index.html.</p></body></html>
 inetd https stream tcp nowait root /usr/sbin/virtuald virtuald --tls-sni https /usr/bin/stunnel4 /etc/stunnel/stunnel.conf
+syslog /dev/log
 note put the certificate chain in JAIL/etc/stunnel/cert.pem (0644) and its key in JAIL/etc/stunnel/key.pem, root:GROUP-OF-USER, mode 0640; the site in JAIL/www; add the domain by name: vhostctl add https NAME JAIL --user U

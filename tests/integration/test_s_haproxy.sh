@@ -222,7 +222,7 @@ vh_eq "S9 control: passthrough, curl for a.example.test trusting only b's certif
 # front of HAProxy records it (socat -R) and what the client sent (-r).
 in_lb socat -r "$F/c2s" -R "$F/s2c" TCP-LISTEN:9001,bind=127.0.0.1,reuseaddr TCP:127.0.0.2:444 2>>"$F/socat.err" &
 relay=$!
-VH_PIDS+=($relay)
+VH_PIDS+=("$relay")
 wait_listen in_lb 9001
 in_lb timeout 10 openssl s_client -servername p.example.test -connect 127.0.0.1:9001 </dev/null >/dev/null 2>&1
 wait $relay 2>/dev/null

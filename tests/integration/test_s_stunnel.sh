@@ -18,7 +18,7 @@
 #   a jail: the probe reads exactly the ClientHello the relay saw
 #   (SHA-256); control: the same connection straight to the probe,
 #   without virtuald.
-# Ports 20240-20259.
+# Ports 20243-20252.
 . "$(dirname "$0")/lib.sh"
 
 command -v stunnel4 >/dev/null || {
@@ -123,6 +123,22 @@ vh_eq "S1: SNI B.Example.TEST. is b.example.test" "subject=CN = b.example.test" 
 	"$(timeout 10 openssl s_client -servername B.Example.TEST. -connect $A:$PORT </dev/null 2>/dev/null |
 		openssl x509 -noout -subject 2>/dev/null)"
 
+# inetd gives the service the connection as fd 2 as well (tcpserver:
+# its own stderr): on such a line the profile's stunnel.conf still
+# writes nothing but TLS to the client (it logs to syslog only)
+INETDLIKE=(sh -c 'exec "$@" 2>&1' sh)
+# shellcheck disable=SC2086
+vh_tcpserver $A $((PORT + 4)) "${INETDLIKE[@]}" "$VIRTUALD" --db "$DB" $inetd_cmd
+vh_eq "S1: stderr is the connection (as under inetd): curl still gets a's page" "page a" "$(tls_get a $((PORT + 4)))"
+# control: the same with stunnel logging to stderr (foreground = yes)
+# breaks the handshake: the check above would catch a log line there
+cp "$F/jails/a/etc/stunnel/stunnel.conf" "$F/stunnel.conf.a"
+echo "foreground = yes" >>"$F/jails/a/etc/stunnel/stunnel.conf"
+vh_eq "S1 control: stunnel logging to stderr (foreground = yes) on that line: no page" "" "$(tls_get a $((PORT + 4)))"
+vh_eq "S1 control: ... but with stderr elsewhere (tcpserver's log), the same config serves" "page a" \
+	"$(tls_get a $PORT)"
+cp "$F/stunnel.conf.a" "$F/jails/a/etc/stunnel/stunnel.conf"
+
 # a name without a row, and no address row or default: refused before
 # any byte reaches a service
 vh_log_mark
@@ -182,7 +198,7 @@ relayed() {
 	socat -r "$F/c2s.$tag" -R "$F/s2c.$tag" "TCP-LISTEN:$rport,bind=$A,reuseaddr" "TCP:$A:$target" \
 		2>>"$F/socat.err" &
 	local relay=$!
-	VH_PIDS+=($relay)
+	VH_PIDS+=("$relay")
 	vh_wait_listen $rport
 	timeout 10 openssl s_client -servername p.example.test -connect "$A:$rport" </dev/null >/dev/null 2>&1
 	wait $relay 2>/dev/null
