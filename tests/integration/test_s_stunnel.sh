@@ -123,6 +123,16 @@ vh_eq "S1: SNI B.Example.TEST. is b.example.test" "subject=CN = b.example.test" 
 	"$(timeout 10 openssl s_client -servername B.Example.TEST. -connect $A:$PORT </dev/null 2>/dev/null |
 		openssl x509 -noout -subject 2>/dev/null)"
 
+# a real client's ClientHello in several records (OpenSSL fragments it
+# at -max_send_frag; the long ALPN list makes it longer than 512 bytes):
+# virtuald reassembles the name, stunnel reads every record itself
+alpn=$(printf 'proto%02d,' $(seq 40))
+vh_log_mark
+out=$(timeout 10 openssl s_client -max_send_frag 512 -alpn "${alpn%,}" -servername b.example.test -connect $A:$PORT \
+	</dev/null 2>/dev/null | openssl x509 -noout -subject 2>/dev/null)
+vh_eq "S1: a ClientHello in several records (-max_send_frag 512): b's certificate" "subject=CN = b.example.test" "$out"
+vh_contains "S1: ... chosen by name" "name=b.example.test from=sni" "$(vh_log_wait "served service=https local=$A:$PORT ")"
+
 # inetd gives the service the connection as fd 2 as well (tcpserver:
 # its own stderr): on such a line the profile's stunnel.conf still
 # writes nothing but TLS to the client (it logs to syslog only)
