@@ -5,6 +5,7 @@
 #include "db.h"
 #include "dbadmin.h"
 #include "exitcodes.h"
+#include "fleet.h"
 #include "ident.h"
 #include "row.h"
 #include "store.h"
@@ -135,7 +136,7 @@ int vc_cmd_add(const char *db, int argc, char **argv)
     sqlite3 *h = NULL;
     if ((rc = vc_open(db, &h)) != 0)
         goto audit;
-    if (vh_dbadmin_begin(h, &e) < 0 || (nojail = vc_no_jail(h, db, row.root, why, sizeof why, &e)) < 0) {
+    if (vh_fleet_begin(h, &e) < 0 || (nojail = vc_no_jail(h, db, row.root, why, sizeof why, &e)) < 0) {
         rc = vc_abort_close(h, &e);
         goto audit;
     }

@@ -6,6 +6,7 @@
 #include "dbadmin.h"
 #include "endtree.h"
 #include "exitcodes.h"
+#include "fleet.h"
 #include "store.h"
 #include "valid.h"
 
@@ -65,7 +66,7 @@ static int change(const struct vc_cmd *cmd, enum op op, const char *db, int argc
     sqlite3 *h = NULL;
     if ((rc = vc_open(db, &h)) != 0)
         goto audit;
-    int r = vh_dbadmin_begin(h, &e);
+    int r = vh_fleet_begin(h, &e);
     if (r == 0)
         r = vh_audit_key(&a, h, service->sval[0], addr, &e);
     if (r == 0)

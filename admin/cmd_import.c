@@ -4,6 +4,7 @@
 #include "db.h"
 #include "dbadmin.h"
 #include "exitcodes.h"
+#include "fleet.h"
 #include "import.h"
 #include "valid.h"
 
@@ -106,7 +107,7 @@ int vc_cmd_import(const char *db, int argc, char **argv)
     vc_command_with(db, argc, argv, "--unjailed", rerun, sizeof rerun);
     o.rerun = rerun;
     /* a dry run reads in one snapshot and takes no write lock */
-    int r = dry->count ? vh_db_begin_read(h, &e) : vh_dbadmin_begin(h, &e);
+    int r = dry->count ? vh_db_begin_read(h, &e) : vh_fleet_begin(h, &e);
     long nested = 0;
     if (r == 0 && (nested = vc_nest(h, db, NULL, NULL, &e)) < 0)
         r = -1;

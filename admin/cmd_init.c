@@ -4,7 +4,10 @@
 #include "dbadmin.h"
 #include "dbcheck.h"
 #include "exitcodes.h"
+#include "fleet.h"
 #include "migrate.h"
+
+#include <string.h>
 
 #include <stdio.h>
 
@@ -22,14 +25,24 @@ static int audit_migration(sqlite3 *db, int from, int to, void *ctx, vh_err *e)
 
 int vc_cmd_init(const char *db, int argc, char **argv)
 {
+    struct arg_str *role = arg_str0(NULL, "role", "ROLE",
+                                    "this host's part in a fleet (issue 18): master (the one host where the fleet "
+                                    "is changed), replica (changed only by vhostctl sync), or standalone (no fleet)");
+    struct arg_str *fleet = arg_str0(NULL, "fleet-id", "ID", "the fleet's name, the same on every host of it");
     struct arg_lit *help = arg_lit0("h", "help", "print this help");
     struct arg_file *dbo = arg_file0(NULL, "db", "FILE", "database path");
     struct arg_end *end = arg_end(5);
-    void *table[] = {help, dbo, end};
-    int rc = vc_parse(vc_find("init"), table, 3, argc, argv, &db);
+    void *table[] = {role, fleet, help, dbo, end};
+    const int nt = (int)(sizeof table / sizeof table[0]);
+    int rc = vc_parse(vc_find("init"), table, nt, argc, argv, &db);
     if (rc)
         goto out;
     vh_err e;
+    if (fleet->count && !role->count) {
+        vh_fail(&e, VH_EX_USAGE, "--fleet-id goes with --role master or --role replica");
+        rc = vc_error(&e);
+        goto out;
+    }
     sqlite3 *h = NULL;
     int from = 0, to = 0;
     vh_audit a;
@@ -71,6 +84,40 @@ int vc_cmd_init(const char *db, int argc, char **argv)
         printf("%s: prefix_lengths recounted from the rows (%ld entr%s differed)\n", db, drift,
                drift == 1 ? "y" : "ies");
     }
+    /* the role, in a transaction of its own with its history row */
+    vh_fleet before;
+    if (role->count) {
+        h = NULL;
+        char b[160], aft[160];
+        if (vh_dbadmin_open(db, 0, &h, &e) < 0 || vh_dbadmin_begin(h, &e) < 0 ||
+            vh_fleet_read(h, "main", &before, &e) < 0 ||
+            vh_fleet_set_role(h, role->sval[0], fleet->count ? fleet->sval[0] : NULL, &e) < 0) {
+            if (h)
+                vc_abort_close(h, &e);
+            else
+                vc_error(&e);
+            vh_audit_free(&a);
+            rc = e.code ? e.code : VH_EX_SOFTWARE;
+            goto out;
+        }
+        snprintf(b, sizeof b, "{\"role\":\"%s\",\"fleet_id\":\"%s\"}", before.role, before.fleet_id);
+        snprintf(aft, sizeof aft, "{\"role\":\"%s\",\"fleet_id\":\"%s\"}", role->sval[0],
+                 fleet->count && strcmp(role->sval[0], "standalone") ? fleet->sval[0] : "");
+        static const vh_ixwrite_key none[1];
+        if (vh_audit_summary(&a, b, aft, &e) < 0) {
+            vc_abort_close(h, &e);
+            vh_audit_free(&a);
+            rc = e.code;
+            goto out;
+        }
+        if ((rc = vc_commit_audit(h, &a, none, 0)) != 0) {
+            vh_audit_free(&a);
+            goto out;
+        }
+        printf("%s: %s%s%s (generation %lld)\n", db, role->sval[0],
+               strcmp(role->sval[0], "standalone") ? " of fleet " : "",
+               strcmp(role->sval[0], "standalone") ? fleet->sval[0] : "", (long long)before.generation);
+    }
     vh_audit_free(&a);
     /* the lookup index anew from the rows (also after the database was
      * changed by other means than vhostctl) */
@@ -85,6 +132,6 @@ int vc_cmd_init(const char *db, int argc, char **argv)
     if (vh_db_trust(db, &e) < 0)
         fprintf(stderr, "vhostctl: warning: virtuald will refuse this database: %s\n", e.msg);
 out:
-    arg_freetable(table, 3);
+    arg_freetable(table, (size_t)nt);
     return rc < 0 ? 0 : rc;
 }

@@ -8,6 +8,7 @@
 #include "db.h"
 #include "dbadmin.h"
 #include "exitcodes.h"
+#include "fleet.h"
 #include "fd.h"
 #include "import.h"
 #include "inetd.h"
@@ -311,7 +312,7 @@ int vc_cmd_migrate(const char *db, int argc, char **argv)
         if ((rc = vc_open(db, &h)) != 0)
             goto out;
         vh_importer *im = NULL;
-        int r = dry->count ? vh_db_begin_read(h, &e) : vh_dbadmin_begin(h, &e);
+        int r = dry->count ? vh_db_begin_read(h, &e) : vh_fleet_begin(h, &e);
         long nested = 0;
         if (r == 0 && (nested = vc_nest(h, db, NULL, NULL, &e)) < 0)
             r = -1;

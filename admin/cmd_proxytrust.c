@@ -9,6 +9,7 @@
 #include "db.h"
 #include "dbadmin.h"
 #include "exitcodes.h"
+#include "fleet.h"
 #include "valid.h"
 
 #include <sqlite3.h>
@@ -106,7 +107,7 @@ static int change(const char *db, int argc, char **argv, const char *service, co
     if (rc != 0)
         goto out;
     sqlite3_stmt *st = NULL;
-    int r = vh_dbadmin_begin(h, &e);
+    int r = vh_fleet_begin(h, &e);
     if (r == 0)
         r = row_json(h, service, source, &before, &e);
     if (r == 0 && versions && before)

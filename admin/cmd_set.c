@@ -8,6 +8,7 @@
 #include "db.h"
 #include "dbadmin.h"
 #include "exitcodes.h"
+#include "fleet.h"
 #include "ident.h"
 #include "store.h"
 #include "valid.h"
@@ -245,7 +246,7 @@ int vc_cmd_set(const char *db, int argc, char **argv)
         goto audit;
     /* One transaction from the read of the row to its rewrite: the key
      * keeps a row all the way, virtuald sees the old row or the new one. */
-    if (vh_dbadmin_begin(h, &e) < 0 || vh_audit_key(&a, h, service->sval[0], addr, &e) < 0 ||
+    if (vh_fleet_begin(h, &e) < 0 || vh_audit_key(&a, h, service->sval[0], addr, &e) < 0 ||
         vh_store_get(h, service->sval[0], addr, row, &e) < 0 || apply(row, &w, &e) < 0) {
         rc = vc_abort_close(h, &e);
         goto audit;

@@ -74,6 +74,23 @@ const struct vc_cmd vc_commands[] = {
      "trust a load balancer (an address or prefix) to send a PROXY protocol header, required from it from then on, "
      "for service S or every service ('*'); remove it; or list them",
      vc_cmd_proxy_trust},
+    /* issue 18: a fleet of hosts sharing one configuration */
+    {"snapshot", "snapshot [--out DIR]",
+     "on a fleet's master: publish a consistent copy of the fleet's configuration as DIR/vhosts-GENERATION.db "
+     "(default "
+     "/var/lib/virtuald/outbox"
+     ")",
+     vc_cmd_snapshot},
+    {"sync", "sync FILE [--force]",
+     "on a replica: check a master's snapshot (trust, schema, integrity, fleet, newer generation, the same uids "
+     "here) and apply its differences in one transaction",
+     vc_cmd_sync},
+    {"status", "status [--json]", "the role, fleet, generation, last sync and lookup index of this host's database",
+     vc_cmd_status},
+    {"agent", "agent [--min-generation FILE]",
+     "for HAProxy's agent-check, run by inetd: one line, 'ready up', 'drain#REASON' (the last sync failed, or this "
+     "host lags) or 'down#REASON' (the database is unusable)",
+     vc_cmd_agent},
     {NULL, NULL, NULL, NULL},
 };
 

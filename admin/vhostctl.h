@@ -180,6 +180,11 @@ int vc_cmd_accept(const char *db, int argc, char **argv);
 int vc_cmd_unaccept(const char *db, int argc, char **argv);
 /* issue 15 (cmd_proxytrust.c) */
 int vc_cmd_proxy_trust(const char *db, int argc, char **argv);
+/* issue 18: a fleet (cmd_fleet.c) */
+int vc_cmd_snapshot(const char *db, int argc, char **argv);
+int vc_cmd_sync(const char *db, int argc, char **argv);
+int vc_cmd_status(const char *db, int argc, char **argv);
+int vc_cmd_agent(const char *db, int argc, char **argv);
 
 /* The options of sql/002's settings as add and set take them (cmd_set.c):
  * nbs "on" or "off" into *nbs_out (1/0; "on" refused when run_as), and

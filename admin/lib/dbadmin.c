@@ -45,7 +45,9 @@ int vh_dbadmin_open(const char *path, int create, sqlite3 **out, vh_err *e)
         close(fd);
     }
     sqlite3 *db = NULL;
-    int rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW, NULL);
+    /* SQLITE_OPEN_URI: for sync's ATTACH of a snapshot read-only
+     * (file:...?mode=ro, fleet.c); path itself is absolute, never a URI */
+    int rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW | SQLITE_OPEN_URI, NULL);
     if (rc != SQLITE_OK) {
         vh_db_fail(db, rc, path, e);
         sqlite3_close(db);

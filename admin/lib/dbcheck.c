@@ -30,17 +30,20 @@ static void emit(struct out *o, enum vh_severity sev, const char *kind, const ch
 }
 
 /* One line per object: backslash, CR and LF in its SQL escaped, so that
- * the comparison stays exact. */
+ * the comparison stays exact. %w: the schema ("main", or an attached
+ * one). */
 static const char schema_sql[] =
     "SELECT type, name, tbl_name, replace(replace(replace(coalesce(sql, ''), '\\', '\\\\'), char(13), '\\r'),"
-    " char(10), '\\n') FROM sqlite_schema ORDER BY type, name, tbl_name";
+    " char(10), '\\n') FROM \"%w\".sqlite_schema ORDER BY type, name, tbl_name";
 
-/* Every schema object, as "type name on tbl_name: sql" lines. */
-static char *schema_text(sqlite3 *db, int *rc_out)
+/* Every schema object of schema, as "type name on tbl_name: sql" lines. */
+static char *schema_text_of(sqlite3 *db, const char *schema, int *rc_out)
 {
     sqlite3_stmt *st = NULL;
     sqlite3_str *s = sqlite3_str_new(NULL);
-    int rc = sqlite3_prepare_v2(db, schema_sql, -1, &st, NULL);
+    char *q = sqlite3_mprintf(schema_sql, schema);
+    int rc = q ? sqlite3_prepare_v2(db, q, -1, &st, NULL) : SQLITE_NOMEM;
+    sqlite3_free(q);
     if (rc == SQLITE_OK)
         while ((rc = sqlite3_step(st)) == SQLITE_ROW)
             sqlite3_str_appendf(s, "%s %s on %s: %s\n", sqlite3_column_text(st, 0), sqlite3_column_text(st, 1),
@@ -48,6 +51,11 @@ static char *schema_text(sqlite3 *db, int *rc_out)
     sqlite3_finalize(st);
     *rc_out = rc == SQLITE_DONE ? SQLITE_OK : rc;
     return sqlite3_str_finish(s);
+}
+
+static char *schema_text(sqlite3 *db, int *rc_out)
+{
+    return schema_text_of(db, "main", rc_out);
 }
 
 /* The schema that our migrations build, made in memory. */
@@ -214,4 +222,33 @@ int vh_dbcheck(sqlite3 *db, const char *path, vh_finding_cb cb, void *ctx)
     }
     sqlite3_finalize(q);
     return o.worst;
+}
+
+int vh_schema_same(sqlite3 *db, const char *schema, char *diff, size_t n, vh_err *e)
+{
+    int rc;
+    char *want = expected_schema();
+    char *have = schema_text_of(db, schema, &rc);
+    if (!want || rc != SQLITE_OK) {
+        sqlite3_free(want);
+        sqlite3_free(have);
+        return vh_db_fail(db, rc != SQLITE_OK ? rc : SQLITE_NOMEM, "reading the schema", e);
+    }
+    int same = strcmp(want, have) == 0;
+    if (!same) {
+        /* the first line that differs, for the message */
+        const char *a = have, *b = want;
+        while (*a && *a == *b)
+            a++, b++;
+        while (a > have && a[-1] != '\n')
+            a--;
+        const char *end = strchr(a, '\n');
+        int len = end ? (int)(end - a) : (int)strlen(a);
+        char raw[256];
+        snprintf(raw, sizeof raw, "%.*s", len > 200 ? 200 : len, *a ? a : "an object is missing");
+        vh_printable(raw, diff, n);
+    }
+    sqlite3_free(want);
+    sqlite3_free(have);
+    return same;
 }

@@ -25,4 +25,9 @@ long vh_dbcheck_prefix_drift(sqlite3 *db, vh_prefix_drift_cb cb, void *ctx, vh_e
  * transaction. 0, or -1 with e. */
 int vh_dbcheck_prefix_recount(sqlite3 *db, vh_err *e);
 
+/* 1 when schema ("main", or an attached one) is exactly the one our
+ * migrations build (THREATS E8), 0 when not (diff: the first object
+ * that differs, printable), -1 with e. */
+int vh_schema_same(sqlite3 *db, const char *schema, char *diff, size_t n, vh_err *e);
+
 #endif
