@@ -111,16 +111,27 @@ refused() {
 	fi
 }
 
+# fnv HEX: FNV-1a 64 of the bytes, as the probe computes it (its offset
+# basis included)
+fnv() {
+	local h=1469598103934665603 i
+	for ((i = 0; i < ${#1}; i += 2)); do
+		h=$(((h ^ 0x${1:i:2}) * 1099511628211))
+	done
+	printf '%016x' "$h"
+}
+
 # served CASE ROW RULE NAME HEX: the probe ran in the jail of row ROW,
 # chosen by RULE, with VIRTUALD_SERVER_NAME=NAME ("(unset)": none), and
-# read exactly the bytes HEX (L3: the ClientHello is the service's).
+# read exactly the bytes HEX (L3: the ClientHello is the service's): its
+# length and FNV-1a, and the bytes themselves (the probe shows 4 KiB).
 served() {
 	local c=$1 row=$2 rule=$3 name=$4 hex=$5 line
 	vh_eq "$c: exit status 0" 0 "$ST"
 	vh_contains "$c: served by the row $row" "VIRTUALD_ADDRESS=$row"$'\n' "$OUT"
 	vh_contains "$c: VIRTUALD_SERVER_NAME" "VIRTUALD_SERVER_NAME=$name"$'\n' "$OUT"
-	vh_eq "$c: the service read every byte sent (L3)" "read=$((${#hex} / 2)) hex=$hex" \
-		"$(grep '^read=' <<<"$OUT" | cut -d' ' -f1) $(grep '^hex=' <<<"$OUT")"
+	vh_eq "$c: the service read every byte sent (L3)" "read=$((${#hex} / 2)) fnv=$(fnv "$hex") hex=${hex:0:8192}" \
+		"$(grep '^read=' <<<"$OUT") $(grep '^hex=' <<<"$OUT")"
 	vh_eq "$c: one served line" 1 "$(grep -c 'served service=https' <<<"$LOG")"
 	line=$(grep 'served service=https' <<<"$LOG")
 	vh_contains "$c: served line rule=$rule" " rule=$rule " "$line"
@@ -248,6 +259,17 @@ vh_check "with --tls-sni: the hello is peeked (MSG_PEEK)" grep -qE 'recvfrom\(0,
 vh_eq "with --tls-sni: no recvfrom or read of the socket without MSG_PEEK (nothing consumed)" "" \
 	"$(grep -E '(recvfrom|recvmsg|read)\(0,' "$F/strace.out" | grep -v MSG_PEEK)"
 
+# The control of every "read every byte" check: one byte eaten before
+# virtuald runs (dd), the probe reads one byte fewer, and the comparison
+# sees it; a hello without its first byte is no TLS, the address chooses.
+srv 127.0.0.2 20109 sh -c 'dd bs=1 count=1 of=/dev/null 2>/dev/null; exec "$@"' sh \
+	"$VIRTUALD" --db "$DB" --tls-sni https /bin/probe sockstate
+px 127.0.0.2 20109 -x "$OPENSSL"
+vh_eq "L3 control: a byte eaten before virtuald shows in the probe's count and hash" \
+	"read=$((${#OPENSSL} / 2 - 1)) fnv=$(fnv "${OPENSSL:2}")" "$(grep '^read=' <<<"$OUT")"
+vh_not_contains "L3 control: ... which differ from the whole hello's" "fnv=$(fnv "$OPENSSL")" "$OUT"
+vh_contains "L3 control: no TLS first byte, the address chose" "VIRTUALD_ADDRESS=default"$'\n' "$OUT"
+
 # --- S2: records -----------------------------------------------------------------
 px 127.0.0.2 20100 -x "$SPLIT2"
 served "S2 openssl -max_send_frag 512: 2 records" a.example.test name a.example.test "$SPLIT2"
@@ -282,6 +304,15 @@ BIG=$(hello b.example.test "$KS$PAD")
 vh_check "S3 the made-up hello is about 2 KB ($((${#BIG} / 2)) bytes)" test $((${#BIG} / 2)) -ge 2000
 px 127.0.0.2 20100 -x "$BIG" -p 1000 -g "$FIRST"
 served "S3 a 2 KB hello in two segments (cut at 1000)" b.example.test name b.example.test "$BIG"
+# the largest: a 16,384-byte body (a padding extension) in 2 records,
+# over two segments cut in the second record
+B=$(body "$(sni b.example.test)$SV$KS")
+PADMAX=$(ext 0015 "$(head -c $((16384 - ${#B} / 2 - 4)) /dev/zero | od -An -tx1 -v | tr -d ' \n')")
+MAX=$(recs 2 "$(hs "$(body "$(sni b.example.test)$SV$KS$PADMAX")")")
+vh_eq "S3 the largest hello: 16,384 bytes of body in 2 records" "16384 $((16384 + 4 + 10))" \
+	"$((0x${MAX:12:6})) $((${#MAX} / 2))"
+px 127.0.0.2 20100 -x "$MAX" -p 12000 -g "$FIRST"
+served "S3 the largest hello, 2 records, 2 segments" b.example.test name b.example.test "$MAX"
 px 127.0.0.2 20102 -x "$OPENSSL" -p "$CUTS" -g 100 -G "$FIRST"
 refused "S3 control: --first-bytes-timeout 0.05 with the same cuts" 75 "no complete TLS ClientHello" $((FIRST + 1000))
 px 127.0.0.2 20102 -x "$BIG" -p 1000 -g "$FIRST"

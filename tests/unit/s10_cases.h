@@ -60,16 +60,11 @@ static const s10_row s10_decoys[] = {
  * wildcard, a name for every service, a dedicated address, a parked
  * /24, a default; disabled name and wildcard rows. */
 static const s10_row s10_rows[] = {
-    {"https", "www.example.test", "/j/www", 1},
-    {"https", "*.example.test", "/j/wild", 1},
-    {"*", "shop.example.test", "/j/shop-any", 1},
-    {"ftps", "*.example.test", "/j/ftps-wild", 1},
-    {"https", "127.0.0.3", "/j/dedicated", 1},
-    {"https", "127.0.2.0/24", "/j/parking", 1},
-    {"*", "127.0.5.0/24", "/j/parking-any", 1},
-    {"https", "default", "/j/default", 1},
-    {"https", "off.example.test", "/j/off", 0},
-    {"https", "*.off.test", "/j/off-wild", 0},
+    {"https", "www.example.test", "/j/www", 1},   {"https", "*.example.test", "/j/wild", 1},
+    {"*", "shop.example.test", "/j/shop-any", 1}, {"ftps", "*.example.test", "/j/ftps-wild", 1},
+    {"https", "127.0.0.3", "/j/dedicated", 1},    {"https", "127.0.2.0/24", "/j/parking", 1},
+    {"*", "127.0.5.0/24", "/j/parking-any", 1},   {"https", "default", "/j/default", 1},
+    {"https", "off.example.test", "/j/off", 0},   {"https", "*.off.test", "/j/off-wild", 0},
     {"https", "on.off.test", "/j/on", 1},
 };
 #define S10_ROWS (sizeof s10_rows / sizeof s10_rows[0])
