@@ -75,7 +75,7 @@ int __wrap_fchown(int fd, uid_t uid, gid_t gid)
 
 static int run(vh_err *e)
 {
-    vh_provision p = {jail, NULL, 0, NULL, 0, NULL, NULL, 0, 0, NULL};
+    vh_provision p = {jail, NULL, 0, NULL, 0, NULL, NULL, 0, 0, NULL, NULL};
     return vh_provision_run(&p, e);
 }
 
@@ -279,7 +279,7 @@ static vh_row mkuser(const char *user, const char *group, uint32_t uid, uint32_t
 
 static int run_users(const vh_row *users, int n, vh_err *e)
 {
-    vh_provision p = {jail, NULL, 0, users, n, NULL, NULL, 0, 0, NULL};
+    vh_provision p = {jail, NULL, 0, users, n, NULL, NULL, 0, 0, NULL, NULL};
     return vh_provision_run(&p, e);
 }
 
@@ -305,7 +305,7 @@ static void test_merge_add(void **state)
         unit_dir);
     unit_sh("test \"$(cat %s/jail/etc/group)\" = \"$(printf 'root:x:0:\\nsvcb:x:1500:\\nwebg:x:1601:')\"", unit_dir);
     /* Again, for one of them: nothing dropped, nothing changed. */
-    vh_provision p = {jail, NULL, 0, u, 1, NULL, NULL, 0, 0, NULL};
+    vh_provision p = {jail, NULL, 0, u, 1, NULL, NULL, 0, 0, NULL, NULL};
     assert_int_equal(vh_provision_run(&p, &e), 0);
     unit_sh("grep -qx 'svcb:x:1500:1500:B:/home/b:/bin/sh' %s/jail/etc/passwd", unit_dir);
     unit_sh("grep -q '^webc:' %s/jail/etc/passwd && grep -qx 'svcb:x:1500:' %s/jail/etc/group", unit_dir, unit_dir);
@@ -459,7 +459,7 @@ static void test_origin_dotdot(void **state)
     struct eb lib = {.is64 = 1, .machine = 62};
     unit_write_file(unit_path("host/app/lib/libx.so"), img, eb_build(&lib, img, sizeof img, &L), 0644);
     const char *progs[] = {unit_path("host/app/bin/prog")};
-    vh_provision p = {jail, progs, 1, NULL, 0, NULL, NULL, 0, 0, NULL};
+    vh_provision p = {jail, progs, 1, NULL, 0, NULL, NULL, 0, 0, NULL, NULL};
     vh_err e;
     if (vh_provision_run(&p, &e) < 0)
         fail_msg("provision: %s", e.msg);
