@@ -30,8 +30,9 @@ static void test_sha256_vectors(void **state)
     const char *m448 = "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq";
     vh_sha256_hex(m448, strlen(m448), hex);
     assert_string_equal(hex, "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
-    const char *m896 = "abcdefghbcdefghicdefghijdefghijkefghijklfghijklmghijklmnhijklmnoijklmnopjklmnopqklmnopqrlmnopqrs"
-                       "mnopqrstnopqrstu";
+    const char *m896 =
+        "abcdefghbcdefghicdefghijdefghijkefghijklfghijklmghijklmnhijklmnoijklmnopjklmnopqklmnopqrlmnopqrs"
+        "mnopqrstnopqrstu";
     vh_sha256_hex(m896, strlen(m896), hex);
     assert_string_equal(hex, "cf5b16a778af8380036ce59e7b0492370b249b11e8f07a51afac45037afee9d1");
     /* a million 'a', fed in pieces of 997 bytes (no piece on a block edge) */
@@ -111,11 +112,15 @@ static void test_diff(void **state)
     (void)state;
     vh_manifest old = {0}, now = {0};
     /* added out of order: the diff sorts */
-    assert_int_equal(vh_manifest_add_file(&old, "/usr/bin/b", "/usr/bin/b", "program", "program /usr/bin/b", "11", 0755, 1), 0);
+    assert_int_equal(
+        vh_manifest_add_file(&old, "/usr/bin/b", "/usr/bin/b", "program", "program /usr/bin/b", "11", 0755, 1), 0);
     assert_int_equal(vh_manifest_add_file(&old, "/lib/a", "/lib/a", "library", "program /usr/bin/b", "22", 0644, 2), 0);
-    assert_int_equal(vh_manifest_add_file(&old, "/lib/gone", "/lib/gone", "library", "program /usr/bin/b", "33", 0644, 3), 0);
-    assert_int_equal(vh_manifest_add_file(&now, "/usr/bin/b", "/usr/bin/b", "program", "program /usr/bin/b", "44", 0755, 1), 0);
-    assert_int_equal(vh_manifest_add_file(&now, "/lib/new", "/lib/new", "library", "program /usr/bin/b", "55", 0644, 4), 0);
+    assert_int_equal(
+        vh_manifest_add_file(&old, "/lib/gone", "/lib/gone", "library", "program /usr/bin/b", "33", 0644, 3), 0);
+    assert_int_equal(
+        vh_manifest_add_file(&now, "/usr/bin/b", "/usr/bin/b", "program", "program /usr/bin/b", "44", 0755, 1), 0);
+    assert_int_equal(vh_manifest_add_file(&now, "/lib/new", "/lib/new", "library", "program /usr/bin/b", "55", 0644, 4),
+                     0);
     assert_int_equal(vh_manifest_add_file(&now, "/lib/a", "/lib/a", "library", "program /usr/bin/b", "00", 0644, 2), 0);
     /* the same path again replaces the entry */
     assert_int_equal(vh_manifest_add_file(&now, "/lib/a", "/lib/a", "library", "program /usr/bin/b", "22", 0644, 2), 0);
@@ -236,12 +241,9 @@ static int setup(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_sha256_vectors),
-        cmocka_unit_test_setup_teardown(test_sha256_fd, setup, unit_teardown),
-        cmocka_unit_test(test_judge),
-        cmocka_unit_test(test_diff),
-        cmocka_unit_test(test_store_merge),
-        cmocka_unit_test_setup_teardown(test_file_sums, setup, unit_teardown),
+        cmocka_unit_test(test_sha256_vectors), cmocka_unit_test_setup_teardown(test_sha256_fd, setup, unit_teardown),
+        cmocka_unit_test(test_judge),          cmocka_unit_test(test_diff),
+        cmocka_unit_test(test_store_merge),    cmocka_unit_test_setup_teardown(test_file_sums, setup, unit_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
