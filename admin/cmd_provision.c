@@ -344,10 +344,8 @@ static int refresh_one(const char *db, const char *root, vh_manifest *old, int a
         else if (strcmp(q->what, "gconv") == 0)
             gconv = 1;
     }
-    if (!np && !nf && !nk) {
-        printf("%s: its manifest names no program, package or file - nothing to refresh\n", shown);
-        goto out;
-    }
+    /* no request left (all forgotten): the run copies nothing, and every
+     * file left in the manifest is reported untracked */
     vh_prov_more more = {files, nf, pkgs, nk, pams, nm, gconv, NULL, 0, NULL, 0, NULL, 0, NULL, 0};
     vh_provision p = {root, progs, np, NULL, 0, run_note, &run, 0, 0, &more, run_copied};
     if (vh_provision_run(&p, &e) < 0) {
