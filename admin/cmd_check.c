@@ -348,13 +348,14 @@ static void check_manifest(struct check_ctx *cc, const vh_row *r, const char *la
         vh_printable(full, path, sizeof path);
         vh_printable(mf->host, hp, sizeof hp);
         vh_printable(mf->source, src, sizeof src);
-        int jr = vh_manifest_jail_sha(rootfd, mf->path, jail);
-        int hr = jr < 0 ? 0 : vh_manifest_host_sha(s->hostsums, mf->host, host);
+        uint64_t hsize = 0;
+        int hr = vh_manifest_host_sha(s->hostsums, mf->host, host, &hsize);
+        int jr = hr < 0 ? 0 : vh_manifest_jail_sha(rootfd, mf->path, hsize > mf->size ? hsize : mf->size, jail);
         if (jr < 0 || hr < 0) {
-            snprintf(problem, sizeof problem, "cannot read %s to compare it with its manifest: %s", jr < 0 ? path : hp,
+            snprintf(problem, sizeof problem, "cannot read %s to compare it with its manifest: %s", hr < 0 ? hp : path,
                      strerror(errno));
             vh_finding f = {label,        VH_SEV_ERROR,
-                            "unreadable", jr < 0 ? path : hp,
+                            "unreadable", hr < 0 ? hp : path,
                             problem,      "check the file and the directories above it"};
             check_finding(cc, &f);
             continue;

@@ -288,6 +288,7 @@ struct slot {
     char *host;
     int state; /* 1 a regular file (sha), 0 gone, -1 unreadable (err) */
     int err;
+    uint64_t size;
     char sha[VH_SHA256_HEX];
 };
 
@@ -345,21 +346,23 @@ static int cache_grow(vh_manifest_cache *c)
     return 0;
 }
 
-static int sha_of(int fd, char sha[VH_SHA256_HEX])
+static int sha_of(int fd, char sha[VH_SHA256_HEX], uint64_t *size)
 {
     struct stat st;
     if (fstat(fd, &st) < 0)
         return -1;
     if (!S_ISREG(st.st_mode))
         return 0;
-    return vh_sha256_fd(fd, sha, NULL) < 0 ? -1 : 1;
+    return vh_sha256_fd(fd, sha, size) < 0 ? -1 : 1;
 }
 
-int vh_manifest_host_sha(vh_manifest_cache *c, const char *host, char sha[VH_SHA256_HEX])
+int vh_manifest_host_sha(vh_manifest_cache *c, const char *host, char sha[VH_SHA256_HEX], uint64_t *size)
 {
     struct slot *s = c ? cache_slot(c, host) : NULL;
+    *size = 0;
     if (s && s->host) {
         snprintf(sha, VH_SHA256_HEX, "%s", s->sha);
+        *size = s->size;
         errno = s->err;
         return s->state;
     }
@@ -370,7 +373,7 @@ int vh_manifest_host_sha(vh_manifest_cache *c, const char *host, char sha[VH_SHA
         err = errno;
         r = err == ENOENT || err == ENOTDIR ? 0 : -1;
     } else {
-        r = sha_of(fd, sha);
+        r = sha_of(fd, sha, size);
         err = r < 0 ? errno : 0;
         close(fd);
     }
@@ -381,6 +384,7 @@ int vh_manifest_host_sha(vh_manifest_cache *c, const char *host, char sha[VH_SHA
             s->state = r;
             s->err = err;
             snprintf(s->sha, sizeof s->sha, "%s", sha);
+            s->size = *size;
             c->n++;
         }
     }
@@ -388,14 +392,37 @@ int vh_manifest_host_sha(vh_manifest_cache *c, const char *host, char sha[VH_SHA
     return r;
 }
 
-int vh_manifest_jail_sha(int rootfd, const char *path, char sha[VH_SHA256_HEX])
+int vh_manifest_jail_sha(int rootfd, const char *path, uint64_t max, char sha[VH_SHA256_HEX])
 {
     sha[0] = '\0';
+    /* looked at before it is opened: a device or FIFO the tenant put
+     * there is never opened for reading */
+    struct stat st, fst;
+    int pfd = vh_rootfd_open_nofollow(rootfd, path, O_PATH, 0);
+    if (pfd < 0)
+        return errno == ENOENT || errno == ENOTDIR || errno == ELOOP ? 0 : -1;
+    int r = fstat(pfd, &st);
+    int err = errno;
+    close(pfd);
+    if (r < 0) {
+        errno = err;
+        return -1;
+    }
+    if (!S_ISREG(st.st_mode))
+        return 0;
+    if ((uint64_t)st.st_size > max) { /* not what was copied, whatever its bytes: never read */
+        snprintf(sha, VH_SHA256_HEX, "size %llu", (unsigned long long)st.st_size);
+        return 1;
+    }
     int fd = vh_rootfd_open_nofollow(rootfd, path, O_RDONLY | O_NOCTTY | O_NONBLOCK, 0);
     if (fd < 0)
         return errno == ENOENT || errno == ENOTDIR || errno == ELOOP ? 0 : -1;
-    int r = sha_of(fd, sha);
-    int err = errno;
+    if (fstat(fd, &fst) < 0 || fst.st_dev != st.st_dev || fst.st_ino != st.st_ino) {
+        close(fd);
+        return 0; /* swapped meanwhile: no copy of ours */
+    }
+    r = vh_sha256_fd(fd, sha, NULL) < 0 ? -1 : 1;
+    err = errno;
     close(fd);
     errno = err;
     return r;

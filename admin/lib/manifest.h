@@ -110,14 +110,18 @@ typedef struct vh_manifest_cache vh_manifest_cache;
 vh_manifest_cache *vh_manifest_cache_new(void);
 void vh_manifest_cache_free(vh_manifest_cache *c);
 
-/* The host file's checksum into sha (host symlinks followed, as
- * provision copies): 1, 0 when it is gone or no regular file, -1 with
- * errno when it cannot be read. Cached. */
-int vh_manifest_host_sha(vh_manifest_cache *c, const char *host, char sha[VH_SHA256_HEX]);
+/* The host file's checksum into sha and its size into *size (host
+ * symlinks followed, as provision copies): 1, 0 when it is gone or no
+ * regular file, -1 with errno when it cannot be read. Cached. */
+int vh_manifest_host_sha(vh_manifest_cache *c, const char *host, char sha[VH_SHA256_HEX], uint64_t *size);
 
-/* The jail copy's checksum: path opened below rootfd without following
- * any symlink (rootfd.h). 1, 0 when there is no regular file there, -1
- * with errno when it cannot be read. */
-int vh_manifest_jail_sha(int rootfd, const char *path, char sha[VH_SHA256_HEX]);
+/* The jail copy's checksum: path below rootfd, without following any
+ * symlink (rootfd.h), looked at before it is opened (a device or FIFO is
+ * never opened). A regular file larger than max (the larger of the
+ * recorded and the host's size) is not read: sha is "size N", which
+ * matches no checksum (a tenant's huge file costs check nothing). 1, 0
+ * when there is no regular file there, -1 with errno when it cannot be
+ * read. */
+int vh_manifest_jail_sha(int rootfd, const char *path, uint64_t max, char sha[VH_SHA256_HEX]);
 
 #endif

@@ -202,33 +202,39 @@ static void test_file_sums(void **state)
     vh_manifest_cache *c = vh_manifest_cache_new();
     assert_non_null(c);
     char sha[VH_SHA256_HEX];
-    assert_int_equal(vh_manifest_host_sha(c, unit_path("host"), sha), 1);
+    uint64_t size = 0;
+    assert_int_equal(vh_manifest_host_sha(c, unit_path("host"), sha, &size), 1);
     assert_string_equal(sha, abc);
+    assert_int_equal(size, 3);
     /* cached: a change on the host is not seen again in the same run */
     unit_write_file(unit_path("host"), "abd", 3, 0644);
-    assert_int_equal(vh_manifest_host_sha(c, unit_path("host"), sha), 1);
+    assert_int_equal(vh_manifest_host_sha(c, unit_path("host"), sha, &size), 1);
     assert_string_equal(sha, abc);
-    assert_int_equal(vh_manifest_host_sha(NULL, unit_path("host"), sha), 1);
+    assert_int_equal(vh_manifest_host_sha(NULL, unit_path("host"), sha, &size), 1);
     assert_string_not_equal(sha, abc);
-    assert_int_equal(vh_manifest_host_sha(c, unit_path("nothing"), sha), 0);
+    assert_int_equal(vh_manifest_host_sha(c, unit_path("nothing"), sha, &size), 0);
     /* enough host files to make the cache grow */
     for (int i = 0; i < 600; i++) {
         char p[64];
         snprintf(p, sizeof p, "gone-%d", i);
-        assert_int_equal(vh_manifest_host_sha(c, unit_path(p), sha), 0);
+        assert_int_equal(vh_manifest_host_sha(c, unit_path(p), sha, &size), 0);
     }
-    assert_int_equal(vh_manifest_host_sha(c, unit_path("host"), sha), 1);
+    assert_int_equal(vh_manifest_host_sha(c, unit_path("host"), sha, &size), 1);
     assert_string_equal(sha, abc);
     vh_manifest_cache_free(c);
     int root = open(unit_path("jail"), O_PATH | O_DIRECTORY);
     assert_true(root >= 0);
-    assert_int_equal(vh_manifest_jail_sha(root, "/bin/x", sha), 1);
+    assert_int_equal(vh_manifest_jail_sha(root, "/bin/x", 3, sha), 1);
     assert_string_equal(sha, abc);
+    /* larger than expected: not read, and equal to no checksum */
+    assert_int_equal(vh_manifest_jail_sha(root, "/bin/x", 2, sha), 1);
+    assert_string_equal(sha, "size 3");
+    assert_int_equal(vh_manifest_judge(abc, sha, abc), VH_MS_JAIL_CHANGED);
     /* a symlink is no copy, not even one that stays inside */
-    assert_int_equal(vh_manifest_jail_sha(root, "/bin/link", sha), 0);
-    assert_int_equal(vh_manifest_jail_sha(root, "/bin/inside", sha), 0);
-    assert_int_equal(vh_manifest_jail_sha(root, "/bin/fifo", sha), 0);
-    assert_int_equal(vh_manifest_jail_sha(root, "/bin/none", sha), 0);
+    assert_int_equal(vh_manifest_jail_sha(root, "/bin/link", 3, sha), 0);
+    assert_int_equal(vh_manifest_jail_sha(root, "/bin/inside", 3, sha), 0);
+    assert_int_equal(vh_manifest_jail_sha(root, "/bin/fifo", 3, sha), 0);
+    assert_int_equal(vh_manifest_jail_sha(root, "/bin/none", 3, sha), 0);
     close(root);
 }
 
