@@ -45,10 +45,12 @@ const struct vc_cmd vc_commands[] = {
      vc_cmd_check},
     {"provision",
      "provision ROOT [--program PATH]... [--profile NAME]... [--package NAME]... [--file PATH]... [--pam SERVICE]... "
-     "[--gconv] [--user U]... [--group G] [--profile-dir DIR] | provision --list-profiles [--profile-dir DIR]",
+     "[--gconv] [--user U]... [--group G] [--profile-dir DIR] | provision --refresh ROOT|--all | provision "
+     "--list-profiles [--profile-dir DIR]",
      "build or complete jail ROOT: the programs, packages, files and profiles named, with their interpreters, "
      "libraries and run-time modules (PAM, NSS, locale, gconv), /dev, and the users merged into its /etc/passwd and "
-     "/etc/group (none dropped; a conflict is an error, nothing written)",
+     "/etc/group (none dropped; a conflict is an error, nothing written); what was copied is recorded in the "
+     "database (the manifest); --refresh copies again what changed on the host since (after apt upgrade)",
      vc_cmd_provision},
     {"import", "import --service SERVICE FILE [--dry-run] [--replace] [--user U] [--group G] [--unjailed]",
      "import a legacy virtuald configuration (ADDRESS DIRECTORY lines) as SERVICE's domains, all or nothing",
