@@ -12,6 +12,7 @@
 #include "inetd.h"
 #include "ix.h"
 #include "jailcheck.h"
+#include "manifest.h"
 #include "row.h"
 #include "select.h"
 #include "store.h"
@@ -59,12 +60,13 @@ struct state {
     struct uidroot *uids;
     size_t nuids, capuids;
     int oom;
-    struct uidroot *byroot; /* the same, sorted by root: a root service's jail shared (point 3) */
-    char host_lang[129];    /* the host's default LANG, "" when none (point 4) */
-    vh_accept_list acc;     /* the accepted findings (accept.h) */
-    int all;                /* --all: list the accepted findings too */
-    long accepted;          /* findings an acceptance covered */
-    FILE *accout;           /* text mode: their lines, printed after the others */
+    struct uidroot *byroot;      /* the same, sorted by root: a root service's jail shared (point 3) */
+    char host_lang[129];         /* the host's default LANG, "" when none (point 4) */
+    vh_accept_list acc;          /* the accepted findings (accept.h) */
+    int all;                     /* --all: list the accepted findings too */
+    long accepted;               /* findings an acceptance covered */
+    FILE *accout;                /* text mode: their lines, printed after the others */
+    vh_manifest_cache *hostsums; /* host files' checksums, each read once (manifest.h) */
     /* issue 17: the services whose inetd.conf lines run virtuald
      * --tls-sni, when that file was read (inetd_path not NULL) */
     const char *inetd_path;
@@ -390,6 +392,111 @@ static void report_stale(const vh_accepted *a, struct vc_findings *f)
     vc_print_finding(f, &fi);
 }
 
+/* Issue 14 point 4: the jail's manifest, each recorded file compared
+ * with the jail's copy and the host's file now (manifest.h). A jail
+ * without a manifest: nothing here. */
+static void check_manifest(struct check_ctx *cc, const vh_row *r, const char *label)
+{
+    struct state *s = cc->s;
+    if (!s->h || strcmp(r->root, "/") == 0)
+        return;
+    vh_manifest m = {0};
+    vh_err e;
+    char root[4 * PATH_MAX];
+    vh_printable(r->root, root, sizeof root);
+    int have = vh_manifest_load(s->h, r->root, &m, &e);
+    if (have < 0) {
+        vh_finding f = {label, VH_SEV_ERROR, "unreadable", root, e.msg, "see the message"};
+        check_finding(cc, &f);
+    }
+    if (have <= 0) {
+        vh_manifest_free(&m);
+        return;
+    }
+    if (!s->hostsums)
+        s->hostsums = vh_manifest_cache_new();
+    int rootfd = open(r->root, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    for (size_t i = 0; rootfd >= 0 && i < m.n; i++) {
+        const vh_manifest_file *mf = &m.f[i];
+        char jail[VH_SHA256_HEX], host[VH_SHA256_HEX], full[2 * PATH_MAX];
+        char path[4 * PATH_MAX], hp[4 * PATH_MAX], src[4 * PATH_MAX], problem[16 * PATH_MAX], fix[8 * PATH_MAX];
+        char a[13], b[13], c[13];
+        snprintf(full, sizeof full, "%s%s", r->root, mf->path);
+        vh_printable(full, path, sizeof path);
+        vh_printable(mf->host, hp, sizeof hp);
+        vh_printable(mf->source, src, sizeof src);
+        uint64_t hsize = 0;
+        int hr = vh_manifest_host_sha(s->hostsums, mf->host, host, &hsize);
+        int jr = hr < 0 ? 0 : vh_manifest_jail_sha(rootfd, mf->path, hsize > mf->size ? hsize : mf->size, jail);
+        if (jr < 0 || hr < 0) {
+            snprintf(problem, sizeof problem, "cannot read %s to compare it with its manifest: %s", hr < 0 ? hp : path,
+                     strerror(errno));
+            vh_finding f = {label,        VH_SEV_ERROR,
+                            "unreadable", hr < 0 ? hp : path,
+                            problem,      "check the file and the directories above it"};
+            check_finding(cc, &f);
+            continue;
+        }
+        enum vh_manifest_state st = vh_manifest_judge(mf->sha, jr ? jail : NULL, hr ? host : NULL);
+        vh_manifest_short(mf->sha, a);
+        vh_manifest_short(jail, b);
+        vh_manifest_short(host, c);
+        snprintf(fix, sizeof fix, "vhostctl provision --refresh %s", root);
+        vh_finding f = {label, VH_SEV_WARNING, "", path, problem, fix};
+        switch (st) {
+        case VH_MS_OK: continue;
+        case VH_MS_JAIL_MISSING:
+            f.severity = VH_SEV_ERROR;
+            f.kind = "manifest-missing";
+            snprintf(problem, sizeof problem,
+                     "%s %s is in the jail's manifest (for %s) but not in the jail, or no longer a regular file there",
+                     mf->kind, mf->path, src);
+            break;
+        case VH_MS_STALE:
+            f.kind = "stale-copy";
+            snprintf(problem, sizeof problem,
+                     "stale copy: security update not applied - the host's %s changed since it was copied into the "
+                     "jail (copied %s, host now %s)",
+                     hp, a, c);
+            break;
+        case VH_MS_BOTH_CHANGED:
+            f.kind = "stale-copy";
+            snprintf(problem, sizeof problem,
+                     "stale copy: the jail's copy differs from the host's %s, and both differ from what was copied "
+                     "(copied %s, jail %s, host now %s)",
+                     hp, a, b, c);
+            break;
+        case VH_MS_JAIL_CHANGED:
+            f.kind = "changed-copy";
+            snprintf(problem, sizeof problem,
+                     "the jail's copy was changed since provision copied it from %s (copied and host %s, jail %s)", hp,
+                     a, b);
+            snprintf(fix, sizeof fix, "vhostctl provision --refresh %s (copies the host's file again)", root);
+            break;
+        case VH_MS_HOST_GONE:
+            f.kind = "host-file-gone";
+            snprintf(problem, sizeof problem,
+                     "the host file %s this copy came from (for %s) is gone: the copy can no longer be updated", hp,
+                     src);
+            snprintf(fix, sizeof fix,
+                     "vhostctl provision --refresh %s (takes it off the manifest when no request needs it any more); "
+                     "when one does, reinstall the file on the host, or vhostctl provision %s --forget NAME",
+                     root, root);
+            break;
+        }
+        check_finding(cc, &f);
+    }
+    if (rootfd < 0 && errno != ENOENT) {
+        char problem[PATH_MAX + 128];
+        snprintf(problem, sizeof problem, "cannot open the jail to compare it with its manifest: %s", strerror(errno));
+        vh_finding f = {label, VH_SEV_ERROR, "unreadable", root, problem, "see the other findings of the jail"};
+        check_finding(cc, &f);
+    }
+    if (rootfd >= 0)
+        close(rootfd);
+    vh_manifest_free(&m);
+}
+
 static int check_row(void *ctx, const vh_row *r)
 {
     struct check_ctx *cc = ctx;
@@ -424,6 +531,7 @@ static int check_row(void *ctx, const vh_row *r)
     const struct uidroot *inside = r->has_user ? NULL : runas_in_jail(s, r);
     vh_jailcheck_more more = {inside ? inside->label : NULL, s->host_lang[0] ? s->host_lang : NULL};
     vh_jailcheck_run_more(&jc, &more, check_finding, cc);
+    check_manifest(cc, r, label);
     const struct uidroot *u = r->has_user ? sharer(s, r) : NULL;
     if (u) {
         char problem[512], fix[1024];
@@ -642,6 +750,7 @@ int vc_cmd_check(const char *db, int argc, char **argv)
     free(s.byroot);
     free(s.procs);
     free(s.sni);
+    vh_manifest_cache_free(s.hostsums);
     free(sel);
     vh_accept_free(&s.acc);
     if (s.accout) {

@@ -776,6 +776,17 @@ static int take_slots(struct target *t, vh_err *e)
     return 0;
 }
 
+/* The deciding rule as vhostctl lookup names it (fleet.md 3.3: the
+ * prefix rules with their length, "prefix/24"), for the log. */
+static const char *rule_text(const vh_decision *d, char *buf, size_t n)
+{
+    if (d->rule == VH_RULE_PREFIX || d->rule == VH_RULE_PREFIX_ANY)
+        snprintf(buf, n, "%s/%u", vh_select_rule_name(d->rule), d->prefix_len);
+    else
+        snprintf(buf, n, "%s", vh_select_rule_name(d->rule));
+    return buf;
+}
+
 /* Phase 1, decide: the dialled address, the deciding row, the service's
  * environment and, for a root service, its pids cgroup. Reads the
  * database and closes it again; enters nothing. 0, VH_QUIET, or -1 with
@@ -829,8 +840,9 @@ static int decide(struct target *t, const struct opts *o, vh_err *e)
     }
     if (rc != 0)
         return rc;
+    char rule[40];
     if (t->verbose)
-        vh_log(LOG_INFO, "detail decided rule=%s row=%s/%s source=%s%s%s%s", vh_select_rule_name(t->d.rule),
+        vh_log(LOG_INFO, "detail decided rule=%s row=%s/%s source=%s%s%s%s", rule_text(&t->d, rule, sizeof rule),
                t->d.row.service, t->d.row.address, t->d.from_index ? "index" : "database",
                t->d.from_index ? "" : " (index: ", t->d.from_index ? "" : (t->d.index_why ? t->d.index_why : "?"),
                t->d.from_index ? "" : ")");
@@ -876,7 +888,7 @@ static void log_served(struct target *t)
     vh_log_value(t->d.row.root, root, sizeof root);
     vh_log_value(t->d.row.has_user ? t->d.row.user : "root", user, sizeof user);
     vh_log_value(t->argv[0], prog, sizeof prog);
-    char via[VH_VIA_TEXT];
+    char via[VH_VIA_TEXT], rule[40];
     /* fleet.md 1.5: a balancer's own connection (its L7 check) is logged
      * only with --verbose, at debug */
     if (t->direct && !t->verbose)
@@ -884,7 +896,7 @@ static void log_served(struct target *t)
     vh_log(t->direct ? LOG_DEBUG : LOG_INFO,
            "served service=%s local=%s remote=%s%s domain=%s/%s rule=%s root=%s user=%s uid=%u gid=%u program=%s%s",
            t->service, local, remote, fmt_via(t, via, sizeof via), t->d.row.service, t->d.row.address,
-           vh_select_rule_name(t->d.rule), root, user, t->d.row.has_user ? (unsigned)t->d.row.uid : 0u,
+           rule_text(&t->d, rule, sizeof rule), root, user, t->d.row.has_user ? (unsigned)t->d.row.uid : 0u,
            t->d.row.has_user ? (unsigned)t->d.row.gid : 0u, prog,
            /* sql/003: the operator chose a root that is no jail (K7 not checked) */
            t->d.row.unjailed == 1 ? " unjailed=1" : "");

@@ -40,7 +40,8 @@
  *                                  int $0x80 where it exists, x32), x86_64 only
  *   probe sockstate [N]            L3, L6 (issue 15): fd 0's SO_RCVLOWAT, file status
  *                                  flags and SO_RCVBUF, the TCP* and VIRTUALD_PROXY*
- *                                  variables, then fd 0 read to EOF (or N bytes):
+ *                                  variables (and VIRTUALD_SERVER_NAME, issue 17),
+ *                                  then fd 0 read to EOF (or N bytes):
  *                                  length, FNV-1a 64 and hex (first 4 KiB)
  *   probe lowat N [N2]             P15's control: set SO_RCVLOWAT of fd 0 to N itself,
  *                                  then as sockstate [N2]
@@ -361,8 +362,18 @@ static void sockstate(long want)
     else
         printf("rcvbuf=error:%s\n", strerror(errno));
     static const char *vars[] = {
-        "PROTO",          "TCPLOCALIP",      "TCPLOCALPORT",      "TCPREMOTEIP",       "TCPREMOTEPORT",
-        "VIRTUALD_PROXY", "VIRTUALD_PEERIP", "VIRTUALD_PEERPORT", "VIRTUALD_PROXY_ID", "VIRTUALD_ADDRESS"};
+        "PROTO",
+        "TCPLOCALIP",
+        "TCPLOCALPORT",
+        "TCPREMOTEIP",
+        "TCPREMOTEPORT",
+        "VIRTUALD_PROXY",
+        "VIRTUALD_PEERIP",
+        "VIRTUALD_PEERPORT",
+        "VIRTUALD_PROXY_ID",
+        "VIRTUALD_ADDRESS",
+        "VIRTUALD_SERVER_NAME",
+    };
     for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++) {
         const char *x = getenv(vars[i]);
         printf("%s=%s\n", vars[i], x ? x : "(unset)");
