@@ -32,8 +32,8 @@ int vc_cmd_snapshot(const char *db, int argc, char **argv)
     vh_err e = {0, ""};
     char made[PATH_MAX];
     int64_t gen = 0;
-    if (vc_need_root(&e) < 0 || vh_fleet_snapshot(db, out->count ? out->filename[0] : VH_OUTBOX_DEFAULT, made,
-                                                  sizeof made, &gen, &e) < 0) {
+    if (vc_need_root(&e) < 0 ||
+        vh_fleet_snapshot(db, out->count ? out->filename[0] : VH_OUTBOX_DEFAULT, made, sizeof made, &gen, &e) < 0) {
         rc = vc_error(&e);
         goto done;
     }
@@ -67,8 +67,17 @@ int vc_cmd_sync(const char *db, int argc, char **argv)
         goto audit;
     vh_sync_result r;
     const char *path = file->filename[0];
-    if (vh_fleet_sync(h, path, force->count > 0, stderr, &r, &e) < 0) {
-        /* nothing changed; the failure is recorded (status, agent) */
+    int sr = vh_fleet_sync(h, path, force->count > 0, stderr, &r, &e);
+    if (sr == 1) {
+        vh_db_close(h, NULL);
+        printf("%s: generation %lld, which this host has already: nothing to do\n", path, (long long)r.to);
+        rc = 0;
+        goto audit;
+    }
+    if (sr < 0) {
+        /* nothing changed; the failure is recorded: history, and unless
+         * the snapshot was merely older than this host's state, the fleet
+         * row (status, agent: drain) */
         vh_err re;
         char after[2048] = "{}";
         /* the message as a JSON string, built by SQLite */
@@ -79,7 +88,7 @@ int vc_cmd_sync(const char *db, int argc, char **argv)
             snprintf(after, sizeof after, "%s", sqlite3_column_text(st, 0));
         sqlite3_finalize(st);
         static const vh_ixwrite_key none[1];
-        if (vh_dbadmin_begin(h, &re) < 0 || vh_fleet_record_error(h, path, e.msg, &re) < 0 ||
+        if (vh_dbadmin_begin(h, &re) < 0 || (!r.stale && vh_fleet_record_error(h, path, e.msg, &re) < 0) ||
             vh_audit_summary(&a, NULL, after, &re) < 0 || vc_commit_audit(h, &a, none, 0) != 0) {
             vh_db_rollback(h);
             vh_db_close(h, NULL);
@@ -129,10 +138,10 @@ done:
 
 /* What status and agent tell: the fleet row, the index, the trust. */
 struct state {
-    int open_ok;      /* the database opened with virtuald's checks */
-    char why[1024];   /* else why not */
-    vh_fleet f;       /* when open_ok */
-    int ix;           /* vh_ix_state */
+    int open_ok;    /* the database opened with virtuald's checks */
+    char why[1024]; /* else why not */
+    vh_fleet f;     /* when open_ok */
+    int ix;         /* vh_ix_state */
     char ixwhy[256];
 };
 
@@ -197,12 +206,15 @@ int vc_cmd_status(const char *db, int argc, char **argv)
     } else if (!s.open_ok) {
         printf("database %s: unusable: %s\n", db, s.why);
     } else {
-        printf("database %s\n  role %s%s%s\n  generation %lld%s%s%s\n", db, s.f.role, s.f.fleet_id[0] ? " of fleet " : "",
-               s.f.fleet_id, (long long)s.f.generation, s.f.changed[0] ? " (made " : "", s.f.changed,
-               s.f.changed[0] ? ")" : "");
+        printf("database %s\n  role %s%s%s\n  generation %lld%s%s%s\n", db, s.f.role,
+               s.f.fleet_id[0] ? " of fleet " : "", s.f.fleet_id, (long long)s.f.generation,
+               s.f.changed[0] ? " (made " : "", s.f.changed, s.f.changed[0] ? ")" : "");
         if (!strcmp(s.f.role, "replica"))
-            printf("  last sync %s%s%s: %s\n", s.f.synced_at[0] ? s.f.synced_at : "never", s.f.sync_file[0] ? " of " : "",
-                   s.f.sync_file, s.f.sync_error[0] ? s.f.sync_error : s.f.synced_at[0] ? "ok" : "-");
+            printf("  last sync %s%s%s: %s\n", s.f.synced_at[0] ? s.f.synced_at : "never",
+                   s.f.sync_file[0] ? " of " : "", s.f.sync_file,
+                   s.f.sync_error[0]  ? s.f.sync_error
+                   : s.f.synced_at[0] ? "ok"
+                                      : "-");
         printf("  lookup index %s%s%s\n", ix, s.ixwhy[0] ? ": " : "", s.ixwhy);
     }
     rc = !s.open_ok ? VH_EX_CONFIG : (!strcmp(s.f.role, "replica") && s.f.sync_error[0]) ? 1 : 0;

@@ -20,7 +20,8 @@
 int vh_fleet_id_valid(const char *id, vh_err *e)
 {
     size_t n = strlen(id);
-    if (n < 1 || n > VH_FLEET_ID_MAX || strspn(id, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") != n)
+    if (n < 1 || n > VH_FLEET_ID_MAX ||
+        strspn(id, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") != n)
         return vh_fail(e, VH_EX_USAGE,
                        "fleet id '%.80s' - give 1 to %d letters, digits, '.', '_' or '-' (the same on every host of "
                        "the fleet)",
@@ -135,7 +136,9 @@ static int strip_snapshot(sqlite3 *s, vh_err *e)
     sqlite3_str *sql = sqlite3_str_new(NULL);
     int rc = sqlite3_prepare_v2(s, "SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%'",
                                 -1, &st, NULL);
-    while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+    while (rc == SQLITE_OK || rc == SQLITE_ROW) {
+        if ((rc = sqlite3_step(st)) != SQLITE_ROW)
+            break;
         const char *name = (const char *)sqlite3_column_text(st, 0);
         if (name && !fleet_table(name))
             sqlite3_str_appendf(sql, "DELETE FROM \"%w\";", name);
@@ -290,9 +293,10 @@ static char *same_row(sqlite3 *db, const char *table, vh_err *e)
     sqlite3_stmt *st = NULL;
     sqlite3_str *s = sqlite3_str_new(NULL);
     int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL), n = 0;
-    while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW)
-        sqlite3_str_appendf(s, "%sm.\"%w\" IS s.\"%w\"", n++ ? " AND " : "", sqlite3_column_text(st, 0),
-                            sqlite3_column_text(st, 0));
+    if (rc == SQLITE_OK)
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+            sqlite3_str_appendf(s, "%sm.\"%w\" IS s.\"%w\"", n++ ? " AND " : "", sqlite3_column_text(st, 0),
+                                sqlite3_column_text(st, 0));
     sqlite3_finalize(st);
     char *text = sqlite3_str_finish(s);
     if (rc != SQLITE_DONE || n == 0) {
@@ -377,7 +381,9 @@ static int changed_keys(sqlite3 *db, const char *same, vh_sync_result *r, vh_err
         sqlite3_finalize(st);
         return vh_fail(e, VH_EX_OSERR, "out of memory");
     }
-    while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+    while (rc == SQLITE_OK || rc == SQLITE_ROW) {
+        if ((rc = sqlite3_step(st)) != SQLITE_ROW)
+            break;
         char *svc = strdup((const char *)sqlite3_column_text(st, 0)),
              *adr = strdup((const char *)sqlite3_column_text(st, 1));
         r->keys[r->nkeys].service = svc;
@@ -424,6 +430,8 @@ static int apply_table(sqlite3 *db, const char *table, const char *same, unsigne
     return 0;
 }
 
+/* 0 apply; 1 the snapshot is the generation this host has (nothing to
+ * do); -1 refused with e */
 static int snapshot_checks(sqlite3 *db, const char *path, const vh_fleet *here, int force, vh_fleet *snap, vh_err *e)
 {
     int appid = 0, version = 0;
@@ -437,8 +445,9 @@ static int snapshot_checks(sqlite3 *db, const char *path, const vh_fleet *here, 
         version = sqlite3_column_int(st, 0);
     sqlite3_finalize(st);
     if (appid != VH_DB_APPLICATION_ID)
-        return vh_fail(e, VH_EX_DATAERR, "%s is not a virtuald database (application_id %d) - give a snapshot made "
-                                         "by vhostctl snapshot",
+        return vh_fail(e, VH_EX_DATAERR,
+                       "%s is not a virtuald database (application_id %d) - give a snapshot made "
+                       "by vhostctl snapshot",
                        path, appid);
     if (version != vh_db_schema_version())
         return vh_fail(e, VH_EX_DATAERR,
@@ -462,8 +471,9 @@ static int snapshot_checks(sqlite3 *db, const char *path, const vh_fleet *here, 
     if (same < 0)
         return -1;
     if (!same)
-        return vh_fail(e, VH_EX_DATAERR, "%s has not exactly our schema (%s) - only vhostctl snapshot's files are "
-                                         "applied",
+        return vh_fail(e, VH_EX_DATAERR,
+                       "%s has not exactly our schema (%s) - only vhostctl snapshot's files are "
+                       "applied",
                        path, diff);
     if (vh_fleet_read(db, "snap", snap, e) < 0)
         return -1;
@@ -473,7 +483,9 @@ static int snapshot_checks(sqlite3 *db, const char *path, const vh_fleet *here, 
         return vh_fail(e, VH_EX_DATAERR,
                        "%s belongs to fleet %s, this host to fleet %s - a snapshot of another fleet is never applied",
                        path, snap->fleet_id, here->fleet_id);
-    if (snap->generation <= here->generation && !force)
+    if (snap->generation == here->generation && !force)
+        return 1; /* this very generation again: nothing to do */
+    if (snap->generation < here->generation && !force)
         return vh_fail(e, VH_EX_DATAERR,
                        "%s is generation %lld, this host has %lld already - an old or replayed snapshot is never "
                        "applied (vhostctl sync --force rolls back on purpose)",
@@ -486,9 +498,19 @@ int vh_fleet_sync(sqlite3 *db, const char *path, int force, FILE *drift, vh_sync
     memset(r, 0, sizeof *r);
     /* a file whose writer is not root, or below a directory someone else
      * may write, could be anything by the time it is read (E1-E5) */
+    struct stat st0;
+    if (path[0] != '/')
+        return vh_fail(e, VH_EX_USAGE, "snapshot %s: give its absolute path", path);
+    if (lstat(path, &st0) < 0)
+        return vh_fail(e, VH_EX_NOINPUT, "snapshot %s: %s - give a file vhostctl snapshot published", path,
+                       strerror(errno));
     if (vh_db_trust(path, e) < 0) {
-        e->code = VH_EX_CONFIG;
-        return -1;
+        char why[sizeof e->msg];
+        snprintf(why, sizeof why, "%s", e->msg);
+        return vh_fail(e, VH_EX_CONFIG,
+                       "snapshot %s is not trusted: %.700s - keep snapshots in a root-owned directory no one else "
+                       "writes (the inbox: root, 0700), as root-owned files",
+                       path, why);
     }
     sqlite3_stmt *st = NULL;
     /* read-only, whatever the file's mode: nothing of the snapshot is
@@ -511,6 +533,7 @@ int vh_fleet_sync(sqlite3 *db, const char *path, int force, FILE *drift, vh_sync
     if (rc != SQLITE_DONE)
         return vh_db_fail(db, rc, "opening the snapshot", e);
     vh_fleet here, snap;
+    memset(&snap, 0, sizeof snap);
     char *same = NULL;
     int ok = 0;
     long bad;
@@ -527,8 +550,20 @@ int vh_fleet_sync(sqlite3 *db, const char *path, int force, FILE *drift, vh_sync
                 here.role);
         goto out;
     }
-    if (snapshot_checks(db, path, &here, force, &snap, e) < 0)
+    int sc = snapshot_checks(db, path, &here, force, &snap, e);
+    if (sc < 0) {
+        /* an older generation leaves this host newer, and right: the
+         * refusal is recorded (history), not held against the host */
+        r->stale = here.generation > 0 && e->code == VH_EX_DATAERR && !strcmp(snap.fleet_id, here.fleet_id) &&
+                   !strcmp(snap.role, "master") && snap.generation < here.generation;
         goto out;
+    }
+    if (sc == 1) {
+        r->from = r->to = here.generation;
+        vh_db_rollback(db);
+        sqlite3_exec(db, "DETACH DATABASE snap", NULL, NULL, NULL);
+        return 1;
+    }
     if ((bad = drift_rows(db, drift, e)) < 0)
         goto out;
     if (bad > 0) {

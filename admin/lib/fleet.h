@@ -55,11 +55,12 @@ int vh_fleet_set_role(sqlite3 *db, const char *role, const char *fleet_id, vh_er
 int vh_fleet_snapshot(const char *dbpath, const char *outdir, char *made, size_t n, int64_t *gen, vh_err *e);
 
 typedef struct vh_sync_result {
-    int64_t from, to;          /* generations */
+    int64_t from, to; /* generations */
     unsigned long added, removed, changed, same;
     unsigned long sources_added, sources_removed;
     vh_ixwrite_key *keys; /* the domains rows changed (malloc'd, strings too); NULL: too many */
     int nkeys;
+    int stale; /* refused as older than this host's generation (no fault of this host) */
 } vh_sync_result;
 
 /* Most changed rows brought into the index in place; more: rebuilt. */
@@ -73,8 +74,10 @@ typedef struct vh_sync_result {
  * user and group resolving here to the stored numbers (else each drifting
  * row is written to drift, one line each, and the sync refused). Then the
  * differences: rows gone deleted, rows new or different written; the
- * fleet row takes the snapshot's generation. 0 with r filled; -1 with e
- * and nothing changed (no transaction open). */
+ * fleet row takes the snapshot's generation. 0 with r filled; 1 when the
+ * snapshot is the generation this host has already (nothing done, no
+ * transaction open); -1 with e and nothing changed (no transaction
+ * open), r->stale set when only its generation was older. */
 int vh_fleet_sync(sqlite3 *db, const char *path, int force, FILE *drift, vh_sync_result *r, vh_err *e);
 void vh_sync_result_free(vh_sync_result *r);
 

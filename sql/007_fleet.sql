@@ -1,4 +1,4 @@
--- virtuald schema, version 6: a fleet of hosts sharing one configuration
+-- virtuald schema, version 7: a fleet of hosts sharing one configuration
 -- (issue 18; ../shared/design/fleet.md 5.3; doc/design.md "A fleet").
 --
 -- The fleet's tables are domains and proxy_sources (and prefix_lengths,
@@ -29,4 +29,4 @@ CREATE TABLE fleet (
 );
 INSERT INTO fleet (id) VALUES (1);
 
-PRAGMA user_version = 6;
+PRAGMA user_version = 7;
