@@ -530,8 +530,11 @@ int vh_fleet_sync(sqlite3 *db, const char *path, int force, FILE *drift, vh_sync
         rc = sqlite3_step(st);
     sqlite3_finalize(st);
     sqlite3_free(uri);
-    if (rc != SQLITE_DONE)
-        return vh_db_fail(db, rc, "opening the snapshot", e);
+    if (rc != SQLITE_DONE) {
+        char what[PATH_MAX + 32];
+        snprintf(what, sizeof what, "opening the snapshot %s", path);
+        return vh_db_fail(db, rc, what, e);
+    }
     vh_fleet here, snap;
     memset(&snap, 0, sizeof snap);
     char *same = NULL;
