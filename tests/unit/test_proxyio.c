@@ -594,6 +594,21 @@ static void test_tls_urgent(void **state)
     rest_is(s, openssl_hello, sizeof openssl_hello); /* the urgent byte is out of band */
     close(c);
     close(s);
+    /* an urgent byte alone, the client staying: the peek skips it and
+     * sees nothing, poll sees a byte */
+    c = pair(&s);
+    assert_int_equal(send(c, "U", 1, MSG_OOB), 1);
+    msleep(50);
+    c0 = now_s(CLOCK_PROCESS_CPUTIME_ID);
+    assert_int_equal(tls_peek(s, 1000, &r, &e), VH_TLSIO_REFUSED);
+    cpu = now_s(CLOCK_PROCESS_CPUTIME_ID) - c0;
+    assert_int_equal(e.code, VH_EX_PROTOCOL);
+    assert_non_null(strstr(e.msg, "urgent"));
+    assert_true(polls <= 3);
+    assert_true(cpu < 0.1);
+    assert_int_equal(lowat(s), 1);
+    close(c);
+    close(s);
     /* control: the urgent byte after the whole hello */
     c = pair(&s);
     assert_int_equal(send(c, openssl_hello, sizeof openssl_hello, 0), (ssize_t)sizeof openssl_hello);
@@ -634,6 +649,21 @@ static void test_urgent_header(void **state)
     assert_int_equal(lowat(s), 1);
     unsigned char got[64];
     assert_int_equal(recv(s, got, sizeof got, MSG_DONTWAIT), 10); /* up to the mark: nothing consumed */
+    close(c);
+    close(s);
+    /* an urgent byte alone */
+    c = pair(&s);
+    assert_int_equal(send(c, "U", 1, MSG_OOB), 1);
+    msleep(50);
+    c0 = now_s(CLOCK_PROCESS_CPUTIME_ID);
+    polls = 0;
+    assert_int_equal(vh_proxyio_read(s, "127.0.0.1:1", 3, 1000, &r, &e), VH_PROXYIO_REFUSED);
+    cpu = now_s(CLOCK_PROCESS_CPUTIME_ID) - c0;
+    assert_int_equal(e.code, VH_EX_PROTOCOL);
+    assert_non_null(strstr(e.msg, "urgent"));
+    assert_true(polls <= 3);
+    assert_true(cpu < 0.1);
+    assert_int_equal(lowat(s), 1);
     close(c);
     close(s);
 }
