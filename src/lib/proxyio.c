@@ -97,13 +97,13 @@ vh_proxyio_outcome vh_proxyio_read(int fd, const char *peer, int versions, int t
                 break;
             }
             need = r->len; /* NEED: never more than the header */
-            if (urgent) {
-                vh_fail(e, VH_EX_PROTOCOL,
-                        "TCP urgent data inside the PROXY header from trusted balancer %s (%zu of %zu bytes before "
-                        "it) - a balancer sends none",
-                        peer, have, need);
-                goto restore;
-            }
+        }
+        if (urgent) {
+            vh_fail(e, VH_EX_PROTOCOL,
+                    "TCP urgent data inside the PROXY header from trusted balancer %s (%zu of %zu bytes before it) - "
+                    "a balancer sends none",
+                    peer, have, need);
+            goto restore;
         }
         long long left = deadline - now_ms();
         if (left <= 0) {
@@ -206,13 +206,13 @@ vh_tlsio_outcome vh_tlsio_peek(int fd, const char *peer, int timeout_ms, vh_tls_
                 break;
             }
             need = r->len; /* NEED: never past the ClientHello's records */
-            if (urgent) {
-                vh_fail(e, VH_EX_PROTOCOL,
-                        "TCP urgent data inside the ClientHello from %s (%zu of %zu bytes before it) - TLS clients "
-                        "send none",
-                        peer, have, need);
-                break;
-            }
+        }
+        if (urgent) {
+            vh_fail(e, VH_EX_PROTOCOL,
+                    "TCP urgent data inside the ClientHello from %s (%zu of %zu bytes before it) - TLS clients send "
+                    "none",
+                    peer, have, need);
+            break;
         }
         long long left = deadline - now_ms();
         if (left <= 0) {
