@@ -68,6 +68,7 @@ struct target {
      * ClientHello's server name, or the PROXY v2 AUTHORITY; "" none */
     char name[VH_HOSTNAME_MAX + 1];
     char authority[VH_HOSTNAME_MAX + 1]; /* the header's AUTHORITY, "" none */
+    int has_authority;                   /* the header had an AUTHORITY, even an IP literal ("" above) */
     const char *name_from;               /* "sni", "authority" or "sni+authority" */
     int ech;                             /* the ClientHello carried encrypted_client_hello */
     unsigned char unique_id[VH_PROXY_UNIQUE_ID_MAX];
@@ -667,6 +668,7 @@ static int proxy_stage(struct target *t, const struct opts *o, vh_decider *dc, i
     t->conn.remote = h.src;
     t->via = h.version;
     snprintf(t->authority, sizeof t->authority, "%s", h.authority);
+    t->has_authority = h.has_authority;
     t->unique_id_len = h.unique_id_len;
     memcpy(t->unique_id, h.unique_id, h.unique_id_len);
     return 0;
@@ -721,6 +723,16 @@ static int name_stage(struct target *t, const struct opts *o, vh_decider *dc, vh
                r.client_version, r.name[0] ? r.name : (r.has_sni ? "(ip-literal)" : "(none)"), r.ech);
     if (!r.name[0])
         return 0;
+    if (t->has_authority && !t->authority[0]) {
+        /* the balancer named no host (an IP literal): the hello is
+         * not the balancer's word, it may be the client's own bytes
+         * inside the balancer's TLS; both present, they must agree */
+        t->warn_only = 1;
+        return vh_fail(e, VH_EX_PROTOCOL,
+                       "SNI %s and PROXY authority (an IP literal, no host name) disagree - check the balancer's "
+                       "proxy-v2-options authority",
+                       r.name);
+    }
     if (t->authority[0]) {
         if (strcmp(t->authority, r.name) != 0) {
             t->warn_only = 1;

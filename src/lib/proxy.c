@@ -202,6 +202,7 @@ static vh_proxy_status v2_tlvs(const unsigned char *buf, size_t off, size_t tota
                 vh_hostname_norm(v, len, r->authority) != VH_HOSTNAME_OK)
                 return refuse(r, VH_PROXY_R_V2_AUTHORITY);
             seen_authority = 1;
+            r->has_authority = 1;
             break;
         case VH_PROXY_TLV_CRC32C:
             /* verified after the walk: a second one is refused as such */

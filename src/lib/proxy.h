@@ -115,8 +115,9 @@ typedef struct vh_proxy_result {
     /* v2 AUTHORITY, normalised by the host-name rules of fleet.md 2.6;
      * empty when absent or when its labels are all digits. */
     char authority[VH_PROXY_NAME_MAX + 1];
-    int has_unique_id;                               /* v2: a UNIQUE_ID TLV was present (maybe empty) */
-    size_t unique_id_len;                            /* 0..128 */
+    int has_authority;    /* v2: an AUTHORITY TLV was present, even one that is no name (an IP literal) */
+    int has_unique_id;    /* v2: a UNIQUE_ID TLV was present (maybe empty) */
+    size_t unique_id_len; /* 0..128 */
     unsigned char unique_id[VH_PROXY_UNIQUE_ID_MAX]; /* raw bytes */
 } vh_proxy_result;
 
