@@ -69,6 +69,7 @@ struct target {
     char name[VH_HOSTNAME_MAX + 1];
     char authority[VH_HOSTNAME_MAX + 1]; /* the header's AUTHORITY, "" none */
     int has_authority;                   /* the header had an AUTHORITY, even an IP literal ("" above) */
+    int tls_ended;                       /* the header's SSL TLV: the balancer ended the client's TLS */
     const char *name_from;               /* "sni", "authority" or "sni+authority" */
     int ech;                             /* the ClientHello carried encrypted_client_hello */
     unsigned char unique_id[VH_PROXY_UNIQUE_ID_MAX];
@@ -669,6 +670,7 @@ static int proxy_stage(struct target *t, const struct opts *o, vh_decider *dc, i
     t->via = h.version;
     snprintf(t->authority, sizeof t->authority, "%s", h.authority);
     t->has_authority = h.has_authority;
+    t->tls_ended = h.tls_ended;
     t->unique_id_len = h.unique_id_len;
     memcpy(t->unique_id, h.unique_id, h.unique_id_len);
     return 0;
@@ -690,6 +692,13 @@ static int name_stage(struct target *t, const struct opts *o, vh_decider *dc, vh
     }
     if (!o->tls_sni)
         return 0;
+    if (t->tls_ended) {
+        /* the balancer ended TLS: a ClientHello now would be the
+         * client's own plaintext, a name the balancer never checked */
+        if (t->verbose)
+            vh_log(LOG_INFO, "detail tls-sni: the balancer ended TLS (PROXY v2 SSL TLV), no ClientHello is peeked");
+        return 0;
+    }
     char peer[96];
     fmt_endpoint(&t->conn.remote, peer, sizeof peer);
     vh_decide_wait(dc); /* no read transaction while waiting (THREATS I4) */
