@@ -71,8 +71,8 @@ static int key_of(const struct arg_str *words, const struct arg_lit *domain, con
             return vc_error(&e);
         snprintf(a->subject, sizeof a->subject, "%s", jail->sval[0]);
     } else {
-        char addr[VH_ADDR_TEXT];
-        if (vh_valid_service(words->sval[1], 1, &e) < 0 || vh_addr_key_canon(words->sval[2], 1, addr, &e) < 0)
+        char addr[VH_KEY_TEXT];
+        if (vh_valid_service(words->sval[1], 1, &e) < 0 || vh_key_canon(words->sval[2], 1, addr, &e) < 0)
             return vc_error(&e);
         vh_accept_domain_subject(words->sval[1], addr, a->subject, sizeof a->subject);
     }

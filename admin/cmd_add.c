@@ -1,6 +1,7 @@
 #include "vhostctl.h"
 
 #include "addr.h"
+#include "cgroup.h"
 #include "db.h"
 #include "dbadmin.h"
 #include "exitcodes.h"
@@ -26,8 +27,10 @@ static int refuse_no_jail(const char *db, int argc, char **argv, const vh_row *r
 int vc_cmd_add(const char *db, int argc, char **argv)
 {
     struct arg_str *service = arg_str1(NULL, NULL, "SERVICE", "inetd service name, or '*' for every service");
-    struct arg_str *address = arg_str1(
-        NULL, NULL, "ADDRESS", "local IPv4/IPv6 address, a prefix NET/LEN (127.0.1.0/24, fd56::/64), or 'default'");
+    struct arg_str *address =
+        arg_str1(NULL, NULL, "ADDRESS",
+                 "local IPv4/IPv6 address, a prefix NET/LEN (127.0.1.0/24, fd56::/64), 'default', or a host name "
+                 "(www.example.org) or wildcard (*.example.org) chosen by TLS server name (virtuald --tls-sni)");
     struct arg_str *root = arg_str1(NULL, NULL, "ROOT", "absolute path of the jail directory");
     struct arg_str *user =
         arg_str0("u", "user", "U", "run as this host user (omit: root service in its own namespace)");
@@ -65,13 +68,24 @@ int vc_cmd_add(const char *db, int argc, char **argv)
         rc = vc_error(&e);
         goto out;
     }
-    if (vh_valid_service(service->sval[0], 1, &e) < 0 || vh_addr_key_canon(address->sval[0], 1, row.address, &e) < 0 ||
+    if (vh_valid_service(service->sval[0], 1, &e) < 0 || vh_key_canon(address->sval[0], 1, row.address, &e) < 0 ||
         vh_valid_root(root->sval[0], &e) < 0) {
         rc = vc_error(&e);
         goto out;
     }
     snprintf(row.service, sizeof row.service, "%s", service->sval[0]);
     snprintf(row.root, sizeof row.root, "%s", root->sval[0]);
+    /* the domain's running file and pids cgroup are named by its key
+     * (cgroup.h): a key too long for a file name could never be served */
+    char cgname[VH_CGROUP_NAME_MAX + 1];
+    if (vh_cgroup_name(row.service, row.address, cgname, sizeof cgname, &e) < 0) {
+        vh_fail(&e, VH_EX_DATAERR,
+                "key '%s' is too long for service '%s': the domain's running file and pids cgroup are named by "
+                "both, at most %d bytes - give a shorter name",
+                row.address, row.service, VH_CGROUP_NAME_MAX);
+        rc = vc_error(&e);
+        goto out;
+    }
     if (comment->count && vc_comment_valid(comment->sval[0], &e) < 0) {
         rc = vc_error(&e);
         goto out;

@@ -31,7 +31,8 @@ static int end_services(const char *service, const char *addr)
 static int change(const struct vc_cmd *cmd, enum op op, const char *db, int argc, char **argv)
 {
     struct arg_str *service = arg_str1(NULL, NULL, "SERVICE", "service name, or '*'");
-    struct arg_str *address = arg_str1(NULL, NULL, "ADDRESS", "address, prefix NET/LEN, or 'default'");
+    struct arg_str *address =
+        arg_str1(NULL, NULL, "ADDRESS", "address, prefix NET/LEN, 'default', host name or *.wildcard");
     /* Issue 13 point 10: --kill for disable and remove only. */
     struct arg_lit *kill_opt =
         op == OP_ENABLE ? NULL : arg_lit0(NULL, "kill", "also end the domain's running services");
@@ -51,8 +52,8 @@ static int change(const struct vc_cmd *cmd, enum op op, const char *db, int argc
     if (rc)
         goto out;
     vh_err e;
-    char addr[VH_ADDR_TEXT];
-    if (vh_valid_service(service->sval[0], 1, &e) < 0 || vh_addr_key_canon(address->sval[0], 1, addr, &e) < 0) {
+    char addr[VH_KEY_TEXT];
+    if (vh_valid_service(service->sval[0], 1, &e) < 0 || vh_key_canon(address->sval[0], 1, addr, &e) < 0) {
         rc = vc_error(&e);
         goto out;
     }

@@ -9,8 +9,10 @@
 #include "dbcheck.h"
 #include "env.h"
 #include "exitcodes.h"
+#include "inetd.h"
 #include "ix.h"
 #include "jailcheck.h"
+#include "manifest.h"
 #include "row.h"
 #include "select.h"
 #include "store.h"
@@ -21,6 +23,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <sqlite3.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,7 +36,7 @@
 struct uidroot {
     uint32_t uid;
     uint64_t root; /* FNV-1a of the root path */
-    char label[VH_SERVICE_MAX + VH_ADDR_TEXT + 2];
+    char label[VH_SERVICE_MAX + VH_KEY_TEXT + 2];
 };
 
 /* A host process and its uids (real, effective, saved, file system). */
@@ -57,13 +60,90 @@ struct state {
     struct uidroot *uids;
     size_t nuids, capuids;
     int oom;
-    struct uidroot *byroot; /* the same, sorted by root: a root service's jail shared (point 3) */
-    char host_lang[129];    /* the host's default LANG, "" when none (point 4) */
-    vh_accept_list acc;     /* the accepted findings (accept.h) */
-    int all;                /* --all: list the accepted findings too */
-    long accepted;          /* findings an acceptance covered */
-    FILE *accout;           /* text mode: their lines, printed after the others */
+    struct uidroot *byroot;      /* the same, sorted by root: a root service's jail shared (point 3) */
+    char host_lang[129];         /* the host's default LANG, "" when none (point 4) */
+    vh_accept_list acc;          /* the accepted findings (accept.h) */
+    int all;                     /* --all: list the accepted findings too */
+    long accepted;               /* findings an acceptance covered */
+    FILE *accout;                /* text mode: their lines, printed after the others */
+    vh_manifest_cache *hostsums; /* host files' checksums, each read once (manifest.h) */
+    /* issue 17: the services whose inetd.conf lines run virtuald
+     * --tls-sni, when that file was read (inetd_path not NULL) */
+    const char *inetd_path;
+    char (*sni)[VH_SERVICE_MAX + 1];
+    size_t nsni;
 };
+
+static int sni_entry(void *ctx, const vh_inetd_entry *en, vh_err *e)
+{
+    struct state *s = ctx;
+    /* virtuald's SERVICE argument selects the rows, not the first column */
+    if (en->form != VH_INETD_NEW || !en->tls_sni || !en->arg_service[0])
+        return 0;
+    char(*n)[VH_SERVICE_MAX + 1] = realloc(s->sni, (s->nsni + 1) * sizeof *n);
+    if (!n)
+        return vh_fail(e, VH_EX_OSERR, "out of memory");
+    s->sni = n;
+    memcpy(s->sni[s->nsni++], en->arg_service, sizeof *n);
+    return 0;
+}
+
+/* Read which services inetd.conf at path runs with --tls-sni. A file that
+ * is not there, or cannot be read, is no finding: the super-server may be
+ * xinetd, tcpserver or systemd, whose files check does not read (then
+ * s->inetd_path stays NULL and nothing is said). */
+static void read_inetd(struct state *s, const char *path)
+{
+    FILE *fp = fopen(path, "re");
+    if (!fp)
+        return;
+    char *buf = NULL;
+    size_t cap = 0, len = 0;
+    for (;;) {
+        if (len == cap) {
+            char *nb = cap < (1u << 24) ? realloc(buf, cap ? cap * 2 : 8192) : NULL;
+            if (!nb)
+                break;
+            buf = nb;
+            cap = cap ? cap * 2 : 8192;
+        }
+        size_t got = fread(buf + len, 1, cap - len, fp);
+        len += got;
+        if (got == 0)
+            break;
+    }
+    int ok = !ferror(fp) && feof(fp);
+    fclose(fp);
+    vh_inetd_stats st;
+    vh_inetd_ops ops = {sni_entry, NULL};
+    vh_err e;
+    if (ok && vh_inetd_scan(buf ? buf : "", len, &ops, s, &st, &e) == 0)
+        s->inetd_path = path;
+    free(buf);
+}
+
+/* 1 when a name row of service svc can ever be chosen: an inetd.conf
+ * line of that service (any, for '*') runs virtuald --tls-sni, or a
+ * trusted PROXY source for it may send AUTHORITY; or when check cannot
+ * tell (no inetd.conf read). */
+static int names_reachable(const struct state *s, const char *svc)
+{
+    if (!s->inetd_path)
+        return 1;
+    for (size_t i = 0; i < s->nsni; i++)
+        if (!strcmp(svc, VH_SERVICE_ANY) || !strcmp(s->sni[i], svc))
+            return 1;
+    static const char sql[] = "SELECT 1 FROM proxy_sources WHERE service IN (?1, '*') OR ?1 = '*' LIMIT 1";
+    sqlite3_stmt *st = NULL;
+    int found = 1; /* a read error: say nothing rather than something wrong */
+    if (s->h && sqlite3_prepare_v2(s->h, sql, sizeof sql, &st, NULL) == SQLITE_OK &&
+        sqlite3_bind_text(st, 1, svc, -1, SQLITE_STATIC) == SQLITE_OK) {
+        int rc = sqlite3_step(st);
+        found = rc == SQLITE_ROW || rc != SQLITE_DONE;
+    }
+    sqlite3_finalize(st);
+    return found;
+}
 
 static uint64_t fnv(const char *s)
 {
@@ -313,6 +393,111 @@ static void report_stale(const vh_accepted *a, struct vc_findings *f)
     vc_print_finding(f, &fi);
 }
 
+/* Issue 14 point 4: the jail's manifest, each recorded file compared
+ * with the jail's copy and the host's file now (manifest.h). A jail
+ * without a manifest: nothing here. */
+static void check_manifest(struct check_ctx *cc, const vh_row *r, const char *label)
+{
+    struct state *s = cc->s;
+    if (!s->h || strcmp(r->root, "/") == 0)
+        return;
+    vh_manifest m = {0};
+    vh_err e;
+    char root[4 * PATH_MAX];
+    vh_printable(r->root, root, sizeof root);
+    int have = vh_manifest_load(s->h, r->root, &m, &e);
+    if (have < 0) {
+        vh_finding f = {label, VH_SEV_ERROR, "unreadable", root, e.msg, "see the message"};
+        check_finding(cc, &f);
+    }
+    if (have <= 0) {
+        vh_manifest_free(&m);
+        return;
+    }
+    if (!s->hostsums)
+        s->hostsums = vh_manifest_cache_new();
+    int rootfd = open(r->root, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    for (size_t i = 0; rootfd >= 0 && i < m.n; i++) {
+        const vh_manifest_file *mf = &m.f[i];
+        char jail[VH_SHA256_HEX], host[VH_SHA256_HEX], full[2 * PATH_MAX];
+        char path[4 * PATH_MAX], hp[4 * PATH_MAX], src[4 * PATH_MAX], problem[16 * PATH_MAX], fix[8 * PATH_MAX];
+        char a[13], b[13], c[13];
+        snprintf(full, sizeof full, "%s%s", r->root, mf->path);
+        vh_printable(full, path, sizeof path);
+        vh_printable(mf->host, hp, sizeof hp);
+        vh_printable(mf->source, src, sizeof src);
+        uint64_t hsize = 0;
+        int hr = vh_manifest_host_sha(s->hostsums, mf->host, host, &hsize);
+        int jr = hr < 0 ? 0 : vh_manifest_jail_sha(rootfd, mf->path, hsize > mf->size ? hsize : mf->size, jail);
+        if (jr < 0 || hr < 0) {
+            snprintf(problem, sizeof problem, "cannot read %s to compare it with its manifest: %s", hr < 0 ? hp : path,
+                     strerror(errno));
+            vh_finding f = {label,        VH_SEV_ERROR,
+                            "unreadable", hr < 0 ? hp : path,
+                            problem,      "check the file and the directories above it"};
+            check_finding(cc, &f);
+            continue;
+        }
+        enum vh_manifest_state st = vh_manifest_judge(mf->sha, jr ? jail : NULL, hr ? host : NULL);
+        vh_manifest_short(mf->sha, a);
+        vh_manifest_short(jail, b);
+        vh_manifest_short(host, c);
+        snprintf(fix, sizeof fix, "vhostctl provision --refresh %s", root);
+        vh_finding f = {label, VH_SEV_WARNING, "", path, problem, fix};
+        switch (st) {
+        case VH_MS_OK: continue;
+        case VH_MS_JAIL_MISSING:
+            f.severity = VH_SEV_ERROR;
+            f.kind = "manifest-missing";
+            snprintf(problem, sizeof problem,
+                     "%s %s is in the jail's manifest (for %s) but not in the jail, or no longer a regular file there",
+                     mf->kind, mf->path, src);
+            break;
+        case VH_MS_STALE:
+            f.kind = "stale-copy";
+            snprintf(problem, sizeof problem,
+                     "stale copy: security update not applied - the host's %s changed since it was copied into the "
+                     "jail (copied %s, host now %s)",
+                     hp, a, c);
+            break;
+        case VH_MS_BOTH_CHANGED:
+            f.kind = "stale-copy";
+            snprintf(problem, sizeof problem,
+                     "stale copy: the jail's copy differs from the host's %s, and both differ from what was copied "
+                     "(copied %s, jail %s, host now %s)",
+                     hp, a, b, c);
+            break;
+        case VH_MS_JAIL_CHANGED:
+            f.kind = "changed-copy";
+            snprintf(problem, sizeof problem,
+                     "the jail's copy was changed since provision copied it from %s (copied and host %s, jail %s)", hp,
+                     a, b);
+            snprintf(fix, sizeof fix, "vhostctl provision --refresh %s (copies the host's file again)", root);
+            break;
+        case VH_MS_HOST_GONE:
+            f.kind = "host-file-gone";
+            snprintf(problem, sizeof problem,
+                     "the host file %s this copy came from (for %s) is gone: the copy can no longer be updated", hp,
+                     src);
+            snprintf(fix, sizeof fix,
+                     "vhostctl provision --refresh %s (takes it off the manifest when no request needs it any more); "
+                     "when one does, reinstall the file on the host, or vhostctl provision %s --forget NAME",
+                     root, root);
+            break;
+        }
+        check_finding(cc, &f);
+    }
+    if (rootfd < 0 && errno != ENOENT) {
+        char problem[PATH_MAX + 128];
+        snprintf(problem, sizeof problem, "cannot open the jail to compare it with its manifest: %s", strerror(errno));
+        vh_finding f = {label, VH_SEV_ERROR, "unreadable", root, problem, "see the other findings of the jail"};
+        check_finding(cc, &f);
+    }
+    if (rootfd >= 0)
+        close(rootfd);
+    vh_manifest_free(&m);
+}
+
 static int check_row(void *ctx, const vh_row *r)
 {
     struct check_ctx *cc = ctx;
@@ -321,7 +506,7 @@ static int check_row(void *ctx, const vh_row *r)
         return 0;
     s->domains++;
     cc->row = r;
-    char label[VH_SERVICE_MAX + VH_ADDR_TEXT + 2];
+    char label[VH_SERVICE_MAX + VH_KEY_TEXT + 2];
     vc_domain_label(r, label, sizeof label);
     /* An unjailed mark whose reason is gone (the jail its root held
      * removed or moved by hand, or before vhostctl re-judged marks): an
@@ -347,6 +532,7 @@ static int check_row(void *ctx, const vh_row *r)
     const struct uidroot *inside = r->has_user ? NULL : runas_in_jail(s, r);
     vh_jailcheck_more more = {inside ? inside->label : NULL, s->host_lang[0] ? s->host_lang : NULL};
     vh_jailcheck_run_more(&jc, &more, check_finding, cc);
+    check_manifest(cc, r, label);
     const struct uidroot *u = r->has_user ? sharer(s, r) : NULL;
     if (u) {
         char problem[512], fix[1024];
@@ -378,6 +564,24 @@ static int check_row(void *ctx, const vh_row *r)
         vh_finding f = {label, VH_SEV_WARNING, "shared-host-uid", root, problem, fix};
         check_finding(cc, &f);
     }
+    /* issue 17 (fleet.md 3.4): a name row nothing can choose */
+    int kind = vh_key_kind(r->address);
+    if ((kind == VH_KEY_NAME || kind == VH_KEY_WILDCARD) && !names_reachable(s, r->service)) {
+        char problem[1024], fix[1024], root[4 * PATH_MAX];
+        snprintf(problem, sizeof problem,
+                 "a %s row, but no line of %s runs virtuald --tls-sni for service %s and no trusted balancer sends "
+                 "it a PROXY AUTHORITY: virtuald never learns a name, and the row is never chosen",
+                 vh_key_kind_name(kind), s->inetd_path, r->service);
+        int any = !strcmp(r->service, VH_SERVICE_ANY);
+        snprintf(fix, sizeof fix,
+                 "add --tls-sni to virtuald's options on the %s%s line%s of %s (a TLS port whose client speaks "
+                 "first), or remove the row (vhostctl remove %s %s)",
+                 any ? "TLS services'" : r->service, any ? "" : "", any ? "s" : "", s->inetd_path, r->service,
+                 r->address);
+        vh_printable(r->root, root, sizeof root);
+        vh_finding f = {label, VH_SEV_WARNING, "name-never-chosen", root, problem, fix};
+        check_finding(cc, &f);
+    }
     cc->row = NULL;
     return 0;
 }
@@ -395,17 +599,22 @@ static void served_by(const struct vc_findings *f, const char *svc, const char *
 
 /* The row that serves SERVICE on key: for an address, virtuald's
  * selection (vh_select); for a key no connection has ('default', a
- * prefix), that key's row of the service, else its '*' row. The rule,
- * 0 when none, -1 with e. */
+ * prefix, a name, a wildcard), that key's row of the service, else its
+ * '*' row. The rule, 0 when none, -1 with e. */
 static int select_key(sqlite3 *h, const char *svc, const char *key, vh_row *row, vh_err *e)
 {
-    int is_default = strcmp(key, VH_ADDR_DEFAULT) == 0;
-    if (!is_default && !strchr(key, '/'))
-        return vh_select(h, svc, key, 0, row, NULL, e);
+    int kind = vh_key_kind(key);
+    if (kind == VH_KEY_ADDRESS)
+        return vh_select(h, svc, key, NULL, 0, row, NULL, e);
+    /* the service's rule; the '*' row's is the next (select.h) */
+    int rule = kind == VH_KEY_DEFAULT    ? VH_RULE_DEFAULT
+               : kind == VH_KEY_NAME     ? VH_RULE_NAME
+               : kind == VH_KEY_WILDCARD ? VH_RULE_WILDCARD
+                                         : VH_RULE_PREFIX;
     const char *const svcs[2] = {svc, VH_SERVICE_ANY};
     for (int i = 0; i < 2; i++) {
         if (vh_store_get(h, svcs[i], key, row, e) == 0)
-            return is_default ? (i ? VH_RULE_ANY_DEFAULT : VH_RULE_DEFAULT) : (i ? VH_RULE_PREFIX_ANY : VH_RULE_PREFIX);
+            return rule + i;
         if (e->code != VH_EX_NOHOST)
             return -1;
     }
@@ -416,18 +625,21 @@ int vc_cmd_check(const char *db, int argc, char **argv)
 {
     struct arg_str *service =
         arg_str0(NULL, NULL, "SERVICE", "only this service's domains ('*' for the any-service rows)");
-    struct arg_str *address =
-        arg_str0(NULL, NULL, "ADDRESS", "only the domain on this address, prefix (NET/LEN) or 'default'");
+    struct arg_str *address = arg_str0(
+        NULL, NULL, "ADDRESS", "only the domain on this address, prefix (NET/LEN), 'default', name or wildcard");
     struct arg_str *program = arg_strn("p", "program", "NAME", 0, 64,
                                        "also check that NAME (absolute, or searched in " VH_SAFE_PATH
                                        ") and everything it needs are in each jail");
     struct arg_lit *json = arg_lit0(NULL, "json", "print one JSON array of findings");
     struct arg_lit *all =
         arg_lit0(NULL, "all", "also list the accepted findings (vhostctl accept), with reason, who and when");
+    struct arg_file *inetd = arg_file0(NULL, "inetd-conf", "FILE",
+                                       "where name rows must find virtuald --tls-sni lines (default /etc/inetd.conf; "
+                                       "none there: not checked)");
     struct arg_lit *help = arg_lit0("h", "help", "print this help");
     struct arg_file *dbo = arg_file0(NULL, "db", "FILE", "database path");
     struct arg_end *end = arg_end(10);
-    void *table[] = {service, address, program, json, all, help, dbo, end};
+    void *table[] = {service, address, program, json, all, inetd, help, dbo, end};
     const int n = (int)(sizeof table / sizeof table[0]);
     int rc = vc_parse(vc_find("check"), table, n, argc, argv, &db);
     if (rc)
@@ -437,10 +649,10 @@ int vc_cmd_check(const char *db, int argc, char **argv)
     struct state s = {0};
     struct vc_findings f = {0};
     f.json = json->count > 0;
-    char addr[VH_ADDR_TEXT];
+    char addr[VH_KEY_TEXT];
     const char *svc = service->count ? service->sval[0] : NULL;
     if ((svc && vh_valid_service(svc, 1, &e) < 0) ||
-        (address->count && vh_addr_key_canon(address->sval[0], 1, addr, &e) < 0)) {
+        (address->count && vh_key_canon(address->sval[0], 1, addr, &e) < 0)) {
         rc = vc_error(&e);
         goto out;
     }
@@ -448,6 +660,7 @@ int vc_cmd_check(const char *db, int argc, char **argv)
     s.programs = program->sval;
     s.nprograms = program->count;
     s.all = all->count > 0;
+    read_inetd(&s, inetd->count ? inetd->filename[0] : "/etc/inetd.conf");
 
     /* The lookup index, before any connection is open (its check opens
      * the database file itself, ixstamp.c). */
@@ -537,6 +750,8 @@ int vc_cmd_check(const char *db, int argc, char **argv)
     free(s.uids);
     free(s.byroot);
     free(s.procs);
+    free(s.sni);
+    vh_manifest_cache_free(s.hostsums);
     free(sel);
     vh_accept_free(&s.acc);
     if (s.accout) {

@@ -58,7 +58,8 @@ int vc_cmd_export(const char *db, int argc, char **argv)
                 st.unjailed == 1 ? "it" : "them");
     if (st.skipped)
         fprintf(stderr,
-                "vhostctl: warning: %lu domain%s on a prefix (NET/LEN) skipped: the flat format holds addresses and "
+                "vhostctl: warning: %lu domain%s on a prefix (NET/LEN), host name or wildcard skipped: the flat format "
+                "holds addresses and "
                 "default only - vhostctl list --service %s shows %s\n",
                 st.skipped, st.skipped == 1 ? "" : "s", svc, st.skipped == 1 ? "it" : "them");
     if (st.bad)

@@ -120,8 +120,8 @@ out:
 int vc_cmd_history(const char *db, int argc, char **argv)
 {
     struct arg_str *service = arg_str0(NULL, NULL, "SERVICE", "only this service's changes");
-    struct arg_str *address =
-        arg_str0(NULL, NULL, "ADDRESS", "only the changes of this address, prefix or 'default' (with SERVICE)");
+    struct arg_str *address = arg_str0(
+        NULL, NULL, "ADDRESS", "only the changes of this address, prefix, 'default', name or wildcard (with SERVICE)");
     struct arg_str *limit = arg_str0("n", "limit", "N", "only the newest N changes (still oldest first)");
     struct arg_lit *json = arg_lit0(NULL, "json", "print a JSON array of objects");
     struct arg_str *max = arg_str0(NULL, "max", "N", "keep at most N changes from now on (0 keeps none)");
@@ -136,7 +136,7 @@ int vc_cmd_history(const char *db, int argc, char **argv)
     vh_err e;
     e.code = 0;
     long lim = -1, m = 0;
-    char addr[VH_ADDR_TEXT];
+    char addr[VH_KEY_TEXT];
     const char *svc = service->count ? service->sval[0] : NULL;
     if (max->count) {
         if (service->count || limit->count || json->count)
@@ -148,7 +148,7 @@ int vc_cmd_history(const char *db, int argc, char **argv)
         goto out;
     }
     if ((svc && vh_valid_service(svc, 1, &e) < 0) ||
-        (address->count && vh_addr_key_canon(address->sval[0], 1, addr, &e) < 0) ||
+        (address->count && vh_key_canon(address->sval[0], 1, addr, &e) < 0) ||
         (limit->count && number("--limit", limit->sval[0], 1, LONG_MAX, &lim, &e) < 0)) {
         rc = vc_error(&e);
         goto out;

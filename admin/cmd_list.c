@@ -86,7 +86,7 @@ struct sel {
     const char *root;
     const char *user; /* a name, a uid, or "root" for root services */
     int effective;
-    char (*own)[VH_ADDR_TEXT]; /* --effective: the service's own addresses, sorted */
+    char (*own)[VH_KEY_TEXT]; /* --effective: the service's own addresses, sorted */
     size_t nown, capown;
     int oom;
     /* the pass in progress */
@@ -107,7 +107,7 @@ static int collect_own(void *ctx, const vh_row *r)
     struct sel *s = ctx;
     if (s->nown == s->capown) {
         size_t cap = s->capown ? s->capown * 2 : 16;
-        char(*n)[VH_ADDR_TEXT] = realloc(s->own, cap * sizeof *n);
+        char(*n)[VH_KEY_TEXT] = realloc(s->own, cap * sizeof *n);
         if (!n) {
             s->oom = 1;
             return 1;
@@ -115,7 +115,7 @@ static int collect_own(void *ctx, const vh_row *r)
         s->own = n;
         s->capown = cap;
     }
-    snprintf(s->own[s->nown++], VH_ADDR_TEXT, "%s", r->address);
+    snprintf(s->own[s->nown++], VH_KEY_TEXT, "%s", r->address);
     return 0;
 }
 
@@ -245,7 +245,8 @@ int vc_cmd_list(const char *db, int argc, char **argv)
 {
     struct arg_str *service = arg_str0("s", "service", "SERVICE", "only this service's rows");
     struct arg_str *address =
-        arg_str0(NULL, "address", "ADDRESS", "only the rows of this key: an address, a prefix NET/LEN, or 'default'");
+        arg_str0(NULL, "address", "ADDRESS",
+                 "only the rows of this key: an address, a prefix NET/LEN, 'default', a name or a wildcard");
     struct arg_str *root = arg_str0(NULL, "root", "DIR", "only the rows served from jail DIR");
     struct arg_str *user =
         arg_str0(NULL, "user", "USER", "only the rows run as USER (name or uid; 'root': the root services)");
@@ -265,7 +266,7 @@ int vc_cmd_list(const char *db, int argc, char **argv)
         goto out;
     vh_err e;
     struct sel s = {0};
-    char addr[VH_ADDR_TEXT];
+    char addr[VH_KEY_TEXT];
     s.service = service->count ? service->sval[0] : NULL;
     s.effective = effective->count > 0;
     s.json = json->count > 0;
@@ -277,7 +278,7 @@ int vc_cmd_list(const char *db, int argc, char **argv)
         goto out;
     }
     if ((s.service && vh_valid_service(s.service, 1, &e) < 0) ||
-        (address->count && vh_addr_key_canon(address->sval[0], 1, addr, &e) < 0) ||
+        (address->count && vh_key_canon(address->sval[0], 1, addr, &e) < 0) ||
         (root->count && vh_valid_root(root->sval[0], &e) < 0)) {
         rc = vc_error(&e);
         goto out;

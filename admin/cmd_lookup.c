@@ -4,6 +4,7 @@
 #include "decide.h"
 #include "db.h"
 #include "exitcodes.h"
+#include "hostname.h"
 #include "jail.h"
 #include "row.h"
 #include "select.h"
@@ -18,12 +19,13 @@ struct probe_seen {
     int exists, enabled, versions; /* the row's enabled (domains), versions (proxy_sources) */
 };
 
-/* The candidates of vh_select_probes for service on address against
+/* The candidates of vh_select_probes for service on address (and name,
+ * or NULL) against
  * table tbl ("domains" or "proxy_sources"), each looked up: the same
  * list, in the same order, as virtuald tries (select.c, ix.c), from the
  * prefix lengths in use now. In db's read transaction. Returns how many,
  * or -1 with e. */
-static int explain(sqlite3 *db, const char *tbl, const char *service, const char *address, int flags,
+static int explain(sqlite3 *db, const char *tbl, const char *service, const char *address, const char *name, int flags,
                    struct probe_seen *out, vh_err *e)
 {
     static const char dom_sql[] = "SELECT enabled, 0 FROM domains WHERE service = ?1 AND address = ?2";
@@ -32,7 +34,7 @@ static int explain(sqlite3 *db, const char *tbl, const char *service, const char
     vh_prefix_lens lens;
     if (vh_select_lens(db, tbl, &lens, e) < 0)
         return -1;
-    int n = vh_select_probes(service, address, &lens, flags, p);
+    int n = vh_select_probes(service, address, name, &lens, flags, p);
     if (n < 0)
         return vh_fail(e, VH_EX_SOFTWARE, "'%s' is not a canonical address", address);
     int dom = strcmp(tbl, "domains") == 0;
@@ -118,11 +120,14 @@ int vc_cmd_lookup(const char *db, int argc, char **argv)
     struct arg_str *peer = arg_str0(NULL, "peer", "IP",
                                     "the connection's peer: is it a trusted PROXY source for SERVICE (then a header "
                                     "is required), and which proxy-trust row decides");
+    struct arg_str *name = arg_str0(NULL, "name", "NAME",
+                                    "the host name the client asked for: the TLS server name (virtuald --tls-sni) or "
+                                    "a balancer's PROXY v2 AUTHORITY; name and wildcard rows are tried with it");
     struct arg_lit *json = arg_lit0(NULL, "json", "print a JSON object");
     struct arg_lit *help = arg_lit0("h", "help", "print this help");
     struct arg_file *dbo = arg_file0(NULL, "db", "FILE", "database path");
     struct arg_end *end = arg_end(5);
-    void *table[] = {service, ip, peer, json, help, dbo, end};
+    void *table[] = {service, ip, peer, name, json, help, dbo, end};
     const int ntable = (int)(sizeof table / sizeof table[0]);
     int rc = vc_parse(vc_find("lookup"), table, ntable, argc, argv, &db);
     if (rc)
@@ -137,6 +142,24 @@ int vc_cmd_lookup(const char *db, int argc, char **argv)
         rc = vc_error(&e);
         goto out;
     }
+    /* the name as virtuald normalises a server name or an AUTHORITY
+     * (hostname.h); an IP literal is no name there, and none here */
+    char nm[VH_HOSTNAME_MAX + 1] = "";
+    if (name->count) {
+        vh_hostname_error he = vh_hostname_norm((const unsigned char *)name->sval[0], strlen(name->sval[0]), nm);
+        if (he != VH_HOSTNAME_OK) {
+            char shown[VH_HOSTNAME_MAX + 8];
+            vh_fail(&e, VH_EX_USAGE,
+                    "--name %s: %s - virtuald refuses a ClientHello or AUTHORITY with such a name (status 76)",
+                    vh_printable(name->sval[0], shown, sizeof shown), vh_hostname_error_text(he));
+            rc = vc_error(&e);
+            goto out;
+        }
+        if (!nm[0] && !json->count)
+            printf("--name %s is an IP literal, which virtuald takes as no name: the address chooses\n", name->sval[0]);
+        else if (!strchr(nm, '.') && !json->count)
+            printf("--name %s has one label: no name row can match it (rows need two labels)\n", nm);
+    }
     /* the explanation: one read of the database, the candidates of
      * both tables */
     static struct probe_seen dp[VH_PROBES_MAX], tp[VH_PROBES_MAX];
@@ -147,9 +170,9 @@ int vc_cmd_lookup(const char *db, int argc, char **argv)
      * the decision's refusal below, as virtuald's: no explanation then */
     int explained = vh_db_open_runtime(db, &h, &xe) == 0;
     if (explained) {
-        ndp = explain(h, "domains", service->sval[0], addr, 0, dp, &xe);
+        ndp = explain(h, "domains", service->sval[0], addr, nm, 0, dp, &xe);
         if (ndp >= 0 && peer->count)
-            ntp = explain(h, "proxy_sources", service->sval[0], peer_addr, VH_SELECT_NO_DEFAULT, tp, &xe);
+            ntp = explain(h, "proxy_sources", service->sval[0], peer_addr, NULL, VH_SELECT_NO_DEFAULT, tp, &xe);
         vh_db_close(h, NULL);
         if (ndp < 0 || ntp < 0) {
             rc = vc_error(&xe);
@@ -165,7 +188,7 @@ int vc_cmd_lookup(const char *db, int argc, char **argv)
     memset(&t, 0, sizeof t);
     int served = vh_decide_begin(&dc, db, &e) == 0 &&
                  (!peer->count || vh_decide_trust(&dc, service->sval[0], peer_addr, &t, &e) == 0) &&
-                 vh_decide_select(&dc, service->sval[0], addr, 0, &d, &e) == 0;
+                 vh_decide_select(&dc, service->sval[0], addr, nm, 0, &d, &e) == 0;
     vh_err ce;
     if (vh_decide_end(&dc, &ce) < 0 && served) {
         e = ce;
@@ -187,6 +210,11 @@ int vc_cmd_lookup(const char *db, int argc, char **argv)
         vc_json_string(stdout, service->sval[0]);
         printf(", \"address\": ");
         vc_json_string(stdout, addr);
+        printf(", \"name\": ");
+        if (nm[0])
+            vc_json_string(stdout, nm);
+        else
+            printf("null");
         printf(", \"served\": %s, \"rule\": ", served ? "true" : "false");
         vc_json_string(stdout, rb);
         printf(", \"prefix_len\": %u, \"from_index\": %s, \"probes\": ", d.prefix_len, d.from_index ? "true" : "false");
@@ -238,8 +266,8 @@ int vc_cmd_lookup(const char *db, int argc, char **argv)
         printf("}\n");
     } else if (served) {
         char root[4 * PATH_MAX];
-        printf("served: %s on %s -> row %s %s (rule %d, %s)\n  root %s\n  user %s", service->sval[0], addr, r->service,
-               r->address, d.rule, rb, vh_printable(r->root, root, sizeof root),
+        printf("served: %s on %s%s%s -> row %s %s (rule %d, %s)\n  root %s\n  user %s", service->sval[0], addr,
+               nm[0] ? " name " : "", nm, r->service, r->address, d.rule, rb, vh_printable(r->root, root, sizeof root),
                r->has_user ? r->user : "root (private mount namespace)");
         if (r->has_user) {
             /* The stored list is the user's whole group list, the
@@ -271,7 +299,8 @@ int vc_cmd_lookup(const char *db, int argc, char **argv)
             printf("  unjailed yes: the operator chose this root, which is no jail (the set-uid exposure check, "
                    "THREATS K7, is skipped)\n");
     } else {
-        printf("refused: %s on %s: %s (status %d)\n", service->sval[0], addr, e.msg, e.code);
+        printf("refused: %s on %s%s%s: %s (status %d)\n", service->sval[0], addr, nm[0] ? " name " : "", nm, e.msg,
+               e.code);
     }
     if (!json->count && explained) {
         int lens = 0;

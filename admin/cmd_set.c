@@ -149,7 +149,8 @@ static int apply(vh_row *row, const struct want *w, vh_err *e)
 int vc_cmd_set(const char *db, int argc, char **argv)
 {
     struct arg_str *service = arg_str1(NULL, NULL, "SERVICE", "service name, or '*'");
-    struct arg_str *address = arg_str1(NULL, NULL, "ADDRESS", "address, prefix NET/LEN, or 'default'");
+    struct arg_str *address =
+        arg_str1(NULL, NULL, "ADDRESS", "address, prefix NET/LEN, 'default', host name or *.wildcard");
     struct arg_str *root =
         arg_str0(NULL, "root", "DIR", "serve the domain from jail DIR from now on (checked as add checks it)");
     struct arg_str *user = arg_str0("u", "user", "U", "run as this host user from now on");
@@ -183,9 +184,9 @@ int vc_cmd_set(const char *db, int argc, char **argv)
     if (rc)
         goto out;
     vh_err e;
-    char addr[VH_ADDR_TEXT];
+    char addr[VH_KEY_TEXT];
     struct want w = {NULL, NULL, NULL, NULL, 0, -1, -1, -1, 0, NULL, NULL, NULL};
-    if (vh_valid_service(service->sval[0], 1, &e) < 0 || vh_addr_key_canon(address->sval[0], 1, addr, &e) < 0 ||
+    if (vh_valid_service(service->sval[0], 1, &e) < 0 || vh_key_canon(address->sval[0], 1, addr, &e) < 0 ||
         vc_limits_option(nbs->count ? nbs->sval[0] : NULL, maxp->count ? maxp->sval[0] : NULL, 0, &w.nbs, &w.max_procs,
                          &e) < 0 ||
         (root->count && vh_valid_root(root->sval[0], &e) < 0)) {

@@ -15,8 +15,8 @@ const struct vc_cmd vc_commands[] = {
      "add SERVICE ADDRESS ROOT [--user U] [--group G] [--comment TEXT] [--disabled] [--net-bind-service] [--max-procs "
      "N]"
      " [--max-instances N] [--max-per-source N] [--source-prefix V4,V6] [--force] [--unjailed]",
-     "add a domain: SERVICE (or '*') on ADDRESS (an address, a prefix NET/LEN, or 'default') is served from jail "
-     "ROOT",
+     "add a domain: SERVICE (or '*') on ADDRESS (an address, a prefix NET/LEN, 'default', or a host name or "
+     "*.wildcard chosen by TLS server name) is served from jail ROOT",
      vc_cmd_add},
     {"remove", "remove SERVICE ADDRESS [--kill]", "remove a domain (--kill: and end its running services)",
      vc_cmd_remove},
@@ -34,20 +34,23 @@ const struct vc_cmd vc_commands[] = {
      "list domains, all or those selected; --effective adds the '*' rows that serve SERVICE; --live: the slots "
      "the rows with limits hold now",
      vc_cmd_list},
-    {"lookup", "lookup SERVICE IP [--peer IP] [--json]",
-     "show what virtuald would decide for SERVICE dialled on IP: every probe in order and the deciding rule; --peer: "
-     "whether that peer is a trusted PROXY source (a header required) and which row decides",
+    {"lookup", "lookup SERVICE IP [--name NAME] [--peer IP] [--json]",
+     "show what virtuald would decide for SERVICE dialled on IP (with --name: for a client asking for that TLS server "
+     "name): every probe in order and the deciding rule; --peer: whether that peer is a trusted PROXY source (a "
+     "header required) and which row decides",
      vc_cmd_lookup},
-    {"check", "check [SERVICE [ADDRESS]] [--program NAME]... [--all] [--json]",
+    {"check", "check [SERVICE [ADDRESS]] [--program NAME]... [--inetd-conf FILE] [--all] [--json]",
      "check the database and each selected domain's jail (SERVICE ADDRESS: the row that serves it); exit 0 clean or "
      "only accepted findings, 1 warnings, 2 errors",
      vc_cmd_check},
     {"provision",
      "provision ROOT [--program PATH]... [--profile NAME]... [--package NAME]... [--file PATH]... [--pam SERVICE]... "
-     "[--gconv] [--user U]... [--group G] [--profile-dir DIR] | provision --list-profiles [--profile-dir DIR]",
+     "[--gconv] [--user U]... [--group G] [--profile-dir DIR] | provision --refresh ROOT|--all | provision "
+     "--list-profiles [--profile-dir DIR]",
      "build or complete jail ROOT: the programs, packages, files and profiles named, with their interpreters, "
      "libraries and run-time modules (PAM, NSS, locale, gconv), /dev, and the users merged into its /etc/passwd and "
-     "/etc/group (none dropped; a conflict is an error, nothing written)",
+     "/etc/group (none dropped; a conflict is an error, nothing written); what was copied is recorded in the "
+     "database (the manifest); --refresh copies again what changed on the host since (after apt upgrade)",
      vc_cmd_provision},
     {"import", "import --service SERVICE FILE [--dry-run] [--replace] [--user U] [--group G] [--unjailed]",
      "import a legacy virtuald configuration (ADDRESS DIRECTORY lines) as SERVICE's domains, all or nothing",

@@ -119,7 +119,7 @@ int vc_commit_audit(sqlite3 *h, vh_audit *a, const vh_ixwrite_key *keys, int nke
 
 int vc_jail_admit(const vh_row *row, int force, const char *verb, long *errors)
 {
-    char label[VH_SERVICE_MAX + VH_ADDR_TEXT + 2];
+    char label[VH_SERVICE_MAX + VH_KEY_TEXT + 2];
     vc_domain_label(row, label, sizeof label);
     struct vc_findings f = {0};
     f.out = stderr;
@@ -290,10 +290,10 @@ int vc_nest_refuse(sqlite3 *h, const char *db, long before, vh_err *e)
 
 int vc_order_hint(const char *cmd, const char *service, const char *address, const char *root, vh_err *e)
 {
-    char canon[VH_ADDR_TEXT], a[512], r[512], sv[256];
+    char canon[VH_KEY_TEXT], a[512], r[512], sv[256];
     vh_err ignored;
     int addr_is_path = address[0] == '/';
-    int root_is_addr = root[0] != '/' && vh_addr_key_canon(root, 1, canon, &ignored) == 0;
+    int root_is_addr = root[0] != '/' && vh_key_canon(root, 1, canon, &ignored) >= 0;
     if (!addr_is_path && !root_is_addr)
         return 0;
     vh_printable(address, a, sizeof a);

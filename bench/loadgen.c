@@ -1,12 +1,13 @@
 /* loadgen - the benchmark's HTTP/1.0 client.
  *
- *   loadgen -a ADDRESS -p PORT -e TEXT [-c CONC] [-n COUNT | -t SECONDS] [-w WARMUP] [-x]
+ *   loadgen -a ADDRESS -p PORT -e TEXT [-s STATUS] [-c CONC] [-n COUNT | -t SECONDS] [-w WARMUP]
+ *           [-x] [-H]
  *
  * CONC threads each loop: connect, send "GET / HTTP/1.0\r\n\r\n", read
- * the whole reply until the server closes, check it is "200" with a body
- * that contains TEXT (the page that only the right jail holds). Stops
- * after COUNT connections in all, or after SECONDS. Prints one line of
- * key=value pairs:
+ * the whole reply until the server closes, check its status is STATUS
+ * (200 unless -s) with a body that contains TEXT (the page that only the
+ * right jail holds). Stops after COUNT connections in all, or after
+ * SECONDS. Prints one line of key=value pairs:
  *
  *   ok=N fail=N secs=S rate=R
  *
@@ -15,11 +16,25 @@
  * The first failure's reason goes to stderr. WARMUP connections per
  * thread are made first and not counted (page cache, inetd's first fork).
  *
- * -x: each connection is a balancer's (issue 15): the request is preceded,
- * in the same write, by a fixed PROXY protocol v2 header as HAProxy 2.6
- * sends it with "send-proxy-v2 proxy-v2-options crc32c": command PROXY,
- * TCP over the target's family, source 192.0.2.10 (2001:db8::10) port
- * 40000, destination ADDRESS and PORT, one CRC32C TLV over the header.
+ * What precedes the request, in the same write and in this order:
+ *
+ * -x: each connection is a balancer's (issue 15): a fixed PROXY protocol
+ * v2 header as HAProxy 2.6 sends it with "send-proxy-v2 proxy-v2-options
+ * crc32c": command PROXY, TCP over the target's family, source 192.0.2.10
+ * (2001:db8::10) port 40000, destination ADDRESS and PORT, one CRC32C
+ * TLV over the header.
+ *
+ * -H: each connection is a TLS client's (issue 17): a fixed ClientHello
+ * (server_name www.example.test, TLS 1.3, 322 bytes in one record) as
+ * OpenSSL 3.0.19 sends it - captured once with a listener that only
+ * records, on loopback,
+ *   socat -u TCP-LISTEN:PORT,bind=127.0.0.1,reuseaddr OPEN:hello.bin,creat
+ * and `openssl s_client -connect 127.0.0.1:PORT -servername
+ * www.example.test` against it (as tests/unit/test_tls.c's vectors). No
+ * handshake follows: the request comes next, so a server that reads the
+ * bytes as HTTP gets a first line of binary bytes that names no method
+ * (busybox httpd answers 400 Bad Request: hence -s). With -x as well, the
+ * hello follows the PROXY header, as behind HAProxy's TLS passthrough.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -43,6 +58,7 @@
 static struct sockaddr_storage target;
 static socklen_t target_len;
 static const char *expect;
+static int expect_status = 200;
 static long count_limit;  /* 0: by time */
 static double time_limit; /* seconds; 0: by count */
 static int warmup;
@@ -50,10 +66,30 @@ static atomic_long started, ok, failed;
 static atomic_int stop;
 static pthread_mutex_t first_lock = PTHREAD_MUTEX_INITIALIZER;
 static int first_reported;
-/* what each connection writes: "GET / HTTP/1.0\r\n\r\n", after the PROXY
- * header with -x */
-static unsigned char request[128];
+/* what each connection writes: the PROXY header (-x), the ClientHello
+ * (-H), then "GET / HTTP/1.0\r\n\r\n" */
+static unsigned char request[1024];
 static size_t request_len;
+
+/* -H: openssl s_client -servername www.example.test (see the header) */
+static const unsigned char tls_hello[322] = {
+    0x16, 0x03, 0x01, 0x01, 0x3d, 0x01, 0x00, 0x01, 0x39, 0x03, 0x03, 0x06, 0x0a, 0x09, 0x7e, 0xa4, 0x37, 0xd8, 0xd5,
+    0xd0, 0x79, 0x25, 0x23, 0x8e, 0x76, 0x2f, 0x81, 0x5b, 0xe1, 0x90, 0x24, 0xdd, 0x61, 0xa2, 0x63, 0xb2, 0x8b, 0xf5,
+    0xdd, 0x2c, 0xd0, 0x42, 0xa6, 0x20, 0x09, 0x01, 0x3e, 0x66, 0xa3, 0xee, 0x59, 0x87, 0xbc, 0xcf, 0xec, 0x3e, 0x50,
+    0x2c, 0x2b, 0x22, 0x8f, 0xe6, 0x68, 0x6e, 0x80, 0x48, 0x72, 0xf9, 0x3e, 0x20, 0x0e, 0xa2, 0xde, 0xc2, 0x14, 0xe7,
+    0x00, 0x3e, 0x13, 0x02, 0x13, 0x03, 0x13, 0x01, 0xc0, 0x2c, 0xc0, 0x30, 0x00, 0x9f, 0xcc, 0xa9, 0xcc, 0xa8, 0xcc,
+    0xaa, 0xc0, 0x2b, 0xc0, 0x2f, 0x00, 0x9e, 0xc0, 0x24, 0xc0, 0x28, 0x00, 0x6b, 0xc0, 0x23, 0xc0, 0x27, 0x00, 0x67,
+    0xc0, 0x0a, 0xc0, 0x14, 0x00, 0x39, 0xc0, 0x09, 0xc0, 0x13, 0x00, 0x33, 0x00, 0x9d, 0x00, 0x9c, 0x00, 0x3d, 0x00,
+    0x3c, 0x00, 0x35, 0x00, 0x2f, 0x00, 0xff, 0x01, 0x00, 0x00, 0xb2, 0x00, 0x00, 0x00, 0x15, 0x00, 0x13, 0x00, 0x00,
+    0x10, 0x77, 0x77, 0x77, 0x2e, 0x65, 0x78, 0x61, 0x6d, 0x70, 0x6c, 0x65, 0x2e, 0x74, 0x65, 0x73, 0x74, 0x00, 0x0b,
+    0x00, 0x04, 0x03, 0x00, 0x01, 0x02, 0x00, 0x0a, 0x00, 0x16, 0x00, 0x14, 0x00, 0x1d, 0x00, 0x17, 0x00, 0x1e, 0x00,
+    0x19, 0x00, 0x18, 0x01, 0x00, 0x01, 0x01, 0x01, 0x02, 0x01, 0x03, 0x01, 0x04, 0x00, 0x23, 0x00, 0x00, 0x00, 0x16,
+    0x00, 0x00, 0x00, 0x17, 0x00, 0x00, 0x00, 0x0d, 0x00, 0x2a, 0x00, 0x28, 0x04, 0x03, 0x05, 0x03, 0x06, 0x03, 0x08,
+    0x07, 0x08, 0x08, 0x08, 0x09, 0x08, 0x0a, 0x08, 0x0b, 0x08, 0x04, 0x08, 0x05, 0x08, 0x06, 0x04, 0x01, 0x05, 0x01,
+    0x06, 0x01, 0x03, 0x03, 0x03, 0x01, 0x03, 0x02, 0x04, 0x02, 0x05, 0x02, 0x06, 0x02, 0x00, 0x2b, 0x00, 0x09, 0x08,
+    0x03, 0x04, 0x03, 0x03, 0x03, 0x02, 0x03, 0x01, 0x00, 0x2d, 0x00, 0x02, 0x01, 0x01, 0x00, 0x33, 0x00, 0x26, 0x00,
+    0x24, 0x00, 0x1d, 0x00, 0x20, 0x81, 0x1e, 0xdc, 0x86, 0xe6, 0xf1, 0xb6, 0x48, 0xa4, 0x64, 0x8a, 0x41, 0x8e, 0x18,
+    0x5f, 0x92, 0xf5, 0xed, 0x6d, 0x6b, 0x78, 0x43, 0x63, 0xe2, 0x02, 0x22, 0x41, 0xb6, 0x40, 0x25, 0x56, 0x5f};
 
 static double now(void)
 {
@@ -116,8 +152,11 @@ static int one(char *buf)
         }
     }
     buf[got] = '\0';
-    if (strncmp(buf, "HTTP/1.", 7) != 0 || strncmp(buf + 8, " 200", 4) != 0) {
-        report_first("not a 200 reply: '%.80s'", got ? buf : "(empty: the connection was closed without a reply)");
+    char status[8];
+    snprintf(status, sizeof status, " %d ", expect_status);
+    if (strncmp(buf, "HTTP/1.", 7) != 0 || strncmp(buf + 8, status, strlen(status)) != 0) {
+        report_first("not a %d reply: '%.80s'", expect_status,
+                     got ? buf : "(empty: the connection was closed without a reply)");
         goto out;
     }
     const char *body = strstr(buf, "\r\n\r\n");
@@ -159,7 +198,8 @@ static void *runner(void *arg)
 
 static int usage(void)
 {
-    fprintf(stderr, "usage: loadgen -a ADDRESS -p PORT -e TEXT [-c CONC] [-n COUNT | -t SECONDS] [-w WARMUP] [-x]\n");
+    fprintf(stderr, "usage: loadgen -a ADDRESS -p PORT -e TEXT [-s STATUS] [-c CONC] [-n COUNT | -t SECONDS] "
+                    "[-w WARMUP] [-x] [-H]\n");
     return 64;
 }
 
@@ -175,42 +215,53 @@ static uint32_t crc32c(const unsigned char *p, size_t n)
     return ~c;
 }
 
-/* -x: the fixed PROXY v2 header for the target, then the request */
-static void build_request(int proxy_v2)
+/* -x: the fixed PROXY v2 header for the target at p; its length */
+static size_t proxy_v2_header(unsigned char *p)
+{
+    static const unsigned char sig[12] = {0x0D, 0x0A, 0x0D, 0x0A, 0x00, 0x0D, 0x0A, 0x51, 0x55, 0x49, 0x54, 0x0A};
+    unsigned char *h = p;
+    int v6 = target.ss_family == AF_INET6;
+    size_t alen = v6 ? 36 : 12, len = alen + 7; /* addresses, CRC32C TLV */
+    memcpy(h, sig, sizeof sig);
+    h[12] = 0x21;             /* version 2, PROXY */
+    h[13] = v6 ? 0x21 : 0x11; /* TCP over IPv6 / IPv4 */
+    h[14] = (unsigned char)(len >> 8), h[15] = (unsigned char)len;
+    unsigned char *a = h + 16;
+    uint16_t dport;
+    if (v6) {
+        const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)&target;
+        inet_pton(AF_INET6, "2001:db8::10", a);
+        memcpy(a + 16, &s6->sin6_addr, 16);
+        dport = s6->sin6_port;
+    } else {
+        const struct sockaddr_in *s4 = (const struct sockaddr_in *)&target;
+        inet_pton(AF_INET, "192.0.2.10", a);
+        memcpy(a + 4, &s4->sin_addr, 4);
+        dport = s4->sin_port;
+    }
+    uint16_t sport = htons(40000);
+    memcpy(a + alen - 4, &sport, 2);
+    memcpy(a + alen - 2, &dport, 2);
+    unsigned char *t = a + alen;
+    t[0] = 0x03, t[1] = 0, t[2] = 4, t[3] = t[4] = t[5] = t[6] = 0; /* PP2_TYPE_CRC32C */
+    uint32_t c = crc32c(h, 16 + len);
+    t[3] = (unsigned char)(c >> 24), t[4] = (unsigned char)(c >> 16), t[5] = (unsigned char)(c >> 8),
+    t[6] = (unsigned char)c;
+    return 16 + len;
+}
+
+/* the bytes of one connection: what -x and -H put first, then the
+ * request */
+_Static_assert(sizeof request >= 16 + 43 + sizeof tls_hello + 18, "request[] holds header, hello and request");
+static void build_request(int proxy_v2, int hello)
 {
     static const char req[] = "GET / HTTP/1.0\r\n\r\n";
-    static const unsigned char sig[12] = {0x0D, 0x0A, 0x0D, 0x0A, 0x00, 0x0D, 0x0A, 0x51, 0x55, 0x49, 0x54, 0x0A};
     size_t n = 0;
-    if (proxy_v2) {
-        unsigned char *h = request;
-        int v6 = target.ss_family == AF_INET6;
-        size_t alen = v6 ? 36 : 12, len = alen + 7; /* addresses, CRC32C TLV */
-        memcpy(h, sig, sizeof sig);
-        h[12] = 0x21;             /* version 2, PROXY */
-        h[13] = v6 ? 0x21 : 0x11; /* TCP over IPv6 / IPv4 */
-        h[14] = (unsigned char)(len >> 8), h[15] = (unsigned char)len;
-        unsigned char *a = h + 16;
-        uint16_t dport;
-        if (v6) {
-            const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)&target;
-            inet_pton(AF_INET6, "2001:db8::10", a);
-            memcpy(a + 16, &s6->sin6_addr, 16);
-            dport = s6->sin6_port;
-        } else {
-            const struct sockaddr_in *s4 = (const struct sockaddr_in *)&target;
-            inet_pton(AF_INET, "192.0.2.10", a);
-            memcpy(a + 4, &s4->sin_addr, 4);
-            dport = s4->sin_port;
-        }
-        uint16_t sport = htons(40000);
-        memcpy(a + alen - 4, &sport, 2);
-        memcpy(a + alen - 2, &dport, 2);
-        unsigned char *t = a + alen;
-        t[0] = 0x03, t[1] = 0, t[2] = 4, t[3] = t[4] = t[5] = t[6] = 0; /* PP2_TYPE_CRC32C */
-        uint32_t c = crc32c(h, 16 + len);
-        t[3] = (unsigned char)(c >> 24), t[4] = (unsigned char)(c >> 16), t[5] = (unsigned char)(c >> 8),
-        t[6] = (unsigned char)c;
-        n = 16 + len;
+    if (proxy_v2)
+        n += proxy_v2_header(request + n);
+    if (hello) {
+        memcpy(request + n, tls_hello, sizeof tls_hello);
+        n += sizeof tls_hello;
     }
     memcpy(request + n, req, sizeof req - 1);
     request_len = n + sizeof req - 1;
@@ -219,22 +270,25 @@ static void build_request(int proxy_v2)
 int main(int argc, char **argv)
 {
     const char *addr = NULL;
-    int port = 0, conc = 2, proxy_v2 = 0, opt;
-    while ((opt = getopt(argc, argv, "a:p:e:c:n:t:w:x")) != -1) {
+    int port = 0, conc = 2, proxy_v2 = 0, hello = 0, opt;
+    while ((opt = getopt(argc, argv, "a:p:e:s:c:n:t:w:xH")) != -1) {
         switch (opt) {
         case 'a': addr = optarg; break;
         case 'p': port = atoi(optarg); break;
         case 'e': expect = optarg; break;
+        case 's': expect_status = atoi(optarg); break;
         case 'c': conc = atoi(optarg); break;
         case 'n': count_limit = atol(optarg); break;
         case 't': time_limit = atof(optarg); break;
         case 'w': warmup = atoi(optarg); break;
         case 'x': proxy_v2 = 1; break;
+        case 'H': hello = 1; break;
         default: return usage();
         }
     }
     if (!addr || port <= 0 || port > 65535 || !expect || !*expect || conc < 1 || conc > MAX_THREADS ||
-        (count_limit <= 0 && time_limit <= 0) || (count_limit > 0 && time_limit > 0) || warmup < 0)
+        (count_limit <= 0 && time_limit <= 0) || (count_limit > 0 && time_limit > 0) || warmup < 0 ||
+        expect_status < 100 || expect_status > 599)
         return usage();
     struct sockaddr_in *s4 = (struct sockaddr_in *)&target;
     struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&target;
@@ -251,7 +305,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "loadgen: bad address '%s'\n", addr);
         return 64;
     }
-    build_request(proxy_v2);
+    build_request(proxy_v2, hello);
 
     pthread_t th[MAX_THREADS];
     void *bufs[MAX_THREADS];

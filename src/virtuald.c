@@ -27,6 +27,7 @@
 #include "select.h"
 #include "slots.h"
 #include "timing.h"
+#include "tls.h"
 #include "valid.h"
 #include "vherr.h"
 
@@ -63,6 +64,14 @@ struct target {
     int warn_only;        /* a refusal that is the client's doing, not the operator's */
     int direct;           /* a balancer's own connection (LOCAL): served and ended lines only with --verbose */
     size_t unique_id_len; /* the header's UNIQUE_ID TLV (VIRTUALD_PROXY_ID) */
+    /* issue 17: the host name that chose, normalised (hostname.h): the
+     * ClientHello's server name, or the PROXY v2 AUTHORITY; "" none */
+    char name[VH_HOSTNAME_MAX + 1];
+    char authority[VH_HOSTNAME_MAX + 1]; /* the header's AUTHORITY, "" none */
+    int has_authority;                   /* the header had an AUTHORITY, even an IP literal ("" above) */
+    int tls_ended;                       /* the header's SSL TLV: the balancer ended the client's TLS */
+    const char *name_from;               /* "sni", "authority" or "sni+authority" */
+    int ech;                             /* the ClientHello carried encrypted_client_hello */
     unsigned char unique_id[VH_PROXY_UNIQUE_ID_MAX];
     vh_decision d;
     vh_env env;
@@ -87,22 +96,28 @@ static void fmt_endpoint(const vh_endpoint *ep, char *out, size_t n)
         snprintf(out, n, "-");
 }
 
-/* Issue 15: " via=proxy-vN peer=BALANCER:PORT" for a proxied connection,
- * else "". */
+/* Issue 15: " via=proxy-vN peer=BALANCER:PORT" for a proxied connection;
+ * issue 17: " name=NAME from=sni|authority|sni+authority" when a host
+ * name was found (validated by hostname.h: letters, digits, '-', '.'
+ * only, so safe in a log line); else "". */
+#define VH_VIA_TEXT (128 + VH_HOSTNAME_MAX)
 static const char *fmt_via(const struct target *t, char *out, size_t n)
 {
     char peer[96];
+    size_t k = 0;
     out[0] = '\0';
     if (t && t->via) {
         fmt_endpoint(&t->real.remote, peer, sizeof peer);
-        snprintf(out, n, " via=proxy-v%d peer=%s", t->via, peer);
+        k = (size_t)snprintf(out, n, " via=proxy-v%d peer=%s", t->via, peer);
     }
+    if (t && t->name[0] && k < n)
+        snprintf(out + k, n - k, " name=%s from=%s", t->name, t->name_from);
     return out;
 }
 
 static int refuse(const struct target *t, const vh_err *e)
 {
-    char local[96] = "-", remote[96] = "-", svc[300], why[3 * sizeof e->msg], via[128] = "";
+    char local[96] = "-", remote[96] = "-", svc[300], why[3 * sizeof e->msg], via[VH_VIA_TEXT] = "";
     if (t) {
         fmt_endpoint(&t->conn.local, local, sizeof local);
         fmt_endpoint(&t->conn.remote, remote, sizeof remote);
@@ -355,7 +370,7 @@ static void log_ended(const struct target *t, int init_ws)
         snprintf(how, sizeof how, "signal=%d", WTERMSIG(ws));
     else
         snprintf(how, sizeof how, "status=%d", WEXITSTATUS(ws));
-    char via[128];
+    char via[VH_VIA_TEXT];
     /* fleet.md 1.5: a balancer's checks every 2 s would flood the log */
     if (t->direct && !t->verbose)
         return;
@@ -435,6 +450,7 @@ struct opts {
     const char *pids_cgroup; /* --pids-cgroup, or NULL */
     int proxy_required;      /* --proxy=required: only trusted balancers (issue 15) */
     int first_bytes_ms;      /* --first-bytes-timeout, in ms */
+    int tls_sni;             /* --tls-sni: peek the ClientHello's server name (issue 17) */
     int verbose;
     const char *service;
     char *const *argv; /* PROGRAM ARG..., untouched */
@@ -495,16 +511,19 @@ static int parse(int argc, char **argv, struct opts *o, vh_err *e)
         arg_str0(NULL, "proxy", "MODE",
                  "auto (default): a PROXY header only from trusted balancers (vhostctl proxy-trust); "
                  "required: also refuse every other peer");
-    struct arg_str *fbt =
-        arg_str0(NULL, "first-bytes-timeout", "SECONDS",
-                 "how long a trusted balancer may take to send its PROXY header (default 3, at most 60)");
+    struct arg_str *fbt = arg_str0(NULL, "first-bytes-timeout", "SECONDS",
+                                   "how long a trusted balancer may take to send its PROXY header, and a client its "
+                                   "TLS ClientHello with --tls-sni (default 3, at most 60)");
+    struct arg_lit *sni = arg_lit0(NULL, "tls-sni",
+                                   "a TLS port (443, 465, 993, 995, 990) whose client speaks first: choose name rows "
+                                   "by the ClientHello's server name, which stays queued for PROGRAM");
     struct arg_lit *help = arg_lit0("h", "help", "print this help and exit");
     struct arg_lit *version = arg_lit0(NULL, "version", "print the version and exit");
     struct arg_str *service = arg_str1(NULL, NULL, "SERVICE", "service name as in inetd.conf's first column");
     struct arg_str *program =
         arg_str1(NULL, NULL, "PROGRAM [ARG...]", "the service, found with execvp inside the jail");
     struct arg_end *end = arg_end(10);
-    void *table[] = {db, verbose, pidscg, proxy, fbt, help, version, service, program, end};
+    void *table[] = {db, verbose, pidscg, proxy, fbt, sni, help, version, service, program, end};
     char **pargv = NULL;
     int rc = -1;
     if (arg_nullcheck(table) != 0 || !(pargv = calloc((size_t)nargs + 1, sizeof *pargv))) {
@@ -535,7 +554,7 @@ static int parse(int argc, char **argv, struct opts *o, vh_err *e)
                 *p = ' ';
         vh_fail(e, VH_EX_USAGE,
                 "bad command line: %s- usage: virtuald [--db FILE] [--pids-cgroup DIR] [--proxy auto|required] "
-                "[--first-bytes-timeout SECONDS] [--verbose] SERVICE PROGRAM [ARG...]",
+                "[--first-bytes-timeout SECONDS] [--tls-sni] [--verbose] SERVICE PROGRAM [ARG...]",
                 buf);
         goto out;
     }
@@ -559,6 +578,7 @@ static int parse(int argc, char **argv, struct opts *o, vh_err *e)
     o->db = db->count ? db->filename[0] : VH_DB_DEFAULT_PATH;
     o->pids_cgroup = pidscg->count ? pidscg->sval[0] : NULL;
     o->verbose = verbose->count > 0;
+    o->tls_sni = sni->count > 0;
     o->service = service->sval[0];
     o->argv = argv + split + 1;
     rc = 0;
@@ -648,8 +668,93 @@ static int proxy_stage(struct target *t, const struct opts *o, vh_decider *dc, i
     t->conn.local = h.dst;
     t->conn.remote = h.src;
     t->via = h.version;
+    snprintf(t->authority, sizeof t->authority, "%s", h.authority);
+    t->has_authority = h.has_authority;
+    t->tls_ended = h.tls_ended;
     t->unique_id_len = h.unique_id_len;
     memcpy(t->unique_id, h.unique_id, h.unique_id_len);
+    return 0;
+}
+
+/* Issue 17: the host name that chooses among name rows (fleet.md 2.1):
+ * the PROXY v2 AUTHORITY a trusted balancer sent, and with --tls-sni
+ * the ClientHello's server name, peeked and left queued for the
+ * service; both present, they must agree. Nothing of this runs without
+ * either. 0 go on (t->name may stay empty: the address chooses),
+ * VH_QUIET, or -1 with e. */
+static int name_stage(struct target *t, const struct opts *o, vh_decider *dc, vh_err *e)
+{
+    if (t->direct)
+        return 0; /* the balancer's own connection: by its address only */
+    if (t->authority[0]) {
+        memcpy(t->name, t->authority, sizeof t->name);
+        t->name_from = "authority";
+    }
+    if (!o->tls_sni)
+        return 0;
+    if (t->tls_ended) {
+        /* the balancer ended TLS: a ClientHello now would be the
+         * client's own plaintext, a name the balancer never checked */
+        if (t->verbose)
+            vh_log(LOG_INFO, "detail tls-sni: the balancer ended TLS (PROXY v2 SSL TLV), no ClientHello is peeked");
+        return 0;
+    }
+    char peer[96];
+    fmt_endpoint(&t->conn.remote, peer, sizeof peer);
+    vh_decide_wait(dc); /* no read transaction while waiting (THREATS I4) */
+    static vh_tls_result r;
+    alarm((unsigned)(o->first_bytes_ms / 1000) + VH_DEADLINE_S);
+    vh_tlsio_outcome out = vh_tlsio_peek(0, peer, o->first_bytes_ms, &r, e);
+    alarm(VH_DEADLINE_S);
+    VH_MARK("tls_hello");
+    switch (out) {
+    case VH_TLSIO_REFUSED:
+        t->warn_only = 1; /* a client's bytes, not the operator's setup */
+        return -1;
+    case VH_TLSIO_GONE:
+        /* fleet.md 2.2: one line for a client, quiet for a balancer */
+        if (!t->via) {
+            char local[96];
+            fmt_endpoint(&t->conn.local, local, sizeof local);
+            vh_log(LOG_INFO, "closed service=%s local=%s remote=%s reason=eof-before-data", t->service, local, peer);
+            return VH_QUIET;
+        }
+        return quiet(t, "closed before its ClientHello");
+    case VH_TLSIO_NOT_TLS:
+        if (t->verbose)
+            vh_log(LOG_INFO, "detail tls-sni remote=%s: first byte is no TLS handshake, the address chooses", peer);
+        return 0;
+    case VH_TLSIO_HELLO: break;
+    }
+    t->ech = r.ech;
+    if (t->verbose)
+        vh_log(LOG_INFO, "detail tls-sni remote=%s records=%u version=0x%04x sni=%s ech=%d", peer, r.records,
+               r.client_version, r.name[0] ? r.name : (r.has_sni ? "(ip-literal)" : "(none)"), r.ech);
+    if (!r.name[0])
+        return 0;
+    if (t->has_authority && !t->authority[0]) {
+        /* the balancer named no host (an IP literal): the hello is
+         * not the balancer's word, it may be the client's own bytes
+         * inside the balancer's TLS; both present, they must agree */
+        t->warn_only = 1;
+        return vh_fail(e, VH_EX_PROTOCOL,
+                       "SNI %s and PROXY authority (an IP literal, no host name) disagree - check the balancer's "
+                       "proxy-v2-options authority",
+                       r.name);
+    }
+    if (t->authority[0]) {
+        if (strcmp(t->authority, r.name) != 0) {
+            t->warn_only = 1;
+            return vh_fail(e, VH_EX_PROTOCOL,
+                           "SNI %s and PROXY authority %s disagree - check the balancer's "
+                           "proxy-v2-options authority",
+                           r.name, t->authority);
+        }
+        t->name_from = "sni+authority";
+        return 0;
+    }
+    memcpy(t->name, r.name, sizeof t->name);
+    t->name_from = "sni";
     return 0;
 }
 
@@ -692,6 +797,17 @@ static int take_slots(struct target *t, vh_err *e)
     return 0;
 }
 
+/* The deciding rule as vhostctl lookup names it (fleet.md 3.3: the
+ * prefix rules with their length, "prefix/24"), for the log. */
+static const char *rule_text(const vh_decision *d, char *buf, size_t n)
+{
+    if (d->rule == VH_RULE_PREFIX || d->rule == VH_RULE_PREFIX_ANY)
+        snprintf(buf, n, "%s/%u", vh_select_rule_name(d->rule), d->prefix_len);
+    else
+        snprintf(buf, n, "%s", vh_select_rule_name(d->rule));
+    return buf;
+}
+
 /* Phase 1, decide: the dialled address, the deciding row, the service's
  * environment and, for a root service, its pids cgroup. Reads the
  * database and closes it again; enters nothing. 0, VH_QUIET, or -1 with
@@ -729,8 +845,10 @@ static int decide(struct target *t, const struct opts *o, vh_err *e)
         return -1;
     }
     rc = proxy_stage(t, o, &dc, &flags, e);
+    if (rc == 0)
+        rc = name_stage(t, o, &dc, e);
     if (rc == 0) {
-        rc = vh_decide_select(&dc, t->service, t->conn.local.text, flags, &t->d, e);
+        rc = vh_decide_select(&dc, t->service, t->conn.local.text, t->name, flags, &t->d, e);
         /* the balancer's own connection to an address no row names:
          * its check, answered by closing */
         if (rc < 0 && (flags & VH_SELECT_NO_DEFAULT) && e->code == VH_EX_NOHOST)
@@ -743,12 +861,14 @@ static int decide(struct target *t, const struct opts *o, vh_err *e)
     }
     if (rc != 0)
         return rc;
+    char rule[40];
     if (t->verbose)
-        vh_log(LOG_INFO, "detail decided rule=%s row=%s/%s source=%s%s%s%s", vh_select_rule_name(t->d.rule),
+        vh_log(LOG_INFO, "detail decided rule=%s row=%s/%s source=%s%s%s%s", rule_text(&t->d, rule, sizeof rule),
                t->d.row.service, t->d.row.address, t->d.from_index ? "index" : "database",
                t->d.from_index ? "" : " (index: ", t->d.from_index ? "" : (t->d.index_why ? t->d.index_why : "?"),
                t->d.from_index ? "" : ")");
-    if (vh_env_build(environ, &t->conn, t->service, t->d.row.address, &t->env, e) < 0 || env_proxy(t, e) < 0)
+    if (vh_env_build(environ, &t->conn, t->service, t->d.row.address, &t->env, e) < 0 || env_proxy(t, e) < 0 ||
+        (t->name[0] && vh_env_add(&t->env, e, "VIRTUALD_SERVER_NAME=%s", t->name) < 0))
         return -1;
     VH_MARK("env");
     /* The limit is the row's max_procs (vhostctl set --max-procs;
@@ -789,7 +909,7 @@ static void log_served(struct target *t)
     vh_log_value(t->d.row.root, root, sizeof root);
     vh_log_value(t->d.row.has_user ? t->d.row.user : "root", user, sizeof user);
     vh_log_value(t->argv[0], prog, sizeof prog);
-    char via[128];
+    char via[VH_VIA_TEXT], rule[40];
     /* fleet.md 1.5: a balancer's own connection (its L7 check) is logged
      * only with --verbose, at debug */
     if (t->direct && !t->verbose)
@@ -797,7 +917,7 @@ static void log_served(struct target *t)
     vh_log(t->direct ? LOG_DEBUG : LOG_INFO,
            "served service=%s local=%s remote=%s%s domain=%s/%s rule=%s root=%s user=%s uid=%u gid=%u program=%s%s",
            t->service, local, remote, fmt_via(t, via, sizeof via), t->d.row.service, t->d.row.address,
-           vh_select_rule_name(t->d.rule), root, user, t->d.row.has_user ? (unsigned)t->d.row.uid : 0u,
+           rule_text(&t->d, rule, sizeof rule), root, user, t->d.row.has_user ? (unsigned)t->d.row.uid : 0u,
            t->d.row.has_user ? (unsigned)t->d.row.gid : 0u, prog,
            /* sql/003: the operator chose a root that is no jail (K7 not checked) */
            t->d.row.unjailed == 1 ? " unjailed=1" : "");

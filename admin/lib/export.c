@@ -17,9 +17,11 @@ struct export_ctx {
 static int export_row(void *ctx, const vh_row *row)
 {
     struct export_ctx *x = ctx;
-    /* the flat format is address-only (fleet.md 3.4): a prefix row is
-     * left out, counted, and said on stderr by the caller */
-    if (strcmp(row->address, VH_ADDR_DEFAULT) != 0 && strchr(row->address, '/')) {
+    /* the flat format is address-only (fleet.md 3.4): a prefix, name
+     * or wildcard row is left out, counted, and said on stderr by the
+     * caller */
+    int kind = vh_key_kind(row->address);
+    if (kind != VH_KEY_ADDRESS && kind != VH_KEY_DEFAULT) {
         x->st->skipped++;
         return 0;
     }

@@ -34,9 +34,14 @@ static const char insert_sql[] =
 static const char existing_sql[] =
     "SELECT root, user IS NOT NULL, uid, gid, groups, unjailed FROM domains WHERE service = ?1 AND address = ?2";
 /* --replace replaces what the flat format can hold: addresses and
- * 'default'. A prefix row (issue 15), which export skips, stays. */
-static const char count_sql[] = "SELECT count(*) FROM domains WHERE service = ?1 AND instr(address, '/') = 0";
-static const char delete_sql[] = "DELETE FROM domains WHERE service = ?1 AND instr(address, '/') = 0";
+ * 'default' (the key kinds of addr.h, told by the same syntax). A prefix
+ * row (issue 15) or a name or wildcard row (issue 17), which export
+ * skips, stays. */
+#define VH_FLAT_KEY                                                                                                    \
+    "(address = 'default' OR (instr(address, '/') = 0 AND (instr(address, ':') > 0 OR address NOT GLOB "               \
+    "'*[^0-9.]*')))"
+static const char count_sql[] = "SELECT count(*) FROM domains WHERE service = ?1 AND " VH_FLAT_KEY;
+static const char delete_sql[] = "DELETE FROM domains WHERE service = ?1 AND " VH_FLAT_KEY;
 
 int vh_import_new(sqlite3 *db, vh_importer **out, vh_err *e)
 {

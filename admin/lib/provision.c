@@ -119,6 +119,8 @@ struct prov {
     int item_pam;            /* the current item links libpam */
     char **done;             /* jail paths written in this run (each once) */
     int ndone, capdone;
+    char source[PATH_MAX + 32]; /* the request plan_add gives its items (the manifest's source) */
+    const char *item_source;    /* the source of the item being copied */
 };
 
 static void note(struct prov *v, const char *what, const char *in)
@@ -749,6 +751,27 @@ static void done_add(struct prov *v, const char *in)
         v->done[v->ndone++] = c;
 }
 
+/* The manifest (issue 14 point 4): a regular file copied from host. */
+static void copied(struct prov *v, const char *in, const char *host, const char *kind, const unsigned char *data,
+                   size_t len, mode_t mode)
+{
+    if (!v->p->copied)
+        return;
+    vh_prov_copied c = {in, host, kind, v->item_source ? v->item_source : "", data, len, (unsigned)(mode & 0777)};
+    v->p->copied(v->p->ctx, &c);
+}
+
+static const char *copied_kind(enum vh_dep_kind k)
+{
+    switch (k) {
+    case VH_DEP_PROGRAM: return "program";
+    case VH_DEP_SCRIPT:
+    case VH_DEP_INTERP: return "interpreter";
+    case VH_DEP_LIBRARY: return "library";
+    }
+    return "file";
+}
+
 static int copy_dep(void *ctx, const vh_dep *d)
 {
     struct prov *v = ctx;
@@ -781,6 +804,8 @@ static int copy_dep(void *ctx, const vh_dep *d)
     else
         mode |= 0444;
     int r = install_data(v, in, buf, len, mode);
+    if (r == 0)
+        copied(v, in, d->path, copied_kind(d->kind), buf, len, mode);
     free(buf);
     if (r < 0) {
         v->failed = 1;
@@ -1159,6 +1184,7 @@ struct item {
     char *path;
     char *target; /* IT_LINK */
     int pam;      /* IT_PROGRAM: links libpam (after the probe) */
+    char *source; /* the request that brought it (the manifest's source) */
 };
 
 struct plan {
@@ -1187,9 +1213,11 @@ static int plan_add(struct prov *v, struct plan *pl, enum item_kind kind, const 
     it->pam = 0;
     it->path = strdup(path);
     it->target = target ? strdup(target) : NULL;
-    if (!it->path || (target && !it->target)) {
+    it->source = strdup(v->source);
+    if (!it->path || (target && !it->target) || !it->source) {
         free(it->path);
         free(it->target);
+        free(it->source);
         return vh_fail(v->e, VH_EX_OSERR, "out of memory");
     }
     pl->n++;
@@ -1201,6 +1229,7 @@ static void plan_free(struct plan *pl)
     for (int i = 0; i < pl->n; i++) {
         free(pl->it[i].path);
         free(pl->it[i].target);
+        free(pl->it[i].source);
     }
     free(pl->it);
 }
@@ -1742,6 +1771,7 @@ static int probe_item(struct prov *v, int hostfd, const vh_deps_opts *o, struct 
 static int copy_item(struct prov *v, int hostfd, const vh_deps_opts *o, const struct item *it)
 {
     struct stat st;
+    v->item_source = it->source;
     switch (it->kind) {
     case IT_PROGRAM: return vh_deps_walk(hostfd, it->path, o, copy_dep, v, v->e) < 0 || v->failed ? -1 : 0;
     case IT_MODULE: return vh_deps_walk_module(hostfd, it->path, o, copy_dep, v, v->e) < 0 || v->failed ? -1 : 0;
@@ -1763,6 +1793,8 @@ static int copy_item(struct prov *v, int hostfd, const vh_deps_opts *o, const st
         return vh_fail(v->e, VH_EX_IOERR, "cannot read %s on the host: %s", it->path, strerror(errno));
     /* never set-uid/set-gid, never writable by group or others */
     r = install_data_ex(v, it->path, buf, len, st.st_mode & 0755, it->kind == IT_CONFIG);
+    if (r == 0 && it->kind == IT_ASIS)
+        copied(v, it->path, it->path, "file", buf, len, st.st_mode & 0755);
     free(buf);
     if (r == 0)
         done_add(v, it->path);
@@ -1777,10 +1809,13 @@ static int make_plan(struct prov *v, int hostfd, const vh_deps_opts *o, struct p
     const vh_provision *p = v->p;
     const vh_prov_more *m = p->more;
     nss[0] = '\0';
-    for (int i = 0; i < p->nprograms; i++)
+    for (int i = 0; i < p->nprograms; i++) {
+        snprintf(v->source, sizeof v->source, "program %s", p->programs[i]);
         if (plan_add(v, pl, IT_PROGRAM, p->programs[i], NULL) < 0)
             return -1;
+    }
     for (int i = 0; m && i < m->nfiles; i++) {
+        snprintf(v->source, sizeof v->source, "file %s", m->files[i]);
         char what[PATH_MAX + 16];
         snprintf(what, sizeof what, "--file %s", m->files[i]);
         if (!vh_provision_clean_path(m->files[i]))
@@ -1789,31 +1824,42 @@ static int make_plan(struct prov *v, int hostfd, const vh_deps_opts *o, struct p
         if (kind < 0 || plan_add(v, pl, (enum item_kind)kind, m->files[i], NULL) < 0)
             return -1;
     }
-    for (int i = 0; m && i < m->npackages; i++)
+    for (int i = 0; m && i < m->npackages; i++) {
+        snprintf(v->source, sizeof v->source, "package %s", m->packages[i]);
         if (plan_package(v, pl, m->packages[i]) < 0)
             return -1;
+    }
     int base = pl->n;
     for (int i = 0; i < base; i++)
         if (probe_item(v, hostfd, o, &pl->it[i]) < 0)
             return -1;
     /* PAM: the services named, and each libpam program's own */
     int anypam = 0;
-    for (int i = 0; m && i < m->npam; i++)
+    for (int i = 0; m && i < m->npam; i++) {
+        snprintf(v->source, sizeof v->source, "pam %s", m->pam[i]);
         if (plan_pam(v, pl, m->pam[i], 0, 1) < 0)
             return -1;
+    }
     for (int i = 0; i < base; i++) {
         if (pl->it[i].kind != IT_PROGRAM || !pl->it[i].pam)
             continue;
         anypam = 1;
         const char *b = strrchr(pl->it[i].path, '/');
+        snprintf(v->source, sizeof v->source, "pam %s", b + 1);
         if (valid_service(b + 1) && plan_pam(v, pl, b + 1, 0, 0) < 0)
             return -1;
     }
+    snprintf(v->source, sizeof v->source, "pam other");
     if ((anypam || (m && m->npam)) && plan_pam(v, pl, "other", 0, 0) < 0)
         return -1;
     if (v->libcdir[0]) {
-        if (plan_nss(v, pl, nss, nssn) < 0 || plan_tree(v, pl, VH_C_UTF8_LOCALE, 2, 0) < 0)
+        snprintf(v->source, sizeof v->source, "nss");
+        if (plan_nss(v, pl, nss, nssn) < 0)
             return -1;
+        snprintf(v->source, sizeof v->source, "locale");
+        if (plan_tree(v, pl, VH_C_UTF8_LOCALE, 2, 0) < 0)
+            return -1;
+        snprintf(v->source, sizeof v->source, "gconv");
         if ((v->iconv || (m && m->gconv))) {
             if (plan_tree(v, pl, v->gconvdir, 1, 1) < 0)
                 return -1;

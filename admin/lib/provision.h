@@ -120,6 +120,23 @@ typedef struct vh_prov_more {
     int nskels;
 } vh_prov_more;
 
+/* A regular file provision put in the jail from a host file (written,
+ * or found already as it should be), for the manifest (issue 14 point
+ * 4, manifest.h). Not reported: configuration written only when the
+ * jail has none (a package's or profile's /etc files, PAM stacks,
+ * nsswitch.conf: the tenant's once there), symlinks, devices,
+ * directories, the account files. */
+typedef struct vh_prov_copied {
+    const char *in;            /* its path inside the jail */
+    const char *host;          /* the host file it was copied from */
+    const char *kind;          /* "program", "interpreter", "library" or "file" */
+    const char *source;        /* the request that brought it: "program PATH", "file PATH", "package NAME",
+                                  "pam SERVICE", "nss", "locale", "gconv" */
+    const unsigned char *data; /* the bytes written (valid during the call) */
+    size_t len;
+    unsigned mode; /* as written (0755 at most) */
+} vh_prov_copied;
+
 typedef struct vh_provision {
     const char *root;            /* absolute, normalised; created 0755 when missing */
     const char *const *programs; /* absolute host paths */
@@ -132,6 +149,8 @@ typedef struct vh_provision {
     void *ctx;
     int written, unchanged;   /* out: counts */
     const vh_prov_more *more; /* NULL: programs and users only */
+    /* Called for each file of the manifest (vh_prov_copied); may be NULL. */
+    void (*copied)(void *ctx, const vh_prov_copied *c);
 } vh_provision;
 
 /* Returns 0, or -1 with e naming the object and the remedy. On failure

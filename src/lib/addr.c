@@ -1,6 +1,7 @@
 #include "addr.h"
 
 #include "exitcodes.h"
+#include "hostname.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -353,4 +354,88 @@ int vh_addr_key_canon(const char *in, int allow_default, char out[VH_ADDR_TEXT],
     if (strchr(in, '/'))
         return vh_prefix_canon(in, out, NULL, e);
     return vh_addr_canon(in, allow_default, out, e);
+}
+
+int vh_key_kind(const char *key)
+{
+    if (!key[0])
+        return VH_KEY_INVALID;
+    if (!strcmp(key, VH_ADDR_DEFAULT))
+        return VH_KEY_DEFAULT;
+    if (key[0] == '*' && key[1] == '.')
+        return VH_KEY_WILDCARD;
+    if (strchr(key, '/'))
+        return VH_KEY_PREFIX;
+    if (strchr(key, ':') || strspn(key, "0123456789.") == strlen(key))
+        return VH_KEY_ADDRESS;
+    return VH_KEY_NAME;
+}
+
+const char *vh_key_kind_name(int kind)
+{
+    switch (kind) {
+    case VH_KEY_ADDRESS: return "address";
+    case VH_KEY_PREFIX: return "prefix";
+    case VH_KEY_DEFAULT: return "default";
+    case VH_KEY_NAME: return "name";
+    case VH_KEY_WILDCARD: return "wildcard";
+    default: return "invalid";
+    }
+}
+
+/* A name key (or a wildcard's name part, when wild): normalised by
+ * fleet.md 2.6, at least two labels, not IP-shaped. */
+static int name_canon(const char *in, const char *name, int wild, char *out, vh_err *e)
+{
+    size_t n = strlen(name);
+    vh_hostname_error he = vh_hostname_norm((const unsigned char *)name, n, out);
+    if (he != VH_HOSTNAME_OK) {
+        if (strchr(name, '*'))
+            return vh_fail(e, VH_EX_DATAERR,
+                           "key '%s': '*' may only be the whole first label of a wildcard, as in *.example.org", in);
+        return vh_fail(e, VH_EX_DATAERR,
+                       "key '%s' is a %s - give an address, a prefix NET/LEN, 'default', a host "
+                       "name (www.example.org) or a wildcard (*.example.org)",
+                       in, vh_hostname_error_text(he));
+    }
+    if (!out[0])
+        return vh_fail(e, VH_EX_DATAERR,
+                       "key '%s' has only digits in its labels, like an IP address but not one - give the address in "
+                       "dotted-quad form or a host name",
+                       in);
+    if (!strchr(out, '.'))
+        return vh_fail(e, VH_EX_DATAERR,
+                       wild ? "key '%s': a wildcard needs a name of at least two labels after '*.' (*.example.org, "
+                              "never *.org)"
+                            : "key '%s' is a host name of one label - give the full name (www.example.org)",
+                       in);
+    if (wild && strlen(out) > VH_HOSTNAME_MAX - 2)
+        return vh_fail(e, VH_EX_DATAERR, "key '%s': the name after '*.' is longer than %d bytes, so no name fits", in,
+                       VH_HOSTNAME_MAX - 2);
+    return 0;
+}
+
+int vh_key_canon(const char *in, int allow_default, char out[VH_KEY_TEXT], vh_err *e)
+{
+    char buf[VH_HOSTNAME_MAX + 1];
+    int kind = vh_key_kind(in);
+    switch (kind) {
+    case VH_KEY_ADDRESS:
+    case VH_KEY_PREFIX:
+    case VH_KEY_DEFAULT:
+        /* out has room for any address text */
+        return vh_addr_key_canon(in, allow_default, out, e) < 0 ? -1 : kind;
+    case VH_KEY_WILDCARD:
+        if (name_canon(in, in + 2, 1, buf, e) < 0)
+            return -1;
+        snprintf(out, VH_KEY_TEXT, "*.%s", buf);
+        return kind;
+    case VH_KEY_NAME:
+        /* a name with a trailing dot or capitals is spelt as stored */
+        if (name_canon(in, in, 0, buf, e) < 0)
+            return -1;
+        snprintf(out, VH_KEY_TEXT, "%s", buf);
+        return kind;
+    default: return vh_fail(e, VH_EX_DATAERR, "an empty key - give an address, a prefix, 'default' or a name");
+    }
 }

@@ -62,6 +62,40 @@ int vh_prefix_canon(const char *in, char out[VH_ADDR_TEXT], vh_prefix *p, vh_err
  * allow_default. 0, or -1 (VH_EX_DATAERR). */
 int vh_addr_key_canon(const char *in, int allow_default, char out[VH_ADDR_TEXT], vh_err *e);
 
+/* ---- row keys (issue 17) -------------------------------------------
+ * A row's key (domains.address, the selector of fleet.md 3.1) is an
+ * address, a prefix, 'default', a host name, or a one-label wildcard
+ * '*.name'. Names are stored as fleet.md 2.6 normalises them (lower
+ * case, no trailing dot) and have at least two labels; a wildcard's
+ * name part is such a name of at most 251 bytes, so that every name it
+ * matches fits 253. The kind follows from the syntax: ':' or only
+ * digits and dots is an address; '/' a prefix; a leading '*.' a
+ * wildcard; 'default'; anything else a name. */
+
+#define VH_KEY_TEXT 256 /* '*.' + 251, a name of 253, any address text; with the NUL */
+
+enum vh_key_kind {
+    VH_KEY_INVALID = 0,
+    VH_KEY_ADDRESS = 1,
+    VH_KEY_PREFIX = 2,
+    VH_KEY_DEFAULT = 3,
+    VH_KEY_NAME = 4,
+    VH_KEY_WILDCARD = 5,
+};
+
+/* A row's key as an operator gives it, of any kind above (an address or
+ * prefix as vh_addr_key_canon; 'default' only when allow_default). A
+ * name or wildcard is refused, naming the fix, when it is not a host
+ * name (U-labels: give the xn-- form; '_'; empty labels), when it has
+ * one label, or when every label is digits (IP-shaped). Returns the
+ * kind, or -1 (VH_EX_DATAERR) with e filled. */
+int vh_key_canon(const char *in, int allow_default, char out[VH_KEY_TEXT], vh_err *e);
+
+/* The kind of a stored key, by its syntax alone (see above); never
+ * VH_KEY_INVALID for a non-empty string. */
+int vh_key_kind(const char *key);
+const char *vh_key_kind_name(int kind);
+
 /* 1 when key (canonical, as stored) is a prefix, with p filled when not
  * NULL; 0 when it is not ('default', an address, anything else). Parses
  * strictly: a stored key not in canonical form answers 0. */

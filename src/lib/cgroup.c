@@ -1,5 +1,6 @@
 #include "cgroup.h"
 
+#include "addr.h"
 #include "exitcodes.h"
 #include "path.h"
 
@@ -36,15 +37,29 @@ static void hex(const char *s, char *out)
 
 int vh_cgroup_name(const char *service, const char *address, char *out, size_t n, vh_err *e)
 {
-    size_t need = 3 + 2 * strlen(service) + 1 + 2 * strlen(address);
+    /* A host name or wildcard key (issue 17) is written as it is, after
+     * "n": its bytes (letters, digits, '-', '.', a leading '*') are safe in
+     * a file name, and doubling up to 253 of them would not fit. The hex
+     * of any other key starts with a hex digit, never 'n': one name per
+     * key either way. */
+    int kind = vh_key_kind(address);
+    int raw = kind == VH_KEY_NAME || kind == VH_KEY_WILDCARD;
+    size_t need = 3 + 2 * strlen(service) + 1 + (raw ? 1 + strlen(address) : 2 * strlen(address));
     if (need > VH_CGROUP_NAME_MAX || need >= n)
-        return vh_fail(e, VH_EX_SOFTWARE, "the pids cgroup name of domain %s/%s would be %zu bytes, more than %d",
+        return vh_fail(e, VH_EX_SOFTWARE,
+                       "the running file and pids cgroup name of domain %s/%s would be %zu bytes, more than %d - "
+                       "give it a shorter key",
                        service, address, need, VH_CGROUP_NAME_MAX);
     memcpy(out, "vh-", 3);
     hex(service, out + 3);
     size_t at = 3 + 2 * strlen(service);
     out[at] = '-';
-    hex(address, out + at + 1);
+    if (raw) {
+        out[at + 1] = 'n';
+        memcpy(out + at + 2, address, strlen(address) + 1);
+    } else {
+        hex(address, out + at + 1);
+    }
     return 0;
 }
 

@@ -53,8 +53,11 @@ typedef struct vh_cgroup {
     char dir[4096]; /* for messages */
 } vh_cgroup;
 
-/* The group's name for a domain key into out (size n >= 256). Returns 0
- * or -1 (VH_EX_SOFTWARE) when it would not fit a file name. */
+/* The group's name for a domain key into out (size n >= 256), also the
+ * domain's running file's (running.h): "vh-", the service in hex, "-",
+ * then the key in hex, or for a host-name or wildcard key "n" and the
+ * key itself. Returns 0 or -1 (VH_EX_SOFTWARE) when it would not fit a
+ * file name (vhostctl add refuses such a key). */
 int vh_cgroup_name(const char *service, const char *address, char *out, size_t n, vh_err *e);
 
 /* Trust DIR (creating it below a cgroup directory when missing), check

@@ -60,14 +60,15 @@ void vh_decide_wait(vh_decider *dc)
     dc->waited = 1;
 }
 
-int vh_decide_select(vh_decider *dc, const char *service, const char *address, int flags, vh_decision *d, vh_err *e)
+int vh_decide_select(vh_decider *dc, const char *service, const char *address, const char *name, int flags,
+                     vh_decision *d, vh_err *e)
 {
     memset(d, 0, sizeof *d);
     int rule = -1;
     if (dc->ix.fd >= 0 && dc->waited && !vh_ix_recheck(dc->dbpath, &dc->ix, &dc->why))
         vh_ix_end(&dc->ix);
     if (dc->ix.fd >= 0) {
-        vh_ix_answer a = vh_ix_lookup(&dc->ix, service, address, flags, &d->row, &d->prefix_len, &dc->why, e);
+        vh_ix_answer a = vh_ix_lookup(&dc->ix, service, address, name, flags, &d->row, &d->prefix_len, &dc->why, e);
         VH_MARK("index");
         if (a == VH_IX_REFUSE)
             return -1;
@@ -81,7 +82,7 @@ int vh_decide_select(vh_decider *dc, const char *service, const char *address, i
         d->index_why = dc->why;
         if (open_db(dc, e) < 0)
             return -1;
-        rule = vh_select(dc->db, service, address, flags, &d->row, &d->prefix_len, e);
+        rule = vh_select(dc->db, service, address, name, flags, &d->row, &d->prefix_len, e);
         VH_MARK("db_select");
         vh_err ce;
         /* Closed before anything else happens: the jail never sees it. */
@@ -94,9 +95,10 @@ int vh_decide_select(vh_decider *dc, const char *service, const char *address, i
     }
     d->rule = rule;
     if (rule == VH_RULE_NONE)
-        return vh_fail(e, VH_EX_NOHOST, "no domain for service %s on %s (no %s row) - add one with vhostctl add",
-                       service, address,
-                       (flags & VH_SELECT_NO_DEFAULT) ? "exact, '*' or prefix" : "exact, '*', prefix or default");
+        return vh_fail(e, VH_EX_NOHOST, "no domain for service %s on %s%s%s (no %s row) - add one with vhostctl add",
+                       service, address, name && name[0] ? " with name " : "", name && name[0] ? name : "",
+                       (flags & VH_SELECT_NO_DEFAULT) ? "exact, '*', name or prefix"
+                                                      : "exact, '*', name, prefix or default");
     if (!d->row.enabled)
         return vh_fail(e, VH_EX_UNAVAILABLE, "domain %s %s is disabled (decided by rule %s) - vhostctl enable %s %s",
                        d->row.service, d->row.address, vh_select_rule_name(rule), d->row.service, d->row.address);
@@ -115,7 +117,7 @@ int vh_decide(const char *dbpath, const char *service, const char *address, vh_d
     memset(d, 0, sizeof *d);
     if (vh_decide_begin(&dc, dbpath, e) < 0)
         return -1;
-    int rc = vh_decide_select(&dc, service, address, 0, d, e);
+    int rc = vh_decide_select(&dc, service, address, NULL, 0, d, e);
     vh_err ce;
     if (vh_decide_end(&dc, &ce) < 0 && rc == 0) {
         *e = ce;

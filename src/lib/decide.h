@@ -45,9 +45,10 @@ int vh_decide_trust(vh_decider *dc, const char *service, const char *peer, vh_tr
  * any) ends, and the next select proves the index current again. */
 void vh_decide_wait(vh_decider *dc);
 
-/* Select the row for service on address (flags: select.h), as
- * vh_decide. 0 when the connection is to be served; -1 refused. */
-int vh_decide_select(vh_decider *dc, const char *service, const char *address, int flags, vh_decision *d, vh_err *e);
+/* Select the row for service on address with name (a normalised host
+ * name, or NULL; flags: select.h), as vh_decide. 0 when the connection is to be served; -1 refused. */
+int vh_decide_select(vh_decider *dc, const char *service, const char *address, const char *name, int flags,
+                     vh_decision *d, vh_err *e);
 
 /* Close what is open. Safe to call twice. 0, or -1 when closing the
  * database reported an error (e filled). */

@@ -220,15 +220,16 @@ int vh_ix_trust(const vh_ix_reader *r, const char *service, const char *peer, vh
     return 1;
 }
 
-vh_ix_answer vh_ix_lookup(const vh_ix_reader *r, const char *service, const char *address, int flags, vh_row *row,
-                          unsigned *plen, const char **why, vh_err *e)
+vh_ix_answer vh_ix_lookup(const vh_ix_reader *r, const char *service, const char *address, const char *name, int flags,
+                          vh_row *row, unsigned *plen, const char **why, vh_err *e)
 {
     static unsigned char buf[VH_IXFMT_REC_MAX];
     static vh_probe p[VH_PROBES_MAX];
     vh_prefix_lens lens = {r->h.dom_len4, {r->h.dom_len6[0], r->h.dom_len6[1]}};
-    int n = vh_select_probes(service, address, &lens, flags, p);
+    int n = vh_select_probes(service, address, name, &lens, flags, p);
     if (n < 0) {
-        vh_fail(e, VH_EX_SOFTWARE, "'%s' is not a canonical address", address);
+        vh_fail(e, VH_EX_SOFTWARE, "'%s' is not a canonical address or '%s' no normalised name", address,
+                name ? name : "");
         return VH_IX_REFUSE;
     }
     vh_ixfmt_col c[VH_IXFMT_NCOLS];
@@ -280,7 +281,7 @@ vh_ix_answer vh_ix_select(const char *dbpath, const char *service, const char *a
     int b = vh_ix_begin(dbpath, &r, why, e);
     if (b != 1)
         return (vh_ix_answer)b;
-    vh_ix_answer a = vh_ix_lookup(&r, service, address, 0, row, NULL, why, e);
+    vh_ix_answer a = vh_ix_lookup(&r, service, address, NULL, 0, row, NULL, why, e);
     vh_ix_end(&r);
     return a;
 }

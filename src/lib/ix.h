@@ -34,6 +34,10 @@ typedef enum vh_ix_answer {
     VH_IX_ANSWERED_ANY_DEFAULT = VH_RULE_ANY_DEFAULT,
     VH_IX_ANSWERED_PREFIX = VH_RULE_PREFIX,
     VH_IX_ANSWERED_PREFIX_ANY = VH_RULE_PREFIX_ANY,
+    VH_IX_ANSWERED_NAME = VH_RULE_NAME,
+    VH_IX_ANSWERED_NAME_ANY = VH_RULE_NAME_ANY,
+    VH_IX_ANSWERED_WILDCARD = VH_RULE_WILDCARD,
+    VH_IX_ANSWERED_WILDCARD_ANY = VH_RULE_WILDCARD_ANY,
 } vh_ix_answer;
 
 /* What vh_ix_current tells about the index right now. */
@@ -62,8 +66,8 @@ int vh_ix_recheck(const char *dbpath, const vh_ix_reader *r, const char **why);
 /* The candidates of vh_select_probes (select.h) from the open index,
  * with the prefix lengths its header keeps; then the header's seq read
  * again. As vh_ix_select; *plen gets a prefix rule's length. */
-vh_ix_answer vh_ix_lookup(const vh_ix_reader *r, const char *service, const char *address, int flags, vh_row *row,
-                          unsigned *plen, const char **why, vh_err *e);
+vh_ix_answer vh_ix_lookup(const vh_ix_reader *r, const char *service, const char *address, const char *name, int flags,
+                          vh_row *row, unsigned *plen, const char **why, vh_err *e);
 
 /* The PROXY trust of peer (canonical address) for service from the
  * header alone (no system call): 1 answered, t filled; 0 the header does

@@ -32,13 +32,26 @@ static int set_lowat(int fd, int v)
     return setsockopt(fd, SOL_SOCKET, SO_RCVLOWAT, &v, sizeof v);
 }
 
+/* Put SO_RCVLOWAT back to 1 if it was changed. 0, or -1 with e. */
+static int restore_lowat(int fd, int lowat, vh_err *e)
+{
+    if (lowat == 1)
+        return 0;
+    int v = 0;
+    socklen_t vl = sizeof v;
+    if (set_lowat(fd, 1) < 0 || getsockopt(fd, SOL_SOCKET, SO_RCVLOWAT, &v, &vl) < 0 || v != 1)
+        return vh_fail(e, VH_EX_OSERR, "cannot restore SO_RCVLOWAT to 1 on the connection: %s", strerror(errno));
+    return 0;
+}
+
 vh_proxyio_outcome vh_proxyio_read(int fd, const char *peer, int versions, int timeout_ms, vh_proxy_result *r,
                                    vh_err *e)
 {
     static unsigned char buf[VH_PROXY_PEEK_MAX];
     long long deadline = now_ms() + timeout_ms;
     size_t need = VH_PROXY_V2_FIXED, have = 0;
-    int lowat = 1; /* what SO_RCVLOWAT is now; restored to 1 before leaving */
+    int lowat = 1;  /* what SO_RCVLOWAT is now; restored to 1 before leaving */
+    int urgent = 0; /* poll saw TCP urgent data (see vh_tlsio_peek) */
     vh_proxyio_outcome out = VH_PROXYIO_REFUSED;
     for (;;) {
         ssize_t n = peek(fd, buf, sizeof buf);
@@ -85,6 +98,13 @@ vh_proxyio_outcome vh_proxyio_read(int fd, const char *peer, int versions, int t
             }
             need = r->len; /* NEED: never more than the header */
         }
+        if (urgent) {
+            vh_fail(e, VH_EX_PROTOCOL,
+                    "TCP urgent data inside the PROXY header from trusted balancer %s (%zu of %zu bytes before it) - "
+                    "a balancer sends none",
+                    peer, have, need);
+            goto restore;
+        }
         long long left = deadline - now_ms();
         if (left <= 0) {
             vh_fail(e, VH_EX_TEMPFAIL, "no complete PROXY header from balancer %s within %d ms (%zu of %zu bytes)",
@@ -100,12 +120,14 @@ vh_proxyio_outcome vh_proxyio_read(int fd, const char *peer, int versions, int t
             }
             lowat = (int)need;
         }
-        struct pollfd p = {fd, POLLIN | POLLRDHUP, 0};
+        struct pollfd p = {fd, POLLIN | POLLPRI | POLLRDHUP, 0};
         int pr = poll(&p, 1, (int)(left > 60000 ? 60000 : left));
         if (pr < 0 && errno != EINTR) {
             vh_fail(e, VH_EX_OSERR, "poll: %s", strerror(errno));
             goto restore;
         }
+        if (pr > 0 && (p.revents & POLLPRI))
+            urgent = 1;
         if (pr > 0 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR))) {
             /* the peer closed or reset (poll reports an end as POLLIN
              * too, whatever the low-water mark): a peek never returns 0
@@ -125,14 +147,8 @@ vh_proxyio_outcome vh_proxyio_read(int fd, const char *peer, int versions, int t
         }
     }
 restore:
-    if (lowat != 1) {
-        int v = 0;
-        socklen_t vl = sizeof v;
-        if (set_lowat(fd, 1) < 0 || getsockopt(fd, SOL_SOCKET, SO_RCVLOWAT, &v, &vl) < 0 || v != 1) {
-            vh_fail(e, VH_EX_OSERR, "cannot restore SO_RCVLOWAT to 1 on the connection: %s", strerror(errno));
-            return VH_PROXYIO_REFUSED;
-        }
-    }
+    if (restore_lowat(fd, lowat, e) < 0)
+        return VH_PROXYIO_REFUSED;
     if (out != VH_PROXYIO_HEADER)
         return out;
     /* The bytes are queued already: exactly the header's length. */
@@ -149,4 +165,99 @@ int vh_proxyio_untrusted_peek(int fd)
     unsigned char buf[VH_PROXY_V2_SIG_LEN + 2];
     ssize_t n = recv(fd, buf, sizeof buf, MSG_PEEK | MSG_DONTWAIT);
     return n > 0 && vh_proxy_looks_like_header(buf, (size_t)n);
+}
+
+vh_tlsio_outcome vh_tlsio_peek(int fd, const char *peer, int timeout_ms, vh_tls_result *r, vh_err *e)
+{
+    static unsigned char buf[VH_TLS_PEEK_MAX];
+    long long deadline = now_ms() + timeout_ms;
+    size_t have = 0, need = 1; /* the first byte tells TLS from anything else */
+    int lowat = 1;
+    /* TCP urgent data (MSG_OOB): a peek stops at its mark, while poll
+     * and SO_RCVLOWAT count the bytes past it; a message still cut
+     * short once poll reported it would be peeked again and again
+     * without progress, a busy loop until the deadline. Refused. */
+    int urgent = 0;
+    vh_tlsio_outcome out = VH_TLSIO_REFUSED;
+    memset(r, 0, sizeof *r);
+    for (;;) {
+        ssize_t n = peek(fd, buf, sizeof buf);
+        if (n < 0) {
+            if (have == 0)
+                out = VH_TLSIO_GONE;
+            else
+                vh_fail(e, VH_EX_PROTOCOL, "ClientHello from %s cut off after %zu of %zu bytes (peer %s)", peer, have,
+                        need, n == -1 ? "closed" : "reset");
+            break;
+        }
+        have = (size_t)n;
+        if (have > 0) {
+            vh_tls_status st = vh_tls_parse(buf, have, r);
+            if (st == VH_TLS_NOT_TLS) {
+                out = VH_TLSIO_NOT_TLS;
+                break;
+            }
+            if (st == VH_TLS_DONE) {
+                out = VH_TLSIO_HELLO;
+                break;
+            }
+            if (st == VH_TLS_REFUSED) {
+                vh_fail(e, VH_EX_PROTOCOL, "bad TLS ClientHello from %s: %s", peer, vh_tls_reason_text(r->reason));
+                break;
+            }
+            need = r->len; /* NEED: never past the ClientHello's records */
+        }
+        if (urgent) {
+            vh_fail(e, VH_EX_PROTOCOL,
+                    "TCP urgent data inside the ClientHello from %s (%zu of %zu bytes before it) - TLS clients send "
+                    "none",
+                    peer, have, need);
+            break;
+        }
+        long long left = deadline - now_ms();
+        if (left <= 0) {
+            vh_fail(e, VH_EX_TEMPFAIL, "no complete TLS ClientHello from %s within %d ms (%zu of %zu bytes)", peer,
+                    timeout_ms, have, need);
+            break;
+        }
+        /* the peek buffer holds any ClientHello; need never exceeds it */
+        if (need > sizeof buf)
+            need = sizeof buf;
+        if ((int)need != lowat) {
+            if (set_lowat(fd, (int)need) < 0) {
+                vh_fail(e, VH_EX_OSERR, "setsockopt(SO_RCVLOWAT, %zu): %s", need, strerror(errno));
+                break;
+            }
+            lowat = (int)need;
+        }
+        struct pollfd p = {fd, POLLIN | POLLPRI | POLLRDHUP, 0};
+        int pr = poll(&p, 1, (int)(left > 60000 ? 60000 : left));
+        if (pr < 0 && errno != EINTR) {
+            vh_fail(e, VH_EX_OSERR, "poll: %s", strerror(errno));
+            break;
+        }
+        if (pr > 0 && (p.revents & POLLPRI))
+            urgent = 1;
+        if (pr > 0 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR))) {
+            /* the peer closed or reset: what is queued is all there will
+             * be; one more parse decides (as in vh_proxyio_read) */
+            n = peek(fd, buf, sizeof buf);
+            if (n >= 0 && (size_t)n < need) {
+                if (n == 0 && have == 0) {
+                    out = VH_TLSIO_GONE;
+                    break;
+                }
+                if (n > 0 && vh_tls_parse(buf, (size_t)n, r) == VH_TLS_NOT_TLS) {
+                    out = VH_TLSIO_NOT_TLS;
+                    break;
+                }
+                vh_fail(e, VH_EX_PROTOCOL, "ClientHello from %s cut off after %zd of %zu bytes (peer closed)", peer, n,
+                        need);
+                break;
+            }
+        }
+    }
+    if (restore_lowat(fd, lowat, e) < 0)
+        return VH_TLSIO_REFUSED;
+    return out;
 }

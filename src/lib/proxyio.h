@@ -7,6 +7,7 @@
 #define VH_PROXYIO_H
 
 #include "proxy.h"
+#include "tls.h"
 #include "vherr.h"
 
 /* virtuald's default wait for a trusted balancer's header (fleet.md 1.2:
@@ -32,5 +33,21 @@ vh_proxyio_outcome vh_proxyio_read(int fd, const char *peer, int versions, int t
  * connection is refused: its header must never reach the service as
  * data, nor select a row), 0 otherwise. */
 int vh_proxyio_untrusted_peek(int fd);
+
+/* Issue 17 (fleet.md 2.2-2.7): the TLS ClientHello at the head of the
+ * connection (after any PROXY header), peeked and never consumed. */
+typedef enum vh_tlsio_outcome {
+    VH_TLSIO_REFUSED = -1, /* e filled: 76 malformed or cut, 75 timeout, 71 socket state */
+    VH_TLSIO_GONE = 0,     /* EOF or reset before the first byte */
+    VH_TLSIO_HELLO = 1,    /* r holds a complete, valid ClientHello (r->name may be empty) */
+    VH_TLSIO_NOT_TLS = 2,  /* the first byte is not a handshake record: no name */
+} vh_tlsio_outcome;
+
+/* Wait at most timeout_ms for the first byte, and then for every record
+ * of the ClientHello (SO_RCVLOWAT and poll, as vh_proxyio_read), parse
+ * it (tls.h), and give the socket back as it was: SO_RCVLOWAT 1 and
+ * every byte still queued for the service. peer names the client in
+ * messages. */
+vh_tlsio_outcome vh_tlsio_peek(int fd, const char *peer, int timeout_ms, vh_tls_result *r, vh_err *e);
 
 #endif

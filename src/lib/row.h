@@ -18,7 +18,7 @@
 
 typedef struct vh_row {
     char service[VH_SERVICE_MAX + 1];
-    char address[VH_ADDR_TEXT];
+    char address[VH_KEY_TEXT]; /* the row's key: address, prefix, default, name or wildcard (addr.h) */
     char root[PATH_MAX];
     int has_user;           /* 0: root service (PRODUCT §8) */
     char user[VH_NAME_MAX]; /* names as resolved by vhostctl, for logs */

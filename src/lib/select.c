@@ -2,6 +2,7 @@
 
 #include "db.h"
 #include "exitcodes.h"
+#include "hostname.h"
 #include "valid.h"
 
 #include <sqlite3.h>
@@ -18,6 +19,10 @@ const char *vh_select_rule_name(int rule)
     case VH_RULE_ANY_DEFAULT: return "any-service-default";
     case VH_RULE_PREFIX: return "prefix";
     case VH_RULE_PREFIX_ANY: return "prefix-any-service";
+    case VH_RULE_NAME: return "name";
+    case VH_RULE_NAME_ANY: return "name-any-service";
+    case VH_RULE_WILDCARD: return "wildcard";
+    case VH_RULE_WILDCARD_ANY: return "wildcard-any-service";
     default: return "none";
     }
 }
@@ -29,16 +34,41 @@ static int lens_has(const vh_prefix_lens *l, int family, unsigned p)
     return p < 128 && ((l->v6[p / 64] >> (p % 64)) & 1);
 }
 
-int vh_select_probes(const char *service, const char *address, const vh_prefix_lens *lens, int flags,
+/* Two candidates for key: (service, key) with rule, ('*', key) with
+ * rule + 1. */
+static int probe_pair(vh_probe *out, int n, const char *service, const char *key, size_t len, int rule)
+{
+    out[n].svc = service, memcpy(out[n].key, key, len), out[n].key[len] = '\0', out[n].rule = rule;
+    out[n].plen = 0;
+    out[n + 1] = out[n];
+    out[n + 1].svc = VH_SERVICE_ANY, out[n + 1].rule = rule + 1;
+    return n + 2;
+}
+
+int vh_select_probes(const char *service, const char *address, const char *name, const vh_prefix_lens *lens, int flags,
                      vh_probe out[VH_PROBES_MAX])
 {
     int n = 0;
     size_t la = strlen(address);
     if (la >= VH_ADDR_TEXT)
         return -1;
-    out[n].svc = service, memcpy(out[n].key, address, la + 1), out[n].rule = VH_RULE_EXACT, out[n++].plen = 0;
-    out[n].svc = VH_SERVICE_ANY, memcpy(out[n].key, address, la + 1), out[n].rule = VH_RULE_ANY_SERVICE,
-    out[n++].plen = 0;
+    n = probe_pair(out, n, service, address, la, VH_RULE_EXACT);
+    const char *dot = name ? strchr(name, '.') : NULL;
+    if (dot) {
+        /* fleet.md 3.3 rules 3-6: the name, then the one-label wildcard
+         * that covers it (never for a name of two labels: '*.org' is no
+         * key). A name of one label ("localhost") matches no row: keys
+         * have two labels or more. */
+        size_t ln = strlen(name);
+        if (ln > VH_HOSTNAME_MAX)
+            return -1;
+        n = probe_pair(out, n, service, name, ln, VH_RULE_NAME);
+        if (strchr(dot + 1, '.')) {
+            char w[VH_KEY_TEXT];
+            int lw = snprintf(w, sizeof w, "*%s", dot);
+            n = probe_pair(out, n, service, w, (size_t)lw, VH_RULE_WILDCARD);
+        }
+    }
     if (lens && (lens->v4 || lens->v6[0] || lens->v6[1])) {
         int family = strchr(address, ':') ? AF_INET6 : AF_INET;
         unsigned char a[16];
@@ -55,11 +85,8 @@ int vh_select_probes(const char *service, const char *address, const vh_prefix_l
             out[n].svc = VH_SERVICE_ANY, out[n].rule = VH_RULE_PREFIX_ANY, out[n++].plen = p;
         }
     }
-    if (!(flags & VH_SELECT_NO_DEFAULT)) {
-        out[n].svc = service, strcpy(out[n].key, VH_ADDR_DEFAULT), out[n].rule = VH_RULE_DEFAULT, out[n++].plen = 0;
-        out[n].svc = VH_SERVICE_ANY, strcpy(out[n].key, VH_ADDR_DEFAULT), out[n].rule = VH_RULE_ANY_DEFAULT,
-        out[n++].plen = 0;
-    }
+    if (!(flags & VH_SELECT_NO_DEFAULT))
+        n = probe_pair(out, n, service, VH_ADDR_DEFAULT, strlen(VH_ADDR_DEFAULT), VH_RULE_DEFAULT);
     return n;
 }
 
@@ -144,7 +171,8 @@ static int seek_first(sqlite3 *db, sqlite3_stmt *st, const vh_probe *p, int n, v
     return n;
 }
 
-int vh_select(sqlite3 *db, const char *service, const char *address, int flags, vh_row *row, unsigned *plen, vh_err *e)
+int vh_select(sqlite3 *db, const char *service, const char *address, const char *name, int flags, vh_row *row,
+              unsigned *plen, vh_err *e)
 {
     sqlite3_stmt *st = NULL;
     int result = -1;
@@ -159,9 +187,10 @@ int vh_select(sqlite3 *db, const char *service, const char *address, int flags, 
     static vh_probe p[VH_PROBES_MAX];
     if (vh_select_lens(db, "domains", &lens, e) < 0)
         goto out;
-    int n = vh_select_probes(service, address, &lens, flags, p);
+    int n = vh_select_probes(service, address, name, &lens, flags, p);
     if (n < 0) {
-        vh_fail(e, VH_EX_SOFTWARE, "'%s' is not a canonical address", address);
+        vh_fail(e, VH_EX_SOFTWARE, "'%s' is not a canonical address or '%s' no normalised name", address,
+                name ? name : "");
         goto out;
     }
     int rc = sqlite3_prepare_v2(db, vh_select_sql, sizeof vh_select_sql, &st, NULL);
@@ -223,7 +252,7 @@ int vh_select_trust(sqlite3 *db, const char *service, const char *peer, vh_trust
     static vh_probe p[VH_PROBES_MAX];
     if (vh_select_lens(db, "proxy_sources", &lens, e) < 0)
         goto out;
-    int n = vh_select_probes(service, peer, &lens, VH_SELECT_NO_DEFAULT, p);
+    int n = vh_select_probes(service, peer, NULL, &lens, VH_SELECT_NO_DEFAULT, p);
     if (n < 0) { /* no address (a peer already gone): trusted by nothing */
         result = 0;
         goto out;

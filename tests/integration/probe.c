@@ -40,10 +40,15 @@
  *                                  int $0x80 where it exists, x32), x86_64 only
  *   probe sockstate [N]            L3, L6 (issue 15): fd 0's SO_RCVLOWAT, file status
  *                                  flags and SO_RCVBUF, the TCP* and VIRTUALD_PROXY*
- *                                  variables, then fd 0 read to EOF (or N bytes):
+ *                                  variables (and VIRTUALD_SERVER_NAME, issue 17),
+ *                                  then fd 0 read to EOF (or N bytes):
  *                                  length, FNV-1a 64 and hex (first 4 KiB)
  *   probe lowat N [N2]             P15's control: set SO_RCVLOWAT of fd 0 to N itself,
  *                                  then as sockstate [N2]
+ *   probe tlshello                 S1 (issue 17): read fd 0 record by record until the
+ *                                  first TLS handshake message (the ClientHello) is
+ *                                  complete, never a byte further; VIRTUALD_SERVER_NAME,
+ *                                  records, length and hex of every byte read
  *   probe hold SECONDS DIR         issue 16, table L row 4: hold the connection SECONDS
  *                                  (fractions allowed), then write "ENTRY EXIT\n"
  *                                  (CLOCK_MONOTONIC, ns) into a new file DIR/hold.*
@@ -357,8 +362,18 @@ static void sockstate(long want)
     else
         printf("rcvbuf=error:%s\n", strerror(errno));
     static const char *vars[] = {
-        "PROTO",          "TCPLOCALIP",      "TCPLOCALPORT",      "TCPREMOTEIP",       "TCPREMOTEPORT",
-        "VIRTUALD_PROXY", "VIRTUALD_PEERIP", "VIRTUALD_PEERPORT", "VIRTUALD_PROXY_ID", "VIRTUALD_ADDRESS"};
+        "PROTO",
+        "TCPLOCALIP",
+        "TCPLOCALPORT",
+        "TCPREMOTEIP",
+        "TCPREMOTEPORT",
+        "VIRTUALD_PROXY",
+        "VIRTUALD_PEERIP",
+        "VIRTUALD_PEERPORT",
+        "VIRTUALD_PROXY_ID",
+        "VIRTUALD_ADDRESS",
+        "VIRTUALD_SERVER_NAME",
+    };
     for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++) {
         const char *x = getenv(vars[i]);
         printf("%s=%s\n", vars[i], x ? x : "(unset)");
@@ -388,6 +403,62 @@ static void sockstate(long want)
     }
     printf("read=%zu fnv=%016llx\n", total, h);
     printf("hex=%s\n", hex);
+}
+
+/* read exactly n bytes of fd 0: 1, or 0 at EOF or error */
+static int read_full(unsigned char *p, size_t n)
+{
+    while (n > 0) {
+        ssize_t k = read(0, p, n);
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k <= 0)
+            return 0;
+        p += k;
+        n -= (size_t)k;
+    }
+    return 1;
+}
+
+/* S1: what the TLS server behind virtuald --tls-sni reads of the
+ * handshake: the ClientHello's records as they came (5-byte header and
+ * fragment each), up to the end of the record that completes the first
+ * handshake message - what a TLS server itself reads before it answers. */
+static void tlshello(void)
+{
+    static unsigned char buf[40 * (5 + 16384)];
+    unsigned char hs[4];
+    size_t total = 0, hs_have = 0, hs_need = 4;
+    unsigned records = 0;
+    const char *how = "complete";
+    const char *x = getenv("VIRTUALD_SERVER_NAME");
+    printf("VIRTUALD_SERVER_NAME=%s\n", x ? x : "(unset)");
+    while (hs_have < hs_need) {
+        if (total + 5 > sizeof buf || !read_full(buf + total, 5)) {
+            how = "cut";
+            break;
+        }
+        size_t len = (size_t)buf[total + 3] << 8 | buf[total + 4];
+        if (buf[total] != 0x16 || total + 5 + len > sizeof buf || !read_full(buf + total + 5, len)) {
+            how = buf[total] != 0x16 ? "not-handshake" : "cut";
+            total += 5;
+            break;
+        }
+        for (size_t i = 0; i < len; i++, hs_have++) {
+            if (hs_have < 4) {
+                hs[hs_have] = buf[total + 5 + i];
+                if (hs_have == 3)
+                    hs_need = 4 + ((size_t)hs[1] << 16 | (size_t)hs[2] << 8 | hs[3]);
+            }
+        }
+        total += 5 + len;
+        records++;
+    }
+    printf("hello=%s records=%u read=%zu\n", how, records, total);
+    printf("hex=");
+    for (size_t i = 0; i < total; i++)
+        printf("%02x", buf[i]);
+    printf("\n");
 }
 
 static long long mono_ns(void)
@@ -539,6 +610,8 @@ int main(int argc, char **argv)
         if (setsockopt(0, SOL_SOCKET, SO_RCVLOWAT, &v, sizeof v) < 0)
             printf("setlowat=%s\n", strerror(errno));
         sockstate(argc > 3 ? atol(argv[3]) : -1);
+    } else if (strcmp(what, "tlshello") == 0) {
+        tlshello();
     } else if (strcmp(what, "readall") == 0) {
         char buf[65536];
         size_t total = 0;

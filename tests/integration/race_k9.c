@@ -294,7 +294,7 @@ int main(int argc, char **argv)
             r = naive_run(jfd);
         } else {
             vh_err e;
-            vh_provision p = {jail, NULL, 0, NULL, 0, NULL, NULL, 0, 0, NULL};
+            vh_provision p = {jail, NULL, 0, NULL, 0, NULL, NULL, 0, 0, NULL, NULL};
             r = vh_provision_run(&p, &e);
             if (r < 0 && getenv("RACE_K9_VERBOSE"))
                 fprintf(stderr, "race_k9: %s\n", e.msg);

@@ -139,12 +139,14 @@ vh_contains "symlink on the path: named" "error [symlink] $J/symlinked: $J/symli
 vh_eq "group-writable parent: exactly [group-writable]" "group-writable" "$(check_kinds fx "${ADDR[groupw]}")"
 vh_contains "group-writable parent: path and fix" "error [group-writable] $F/gw: jail path component is writable by group 0 (mode 0775) - fix: chmod g-w $F/gw" \
 	"$(vh_ctl check fx "${ADDR[groupw]}")"
-vh_eq "missing library: exactly [missing-library]" "missing-library" \
+# The fixtures are provisioned with this database: their manifest names
+# the removed file too (issue 14 point 4), without --program.
+vh_eq "missing library: exactly [missing-library] and the manifest's [manifest-missing]" "manifest-missing missing-library" \
 	"$(check_kinds fx "${ADDR[nolib]}" --program cat)"
 vh_contains "missing library: named, with the provision fix" \
 	"error [missing-library] $J/nolib/usr/bin/cat: library libc.so.6 needed by /usr/bin/cat is not found in the library directories in the jail - fix: vhostctl provision $J/nolib --program /usr/bin/cat" \
 	"$(vh_ctl check fx "${ADDR[nolib]}" --program cat)"
-vh_eq "missing interpreter: exactly [missing-interpreter]" "missing-interpreter" \
+vh_eq "missing interpreter: exactly [missing-interpreter] and [manifest-missing]" "manifest-missing missing-interpreter" \
 	"$(check_kinds fx "${ADDR[nointerp]}" --program /usr/bin/cat)"
 vh_contains "missing interpreter: named" \
 	"error [missing-interpreter] $J/nointerp/lib64/ld-linux-x86-64.so.2: ELF interpreter /lib64/ld-linux-x86-64.so.2 needed by /usr/bin/cat is missing in the jail" \

@@ -93,7 +93,12 @@ fi
 vh_eq "K9 /dev/null is the real node again" "character special file 1:3 666 0 0" \
 	"$(stat -c '%F %t:%T %a %u %g' "$J/dev/null")"
 vh_contains "K9 /etc/passwd is a regular file again" "regular file" "$(stat -c %F "$J/etc/passwd")"
-vh_eq "K9 host decoys still unchanged after the repair" "$before" "$(snapshot)"
+# The repair is vhostctl provision, which records the jail's manifest in
+# the database (issue 14 point 4): the lookup index then learns the
+# database's new state, so its content changes by right; its mode and
+# owner, and every decoy, must not.
+vh_eq "K9 host decoys still unchanged after the repair" "$(grep -v "  $IX\$" <<<"$before")" \
+	"$(snapshot | grep -v "  $IX\$")"
 
 # --- control: the old chmod-by-name install under the same racer -------
 # (from the decoys' first state, whatever happened above)

@@ -27,7 +27,7 @@ none() {
 vh_init_db
 vh_eq "init: the creation is one row" 1 "$(count)"
 vh_eq "init: its command" init "$(last command)"
-vh_eq "init: schema_version after" 5 "$(last "json_extract(after, '\$.schema_version')")"
+vh_eq "init: schema_version after" 6 "$(last "json_extract(after, '\$.schema_version')")"
 vh_ctl init >/dev/null
 vh_eq "init again (no migration): no row" 1 "$(count)"
 

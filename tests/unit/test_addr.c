@@ -1,4 +1,5 @@
-/* addr: canonical forms, refusals, and fd 0 of every kind (THREATS G). */
+/* addr: canonical forms, refusals, and fd 0 of every kind (THREATS G);
+ * row keys of every kind, names and wildcards (issue 17, fleet.md 3.1). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -262,11 +263,144 @@ static void test_prefix_keys(void **s)
     assert_int_equal(vh_prefix_contains(&p, AF_INET6, a), 0);
 }
 
+/* ---- issue 17: row keys (fleet.md 3.1 and 2.6) ---------------------- */
+
+static void test_key_kinds(void **s)
+{
+    (void)s;
+    static const struct {
+        const char *key;
+        int kind;
+    } c[] = {
+        {"", VH_KEY_INVALID},          {"default", VH_KEY_DEFAULT},        {"127.0.0.2", VH_KEY_ADDRESS},
+        {"::1", VH_KEY_ADDRESS},       {"1.2.3", VH_KEY_ADDRESS}, /* IP-shaped: refused as an address, never taken for a
+                                                                     name */
+        {"10.0.0.0/8", VH_KEY_PREFIX}, {"fd56::/64", VH_KEY_PREFIX},       {"www.example.org", VH_KEY_NAME},
+        {"localhost", VH_KEY_NAME},    {"a.*.test", VH_KEY_NAME},          {"*", VH_KEY_NAME},
+        {"Default", VH_KEY_NAME},      {"*.example.org", VH_KEY_WILDCARD}, {"*.test", VH_KEY_WILDCARD},
+    };
+    for (size_t i = 0; i < sizeof c / sizeof c[0]; i++)
+        if (vh_key_kind(c[i].key) != c[i].kind)
+            fail_msg("'%s': kind %s, expected %s", c[i].key, vh_key_kind_name(vh_key_kind(c[i].key)),
+                     vh_key_kind_name(c[i].kind));
+    assert_string_equal(vh_key_kind_name(VH_KEY_NAME), "name");
+    assert_string_equal(vh_key_kind_name(VH_KEY_WILDCARD), "wildcard");
+    assert_string_equal(vh_key_kind_name(VH_KEY_INVALID), "invalid");
+}
+
+static void key_ok(const char *in, int kind, const char *want)
+{
+    char out[VH_KEY_TEXT];
+    vh_err e = {0, ""};
+    int rc = vh_key_canon(in, 1, out, &e);
+    if (rc != kind)
+        fail_msg("'%s': %d (%s), expected kind %s", in, rc, e.msg, vh_key_kind_name(kind));
+    assert_string_equal(out, want);
+}
+
+static void key_bad(const char *in, const char *why)
+{
+    char out[VH_KEY_TEXT];
+    vh_err e = {0, ""};
+    int rc = vh_key_canon(in, 1, out, &e);
+    if (rc != -1)
+        fail_msg("'%s' accepted as %s", in, out);
+    assert_int_equal(e.code, VH_EX_DATAERR);
+    if (!strstr(e.msg, why))
+        fail_msg("'%s': message '%s' lacks '%s'", in, e.msg, why);
+}
+
+/* n bytes of labels of 63 (and the rest), dots between: a name of n bytes */
+static void long_name(char *out, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        out[i] = i % 64 == 63 ? '.' : 'a' + (char)(i % 26);
+    out[n] = '\0';
+}
+
+static void test_key_canon(void **s)
+{
+    (void)s;
+    /* every kind; names normalised as a server name is (fleet.md 2.6) */
+    key_ok("127.0.0.2", VH_KEY_ADDRESS, "127.0.0.2");
+    key_ok("::FFFF:127.0.0.2", VH_KEY_ADDRESS, "127.0.0.2");
+    key_ok("10.1.0.0/16", VH_KEY_PREFIX, "10.1.0.0/16");
+    key_ok("default", VH_KEY_DEFAULT, "default");
+    key_ok("www.example.org", VH_KEY_NAME, "www.example.org");
+    key_ok("WWW.Example.ORG.", VH_KEY_NAME, "www.example.org");
+    key_ok("example.org", VH_KEY_NAME, "example.org");
+    key_ok("xn--caf-dma.example", VH_KEY_NAME, "xn--caf-dma.example");
+    key_ok("a-b.1x.example", VH_KEY_NAME, "a-b.1x.example");
+    key_ok("1.2.3.example", VH_KEY_NAME, "1.2.3.example"); /* digits, but not every label */
+    key_ok("*.example.org", VH_KEY_WILDCARD, "*.example.org");
+    key_ok("*.Example.ORG.", VH_KEY_WILDCARD, "*.example.org");
+    char out[VH_KEY_TEXT];
+    vh_err e;
+    assert_int_equal(vh_key_canon("default", 0, out, &e), -1);
+    /* lengths: 253 bytes (and a trailing dot) at most; a wildcard's name
+     * at most 251, so that every name it matches fits 253; labels 63 */
+    char n[300], w[300], want[300];
+    long_name(n, 253);
+    key_ok(n, VH_KEY_NAME, n);
+    snprintf(w, sizeof w, "%s.", n);
+    key_ok(w, VH_KEY_NAME, n);
+    long_name(n, 254);
+    n[253] = 'a';
+    key_bad(n, "longer than 253");
+    long_name(n, 251);
+    snprintf(w, sizeof w, "*.%s", n);
+    snprintf(want, sizeof want, "*.%s", n);
+    key_ok(w, VH_KEY_WILDCARD, want);
+    long_name(n, 252);
+    snprintf(w, sizeof w, "*.%s", n);
+    key_bad(w, "longer than 251 bytes");
+    memset(n, 'a', 63);
+    strcpy(n + 63, ".example.org");
+    key_ok(n, VH_KEY_NAME, n);
+    memset(n, 'a', 64);
+    strcpy(n + 64, ".example.org");
+    key_bad(n, "longer than 63 bytes");
+}
+
+static void test_key_refusals(void **s)
+{
+    (void)s;
+    key_bad("", "empty key");
+    key_bad("a.*.test", "'*' may only be the whole first label");
+    key_bad("*", "'*' may only be the whole first label");
+    key_bad("**.example.test", "'*' may only be the whole first label");
+    key_bad("*.*.example.test", "'*' may only be the whole first label");
+    key_bad("*example.test", "'*' may only be the whole first label");
+    key_bad("*.test", "at least two labels after '*.'");
+    key_bad("*.test.", "at least two labels after '*.'");
+    key_bad("localhost", "one label");
+    key_bad("Localhost.", "one label");
+    key_bad("1.2.3", "not an IP address"); /* IP-shaped: an address that is none */
+    key_bad("1.2.3.4.5", "not an IP address");
+    key_bad("*.1.2", "only digits");        /* the wildcard's name IP-shaped */
+    key_bad("caf\xc3\xa9.example", "xn--"); /* a U-label: give the A-label */
+    key_bad("_dmarc.example.test", "character other than a letter");
+    key_bad("a_b.example.test", "character other than a letter");
+    key_bad("a b.example.test", "outside printable ASCII");
+    key_bad("a..example.test", "empty label");
+    key_bad(".example.test", "empty label");
+    key_bad("a.example.test..", "empty label");
+    key_bad("-a.example.test", "hyphen");
+    key_bad("a-.example.test", "hyphen");
+    key_bad("a.example-.test", "hyphen");
+    key_bad("www.example.org/24", "is not a prefix"); /* '/': a prefix, of no address */
+    key_bad("1.2.3.4.", "not an IP address");
+    key_bad("*.", "empty");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_canonical_forms), cmocka_unit_test(test_refusals),     cmocka_unit_test(test_sockaddrs),
-        cmocka_unit_test(test_fd_kinds),        cmocka_unit_test(test_prefix_canon), cmocka_unit_test(test_prefix_keys),
+        cmocka_unit_test(test_canonical_forms), cmocka_unit_test(test_refusals),
+        cmocka_unit_test(test_sockaddrs),       cmocka_unit_test(test_fd_kinds),
+        cmocka_unit_test(test_prefix_canon),    cmocka_unit_test(test_prefix_keys),
+        cmocka_unit_test(test_key_kinds),       cmocka_unit_test(test_key_canon),
+        cmocka_unit_test(test_key_refusals),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -90,7 +90,7 @@ static void test_view_with_function_is_inert(void **s)
     assert_int_equal(sqlite3_open_v2(p, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
     sqlite3_create_function(db, "hostile_fn", 0, SQLITE_UTF8, NULL, side_effect, NULL, NULL);
     side_effects = 0;
-    assert_int_equal(vh_select(db, "http", "192.0.2.1", 0, &row, NULL, &e), VH_RULE_EXACT);
+    assert_int_equal(vh_select(db, "http", "192.0.2.1", NULL, 0, &row, NULL, &e), VH_RULE_EXACT);
     assert_true(side_effects > 0);
     sqlite3_close(db);
 
@@ -98,7 +98,7 @@ static void test_view_with_function_is_inert(void **s)
     assert_int_equal(vh_db_open_runtime(p, &db, &e), 0);
     sqlite3_create_function(db, "hostile_fn", 0, SQLITE_UTF8, NULL, side_effect, NULL, NULL);
     side_effects = 0;
-    assert_int_equal(vh_select(db, "http", "192.0.2.1", 0, &row, NULL, &e), -1);
+    assert_int_equal(vh_select(db, "http", "192.0.2.1", NULL, 0, &row, NULL, &e), -1);
     assert_int_equal(side_effects, 0);
     if (!strstr(e.msg, "unsafe use of hostile_fn"))
         fail_msg("unexpected refusal: %s", e.msg);

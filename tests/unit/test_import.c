@@ -286,7 +286,7 @@ static void test_identity(void **s)
     /* what virtuald reads back is a valid row */
     vh_row row;
     vh_err e;
-    assert_int_equal(vh_select(db, "ftp", "10.0.0.2", 0, &row, NULL, &e), VH_RULE_EXACT);
+    assert_int_equal(vh_select(db, "ftp", "10.0.0.2", NULL, 0, &row, NULL, &e), VH_RULE_EXACT);
     assert_int_equal(vh_row_valid(&row, &e), 0);
     assert_int_equal(row.uid, 4242);
     assert_int_equal(row.ngroups, 2);
@@ -406,7 +406,7 @@ static void permute(const char **lines, int n, int k, int *seen)
         for (size_t i = 0; i < sizeof want / sizeof *want; i++) {
             vh_row row;
             vh_err e;
-            assert_int_equal(vh_select(db, "ftp", want[i].addr, 0, &row, NULL, &e), want[i].rule);
+            assert_int_equal(vh_select(db, "ftp", want[i].addr, NULL, 0, &row, NULL, &e), want[i].rule);
             assert_string_equal(row.root, want[i].root);
         }
         sqlite3_close(db);
@@ -464,8 +464,8 @@ static void test_round_trip(void **s)
         for (size_t k = 0; k < 5; k++) {
             vh_row r1, r2;
             vh_err e;
-            assert_int_equal(vh_select(a, "ftp", addrs[k], 0, &r1, NULL, &e),
-                             vh_select(b, "ftp", addrs[k], 0, &r2, NULL, &e));
+            assert_int_equal(vh_select(a, "ftp", addrs[k], NULL, 0, &r1, NULL, &e),
+                             vh_select(b, "ftp", addrs[k], NULL, 0, &r2, NULL, &e));
             assert_string_equal(r1.root, r2.root);
             assert_string_equal(r1.address, r2.address);
         }

@@ -3,7 +3,8 @@
  * single-row changes; every way the database can change behind the
  * index's back (another program's write, a journal-mode excursion) makes
  * it step aside; a damaged, half-written or untrusted index never answers
- * (THREATS E1, I3). */
+ * (THREATS E1, I3). Name and wildcard rows (issue 17): the cases of
+ * s10_cases.h answer as vh_select answers them (fleet.md table S, S10). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -14,6 +15,7 @@
 #include "migrate.h"
 #include "decide.h"
 #include "row.h"
+#include "s10_cases.h"
 #include "select.h"
 #include "exitcodes.h"
 #include "unit.h"
@@ -153,7 +155,7 @@ static int db_answer(const char *svc, const char *adr, vh_row *row)
     vh_err e;
     if (vh_db_open_runtime(dbp, &db, &e) < 0)
         fail_msg("%s", e.msg);
-    int rule = vh_select(db, svc, adr, 0, row, NULL, &e);
+    int rule = vh_select(db, svc, adr, NULL, 0, row, NULL, &e);
     vh_db_close(db, NULL);
     return rule;
 }
@@ -229,7 +231,7 @@ static void test_reopening_keeps_it_current(void **s)
         vh_err e;
         assert_int_equal(vh_dbadmin_open(dbp, 0, &db, &e), 0);
         vh_row x;
-        assert_true(vh_select(db, "http", "10.0.0.1", 0, &x, NULL, &e) >= 0);
+        assert_true(vh_select(db, "http", "10.0.0.1", NULL, 0, &x, NULL, &e) >= 0);
         assert_int_equal(vh_db_close(db, &e), 0);
         assert_int_equal(current(), 1);
     }
@@ -288,7 +290,7 @@ static void test_foreign_writes_make_it_step_aside(void **s)
     assert_int_equal(vh_ix_select(dbp, "http", "10.0.3.1", &x, &why, &ei), -1);
     sqlite3 *db;
     assert_int_equal(vh_db_open_runtime(dbp, &db, &ed), 0);
-    assert_int_equal(vh_select(db, "http", "10.0.3.1", 0, &x, NULL, &ed), -1);
+    assert_int_equal(vh_select(db, "http", "10.0.3.1", NULL, 0, &x, NULL, &ed), -1);
     vh_db_close(db, NULL);
     assert_int_equal(ei.code, ed.code);
     assert_string_equal(ei.msg, ed.msg);
@@ -531,7 +533,7 @@ static void test_out_of_range_settings_refused(void **s)
         int ri = vh_ix_select(dbp, "http", adr, &x, &why, &ei);
         sqlite3 *db;
         assert_int_equal(vh_db_open_runtime(dbp, &db, &ed), 0);
-        int rd = vh_select(db, "http", adr, 0, &x, NULL, &ed);
+        int rd = vh_select(db, "http", adr, NULL, 0, &x, NULL, &ed);
         vh_db_close(db, NULL);
         if (i == n) {
             assert_int_equal(ri, VH_RULE_EXACT);
@@ -555,7 +557,7 @@ static void test_out_of_range_settings_refused(void **s)
 /* The index's answer through the reader virtuald uses (vh_ix_begin,
  * vh_ix_lookup), against vh_select on the same state: rule, prefix
  * length and row. Returns the rule. */
-static int same_prefix_answer(const char *svc, const char *adr, int flags, vh_row *out)
+static int same_named_answer(const char *svc, const char *adr, const char *name, int flags, vh_row *out, unsigned *plen)
 {
     vh_ix_reader r;
     const char *why = NULL;
@@ -564,25 +566,32 @@ static int same_prefix_answer(const char *svc, const char *adr, int flags, vh_ro
         fail_msg("index not current for %s %s: %s", svc, adr, why ? why : e.msg);
     vh_row ri, rd;
     unsigned li = 999, ld = 999;
-    int a = vh_ix_lookup(&r, svc, adr, flags, &ri, &li, &why, &e);
+    int a = vh_ix_lookup(&r, svc, adr, name, flags, &ri, &li, &why, &e);
     vh_ix_end(&r);
     if (a == VH_IX_STALE)
         fail_msg("index stale for %s %s: %s", svc, adr, why);
     sqlite3 *db;
     if (vh_db_open_runtime(dbp, &db, &ed) < 0)
         fail_msg("%s", ed.msg);
-    int d = vh_select(db, svc, adr, flags, &rd, &ld, &ed);
+    int d = vh_select(db, svc, adr, name, flags, &rd, &ld, &ed);
     vh_db_close(db, NULL);
     if (a != d)
-        fail_msg("%s %s (flags %d): index rule %d, database rule %d", svc, adr, flags, a, d);
+        fail_msg("%s %s name %s (flags %d): index rule %d, database rule %d", svc, adr, name ? name : "-", flags, a, d);
     if (d > 0) {
         if (li != ld || memcmp(&ri, &rd, sizeof ri) != 0)
             fail_msg("%s %s: index %s /%u -> %s, database %s /%u -> %s", svc, adr, ri.address, li, ri.root, rd.address,
                      ld, rd.root);
         if (out)
             *out = rd;
+        if (plen)
+            *plen = ld;
     }
     return d;
+}
+
+static int same_prefix_answer(const char *svc, const char *adr, int flags, vh_row *out)
+{
+    return same_named_answer(svc, adr, NULL, flags, out, NULL);
 }
 
 /* The header of the index as virtuald reads it. */
@@ -867,6 +876,111 @@ static void test_trust_like_the_database(void **s)
     assert_int_equal(t.any, 0);
 }
 
+/* ---- issue 17: name and wildcard rows (fleet.md 3.3, table S row S10) ---- */
+
+static void s10_add(const s10_row *x)
+{
+    vh_row r;
+    unit_row(&r, x->svc, x->key, x->root);
+    r.enabled = x->enabled;
+    change('a', &r, 1);
+    assert_int_equal(current(), 1);
+    /* change() passes over a refused change: a duplicate or a key
+     * vhostctl would not store would make the expectations wrong */
+    sqlite3 *db;
+    sqlite3_stmt *st;
+    vh_err e;
+    if (vh_db_open_runtime(dbp, &db, &e) < 0)
+        fail_msg("%s", e.msg);
+    assert_int_equal(
+        sqlite3_prepare_v2(db, "SELECT root FROM domains WHERE service = ?1 AND address = ?2", -1, &st, NULL),
+        SQLITE_OK);
+    sqlite3_bind_text(st, 1, x->svc, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, x->key, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) != SQLITE_ROW || strcmp((const char *)sqlite3_column_text(st, 0), x->root) != 0)
+        fail_msg("row %s %s %s was not added", x->svc, x->key, x->root);
+    sqlite3_finalize(st);
+    vh_db_close(db, NULL);
+}
+
+/* One connection through the index and the database (same answer), and
+ * through virtuald's decider, which must use the index: expect rule,
+ * root, prefix length; a disabled row refuses (69), no row is 68. */
+static void s10_expect(const char *svc, const char *adr, const char *name, int rule, const char *root, unsigned plen,
+                       int enabled, const char *why)
+{
+    vh_row r;
+    unsigned got_plen = 0;
+    int got = same_named_answer(svc, adr, name, 0, &r, &got_plen);
+    if (got != rule || (rule && (strcmp(r.root, root) != 0 || got_plen != plen || r.enabled != enabled)))
+        fail_msg("%s: %s %s --name %s: %s %s /%u, expected %s %s /%u", why, svc, adr, name ? name : "-",
+                 vh_select_rule_name(got), got > 0 ? r.root : "-", got_plen, vh_select_rule_name(rule),
+                 root ? root : "-", plen);
+    vh_decider dc;
+    vh_decision d;
+    vh_err e;
+    if (vh_decide_begin(&dc, dbp, &e) < 0)
+        fail_msg("%s", e.msg);
+    int served = vh_decide_select(&dc, svc, adr, name, 0, &d, &e);
+    vh_err ce;
+    assert_int_equal(vh_decide_end(&dc, &ce), 0);
+    assert_int_equal(d.from_index, 1);
+    assert_int_equal(d.rule, rule);
+    if (rule && enabled) {
+        assert_int_equal(served, 0);
+        assert_string_equal(d.row.root, root);
+    } else {
+        assert_int_equal(served, -1);
+        assert_int_equal(e.code, rule ? VH_EX_UNAVAILABLE : VH_EX_NOHOST);
+    }
+}
+
+/* S10 on the index: the ladder of s10_cases.h with its rows removed one
+ * by one from the top (each change written in place), then the
+ * provider's table case by case, again after a rebuild. */
+static void test_names_answer_like_the_database(void **s)
+{
+    (void)s;
+    /* a ('*', default) row of the random table would answer every miss */
+    vh_row any;
+    unit_row(&any, "*", "default", "/srv/unused");
+    change('r', &any, 1);
+    assert_int_equal(current(), 1);
+    for (size_t i = 0; i < S10_DECOYS; i++)
+        s10_add(&s10_decoys[i]);
+    for (size_t i = 0; i < S10_RUNGS; i++)
+        s10_add(&s10_ladder[i].row);
+    for (size_t k = 0; k <= S10_RUNGS; k++) {
+        const struct s10_rung *w = k < S10_RUNGS ? &s10_ladder[k] : NULL, *wn = NULL;
+        for (size_t i = k; i < S10_RUNGS && !wn; i++)
+            if (s10_ladder[i].row.key[0] != '*' && strcmp(s10_ladder[i].row.key, S10_NAME) != 0)
+                wn = &s10_ladder[i];
+        char why[64];
+        snprintf(why, sizeof why, "the ladder from row %zu on", k);
+        s10_expect(S10_SVC, S10_ADDR, S10_NAME, w ? w->rule : VH_RULE_NONE, w ? w->row.root : NULL, w ? w->plen : 0, 1,
+                   why);
+        s10_expect(S10_SVC, S10_ADDR, NULL, wn ? wn->rule : VH_RULE_NONE, wn ? wn->row.root : NULL, wn ? wn->plen : 0,
+                   1, why);
+        if (w)
+            drop_row(w->row.svc, w->row.key);
+    }
+    for (size_t i = 0; i < S10_DECOYS; i++)
+        drop_row(s10_decoys[i].svc, s10_decoys[i].key);
+    for (size_t i = 0; i < S10_ROWS; i++)
+        s10_add(&s10_rows[i]);
+    for (int round = 0; round < 2; round++) {
+        for (size_t i = 0; i < S10_CASES; i++) {
+            const struct s10_case *c = &s10_cases[i];
+            unsigned plen = c->rule == VH_RULE_PREFIX || c->rule == VH_RULE_PREFIX_ANY ? 24 : 0;
+            s10_expect(c->svc, c->addr, c->name, c->rule, c->root, plen, c->enabled, c->why);
+        }
+        /* a rebuild writes the same name keys as the changes in place */
+        vh_err e;
+        assert_int_equal(vh_ixwrite_rebuild(dbp, &e), 0);
+    }
+    same_answers();
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -881,6 +995,7 @@ int main(void)
         cmocka_unit_test(test_out_of_range_settings_refused),
         cmocka_unit_test(test_prefix_rows_answer_like_the_database),
         cmocka_unit_test(test_trust_like_the_database),
+        cmocka_unit_test(test_names_answer_like_the_database),
     };
     return cmocka_run_group_tests(tests, setup, unit_teardown);
 }

@@ -76,7 +76,7 @@ static void provision_cat(void)
 {
     const char *progs[] = {"/usr/bin/cat"};
     vh_row u = row_for(jail, 1);
-    vh_provision p = {jail, progs, 1, &u, 1, NULL, NULL, 0, 0, NULL};
+    vh_provision p = {jail, progs, 1, &u, 1, NULL, NULL, 0, 0, NULL, NULL};
     vh_err e;
     if (vh_provision_run(&p, &e) < 0)
         fail_msg("provision: %s", e.msg);
@@ -138,7 +138,7 @@ static void test_provision_idempotent(void **state)
     (void)state;
     const char *progs[] = {"/usr/bin/cat"};
     vh_row u = row_for(jail, 1);
-    vh_provision p = {jail, progs, 1, &u, 1, NULL, NULL, 0, 0, NULL};
+    vh_provision p = {jail, progs, 1, &u, 1, NULL, NULL, 0, 0, NULL, NULL};
     vh_err e;
     assert_int_equal(vh_provision_run(&p, &e), 0);
     assert_int_equal(p.written, 0);
@@ -169,7 +169,7 @@ static void test_provision_refuses_tenant_dir(void **state)
     (void)state;
     const char *progs[] = {"/usr/bin/cat"};
     unit_sh("rm -rf %s; mkdir -m 0755 %s; chown nobody %s", jp("/usr/bin"), jp("/usr/bin"), jp("/usr/bin"));
-    vh_provision p = {jail, progs, 1, NULL, 0, NULL, NULL, 0, 0, NULL};
+    vh_provision p = {jail, progs, 1, NULL, 0, NULL, NULL, 0, 0, NULL, NULL};
     vh_err e;
     assert_int_equal(vh_provision_run(&p, &e), -1);
     assert_non_null(strstr(e.msg, "/usr/bin is owned by uid 65534"));
@@ -186,14 +186,14 @@ static void test_provision_parent_must_be_trusted(void **state)
     snprintf(root, sizeof root, "%s/out/new", unit_dir);
     unit_sh("chmod o+w %s/out", unit_dir);
     const char *progs[] = {"/usr/bin/cat"};
-    vh_provision p = {root, progs, 1, NULL, 0, NULL, NULL, 0, 0, NULL};
+    vh_provision p = {root, progs, 1, NULL, 0, NULL, NULL, 0, 0, NULL, NULL};
     vh_err e;
     assert_int_equal(vh_provision_run(&p, &e), -1);
     assert_non_null(strstr(e.msg, "parent is not trusted"));
     assert_int_equal(access(root, F_OK), -1);
     unit_sh("chmod o-w %s/out", unit_dir);
     const char *rel[] = {"cat"};
-    vh_provision q = {root, rel, 1, NULL, 0, NULL, NULL, 0, 0, NULL};
+    vh_provision q = {root, rel, 1, NULL, 0, NULL, NULL, 0, 0, NULL, NULL};
     assert_int_equal(vh_provision_run(&q, &e), -1);
     assert_non_null(strstr(e.msg, "absolute path"));
 }

@@ -214,8 +214,8 @@ static void test_shipped_profiles(void **state)
     char **names;
     vh_err e;
     int n = vh_profile_list(VH_SRC_DIR "/profiles", &names, &e);
-    assert_true(n >= 6);
-    const char *want[] = {"busybox-httpd", "git-daemon", "inetutils-ftpd", "popa3d", "rsync", "vsftpd"};
+    assert_true(n >= 7);
+    const char *want[] = {"busybox-httpd", "git-daemon", "inetutils-ftpd", "popa3d", "rsync", "stunnel", "vsftpd"};
     for (size_t w = 0; w < sizeof want / sizeof want[0]; w++) {
         int found = 0;
         for (int i = 0; i < n; i++)

@@ -75,7 +75,7 @@ int __wrap_fchown(int fd, uid_t uid, gid_t gid)
 
 static int run(vh_err *e)
 {
-    vh_provision p = {jail, NULL, 0, NULL, 0, NULL, NULL, 0, 0, NULL};
+    vh_provision p = {jail, NULL, 0, NULL, 0, NULL, NULL, 0, 0, NULL, NULL};
     return vh_provision_run(&p, e);
 }
 
@@ -279,7 +279,7 @@ static vh_row mkuser(const char *user, const char *group, uint32_t uid, uint32_t
 
 static int run_users(const vh_row *users, int n, vh_err *e)
 {
-    vh_provision p = {jail, NULL, 0, users, n, NULL, NULL, 0, 0, NULL};
+    vh_provision p = {jail, NULL, 0, users, n, NULL, NULL, 0, 0, NULL, NULL};
     return vh_provision_run(&p, e);
 }
 
@@ -305,7 +305,7 @@ static void test_merge_add(void **state)
         unit_dir);
     unit_sh("test \"$(cat %s/jail/etc/group)\" = \"$(printf 'root:x:0:\\nsvcb:x:1500:\\nwebg:x:1601:')\"", unit_dir);
     /* Again, for one of them: nothing dropped, nothing changed. */
-    vh_provision p = {jail, NULL, 0, u, 1, NULL, NULL, 0, 0, NULL};
+    vh_provision p = {jail, NULL, 0, u, 1, NULL, NULL, 0, 0, NULL, NULL};
     assert_int_equal(vh_provision_run(&p, &e), 0);
     unit_sh("grep -qx 'svcb:x:1500:1500:B:/home/b:/bin/sh' %s/jail/etc/passwd", unit_dir);
     unit_sh("grep -q '^webc:' %s/jail/etc/passwd && grep -qx 'svcb:x:1500:' %s/jail/etc/group", unit_dir, unit_dir);
@@ -459,7 +459,7 @@ static void test_origin_dotdot(void **state)
     struct eb lib = {.is64 = 1, .machine = 62};
     unit_write_file(unit_path("host/app/lib/libx.so"), img, eb_build(&lib, img, sizeof img, &L), 0644);
     const char *progs[] = {unit_path("host/app/bin/prog")};
-    vh_provision p = {jail, progs, 1, NULL, 0, NULL, NULL, 0, 0, NULL};
+    vh_provision p = {jail, progs, 1, NULL, 0, NULL, NULL, 0, 0, NULL, NULL};
     vh_err e;
     if (vh_provision_run(&p, &e) < 0)
         fail_msg("provision: %s", e.msg);
@@ -468,6 +468,82 @@ static void test_origin_dotdot(void **state)
     struct stat st;
     assert_int_equal(lstat(in, &st), 0);
     assert_true(S_ISREG(st.st_mode) && (st.st_mode & 07777) == 0644);
+}
+
+/* Issue 14 point 4: what provision reports for the manifest - each
+ * regular file copied from the host, with its kind, the request that
+ * brought it and the bytes written; never configuration written only
+ * where the jail has none. A second run reports them again (verified in
+ * place). */
+struct copies {
+    int n;
+    char line[8][700];
+};
+
+static void on_copied(void *ctx, const vh_prov_copied *c)
+{
+    struct copies *k = ctx;
+    if (k->n == 8)
+        fail_msg("more copies reported than expected: %s", c->in);
+    snprintf(k->line[k->n], sizeof k->line[k->n], "%s|%s|%s|%s|%04o|%zu", c->in, c->host, c->kind, c->source, c->mode,
+             c->len);
+    if (strcmp(c->kind, "file") == 0 && (c->len != 5 || memcmp(c->data, "data\n", 5) != 0))
+        fail_msg("the bytes reported for %s are not the file's", c->in);
+    k->n++;
+}
+
+static int by_line(const void *a, const void *b)
+{
+    return strcmp(a, b);
+}
+
+static void test_copied_manifest(void **state)
+{
+    (void)state;
+    static unsigned char img[4096];
+    struct eb_layout L;
+    unit_sh("mkdir -p %s/host/app/bin %s/host/app/lib", unit_dir, unit_dir);
+    struct eb prog = {.is64 = 1, .machine = 62, .needed = {"libx.so"}, .nneeded = 1, .runpath = "$ORIGIN/../lib"};
+    size_t plen = eb_build(&prog, img, sizeof img, &L);
+    unit_write_file(unit_path("host/app/bin/prog"), img, plen, 0755);
+    struct eb lib = {.is64 = 1, .machine = 62};
+    unit_write_file(unit_path("host/app/lib/libx.so"), img, eb_build(&lib, img, sizeof img, &L), 0644);
+    unit_write_file(unit_path("host/app/data.txt"), "data\n", 5, 0644);
+    const char *progs[] = {unit_path("host/app/bin/prog")};
+    const char *files[] = {unit_path("host/app/data.txt")};
+    vh_prov_skel skel = {"/etc/app.conf", 0644, "x=1\n", 4};
+    vh_prov_more more = {files, 1, NULL, 0, NULL, 0, 0, NULL, 0, NULL, 0, NULL, 0, &skel, 1};
+    struct copies k = {0};
+    vh_provision p = {jail, progs, 1, NULL, 0, NULL, &k, 0, 0, &more, on_copied};
+    vh_err e;
+    for (int run = 0; run < 2; run++) {
+        memset(&k, 0, sizeof k);
+        if (vh_provision_run(&p, &e) < 0)
+            fail_msg("provision: %s", e.msg);
+        assert_int_equal(k.n, 3);
+        qsort(k.line, (size_t)k.n, sizeof k.line[0], by_line);
+        char want[3][700];
+        snprintf(want[0], sizeof want[0],
+                 "%s/host/app/bin/prog|%s/host/app/bin/prog|program|program %s/host/app/bin/prog|0755|%zu", unit_dir,
+                 unit_dir, unit_dir, plen);
+        snprintf(want[1], sizeof want[1], "%s/host/app/bin/../lib/libx.so", unit_dir);
+        snprintf(want[2], sizeof want[2],
+                 "%s/host/app/data.txt|%s/host/app/data.txt|file|file %s/host/app/data.txt|0644|5", unit_dir, unit_dir,
+                 unit_dir);
+        assert_string_equal(k.line[0], want[0]);
+        /* the library: in the jail where the kernel finds it, from the host path the search found */
+        char in[700];
+        snprintf(in, sizeof in, "%s/host/app/lib/libx.so|%s|library|program %s/host/app/bin/prog|0644|", unit_dir,
+                 want[1], unit_dir);
+        if (strncmp(k.line[2], in, strlen(in)) != 0) /* sorted: bin/prog, data.txt, lib/libx.so */
+            fail_msg("library line: %s, want %s...", k.line[2], in);
+        assert_string_equal(k.line[1], want[2]);
+    }
+    /* the configuration skeleton was written, and is not in the manifest */
+    struct stat st;
+    char conf[600];
+    snprintf(conf, sizeof conf, "%s/etc/app.conf", jail);
+    assert_int_equal(lstat(conf, &st), 0);
 }
 
 int main(void)
@@ -492,6 +568,7 @@ int main(void)
         cmocka_unit_test_setup(test_oversize, setup),
         cmocka_unit_test_setup(test_symlinked_passwd, setup),
         cmocka_unit_test_setup(test_hardlinked_passwd, setup),
+        cmocka_unit_test_setup(test_copied_manifest, setup),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

@@ -1,6 +1,8 @@
 /* proxyio: reading exactly a PROXY header off a real loopback TCP
  * connection (fleet.md 1.2; THREATS L2 slow or split headers, L3 never a
- * byte of the service's, L6 SO_RCVLOWAT given back, L7 a second header).
+ * byte of the service's, L6 SO_RCVLOWAT given back, L7 a second header),
+ * and peeking a TLS ClientHello (fleet.md 2.2-2.7, table S3, S5, S7: the
+ * socket halves; nothing is ever consumed).
  * Each case makes its own pair: a listener on 127.0.0.1:0, a client
  * connected to it and the accepted end, which is what virtuald reads. */
 #include <stdarg.h>
@@ -10,6 +12,7 @@
 
 #include "exitcodes.h"
 #include "proxyio.h"
+#include "tls_captures.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -405,6 +408,266 @@ static void test_untrusted_peek(void **state)
     close(s);
 }
 
+/* ---- the ClientHello peek (issue 17) ------------------------------- */
+
+static vh_tlsio_outcome tls_peek(int s, int timeout_ms, vh_tls_result *r, vh_err *e)
+{
+    e->code = 0;
+    e->msg[0] = '\0';
+    polls = 0;
+    return vh_tlsio_peek(s, "127.0.0.1:1", timeout_ms, r, e);
+}
+
+/* S1's socket half, L3: a hello queued whole, with bytes behind it: its
+ * name, no wait, and every byte still queued for the service */
+static void test_tls_one_piece(void **state)
+{
+    (void)state;
+    int s, c = pair(&s);
+    static unsigned char buf[sizeof openssl_hello + 4];
+    memcpy(buf, openssl_hello, sizeof openssl_hello);
+    memcpy(buf + sizeof openssl_hello, "0rtt", 4);
+    assert_int_equal(send(c, buf, sizeof buf, 0), (ssize_t)sizeof buf);
+    shutdown(c, SHUT_WR);
+    vh_tls_result r;
+    vh_err e;
+    assert_int_equal(tls_peek(s, 3000, &r, &e), VH_TLSIO_HELLO);
+    assert_int_equal(polls, 0);
+    assert_string_equal(r.name, "a.example.test");
+    assert_int_equal(lowat(s), 1);
+    rest_is(s, buf, sizeof buf);
+    close(c);
+    close(s);
+}
+
+/* S3, L2: OpenSSL's 2-record hello cut at the offsets of table S3 (in
+ * the record header, the handshake header, the middle, the second
+ * record's header, the last byte), 20 ms apart: waited for, never a
+ * spin, the name, and every byte still queued (L3) with SO_RCVLOWAT 1 (L6) */
+static void test_tls_split(void **state)
+{
+    (void)state;
+    size_t cuts[] = {1, 5, 6, 9, 43, 300, 512, 517, 600, sizeof split2_hello - 1};
+    size_t ncuts = sizeof cuts / sizeof cuts[0];
+    int s, c = pair(&s);
+    pid_t p = writer(c, split2_hello, sizeof split2_hello, cuts, ncuts, 20, 0);
+    vh_tls_result r;
+    vh_err e;
+    double t0 = now_s(CLOCK_MONOTONIC);
+    assert_int_equal(tls_peek(s, 5000, &r, &e), VH_TLSIO_HELLO);
+    assert_true(polls >= 1 && polls <= (int)ncuts + 2);
+    assert_true(now_s(CLOCK_MONOTONIC) - t0 >= (double)ncuts * 0.018);
+    assert_string_equal(r.name, "a.example.test");
+    assert_int_equal(r.records, 2);
+    assert_int_equal(lowat(s), 1);
+    rest_is(s, split2_hello, sizeof split2_hello);
+    reap(p);
+    close(c);
+    close(s);
+}
+
+/* S7, L2: half a hello and a stall; nothing at all: 75 at the deadline,
+ * no spin, the bytes still queued */
+static void test_tls_timeout(void **state)
+{
+    (void)state;
+    for (int half = 1; half >= 0; half--) {
+        int s, c = pair(&s);
+        if (half)
+            assert_int_equal(send(c, openssl_hello, 100, 0), 100);
+        vh_tls_result r;
+        vh_err e;
+        double t0 = now_s(CLOCK_MONOTONIC), c0 = now_s(CLOCK_PROCESS_CPUTIME_ID);
+        assert_int_equal(tls_peek(s, 300, &r, &e), VH_TLSIO_REFUSED);
+        double dt = now_s(CLOCK_MONOTONIC) - t0, cpu = now_s(CLOCK_PROCESS_CPUTIME_ID) - c0;
+        assert_int_equal(e.code, VH_EX_TEMPFAIL);
+        assert_non_null(strstr(e.msg, "no complete TLS ClientHello"));
+        assert_true(dt >= 0.29 && dt < 1.5);
+        assert_true(polls >= 1 && polls <= 3);
+        assert_true(cpu < 0.1);
+        assert_int_equal(lowat(s), 1);
+        unsigned char got[128];
+        assert_int_equal(recv(s, got, sizeof got, MSG_DONTWAIT), half ? 100 : -1);
+        close(c);
+        close(s);
+    }
+}
+
+/* S5: plain HTTP to the TLS port: no name at its first byte (one byte
+ * is enough, it never waits for five), every byte left for the service */
+static void test_tls_not_tls(void **state)
+{
+    (void)state;
+    int s, c = pair(&s);
+    pid_t p = writer(c, (const unsigned char *)"GET / HTTP/1.0\r\n\r\n", 18, (size_t[]){1}, 1, 1000, 0);
+    msleep(50); /* "G" alone is queued */
+    vh_tls_result r;
+    vh_err e;
+    double t0 = now_s(CLOCK_MONOTONIC);
+    assert_int_equal(tls_peek(s, 3000, &r, &e), VH_TLSIO_NOT_TLS);
+    assert_true(now_s(CLOCK_MONOTONIC) - t0 < 0.5);
+    assert_int_equal(lowat(s), 1);
+    rest_is(s, "GET / HTTP/1.0\r\n\r\n", 18);
+    reap(p);
+    close(c);
+    close(s);
+}
+
+/* S7: EOF before any byte: GONE at once; a hello cut by a FIN: 76 at the
+ * FIN, long before the deadline */
+static void test_tls_eof(void **state)
+{
+    (void)state;
+    int s, c = pair(&s);
+    shutdown(c, SHUT_WR);
+    vh_tls_result r;
+    vh_err e;
+    assert_int_equal(tls_peek(s, 3000, &r, &e), VH_TLSIO_GONE);
+    close(c);
+    close(s);
+    c = pair(&s);
+    size_t cut = 100;
+    pid_t p = writer(c, openssl_hello, 100, &cut, 0, 0, 300);
+    double t0 = now_s(CLOCK_MONOTONIC);
+    assert_int_equal(tls_peek(s, 5000, &r, &e), VH_TLSIO_REFUSED);
+    double dt = now_s(CLOCK_MONOTONIC) - t0;
+    assert_int_equal(e.code, VH_EX_PROTOCOL);
+    assert_non_null(strstr(e.msg, "cut off after 100 of"));
+    assert_true(dt >= 0.2 && dt < 2.0);
+    assert_true(polls >= 1 && polls <= 3);
+    assert_int_equal(lowat(s), 1);
+    reap(p);
+    close(c);
+    close(s);
+}
+
+/* S6's socket half, L4: a malformed hello refused (76) with its rule,
+ * nothing consumed */
+static void test_tls_refused(void **state)
+{
+    (void)state;
+    int s, c = pair(&s);
+    static unsigned char bad[sizeof openssl_hello];
+    memcpy(bad, openssl_hello, sizeof bad);
+    bad[1] = 0x02; /* record version 0x0201 */
+    assert_int_equal(send(c, bad, sizeof bad, 0), (ssize_t)sizeof bad);
+    vh_tls_result r;
+    vh_err e;
+    assert_int_equal(tls_peek(s, 3000, &r, &e), VH_TLSIO_REFUSED);
+    assert_int_equal(e.code, VH_EX_PROTOCOL);
+    assert_non_null(strstr(e.msg, "bad TLS ClientHello"));
+    assert_int_equal(polls, 0);
+    unsigned char got[sizeof bad];
+    assert_int_equal(recv(s, got, sizeof got, MSG_DONTWAIT), (ssize_t)sizeof bad);
+    close(c);
+    close(s);
+}
+
+/* L2 (red team): TCP urgent data (MSG_OOB) inside a ClientHello. A peek
+ * stops at the urgent mark while poll counts the bytes past it, so the
+ * peek sees a hello that never grows although poll says enough is
+ * queued: it must be refused at once (76), not spun on until the
+ * deadline. Nothing consumed (L3), SO_RCVLOWAT 1 again (L6). The
+ * control: an urgent byte after a whole hello, which the peek reads in
+ * full, is served. */
+static void test_tls_urgent(void **state)
+{
+    (void)state;
+    int s, c = pair(&s);
+    assert_int_equal(send(c, openssl_hello, 100, 0), 100);
+    assert_int_equal(send(c, "U", 1, MSG_OOB), 1);
+    assert_int_equal(send(c, openssl_hello + 100, sizeof openssl_hello - 100, 0),
+                     (ssize_t)(sizeof openssl_hello - 100));
+    msleep(50); /* the client stays: no FIN to end the wait */
+    vh_tls_result r;
+    vh_err e;
+    double t0 = now_s(CLOCK_MONOTONIC), c0 = now_s(CLOCK_PROCESS_CPUTIME_ID);
+    assert_int_equal(tls_peek(s, 1000, &r, &e), VH_TLSIO_REFUSED);
+    double dt = now_s(CLOCK_MONOTONIC) - t0, cpu = now_s(CLOCK_PROCESS_CPUTIME_ID) - c0;
+    assert_int_equal(e.code, VH_EX_PROTOCOL);
+    assert_non_null(strstr(e.msg, "urgent"));
+    assert_true(polls <= 3);
+    assert_true(dt < 0.5);
+    assert_true(cpu < 0.1);
+    assert_int_equal(lowat(s), 1);
+    shutdown(c, SHUT_WR);
+    rest_is(s, openssl_hello, sizeof openssl_hello); /* the urgent byte is out of band */
+    close(c);
+    close(s);
+    /* an urgent byte alone, the client staying: the peek skips it and
+     * sees nothing, poll sees a byte */
+    c = pair(&s);
+    assert_int_equal(send(c, "U", 1, MSG_OOB), 1);
+    msleep(50);
+    c0 = now_s(CLOCK_PROCESS_CPUTIME_ID);
+    assert_int_equal(tls_peek(s, 1000, &r, &e), VH_TLSIO_REFUSED);
+    cpu = now_s(CLOCK_PROCESS_CPUTIME_ID) - c0;
+    assert_int_equal(e.code, VH_EX_PROTOCOL);
+    assert_non_null(strstr(e.msg, "urgent"));
+    assert_true(polls <= 3);
+    assert_true(cpu < 0.1);
+    assert_int_equal(lowat(s), 1);
+    close(c);
+    close(s);
+    /* control: the urgent byte after the whole hello */
+    c = pair(&s);
+    assert_int_equal(send(c, openssl_hello, sizeof openssl_hello, 0), (ssize_t)sizeof openssl_hello);
+    assert_int_equal(send(c, "U", 1, MSG_OOB), 1);
+    shutdown(c, SHUT_WR);
+    msleep(50);
+    polls = 0;
+    assert_int_equal(tls_peek(s, 1000, &r, &e), VH_TLSIO_HELLO);
+    assert_string_equal(r.name, "a.example.test");
+    assert_int_equal(polls, 0);
+    assert_int_equal(lowat(s), 1);
+    rest_is(s, openssl_hello, sizeof openssl_hello);
+    close(c);
+    close(s);
+}
+
+/* The same for a PROXY header from a trusted balancer: urgent data
+ * inside it is refused at once, never spun on. */
+static void test_urgent_header(void **state)
+{
+    (void)state;
+    int s, c = pair(&s);
+    assert_int_equal(send(c, v2_hdr, 10, 0), 10);
+    assert_int_equal(send(c, "U", 1, MSG_OOB), 1);
+    assert_int_equal(send(c, v2_hdr + 10, sizeof v2_hdr - 10, 0), (ssize_t)(sizeof v2_hdr - 10));
+    msleep(50);
+    vh_proxy_result r;
+    vh_err e = {0, ""};
+    double t0 = now_s(CLOCK_MONOTONIC), c0 = now_s(CLOCK_PROCESS_CPUTIME_ID);
+    polls = 0;
+    assert_int_equal(vh_proxyio_read(s, "127.0.0.1:1", 3, 1000, &r, &e), VH_PROXYIO_REFUSED);
+    double dt = now_s(CLOCK_MONOTONIC) - t0, cpu = now_s(CLOCK_PROCESS_CPUTIME_ID) - c0;
+    assert_int_equal(e.code, VH_EX_PROTOCOL);
+    assert_non_null(strstr(e.msg, "urgent"));
+    assert_true(polls <= 3);
+    assert_true(dt < 0.5);
+    assert_true(cpu < 0.1);
+    assert_int_equal(lowat(s), 1);
+    unsigned char got[64];
+    assert_int_equal(recv(s, got, sizeof got, MSG_DONTWAIT), 10); /* up to the mark: nothing consumed */
+    close(c);
+    close(s);
+    /* an urgent byte alone */
+    c = pair(&s);
+    assert_int_equal(send(c, "U", 1, MSG_OOB), 1);
+    msleep(50);
+    c0 = now_s(CLOCK_PROCESS_CPUTIME_ID);
+    polls = 0;
+    assert_int_equal(vh_proxyio_read(s, "127.0.0.1:1", 3, 1000, &r, &e), VH_PROXYIO_REFUSED);
+    cpu = now_s(CLOCK_PROCESS_CPUTIME_ID) - c0;
+    assert_int_equal(e.code, VH_EX_PROTOCOL);
+    assert_non_null(strstr(e.msg, "urgent"));
+    assert_true(polls <= 3);
+    assert_true(cpu < 0.1);
+    assert_int_equal(lowat(s), 1);
+    close(c);
+    close(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -413,6 +676,10 @@ int main(void)
         cmocka_unit_test(test_eof_while_waiting), cmocka_unit_test(test_truncated_fin),
         cmocka_unit_test(test_second_header),     cmocka_unit_test(test_version_not_allowed),
         cmocka_unit_test(test_not_a_header),      cmocka_unit_test(test_untrusted_peek),
+        cmocka_unit_test(test_tls_one_piece),     cmocka_unit_test(test_tls_split),
+        cmocka_unit_test(test_tls_timeout),       cmocka_unit_test(test_tls_not_tls),
+        cmocka_unit_test(test_tls_eof),           cmocka_unit_test(test_tls_refused),
+        cmocka_unit_test(test_tls_urgent),        cmocka_unit_test(test_urgent_header),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

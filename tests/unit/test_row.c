@@ -120,15 +120,15 @@ static void test_schema_rejects_bad_rows(void **s)
             fail_msg("refused: %s: %s", good[i], sqlite3_errmsg(db));
     vh_row r;
     vh_err e;
-    assert_int_equal(vh_select(db, "a", "1", 0, &r, NULL, &e), VH_RULE_EXACT);
+    assert_int_equal(vh_select(db, "a", "1", NULL, 0, &r, NULL, &e), VH_RULE_EXACT);
     assert_int_equal(r.net_bind_service, 0);
     assert_int_equal(r.max_procs, VH_MAX_PROCS_DEFAULT);
-    assert_int_equal(vh_select(db, "a", "2", 0, &r, NULL, &e), VH_RULE_EXACT);
+    assert_int_equal(vh_select(db, "a", "2", NULL, 0, &r, NULL, &e), VH_RULE_EXACT);
     assert_int_equal(r.net_bind_service, 1);
     assert_int_equal(r.max_procs, 1);
-    assert_int_equal(vh_select(db, "a", "3", 0, &r, NULL, &e), VH_RULE_EXACT);
+    assert_int_equal(vh_select(db, "a", "3", NULL, 0, &r, NULL, &e), VH_RULE_EXACT);
     assert_int_equal(r.max_procs, VH_MAX_PROCS_MAX);
-    assert_int_equal(vh_select(db, "a", "4", 0, &r, NULL, &e), VH_RULE_EXACT);
+    assert_int_equal(vh_select(db, "a", "4", NULL, 0, &r, NULL, &e), VH_RULE_EXACT);
     assert_int_equal(r.net_bind_service, 0);
     assert_int_equal(r.max_procs, 7);
     sqlite3_close(db);
@@ -153,11 +153,11 @@ static void test_long_root_refused(void **s)
     assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
     vh_row r;
     vh_err e;
-    assert_int_equal(vh_select(db, "a", "1", 0, &r, NULL, &e), -1);
+    assert_int_equal(vh_select(db, "a", "1", NULL, 0, &r, NULL, &e), -1);
     assert_int_equal(e.code, VH_EX_CONFIG);
     assert_non_null(strstr(e.msg, "root is"));
     assert_int_equal(r.root[0], '\0');
-    assert_int_equal(vh_select(db, "a", "2", 0, &r, NULL, &e), VH_RULE_EXACT);
+    assert_int_equal(vh_select(db, "a", "2", NULL, 0, &r, NULL, &e), VH_RULE_EXACT);
     assert_int_equal(strlen(r.root), PATH_MAX - 1);
     sqlite3_close(db);
 }
