@@ -77,13 +77,14 @@ struct state {
 static int sni_entry(void *ctx, const vh_inetd_entry *en, vh_err *e)
 {
     struct state *s = ctx;
-    if (en->form != VH_INETD_NEW || !en->tls_sni || !en->service[0])
+    /* virtuald's SERVICE argument selects the rows, not the first column */
+    if (en->form != VH_INETD_NEW || !en->tls_sni || !en->arg_service[0])
         return 0;
     char(*n)[VH_SERVICE_MAX + 1] = realloc(s->sni, (s->nsni + 1) * sizeof *n);
     if (!n)
         return vh_fail(e, VH_EX_OSERR, "out of memory");
     s->sni = n;
-    memcpy(s->sni[s->nsni++], en->service, sizeof *n);
+    memcpy(s->sni[s->nsni++], en->arg_service, sizeof *n);
     return 0;
 }
 

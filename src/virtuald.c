@@ -68,6 +68,8 @@ struct target {
      * ClientHello's server name, or the PROXY v2 AUTHORITY; "" none */
     char name[VH_HOSTNAME_MAX + 1];
     char authority[VH_HOSTNAME_MAX + 1]; /* the header's AUTHORITY, "" none */
+    int has_authority;                   /* the header had an AUTHORITY, even an IP literal ("" above) */
+    int tls_ended;                       /* the header's SSL TLV: the balancer ended the client's TLS */
     const char *name_from;               /* "sni", "authority" or "sni+authority" */
     int ech;                             /* the ClientHello carried encrypted_client_hello */
     unsigned char unique_id[VH_PROXY_UNIQUE_ID_MAX];
@@ -667,6 +669,8 @@ static int proxy_stage(struct target *t, const struct opts *o, vh_decider *dc, i
     t->conn.remote = h.src;
     t->via = h.version;
     snprintf(t->authority, sizeof t->authority, "%s", h.authority);
+    t->has_authority = h.has_authority;
+    t->tls_ended = h.tls_ended;
     t->unique_id_len = h.unique_id_len;
     memcpy(t->unique_id, h.unique_id, h.unique_id_len);
     return 0;
@@ -688,6 +692,13 @@ static int name_stage(struct target *t, const struct opts *o, vh_decider *dc, vh
     }
     if (!o->tls_sni)
         return 0;
+    if (t->tls_ended) {
+        /* the balancer ended TLS: a ClientHello now would be the
+         * client's own plaintext, a name the balancer never checked */
+        if (t->verbose)
+            vh_log(LOG_INFO, "detail tls-sni: the balancer ended TLS (PROXY v2 SSL TLV), no ClientHello is peeked");
+        return 0;
+    }
     char peer[96];
     fmt_endpoint(&t->conn.remote, peer, sizeof peer);
     vh_decide_wait(dc); /* no read transaction while waiting (THREATS I4) */
@@ -721,6 +732,16 @@ static int name_stage(struct target *t, const struct opts *o, vh_decider *dc, vh
                r.client_version, r.name[0] ? r.name : (r.has_sni ? "(ip-literal)" : "(none)"), r.ech);
     if (!r.name[0])
         return 0;
+    if (t->has_authority && !t->authority[0]) {
+        /* the balancer named no host (an IP literal): the hello is
+         * not the balancer's word, it may be the client's own bytes
+         * inside the balancer's TLS; both present, they must agree */
+        t->warn_only = 1;
+        return vh_fail(e, VH_EX_PROTOCOL,
+                       "SNI %s and PROXY authority (an IP literal, no host name) disagree - check the balancer's "
+                       "proxy-v2-options authority",
+                       r.name);
+    }
     if (t->authority[0]) {
         if (strcmp(t->authority, r.name) != 0) {
             t->warn_only = 1;

@@ -125,6 +125,15 @@ static int word_is(const char *buf, const word *w, const char *s)
     return w->len == strlen(s) && memcmp(buf + w->off, s, w->len) == 0;
 }
 
+/* 1 when w is "--" and a prefix of 1 or more bytes of opt: getopt_long,
+ * which virtuald's argtable uses, takes any unambiguous prefix of a long
+ * option ("--tls" is --tls-sni; only --tls-sni starts with 't'). */
+static int long_prefix_of(const char *buf, const word *w, const char *opt)
+{
+    return w->len > 2 && w->len - 2 <= strlen(opt) && memcmp(buf + w->off, "--", 2) == 0 &&
+           memcmp(buf + w->off + 2, opt, w->len - 2) == 0;
+}
+
 static int basename_is(const char *buf, const word *w, const char *name)
 {
     const char *s = buf + w->off, *b = s;
@@ -232,14 +241,27 @@ static int classify(struct scan *s, const char *buf, const struct ent *en, vh_in
     if (memchr(f, '/', first->len) == NULL) {
         out->form = VH_INETD_NEW; /* converted already: not ours to judge */
         /* virtuald's own options, up to SERVICE: only --tls-sni is
-         * read (vhostctl check: name rows need it). Those taking a value
-         * as the next word skip it. */
-        for (size_t i = 7; i < en->n && buf[w[i].off] == '-' && w[i].len > 2 && buf[w[i].off + 1] == '-'; i++) {
-            if (word_is(buf, &w[i], "--tls-sni"))
+         * read (vhostctl check: name rows need it), spelt in full or as
+         * a prefix as virtuald takes it. Those taking a value as the next
+         * word skip it (abbreviated, virtuald refuses the line: see
+         * vh_args_split). Then SERVICE, after any "--": the service
+         * whose rows the line selects, whatever the first column says. */
+        size_t i = 7;
+        for (; i < en->n && buf[w[i].off] == '-' && w[i].len > 2 && buf[w[i].off + 1] == '-'; i++) {
+            if (long_prefix_of(buf, &w[i], "tls-sni"))
                 out->tls_sni = 1;
             else if (word_is(buf, &w[i], "--db") || word_is(buf, &w[i], "--pids-cgroup") ||
                      word_is(buf, &w[i], "--proxy") || word_is(buf, &w[i], "--first-bytes-timeout"))
                 i++;
+        }
+        if (i < en->n && word_is(buf, &w[i], "--"))
+            i++;
+        if (i < en->n && w[i].len <= VH_SERVICE_MAX) {
+            char arg[VH_SERVICE_MAX + 1];
+            memcpy(arg, buf + w[i].off, w[i].len);
+            arg[w[i].len] = '\0';
+            if (vh_valid_service(arg, 0, &ve) == 0)
+                memcpy(out->arg_service, arg, w[i].len + 1);
         }
         return 1;
     }

@@ -57,6 +57,9 @@ typedef struct vh_inetd_entry {
     const char *program;              /* legacy form: PROGRAM, not NUL-terminated */
     size_t program_len;
     int tls_sni; /* new form: virtuald's own options hold --tls-sni (issue 17) */
+    /* new form: virtuald's SERVICE argument, which selects its rows; ""
+     * when missing or no valid service name */
+    char arg_service[VH_SERVICE_MAX + 1];
 } vh_inetd_entry;
 
 typedef struct vh_inetd_ops {

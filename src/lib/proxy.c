@@ -202,6 +202,13 @@ static vh_proxy_status v2_tlvs(const unsigned char *buf, size_t off, size_t tota
                 vh_hostname_norm(v, len, r->authority) != VH_HOSTNAME_OK)
                 return refuse(r, VH_PROXY_R_V2_AUTHORITY);
             seen_authority = 1;
+            r->has_authority = 1;
+            break;
+        case VH_PROXY_TLV_SSL:
+            /* the balancer ended TLS (HAProxy proxy-v2-options ssl):
+             * what follows is the client's plaintext (virtuald.c) */
+            if (len >= 1 && (v[0] & VH_PROXY_SSL_CLIENT_SSL))
+                r->tls_ended = 1;
             break;
         case VH_PROXY_TLV_CRC32C:
             /* verified after the walk: a second one is refused as such */

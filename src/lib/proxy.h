@@ -56,6 +56,8 @@
 #define VH_PROXY_TLV_CRC32C 0x03
 #define VH_PROXY_TLV_NOOP 0x04
 #define VH_PROXY_TLV_UNIQUE_ID 0x05
+#define VH_PROXY_TLV_SSL 0x20        /* client (1), verify (4), sub-TLVs */
+#define VH_PROXY_SSL_CLIENT_SSL 0x01 /* its client bit: the client spoke TLS to the balancer */
 
 typedef enum vh_proxy_status {
     VH_PROXY_NEED = 0, /* a prefix of a header so far: peek again */
@@ -115,8 +117,10 @@ typedef struct vh_proxy_result {
     /* v2 AUTHORITY, normalised by the host-name rules of fleet.md 2.6;
      * empty when absent or when its labels are all digits. */
     char authority[VH_PROXY_NAME_MAX + 1];
-    int has_unique_id;                               /* v2: a UNIQUE_ID TLV was present (maybe empty) */
-    size_t unique_id_len;                            /* 0..128 */
+    int has_authority;    /* v2: an AUTHORITY TLV was present, even one that is no name (an IP literal) */
+    int tls_ended;        /* v2: a PP2_TYPE_SSL TLV with PP2_CLIENT_SSL: the balancer ended the client's TLS */
+    int has_unique_id;    /* v2: a UNIQUE_ID TLV was present (maybe empty) */
+    size_t unique_id_len; /* 0..128 */
     unsigned char unique_id[VH_PROXY_UNIQUE_ID_MAX]; /* raw bytes */
 } vh_proxy_result;
 

@@ -50,7 +50,8 @@ vh_proxyio_outcome vh_proxyio_read(int fd, const char *peer, int versions, int t
     static unsigned char buf[VH_PROXY_PEEK_MAX];
     long long deadline = now_ms() + timeout_ms;
     size_t need = VH_PROXY_V2_FIXED, have = 0;
-    int lowat = 1; /* what SO_RCVLOWAT is now; restored to 1 before leaving */
+    int lowat = 1;  /* what SO_RCVLOWAT is now; restored to 1 before leaving */
+    int urgent = 0; /* poll saw TCP urgent data (see vh_tlsio_peek) */
     vh_proxyio_outcome out = VH_PROXYIO_REFUSED;
     for (;;) {
         ssize_t n = peek(fd, buf, sizeof buf);
@@ -97,6 +98,13 @@ vh_proxyio_outcome vh_proxyio_read(int fd, const char *peer, int versions, int t
             }
             need = r->len; /* NEED: never more than the header */
         }
+        if (urgent) {
+            vh_fail(e, VH_EX_PROTOCOL,
+                    "TCP urgent data inside the PROXY header from trusted balancer %s (%zu of %zu bytes before it) - "
+                    "a balancer sends none",
+                    peer, have, need);
+            goto restore;
+        }
         long long left = deadline - now_ms();
         if (left <= 0) {
             vh_fail(e, VH_EX_TEMPFAIL, "no complete PROXY header from balancer %s within %d ms (%zu of %zu bytes)",
@@ -112,12 +120,14 @@ vh_proxyio_outcome vh_proxyio_read(int fd, const char *peer, int versions, int t
             }
             lowat = (int)need;
         }
-        struct pollfd p = {fd, POLLIN | POLLRDHUP, 0};
+        struct pollfd p = {fd, POLLIN | POLLPRI | POLLRDHUP, 0};
         int pr = poll(&p, 1, (int)(left > 60000 ? 60000 : left));
         if (pr < 0 && errno != EINTR) {
             vh_fail(e, VH_EX_OSERR, "poll: %s", strerror(errno));
             goto restore;
         }
+        if (pr > 0 && (p.revents & POLLPRI))
+            urgent = 1;
         if (pr > 0 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR))) {
             /* the peer closed or reset (poll reports an end as POLLIN
              * too, whatever the low-water mark): a peek never returns 0
@@ -163,6 +173,11 @@ vh_tlsio_outcome vh_tlsio_peek(int fd, const char *peer, int timeout_ms, vh_tls_
     long long deadline = now_ms() + timeout_ms;
     size_t have = 0, need = 1; /* the first byte tells TLS from anything else */
     int lowat = 1;
+    /* TCP urgent data (MSG_OOB): a peek stops at its mark, while poll
+     * and SO_RCVLOWAT count the bytes past it; a message still cut
+     * short once poll reported it would be peeked again and again
+     * without progress, a busy loop until the deadline. Refused. */
+    int urgent = 0;
     vh_tlsio_outcome out = VH_TLSIO_REFUSED;
     memset(r, 0, sizeof *r);
     for (;;) {
@@ -192,6 +207,13 @@ vh_tlsio_outcome vh_tlsio_peek(int fd, const char *peer, int timeout_ms, vh_tls_
             }
             need = r->len; /* NEED: never past the ClientHello's records */
         }
+        if (urgent) {
+            vh_fail(e, VH_EX_PROTOCOL,
+                    "TCP urgent data inside the ClientHello from %s (%zu of %zu bytes before it) - TLS clients send "
+                    "none",
+                    peer, have, need);
+            break;
+        }
         long long left = deadline - now_ms();
         if (left <= 0) {
             vh_fail(e, VH_EX_TEMPFAIL, "no complete TLS ClientHello from %s within %d ms (%zu of %zu bytes)", peer,
@@ -208,12 +230,14 @@ vh_tlsio_outcome vh_tlsio_peek(int fd, const char *peer, int timeout_ms, vh_tls_
             }
             lowat = (int)need;
         }
-        struct pollfd p = {fd, POLLIN | POLLRDHUP, 0};
+        struct pollfd p = {fd, POLLIN | POLLPRI | POLLRDHUP, 0};
         int pr = poll(&p, 1, (int)(left > 60000 ? 60000 : left));
         if (pr < 0 && errno != EINTR) {
             vh_fail(e, VH_EX_OSERR, "poll: %s", strerror(errno));
             break;
         }
+        if (pr > 0 && (p.revents & POLLPRI))
+            urgent = 1;
         if (pr > 0 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR))) {
             /* the peer closed or reset: what is queued is all there will
              * be; one more parse decides (as in vh_proxyio_read) */

@@ -216,7 +216,7 @@ px 127.0.0.2 19859 -b 127.0.0.1 -x "$H2$PAY" -p 5 -g 1500
 served "P16 trusted, split at 5, under strace" 127.0.0.3 "$PAY"
 vh_eq "P16 L6 trusted, split: SO_RCVLOWAT set to 16 for the wait, then back to 1" "[16] [1]" \
 	"$(grep -oE 'setsockopt\(0, SOL_SOCKET, SO_RCVLOWAT, \[[0-9]+\]' "$F/p16.trace" | grep -oE '\[[0-9]+\]' | tr '\n' ' ' | sed 's/ $//')"
-vh_check "P16 trusted, split: virtuald waited in poll" grep -qE '^[0-9]+ +poll\(\[\{fd=0, events=POLLIN\|POLLRDHUP' "$F/p16.trace"
+vh_check "P16 trusted, split: virtuald waited in poll" grep -qE '^[0-9]+ +poll\(\[\{fd=0, events=POLLIN\|POLLPRI\|POLLRDHUP' "$F/p16.trace"
 
 # P1: v2 TCP4, header and payload in one write, trusted peer
 px 127.0.0.2 19850 -b 127.0.0.1 -x "$H2$PAY"

@@ -182,18 +182,23 @@ vh_eq "readers during 6 replacements of 200,000 rows never missed the row ($n lo
 vh_eq "after the replacements: 200,000 rows" 200000 "$(rows big)"
 
 # --- a million lines, one transaction, bounded memory (THREATS H11) ---------
-awk -v j="$J/a" 'BEGIN { for (i = 0; i < 1000000; i++) printf "10.%d.%d.%d %s\n", int(i / 65536), int(i / 256) % 256, i % 256, j; print "default " j }' >"$W/million.conf"
+# The sanitizer build imports a tenth (the same code, ten times slower
+# there): the million and its memory bound are the plain build's.
+M=1000000
+[ -n "${VH_SANITIZE:-}" ] && M=100000
+ip_of() { echo "10.$(($1 / 65536)).$(($1 / 256 % 256)).$(($1 % 256))"; }
+awk -v j="$J/a" -v m="$M" 'BEGIN { for (i = 0; i < m; i++) printf "10.%d.%d.%d %s\n", int(i / 65536), int(i / 256) % 256, i % 256, j; print "default " j }' >"$W/million.conf"
 out=$(cd "$W" && /usr/bin/time -f 'rss=%M elapsed=%e' "$VHOSTCTL" --db "$DB" import --service million million.conf 2>&1)
-vh_contains "a million lines imported" "imported 1000001 domains of service million" "$out"
+vh_contains "$M lines and a default imported" "imported $((M + 1)) domains of service million" "$out"
 rss=$(printf '%s\n' "$out" | sed -n 's/.*rss=\([0-9]*\).*/\1/p')
-echo "# 1,000,001 lines: $(printf '%s\n' "$out" | grep -o 'rss=.*')"
+echo "# $((M + 1)) lines: $(printf '%s\n' "$out" | grep -o 'rss=.*')"
 # AddressSanitizer's shadow memory and quarantine multiply the footprint:
 # the bound is checked in the plain build.
 limit=65536
 [ -n "${VH_SANITIZE:-}" ] && limit=1048576
 [ -n "$rss" ] && [ "$rss" -lt $limit ] && vh_ok "peak RSS ${rss} KiB < $((limit / 1024)) MiB" || vh_notok "peak RSS ${rss} KiB"
-vh_eq "a million rows" 1000001 "$(rows million)"
-vh_contains "a row of the million decides" "(rule 1, exact)" "$(vh_ctl lookup million 10.15.66.63)"
-vh_contains "and the default the rest" "(rule 3, default)" "$(vh_ctl lookup million 10.16.0.0)"
+vh_eq "$((M + 1)) rows" $((M + 1)) "$(rows million)"
+vh_contains "the last of the rows decides" "(rule 1, exact)" "$(vh_ctl lookup million "$(ip_of $((M - 1)))")"
+vh_contains "and the default the rest" "(rule 3, default)" "$(vh_ctl lookup million "$(ip_of "$M")")"
 
 vh_done

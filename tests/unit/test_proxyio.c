@@ -563,6 +563,111 @@ static void test_tls_refused(void **state)
     close(s);
 }
 
+/* L2 (red team): TCP urgent data (MSG_OOB) inside a ClientHello. A peek
+ * stops at the urgent mark while poll counts the bytes past it, so the
+ * peek sees a hello that never grows although poll says enough is
+ * queued: it must be refused at once (76), not spun on until the
+ * deadline. Nothing consumed (L3), SO_RCVLOWAT 1 again (L6). The
+ * control: an urgent byte after a whole hello, which the peek reads in
+ * full, is served. */
+static void test_tls_urgent(void **state)
+{
+    (void)state;
+    int s, c = pair(&s);
+    assert_int_equal(send(c, openssl_hello, 100, 0), 100);
+    assert_int_equal(send(c, "U", 1, MSG_OOB), 1);
+    assert_int_equal(send(c, openssl_hello + 100, sizeof openssl_hello - 100, 0),
+                     (ssize_t)(sizeof openssl_hello - 100));
+    msleep(50); /* the client stays: no FIN to end the wait */
+    vh_tls_result r;
+    vh_err e;
+    double t0 = now_s(CLOCK_MONOTONIC), c0 = now_s(CLOCK_PROCESS_CPUTIME_ID);
+    assert_int_equal(tls_peek(s, 1000, &r, &e), VH_TLSIO_REFUSED);
+    double dt = now_s(CLOCK_MONOTONIC) - t0, cpu = now_s(CLOCK_PROCESS_CPUTIME_ID) - c0;
+    assert_int_equal(e.code, VH_EX_PROTOCOL);
+    assert_non_null(strstr(e.msg, "urgent"));
+    assert_true(polls <= 3);
+    assert_true(dt < 0.5);
+    assert_true(cpu < 0.1);
+    assert_int_equal(lowat(s), 1);
+    shutdown(c, SHUT_WR);
+    rest_is(s, openssl_hello, sizeof openssl_hello); /* the urgent byte is out of band */
+    close(c);
+    close(s);
+    /* an urgent byte alone, the client staying: the peek skips it and
+     * sees nothing, poll sees a byte */
+    c = pair(&s);
+    assert_int_equal(send(c, "U", 1, MSG_OOB), 1);
+    msleep(50);
+    c0 = now_s(CLOCK_PROCESS_CPUTIME_ID);
+    assert_int_equal(tls_peek(s, 1000, &r, &e), VH_TLSIO_REFUSED);
+    cpu = now_s(CLOCK_PROCESS_CPUTIME_ID) - c0;
+    assert_int_equal(e.code, VH_EX_PROTOCOL);
+    assert_non_null(strstr(e.msg, "urgent"));
+    assert_true(polls <= 3);
+    assert_true(cpu < 0.1);
+    assert_int_equal(lowat(s), 1);
+    close(c);
+    close(s);
+    /* control: the urgent byte after the whole hello */
+    c = pair(&s);
+    assert_int_equal(send(c, openssl_hello, sizeof openssl_hello, 0), (ssize_t)sizeof openssl_hello);
+    assert_int_equal(send(c, "U", 1, MSG_OOB), 1);
+    shutdown(c, SHUT_WR);
+    msleep(50);
+    polls = 0;
+    assert_int_equal(tls_peek(s, 1000, &r, &e), VH_TLSIO_HELLO);
+    assert_string_equal(r.name, "a.example.test");
+    assert_int_equal(polls, 0);
+    assert_int_equal(lowat(s), 1);
+    rest_is(s, openssl_hello, sizeof openssl_hello);
+    close(c);
+    close(s);
+}
+
+/* The same for a PROXY header from a trusted balancer: urgent data
+ * inside it is refused at once, never spun on. */
+static void test_urgent_header(void **state)
+{
+    (void)state;
+    int s, c = pair(&s);
+    assert_int_equal(send(c, v2_hdr, 10, 0), 10);
+    assert_int_equal(send(c, "U", 1, MSG_OOB), 1);
+    assert_int_equal(send(c, v2_hdr + 10, sizeof v2_hdr - 10, 0), (ssize_t)(sizeof v2_hdr - 10));
+    msleep(50);
+    vh_proxy_result r;
+    vh_err e = {0, ""};
+    double t0 = now_s(CLOCK_MONOTONIC), c0 = now_s(CLOCK_PROCESS_CPUTIME_ID);
+    polls = 0;
+    assert_int_equal(vh_proxyio_read(s, "127.0.0.1:1", 3, 1000, &r, &e), VH_PROXYIO_REFUSED);
+    double dt = now_s(CLOCK_MONOTONIC) - t0, cpu = now_s(CLOCK_PROCESS_CPUTIME_ID) - c0;
+    assert_int_equal(e.code, VH_EX_PROTOCOL);
+    assert_non_null(strstr(e.msg, "urgent"));
+    assert_true(polls <= 3);
+    assert_true(dt < 0.5);
+    assert_true(cpu < 0.1);
+    assert_int_equal(lowat(s), 1);
+    unsigned char got[64];
+    assert_int_equal(recv(s, got, sizeof got, MSG_DONTWAIT), 10); /* up to the mark: nothing consumed */
+    close(c);
+    close(s);
+    /* an urgent byte alone */
+    c = pair(&s);
+    assert_int_equal(send(c, "U", 1, MSG_OOB), 1);
+    msleep(50);
+    c0 = now_s(CLOCK_PROCESS_CPUTIME_ID);
+    polls = 0;
+    assert_int_equal(vh_proxyio_read(s, "127.0.0.1:1", 3, 1000, &r, &e), VH_PROXYIO_REFUSED);
+    cpu = now_s(CLOCK_PROCESS_CPUTIME_ID) - c0;
+    assert_int_equal(e.code, VH_EX_PROTOCOL);
+    assert_non_null(strstr(e.msg, "urgent"));
+    assert_true(polls <= 3);
+    assert_true(cpu < 0.1);
+    assert_int_equal(lowat(s), 1);
+    close(c);
+    close(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -574,6 +679,7 @@ int main(void)
         cmocka_unit_test(test_tls_one_piece),     cmocka_unit_test(test_tls_split),
         cmocka_unit_test(test_tls_timeout),       cmocka_unit_test(test_tls_not_tls),
         cmocka_unit_test(test_tls_eof),           cmocka_unit_test(test_tls_refused),
+        cmocka_unit_test(test_tls_urgent),        cmocka_unit_test(test_urgent_header),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
