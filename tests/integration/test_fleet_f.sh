@@ -121,6 +121,25 @@ vm add http 127.0.0.4 "$J/c" --user vhfa >/dev/null
 for h in 1 2 3; do # each backend's own address: its L7 check
 	vm add http $P::1$h "$J/health" --user vhfh >/dev/null
 done
+# https by name on one VIP (127.0.0.4): each jail's stunnel4 presents its
+# own certificate (profiles/stunnel.profile, as test_s_haproxy.sh)
+cp -r "$VH_SRC/profiles" "$T/profiles"
+chmod -R go-w "$T/profiles"
+mkdir -m 0755 "$T/certs"
+for n in a b; do
+	j=$J/tls-$n
+	vm provision "$j" --profile stunnel --profile-dir "$T/profiles" --user vhf$n >/dev/null 2>&1 ||
+		vh_notok "provision --profile stunnel into $j"
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj "/CN=$n.example.test" \
+		-addext "subjectAltName=DNS:$n.example.test" -keyout "$j/etc/stunnel/key.pem" \
+		-out "$j/etc/stunnel/cert.pem" 2>/dev/null || vh_notok "openssl req for $n.example.test"
+	chgrp vhf$n "$j/etc/stunnel/key.pem"
+	chmod 0640 "$j/etc/stunnel/key.pem"
+	chmod 0644 "$j/etc/stunnel/cert.pem"
+	cp "$j/etc/stunnel/cert.pem" "$T/certs/$n.pem"
+	vm add https $n.example.test "$j" --user vhf$n >/dev/null || vh_notok "add https $n.example.test"
+done
+vm proxy-trust add $P::1 --service https --comment "test haproxy" >/dev/null
 # publish: the generation number from the snapshot's own name
 publish() {
 	local out
@@ -195,17 +214,22 @@ for h in 1 2 3; do
 	mkdir -m 0755 "$d"
 	mkdir -m 0700 "$d/inbox"
 	jails "$d/jails" h$h
+	for n in a b; do # the same TLS jails, each host's own copy
+		cp -a "$J/tls-$n" "$d/jails/tls-$n"
+		echo "TLS-${n^^}@h$h" >"$d/jails/tls-$n/www/index.html"
+	done
 	"$VHOSTCTL" --db "$d/vhosts.db" init --role replica --fleet-id vhf-7e0c >/dev/null ||
 		vh_notok "init --role replica on h$h"
 	cat >"$d/inetd.conf" <<CONF
 [::]:20480 stream tcp6 nowait root $VIRTUALD virtuald --db $d/vhosts.db http /bin/busybox httpd -i -h /www
 [::]:20481 stream tcp6 nowait root $VHOSTCTL vhostctl --db $d/vhosts.db agent --min-generation $d/min-generation
+[::]:20482 stream tcp6 nowait root $VIRTUALD virtuald --db $d/vhosts.db --tls-sni https /usr/bin/stunnel4 /etc/stunnel/stunnel.conf
 CONF
 	host_boot $h
 done
 for h in 1 2 3; do
 	for _ in $(seq 100); do [ -s "$T/h$h/anchor.pid" ] && break; sleep 0.05; done
-	listening $h 20480 && listening $h 20481 || {
+	listening $h 20480 && listening $h 20481 && listening $h 20482 || {
 		echo "not ok - inetd of h$h does not listen"
 		cat "$T/h$h/inetd.log"
 		exit 1
@@ -255,6 +279,16 @@ backend fleet_http
     server h1 ipv6@$P::11:20480
     server h2 ipv6@$P::12:20480
     server h3 ipv6@$P::13:20480 no-send-proxy-v2 send-proxy
+# TLS passthrough: each jail's stunnel ends TLS; L4 checks
+frontend tls
+    bind 0.0.0.0:20443
+    default_backend fleet_https
+backend fleet_https
+    balance roundrobin
+    default-server send-proxy-v2 check inter 500ms fall 2 rise 2
+    server h1 ipv6@$P::11:20482
+    server h2 ipv6@$P::12:20482
+    server h3 ipv6@$P::13:20482
 backend only_h1
     server h1 ipv6@$P::11:20480 send-proxy-v2
 backend only_h2
@@ -264,7 +298,12 @@ backend only_h3
 CFG
 "${LB[@]}" haproxy -db -f "$T/haproxy.cfg" >"$T/haproxy.log" 2>&1 &
 VH_PIDS+=($!)
-for _ in $(seq 100); do [ -S "$T/haproxy.sock" ] && break; sleep 0.05; done
+for _ in $(seq 200); do [ -S "$T/haproxy.sock" ] && break; sleep 0.05; done
+[ -S "$T/haproxy.sock" ] || {
+	echo "not ok - HAProxy did not start:"
+	sed 's/^/# /' "$T/haproxy.log"
+	exit 1
+}
 hap() { echo "$*" | socat -T 5 stdio "UNIX-CONNECT:$T/haproxy.sock"; }
 # col SERVER COLUMN: one column of show stat for fleet_http/SERVER
 col() {
@@ -287,7 +326,10 @@ until_status() {
 	return 1
 }
 for h in 1 2 3; do
-	until_status h$h UP 20 || vh_notok "h$h never came UP: $(col h$h status) $(col h$h check_status) $(col h$h last_agt)"
+	until_status h$h UP 20 || {
+		echo "not ok - h$h never came UP: $(col h$h status) $(col h$h check_status) $(col h$h last_agt)"
+		exit 1
+	}
 done
 vh_eq "h1-h3 UP: L7 checks answered by each host's own health row" "L7OK L7OK L7OK" \
 	"$(col h1 check_status) $(col h2 check_status) $(col h3 check_status)"
@@ -332,6 +374,20 @@ for h in 1 2 3; do
 done
 vh_contains "F1: h3 got v1 headers (send-proxy)" "via=proxy-v1" "$(grep -a 'local=127.0.0.2:20400' "$T/h3/syslog")"
 vh_contains "F1: h1 got v2 headers" "via=proxy-v2" "$(grep -a 'local=127.0.0.2:20400' "$T/h1/syslog")"
+# two names on the VIP 127.0.0.4 over TLS: six requests, round robin
+f1=
+seen=
+for i in 1 2 3 4 5 6; do
+	n=$([ $((i % 2)) = 1 ] && echo a || echo b)
+	got=$(in_lb curl -sS --max-time 10 --resolve "$n.example.test:20443:127.0.0.4" --cacert "$T/certs/$n.pem" \
+		"https://$n.example.test:20443/" 2>>"$T/curl.err")
+	case "$got" in
+	"TLS-${n^^}@h"[123]) seen="$seen ${got#*@}" ;;
+	*) f1="$f1 $n.example.test='$got'" ;;
+	esac
+done
+vh_eq "F1: a.example.test and b.example.test over TLS (passthrough): each its own certificate and page" "" "$f1"
+vh_eq "F1: ... from every host" "h1 h2 h3" "$(echo $seen | tr ' ' '\n' | sort -u | xargs)"
 
 
 # --- F2: publish G+1 (a row added, a row removed), sync every host under load
@@ -502,6 +558,7 @@ vh_eq "F3: h3 refuses the snapshot while vhfb's uid differs (67)" 67 "$?"
 err=$(cat "$T/h3/drift.err")
 vh_contains "F3: ... naming the drifting row 127.0.0.3" "http 127.0.0.3: vhfb:" "$err"
 vh_contains "F3: ... and 127.0.0.5 (vhfb too)" "http 127.0.0.5: vhfb:" "$err"
+vh_contains "F3: ... and the name row b.example.test (vhfb too)" "https b.example.test: vhfb:" "$err"
 vh_contains "F3: ... with both numbers" "is uid 41899 gid 41822 here, the snapshot says uid 41822 gid 41822" "$err"
 vh_not_contains "F3: ... and no row of vhfa" "vhfa" "$err"
 vh_contains "F3: ... the fix named" "one uid space" "$err"
@@ -545,8 +602,8 @@ echo "# F4: $(wc -l <"$L/totals") batches, $(sum "$L" ok) requests served"
 for h in 1 2 3; do
 	vh_eq "F5: h$h refused no connection of the balancer's checks (its own address)" "" \
 		"$(grep -a "refused service=http local=\[$P::1$h\]" "$T/h$h/syslog")"
-	vh_not_contains "F5: h$h's inetd never paused a service" "ing service" \
-		"$(grep -ai -e 'too fast' -e 'looping' "$T/h$h/inetd.log")"
+	vh_eq "F5: h$h refused none of the TLS frontend's L4 checks" "" "$(grep -a "refused service=https" "$T/h$h/syslog")"
+	vh_eq "F5: h$h's inetd never paused a service (rate limit)" "" "$(grep -ai looping "$T/h$h/inetd.log" "$T/h$h/syslog")"
 done
 
 # --- F8: an untrusted database: down ----------------------------------------------
