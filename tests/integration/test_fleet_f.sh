@@ -12,15 +12,18 @@
 # own: its own /run (inetd's pid file), its own /dev with a busybox
 # syslogd writing to $T/hN/syslog, and its own jail storage bound over
 # the fleet's jail path (every page names its host: PAGE-A@h2). Each runs
-# openbsd-inetd in the foreground (-d -R 100000) with two lines:
+# openbsd-inetd in the foreground (-d -R 100000) with three lines:
 #   20480  virtuald --db $T/hN/vhosts.db http busybox httpd (traffic, L7 checks)
 #   20481  vhostctl --db $T/hN/vhosts.db agent --min-generation FILE
 #          (HAProxy's agent-check responder)
+#   20482  virtuald --tls-sni https stunnel4 (profiles/stunnel.profile:
+#          a.example.test and b.example.test on one VIP, L4 checks)
 # and its own replica database, filled only by vhostctl sync from an
 # inbox (root, 0700) that rsync fills from the master's outbox.
 # HAProxy in lb: frontend :20400 balances over h1-h3 (send-proxy-v2, h3
 # send-proxy v1; L7 check of each host's own address; agent-check);
-# :20401-:20403 reach one host each without checks (F1, F6).
+# :20401-:20403 reach one host each without checks (F1, F6); :20443
+# passes TLS through to h1-h3.
 # The VIPs are 127.0.0.2-6 in lb: the header's destination chooses.
 #
 # Rows F1-F4, F6 and F8 of table F (F5 as the absence of refusals caused
@@ -57,6 +60,7 @@ fleet_cleanup() {
 	if [ -z "${VH_KEEP:-}" ]; then rm -rf "$T"; else echo "# fleet fixtures kept in $T"; fi
 }
 trap fleet_cleanup EXIT
+trap 'exit 1' INT TERM
 t0=$(date +%s)
 
 # --- the network (fleet.md 5.5) ----------------------------------------------
