@@ -45,7 +45,6 @@ rm -rf "$T"
 mkdir -m 0755 "$T"
 NSL=vhf-lb-$$
 NSH=(- vhf-h1-$$ vhf-h2-$$ vhf-h3-$$)
-ANCHOR=() # per host: a process of its mount namespace (its syslogd)
 fleet_cleanup() {
 	vh_cleanup
 	# whatever still runs inside the namespaces is the test's own
@@ -193,7 +192,7 @@ host_boot() {
 		for i in $(seq 100); do [ -S /dev/log ] && break; sleep 0.05; done
 		[ -S /dev/log ] || exit 1
 		exec /usr/sbin/inetd -d -R 100000 "$d/inetd.conf"' vhf-host "$d" "$J" >>"$d/inetd.log" 2>&1 &
-	INETD[$h]=$!
+	INETD[h]=$!
 	VH_PIDS+=($!)
 }
 # inetd_restart N: a new inetd in host N's existing namespaces
@@ -405,7 +404,7 @@ for i in 1 2 3 4 5 6; do
 	esac
 done
 vh_eq "F1: a.example.test and b.example.test over TLS (passthrough): each its own certificate and page" "" "$f1"
-vh_eq "F1: ... from every host" "h1 h2 h3" "$(echo $seen | tr ' ' '\n' | sort -u | xargs)"
+vh_eq "F1: ... from every host" "h1 h2 h3" "$(echo "$seen" | tr ' ' '\n' | sort -u | xargs)"
 
 
 # --- F2: publish G+1 (a row added, a row removed), sync every host under load
@@ -429,7 +428,7 @@ load_start() {
 		done
 	) &
 	LOADER=$!
-	VH_PIDS+=($LOADER)
+	VH_PIDS+=("$LOADER")
 	for _ in $(seq 200); do [ -s "$d/totals" ] && break; sleep 0.05; done # it runs
 }
 load_stop() {
