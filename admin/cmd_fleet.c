@@ -68,10 +68,31 @@ int vc_cmd_sync(const char *db, int argc, char **argv)
     vh_sync_result r;
     const char *path = file->filename[0];
     int sr = vh_fleet_sync(h, path, force->count > 0, stderr, &r, &e);
-    if (sr == 1) {
+    if (sr == 1 && !r.cleared) {
         vh_db_close(h, NULL);
         printf("%s: generation %lld, which this host has already: nothing to do\n", path, (long long)r.to);
         rc = 0;
+        goto audit;
+    }
+    if (sr == 1) {
+        /* after a failed sync: the error cleared, recorded in the history */
+        char after[PATH_MAX + 128] = "{}";
+        sqlite3_stmt *st = NULL;
+        if (sqlite3_prepare_v2(h, "SELECT json_object('generation', ?1, 'file', ?2, 'sync_error', 'cleared')", -1, &st,
+                               NULL) == SQLITE_OK &&
+            sqlite3_bind_int64(st, 1, r.to) == SQLITE_OK &&
+            sqlite3_bind_text(st, 2, path, -1, SQLITE_STATIC) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+            snprintf(after, sizeof after, "%s", sqlite3_column_text(st, 0));
+        sqlite3_finalize(st);
+        static const vh_ixwrite_key none[1];
+        if (vh_audit_summary(&a, NULL, after, &e) < 0) {
+            rc = vc_abort_close(h, &e);
+            goto audit;
+        }
+        rc = vc_commit_audit(h, &a, none, 0);
+        if (rc == 0)
+            printf("%s: generation %lld, which this host has already: the last sync's error is cleared\n", path,
+                   (long long)r.to);
         goto audit;
     }
     if (sr < 0) {
@@ -223,7 +244,13 @@ done:
     return rc < 0 ? 0 : rc;
 }
 
-/* A reason as HAProxy shows it after '#': printable ASCII, no line end. */
+/* A reason as HAProxy shows it after '#': printable ASCII, no line end.
+ * HAProxy (2.6 tcpcheck_agent_expect_reply) ends a word only at a space,
+ * tab or comma, and takes '#' as the description only at a word's start:
+ * "drain#why" is one unknown word, ignored ("agent reports an error").
+ * So the state words and '#' are apart, and a drain also says "up" (the
+ * host serves): HAProxy shows a description only with a health word,
+ * as "via agent : up (why)". */
 static void agent_reason(const char *in, char *out, size_t n)
 {
     size_t k = 0;
@@ -250,12 +277,12 @@ int vc_cmd_agent(const char *db, int argc, char **argv)
     char reason[160];
     if (!s.open_ok) {
         agent_reason(s.why, reason, sizeof reason);
-        printf("down#virtuald database unusable: %s\n", reason);
+        printf("down #virtuald database unusable: %s\n", reason);
         goto flush;
     }
     if (!strcmp(s.f.role, "replica") && s.f.sync_error[0]) {
         agent_reason(s.f.sync_error, reason, sizeof reason);
-        printf("drain#last sync failed: %s\n", reason);
+        printf("up drain #last sync failed: %s\n", reason);
         goto flush;
     }
     if (ming->count) {
@@ -270,11 +297,11 @@ int vc_cmd_agent(const char *db, int argc, char **argv)
         if (f && (want < 0)) {
             /* a file that says nothing usable must not send traffic away
              * nor bring it back: say so, as drain */
-            printf("drain#%s holds no generation number\n", ming->filename[0]);
+            printf("up drain #%s holds no generation number\n", ming->filename[0]);
             goto flush;
         }
         if (f && s.f.generation < want) {
-            printf("drain#generation %lld below %lld\n", (long long)s.f.generation, want);
+            printf("up drain #generation %lld below %lld\n", (long long)s.f.generation, want);
             goto flush;
         }
     }

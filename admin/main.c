@@ -91,8 +91,8 @@ const struct vc_cmd vc_commands[] = {
     {"status", "status [--json]", "the role, fleet, generation, last sync and lookup index of this host's database",
      vc_cmd_status},
     {"agent", "agent [--min-generation FILE]",
-     "for HAProxy's agent-check, run by inetd: one line, 'ready up', 'drain#REASON' (the last sync failed, or this "
-     "host lags) or 'down#REASON' (the database is unusable)",
+     "for HAProxy's agent-check, run by inetd: one line, 'ready up', 'up drain #REASON' (the last sync failed, or "
+     "this host lags) or 'down #REASON' (the database is unusable)",
      vc_cmd_agent},
     {NULL, NULL, NULL, NULL},
 };

@@ -561,14 +561,35 @@ int vh_fleet_sync(sqlite3 *db, const char *path, int force, FILE *drift, vh_sync
                    !strcmp(snap.role, "master") && snap.generation < here.generation;
         goto out;
     }
-    if (sc == 1) {
+    if (sc == 1 && !here.sync_error[0]) {
         r->from = r->to = here.generation;
         vh_db_rollback(db);
         sqlite3_exec(db, "DETACH DATABASE snap", NULL, NULL, NULL);
         return 1;
     }
+    /* the generation this host has, after a failed sync: checked like any
+     * other (uids too), it ends the failure - the host serves what the
+     * fleet's master published, and its agent stops draining it */
     if ((bad = drift_rows(db, drift, e)) < 0)
         goto out;
+    if (bad == 0 && sc == 1) {
+        rc = sqlite3_prepare_v2(db,
+                                "UPDATE main.fleet SET synced_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now'), sync_file = "
+                                "?1, sync_error = '' WHERE id = 1",
+                                -1, &st, NULL);
+        if (rc == SQLITE_OK) {
+            sqlite3_bind_text(st, 1, path, -1, SQLITE_STATIC);
+            rc = sqlite3_step(st);
+        }
+        sqlite3_finalize(st);
+        if (rc != SQLITE_DONE) {
+            vh_db_fail(db, rc, "clearing the last sync's error", e);
+            goto out;
+        }
+        r->from = r->to = here.generation;
+        r->cleared = 1;
+        return 1;
+    }
     if (bad > 0) {
         vh_fail(e, VH_EX_NOUSER,
                 "%ld row%s of %s name%s users or groups with other numbers here (listed above) - the fleet needs "

@@ -60,7 +60,8 @@ typedef struct vh_sync_result {
     unsigned long sources_added, sources_removed;
     vh_ixwrite_key *keys; /* the domains rows changed (malloc'd, strings too); NULL: too many */
     int nkeys;
-    int stale; /* refused as older than this host's generation (no fault of this host) */
+    int stale;   /* refused as older than this host's generation (no fault of this host) */
+    int cleared; /* the generation this host has, after a failed sync: the error cleared */
 } vh_sync_result;
 
 /* Most changed rows brought into the index in place; more: rebuilt. */
@@ -75,8 +76,9 @@ typedef struct vh_sync_result {
  * row is written to drift, one line each, and the sync refused). Then the
  * differences: rows gone deleted, rows new or different written; the
  * fleet row takes the snapshot's generation. 0 with r filled; 1 when the
- * snapshot is the generation this host has already (nothing done, no
- * transaction open); -1 with e and nothing changed (no transaction
+ * snapshot is the generation this host has already: nothing done, no
+ * transaction open - unless the last sync had failed, when its error is
+ * cleared in a transaction left open for the caller (r->cleared); -1 with e and nothing changed (no transaction
  * open), r->stale set when only its generation was older. */
 int vh_fleet_sync(sqlite3 *db, const char *path, int force, FILE *drift, vh_sync_result *r, vh_err *e);
 void vh_sync_result_free(vh_sync_result *r);
