@@ -19,7 +19,8 @@
 # - N3 a uid that differs here: refused, the rows named;
 # - N4 disable, publish, then remove: the replica refuses the domain (69)
 #   before it is gone;
-# - agent: down# for an unusable database, drain# below --min-generation.
+# - agent: "down #WHY" for an unusable database, "up drain #WHY" below
+#   --min-generation or after a failed sync.
 . "$(dirname "$0")/lib.sh"
 
 J=$F/jails
@@ -146,7 +147,7 @@ vh_eq "N2 a flipped byte: refused" 1 "$([ "$(rc r sync --force "$F/in/flip.db")"
 vh_eq "N2 the live rows unchanged" "$before" "$(rows "$R")"
 vh_eq "N2 the error in status, with the file" "$F/in/flip.db" "$(field "$R" sync_file)"
 vh_contains "N2 the error says what is wrong" "snapshot $F/in/flip.db" "$(field "$R" sync_error)"
-vh_contains "N2 agent drains" "drain#last sync failed" "$(r agent)"
+vh_contains "N2 agent drains" "up drain #last sync failed" "$(r agent)"
 head -c 8192 "$S8" >"$F/in/cut.db"
 vh_eq "N2 a cut file: refused" 1 "$([ "$(rc r sync --force "$F/in/cut.db")" != 0 ] && echo 1)"
 vh_eq "N2 the live rows unchanged" "$before" "$(rows "$R")"
@@ -194,13 +195,13 @@ vh_eq "the rows are the master's" "$(rows "$M")" "$(rows "$R")"
 
 # --- agent ------------------------------------------------------------------------------
 echo 1000 >"$F/min"
-vh_contains "agent drains below --min-generation" "drain#generation" "$(r agent --min-generation "$F/min")"
+vh_contains "agent drains below --min-generation" "up drain #generation" "$(r agent --min-generation "$F/min")"
 echo "$(gen "$R")" >"$F/min"
 vh_eq "and is ready at it" "ready up" "$(r agent --min-generation "$F/min")"
 echo junk >"$F/min"
 vh_contains "a min-generation file without a number drains" "holds no generation number" "$(r agent --min-generation "$F/min")"
 chmod 0777 "$F/r"
-vh_contains "agent: down# for an untrusted database" "down#virtuald database unusable" "$(r agent)"
+vh_contains "agent: down# for an untrusted database" "down #virtuald database unusable" "$(r agent)"
 chmod 0755 "$F/r"
 
 vh_done
