@@ -116,6 +116,26 @@ else
 	vh_notok "strace is missing - run scripts/deps"
 fi
 
+# --- check understands the base ----------------------------------------------
+out=$(vh_ctl check http 127.0.0.2 --program /bin/busybox 2>&1)
+vh_not_contains "check: the jail's programs are looked for in the base" "busybox" "$out"
+vh_not_contains "check: a clean base has no base finding" "[base-" "$out"
+echo tenant >"$S/jails/a/usr/hidden"
+out=$(vh_ctl check http 127.0.0.2 2>&1)
+vh_contains "check warns about jail content the base hides" "warning [base-hides] $S/jails/a/usr: $S/jails/a/usr holds 1 entry" "$out"
+rm "$S/jails/a/usr/hidden"
+chown basea "$BASE/bin"
+out=$(vh_ctl check http 127.0.0.2 2>&1)
+vh_contains "check: a base directory the run-as user can write is an error" "error [base-writable] $BASE/bin" "$out"
+vh_contains "check: the base's own rules report it too" "base $BASE: error" "$out"
+chown root "$BASE/bin"
+mv "$S/jails/b/bin" "$S/jails/b/bin.away"
+out=$(vh_ctl check http 127.0.0.3 2>&1)
+vh_contains "check: a missing mount point is an error naming the fix" "error [base-mount-point] $S/jails/b/bin" "$out"
+mv "$S/jails/b/bin.away" "$S/jails/b/bin"
+vh_ctl set probe 127.0.0.4 --base "$S/jails/b" >/dev/null 2>&1
+vh_refused $? "set --base refuses a base that is another domain's jail"
+
 # --- refusals: an untrusted base, a symlink where a mount point should be ----
 chmod g+w "$BASE/usr"
 vh_log_mark
