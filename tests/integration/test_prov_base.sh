@@ -91,6 +91,18 @@ for who in run-as:127.0.0.2 root:127.0.0.3; do
 	}
 done
 vh_eq "nothing written into the base" "" "$(find "$BASE" -name probe-written)"
+# Positive control: the probe's attacks work where they are allowed - as
+# real root with every capability and no filter, in a throwaway mount
+# namespace, against the same kind of bind (read-only, nosuid, nodev) of
+# the base's usr: the remount and the detach succeed.
+mkdir -m 0755 "$F/ctlmnt"
+out=$(unshare --mount --propagation private sh -c "mount --bind '$BASE/usr' '$F/ctlmnt' &&
+	mount -o remount,bind,ro,nosuid,nodev '$F/ctlmnt' && '$VH_PROBE' base '$F/ctlmnt'" 2>&1)
+vh_contains "control: the same bind outside virtuald reads as read-only, nosuid, nodev" \
+	"flags.$F/ctlmnt=rdonly:1,nosuid:1,nodev:1" "$out"
+vh_contains "control: ... a write there fails with EROFS" "create.$F/ctlmnt=Read-only file system" "$out"
+vh_contains "control: ... and root with its capabilities and no filter remounts it" "remount.$F/ctlmnt=ok" "$out"
+vh_contains "control: ... and detaches it" "umount.$F/ctlmnt=ok" "$out"
 
 # --- a run-as row without a base: still a chroot, no mount namespace ---------
 mkdir -m 0755 "$S/plain"
@@ -179,8 +191,11 @@ rmdir "$BASE/lib32"
 out=$(vh_ctl set http 127.0.0.2 --base "$S/jails/b" 2>&1)
 vh_refused $? "a base that is another domain's jail is refused"
 vh_contains "... as nesting (K8)" "base-in-jail" "$out"
-out=$(vh_ctl add http 127.0.0.9 "$BASE/usr/x" --base "$BASE" 2>&1)
+mkdir -m 0755 "$BASE/usr/x"
+out=$(vh_ctl add http 127.0.0.9 "$BASE/usr/x" 2>&1)
 vh_refused $? "a jail inside a base is refused"
+vh_contains "... as nesting (K8)" "[jail-in-base]" "$out"
+rmdir "$BASE/usr/x"
 out=$(vh_ctl set http 127.0.0.2 --base / 2>&1)
 vh_refused $? "--base / is refused"
 out=$(vh_ctl set http 127.0.0.2 --base none 2>&1)
