@@ -52,6 +52,8 @@ vh_contains "list shows the base" "$S/jails/a [base $BASE]" "$(vh_ctl list)"
 vh_contains "list --json shows the base" "\"base\":\"$BASE\"" "$(vh_ctl list --json | tr -d ' ')"
 out=$(vh_ctl lookup http 127.0.0.2)
 vh_contains "lookup shows the base" "base $BASE" "$out"
+out=$(vh_ctl export --service http 2>&1 >/dev/null)
+vh_contains "export warns that the flat format drops the base" "2 domains have a base" "$out"
 
 # --- served: each customer its own page, from the one base -------------------
 vh_tcpserver 127.0.0.2 20500 "$VIRTUALD" --db "$DB" http "${HTTPD[@]}"
