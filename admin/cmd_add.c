@@ -52,11 +52,14 @@ int vc_cmd_add(const char *db, int argc, char **argv)
     struct arg_lit *unjailed = arg_lit0(NULL, "unjailed",
                                         "ROOT is no jail on purpose (/, or it holds the database or another "
                                         "domain's jail): run the service on the host's file system");
+    struct arg_str *base = arg_str0(NULL, "base", "DIR",
+                                    "a read-only system layer built by provision, bound over the jail's bin, sbin, "
+                                    "lib*, usr (doc/jails.md)");
     struct arg_lit *help = arg_lit0("h", "help", "print this help");
     struct arg_file *dbo = arg_file0(NULL, "db", "FILE", "database path");
     struct arg_end *end = arg_end(10);
     void *table[] = {service, address, root, user,  group,    comment, disabled, nbs, maxp,
-                     maxi,    maxs,    spfx, force, unjailed, help,    dbo,      end};
+                     maxi,    maxs,    spfx, force, unjailed, base,    help,     dbo, end};
     const int n = (int)(sizeof table / sizeof table[0]);
     int rc = vc_parse(vc_find("add"), table, n, argc, argv, &db);
     if (rc)
@@ -121,12 +124,26 @@ int vc_cmd_add(const char *db, int argc, char **argv)
         goto out;
     }
     row.unjailed = unjailed->count > 0;
+    if (base->count && vc_base_option(base->sval[0], &row, &e) < 0) {
+        rc = vc_error(&e);
+        goto out;
+    }
 
     /* The jail: the path with the checker virtuald runs per connection,
      * then the deep scan; every finding is printed, errors refuse. */
     long jail_errors = 0, nested = 0;
     if ((rc = vc_jail_admit(&row, force->count > 0, "add", &jail_errors)) != 0)
         goto out;
+    /* sql/008: the base by the same rules, then its mount points in the
+     * jail (empty directories: harmless should the add fail later) */
+    long base_errors = 0;
+    if ((rc = vc_base_admit(&row, force->count > 0, "add", &base_errors)) != 0)
+        goto out;
+    jail_errors += base_errors;
+    if (row.base[0] && vc_base_mountpoints(&row, &e) < 0) {
+        rc = vc_error(&e);
+        goto out;
+    }
 
     vh_audit a;
     if (vh_audit_start(&a, argc, argv, &e) < 0) {
@@ -166,6 +183,11 @@ int vc_cmd_add(const char *db, int argc, char **argv)
         vh_db_close(h, NULL);
         goto audit;
     }
+    if (row.base[0] && (rc = vc_base_nest_admit(h, row.base, force->count > 0, "add", &nested)) != 0) {
+        vh_db_rollback(h);
+        vh_db_close(h, NULL);
+        goto audit;
+    }
     vh_ixwrite_key key = {row.service, row.address};
     if ((rc = vc_commit_audit(h, &a, &key, 1)) != 0)
         goto audit;
@@ -178,6 +200,8 @@ int vc_cmd_add(const char *db, int argc, char **argv)
     else
         printf("added %s %s -> %s as root in a private mount namespace%s\n", row.service, row.address, row.root,
                row.enabled ? "" : ", disabled");
+    if (row.base[0])
+        printf("base: %s binds %s read-only over its code directories\n", row.root, row.base);
     if (jail_errors + nested)
         fprintf(stderr, "vhostctl: warning: added with --force despite %ld jail error%s\n", jail_errors + nested,
                 jail_errors + nested == 1 ? "" : "s");

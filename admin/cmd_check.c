@@ -11,6 +11,7 @@
 #include "exitcodes.h"
 #include "inetd.h"
 #include "ix.h"
+#include "jail.h"
 #include "jailcheck.h"
 #include "manifest.h"
 #include "row.h"
@@ -72,6 +73,9 @@ struct state {
     const char *inetd_path;
     char (*sni)[VH_SERVICE_MAX + 1];
     size_t nsni;
+    /* sql/008: the bases scanned deep already (each once per check) */
+    char **bases;
+    size_t nbases;
 };
 
 static int sni_entry(void *ctx, const vh_inetd_entry *en, vh_err *e)
@@ -498,6 +502,122 @@ static void check_manifest(struct check_ctx *cc, const vh_row *r, const char *la
     vh_manifest_free(&m);
 }
 
+/* Is the base's directory (st) writable by r's run-as user: its owner,
+ * or a group of the user with g+w, or o+w? */
+static int runas_can_write(const vh_row *r, const struct stat *st)
+{
+    if (st->st_mode & S_IWOTH)
+        return 1;
+    if (st->st_uid == r->uid && (st->st_mode & S_IWUSR))
+        return 1;
+    if (!(st->st_mode & S_IWGRP))
+        return 0;
+    if (st->st_gid == r->gid)
+        return 1;
+    for (int i = 0; i < r->ngroups; i++)
+        if (st->st_gid == r->groups[i])
+            return 1;
+    return 0;
+}
+
+/* sql/008: a row's base. Once per base, the jail rules over it: the path
+ * checker virtuald runs, the deep scan as for a root service (the
+ * strictest: anything below etc, lib*, usr, bin, sbin not root's is an
+ * error), the programs of --program (they live in the base) and its
+ * manifest. Per row: the base's directories the run-as user could
+ * write, and, in the jail, each mount point: missing or a symlink (an
+ * error: virtuald refuses), or holding files the base hides (a
+ * warning: the service never sees them). */
+static void check_base(struct check_ctx *cc, const vh_row *r, const char *label)
+{
+    struct state *s = cc->s;
+    char base[4 * PATH_MAX], root[4 * PATH_MAX], problem[9 * PATH_MAX + 256], fix[9 * PATH_MAX + 256];
+    vh_printable(r->base, base, sizeof base);
+    vh_printable(r->root, root, sizeof root);
+    int seen = 0;
+    for (size_t i = 0; i < s->nbases && !seen; i++)
+        seen = strcmp(s->bases[i], r->base) == 0;
+    if (!seen) {
+        char **n = realloc(s->bases, (s->nbases + 1) * sizeof *n);
+        if (n) {
+            s->bases = n;
+            if ((n[s->nbases] = strdup(r->base)) != NULL)
+                s->nbases++;
+        }
+        vh_row br;
+        vh_row_init(&br);
+        snprintf(br.service, sizeof br.service, "%s", r->service);
+        snprintf(br.address, sizeof br.address, "%s", r->address);
+        snprintf(br.root, sizeof br.root, "%s", r->base);
+        char blabel[VH_SERVICE_MAX + VH_KEY_TEXT + 8 + PATH_MAX];
+        snprintf(blabel, sizeof blabel, "base %s", r->base);
+        vh_jailcheck jc = {blabel, &br, s->programs, s->nprograms, 0, 1, 0};
+        vh_jailcheck_run(&jc, check_finding, cc);
+        check_manifest(cc, &br, blabel);
+    }
+    vh_jail j;
+    vh_err e;
+    if (vh_jail_open(r, &j, &e) < 0)
+        return; /* the jail's or the base's path findings say why */
+    static const char *const dirs[VH_BASE_NDIRS] = VH_BASE_DIRS;
+    for (int i = 0; i < VH_BASE_NDIRS; i++) {
+        struct stat bst, jst;
+        if (fstatat(j.basefd, dirs[i], &bst, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISDIR(bst.st_mode))
+            continue; /* not provided (a symlink: the deep scan and virtuald refuse it) */
+        char where[PATH_MAX + 16];
+        snprintf(where, sizeof where, "%s/%s", base, dirs[i]);
+        if (r->has_user && runas_can_write(r, &bst)) {
+            snprintf(
+                problem, sizeof problem,
+                "the base's %s is writable by the run-as user %s (uid %u): the service could change the programs "
+                "of every domain of the base (virtuald mounts it read-only, but the user may write it on the host)",
+                dirs[i], r->user, (unsigned)r->uid);
+            snprintf(fix, sizeof fix, "chown root:root %s and chmod go-w %s", where, where);
+            vh_finding f = {label, VH_SEV_ERROR, "base-writable", where, problem, fix};
+            check_finding(cc, &f);
+        }
+        snprintf(where, sizeof where, "%s/%s", root, dirs[i]);
+        int found = fstatat(j.fd, dirs[i], &jst, AT_SYMLINK_NOFOLLOW) == 0;
+        if (!found || !S_ISDIR(jst.st_mode)) {
+            int missing = !found;
+            snprintf(problem, sizeof problem,
+                     "%s, where the base's %s is bound, is %s: virtuald refuses every connection of the domain", where,
+                     dirs[i],
+                     missing                ? "missing"
+                     : S_ISLNK(jst.st_mode) ? "a symlink"
+                                            : "no directory");
+            snprintf(fix, sizeof fix, "%svhostctl set %s %s --base %s (it makes the mount point)",
+                     missing ? "" : "remove it, then ", r->service, r->address, base);
+            vh_finding f = {label, VH_SEV_ERROR, "base-mount-point", where, problem, fix};
+            check_finding(cc, &f);
+            continue;
+        }
+        int dfd = openat(j.fd, dirs[i], O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
+        long hidden = 0;
+        if (d) {
+            struct dirent *de;
+            while ((de = readdir(d)) != NULL)
+                hidden += strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0;
+            closedir(d);
+        } else if (dfd >= 0) {
+            close(dfd);
+        }
+        if (hidden) {
+            snprintf(problem, sizeof problem,
+                     "%s holds %ld entr%s the base hides: the service sees the base's %s there, never these", where,
+                     hidden, hidden == 1 ? "y" : "ies", dirs[i]);
+            snprintf(fix, sizeof fix,
+                     "move what the service needs out of %s (data and config belong elsewhere in the jail), then "
+                     "empty it",
+                     where);
+            vh_finding f = {label, VH_SEV_WARNING, "base-hides", where, problem, fix};
+            check_finding(cc, &f);
+        }
+    }
+    vh_jail_close(&j);
+}
+
 static int check_row(void *ctx, const vh_row *r)
 {
     struct check_ctx *cc = ctx;
@@ -528,11 +648,14 @@ static int check_row(void *ctx, const vh_row *r)
         asjail.unjailed = 0;
         r = &asjail;
     }
-    vh_jailcheck jc = {label, r, s->programs, s->nprograms, 1, 1, 0};
+    /* with a base (sql/008), the programs live there: check_base */
+    vh_jailcheck jc = {label, r, r->base[0] ? NULL : s->programs, r->base[0] ? 0 : s->nprograms, 1, 1, 0};
     const struct uidroot *inside = r->has_user ? NULL : runas_in_jail(s, r);
     vh_jailcheck_more more = {inside ? inside->label : NULL, s->host_lang[0] ? s->host_lang : NULL};
     vh_jailcheck_run_more(&jc, &more, check_finding, cc);
     check_manifest(cc, r, label);
+    if (r->base[0])
+        check_base(cc, r, label);
     const struct uidroot *u = r->has_user ? sharer(s, r) : NULL;
     if (u) {
         char problem[512], fix[1024];
@@ -751,6 +874,9 @@ int vc_cmd_check(const char *db, int argc, char **argv)
     free(s.byroot);
     free(s.procs);
     free(s.sni);
+    for (size_t i = 0; i < s.nbases; i++)
+        free(s.bases[i]);
+    free(s.bases);
     vh_manifest_cache_free(s.hostsums);
     free(sel);
     vh_accept_free(&s.acc);

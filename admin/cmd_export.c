@@ -56,6 +56,12 @@ int vc_cmd_export(const char *db, int argc, char **argv)
                 "flat format cannot say - an import refuses %s unless given --unjailed\n",
                 st.unjailed, st.unjailed == 1 ? "" : "s", st.unjailed == 1 ? "is" : "are",
                 st.unjailed == 1 ? "it" : "them");
+    if (st.based)
+        fprintf(stderr,
+                "vhostctl: warning: %lu domain%s %s a base (a shared system layer), which the flat format cannot say "
+                "- after an import %s only %s own programs: vhostctl set SERVICE ADDRESS --base DIR again\n",
+                st.based, st.based == 1 ? "" : "s", st.based == 1 ? "has" : "have",
+                st.based == 1 ? "it has" : "they have", st.based == 1 ? "its jail's" : "their jails'");
     if (st.skipped)
         fprintf(stderr,
                 "vhostctl: warning: %lu domain%s on a prefix (NET/LEN), host name or wildcard skipped: the flat format "

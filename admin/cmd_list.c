@@ -41,6 +41,18 @@ static const char *net_bind_of(const vh_row *r)
     return r->has_user ? "-" : r->net_bind_service ? "yes" : "no";
 }
 
+/* ROOT: the jail, and its base (sql/008) when it has one, printable. */
+static const char *root_of(const vh_row *r, char *out, size_t n)
+{
+    char root[4 * PATH_MAX], base[4 * PATH_MAX];
+    vh_printable(r->root, root, sizeof root);
+    if (r->base[0])
+        snprintf(out, n, "%s [base %s]", root, vh_printable(r->base, base, sizeof base));
+    else
+        snprintf(out, n, "%s", root);
+    return out;
+}
+
 static void grow(int *w, const char *s)
 {
     int n = (int)strlen(s);
@@ -53,7 +65,8 @@ static int measure(void *ctx, const vh_row *r)
     struct widths *w = ctx;
     grow(&w->w[0], r->service);
     grow(&w->w[1], r->address);
-    grow(&w->w[2], r->root);
+    char root[8 * PATH_MAX + 16];
+    grow(&w->w[2], root_of(r, root, sizeof root));
     grow(&w->w[3], user_of(r));
     grow(&w->w[4], group_of(r));
     w->rows++;
@@ -63,11 +76,11 @@ static int measure(void *ctx, const vh_row *r)
 static int print_row(void *ctx, const vh_row *r)
 {
     struct widths *w = ctx;
-    char root[4 * PATH_MAX], comment[4 * VH_COMMENT_MAX];
+    char root[8 * PATH_MAX + 16], comment[4 * VH_COMMENT_MAX];
     char lim[48];
     vc_conn_limits_text(r, lim, sizeof lim);
     printf("%-*s  %-*s  %-*s  %-*s  %-*s  %-8s  %7u  %-14s  %-8s  %s\n", w->w[0], r->service, w->w[1], r->address,
-           w->w[2], vh_printable(r->root, root, sizeof root), w->w[3], user_of(r), w->w[4], group_of(r), net_bind_of(r),
+           w->w[2], root_of(r, root, sizeof root), w->w[3], user_of(r), w->w[4], group_of(r), net_bind_of(r),
            (unsigned)r->max_procs, lim,
            /* sql/003: an unjailed row says so where the eye reads its state */
            r->unjailed  ? (r->enabled ? "enabled,unjailed" : "disabled,unjailed")

@@ -246,6 +246,11 @@ int vc_cmd_lookup(const char *db, int argc, char **argv)
             vc_json_string(stdout, r->address);
             printf(", \"root\": ");
             vc_json_string(stdout, r->root);
+            printf(", \"base\": ");
+            if (r->base[0])
+                vc_json_string(stdout, r->base);
+            else
+                printf("null");
             printf(", \"user\": ");
             if (r->has_user)
                 vc_json_string(stdout, r->user);
@@ -278,6 +283,11 @@ int vc_cmd_lookup(const char *db, int argc, char **argv)
                 sup += r->groups[i] != r->gid;
             printf(" (uid %u, gid %u, %d supplementary group%s)", (unsigned)r->uid, (unsigned)r->gid, sup,
                    sup == 1 ? "" : "s");
+        }
+        if (r->base[0]) {
+            char base[4 * PATH_MAX];
+            printf("\n  base %s (read-only over the jail's code directories, in a mount namespace of its own)",
+                   vh_printable(r->base, base, sizeof base));
         }
         printf("\n  net_bind_service %s\n  max_procs %u\n",
                r->has_user           ? "does not apply (a run-as service has no capabilities)"

@@ -98,6 +98,7 @@ struct want {
     int unjailed;              /* --unjailed on|off (issue 13 point 2): 1, 0, -1 keep */
     uint32_t max_procs;
     const char *max_inst, *max_src, *src_prefix; /* issue 16: NULL keep */
+    const char *base;                            /* sql/008: DIR or "none"; NULL keep */
 };
 
 /* The row after the change: *row (as it is) with w applied. 0, or -1
@@ -128,6 +129,8 @@ static int apply(vh_row *row, const struct want *w, vh_err *e)
     }
     if (w->comment)
         snprintf(row->comment, sizeof row->comment, "%s", w->comment);
+    if (w->base && vc_base_option(w->base, row, e) < 0)
+        return -1;
     if (w->enabled >= 0)
         row->enabled = w->enabled;
     if (w->nbs >= 0)
@@ -175,18 +178,21 @@ int vc_cmd_set(const char *db, int argc, char **argv)
     struct arg_str *unj = arg_str0(NULL, "unjailed", "on|off",
                                    "on: the root is no jail on purpose (/, or it holds the database or another "
                                    "domain's jail); off: no longer");
+    struct arg_str *base = arg_str0(NULL, "base", "DIR|none",
+                                    "bind this read-only system layer over the jail's bin, sbin, lib*, usr from now "
+                                    "on (none: the jail's own)");
     struct arg_lit *help = arg_lit0("h", "help", "print this help");
     struct arg_file *dbo = arg_file0(NULL, "db", "FILE", "database path");
     struct arg_end *end = arg_end(10);
-    void *table[] = {service, address, root,   user,    nouser, group, comment, nbs, maxp, maxi,
-                     maxs,    spfx,    enable, disable, unj,    force, help,    dbo, end};
+    void *table[] = {service, address, root,   user,    nouser, group, comment, nbs,  maxp, maxi,
+                     maxs,    spfx,    enable, disable, unj,    force, base,    help, dbo,  end};
     const int n = (int)(sizeof table / sizeof table[0]);
     int rc = vc_parse(vc_find("set"), table, n, argc, argv, &db);
     if (rc)
         goto out;
     vh_err e;
     char addr[VH_KEY_TEXT];
-    struct want w = {NULL, NULL, NULL, NULL, 0, -1, -1, -1, 0, NULL, NULL, NULL};
+    struct want w = {NULL, NULL, NULL, NULL, 0, -1, -1, -1, 0, NULL, NULL, NULL, NULL};
     if (vh_valid_service(service->sval[0], 1, &e) < 0 || vh_key_canon(address->sval[0], 1, addr, &e) < 0 ||
         vc_limits_option(nbs->count ? nbs->sval[0] : NULL, maxp->count ? maxp->sval[0] : NULL, 0, &w.nbs, &w.max_procs,
                          &e) < 0 ||
@@ -209,10 +215,13 @@ int vc_cmd_set(const char *db, int argc, char **argv)
         ;
     else if (!root->count && !user->count && !nouser->count && !group->count && !comment->count && !nbs->count &&
              !maxp->count && !enable->count && !disable->count && !unj->count && !maxi->count && !maxs->count &&
-             !spfx->count)
+             !spfx->count && !base->count)
         vh_fail(&e, VH_EX_USAGE,
                 "nothing to set - give --root, --user, --no-user, --group, --comment, --net-bind-service, "
-                "--max-procs, --max-instances, --max-per-source, --source-prefix, --enable, --disable or --unjailed");
+                "--max-procs, --max-instances, --max-per-source, --source-prefix, --enable, --disable, --unjailed "
+                "or --base");
+    else if (base->count && vc_base_option(base->sval[0], &(vh_row){0}, &e) < 0)
+        ;
     else
         e.code = 0;
     if (e.code) {
@@ -229,6 +238,7 @@ int vc_cmd_set(const char *db, int argc, char **argv)
     w.max_inst = maxi->count ? maxi->sval[0] : NULL;
     w.max_src = maxs->count ? maxs->sval[0] : NULL;
     w.src_prefix = spfx->count ? spfx->sval[0] : NULL;
+    w.base = base->count ? base->sval[0] : NULL;
 
     vh_audit a;
     if (vh_audit_start(&a, argc, argv, &e) < 0) {
@@ -295,11 +305,32 @@ int vc_cmd_set(const char *db, int argc, char **argv)
         vh_db_close(h, NULL);
         goto audit;
     }
+    /* sql/008: a new base, or a base kept for a new jail, identity or
+     * jail state, is checked as a jail (the run-as user must not be able
+     * to change it), and the jail gets its mount points */
+    int base_changed = row->base[0] && (w.base || w.root || w.user || w.group || w.no_user || w.unjailed >= 0);
+    long base_errors = 0;
+    if (base_changed && (rc = vc_base_admit(row, force->count > 0, "set", &base_errors)) != 0) {
+        vh_db_rollback(h);
+        vh_db_close(h, NULL);
+        goto audit;
+    }
+    jail_errors += base_errors;
+    if (base_changed && vc_base_mountpoints(row, &e) < 0) {
+        rc = vc_abort_close(h, &e);
+        goto audit;
+    }
     if (vh_store_update(h, row, &e) < 0) {
         rc = vc_abort_close(h, &e);
         goto audit;
     }
     if (w.root && !row->unjailed && (rc = vc_nest_admit(h, db, row->root, force->count > 0, "set", &nested)) != 0) {
+        vh_db_rollback(h);
+        vh_db_close(h, NULL);
+        goto audit;
+    }
+    if (row->base[0] && (w.base || w.root) &&
+        (rc = vc_base_nest_admit(h, row->base, force->count > 0, "set", &nested)) != 0) {
         vh_db_rollback(h);
         vh_db_close(h, NULL);
         goto audit;
@@ -342,6 +373,8 @@ int vc_cmd_set(const char *db, int argc, char **argv)
         printf(" max_procs %u", (unsigned)w.max_procs);
     if (w.unjailed >= 0 || w.root)
         printf(" unjailed %s", row->unjailed ? "on" : "off");
+    if (w.base)
+        printf(" base %s", row->base[0] ? vh_printable(row->base, shown, sizeof shown) : "none");
     printf("\n");
     if (withdrawn > 0)
         fprintf(stderr,

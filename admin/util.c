@@ -7,14 +7,19 @@
 #include "jailcheck.h"
 #include "exitcodes.h"
 #include "nest.h"
+#include "jail.h"
+#include "path.h"
 #include "valid.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <libgen.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 int vc_parse(const struct vc_cmd *cmd, void **table, int n, int argc, char **argv, const char **db)
@@ -239,6 +244,44 @@ static void nest_finding(void *ctx, const char *outer, const char *inner, const 
     vc_print_finding(nc->f, &f);
 }
 
+/* sql/008: a base and a jail, one inside the other (nest.h). */
+static void nest_base_finding(void *ctx, const char *base, const char *jail, int jail_holds_base)
+{
+    struct nest_ctx *nc = ctx;
+    if (nc->only && strcmp(nc->only, base) != 0 && strcmp(nc->only, jail) != 0)
+        return;
+    nc->n++;
+    if (!nc->f)
+        return;
+    char b[4 * PATH_MAX + 8], j[4 * PATH_MAX + 8], problem[9 * PATH_MAX + 256], fix[9 * PATH_MAX + 256];
+    vh_printable(base, b, sizeof b);
+    vh_printable(jail, j, sizeof j);
+    if (jail_holds_base) {
+        snprintf(problem, sizeof problem,
+                 "base %s is %s the jail %s: a root service there can change the programs of every domain the base "
+                 "serves",
+                 b, strcmp(base, jail) == 0 ? "" : "inside", j);
+        snprintf(fix, sizeof fix,
+                 "keep bases apart from every jail (e.g. /srv/base next to /srv/jails) and point "
+                 "their domains at it (vhostctl set SERVICE ADDRESS --base DIR)");
+    } else {
+        snprintf(problem, sizeof problem,
+                 "jail %s is inside the base %s: its root service could change the base every domain of it runs", j, b);
+        snprintf(fix, sizeof fix, "move %s out of %s (vhostctl set SERVICE ADDRESS --root NEW)", j, b);
+    }
+    vh_finding f = {"jails", VH_SEV_ERROR, jail_holds_base ? "base-in-jail" : "jail-in-base", jail_holds_base ? b : j,
+                    problem, fix};
+    vc_print_finding(nc->f, &f);
+}
+
+long vc_nest_base(sqlite3 *h, const char *base, struct vc_findings *f, vh_err *e)
+{
+    struct nest_ctx nc = {f, NULL, 0};
+    if (vh_nest_base(h, base, nest_base_finding, &nc, e) < 0)
+        return -1;
+    return nc.n;
+}
+
 int vc_db_abspath(const char *db, char *out, size_t n)
 {
     char dir[PATH_MAX], base[PATH_MAX], real[PATH_MAX];
@@ -266,6 +309,10 @@ long vc_nest(sqlite3 *h, const char *db, const char *only, struct vc_findings *f
     const char *dbfile = vc_db_abspath(db, abs, sizeof abs) == 0 ? abs : NULL;
     struct nest_ctx nc = {f, only, 0};
     if ((only ? vh_nest_one(h, only, dbfile, nest_finding, &nc, e) : vh_nest_scan(h, dbfile, nest_finding, &nc, e)) < 0)
+        return -1;
+    /* sql/008: jails and bases, one inside the other */
+    if ((only ? vh_nest_root_bases(h, only, nest_base_finding, &nc, e)
+              : vh_nest_bases_scan(h, nest_base_finding, &nc, e)) < 0)
         return -1;
     return nc.n;
 }
@@ -487,4 +534,152 @@ int vc_bulk_identity(const char *user, const char *group, vh_row *ident, vh_err 
         return vh_fail(e, VH_EX_USAGE,
                        "--group needs --user: a root service runs with gid 0 and no supplementary groups");
     return user ? vh_ident_resolve(user, group, ident, e) : 0;
+}
+
+/* ---- sql/008: the base ---- */
+
+int vc_base_admit(const vh_row *row, int force, const char *verb, long *errors)
+{
+    *errors = 0;
+    if (!row->base[0])
+        return 0;
+    char b[4 * PATH_MAX + 8];
+    vh_printable(row->base, b, sizeof b);
+    if (row->unjailed == 1 || strcmp(row->root, "/") == 0 || strcmp(row->base, "/") == 0) {
+        fprintf(stderr,
+                "vhostctl: a base is for a jail: %s %s %s - give the domain a jail of its own (vhostctl provision) "
+                "or no base (--base none)\n",
+                row->service, row->address,
+                strcmp(row->base, "/") == 0 ? "cannot have / (the host itself) as its base"
+                                            : "runs on the host's file system (unjailed or a root of /)");
+        return VH_EX_USAGE;
+    }
+    if (strcmp(row->base, row->root) == 0) {
+        fprintf(stderr, "vhostctl: %s is the domain's jail itself - a base is another directory, shared by jails\n", b);
+        return VH_EX_USAGE;
+    }
+    /* The base by the jail's rules: the path checker virtuald runs, the
+     * deep scan (set-uid files, devices, what the run-as user could
+     * change), with the domain's identity - a base writable by its
+     * run-as user would let the service change its own programs. */
+    vh_row br = *row;
+    snprintf(br.root, sizeof br.root, "%s", row->base);
+    br.base[0] = '\0';
+    char label[VH_SERVICE_MAX + VH_KEY_TEXT + 8];
+    snprintf(label, sizeof label, "%s/%s:base", row->service, row->address);
+    struct vc_findings f = {0};
+    f.out = stderr;
+    vh_jailcheck jc = {label, &br, NULL, 0, 0, 1, 0};
+    vh_jailcheck_run(&jc, vc_print_finding, &f);
+    *errors = f.errors;
+    if (f.errors && !force) {
+        fprintf(stderr, "vhostctl: base %s has %ld error%s (above) - fix them, or %s anyway with --force\n", b,
+                f.errors, f.errors == 1 ? "" : "s", verb);
+        return VH_EX_OSFILE;
+    }
+    return 0;
+}
+
+int vc_base_mountpoints(const vh_row *row, vh_err *e)
+{
+    if (!row->base[0])
+        return 0;
+    vh_jail j;
+    /* both opened by the path checker virtuald runs: descriptors to the
+     * very directories checked, nothing resolved by name below them */
+    if (vh_jail_open(row, &j, e) < 0)
+        return -1;
+    static const char *const dirs[VH_BASE_NDIRS] = VH_BASE_DIRS;
+    int rc = 0, provided = 0;
+    for (int i = 0; i < VH_BASE_NDIRS && rc == 0; i++) {
+        struct stat st;
+        int bfd = openat(j.basefd, dirs[i], O_PATH | O_NOFOLLOW | O_DIRECTORY | O_CLOEXEC);
+        if (bfd < 0 && errno == ENOENT)
+            continue;
+        if (bfd < 0 || fstat(bfd, &st) < 0 || !S_ISDIR(st.st_mode)) {
+            rc = vh_fail(e, VH_EX_OSFILE,
+                         "base %s: %s is a symlink or no directory - a base's code directories (bin, sbin, lib, "
+                         "lib32, lib64, libx32, usr) must be directories; rebuild it with vhostctl provision",
+                         row->base, dirs[i]);
+            if (bfd >= 0)
+                close(bfd);
+            break;
+        }
+        close(bfd);
+        provided++;
+        /* The mount point, relative to the jail's descriptor: made when
+         * missing, never through a symlink (K9) */
+        if (fstatat(j.fd, dirs[i], &st, AT_SYMLINK_NOFOLLOW) < 0) {
+            if (errno != ENOENT) {
+                rc = vh_fail(e, VH_EX_OSFILE, "jail %s: cannot look at %s: %s", row->root, dirs[i], strerror(errno));
+                break;
+            }
+            errno = 0;
+            if (mkdirat(j.fd, dirs[i], 0755) < 0 && errno != EEXIST) {
+                rc = vh_fail(e, VH_EX_CANTCREAT, "jail %s: cannot make the mount point %s for base %s: %s", row->root,
+                             dirs[i], row->base, strerror(errno));
+                break;
+            }
+            int dfd = openat(j.fd, dirs[i], O_RDONLY | O_NOFOLLOW | O_DIRECTORY | O_CLOEXEC);
+            if (dfd < 0 || fstat(dfd, &st) < 0 || !S_ISDIR(st.st_mode) || fchown(dfd, 0, 0) < 0 ||
+                fchmod(dfd, 0755) < 0) {
+                rc = vh_fail(e, VH_EX_CANTCREAT, "jail %s: the mount point %s for base %s: %s", row->root, dirs[i],
+                             row->base, errno ? strerror(errno) : "not a directory");
+                if (dfd >= 0)
+                    close(dfd);
+                break;
+            }
+            close(dfd);
+            printf("made %s/%s (root, 0755): the mount point of base %s/%s\n", row->root, dirs[i], row->base, dirs[i]);
+            continue;
+        }
+        if (!S_ISDIR(st.st_mode)) {
+            rc = vh_fail(e, VH_EX_OSFILE,
+                         "jail %s: %s is %s, where base %s/%s is bound - the jail needs a directory there: remove it "
+                         "(the base provides that directory) and set the base again",
+                         row->root, dirs[i], S_ISLNK(st.st_mode) ? "a symlink" : "no directory", row->base, dirs[i]);
+            break;
+        }
+    }
+    if (rc == 0 && provided == 0)
+        rc = vh_fail(e, VH_EX_OSFILE,
+                     "base %s has none of bin, sbin, lib, lib32, lib64, libx32, usr - build it with vhostctl "
+                     "provision %s --program ... first",
+                     row->base, row->base);
+    vh_jail_close(&j);
+    return rc;
+}
+
+int vc_base_option(const char *text, vh_row *row, vh_err *e)
+{
+    if (strcmp(text, "none") == 0) {
+        row->base[0] = '\0';
+        return 0;
+    }
+    if (vh_valid_root(text, e) < 0)
+        return -1;
+    if (strcmp(text, "/") == 0)
+        return vh_fail(e, VH_EX_USAGE,
+                       "--base / would bind the host's own directories: give a base built by "
+                       "vhostctl provision, or none");
+    snprintf(row->base, sizeof row->base, "%s", text);
+    return 0;
+}
+
+int vc_base_nest_admit(sqlite3 *h, const char *base, int force, const char *verb, long *found)
+{
+    vh_err e;
+    struct vc_findings f = {0};
+    f.out = stderr;
+    long n = vc_nest_base(h, base, &f, &e);
+    if (n < 0)
+        return vc_error(&e);
+    *found += n;
+    if (n > 0 && !force) {
+        char shown[4 * PATH_MAX + 8];
+        fprintf(stderr, "vhostctl: base %s would nest with a jail (above) - move it, or %s anyway with --force\n",
+                vh_printable(base, shown, sizeof shown), verb);
+        return VH_EX_OSFILE;
+    }
+    return 0;
 }

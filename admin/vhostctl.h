@@ -160,6 +160,24 @@ int vc_jail_admit(const vh_row *row, int force, const char *verb, long *errors);
  * printed on stderr, their number in *found: 0 when nothing nests (or
  * force), else the exit status of the printed refusal or error. */
 int vc_nest_admit(sqlite3 *h, const char *db, const char *root, int force, const char *verb, long *found);
+/* sql/008: the base of row (nothing when it has none) as a jail is
+ * checked (the path checker, the deep scan, with the row's identity);
+ * refused on an unjailed row, a root of / or the jail itself. 0 or the
+ * exit status of the printed refusal; *errors: the findings' count. */
+int vc_base_admit(const vh_row *row, int force, const char *verb, long *errors);
+/* The mount points of row's base in its jail: each directory the base
+ * provides (jail.h VH_BASE_DIRS) made in the jail, root's and 0755, when
+ * missing, through the descriptors of the path checker; a symlink or a
+ * non-directory in the way is refused. 0 or -1 with e. */
+int vc_base_mountpoints(const vh_row *row, vh_err *e);
+/* --base DIR|none into row->base. 0 or -1 with e. */
+int vc_base_option(const char *text, vh_row *row, vh_err *e);
+/* K8 for a base (in h's transaction): the jails that hold it or lie
+ * below it, printed through f (NULL: counted). Their number, or -1. */
+long vc_nest_base(sqlite3 *h, const char *base, struct vc_findings *f, vh_err *e);
+/* vc_nest_base's findings on stderr, as vc_nest_admit: 0, or the exit
+ * status of the printed refusal; *found grows by their number. */
+int vc_base_nest_admit(sqlite3 *h, const char *base, int force, const char *verb, long *found);
 int vc_cmd_history(const char *db, int argc, char **argv);
 
 int vc_cmd_init(const char *db, int argc, char **argv);

@@ -29,6 +29,11 @@ _vhostctl() {
 	case $prev in
 	--db | --comment | --reason) [ "$prev" = --db ] && _filedir; return ;;
 	--jail | --root) _filedir -d; return ;;
+	--base)
+		[ "$cmd" = set ] && COMPREPLY=($(compgen -W "none" -- "$cur"))
+		_filedir -d
+		return
+		;;
 	--path) _filedir; return ;;
 	--limit | --max) return ;;
 	--user | -u) COMPREPLY=($(compgen -u -- "$cur")); return ;;

@@ -181,7 +181,8 @@ static int exec_service(struct target *t)
 
 /* Phase 2, in virtuald: enter the jail. A root service gets a private
  * mount namespace whose root is the jail (its own chroot calls cannot
- * climb out); a run-as service a chroot. Either way new PID and IPC
+ * climb out); a run-as service a chroot, or, when its row has a base
+ * (sql/008), the private mount namespace too, with the base bound in. Either way new PID and IPC
  * namespaces for the processes started next, so that the service can
  * neither see, signal nor trace any host process, even one of its own
  * uid (A13, K2). Each step's position is fixed; the comments say why.
@@ -204,7 +205,7 @@ static int enter(struct target *t, vh_err *e)
         return -1;
     }
     VH_MARK("groups_gid");
-    if (r->has_user) {
+    if (r->has_user && !r->base[0]) {
         /* unshare needs CAP_SYS_ADMIN: before anything drops it. The PID
          * namespace holds the next child, not this process. */
         if (unshare(CLONE_NEWPID | CLONE_NEWIPC) < 0) {
@@ -219,6 +220,11 @@ static int enter(struct target *t, vh_err *e)
             return -1;
         VH_MARK("chroot");
     } else {
+        /* A root service, or a row with a base (sql/008): the base's
+         * directories are bound read-only over the jail's in a mount
+         * namespace of the service's own, which pivot_root makes the
+         * jail's; a run-as service drops its uid after this as after a
+         * chroot, and can mount nothing (no capabilities, seccomp). */
         if (vh_jail_pivot(&j, CLONE_NEWPID | CLONE_NEWIPC, e) < 0)
             return -1;
         VH_MARK("pivot_root");
@@ -909,15 +915,19 @@ static void log_served(struct target *t)
     vh_log_value(t->d.row.root, root, sizeof root);
     vh_log_value(t->d.row.has_user ? t->d.row.user : "root", user, sizeof user);
     vh_log_value(t->argv[0], prog, sizeof prog);
-    char via[VH_VIA_TEXT], rule[40];
+    char via[VH_VIA_TEXT], rule[40], base[PATH_MAX * 2 + 8] = "";
+    if (t->d.row.base[0]) { /* sql/008: the shared layer it runs from */
+        memcpy(base, " base=", 6);
+        vh_log_value(t->d.row.base, base + 6, sizeof base - 6);
+    }
     /* fleet.md 1.5: a balancer's own connection (its L7 check) is logged
      * only with --verbose, at debug */
     if (t->direct && !t->verbose)
         return;
     vh_log(t->direct ? LOG_DEBUG : LOG_INFO,
-           "served service=%s local=%s remote=%s%s domain=%s/%s rule=%s root=%s user=%s uid=%u gid=%u program=%s%s",
+           "served service=%s local=%s remote=%s%s domain=%s/%s rule=%s root=%s%s user=%s uid=%u gid=%u program=%s%s",
            t->service, local, remote, fmt_via(t, via, sizeof via), t->d.row.service, t->d.row.address,
-           rule_text(&t->d, rule, sizeof rule), root, user, t->d.row.has_user ? (unsigned)t->d.row.uid : 0u,
+           rule_text(&t->d, rule, sizeof rule), root, base, user, t->d.row.has_user ? (unsigned)t->d.row.uid : 0u,
            t->d.row.has_user ? (unsigned)t->d.row.gid : 0u, prog,
            /* sql/003: the operator chose a root that is no jail (K7 not checked) */
            t->d.row.unjailed == 1 ? " unjailed=1" : "");

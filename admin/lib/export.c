@@ -42,6 +42,8 @@ static int export_row(void *ctx, const vh_row *row)
         x->st->settings++;
     if (row->unjailed)
         x->st->unjailed++;
+    if (row->base[0])
+        x->st->based++;
     if (!row->enabled) {
         x->st->disabled++;
         fprintf(x->out, "# disabled: %s %s\n", row->address, row->root);

@@ -21,6 +21,8 @@ typedef struct vh_export_stats {
     unsigned long skipped;   /* rows whose key is no address and not 'default'
                                 (a prefix, issue 15): not written at all - the
                                 legacy format and import are address-only */
+    unsigned long based;     /* rows with a base (sql/008): written, the base
+                                not expressible */
 } vh_export_stats;
 
 /* Write the service's rows in the flat format: a comment line, then one

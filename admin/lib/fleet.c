@@ -446,14 +446,15 @@ static int snapshot_checks(sqlite3 *db, const char *path, const vh_fleet *here, 
     sqlite3_finalize(st);
     if (appid != VH_DB_APPLICATION_ID)
         return vh_fail(e, VH_EX_DATAERR,
-                       "%s is not a virtuald database (application_id %d) - give a snapshot made "
+                       "snapshot %s is not a virtuald database (application_id %d) - give a snapshot made "
                        "by vhostctl snapshot",
                        path, appid);
     if (version != vh_db_schema_version())
-        return vh_fail(e, VH_EX_DATAERR,
-                       "%s has schema version %d, this vhostctl %d - run the same virtuald version on the master "
-                       "and every replica (upgrade, then vhostctl init on each)",
-                       path, version, vh_db_schema_version());
+        return vh_fail(
+            e, VH_EX_DATAERR,
+            "snapshot %s has schema version %d, this vhostctl %d - run the same virtuald version on the master "
+            "and every replica (upgrade, then vhostctl init on each)",
+            path, version, vh_db_schema_version());
     /* the whole file, not quick_check: it came over the network (N2) */
     rc = sqlite3_prepare_v2(db, "PRAGMA snap.integrity_check(1)", -1, &st, NULL);
     const unsigned char *t = NULL;
@@ -464,15 +465,15 @@ static int snapshot_checks(sqlite3 *db, const char *path, const vh_fleet *here, 
     snprintf(what, sizeof what, "%.400s", t ? (const char *)t : sqlite3_errmsg(db));
     sqlite3_finalize(st);
     if (!intact)
-        return vh_fail(e, VH_EX_DATAERR, "%s is damaged (integrity_check: %s) - publish it again on the master", path,
-                       what);
+        return vh_fail(e, VH_EX_DATAERR,
+                       "snapshot %s is damaged (integrity_check: %s) - publish it again on the master", path, what);
     char diff[512];
     int same = vh_schema_same(db, "snap", diff, sizeof diff, e);
     if (same < 0)
         return -1;
     if (!same)
         return vh_fail(e, VH_EX_DATAERR,
-                       "%s has not exactly our schema (%s) - only vhostctl snapshot's files are "
+                       "snapshot %s has not exactly our schema (%s) - only vhostctl snapshot's files are "
                        "applied",
                        path, diff);
     if (vh_fleet_read(db, "snap", snap, e) < 0)

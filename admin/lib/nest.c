@@ -204,3 +204,112 @@ int vh_nest_no_jail(sqlite3 *db, sqlite3_stmt **cache, const char *root, const c
         return vh_db_fail(db, rc, "reading the jails", e);
     return found;
 }
+
+/* sql/008: bases against jails. The bases are few (one per system
+ * layer) and read through the partial index domains_base. */
+static const char bases_sql[] = "SELECT DISTINCT base FROM domains WHERE base IS NOT NULL";
+
+long vh_nest_base(sqlite3 *db, const char *base, vh_nest_base_cb cb, void *ctx, vh_err *e)
+{
+    size_t len = strlen(base);
+    char prefix[PATH_MAX + 2], upper[PATH_MAX + 2];
+    if (len < 2 || len + 2 > sizeof prefix)
+        return vh_fail(e, VH_EX_DATAERR, "base path %s is no directory a base can be", base);
+    long found = 0;
+    sqlite3_stmt *st = NULL;
+    /* the jails that hold it: base itself and each of its ancestors */
+    int rc = sqlite3_prepare_v2(db, outer_sql, (int)sizeof outer_sql, &st, NULL);
+    for (size_t i = 1; rc == SQLITE_OK && i <= len; i++) {
+        if (i < len && base[i] != '/')
+            continue;
+        memcpy(prefix, base, i);
+        prefix[i] = '\0';
+        sqlite3_reset(st);
+        sqlite3_bind_text(st, 1, prefix, (int)i, SQLITE_TRANSIENT);
+        rc = sqlite3_step(st);
+        if (rc == SQLITE_ROW) {
+            found++;
+            if (cb)
+                cb(ctx, base, prefix, 1);
+            rc = SQLITE_OK;
+        } else if (rc == SQLITE_DONE) {
+            rc = SQLITE_OK;
+        }
+    }
+    sqlite3_finalize(st);
+    st = NULL;
+    if (rc != SQLITE_OK)
+        return vh_db_fail(db, rc, "reading the jails", e);
+    /* the jails it holds */
+    memcpy(prefix, base, len);
+    memcpy(upper, base, len);
+    prefix[len] = '/';
+    upper[len] = '0';
+    if ((rc = sqlite3_prepare_v2(db, inner_sql, (int)sizeof inner_sql, &st, NULL)) != SQLITE_OK)
+        return vh_db_fail(db, rc, "reading the jails", e);
+    sqlite3_bind_text(st, 1, prefix, (int)len + 1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, upper, (int)len + 1, SQLITE_STATIC);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *r = (const char *)sqlite3_column_text(st, 0);
+        if (!r || !vh_nest_below(base, r))
+            continue;
+        found++;
+        if (cb)
+            cb(ctx, base, r, 0);
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE)
+        return vh_db_fail(db, rc, "reading the jails", e);
+    return found;
+}
+
+long vh_nest_root_bases(sqlite3 *db, const char *root, vh_nest_base_cb cb, void *ctx, vh_err *e)
+{
+    if (strcmp(root, "/") == 0)
+        return 0;
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(db, bases_sql, (int)sizeof bases_sql, &st, NULL);
+    if (rc != SQLITE_OK)
+        return vh_db_fail(db, rc, "reading the bases", e);
+    long found = 0;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *b = (const char *)sqlite3_column_text(st, 0);
+        if (!b)
+            continue;
+        int holds = strcmp(b, root) == 0 || vh_nest_below(root, b);
+        if (holds || vh_nest_below(b, root)) {
+            found++;
+            if (cb)
+                cb(ctx, b, root, holds);
+        }
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE)
+        return vh_db_fail(db, rc, "reading the bases", e);
+    return found;
+}
+
+long vh_nest_bases_scan(sqlite3 *db, vh_nest_base_cb cb, void *ctx, vh_err *e)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(db, bases_sql, (int)sizeof bases_sql, &st, NULL);
+    if (rc != SQLITE_OK)
+        return vh_db_fail(db, rc, "reading the bases", e);
+    long found = 0;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *b = (const char *)sqlite3_column_text(st, 0);
+        char base[PATH_MAX];
+        if (!b || snprintf(base, sizeof base, "%s", b) >= (int)sizeof base)
+            continue;
+        long n = vh_nest_base(db, base, cb, ctx, e);
+        if (n < 0) {
+            sqlite3_finalize(st);
+            return -1;
+        }
+        found += n;
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE)
+        return vh_db_fail(db, rc, "reading the bases", e);
+    return found;
+}

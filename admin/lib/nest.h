@@ -52,6 +52,25 @@ long vh_nest_one(sqlite3 *db, const char *root, const char *dbfile, vh_nest_cb c
 int vh_nest_no_jail(sqlite3 *db, sqlite3_stmt **cache, const char *root, const char *dbfile, char *why, size_t n,
                     vh_err *e);
 
+/* sql/008, bases (the shared system layers). A base inside a domain's
+ * jail (or that jail itself) can be changed by the jail's root service,
+ * for every domain the base serves; a jail inside a base gives its root
+ * service the base to write. cb gets the base, the jail, and 1 when the
+ * jail holds the base (0: the base holds the jail). Rows marked
+ * unjailed and the root "/" are no jails and left out, as above. */
+typedef void (*vh_nest_base_cb)(void *ctx, const char *base, const char *jail, int jail_holds_base);
+
+/* The jails that hold base or lie below it. Returns their number, or -1
+ * with e filled. */
+long vh_nest_base(sqlite3 *db, const char *base, vh_nest_base_cb cb, void *ctx, vh_err *e);
+
+/* The bases of the table that hold root (a jail), are root, or lie
+ * below it. Returns their number, or -1. */
+long vh_nest_root_bases(sqlite3 *db, const char *root, vh_nest_base_cb cb, void *ctx, vh_err *e);
+
+/* vh_nest_base for every base of the table (check, import). */
+long vh_nest_bases_scan(sqlite3 *db, vh_nest_base_cb cb, void *ctx, vh_err *e);
+
 /* Is inner strictly below outer (as paths: "/a/b" is below "/a", not
  * below "/a/b" nor "/ab")? Both absolute and normalised. */
 int vh_nest_below(const char *outer, const char *inner);

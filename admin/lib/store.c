@@ -35,6 +35,8 @@ static void bind_row(sqlite3_stmt *st, const vh_row *row, char *groups, size_t n
     sqlite3_bind_int64(st, P(MAX_PER_SOURCE), row->max_per_source);
     sqlite3_bind_int64(st, P(SOURCE_PREFIX4), row->source_prefix4);
     sqlite3_bind_int64(st, P(SOURCE_PREFIX6), row->source_prefix6);
+    if (row->base[0]) /* else NULL: no base (sql/008) */
+        sqlite3_bind_text(st, P(BASE), row->base, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, P(COMMENT), row->comment, -1, SQLITE_STATIC);
 #undef P
 }
@@ -42,8 +44,9 @@ static void bind_row(sqlite3_stmt *st, const vh_row *row, char *groups, size_t n
 int vh_store_add(sqlite3 *db, const vh_row *row, vh_err *e)
 {
     /* ?N is column N - 1 of VH_ROW_ALL_COLS (row.h): bind_row */
-    static const char sql[] = "INSERT INTO domains (" VH_ROW_COLS ", comment)"
-                              " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)";
+    static const char sql[] =
+        "INSERT INTO domains (" VH_ROW_COLS ", comment)"
+        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)";
     sqlite3_stmt *st = NULL;
     char groups[VH_MAX_GROUPS * 12];
     int rc = sqlite3_prepare_v2(db, sql, sizeof sql, &st, NULL);
@@ -188,6 +191,7 @@ static void read_row(sqlite3_stmt *st, vh_row *row)
     row->max_per_source = (uint32_t)sqlite3_column_int64(st, VH_ROW_COL_MAX_PER_SOURCE);
     row->source_prefix4 = (unsigned)sqlite3_column_int64(st, VH_ROW_COL_SOURCE_PREFIX4);
     row->source_prefix6 = (unsigned)sqlite3_column_int64(st, VH_ROW_COL_SOURCE_PREFIX6);
+    col(st, VH_ROW_COL_BASE, row->base, sizeof row->base);
 }
 
 /* What each() gives its callback: the row, its JSON text, or both. */
@@ -322,7 +326,7 @@ int vh_store_update(sqlite3 *db, const vh_row *row, vh_err *e)
     static const char sql[] =
         "UPDATE domains SET root = ?3, user = ?4, grp = ?5, uid = ?6, gid = ?7, groups = ?8, enabled = ?9,"
         " net_bind_service = ?10, max_procs = ?11, unjailed = ?12, max_instances = ?13, max_per_source = ?14,"
-        " source_prefix4 = ?15, source_prefix6 = ?16, comment = ?17, updated = "
+        " source_prefix4 = ?15, source_prefix6 = ?16, base = ?17, comment = ?18, updated = "
         "strftime('%Y-%m-%dT%H:%M:%SZ', 'now')"
         " WHERE service = ?1 AND address = ?2";
     sqlite3_stmt *st = NULL;

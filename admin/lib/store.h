@@ -68,7 +68,7 @@ int vh_store_each_both(sqlite3 *db, const char *service, vh_row_text_cb cb, void
     " 'net_bind_service', json(CASE net_bind_service WHEN 1 THEN 'true' ELSE 'false' END), 'max_procs', max_procs,"    \
     " 'unjailed', json(CASE unjailed WHEN 1 THEN 'true' ELSE 'false' END),"                                            \
     " 'max_instances', max_instances, 'max_per_source', max_per_source, 'source_prefix4', source_prefix4,"             \
-    " 'source_prefix6', source_prefix6,"                                                                               \
+    " 'source_prefix6', source_prefix6, 'base', base,"                                                                 \
     " 'comment', comment, 'created', created, 'updated', updated)"
 
 /* Their statements (the tests check that SQLite walks the index, no sort). */

@@ -38,7 +38,10 @@
 /* 4: the header carries what sql/004 adds (prefix lengths of domains
  * rows in use, trusted PROXY sources); records unchanged. */
 /* 5: records carry the sixteen columns of schema 5 (the limits). */
-#define VH_IXFMT_FORMAT 5
+/* 6: seventeen, base added (sql/008): a format-5 file is stale to this
+ * reader, never read with the base missing (a row would lose its base
+ * and run with the jail's own, possibly absent, programs). */
+#define VH_IXFMT_FORMAT 6
 #define VH_IXFMT_ENDIAN 0x01020304u
 #define VH_IXFMT_HDR 4096 /* the header's room; buckets start here */
 #define VH_IXFMT_NCOLS VH_ROW_NCOLS

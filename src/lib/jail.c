@@ -12,6 +12,7 @@
 #include <string.h>
 #include <stdint.h>
 #include <sys/mount.h>
+#include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -21,6 +22,8 @@ int vh_jail_open(const vh_row *row, vh_jail *j, vh_err *e)
     const char *root = row->root;
     j->root = root;
     j->fd = -1;
+    j->base = row->base[0] ? row->base : NULL;
+    j->basefd = -1;
     if (row->unjailed != 1 && strcmp(root, "/") == 0)
         return vh_fail(e, VH_EX_OSFILE,
                        "row %s %s: its jail is / - the host's whole file system, no jail at all; give the domain a "
@@ -32,6 +35,26 @@ int vh_jail_open(const vh_row *row, vh_jail *j, vh_err *e)
         return -1;
     j->dev = st.st_dev;
     j->ino = st.st_ino;
+    if (!j->base)
+        return 0;
+    /* sql/008: the base by the jail's rules (every component root's, no
+     * symlink, K7), never on a root of "/" or an unjailed row: there it
+     * would cover the host's own directories (vh_row_valid refuses it
+     * too). */
+    if (row->unjailed == 1 || strcmp(root, "/") == 0) {
+        vh_jail_close(j);
+        return vh_fail(e, VH_EX_OSFILE,
+                       "row %s %s: a base (%s) is only for a jail, not for a root of / or an unjailed row - vhostctl "
+                       "set %s %s --base none",
+                       row->service, row->address, j->base, row->service, row->address);
+    }
+    vh_err sub;
+    if (vh_path_trust_flags(j->base, VH_WANT_DIR, VH_PATH_CHECK_EXPOSED, VH_EX_OSFILE, &j->basefd, &st, &sub) < 0) {
+        vh_jail_close(j);
+        return vh_fail(e, sub.code, "base %s of jail %s: %s", j->base, root, sub.msg);
+    }
+    j->base_dev = st.st_dev;
+    j->base_ino = st.st_ino;
     return 0;
 }
 
@@ -40,6 +63,9 @@ void vh_jail_close(vh_jail *j)
     if (j->fd >= 0)
         close(j->fd);
     j->fd = -1;
+    if (j->basefd >= 0)
+        close(j->basefd);
+    j->basefd = -1;
 }
 
 static int same_as_checked(const vh_jail *j, const char *what, vh_err *e)
@@ -91,6 +117,148 @@ static int reopen_same(const vh_jail *j, int *fd, const char *when, vh_err *e)
         *fd = -1;
         return vh_fail(e, VH_EX_OSFILE, "jail %s changed between check and %s - refusing", j->root, when);
     }
+    return 0;
+}
+
+/* The base, walked again with the path checker in the new namespace
+ * (mount(2) takes a source only from the caller's own namespace): it
+ * must be the directory checked at vh_jail_open. */
+static int reopen_base(const vh_jail *j, int *fd, vh_err *e)
+{
+    struct stat st;
+    vh_err sub;
+    *fd = -1;
+    if (vh_path_trust(j->base, VH_WANT_DIR, VH_EX_OSFILE, fd, &st, &sub) < 0)
+        return vh_fail(e, sub.code, "base %s of jail %s: %s", j->base, j->root, sub.msg);
+    if (st.st_dev != j->base_dev || st.st_ino != j->base_ino) {
+        close(*fd);
+        *fd = -1;
+        return vh_fail(e, VH_EX_OSFILE, "base %s of jail %s changed between check and unshare - refusing", j->base,
+                       j->root);
+    }
+    return 0;
+}
+
+/* name below dirfd, opened without following a symlink: an O_PATH
+ * descriptor of a directory, *st its stat; or -1 with errno (ENOTDIR
+ * also for a symlink or anything else that is no directory). */
+static int open_dir_below(int dirfd, const char *name, struct stat *st)
+{
+    int fd = openat(dirfd, name, O_PATH | O_NOFOLLOW | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    /* O_PATH|O_NOFOLLOW may hand out a symlink itself: look at it */
+    if (fstat(fd, st) < 0 || !S_ISDIR(st->st_mode)) {
+        close(fd);
+        errno = ENOTDIR;
+        return -1;
+    }
+    return fd;
+}
+
+/* One directory of the base over the jail's: jailfd is the top of the
+ * jail's own bind mount in the new namespace, basefd the base. Returns
+ * 1 when bound, 0 when the base has no such directory, -1 with e. */
+static int bind_base_dir(const vh_jail *j, int jailfd, int basefd, const char *name, vh_err *e)
+{
+    struct stat bst, jst, now;
+    char src[64], dst[64];
+    int bfd = open_dir_below(basefd, name, &bst);
+    if (bfd < 0) {
+        if (errno == ENOENT)
+            return 0; /* not provided: the jail's own, if any, stays */
+        return vh_fail(e, VH_EX_OSFILE,
+                       "base %s: %s is %s - a base's code directories must be directories; rebuild the base with "
+                       "vhostctl provision",
+                       j->base, name,
+                       errno == ENOTDIR || errno == ELOOP ? "a symlink or no directory" : strerror(errno));
+    }
+    /* the base's part: root's and not writable by anyone else, as its
+     * top (the service runs what is in it) */
+    if (bst.st_uid != 0 || (bst.st_mode & (S_IWGRP | S_IWOTH))) {
+        close(bfd);
+        return vh_fail(e, VH_EX_OSFILE,
+                       "base %s: %s is writable by %s (owner uid %u, mode %04o) - chown root and chmod go-w %s/%s "
+                       "(THREATS A11)",
+                       j->base, name, bst.st_uid ? "its owner" : "group or others", (unsigned)bst.st_uid,
+                       (unsigned)(bst.st_mode & 07777), j->base, name);
+    }
+    /* the mount point: a directory of the jail, never a symlink (which
+     * the tenant would have aim the bind elsewhere) */
+    int jfd = open_dir_below(jailfd, name, &jst);
+    if (jfd < 0) {
+        int err = errno;
+        close(bfd);
+        return vh_fail(e, VH_EX_OSFILE,
+                       "jail %s: %s, where base %s is bound, is %s - the jail needs an empty directory there, owned by "
+                       "root; vhostctl set SERVICE ADDRESS --base %s makes it (remove what is in the way first)",
+                       j->root, name, j->base,
+                       err == ENOENT                    ? "missing"
+                       : err == ENOTDIR || err == ELOOP ? "a symlink or no directory"
+                                                        : strerror(err),
+                       j->base);
+    }
+    snprintf(src, sizeof src, "/proc/self/fd/%d", bfd);
+    snprintf(dst, sizeof dst, "/proc/self/fd/%d", jfd);
+    /* Not MS_REC: mounts below the base's directory are not carried in
+     * (A12). Named through the descriptors: nothing resolved again. */
+    int rc = mount(src, dst, NULL, MS_BIND, NULL);
+    int err = errno;
+    close(jfd);
+    close(bfd);
+    if (rc < 0)
+        return vh_fail(e, VH_EX_OSERR, "binding base %s/%s over jail %s/%s: %s", j->base, name, j->root, name,
+                       strerror(err));
+    /* The bind's own top: a fresh lookup crosses the new mount (the old
+     * descriptor names the directory below it, and a remount through it
+     * would change the jail's mount instead). It must be the base's. */
+    int top = open_dir_below(jailfd, name, &now);
+    if (top < 0 || now.st_dev != bst.st_dev || now.st_ino != bst.st_ino) {
+        if (top >= 0)
+            close(top);
+        return vh_fail(e, VH_EX_OSFILE, "jail %s/%s is not base %s/%s after binding it - refusing", j->root, name,
+                       j->base, name);
+    }
+    snprintf(dst, sizeof dst, "/proc/self/fd/%d", top);
+    /* Read-only (the service can change no file of the base, which a
+     * thousand jails share), nosuid (no set-uid or file capability in it
+     * takes effect), nodev. The bind is ours alone, in this namespace. */
+    if (mount(NULL, dst, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, NULL) < 0) {
+        err = errno;
+        close(top);
+        return vh_fail(e, VH_EX_OSERR, "making base %s/%s read-only in jail %s: %s", j->base, name, j->root,
+                       strerror(err));
+    }
+    /* and prove it took */
+    struct statvfs sv;
+    rc = fstatvfs(top, &sv);
+    close(top);
+    const unsigned long want = ST_RDONLY | ST_NOSUID | ST_NODEV;
+    if (rc < 0 || (sv.f_flag & want) != want)
+        return vh_fail(e, VH_EX_OSFILE,
+                       "base %s/%s in jail %s is not read-only, nosuid and nodev after the remount - "
+                       "refusing",
+                       j->base, name, j->root);
+    return 1;
+}
+
+/* Every directory the base provides over the jail's (jail.h). */
+static int bind_base(const vh_jail *j, int jailfd, int basefd, vh_err *e)
+{
+    static const char *const dirs[VH_BASE_NDIRS] = VH_BASE_DIRS;
+    int bound = 0;
+    for (int i = 0; i < VH_BASE_NDIRS; i++) {
+        int rc = bind_base_dir(j, jailfd, basefd, dirs[i], e);
+        if (rc < 0)
+            return -1;
+        bound += rc;
+    }
+    /* a base with none of them gives the service nothing: a mistake */
+    if (!bound)
+        return vh_fail(e, VH_EX_OSFILE,
+                       "base %s has none of bin, sbin, lib, lib32, lib64, libx32, usr - build it with vhostctl "
+                       "provision %s --program ...",
+                       j->base, j->base);
     return 0;
 }
 
@@ -205,6 +373,10 @@ int vh_jail_pivot(vh_jail *j, int extra_ns_flags, vh_err *e)
         goto fail;
     }
     if (strcmp(j->root, "/") == 0) {
+        if (j->base) {
+            vh_fail(e, VH_EX_OSFILE, "a base (%s) is only for a jail, not for a root of /", j->base);
+            goto fail;
+        }
         /* ROOT "/" is no isolation at all: the operator asked for it
          * (vhostctl check warns). Still a private namespace. */
         if (chdir("/") < 0) {
@@ -219,10 +391,22 @@ int vh_jail_pivot(vh_jail *j, int extra_ns_flags, vh_err *e)
      * the new namespace (every component is root-owned and not writable
      * by anyone else, so no tenant can swap it) and check it is the very
      * directory that was checked. */
-    vh_jail_close(j);
-    int fd = -1;
+    if (j->fd >= 0)
+        close(j->fd);
+    j->fd = -1;
+    int fd = -1, basefd = -1;
     if (reopen_same(j, &fd, "unshare", e) < 0)
         goto fail;
+    /* The base likewise: its descriptor too names the host's mount. */
+    if (j->base) {
+        close(j->basefd);
+        j->basefd = -1;
+        if (reopen_base(j, &basefd, e) < 0) {
+            close(fd);
+            goto fail;
+        }
+        j->basefd = basefd;
+    }
     /* pivot_root needs a mount point: bind that directory, named through
      * its descriptor, onto itself. Not MS_REC: mounts below the jail are
      * not carried in (A4, A12). */
@@ -237,6 +421,16 @@ int vh_jail_pivot(vh_jail *j, int extra_ns_flags, vh_err *e)
      * lookup crosses the mount); again it must be the same directory. */
     if (reopen_same(j, &fd, "mount", e) < 0)
         goto fail;
+    /* sql/008: the base's directories onto the jail's bind mount, after
+     * it exists (they must be mounts below it, to go along with the
+     * pivot) and before the pivot (after it the base is out of sight). */
+    if (j->base && bind_base(j, fd, j->basefd, e) < 0) {
+        close(fd);
+        goto fail;
+    }
+    if (j->basefd >= 0)
+        close(j->basefd);
+    j->basefd = -1;
     if (climb_to_namespace_top(fd, e) < 0) {
         close(fd);
         goto fail;

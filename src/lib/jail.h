@@ -12,11 +12,26 @@ typedef struct vh_jail {
     int fd;           /* O_PATH descriptor from the trusted walk */
     dev_t dev;        /* identity of the directory that was checked */
     ino_t ino;
+    /* sql/008: the row's base, or NULL; checked like the jail */
+    const char *base;
+    int basefd; /* O_PATH descriptor from the trusted walk, -1 without a base */
+    dev_t base_dev;
+    ino_t base_ino;
 } vh_jail;
+
+/* The directories a base provides, where it has them (a directory, not
+ * a symlink): its code. /etc is never among them: the tenant's
+ * identities and the service's config are the jail's own. */
+#define VH_BASE_DIRS                                                                                                   \
+    {                                                                                                                  \
+        "bin", "sbin", "lib", "lib32", "lib64", "libx32", "usr"                                                        \
+    }
+#define VH_BASE_NDIRS 7
 
 /* Walk row->root with the path checker (every component root-owned, not
  * group/other-writable, no symlink: THREATS A8, A11) and keep a
- * descriptor to it. A root of "/" is refused unless the row is unjailed
+ * descriptor to it; the row's base (sql/008), when it has one, too, by
+ * the same rules (K7 included). A root of "/" is refused unless the row is unjailed
  * (sql/003 section 1); so is a jail host users reach on a file system
  * that honours set-uid (K7), a check an unjailed row skips: the operator
  * chose that root on purpose. row must outlive j. Returns 0, or -1 with
@@ -28,12 +43,15 @@ int vh_jail_open(const vh_row *row, vh_jail *j, vh_err *e);
  * Closes j->fd. Returns 0 or -1 (VH_EX_OSERR / VH_EX_OSFILE). */
 int vh_jail_chroot(vh_jail *j, vh_err *e);
 
-/* For a root service: a private mount namespace whose root is the jail.
- * unshare(CLONE_NEWNS | extra_ns_flags), make every mount private,
- * bind the jail on itself, walk to it again through the new mount and
- * check it is the same directory, pivot_root into it and detach the old
- * root, so no path leads out, even through the service's own chroot
- * calls (A1). Closes j->fd. Returns 0 or -1. */
+/* For a root service, and for any row with a base: a private mount
+ * namespace whose root is the jail. unshare(CLONE_NEWNS |
+ * extra_ns_flags), make every mount private, bind the jail on itself,
+ * walk to it again through the new mount and check it is the same
+ * directory; with a base, bind each directory the base provides
+ * (VH_BASE_DIRS) over the jail's directory of that name, read-only,
+ * nosuid and nodev (vh_jail_bind_base); then pivot_root into it and
+ * detach the old root, so no path leads out, even through the service's
+ * own chroot calls (A1). Closes j->fd and j->basefd. Returns 0 or -1. */
 int vh_jail_pivot(vh_jail *j, int extra_ns_flags, vh_err *e);
 
 void vh_jail_close(vh_jail *j);

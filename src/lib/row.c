@@ -93,6 +93,19 @@ int vh_row_valid(const vh_row *row, vh_err *e)
     vh_err sub;
     if (vh_valid_root(row->root, &sub) < 0)
         return vh_fail(e, VH_EX_CONFIG, "row %s %s: %s", row->service, row->address, sub.msg);
+    /* sql/008: a base is a path like a root, never "/" (the host's own
+     * /usr bound over the jail's), and only for a jail: on an unjailed
+     * row or a root of "/" it would cover the host's directories */
+    if (row->base[0]) {
+        if (vh_valid_root(row->base, &sub) < 0)
+            return vh_fail(e, VH_EX_CONFIG, "row %s %s: its base: %s - vhostctl set %s %s --base DIR|none",
+                           row->service, row->address, sub.msg, row->service, row->address);
+        if (strcmp(row->base, "/") == 0 || strcmp(row->root, "/") == 0 || row->unjailed == 1)
+            return vh_fail(e, VH_EX_CONFIG,
+                           "row %s %s: a base (%s) is for a jail: not /, and not on a root of / or an unjailed row "
+                           "- vhostctl set %s %s --base none",
+                           row->service, row->address, row->base, row->service, row->address);
+    }
     if (row->has_user) {
         if (!id_ok(row->uid))
             return vh_fail(e, VH_EX_NOUSER, "row %s %s: run-as uid %u is not allowed - omit --user for a root service",
@@ -185,5 +198,14 @@ int vh_row_from_cols(const char *const text[VH_ROW_NCOLS], const int type[VH_ROW
         row->ngroups = n;
     }
     row->enabled = (int)ival[VH_ROW_COL_ENABLED];
+    /* sql/008: NULL is no base; anything else must be a text that fits
+     * (never cut, never taken as no base) and vh_row_valid checks it */
+    if (type[VH_ROW_COL_BASE] != SQLITE_NULL &&
+        (type[VH_ROW_COL_BASE] != SQLITE_TEXT || !text[VH_ROW_COL_BASE] || !text[VH_ROW_COL_BASE][0] ||
+         copy_text(text[VH_ROW_COL_BASE], row->base, sizeof row->base) < 0))
+        return vh_fail(e, VH_EX_CONFIG,
+                       "row %s %s: its base is not a path this program takes - refusing it; vhostctl set %s %s "
+                       "--base DIR|none",
+                       row->service, row->address, row->service, row->address);
     return limits_from_cols(type, ival, row, e);
 }

@@ -35,6 +35,9 @@ typedef struct vh_row {
     uint32_t max_per_source; /* 0..VH_LIMITS_PER_SOURCE_MAX */
     unsigned source_prefix4; /* 8..32 */
     unsigned source_prefix6; /* 16..128 */
+    /* sql/008 (issue 14 point 5): "" no base; else the absolute path of
+     * the read-only system layer bound over the jail's code directories */
+    char base[PATH_MAX];
     char comment[VH_COMMENT_MAX];
     char created[32], updated[32];
 } vh_row;
@@ -57,9 +60,9 @@ void vh_row_init(vh_row *row);
 #define VH_ROW_BASE_COLS "service, address, root, user, grp, uid, gid, groups, enabled"
 #define VH_ROW_COLS                                                                                                    \
     VH_ROW_BASE_COLS ", net_bind_service, max_procs, unjailed, max_instances, max_per_source, source_prefix4, "        \
-                     "source_prefix6"
+                     "source_prefix6, base"
 #define VH_ROW_ALL_COLS VH_ROW_COLS ", comment, created, updated"
-#define VH_ROW_NCOLS 16
+#define VH_ROW_NCOLS 17
 
 /* The index of each column in VH_ROW_ALL_COLS (and so in VH_ROW_COLS and
  * VH_ROW_BASE_COLS, which start it): for sqlite3_column_* as it is, for a
@@ -82,14 +85,17 @@ enum vh_row_col {
     VH_ROW_COL_MAX_PER_SOURCE,
     VH_ROW_COL_SOURCE_PREFIX4,
     VH_ROW_COL_SOURCE_PREFIX6,
+    VH_ROW_COL_BASE,
     VH_ROW_COL_COMMENT,
     VH_ROW_COL_CREATED,
     VH_ROW_COL_UPDATED,
     VH_ROW_NALL
 };
-_Static_assert(VH_ROW_COL_SOURCE_PREFIX6 + 1 == VH_ROW_NCOLS, "VH_ROW_NCOLS is VH_ROW_COLS' count");
+_Static_assert(VH_ROW_COL_BASE + 1 == VH_ROW_NCOLS, "VH_ROW_NCOLS is VH_ROW_COLS' count");
 
-/* Check what virtuald is about to trust from a row: root syntax, uid and
+/* Check what virtuald is about to trust from a row: root syntax (and
+ * the base's, when there is one: absolute, normalised, not "/", and only
+ * on a row whose root is a jail), uid and
  * gid ranges (no 0, -1, 65535: THREATS B4), group list, net_bind_service
  * 0 or 1 and 1 only for a root service, max_procs in range, unjailed 0
  * or 1, the limits of sql/005 in their ranges. 0 or -1. */

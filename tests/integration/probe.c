@@ -52,6 +52,12 @@
  *   probe hold SECONDS DIR         issue 16, table L row 4: hold the connection SECONDS
  *                                  (fractions allowed), then write "ENTRY EXIT\n"
  *                                  (CLOCK_MONOTONIC, ns) into a new file DIR/hold.*
+ *   probe base DIR...              issue 14 point 5: for each DIR (a directory a base
+ *                                  is bound on), its mount flags (statvfs: rdonly,
+ *                                  nosuid, nodev), a file created in it, a remount
+ *                                  read-write (mount MS_REMOUNT|MS_BIND), a detach
+ *                                  (umount2), mount_setattr clearing read-only, and
+ *                                  open_tree of it; each "KEY.DIR=ok" or the errno
  *   probe daemon SECONDS DIR       table L row 6: fork a child that writes DIR/daemon.*
  *                                  ("alive"), tells the parent and sleeps SECONDS, then
  *                                  appends "survived"; the parent exits once told
@@ -80,6 +86,7 @@
 #include <sys/ptrace.h>
 #include <sys/wait.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
@@ -536,6 +543,47 @@ static void daemonise(double secs, const char *dir)
     printf("daemon=%s\n", n == 1 ? "started" : "failed");
 }
 
+/* issue 14 point 5: what the service can do to a directory its base is
+ * bound on (see the usage above). */
+struct probe_mount_attr {
+    unsigned long long attr_set, attr_clr, propagation, userns_fd;
+};
+
+static const char *res(long rc)
+{
+    return rc == 0 ? "ok" : strerror(errno);
+}
+
+static void base_dir(const char *d)
+{
+    struct statvfs sv;
+    if (statvfs(d, &sv) == 0)
+        printf("flags.%s=rdonly:%d,nosuid:%d,nodev:%d\n", d, !!(sv.f_flag & ST_RDONLY), !!(sv.f_flag & ST_NOSUID),
+               !!(sv.f_flag & ST_NODEV));
+    else
+        printf("flags.%s=%s\n", d, strerror(errno));
+    char f[4096];
+    snprintf(f, sizeof f, "%s/probe-written", d);
+    int fd = open(f, O_WRONLY | O_CREAT | O_EXCL, 0644);
+    printf("create.%s=%s\n", d, fd >= 0 ? "ok" : strerror(errno));
+    if (fd >= 0) {
+        close(fd);
+        unlink(f);
+    }
+    printf("remount.%s=%s\n", d, res(mount(NULL, d, NULL, MS_REMOUNT | MS_BIND, NULL)));
+    printf("umount.%s=%s\n", d, res(umount2(d, MNT_DETACH)));
+#ifdef SYS_mount_setattr
+    struct probe_mount_attr a = {0, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID, 0, 0};
+    printf("setattr.%s=%s\n", d, res(syscall(SYS_mount_setattr, AT_FDCWD, d, 0, &a, sizeof a)));
+#endif
+#ifdef SYS_open_tree
+    long t = syscall(SYS_open_tree, AT_FDCWD, d, 1 /* OPEN_TREE_CLONE */);
+    printf("open_tree.%s=%s\n", d, t >= 0 ? "ok" : strerror(errno));
+    if (t >= 0)
+        close((int)t);
+#endif
+}
+
 int main(int argc, char **argv)
 {
     const char *what = argc > 1 ? argv[1] : "info";
@@ -551,6 +599,9 @@ int main(int argc, char **argv)
         int ok = mknod("probe-disk", S_IFBLK | 0600, makedev(7, 0));
         printf("mknod=%s\n", ok == 0 ? "ok" : strerror(errno));
         unlink("probe-disk");
+    } else if (strcmp(what, "base") == 0) {
+        for (int i = 2; i < argc; i++)
+            base_dir(argv[i]);
     } else if (strcmp(what, "mount") == 0) {
         mkdir("probe-mnt", 0700);
         int ok = mount("none", "probe-mnt", "tmpfs", 0, NULL);

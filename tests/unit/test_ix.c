@@ -465,12 +465,12 @@ static void test_other_format_never_answers(void **s)
     http_row(&r, "10.0.5.1", "/srv/format");
     change('a', &r, 1);
     assert_int_equal(current(), 1);
-    uint32_t format = 0, old = 4; /* format 4: twelve columns, without the limits (issue 16) */
+    uint32_t format = 0, old = 5; /* format 5: sixteen columns, without the base (sql/008) */
     int fd = open(ixp, O_RDONLY);
     assert_true(fd >= 0);
     assert_int_equal(pread(fd, &format, 4, 8), 4);
     close(fd);
-    assert_int_equal(format, 5);
+    assert_int_equal(format, VH_IXFMT_FORMAT);
     poke(8, &old, 4, NULL);
     assert_int_equal(current(), 0);
     vh_err e;

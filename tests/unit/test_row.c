@@ -162,6 +162,50 @@ static void test_long_root_refused(void **s)
     sqlite3_close(db);
 }
 
+/* sql/008: the base. The schema takes NULL or an absolute path other
+ * than "/"; a reader gets it whole (vh_select) and vh_row_valid refuses
+ * a base that is no normalised absolute path, "/", or on a row that is
+ * no jail. */
+static void test_base(void **s)
+{
+    (void)s;
+    sqlite3 *db = unit_mem_db();
+    const char *bad[] = {
+        "INSERT INTO domains(service,address,root,base) VALUES ('a','b','/r','rel')",
+        "INSERT INTO domains(service,address,root,base) VALUES ('a','b','/r','/')",
+        "INSERT INTO domains(service,address,root,base) VALUES ('a','b','/r','')",
+        "INSERT INTO domains(service,address,root,base) VALUES ('a','b','/r',5)",
+        "INSERT INTO domains(service,address,root,base) VALUES ('a','b','/r',x'2f62')",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+        if (sqlite3_exec(db, bad[i], NULL, NULL, NULL) == SQLITE_OK)
+            fail_msg("accepted: %s", bad[i]);
+    assert_int_equal(sqlite3_exec(db,
+                                  "INSERT INTO domains(service,address,root) VALUES ('a','1','/r');"
+                                  "INSERT INTO domains(service,address,root,base) VALUES ('a','2','/r','/srv/base')",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    vh_row r;
+    vh_err e;
+    assert_int_equal(vh_select(db, "a", "1", NULL, 0, &r, NULL, &e), VH_RULE_EXACT);
+    assert_string_equal(r.base, ""); /* NULL: no base */
+    assert_int_equal(vh_select(db, "a", "2", NULL, 0, &r, NULL, &e), VH_RULE_EXACT);
+    assert_string_equal(r.base, "/srv/base");
+    assert_int_equal(vh_row_valid(&r, &e), 0);
+    strcpy(r.base, "/srv/../etc");
+    assert_int_equal(vh_row_valid(&r, &e), -1);
+    assert_non_null(strstr(e.msg, "base"));
+    strcpy(r.base, "/");
+    assert_int_equal(vh_row_valid(&r, &e), -1);
+    strcpy(r.base, "/srv/base");
+    r.unjailed = 1; /* a base covers a jail's directories, never the host's */
+    assert_int_equal(vh_row_valid(&r, &e), -1);
+    r.unjailed = 0;
+    strcpy(r.root, "/");
+    assert_int_equal(vh_row_valid(&r, &e), -1);
+    sqlite3_close(db);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -169,6 +213,7 @@ int main(void)
         cmocka_unit_test(test_row_valid),
         cmocka_unit_test(test_schema_rejects_bad_rows),
         cmocka_unit_test(test_long_root_refused),
+        cmocka_unit_test(test_base),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
