@@ -11,7 +11,8 @@
 # - a row marked unjailed whose reason (it held the master's database)
 #   is gone here: virtuald would skip the set-uid exposure check (K7);
 # - a key not in canonical form (127.000.0.7, WWW.X.TEST) and a row
-#   vh_row_valid refuses: a hand-made snapshot's;
+#   vh_row_valid refuses, and a trusted source not canonical: a hand-made
+#   snapshot's;
 # each refused, recorded (status, agent drains), the live rows unchanged;
 # a clean snapshot of the same master still applies (control).
 . "$(dirname "$0")/lib.sh"
@@ -93,10 +94,9 @@ done
 X=$(craft "$S4" root.db "$ins ('http', '127.0.0.8', '$J/b/../a', 'nobody', 'nogroup', 65534, 65534, '65534')")
 vh_eq "a root not normalised: sync refused" 1 "$([ "$(rc r sync "$X")" != 0 ] && echo 1)"
 vh_eq "the live rows unchanged" "$good" "$(rows "$R")"
-r sync --force "$S4" >/dev/null 2>&1
-X=$(craft "$S4" limit.db "$ins ('http', '127.0.0.9', '$J/b', 'nobody', 'nogroup', 65534, 65534, '65534'); UPDATE domains SET user = NULL, grp = NULL, uid = NULL, gid = NULL, groups = '0,x' WHERE address = '127.0.0.9'")
-vh_eq "a root row with a bad groups text: sync refused" 1 "$([ "$(rc r sync "$X")" != 0 ] && echo 1)"
-vh_eq "the live rows unchanged" "$good" "$(rows "$R")"
+X=$(craft "$S4" src.db "INSERT INTO proxy_sources (service, source) VALUES ('*', '127.0.0.1/8')")
+vh_contains "a trusted source not canonical: refused, named" "127.0.0.1/8" "$(r sync "$X" 2>&1)"
+vh_eq "the live sources unchanged" "" "$(sqlite3 "$R" "SELECT * FROM proxy_sources")"
 vh_check "control: the master's snapshot clears the error" r sync --force "$S4"
 vh_eq "agent ready" "ready up" "$(r agent)"
 
