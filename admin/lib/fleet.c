@@ -171,6 +171,9 @@ static int fsync_path(const char *path, int dir, vh_err *e)
     return 0;
 }
 
+static int snapshot_write(sqlite3 *db, const char *tmp, const char *outdir, vh_fleet *fp, char *made, size_t n,
+                          int64_t *gen, vh_err *e);
+
 int vh_fleet_snapshot(const char *dbpath, const char *outdir, char *made, size_t n, int64_t *gen, vh_err *e)
 {
     /* the outbox: root's, written by nobody else, like the database's
@@ -199,6 +202,20 @@ int vh_fleet_snapshot(const char *dbpath, const char *outdir, char *made, size_t
     char tmp[PATH_MAX];
     snprintf(tmp, sizeof tmp, "%s/.vhosts-snapshot.tmp", outdir);
     unlink(tmp); /* a crashed run's */
+    /* the copy is first the whole database (history, accepted findings,
+     * manifests) and only then stripped: it, its journal and LATEST are
+     * root's alone from their first byte, whoever may search the outbox
+     * (red team: 0644 under umask 022 until the chmod below) */
+    mode_t mask = umask(077);
+    int r = snapshot_write(db, tmp, outdir, &f, made, n, gen, e);
+    umask(mask);
+    return r;
+}
+
+static int snapshot_write(sqlite3 *db, const char *tmp, const char *outdir, vh_fleet *fp, char *made, size_t n,
+                          int64_t *gen, vh_err *e)
+{
+    vh_fleet f = *fp;
     /* VACUUM INTO reads in one read transaction of its own: a consistent
      * copy while writers go on (they wait only for the WAL's checkpoint,
      * never for this) */
