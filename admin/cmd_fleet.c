@@ -8,6 +8,7 @@
 #include "exitcodes.h"
 #include "fleet.h"
 #include "ix.h"
+#include "nest.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -43,6 +44,65 @@ done:
     return rc < 0 ? 0 : rc;
 }
 
+/* What only this host can judge of the rows a sync wrote (in its
+ * transaction): the master judged them against its own database path. A
+ * jail of the fleet that holds this host's database (its journal, its
+ * lookup index) lets that jail's root service rewrite them (THREATS K8);
+ * a row marked unjailed because its root held the master's database is a
+ * jail here, and virtuald would skip its set-uid exposure check (K7).
+ * Each written to stderr; -1 with e when any. */
+struct here_ctx {
+    long n;
+};
+
+static void db_in_jail(void *ctx, const char *outer, const char *inner, const char *dbfile)
+{
+    struct here_ctx *c = ctx;
+    if (inner)
+        return; /* jails in jails: the master's operator judged those (add --force) */
+    fprintf(stderr, "  the jail %s holds this host's database %s\n", outer, dbfile);
+    c->n++;
+}
+
+static int judge_here(sqlite3 *h, const char *db, const char *path, vh_err *e)
+{
+    struct here_ctx c = {0};
+    char abs[PATH_MAX + NAME_MAX + 2];
+    if (vc_db_abspath(db, abs, sizeof abs) < 0)
+        return vh_fail(e, VH_EX_OSFILE, "%s: cannot resolve its directory: %s", db, strerror(errno));
+    if (vh_nest_scan(h, abs, db_in_jail, &c, e) < 0)
+        return -1;
+    static const char sel[] = "SELECT service, address, root FROM main.domains WHERE unjailed = 1";
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(h, sel, sizeof sel, &st, NULL);
+    while (rc == SQLITE_OK || rc == SQLITE_ROW) {
+        if ((rc = sqlite3_step(st)) != SQLITE_ROW)
+            break;
+        const char *root = (const char *)sqlite3_column_text(st, 2);
+        char why[PATH_MAX + 128];
+        int stale = vc_unjailed_stale(h, db, root ? root : "", why, sizeof why, e);
+        if (stale < 0) {
+            sqlite3_finalize(st);
+            return -1;
+        }
+        if (stale) {
+            fprintf(stderr, "  %s %s is marked unjailed, but here %s\n", sqlite3_column_text(st, 0),
+                    sqlite3_column_text(st, 1), why);
+            c.n++;
+        }
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE)
+        return vh_db_fail(h, rc, "reading the rows marked unjailed", e);
+    if (c.n)
+        return vh_fail(e, VH_EX_DATAERR,
+                       "%ld row%s of %s would put this host's database inside a jail or mark a jail unjailed here "
+                       "(listed above; THREATS K8, K7) - move the database out of the fleet's jails, or change the "
+                       "rows on the master",
+                       c.n, c.n == 1 ? "" : "s", path);
+    return 0;
+}
+
 int vc_cmd_sync(const char *db, int argc, char **argv)
 {
     struct arg_file *file = arg_file1(NULL, NULL, "FILE", "a snapshot published by the fleet's master");
@@ -68,6 +128,13 @@ int vc_cmd_sync(const char *db, int argc, char **argv)
     vh_sync_result r;
     const char *path = file->filename[0];
     int sr = vh_fleet_sync(h, path, force->count > 0, stderr, &r, &e);
+    if (sr == 0 && judge_here(h, db, path, &e) < 0) {
+        vh_sync_result_free(&r);
+        vh_db_rollback(h);
+        sqlite3_exec(h, "DETACH DATABASE snap", NULL, NULL, NULL);
+        r.stale = 0;
+        sr = -1;
+    }
     if (sr == 1 && !r.cleared) {
         vh_db_close(h, NULL);
         printf("%s: generation %lld, which this host has already: nothing to do\n", path, (long long)r.to);

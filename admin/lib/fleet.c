@@ -2,6 +2,7 @@
 
 #include "dbadmin.h"
 #include "db.h"
+#include "addr.h"
 #include "dbcheck.h"
 #include "exitcodes.h"
 #include "ident.h"
@@ -170,6 +171,9 @@ static int fsync_path(const char *path, int dir, vh_err *e)
     return 0;
 }
 
+static int snapshot_write(sqlite3 *db, const char *tmp, const char *outdir, vh_fleet *fp, char *made, size_t n,
+                          int64_t *gen, vh_err *e);
+
 int vh_fleet_snapshot(const char *dbpath, const char *outdir, char *made, size_t n, int64_t *gen, vh_err *e)
 {
     /* the outbox: root's, written by nobody else, like the database's
@@ -198,6 +202,20 @@ int vh_fleet_snapshot(const char *dbpath, const char *outdir, char *made, size_t
     char tmp[PATH_MAX];
     snprintf(tmp, sizeof tmp, "%s/.vhosts-snapshot.tmp", outdir);
     unlink(tmp); /* a crashed run's */
+    /* the copy is first the whole database (history, accepted findings,
+     * manifests) and only then stripped: it, its journal and LATEST are
+     * root's alone from their first byte, whoever may search the outbox
+     * (red team: 0644 under umask 022 until the chmod below) */
+    mode_t mask = umask(077);
+    int r = snapshot_write(db, tmp, outdir, &f, made, n, gen, e);
+    umask(mask);
+    return r;
+}
+
+static int snapshot_write(sqlite3 *db, const char *tmp, const char *outdir, vh_fleet *fp, char *made, size_t n,
+                          int64_t *gen, vh_err *e)
+{
+    vh_fleet f = *fp;
     /* VACUUM INTO reads in one read transaction of its own: a consistent
      * copy while writers go on (they wait only for the WAL's checkpoint,
      * never for this) */
@@ -358,6 +376,74 @@ static long drift_rows(sqlite3 *db, FILE *drift, vh_err *e)
     sqlite3_finalize(st);
     if (rc != SQLITE_DONE)
         return vh_db_fail(db, rc, "reading the snapshot's run-as users", e);
+    return bad;
+}
+
+/* The rows a sync would write (those of snap that main has not exactly)
+ * judged as every reader judges a row (vh_row_from_cols, vh_row_valid)
+ * and as vhostctl writes a key: canonical (vh_key_canon). No vhostctl
+ * command writes any other, whatever its options: such a row comes from
+ * a hand-made or damaged snapshot, and would be a dead key (never
+ * probed) or a row refused on every connection, not what the master's
+ * operator sees. The trusted sources too (vh_addr_key_canon). Each bad
+ * row written to out; returns how many, or -1 with e. */
+static long bad_rows(sqlite3 *db, const char *same, FILE *out, vh_err *e)
+{
+    char *sql = sqlite3_mprintf("SELECT " VH_ROW_COLS " FROM snap.domains s WHERE NOT EXISTS (SELECT 1 FROM "
+                                "main.domains m WHERE %s) ORDER BY service, address",
+                                same);
+    sqlite3_stmt *st = NULL;
+    int rc = sql ? sqlite3_prepare_v2(db, sql, -1, &st, NULL) : SQLITE_NOMEM;
+    sqlite3_free(sql);
+    long bad = 0;
+    while (rc == SQLITE_OK || rc == SQLITE_ROW) {
+        if ((rc = sqlite3_step(st)) != SQLITE_ROW)
+            break;
+        const char *text[VH_ROW_NCOLS];
+        int type[VH_ROW_NCOLS];
+        int64_t ival[VH_ROW_NCOLS];
+        for (int i = 0; i < VH_ROW_NCOLS; i++) {
+            type[i] = sqlite3_column_type(st, i);
+            ival[i] = sqlite3_column_int64(st, i);
+            text[i] = (const char *)sqlite3_column_text(st, i);
+        }
+        vh_row row;
+        vh_err re;
+        char canon[VH_KEY_TEXT], why[sizeof re.msg + 64];
+        why[0] = '\0';
+        const char *key = text[VH_ROW_COL_ADDRESS] ? text[VH_ROW_COL_ADDRESS] : "";
+        if (vh_row_from_cols(text, type, ival, &row, &re) < 0 || vh_row_valid(&row, &re) < 0)
+            snprintf(why, sizeof why, "%s", re.msg);
+        else if (vh_key_canon(key, 1, canon, &re) < 0)
+            snprintf(why, sizeof why, "key %.300s: %s", key, re.msg);
+        else if (strcmp(canon, key) != 0)
+            snprintf(why, sizeof why, "key %.300s is not in canonical form (vhostctl writes %s)", key, canon);
+        if (!why[0])
+            continue;
+        if (out)
+            fprintf(out, "  %.100s %.300s: %s\n", text[VH_ROW_COL_SERVICE] ? text[VH_ROW_COL_SERVICE] : "", key, why);
+        bad++;
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE)
+        return vh_db_fail(db, rc, "judging the snapshot's rows", e);
+    rc = sqlite3_prepare_v2(db, "SELECT service, source FROM snap.proxy_sources", -1, &st, NULL);
+    while (rc == SQLITE_OK || rc == SQLITE_ROW) {
+        if ((rc = sqlite3_step(st)) != SQLITE_ROW)
+            break;
+        const char *svc = (const char *)sqlite3_column_text(st, 0), *src = (const char *)sqlite3_column_text(st, 1);
+        char canon[VH_ADDR_TEXT];
+        vh_err re;
+        if (src && vh_addr_key_canon(src, 0, canon, &re) == 0 && strcmp(canon, src) == 0)
+            continue;
+        if (out)
+            fprintf(out, "  trusted source %.100s %.300s: not an address or prefix in canonical form\n", svc ? svc : "",
+                    src ? src : "");
+        bad++;
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE)
+        return vh_db_fail(db, rc, "judging the snapshot's trusted sources", e);
     return bad;
 }
 
@@ -600,8 +686,17 @@ int vh_fleet_sync(sqlite3 *db, const char *path, int force, FILE *drift, vh_sync
     }
     r->from = here.generation;
     r->to = snap.generation;
+    if (!(same = same_row(db, "domains", e)) || (bad = bad_rows(db, same, drift, e)) < 0)
+        goto out;
+    if (bad > 0) {
+        vh_fail(e, VH_EX_DATAERR,
+                "%ld row%s of %s %s not as vhostctl writes %s (listed above) - only vhostctl snapshot's files of a "
+                "master's rows are applied: publish again on the master",
+                bad, bad == 1 ? "" : "s", path, bad == 1 ? "is" : "are", bad == 1 ? "it" : "them");
+        goto out;
+    }
     int64_t before = count(db, "SELECT count(*) FROM main.domains", e);
-    if (before < 0 || !(same = same_row(db, "domains", e)) || changed_keys(db, same, r, e) < 0)
+    if (before < 0 || changed_keys(db, same, r, e) < 0)
         goto out;
     /* rows of one key on both sides that differ: each is one delete and
      * one insert below, counted as changed */
