@@ -43,14 +43,14 @@ echo "# the channel through the read-only base: B read '$(cat "$F/recv.out")'"
 out=$(vh_ctl check recv 127.0.0.3 2>&1)
 vh_contains "check: a FIFO in the base is an error" "error [fifo] $BASE/usr/share/chan" "$out"
 out=$(vh_ctl set recv 127.0.0.3 --base "$BASE" 2>&1)
-vh_eq "set --base refuses a base holding a FIFO" 75 "$?"
+vh_eq "set --base refuses a base holding a FIFO (EX_OSFILE)" 72 "$?"
 rm "$BASE/usr/share/chan"
 
 python3 -c "import socket; socket.socket(socket.AF_UNIX).bind('$BASE/usr/share/sock')"
 out=$(vh_ctl check recv 127.0.0.3 2>&1)
 vh_contains "check: a socket in the base is an error" "error [socket] $BASE/usr/share/sock" "$out"
 out=$(vh_ctl set recv 127.0.0.3 --base "$BASE" 2>&1)
-vh_eq "set --base refuses a base holding a socket" 75 "$?"
+vh_eq "set --base refuses a base holding a socket (EX_OSFILE)" 72 "$?"
 rm "$BASE/usr/share/sock"
 
 # a FIFO outside the code directories is bound into no jail: not a finding
