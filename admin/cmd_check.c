@@ -551,7 +551,7 @@ static void check_base(struct check_ctx *cc, const vh_row *r, const char *label)
         snprintf(br.root, sizeof br.root, "%s", r->base);
         char blabel[VH_SERVICE_MAX + VH_KEY_TEXT + 8 + PATH_MAX];
         snprintf(blabel, sizeof blabel, "base %s", r->base);
-        vh_jailcheck jc = {blabel, &br, s->programs, s->nprograms, 0, 1, 0};
+        vh_jailcheck jc = {blabel, &br, s->programs, s->nprograms, 0, 1, 0, 1};
         vh_jailcheck_run(&jc, check_finding, cc);
         check_manifest(cc, &br, blabel);
     }
@@ -649,7 +649,7 @@ static int check_row(void *ctx, const vh_row *r)
         r = &asjail;
     }
     /* with a base (sql/008), the programs live there: check_base */
-    vh_jailcheck jc = {label, r, r->base[0] ? NULL : s->programs, r->base[0] ? 0 : s->nprograms, 1, 1, 0};
+    vh_jailcheck jc = {label, r, r->base[0] ? NULL : s->programs, r->base[0] ? 0 : s->nprograms, 1, 1, 0, 0};
     const struct uidroot *inside = r->has_user ? NULL : runas_in_jail(s, r);
     vh_jailcheck_more more = {inside ? inside->label : NULL, s->host_lang[0] ? s->host_lang : NULL};
     vh_jailcheck_run_more(&jc, &more, check_finding, cc);

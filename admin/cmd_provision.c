@@ -837,7 +837,7 @@ int vc_cmd_provision(const char *db, int argc, char **argv)
     }
     o->f = &f;
     for (int i = 0; i < (user->count ? user->count : 1); i++) {
-        vh_jailcheck jc = {row.root, user->count ? &users[i] : &row, progs->v, progs->n, 0, 1, 0};
+        vh_jailcheck jc = {row.root, user->count ? &users[i] : &row, progs->v, progs->n, 0, 1, 0, 0};
         vh_jailcheck_run(&jc, print_once, o);
     }
     free(o);

@@ -128,7 +128,7 @@ int vc_jail_admit(const vh_row *row, int force, const char *verb, long *errors)
     vc_domain_label(row, label, sizeof label);
     struct vc_findings f = {0};
     f.out = stderr;
-    vh_jailcheck jc = {label, row, NULL, 0, 1, 1, 0};
+    vh_jailcheck jc = {label, row, NULL, 0, 1, 1, 0, 0};
     vh_jailcheck_run(&jc, vc_print_finding, &f);
     *errors = f.errors;
     if (f.errors && !force) {
@@ -569,7 +569,7 @@ int vc_base_admit(const vh_row *row, int force, const char *verb, long *errors)
     snprintf(label, sizeof label, "%s/%s:base", row->service, row->address);
     struct vc_findings f = {0};
     f.out = stderr;
-    vh_jailcheck jc = {label, &br, NULL, 0, 0, 1, 0};
+    vh_jailcheck jc = {label, &br, NULL, 0, 0, 1, 0, 1};
     vh_jailcheck_run(&jc, vc_print_finding, &f);
     *errors = f.errors;
     if (f.errors && !force) {

@@ -166,7 +166,7 @@ static int exec_service(struct target *t)
     /* K4, K6: the system-call filter is the very last step: it must
      * follow no_new_privs and every call virtuald itself makes (its
      * jail entry uses calls the filter refuses). */
-    if (vh_sandbox_seccomp(&e) < 0)
+    if (vh_sandbox_seccomp(t->d.row.base[0] ? VH_SANDBOX_SHARED_BASE : 0, &e) < 0)
         return refuse(t, &e);
     VH_MARK("seccomp");
     environ = t->env.vars;

@@ -435,7 +435,18 @@ static void check_entry(struct ctx *c, int dfd, const char *name, const struct s
              "%s device %u:%u: only null, zero, full, random, urandom and tty belong in a jail",
              S_ISBLK(mode) ? "block" : "character", sx->stx_rdev_major, sx->stx_rdev_minor);
     }
-    if (S_ISSOCK(mode)) {
+    /* sql/008: a read-only bind stops no FIFO and no socket (the kernel
+     * checks it only for files, directories and symlinks). In a base's
+     * bound directories one is a single object in every jail of the
+     * base: a channel from one tenant to another. */
+    int in_base = c->jc->base && top_is_code(c->rel) && strncmp(c->rel, "/etc", 4) != 0;
+    if (in_base && (S_ISFIFO(mode) || S_ISSOCK(mode))) {
+        snprintf(fix, sizeof fix, "rm %s", hp);
+        emit(c, VH_SEV_ERROR, S_ISFIFO(mode) ? "fifo" : "socket", hp, fix,
+             "%s in a base: every jail of the base opens the same one, read-only bind or not - a channel "
+             "between tenants",
+             S_ISFIFO(mode) ? "FIFO" : "socket");
+    } else if (S_ISSOCK(mode)) {
         snprintf(fix, sizeof fix, "rm %s, unless the service must talk to the process behind it", hp);
         emit(c, VH_SEV_WARNING, "socket", hp, fix, "socket in the jail: a way to talk to a process outside");
     }

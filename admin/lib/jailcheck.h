@@ -44,6 +44,7 @@ typedef struct vh_jailcheck {
     int identity; /* compare the run-as user with the host; warn on root */
     int deep;     /* walk the tree below ROOT */
     long entries; /* out: entries seen by the deep scan */
+    int base;     /* ROOT is a base (sql/008): what its bound directories hold reaches every jail of it */
 } vh_jailcheck;
 
 /* What only `vhostctl check` knows (issue 13 points 3 and 4); NULL

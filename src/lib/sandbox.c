@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <linux/audit.h>
 #include <linux/filter.h>
+#include <fcntl.h>
 #include <linux/keyctl.h>
 #include <linux/seccomp.h>
 #include <stddef.h>
@@ -161,17 +162,18 @@ int vh_sandbox_keyring(vh_err *e)
 #define EPERM_ACTION (SECCOMP_RET_ERRNO | (EPERM & SECCOMP_RET_DATA))
 #define ENOSYS_ACTION (SECCOMP_RET_ERRNO | (ENOSYS & SECCOMP_RET_DATA))
 
-/* The calls the filter decides by number: the deny-list, and clone3,
- * ioctl and clone, which have rules of their own. */
-#define FILTER_ENTRIES (sizeof vh_sandbox_denied / sizeof vh_sandbox_denied[0] + 3)
+/* The calls the filter decides by number: the deny-list, clone3, ioctl,
+ * clone and fcntl, which have rules of their own, and the two inotify
+ * calls of VH_SANDBOX_SHARED_BASE. */
+#define FILTER_ENTRIES (sizeof vh_sandbox_denied / sizeof vh_sandbox_denied[0] + 6)
 /* At most what vh_sandbox_program() emits: the arch and number loads
  * (FILTER_FIXED with the returns and the clone and ioctl checks), and a
  * search tree over the numbers - a JEQ per entry and at most one JGE per
  * entry above the leaves. */
 #ifdef VH_X32_BIT
-#define FILTER_FIXED 12
+#define FILTER_FIXED 14
 #else
-#define FILTER_FIXED 11
+#define FILTER_FIXED 13
 #endif
 #define FILTER_MAX (FILTER_FIXED + 2 * FILTER_ENTRIES)
 _Static_assert(FILTER_MAX <= BPF_MAXINSNS, "the system-call filter outgrows a classic BPF program");
@@ -179,7 +181,7 @@ _Static_assert(FILTER_MAX <= BPF_MAXINSNS, "the system-call filter outgrows a cl
 /* A tiny assembler: jumps name their targets, resolve() turns names into
  * the 8-bit forward offsets of classic BPF. T_RAW: an offset set where
  * the jump was written (the tree's branches). */
-enum target { T_NEXT, T_ALLOW, T_EPERM, T_ENOSYS, T_IOCTL, T_CLONE, T_RAW, T_COUNT };
+enum target { T_NEXT, T_ALLOW, T_EPERM, T_ENOSYS, T_IOCTL, T_CLONE, T_FCNTL, T_RAW, T_COUNT };
 
 typedef struct program {
     struct sock_filter *f;
@@ -276,7 +278,7 @@ static void tree(program *p, const entry *e, size_t n)
 /* Arch, number, the search tree, then the calls whose arguments matter.
  * The kernel caches "always allowed" per number, so calls not on the
  * list cost next to nothing once installed. */
-int vh_sandbox_program(struct sock_filter *f, size_t max)
+int vh_sandbox_program(struct sock_filter *f, size_t max, unsigned flags)
 {
     if (max < FILTER_MAX)
         return -1;
@@ -292,6 +294,11 @@ int vh_sandbox_program(struct sock_filter *f, size_t max)
     e[n++] = (entry){__NR_clone3, T_ENOSYS};
     e[n++] = (entry){__NR_ioctl, T_IOCTL};
     e[n++] = (entry){__NR_clone, T_CLONE};
+    e[n++] = (entry){__NR_fcntl, T_FCNTL};
+    if (flags & VH_SANDBOX_SHARED_BASE) {
+        e[n++] = (entry){__NR_inotify_init, T_EPERM};
+        e[n++] = (entry){__NR_inotify_init1, T_EPERM};
+    }
     qsort(e, n, sizeof e[0], by_nr);
     for (size_t i = 1; i < n; i++)
         if (e[i].nr == e[i - 1].nr)
@@ -318,6 +325,11 @@ int vh_sandbox_program(struct sock_filter *f, size_t max)
     stmt(&p, BPF_LD | BPF_W | BPF_ABS, ARG_LO(1));
     jump(&p, BPF_JEQ, TIOCSTI, T_EPERM, T_NEXT);
     jump(&p, BPF_JEQ, TIOCLINUX, T_EPERM, T_ALLOW);
+    /* fcntl: the command is an int; F_SETLEASE only (F_GETLEASE and
+     * every lock pass) */
+    here(&p, T_FCNTL);
+    stmt(&p, BPF_LD | BPF_W | BPF_ABS, ARG_LO(1));
+    jump(&p, BPF_JEQ, F_SETLEASE, T_EPERM, T_ALLOW);
     here(&p, T_ALLOW);
     stmt(&p, BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
     here(&p, T_EPERM);
@@ -329,10 +341,10 @@ int vh_sandbox_program(struct sock_filter *f, size_t max)
     return (int)p.n;
 }
 
-int vh_sandbox_seccomp(vh_err *e)
+int vh_sandbox_seccomp(unsigned flags, vh_err *e)
 {
     struct sock_filter f[FILTER_MAX];
-    int n = vh_sandbox_program(f, FILTER_MAX);
+    int n = vh_sandbox_program(f, FILTER_MAX, flags);
     if (n < 0)
         return vh_fail(e, VH_EX_SOFTWARE,
                        "the system-call filter does not assemble (a count or a jump out of step in sandbox.c) - a "

@@ -33,7 +33,11 @@ typedef struct vh_sandbox_rule {
 /* The calls refused outright with EPERM, whatever their arguments. Not
  * in this table, because the filter looks at their arguments or answers
  * differently: clone (EPERM with any CLONE_NEW* flag), clone3 (ENOSYS),
- * ioctl (EPERM for TIOCSTI and TIOCLINUX). */
+ * ioctl (EPERM for TIOCSTI and TIOCLINUX), fcntl (EPERM for F_SETLEASE:
+ * a lease holds up every other opener of the inode - another tenant's
+ * exec of a shared base's program - for up to lease-break-time, and
+ * tells its holder when they come; no inetd service needs one), and
+ * with VH_SANDBOX_SHARED_BASE inotify_init and inotify_init1. */
 extern const vh_sandbox_rule vh_sandbox_denied[];
 extern const int vh_sandbox_denied_count;
 
@@ -55,16 +59,23 @@ extern const int vh_sandbox_denied_count;
  * -1 with e filled (VH_EX_OSERR). */
 int vh_sandbox_keyring(vh_err *e);
 
+/* Flags of vh_sandbox_program and vh_sandbox_seccomp. */
+/* The row has a shared base (sql/008): its files are other tenants'
+ * programs too, and inotify reports every open and access of an inode
+ * whatever mount it is seen through - which programs another tenant
+ * runs, and when. inotify_init and inotify_init1 are refused. */
+#define VH_SANDBOX_SHARED_BASE 1u
+
 /* The filter's classic BPF program, written into f (room for max
  * instructions). Returns the instruction count, or -1 when max is too
  * small. Exposed so that tests can run it on made-up calls, foreign
  * ABIs included, on kernels that no longer offer them. */
-int vh_sandbox_program(struct sock_filter *f, size_t max);
+int vh_sandbox_program(struct sock_filter *f, size_t max, unsigned flags);
 
 /* Install the filter for this process and everything it execs or
  * starts; it cannot be removed. Needs no_new_privs set before (or
  * CAP_SYS_ADMIN). Returns 0 or -1 with e filled (VH_EX_OSERR): a kernel
  * without seccomp filters is refused, not served unfiltered. */
-int vh_sandbox_seccomp(vh_err *e);
+int vh_sandbox_seccomp(unsigned flags, vh_err *e);
 
 #endif

@@ -12,6 +12,12 @@
  *                                  directory: openat(fd, REL) and print it
  *   redprobe inotify SECS [UID]    [take UID, then] create inotify instances
  *                                  until refused, hold them SECS seconds
+ *   redprobe watch PATH SECS       inotify on PATH for SECS seconds: print
+ *                                  each open seen (another tenant's use of a
+ *                                  shared file)
+ *   redprobe lease PATH SECS       a write lease on PATH (owner or
+ *                                  CAP_LEASE): print when another opener
+ *                                  breaks it, hold it SECS seconds
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -24,6 +30,8 @@
 #include <sys/resource.h>
 #include <sys/inotify.h>
 #include <sys/stat.h>
+#include <poll.h>
+#include <time.h>
 #include <unistd.h>
 
 static const char *er(long rc)
@@ -74,6 +82,58 @@ static void inotify(int secs, const char *uid)
     printf("inotify_instances=%d stopped_by=%s\n", k, strerror(errno));
     fflush(stdout);
     sleep((unsigned)secs);
+}
+
+static void watch(const char *path, int secs)
+{
+    int fd = inotify_init1(IN_CLOEXEC);
+    int wd = fd < 0 ? -1 : inotify_add_watch(fd, path, IN_OPEN | IN_ACCESS);
+    printf("watch=%s\n", er(wd));
+    fflush(stdout);
+    if (wd < 0)
+        return;
+    time_t end = time(NULL) + secs;
+    int opens = 0;
+    while (time(NULL) < end) {
+        struct pollfd p = {fd, POLLIN, 0};
+        if (poll(&p, 1, 200) <= 0)
+            continue;
+        char b[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+        ssize_t n = read(fd, b, sizeof b);
+        for (ssize_t i = 0; i < n;) {
+            const struct inotify_event *ev = (const struct inotify_event *)(b + i);
+            if (ev->mask & IN_OPEN)
+                printf("seen_open=%d\n", ++opens);
+            i += (ssize_t)sizeof *ev + ev->len;
+        }
+    }
+    printf("opens_seen=%d\n", opens);
+}
+
+static volatile sig_atomic_t lease_broken;
+static void on_lease(int sig)
+{
+    (void)sig;
+    lease_broken = 1;
+}
+
+static void lease(const char *path, int secs)
+{
+    signal(SIGIO, on_lease);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    int rc = fd < 0 ? -1 : fcntl(fd, F_SETLEASE, F_WRLCK);
+    printf("lease=%s\n", er(rc));
+    fflush(stdout);
+    if (rc < 0)
+        return;
+    time_t end = time(NULL) + secs;
+    while (time(NULL) < end && !lease_broken)
+        usleep(50000);
+    printf("lease_broken=%d\n", (int)lease_broken);
+    fflush(stdout);
+    /* hold the open up to the end: the other opener waits */
+    while (time(NULL) < end)
+        usleep(50000);
 }
 
 static void mkdirs(char *path)
@@ -167,9 +227,13 @@ int main(int argc, char **argv)
         inotify(atoi(argv[2]), argc > 3 ? argv[3] : NULL);
     else if (strcmp(w, "plant") == 0 && argc > 2)
         plant(argv[2]);
+    else if (strcmp(w, "watch") == 0 && argc > 3)
+        watch(argv[2], atoi(argv[3]));
+    else if (strcmp(w, "lease") == 0 && argc > 3)
+        lease(argv[2], atoi(argv[3]));
     else {
         printf("usage=redprobe nproc UID GID N SECS|reaper|read PATH|whoami|plant PATH|mkdirs PATH|fdread REL|inotify "
-               "SECS [UID]\n");
+               "SECS [UID]|watch PATH SECS|lease PATH SECS\n");
         return 2;
     }
     return 0;

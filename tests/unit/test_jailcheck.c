@@ -54,7 +54,7 @@ static vh_row row_for(const char *root, int has_user)
 static int run(const vh_row *r, const char *const *progs, int nprogs, int identity, int deep)
 {
     got.n = 0;
-    vh_jailcheck jc = {"www/127.0.0.2", r, progs, nprogs, identity, deep, 0};
+    vh_jailcheck jc = {"www/127.0.0.2", r, progs, nprogs, identity, deep, 0, 0};
     return vh_jailcheck_run(&jc, unit_collect, &got);
 }
 
@@ -344,7 +344,7 @@ static void test_tenant_writable(void **state)
     unit_sh("chown root %s; chmod 0666 %s", jp("/etc/app.conf"), jp("/etc/app.conf"));
     assert_int_equal(run(&root, NULL, 0, 0, 1), 0);
     got.n = 0;
-    vh_jailcheck jc = {"www/127.0.0.2", &root, NULL, 0, 0, 1, 0};
+    vh_jailcheck jc = {"www/127.0.0.2", &root, NULL, 0, 0, 1, 0, 0};
     vh_jailcheck_more more = {"www/127.0.0.3", NULL};
     assert_int_equal(vh_jailcheck_run_more(&jc, &more, unit_collect, &got), VH_SEV_ERROR);
     expect_only("tenant-writable", jp("/etc/app.conf"), VH_SEV_ERROR);
@@ -506,7 +506,7 @@ static void test_locale_missing(void **state)
 {
     (void)state;
     vh_row root = row_for(jail, 0);
-    vh_jailcheck jc = {"www/127.0.0.2", &root, NULL, 0, 0, 0, 0};
+    vh_jailcheck jc = {"www/127.0.0.2", &root, NULL, 0, 0, 0, 0, 0};
     vh_jailcheck_more more = {NULL, "de_DE.UTF-8"};
     got.n = 0;
     assert_int_equal(vh_jailcheck_run_more(&jc, &more, unit_collect, &got), VH_SEV_WARNING);
