@@ -525,7 +525,7 @@ out=$(vr 1 sync "$T/h1/inbox/flipped.db" 2>&1)
 vh_eq "F3: h1 refuses a snapshot with one flipped byte (65)" 65 "$?"
 vh_contains "F3: ... as damaged (integrity_check)" "is damaged (integrity_check: " "$out"
 vh_eq "F3: ... h1's rows unchanged" "$before" "$(rowsum 1)"
-vh_contains "F8: h1's agent drains it" "up drain #last sync failed: $T/h1/inbox/flipped.db is damaged" "$(vr 1 agent)"
+vh_contains "F8: h1's agent drains it" "up drain #last sync failed: snapshot $T/h1/inbox/flipped.db is damaged" "$(vr 1 agent)"
 until_status h1 "DRAIN (agent)" 10
 vh_eq "F8: HAProxy shows h1 DRAIN (agent) too" "DRAIN (agent)" "$(col h1 status)"
 # the generation each has, synced again: the failure ends, the agent

@@ -74,7 +74,7 @@ static const char view_calling_function[] =
     "CREATE VIEW domains AS SELECT service, address,"
     " CASE WHEN hostile_fn() THEN root ELSE root END AS root,"
     " user, grp, uid, gid, groups, enabled, comment, net_bind_service, max_procs, unjailed,"
-    " max_instances, max_per_source, source_prefix4, source_prefix6 FROM real_domains;";
+    " max_instances, max_per_source, source_prefix4, source_prefix6, base FROM real_domains;";
 
 static void test_view_with_function_is_inert(void **s)
 {

@@ -111,19 +111,21 @@ static void test_changed_and_extra_objects(void **state)
         "CREATE TABLE domains (service TEXT, address TEXT, root TEXT, user TEXT, grp TEXT, uid INTEGER,"
         " gid INTEGER, groups TEXT, enabled INTEGER, comment TEXT, created TEXT, updated TEXT)");
     assert_int_equal(check(), VH_SEV_ERROR);
-    /* the foreign table, ours missing, its indexes domains_root and
-     * domains_unjailed, and its three prefix_lengths triggers (sql/004) */
-    assert_int_equal(got.n, 7);
+    /* the foreign table, ours missing, its indexes domains_root,
+     * domains_unjailed and domains_base (sql/008), and its three
+     * prefix_lengths triggers (sql/004) */
+    assert_int_equal(got.n, 8);
     assert_non_null(strstr(got.at[0].problem, "not made by virtuald: table domains"));
     int table = 0, index = 0, trigger = 0;
-    for (int i = 1; i < 7; i++) {
+    for (int i = 1; i < 8; i++) {
         table += strstr(got.at[i].problem, "missing or changed: table domains") != NULL;
         index += strstr(got.at[i].problem, "missing or changed: index domains_root") != NULL ||
-                 strstr(got.at[i].problem, "missing or changed: index domains_unjailed") != NULL;
+                 strstr(got.at[i].problem, "missing or changed: index domains_unjailed") != NULL ||
+                 strstr(got.at[i].problem, "missing or changed: index domains_base") != NULL;
         trigger += strstr(got.at[i].problem, "missing or changed: trigger domains_prefix_") != NULL;
     }
     assert_int_equal(table, 1);
-    assert_int_equal(index, 2);
+    assert_int_equal(index, 3);
     assert_int_equal(trigger, 3);
 }
 
