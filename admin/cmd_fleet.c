@@ -137,6 +137,12 @@ int vc_cmd_sync(const char *db, int argc, char **argv)
     }
     if (sr == 1 && !r.cleared) {
         vh_db_close(h, NULL);
+        /* a sync killed between its commit and the index leaves the index
+         * stale (virtuald reads SQLite meanwhile): brought back here */
+        const char *ixwhy = NULL;
+        vh_err ie;
+        if (vh_ix_current(db, &ixwhy, &ie) != VH_IX_CURRENT)
+            vc_index(db);
         printf("%s: generation %lld, which this host has already: nothing to do\n", path, (long long)r.to);
         rc = 0;
         goto audit;

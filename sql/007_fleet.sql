@@ -16,6 +16,13 @@ CREATE TABLE fleet (
     -- the fleet's name, the same on every host of it; '' when standalone
     fleet_id   TEXT NOT NULL DEFAULT ''
                CHECK (length(fleet_id) <= 64 AND fleet_id NOT GLOB '*[^A-Za-z0-9._-]*'),
+    -- master: a random id (32 hex digits) drawn when it became master;
+    -- replica: the id of the master whose snapshot it applied last.
+    -- Generations count within one master: a snapshot of another
+    -- master (two masters with one fleet id, a master rebuilt) is
+    -- refused unless sync --force.
+    master_id  TEXT NOT NULL DEFAULT ''
+               CHECK (master_id = '' OR (length(master_id) = 32 AND master_id NOT GLOB '*[^0-9a-f]*')),
     -- master: one more with each change of the fleet's tables;
     -- replica: the generation of the snapshot last applied
     generation INTEGER NOT NULL DEFAULT 0

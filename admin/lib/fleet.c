@@ -9,12 +9,14 @@
 #include "migrate.h"
 #include "path.h"
 #include "row.h"
+#include "sha256.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -40,7 +42,8 @@ int vh_fleet_read(sqlite3 *db, const char *schema, vh_fleet *f, vh_err *e)
 {
     char sql[256];
     snprintf(sql, sizeof sql,
-             "SELECT role, fleet_id, generation, changed, synced_at, sync_file, sync_error FROM \"%s\".fleet "
+             "SELECT role, fleet_id, generation, changed, synced_at, sync_file, sync_error, master_id FROM "
+             "\"%s\".fleet "
              "WHERE id = 1",
              schema);
     memset(f, 0, sizeof *f);
@@ -63,6 +66,7 @@ int vh_fleet_read(sqlite3 *db, const char *schema, vh_fleet *f, vh_err *e)
     copy_col(st, 4, f->synced_at, sizeof f->synced_at);
     copy_col(st, 5, f->sync_file, sizeof f->sync_file);
     copy_col(st, 6, f->sync_error, sizeof f->sync_error);
+    copy_col(st, 7, f->master_id, sizeof f->master_id);
     sqlite3_finalize(st);
     return 0;
 }
@@ -109,10 +113,28 @@ int vh_fleet_set_role(sqlite3 *db, const char *role, const char *fleet_id, vh_er
         return fleet_id ? -1
                         : vh_fail(e, VH_EX_USAGE, "--role %s needs --fleet-id ID (the same on every host of the fleet)",
                                   role);
+    /* a master draws its id anew each time it becomes one (or is told
+     * so again): its replicas then refuse a snapshot of any other master
+     * with the same fleet id; a replica keeps the id it follows */
+    char mid[33] = "";
+    vh_fleet now;
+    if (vh_fleet_read(db, "main", &now, e) < 0)
+        return -1;
+    if (!strcmp(role, "master")) {
+        unsigned char r[16];
+        if (getrandom(r, sizeof r, 0) != (ssize_t)sizeof r)
+            return vh_fail(e, VH_EX_OSERR, "getrandom for the master id: %s", strerror(errno));
+        for (int i = 0; i < 16; i++)
+            snprintf(mid + 2 * i, 3, "%02x", r[i]);
+    } else if (!strcmp(role, "replica") && !strcmp(now.role, "replica")) {
+        snprintf(mid, sizeof mid, "%s", now.master_id);
+    }
     sqlite3_stmt *st = NULL;
-    int rc = sqlite3_prepare_v2(db, "UPDATE fleet SET role = ?1, fleet_id = ?2 WHERE id = 1", -1, &st, NULL);
+    int rc =
+        sqlite3_prepare_v2(db, "UPDATE fleet SET role = ?1, fleet_id = ?2, master_id = ?3 WHERE id = 1", -1, &st, NULL);
     if (rc == SQLITE_OK && (rc = sqlite3_bind_text(st, 1, role, -1, SQLITE_STATIC)) == SQLITE_OK &&
-        (rc = sqlite3_bind_text(st, 2, standalone ? "" : fleet_id, -1, SQLITE_STATIC)) == SQLITE_OK)
+        (rc = sqlite3_bind_text(st, 2, standalone ? "" : fleet_id, -1, SQLITE_STATIC)) == SQLITE_OK &&
+        (rc = sqlite3_bind_text(st, 3, mid, -1, SQLITE_STATIC)) == SQLITE_OK)
         rc = sqlite3_step(st);
     sqlite3_finalize(st);
     return rc == SQLITE_DONE ? 0 : vh_db_fail(db, rc, "setting the fleet role", e);
@@ -246,8 +268,29 @@ static int snapshot_write(sqlite3 *db, const char *tmp, const char *outdir, vh_f
         unlink(tmp);
         return vh_fail(e, VH_EX_IOERR, "closing the snapshot: %s", sqlite3_errstr(rc));
     }
-    char final[PATH_MAX], latest[PATH_MAX], latest_tmp[PATH_MAX];
+    char final[PATH_MAX], latest[PATH_MAX], latest_tmp[PATH_MAX], sum[PATH_MAX], sum_tmp[PATH_MAX];
     snprintf(final, sizeof final, "%s/vhosts-%lld.db", outdir, (long long)f.generation);
+    snprintf(sum, sizeof sum, "%s.sha256", final);
+    snprintf(sum_tmp, sizeof sum_tmp, "%s/.vhosts-snapshot.sha256.tmp", outdir);
+    /* its SHA-256 beside it, in sha256sum's format: SQLite checks no
+     * data byte, so a byte changed in transit inside a value would pass
+     * integrity_check; sync checks this first (THREATS N2) */
+    char hex[VH_SHA256_HEX];
+    int sfd = open(tmp, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    int hashed = sfd >= 0 && vh_sha256_fd(sfd, hex, NULL) == 0;
+    if (sfd >= 0)
+        close(sfd);
+    FILE *sf = hashed ? fopen(sum_tmp, "we") : NULL;
+    int sum_ok = sf && fprintf(sf, "%s  vhosts-%lld.db\n", hex, (long long)f.generation) > 0;
+    if (sf && (fflush(sf) != 0 || fsync(fileno(sf)) < 0))
+        sum_ok = 0;
+    if (sf && fclose(sf) != 0)
+        sum_ok = 0;
+    if (!sum_ok || rename(sum_tmp, sum) < 0) {
+        unlink(sum_tmp);
+        unlink(tmp);
+        return vh_fail(e, VH_EX_IOERR, "writing %s: %s", sum, strerror(errno));
+    }
     snprintf(latest, sizeof latest, "%s/LATEST", outdir);
     snprintf(latest_tmp, sizeof latest_tmp, "%s/.LATEST.tmp", outdir);
     if (chmod(tmp, 0600) < 0 || fsync_path(tmp, 0, e) < 0 || rename(tmp, final) < 0) {
@@ -570,6 +613,12 @@ static int snapshot_checks(sqlite3 *db, const char *path, const vh_fleet *here, 
         return vh_fail(e, VH_EX_DATAERR,
                        "%s belongs to fleet %s, this host to fleet %s - a snapshot of another fleet is never applied",
                        path, snap->fleet_id, here->fleet_id);
+    if (here->master_id[0] && strcmp(snap->master_id, here->master_id) != 0 && !force)
+        return vh_fail(e, VH_EX_DATAERR,
+                       "%s was published by master %.8s..., this host follows master %.8s... of fleet %s - two masters "
+                       "with one fleet id, or a master made anew? If the master was replaced on purpose, apply its "
+                       "snapshot once with vhostctl sync --force",
+                       path, snap->master_id[0] ? snap->master_id : "(none)", here->master_id, here->fleet_id);
     if (snap->generation == here->generation && !force)
         return 1; /* this very generation again: nothing to do */
     if (snap->generation < here->generation && !force)
@@ -577,6 +626,48 @@ static int snapshot_checks(sqlite3 *db, const char *path, const vh_fleet *here, 
                        "%s is generation %lld, this host has %lld already - an old or replayed snapshot is never "
                        "applied (vhostctl sync --force rolls back on purpose)",
                        path, (long long)snap->generation, (long long)here->generation);
+    return 0;
+}
+
+/* The snapshot's SHA-256 against PATH.sha256, which snapshot wrote
+ * beside it (trusted as the snapshot: root's, in the same directory). */
+static int check_sum(const char *path, vh_err *e)
+{
+    char sum[PATH_MAX + 8], line[256], want[VH_SHA256_HEX], have[VH_SHA256_HEX];
+    snprintf(sum, sizeof sum, "%s.sha256", path);
+    int fd = -1;
+    struct stat st;
+    vh_err sub;
+    if (lstat(sum, &st) < 0 && errno == ENOENT)
+        return vh_fail(e, VH_EX_DATAERR,
+                       "snapshot %s has no %s beside it - carry the .sha256 vhostctl snapshot writes with each "
+                       "snapshot (rsync the whole outbox)",
+                       path, sum);
+    if (vh_path_trust(sum, VH_WANT_FILE, VH_EX_CONFIG, &fd, &st, &sub) < 0)
+        return vh_fail(e, sub.code == VH_EX_CONFIG ? VH_EX_DATAERR : sub.code,
+                       "snapshot %s: its checksum file %s: %.600s - carry the .sha256 vhostctl snapshot writes beside "
+                       "each snapshot with it",
+                       path, sum, sub.msg);
+    close(fd);
+    FILE *f = fopen(sum, "re");
+    int got = f && fgets(line, sizeof line, f) && sscanf(line, "%64[0-9a-f]", want) == 1 && strlen(want) == 64;
+    if (f)
+        fclose(f);
+    if (!got)
+        return vh_fail(e, VH_EX_DATAERR, "snapshot %s: %s holds no SHA-256 - publish the snapshot again", path, sum);
+    int sfd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (sfd < 0 || vh_sha256_fd(sfd, have, NULL) < 0) {
+        int err = errno;
+        if (sfd >= 0)
+            close(sfd);
+        return vh_fail(e, VH_EX_IOERR, "snapshot %s: reading it: %s", path, strerror(err));
+    }
+    close(sfd);
+    if (strcmp(want, have) != 0)
+        return vh_fail(e, VH_EX_DATAERR,
+                       "snapshot %s is damaged: its SHA-256 is %.12s..., %s says %.12s... - carry it again, or publish "
+                       "again on the master",
+                       path, have, sum, want);
     return 0;
 }
 
@@ -599,6 +690,8 @@ int vh_fleet_sync(sqlite3 *db, const char *path, int force, FILE *drift, vh_sync
                        "writes (the inbox: root, 0700), as root-owned files",
                        path, why);
     }
+    if (check_sum(path, e) < 0)
+        return -1;
     sqlite3_stmt *st = NULL;
     /* read-only, whatever the file's mode: nothing of the snapshot is
      * ever written (URI filename: mode=ro; '%', '?' and '#' of the path
@@ -645,7 +738,8 @@ int vh_fleet_sync(sqlite3 *db, const char *path, int force, FILE *drift, vh_sync
         /* an older generation leaves this host newer, and right: the
          * refusal is recorded (history), not held against the host */
         r->stale = here.generation > 0 && e->code == VH_EX_DATAERR && !strcmp(snap.fleet_id, here.fleet_id) &&
-                   !strcmp(snap.role, "master") && snap.generation < here.generation;
+                   !strcmp(snap.master_id, here.master_id) && !strcmp(snap.role, "master") &&
+                   snap.generation < here.generation;
         goto out;
     }
     if (sc == 1 && !here.sync_error[0]) {
@@ -717,12 +811,14 @@ int vh_fleet_sync(sqlite3 *db, const char *path, int force, FILE *drift, vh_sync
         goto out;
     rc = sqlite3_prepare_v2(db,
                             "UPDATE main.fleet SET generation = ?1, changed = ?2, synced_at = "
-                            "strftime('%Y-%m-%dT%H:%M:%SZ', 'now'), sync_file = ?3, sync_error = '' WHERE id = 1",
+                            "strftime('%Y-%m-%dT%H:%M:%SZ', 'now'), sync_file = ?3, sync_error = '', master_id = ?4 "
+                            "WHERE id = 1",
                             -1, &st, NULL);
     if (rc == SQLITE_OK) {
         sqlite3_bind_int64(st, 1, snap.generation);
         sqlite3_bind_text(st, 2, snap.changed, -1, SQLITE_STATIC);
         sqlite3_bind_text(st, 3, path, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 4, snap.master_id, -1, SQLITE_STATIC);
         rc = sqlite3_step(st);
     }
     sqlite3_finalize(st);

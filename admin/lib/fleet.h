@@ -24,6 +24,7 @@ typedef struct sqlite3 sqlite3;
 typedef struct vh_fleet {
     char role[16]; /* standalone, master, replica */
     char fleet_id[VH_FLEET_ID_MAX + 1];
+    char master_id[33]; /* master: its own; replica: the one it follows; "" none yet */
     int64_t generation;
     char changed[32];   /* when the generation was made on the master */
     char synced_at[32]; /* replica: the last sync, good or not; "" never */

@@ -173,6 +173,13 @@ vh_ctl() {
 	"$VHOSTCTL" --db "$DB" "$@"
 }
 
+# vh_resum FILE: FILE.sha256 for a snapshot changed by hand, in
+# sha256sum's format as vhostctl snapshot writes it (issue 18): what a
+# master of another fleet, or whoever holds the inbox (root), could make.
+vh_resum() {
+	(cd "$(dirname "$1")" && sha256sum "$(basename "$1")" >"$(basename "$1").sha256" && chmod 0600 "$(basename "$1").sha256")
+}
+
 # The schema version this build writes (vhostctl --version), for tests
 # that check an upgrade's end: a new migration changes no test.
 vh_schema_version() {

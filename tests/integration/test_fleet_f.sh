@@ -492,12 +492,13 @@ for _ in $(seq $((G2 + 1))); do "$VHOSTCTL" --db "$F2M" add http 127.0.0.2 "$J/b
 "$VHOSTCTL" --db "$F2M" add http 127.0.0.2 "$J/b" --user vhfb >/dev/null
 "$VHOSTCTL" --db "$F2M" snapshot --out "$T/other/outbox" >/dev/null || vh_notok "snapshot of the foreign fleet"
 cp "$T/other/outbox/$(cat "$T/other/outbox/LATEST")" "$T/h2/inbox/foreign.db"
+cp "$T/other/outbox/$(cat "$T/other/outbox/LATEST").sha256" "$T/h2/inbox/foreign.db.sha256"
 before=$(rowsum 2)
 out=$(vr 2 sync "$T/h2/inbox/foreign.db" 2>&1)
 vh_eq "F3: h2 refuses a foreign fleet's snapshot (65)" 65 "$?"
 vh_contains "F3: ... naming both fleets" "belongs to fleet vhf-other, this host to fleet vhf-7e0c" "$out"
 vh_eq "F3: ... h2's rows unchanged" "$before" "$(rowsum 2)"
-vh_contains "F8: h2's agent drains it, naming the failed sync" "up drain #last sync failed: $T/h2/inbox/foreign.db belongs" "$(vr 2 agent)"
+vh_contains "F8: h2's agent drains it, naming the failed sync" "up drain #last sync failed: $T/h2/inbox/foreign.db" "$(vr 2 agent)"
 until_status h2 "DRAIN (agent)" 10
 vh_eq "F8: HAProxy shows h2 DRAIN (agent)" "DRAIN (agent)" "$(col h2 status)"
 vh_eq "F8: ... the agent's drain is h2's admin state (8)" "8" "$(admin_state h2)"
@@ -508,6 +509,8 @@ vh_contains "F8: requests while h2 is drained all served" "ok=60 " "$out"
 # one flipped byte in a table row of the newest snapshot, on h1: the key
 # of the domains row 127.0.0.3 (its index entry no longer matches)
 cp "$T/h1/inbox/vhosts-$G2.db" "$T/h1/inbox/flipped.db"
+cp "$T/h1/inbox/vhosts-$G2.db.sha256" "$T/h1/inbox/flipped.db.sha256" # as carried
+
 pgsz=$(sqlite3 "$T/h1/inbox/flipped.db" "PRAGMA page_size")
 root=$(sqlite3 "$T/h1/inbox/flipped.db" "SELECT rootpage FROM sqlite_schema WHERE name = 'domains'")
 off=$(grep -abo '127\.0\.0\.3' "$T/h1/inbox/flipped.db" | cut -d: -f1 |
@@ -523,7 +526,10 @@ fi
 before=$(rowsum 1)
 out=$(vr 1 sync "$T/h1/inbox/flipped.db" 2>&1)
 vh_eq "F3: h1 refuses a snapshot with one flipped byte (65)" 65 "$?"
-vh_contains "F3: ... as damaged (integrity_check)" "is damaged (integrity_check: " "$out"
+vh_contains "F3: ... as damaged (its SHA-256 is not the master's)" "is damaged: its SHA-256 is" "$out"
+vh_resum "$T/h1/inbox/flipped.db"
+out=$(vr 1 sync "$T/h1/inbox/flipped.db" 2>&1)
+vh_contains "F3: ... and with a matching .sha256 made for it, by integrity_check" "is damaged (integrity_check: " "$out"
 vh_eq "F3: ... h1's rows unchanged" "$before" "$(rowsum 1)"
 vh_contains "F8: h1's agent drains it" "up drain #last sync failed: snapshot $T/h1/inbox/flipped.db is damaged" "$(vr 1 agent)"
 until_status h1 "DRAIN (agent)" 10

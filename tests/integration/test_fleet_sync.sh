@@ -42,7 +42,7 @@ field() { "$VHOSTCTL" --db "$1" status --json | sed -n "s/.*\"$2\": \"\\([^\"]*\
 # publish: a snapshot on the master, carried into the replica's inbox
 publish() {
 	m snapshot --out "$F/out" >/dev/null || return 1
-	cp "$F/out/$(cat "$F/out/LATEST")" "$F/in/" && chmod 0600 "$F/in/"*.db
+	cp "$F/out/$(cat "$F/out/LATEST")" "$F/out/$(cat "$F/out/LATEST").sha256" "$F/in/" && chmod 0600 "$F/in/"*
 	echo "$F/in/$(cat "$F/out/LATEST")"
 }
 
@@ -137,6 +137,7 @@ vh_check "and forward again" r sync "$S8"
 # --- N2: damaged, partial, foreign ---------------------------------------------------
 before=$(rows "$R")
 cp "$S8" "$F/in/flip.db"
+cp "$S8.sha256" "$F/in/flip.db.sha256"
 size=$(stat -c %s "$F/in/flip.db")
 # one byte in the middle of the last page (a row's bytes), flipped
 off=$((size - 2048))
@@ -147,20 +148,27 @@ vh_eq "N2 a flipped byte: refused" 1 "$([ "$(rc r sync --force "$F/in/flip.db")"
 vh_eq "N2 the live rows unchanged" "$before" "$(rows "$R")"
 vh_eq "N2 the error in status, with the file" "$F/in/flip.db" "$(field "$R" sync_file)"
 vh_contains "N2 the error says what is wrong" "snapshot $F/in/flip.db" "$(field "$R" sync_error)"
+vh_contains "N2 the checksum tells (SQLite checks no data byte)" "is damaged: its SHA-256 is" "$(field "$R" sync_error)"
 vh_contains "N2 agent drains" "up drain #last sync failed" "$(r agent)"
+cp "$S8" "$F/in/nosum.db"
+vh_contains "N2 a snapshot without its .sha256: refused" "beside it - carry the .sha256" "$(r sync --force "$F/in/nosum.db" 2>&1)"
 head -c 8192 "$S8" >"$F/in/cut.db"
+vh_resum "$F/in/cut.db"
 vh_eq "N2 a cut file: refused" 1 "$([ "$(rc r sync --force "$F/in/cut.db")" != 0 ] && echo 1)"
 vh_eq "N2 the live rows unchanged" "$before" "$(rows "$R")"
 cp "$S8" "$F/in/extra.db"
 sqlite3 "$F/in/extra.db" "CREATE TABLE extra (x)"
+vh_resum "$F/in/extra.db"
 out=$(r sync --force "$F/in/extra.db" 2>&1)
 vh_contains "N2 a schema object not ours: refused" "has not exactly our schema" "$out"
 cp "$S8" "$F/in/foreign.db"
 sqlite3 "$F/in/foreign.db" "UPDATE fleet SET fleet_id = 'other', generation = 99"
+vh_resum "$F/in/foreign.db"
 vh_contains "N2 another fleet's snapshot: refused" "belongs to fleet other, this host to fleet prod-1" \
 	"$(r sync "$F/in/foreign.db" 2>&1)"
 cp "$S8" "$F/in/notmaster.db"
 sqlite3 "$F/in/notmaster.db" "UPDATE fleet SET role = 'replica', generation = 99"
+vh_resum "$F/in/notmaster.db"
 vh_contains "N2 a replica's copy: refused" "was not published by a master" "$(r sync "$F/in/notmaster.db" 2>&1)"
 chmod 0666 "$F/in/foreign.db"
 vh_contains "a snapshot others could write: refused" "is not trusted" "$(r sync "$F/in/foreign.db" 2>&1)"
@@ -169,6 +177,7 @@ vh_eq "every refusal left the rows as they were" "$before" "$(rows "$R")"
 # --- N3: uid drift -------------------------------------------------------------------
 cp "$S8" "$F/in/drift.db"
 sqlite3 "$F/in/drift.db" "UPDATE domains SET uid = 4242 WHERE address = '127.0.0.5'; UPDATE fleet SET generation = 9"
+vh_resum "$F/in/drift.db"
 out=$(r sync "$F/in/drift.db" 2>&1)
 vh_eq "N3 a row whose user is another uid here: refused (67)" 67 "$(rc r sync "$F/in/drift.db")"
 vh_contains "N3 the row named, with both numbers" "http 127.0.0.5: nobody:nogroup is uid 65534 gid 65534 here, the snapshot says uid 4242" "$out"

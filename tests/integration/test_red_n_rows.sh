@@ -33,7 +33,7 @@ rows() { sqlite3 "$1" "SELECT * FROM domains ORDER BY service, address" | sha256
 field() { "$VHOSTCTL" --db "$1" status --json | sed -n "s/.*\"$2\": \"\\([^\"]*\\)\".*/\\1/p"; }
 publish() {
 	m snapshot --out "$F/out" >/dev/null || return 1
-	cp "$F/out/$(cat "$F/out/LATEST")" "$F/in/" && chmod 0600 "$F/in/"*.db
+	cp "$F/out/$(cat "$F/out/LATEST")" "$F/out/$(cat "$F/out/LATEST").sha256" "$F/in/" && chmod 0600 "$F/in/"*
 	echo "$F/in/$(cat "$F/out/LATEST")"
 }
 # a copy of snapshot $1 as $2, changed by SQL $3, newer than any before
@@ -43,6 +43,7 @@ craft() {
 	NEXT=$((NEXT + 1))
 	cp "$1" "$F/in/$2" && chmod 0600 "$F/in/$2"
 	sqlite3 "$F/in/$2" "$3; UPDATE fleet SET generation = $NEXT"
+	vh_resum "$F/in/$2"
 	echo "$F/in/$2"
 }
 
