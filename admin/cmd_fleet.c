@@ -285,6 +285,8 @@ int vc_cmd_status(const char *db, int argc, char **argv)
             vc_json_string(stdout, s.f.role);
             printf(", \"fleet_id\": ");
             vc_json_string(stdout, s.f.fleet_id);
+            printf(", \"master_id\": ");
+            vc_json_string(stdout, s.f.master_id);
             printf(", \"generation\": %lld, \"changed\": ", (long long)s.f.generation);
             vc_json_string(stdout, s.f.changed);
             printf(", \"synced_at\": ");
@@ -300,9 +302,11 @@ int vc_cmd_status(const char *db, int argc, char **argv)
     } else if (!s.open_ok) {
         printf("database %s: unusable: %s\n", db, s.why);
     } else {
-        printf("database %s\n  role %s%s%s\n  generation %lld%s%s%s\n", db, s.f.role,
-               s.f.fleet_id[0] ? " of fleet " : "", s.f.fleet_id, (long long)s.f.generation,
-               s.f.changed[0] ? " (made " : "", s.f.changed, s.f.changed[0] ? ")" : "");
+        printf("database %s\n  role %s%s%s%s%s\n  generation %lld%s%s%s\n", db, s.f.role,
+               s.f.fleet_id[0] ? " of fleet " : "", s.f.fleet_id,
+               s.f.master_id[0] ? (!strcmp(s.f.role, "master") ? ", master id " : ", following master ") : "",
+               s.f.master_id, (long long)s.f.generation, s.f.changed[0] ? " (made " : "", s.f.changed,
+               s.f.changed[0] ? ")" : "");
         if (!strcmp(s.f.role, "replica"))
             printf("  last sync %s%s%s: %s\n", s.f.synced_at[0] ? s.f.synced_at : "never",
                    s.f.sync_file[0] ? " of " : "", s.f.sync_file,

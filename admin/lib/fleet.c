@@ -113,14 +113,17 @@ int vh_fleet_set_role(sqlite3 *db, const char *role, const char *fleet_id, vh_er
         return fleet_id ? -1
                         : vh_fail(e, VH_EX_USAGE, "--role %s needs --fleet-id ID (the same on every host of the fleet)",
                                   role);
-    /* a master draws its id anew each time it becomes one (or is told
-     * so again): its replicas then refuse a snapshot of any other master
-     * with the same fleet id; a replica keeps the id it follows */
+    /* a master draws its id when it becomes one (of a fleet): its
+     * replicas then refuse a snapshot of any other master with the same
+     * fleet id. Told the same again (configuration management re-running
+     * init), it keeps it; a replica keeps the id it follows. */
     char mid[33] = "";
     vh_fleet now;
     if (vh_fleet_read(db, "main", &now, e) < 0)
         return -1;
-    if (!strcmp(role, "master")) {
+    if (!strcmp(role, "master") && !strcmp(now.role, "master") && !strcmp(now.fleet_id, fleet_id) && now.master_id[0]) {
+        snprintf(mid, sizeof mid, "%s", now.master_id);
+    } else if (!strcmp(role, "master")) {
         unsigned char r[16];
         if (getrandom(r, sizeof r, 0) != (ssize_t)sizeof r)
             return vh_fail(e, VH_EX_OSERR, "getrandom for the master id: %s", strerror(errno));

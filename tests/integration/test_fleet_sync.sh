@@ -51,6 +51,10 @@ vh_check "init a master" m init --role master --fleet-id prod-1
 vh_eq "--role master needs --fleet-id (64)" 64 "$(rc "$VHOSTCTL" --db "$F/m/x.db" init --role master)"
 vh_eq "a fleet id is letters, digits, . _ - (64)" 64 "$(rc m init --role master --fleet-id 'a b')"
 vh_eq "a new master is generation 0" 0 "$(gen "$M")"
+mid=$(field "$M" master_id)
+vh_check "it has a master id of 32 hex digits ($mid)" test "${#mid}" = 32
+m init --role master --fleet-id prod-1 >/dev/null
+vh_eq "told the same again (configuration management), it keeps its master id" "$mid" "$(field "$M" master_id)"
 vh_check "add on the master" m add http 127.0.0.2 "$J/a" --user nobody
 vh_eq "one change, one generation" 1 "$(gen "$M")"
 vh_eq "a refused add counts nothing" 1 "$(gen "$M")" # (the same key again, below)
