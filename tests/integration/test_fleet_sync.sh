@@ -217,4 +217,20 @@ chmod 0777 "$F/r"
 vh_contains "agent: down# for an untrusted database" "down #virtuald database unusable" "$(r agent)"
 chmod 0755 "$F/r"
 
+# --- a replica following no master yet takes its first snapshot ---------------------
+M2=$F/m2/vhosts.db R2=$F/r2/vhosts.db
+mkdir -m 0755 "$F/m2" "$F/r2" "$F/out2"
+"$VHOSTCTL" --db "$M2" init >/dev/null
+"$VHOSTCTL" --db "$M2" add http 127.0.0.2 "$J/a" --user nobody >/dev/null # standalone: counts nothing
+"$VHOSTCTL" --db "$M2" init --role master --fleet-id two >/dev/null
+vh_eq "a host made master with rows is generation 0" 0 "$(gen "$M2")"
+"$VHOSTCTL" --db "$M2" snapshot --out "$F/out2" >/dev/null
+cp "$F/out2/vhosts-0.db" "$F/out2/vhosts-0.db.sha256" "$F/in/"
+"$VHOSTCTL" --db "$R2" init >/dev/null
+"$VHOSTCTL" --db "$R2" init --role replica --fleet-id two >/dev/null
+vh_contains "a new replica applies generation 0 (it follows no master yet)" "generation 0 -> 0: 1 added" \
+	"$("$VHOSTCTL" --db "$R2" sync "$F/in/vhosts-0.db")"
+vh_eq "and has the master's rows" "$(rows "$M2")" "$(rows "$R2")"
+vh_contains "then it is nothing to do" "nothing to do" "$("$VHOSTCTL" --db "$R2" sync "$F/in/vhosts-0.db")"
+
 vh_done
