@@ -160,11 +160,14 @@ G1=$(publish)
 vh_eq "snapshot: LATEST names the file just published" "vhosts-$G1.db" "$(cat "$T/outbox/LATEST")"
 
 # --- the replicas --------------------------------------------------------------
-# on HOST CMD...: run CMD in host N's network and mount namespaces
+# on HOST CMD...: run CMD in host N's network and mount namespaces. -r
+# and -w: the anchor's root and working directory - entering a mount
+# namespace resets the root to the namespace's own, which is not ours
+# when the suite runs in a chroot (fresh-ci runs .ci/run in one)
 on() {
 	local h=$1
 	shift
-	nsenter -t "$(cat "$T/h$h/anchor.pid")" -m -n -- "$@"
+	nsenter -t "$(cat "$T/h$h/anchor.pid")" -m -n -r -w -- "$@"
 }
 # vr N ARGS...: vhostctl on host N, with its database
 vr() {
@@ -202,7 +205,7 @@ host_boot() {
 # inetd_restart N: a new inetd in host N's existing namespaces
 inetd_restart() {
 	# a simple command (no function): $! is inetd itself
-	nsenter -t "$(cat "$T/h$1/anchor.pid")" -m -n -- /usr/sbin/inetd -d -R 100000 "$T/h$1/inetd.conf" \
+	nsenter -t "$(cat "$T/h$1/anchor.pid")" -m -n -r -w -- /usr/sbin/inetd -d -R 100000 "$T/h$1/inetd.conf" \
 		>>"$T/h$1/inetd.log" 2>&1 &
 	INETD[$1]=$!
 	VH_PIDS+=($!)
