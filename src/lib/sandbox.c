@@ -296,7 +296,9 @@ int vh_sandbox_program(struct sock_filter *f, size_t max, unsigned flags)
     e[n++] = (entry){__NR_clone, T_CLONE};
     e[n++] = (entry){__NR_fcntl, T_FCNTL};
     if (flags & VH_SANDBOX_SHARED_BASE) {
+#ifdef __NR_inotify_init /* not on arm64, which has inotify_init1 only */
         e[n++] = (entry){__NR_inotify_init, T_EPERM};
+#endif
         e[n++] = (entry){__NR_inotify_init1, T_EPERM};
     }
     qsort(e, n, sizeof e[0], by_nr);
