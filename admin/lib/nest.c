@@ -88,35 +88,33 @@ out:
 static const char outer_sql[] = "SELECT 1 FROM domains WHERE root = ?1 AND unjailed = 0 LIMIT 1";
 static const char inner_sql[] = "SELECT DISTINCT root FROM domains WHERE root >= ?1 AND root < ?2 AND unjailed = 0";
 
-long vh_nest_one(sqlite3 *db, const char *root, const char *dbfile, vh_nest_cb cb, void *ctx, vh_err *e)
+/* The jails around path (rows' roots, unjailed rows aside): each of
+ * path's ancestors that is one (and path itself when self) through
+ * outer_sql, then every jail below it through inner_sql's range; hit(ctx,
+ * jail, above) for each, above 1 for an ancestor (or path), 0 for one
+ * below. path is absolute and shorter than PATH_MAX. How many, or -1
+ * with e. */
+typedef void (*jail_hit)(void *ctx, const char *jail, int above);
+
+static long jails_around(sqlite3 *db, const char *path, int self, jail_hit hit, void *ctx, vh_err *e)
 {
-    if (strcmp(root, "/") == 0)
-        return 0;
+    size_t len = strlen(path);
+    char prefix[PATH_MAX + 2], upper[PATH_MAX + 2];
     long found = 0;
-    if (dbfile && vh_nest_below(root, dbfile)) {
-        found++;
-        if (cb)
-            cb(ctx, root, NULL, dbfile);
-    }
     sqlite3_stmt *st = NULL;
-    size_t len = strlen(root);
-    char prefix[PATH_MAX + 2];
-    if (len + 2 > sizeof prefix)
-        return vh_fail(e, VH_EX_DATAERR, "jail path too long: %zu bytes", len);
-    /* the ancestors: "/a" and "/a/b" of "/a/b/c" */
+    /* the ancestors: "/a" and "/a/b" of "/a/b/c" (and "/a/b/c") */
     int rc = sqlite3_prepare_v2(db, outer_sql, (int)sizeof outer_sql, &st, NULL);
-    for (size_t i = 1; rc == SQLITE_OK && i < len; i++) {
-        if (root[i] != '/')
+    for (size_t i = 1; rc == SQLITE_OK && i <= len; i++) {
+        if (i < len ? path[i] != '/' : !self)
             continue;
-        memcpy(prefix, root, i);
+        memcpy(prefix, path, i);
         prefix[i] = '\0';
         sqlite3_reset(st);
         sqlite3_bind_text(st, 1, prefix, (int)i, SQLITE_TRANSIENT);
         rc = sqlite3_step(st);
         if (rc == SQLITE_ROW) {
             found++;
-            if (cb)
-                cb(ctx, prefix, root, NULL);
+            hit(ctx, prefix, 1);
             rc = SQLITE_OK;
         } else if (rc == SQLITE_DONE) {
             rc = SQLITE_OK;
@@ -127,13 +125,11 @@ long vh_nest_one(sqlite3 *db, const char *root, const char *dbfile, vh_nest_cb c
     if (rc != SQLITE_OK)
         return vh_db_fail(db, rc, "reading the jails", e);
     /* the descendants */
-    char upper[PATH_MAX + 2];
-    memcpy(prefix, root, len);
-    memcpy(upper, root, len);
+    memcpy(prefix, path, len);
+    memcpy(upper, path, len);
     prefix[len] = '/';
     upper[len] = '0';
-    rc = sqlite3_prepare_v2(db, inner_sql, (int)sizeof inner_sql, &st, NULL);
-    if (rc != SQLITE_OK) {
+    if ((rc = sqlite3_prepare_v2(db, inner_sql, (int)sizeof inner_sql, &st, NULL)) != SQLITE_OK) {
         sqlite3_finalize(st);
         return vh_db_fail(db, rc, "reading the jails", e);
     }
@@ -141,16 +137,46 @@ long vh_nest_one(sqlite3 *db, const char *root, const char *dbfile, vh_nest_cb c
     sqlite3_bind_text(st, 2, upper, (int)len + 1, SQLITE_STATIC);
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         const char *r = (const char *)sqlite3_column_text(st, 0);
-        if (!r || !vh_nest_below(root, r))
+        if (!r || !vh_nest_below(path, r))
             continue; /* not nested as paths */
         found++;
-        if (cb)
-            cb(ctx, root, r, NULL);
+        hit(ctx, r, 0);
     }
     sqlite3_finalize(st);
     if (rc != SQLITE_DONE)
         return vh_db_fail(db, rc, "reading the jails", e);
     return found;
+}
+
+struct one_hit {
+    vh_nest_cb cb;
+    void *ctx;
+    const char *root;
+};
+
+static void one_hit(void *ctx, const char *jail, int above)
+{
+    const struct one_hit *h = ctx;
+    if (h->cb)
+        h->cb(h->ctx, above ? jail : h->root, above ? h->root : jail, NULL);
+}
+
+long vh_nest_one(sqlite3 *db, const char *root, const char *dbfile, vh_nest_cb cb, void *ctx, vh_err *e)
+{
+    if (strcmp(root, "/") == 0)
+        return 0;
+    long found = 0;
+    if (dbfile && vh_nest_below(root, dbfile)) {
+        found++;
+        if (cb)
+            cb(ctx, root, NULL, dbfile);
+    }
+    size_t len = strlen(root);
+    if (len > PATH_MAX)
+        return vh_fail(e, VH_EX_DATAERR, "jail path too long: %zu bytes", len);
+    struct one_hit h = {cb, ctx, root};
+    long around = jails_around(db, root, 0, one_hit, &h, e);
+    return around < 0 ? -1 : found + around;
 }
 
 int vh_nest_no_jail(sqlite3 *db, sqlite3_stmt **cache, const char *root, const char *dbfile, char *why, size_t n,
@@ -209,58 +235,28 @@ int vh_nest_no_jail(sqlite3 *db, sqlite3_stmt **cache, const char *root, const c
  * layer) and read through the partial index domains_base. */
 static const char bases_sql[] = "SELECT DISTINCT base FROM domains WHERE base IS NOT NULL";
 
+struct base_hit {
+    vh_nest_base_cb cb;
+    void *ctx;
+    const char *base;
+};
+
+static void base_hit(void *ctx, const char *jail, int above)
+{
+    const struct base_hit *h = ctx;
+    if (h->cb)
+        h->cb(h->ctx, h->base, jail, above);
+}
+
 long vh_nest_base(sqlite3 *db, const char *base, vh_nest_base_cb cb, void *ctx, vh_err *e)
 {
     size_t len = strlen(base);
-    char prefix[PATH_MAX + 2], upper[PATH_MAX + 2];
-    if (len < 2 || len + 2 > sizeof prefix)
+    if (len < 2 || len > PATH_MAX)
         return vh_fail(e, VH_EX_DATAERR, "base path %s is no directory a base can be", base);
-    long found = 0;
-    sqlite3_stmt *st = NULL;
-    /* the jails that hold it: base itself and each of its ancestors */
-    int rc = sqlite3_prepare_v2(db, outer_sql, (int)sizeof outer_sql, &st, NULL);
-    for (size_t i = 1; rc == SQLITE_OK && i <= len; i++) {
-        if (i < len && base[i] != '/')
-            continue;
-        memcpy(prefix, base, i);
-        prefix[i] = '\0';
-        sqlite3_reset(st);
-        sqlite3_bind_text(st, 1, prefix, (int)i, SQLITE_TRANSIENT);
-        rc = sqlite3_step(st);
-        if (rc == SQLITE_ROW) {
-            found++;
-            if (cb)
-                cb(ctx, base, prefix, 1);
-            rc = SQLITE_OK;
-        } else if (rc == SQLITE_DONE) {
-            rc = SQLITE_OK;
-        }
-    }
-    sqlite3_finalize(st);
-    st = NULL;
-    if (rc != SQLITE_OK)
-        return vh_db_fail(db, rc, "reading the jails", e);
-    /* the jails it holds */
-    memcpy(prefix, base, len);
-    memcpy(upper, base, len);
-    prefix[len] = '/';
-    upper[len] = '0';
-    if ((rc = sqlite3_prepare_v2(db, inner_sql, (int)sizeof inner_sql, &st, NULL)) != SQLITE_OK)
-        return vh_db_fail(db, rc, "reading the jails", e);
-    sqlite3_bind_text(st, 1, prefix, (int)len + 1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, upper, (int)len + 1, SQLITE_STATIC);
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        const char *r = (const char *)sqlite3_column_text(st, 0);
-        if (!r || !vh_nest_below(base, r))
-            continue;
-        found++;
-        if (cb)
-            cb(ctx, base, r, 0);
-    }
-    sqlite3_finalize(st);
-    if (rc != SQLITE_DONE)
-        return vh_db_fail(db, rc, "reading the jails", e);
-    return found;
+    /* the jails that hold it (base itself and each of its ancestors),
+     * then the jails it holds */
+    struct base_hit h = {cb, ctx, base};
+    return jails_around(db, base, 1, base_hit, &h, e);
 }
 
 long vh_nest_root_bases(sqlite3 *db, const char *root, vh_nest_base_cb cb, void *ctx, vh_err *e)
