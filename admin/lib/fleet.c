@@ -9,6 +9,7 @@
 #include "migrate.h"
 #include "path.h"
 #include "row.h"
+#include "select.h"
 #include "sha256.h"
 
 #include <errno.h>
@@ -431,20 +432,15 @@ static long bad_rows(sqlite3 *db, FILE *out, vh_err *e)
     while (rc == SQLITE_OK || rc == SQLITE_ROW) {
         if ((rc = sqlite3_step(st)) != SQLITE_ROW)
             break;
-        const char *text[VH_ROW_NCOLS];
-        int type[VH_ROW_NCOLS];
-        int64_t ival[VH_ROW_NCOLS];
-        for (int i = 0; i < VH_ROW_NCOLS; i++) {
-            type[i] = sqlite3_column_type(st, i);
-            ival[i] = sqlite3_column_int64(st, i);
-            text[i] = (const char *)sqlite3_column_text(st, i);
-        }
         vh_row row;
         vh_err re;
         char canon[VH_KEY_TEXT], why[sizeof re.msg + 64];
         why[0] = '\0';
-        const char *key = text[VH_ROW_COL_ADDRESS] ? text[VH_ROW_COL_ADDRESS] : "";
-        if (vh_row_from_cols(text, type, ival, &row, &re) < 0 || vh_row_valid(&row, &re) < 0)
+        int bad_row = vh_select_read_row(st, &row, &re) < 0 || vh_row_valid(&row, &re) < 0;
+        const char *key = (const char *)sqlite3_column_text(st, VH_ROW_COL_ADDRESS),
+                   *svc = (const char *)sqlite3_column_text(st, VH_ROW_COL_SERVICE);
+        key = key ? key : "";
+        if (bad_row)
             snprintf(why, sizeof why, "%s", re.msg);
         else if (vh_key_canon(key, 1, canon, &re) < 0)
             snprintf(why, sizeof why, "key %.300s: %s", key, re.msg);
@@ -453,7 +449,7 @@ static long bad_rows(sqlite3 *db, FILE *out, vh_err *e)
         if (!why[0])
             continue;
         if (out)
-            fprintf(out, "  %.100s %.300s: %s\n", text[VH_ROW_COL_SERVICE] ? text[VH_ROW_COL_SERVICE] : "", key, why);
+            fprintf(out, "  %.100s %.300s: %s\n", svc ? svc : "", key, why);
         bad++;
     }
     sqlite3_finalize(st);

@@ -136,8 +136,7 @@ int vh_select_lens(sqlite3 *db, const char *tbl, vh_prefix_lens *lens, vh_err *e
     return rc == SQLITE_OK ? 0 : vh_db_fail(db, rc, "reading the prefix lengths", e);
 }
 
-/* Copy the current row of st into row; 0, or -1 with e filled. */
-static int read_row(sqlite3_stmt *st, vh_row *row, vh_err *e)
+int vh_select_read_row(sqlite3_stmt *st, vh_row *row, vh_err *e)
 {
     const char *text[VH_ROW_NCOLS];
     int type[VH_ROW_NCOLS];
@@ -205,7 +204,7 @@ int vh_select(sqlite3 *db, const char *service, const char *address, const char 
         result = VH_RULE_NONE;
         goto out;
     }
-    if (read_row(st, row, e) < 0)
+    if (vh_select_read_row(st, row, e) < 0)
         goto out;
     /* a second row would mean the primary key is not what we think */
     rc = sqlite3_step(st);

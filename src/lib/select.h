@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 typedef struct sqlite3 sqlite3;
+typedef struct sqlite3_stmt sqlite3_stmt;
 
 /* Which rule of PRODUCT §3 (and fleet.md 3.3) decided. The numbers name
  * rules; the order in which they are tried is vh_select_probes'. */
@@ -80,6 +81,10 @@ int vh_select_lens(sqlite3 *db, const char *tbl, vh_prefix_lens *lens, vh_err *e
 int vh_select(sqlite3 *db, const char *service, const char *address, const char *name, int flags, vh_row *row,
               unsigned *plen, vh_err *e);
 extern const char vh_select_sql[];
+
+/* The current row of st, whose columns are VH_ROW_COLS in that order,
+ * into row with the checks of vh_row_from_cols. 0, or -1 with e. */
+int vh_select_read_row(sqlite3_stmt *st, vh_row *row, vh_err *e);
 
 /* The PROXY trust of a peer for a service (sql/004 proxy_sources):
  * the same candidate order as a domain (exact address, then prefixes
