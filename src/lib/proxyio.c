@@ -44,6 +44,45 @@ static int restore_lowat(int fd, int lowat, vh_err *e)
     return 0;
 }
 
+/* What one wait for more bytes ended with. */
+enum wait_end {
+    WAIT_AGAIN,   /* peek again */
+    WAIT_TIMEOUT, /* the deadline passed before the wait (the caller says what was missing) */
+    WAIT_ERROR,   /* e filled */
+    WAIT_HANGUP,  /* the peer closed or reset: what is queued now is all there will be */
+};
+
+/* Wait, until deadline, for need bytes to be queued on fd: SO_RCVLOWAT
+ * raised to need (*lowat: its value now), so that poll reports POLLIN
+ * only then and never spins on bytes already peeked. *urgent set when
+ * poll saw TCP urgent data (POLLPRI): a peek stops at its mark while
+ * poll counts past it, so the caller refuses rather than peek again. */
+static enum wait_end wait_more(int fd, size_t need, long long deadline, int *lowat, int *urgent, vh_err *e)
+{
+    long long left = deadline - now_ms();
+    if (left <= 0)
+        return WAIT_TIMEOUT;
+    if ((int)need != *lowat) {
+        if (set_lowat(fd, (int)need) < 0) {
+            vh_fail(e, VH_EX_OSERR, "setsockopt(SO_RCVLOWAT, %zu): %s", need, strerror(errno));
+            return WAIT_ERROR;
+        }
+        *lowat = (int)need;
+    }
+    struct pollfd p = {fd, POLLIN | POLLPRI | POLLRDHUP, 0};
+    int pr = poll(&p, 1, (int)(left > 60000 ? 60000 : left));
+    if (pr < 0 && errno != EINTR) {
+        vh_fail(e, VH_EX_OSERR, "poll: %s", strerror(errno));
+        return WAIT_ERROR;
+    }
+    if (pr > 0 && (p.revents & POLLPRI))
+        *urgent = 1;
+    /* poll reports an end as POLLIN too, whatever the low-water mark */
+    if (pr > 0 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR)))
+        return WAIT_HANGUP;
+    return WAIT_AGAIN;
+}
+
 vh_proxyio_outcome vh_proxyio_read(int fd, const char *peer, int versions, int timeout_ms, vh_proxy_result *r,
                                    vh_err *e)
 {
@@ -105,34 +144,17 @@ vh_proxyio_outcome vh_proxyio_read(int fd, const char *peer, int versions, int t
                     peer, have, need);
             goto restore;
         }
-        long long left = deadline - now_ms();
-        if (left <= 0) {
+        enum wait_end w = wait_more(fd, need, deadline, &lowat, &urgent, e);
+        if (w == WAIT_TIMEOUT) {
             vh_fail(e, VH_EX_TEMPFAIL, "no complete PROXY header from balancer %s within %d ms (%zu of %zu bytes)",
                     peer, timeout_ms, have, need);
             goto restore;
         }
-        /* poll reports POLLIN only once need bytes are queued: no spin
-         * on bytes already peeked */
-        if ((int)need != lowat) {
-            if (set_lowat(fd, (int)need) < 0) {
-                vh_fail(e, VH_EX_OSERR, "setsockopt(SO_RCVLOWAT, %zu): %s", need, strerror(errno));
-                goto restore;
-            }
-            lowat = (int)need;
-        }
-        struct pollfd p = {fd, POLLIN | POLLPRI | POLLRDHUP, 0};
-        int pr = poll(&p, 1, (int)(left > 60000 ? 60000 : left));
-        if (pr < 0 && errno != EINTR) {
-            vh_fail(e, VH_EX_OSERR, "poll: %s", strerror(errno));
+        if (w == WAIT_ERROR)
             goto restore;
-        }
-        if (pr > 0 && (p.revents & POLLPRI))
-            urgent = 1;
-        if (pr > 0 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR))) {
-            /* the peer closed or reset (poll reports an end as POLLIN
-             * too, whatever the low-water mark): a peek never returns 0
-             * while bytes are queued, so look once more; what is there
-             * now is all there will be */
+        if (w == WAIT_HANGUP) {
+            /* a peek never returns 0 while bytes are queued, so look once
+             * more; what is there now is all there will be */
             n = peek(fd, buf, sizeof buf);
             if (n >= 0 && (size_t)n < need) {
                 if (n == 0 && have == 0) {
@@ -214,31 +236,18 @@ vh_tlsio_outcome vh_tlsio_peek(int fd, const char *peer, int timeout_ms, vh_tls_
                     peer, have, need);
             break;
         }
-        long long left = deadline - now_ms();
-        if (left <= 0) {
+        /* the peek buffer holds any ClientHello; need never exceeds it */
+        if (need > sizeof buf)
+            need = sizeof buf;
+        enum wait_end w = wait_more(fd, need, deadline, &lowat, &urgent, e);
+        if (w == WAIT_TIMEOUT) {
             vh_fail(e, VH_EX_TEMPFAIL, "no complete TLS ClientHello from %s within %d ms (%zu of %zu bytes)", peer,
                     timeout_ms, have, need);
             break;
         }
-        /* the peek buffer holds any ClientHello; need never exceeds it */
-        if (need > sizeof buf)
-            need = sizeof buf;
-        if ((int)need != lowat) {
-            if (set_lowat(fd, (int)need) < 0) {
-                vh_fail(e, VH_EX_OSERR, "setsockopt(SO_RCVLOWAT, %zu): %s", need, strerror(errno));
-                break;
-            }
-            lowat = (int)need;
-        }
-        struct pollfd p = {fd, POLLIN | POLLPRI | POLLRDHUP, 0};
-        int pr = poll(&p, 1, (int)(left > 60000 ? 60000 : left));
-        if (pr < 0 && errno != EINTR) {
-            vh_fail(e, VH_EX_OSERR, "poll: %s", strerror(errno));
+        if (w == WAIT_ERROR)
             break;
-        }
-        if (pr > 0 && (p.revents & POLLPRI))
-            urgent = 1;
-        if (pr > 0 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR))) {
+        if (w == WAIT_HANGUP) {
             /* the peer closed or reset: what is queued is all there will
              * be; one more parse decides (as in vh_proxyio_read) */
             n = peek(fd, buf, sizeof buf);
