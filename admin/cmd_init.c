@@ -23,6 +23,28 @@ static int audit_migration(sqlite3 *db, int from, int to, void *ctx, vh_err *e)
     return 0;
 }
 
+/* A step of init failed: roll back and close what is open (h, or NULL),
+ * print e; the exit status. */
+static int init_failed(sqlite3 *h, vh_err *e)
+{
+    if (h)
+        vc_abort_close(h, e);
+    else
+        vc_error(e);
+    return e->code ? e->code : VH_EX_SOFTWARE;
+}
+
+/* The role change's history row: the fleet row's role and id before and
+ * after, in the caller's transaction. */
+static int role_summary(vh_audit *a, const vh_fleet *before, const char *role, const char *fleet_id, vh_err *e)
+{
+    char b[160], aft[160];
+    snprintf(b, sizeof b, "{\"role\":\"%s\",\"fleet_id\":\"%s\"}", before->role, before->fleet_id);
+    snprintf(aft, sizeof aft, "{\"role\":\"%s\",\"fleet_id\":\"%s\"}", role,
+             fleet_id && strcmp(role, "standalone") ? fleet_id : "");
+    return vh_audit_summary(a, b, aft, e);
+}
+
 int vc_cmd_init(const char *db, int argc, char **argv)
 {
     struct arg_str *role = arg_str0(NULL, "role", "ROLE",
@@ -70,12 +92,8 @@ int vc_cmd_init(const char *db, int argc, char **argv)
          (vh_dbcheck_prefix_recount(h, &e) < 0 ||
           vh_audit_summary(&a, NULL, "{\"prefix_lengths\":\"recounted\"}", &e) < 0 || vh_audit_write(&a, h, &e) < 0)) ||
         vh_dbadmin_commit(h, &e) < 0) {
-        if (h)
-            vc_abort_close(h, &e);
-        else
-            vc_error(&e);
+        rc = init_failed(h, &e);
         vh_audit_free(&a);
-        rc = e.code ? e.code : VH_EX_SOFTWARE;
         goto out;
     }
     vh_db_close(h, NULL);
@@ -88,28 +106,15 @@ int vc_cmd_init(const char *db, int argc, char **argv)
     vh_fleet before;
     if (role->count) {
         h = NULL;
-        char b[160], aft[160];
+        const char *fid = fleet->count ? fleet->sval[0] : NULL;
         if (vh_dbadmin_open(db, 0, &h, &e) < 0 || vh_dbadmin_begin(h, &e) < 0 ||
-            vh_fleet_read(h, "main", &before, &e) < 0 ||
-            vh_fleet_set_role(h, role->sval[0], fleet->count ? fleet->sval[0] : NULL, &e) < 0) {
-            if (h)
-                vc_abort_close(h, &e);
-            else
-                vc_error(&e);
+            vh_fleet_read(h, "main", &before, &e) < 0 || vh_fleet_set_role(h, role->sval[0], fid, &e) < 0 ||
+            role_summary(&a, &before, role->sval[0], fid, &e) < 0) {
+            rc = init_failed(h, &e);
             vh_audit_free(&a);
-            rc = e.code ? e.code : VH_EX_SOFTWARE;
             goto out;
         }
-        snprintf(b, sizeof b, "{\"role\":\"%s\",\"fleet_id\":\"%s\"}", before.role, before.fleet_id);
-        snprintf(aft, sizeof aft, "{\"role\":\"%s\",\"fleet_id\":\"%s\"}", role->sval[0],
-                 fleet->count && strcmp(role->sval[0], "standalone") ? fleet->sval[0] : "");
         static const vh_ixwrite_key none[1];
-        if (vh_audit_summary(&a, b, aft, &e) < 0) {
-            vc_abort_close(h, &e);
-            vh_audit_free(&a);
-            rc = e.code;
-            goto out;
-        }
         if ((rc = vc_commit_audit(h, &a, none, 0)) != 0) {
             vh_audit_free(&a);
             goto out;
