@@ -140,16 +140,24 @@ uint32_t vh_limits_bucket(const unsigned char key[VH_LIMITS_KEY_LEN], const vh_l
     return (uint32_t)(vh_siphash24(key, a, 1 + bits / 8) % VH_LIMITS_BUCKETS);
 }
 
+/* fcntl cmd (F_OFD_SETLK or F_OFD_GETLK) with a lock of type over
+ * [start, start + len) of fd, described in *fl (GETLK writes its answer
+ * there). fcntl's result. */
+static int lock_range(int fd, int cmd, short type, off_t start, off_t len, struct flock *fl)
+{
+    memset(fl, 0, sizeof *fl);
+    fl->l_type = type;
+    fl->l_whence = SEEK_SET;
+    fl->l_start = start;
+    fl->l_len = len;
+    return fcntl(fd, cmd, fl);
+}
+
 /* Try the one-byte write lock at off: 1 taken, 0 held by another, -1. */
 static int try_slot(int fd, off_t off)
 {
     struct flock fl;
-    memset(&fl, 0, sizeof fl);
-    fl.l_type = F_WRLCK;
-    fl.l_whence = SEEK_SET;
-    fl.l_start = off;
-    fl.l_len = 1;
-    if (fcntl(fd, F_OFD_SETLK, &fl) == 0)
+    if (lock_range(fd, F_OFD_SETLK, F_WRLCK, off, 1, &fl) == 0)
         return 1;
     return errno == EAGAIN || errno == EACCES ? 0 : -1;
 }
@@ -172,12 +180,7 @@ static off_t take_one(int fd, off_t base, uint32_t n, uint32_t start)
 static void release_slot(int fd, off_t off)
 {
     struct flock fl;
-    memset(&fl, 0, sizeof fl);
-    fl.l_type = F_UNLCK;
-    fl.l_whence = SEEK_SET;
-    fl.l_start = off;
-    fl.l_len = 1;
-    fcntl(fd, F_OFD_SETLK, &fl);
+    lock_range(fd, F_OFD_SETLK, F_UNLCK, off, 1, &fl);
 }
 
 static int count_locks(int fd, off_t start, off_t end, uint32_t *n);
@@ -193,12 +196,7 @@ static int over_lowered(int fd, off_t base, uint32_t n, uint32_t cap)
     if (n >= cap)
         return 0;
     struct flock fl;
-    memset(&fl, 0, sizeof fl);
-    fl.l_type = F_WRLCK;
-    fl.l_whence = SEEK_SET;
-    fl.l_start = base + n;
-    fl.l_len = (off_t)(cap - n);
-    if (fcntl(fd, F_OFD_GETLK, &fl) < 0)
+    if (lock_range(fd, F_OFD_GETLK, F_WRLCK, base + n, (off_t)(cap - n), &fl) < 0)
         return -1;
     if (fl.l_type == F_UNLCK)
         return 0;
@@ -273,12 +271,7 @@ static int count_locks(int fd, off_t start, off_t end, uint32_t *n)
         if (a >= b)
             continue;
         struct flock fl;
-        memset(&fl, 0, sizeof fl);
-        fl.l_type = F_WRLCK;
-        fl.l_whence = SEEK_SET;
-        fl.l_start = a;
-        fl.l_len = b - a;
-        if (fcntl(fd, F_OFD_GETLK, &fl) < 0) {
+        if (lock_range(fd, F_OFD_GETLK, F_WRLCK, a, b - a, &fl) < 0) {
             rc = -1;
             break;
         }
