@@ -156,9 +156,10 @@ static int open_dir_below(int dirfd, const char *name, struct stat *st)
     return fd;
 }
 
-/* One directory of the base over the jail's: jailfd is the top of the
- * jail's own bind mount in the new namespace, basefd the base. Returns
- * 1 when bound, 0 when the base has no such directory, -1 with e. */
+/* One directory of the base over the jail's: jailfd is the jail in the
+ * new namespace (a root service: the top of its bind on itself), basefd
+ * the base. Returns 1 when bound, 0 when the base has no such
+ * directory, -1 with e. */
 static int bind_base_dir(const vh_jail *j, int jailfd, int basefd, const char *name, vh_err *e)
 {
     struct stat bst, jst, now;
@@ -360,18 +361,72 @@ static int sys_pivot_root(const char *new_root, const char *put_old)
     return (int)syscall(SYS_pivot_root, new_root, put_old);
 }
 
+/* unshare(CLONE_NEWNS | extra_ns_flags) and make every mount private:
+ * nothing done in the new namespace propagates back to the host's. */
+static int private_namespace(const vh_jail *j, int extra_ns_flags, vh_err *e)
+{
+    if (unshare(CLONE_NEWNS | extra_ns_flags) < 0)
+        return vh_fail(e, VH_EX_OSERR, "unshare(mount namespace) for jail %s: %s", j->root, strerror(errno));
+    if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+        return vh_fail(e, VH_EX_OSERR, "making mounts private: %s", strerror(errno));
+    return 0;
+}
+
+/* In the new namespace: the descriptors from before unshare name mounts
+ * of the host's namespace, which mount(2) refuses to touch. Walk the jail
+ * (into *fd) and the base (into j->basefd) again (every component is
+ * root-owned and not writable by anyone else, so no tenant can swap
+ * them) and check each is the very directory that was checked. */
+static int reopen_in_namespace(vh_jail *j, int *fd, vh_err *e)
+{
+    if (j->fd >= 0)
+        close(j->fd);
+    j->fd = -1;
+    if (reopen_same(j, fd, "unshare", e) < 0)
+        return -1;
+    if (j->base) {
+        int basefd = -1;
+        close(j->basefd);
+        j->basefd = -1;
+        if (reopen_base(j, &basefd, e) < 0) {
+            close(*fd);
+            *fd = -1;
+            return -1;
+        }
+        j->basefd = basefd;
+    }
+    return 0;
+}
+
+int vh_jail_chroot_base(vh_jail *j, int extra_ns_flags, vh_err *e)
+{
+    int fd = -1;
+    if (!j->base) {
+        vh_fail(e, VH_EX_SOFTWARE, "jail %s has no base to bind", j->root);
+        goto fail;
+    }
+    if (private_namespace(j, extra_ns_flags, e) < 0 || reopen_in_namespace(j, &fd, e) < 0)
+        goto fail;
+    /* The base's directories onto the jail's own, in this namespace
+     * only; then the plain chroot through the new descriptor. */
+    if (bind_base(j, fd, j->basefd, e) < 0) {
+        close(fd);
+        goto fail;
+    }
+    close(j->basefd);
+    j->basefd = -1;
+    j->fd = fd;
+    return vh_jail_chroot(j, e);
+fail:
+    vh_jail_close(j);
+    return -1;
+}
+
 int vh_jail_pivot(vh_jail *j, int extra_ns_flags, vh_err *e)
 {
     char self[64];
-    if (unshare(CLONE_NEWNS | extra_ns_flags) < 0) {
-        vh_fail(e, VH_EX_OSERR, "unshare(mount namespace) for jail %s: %s", j->root, strerror(errno));
+    if (private_namespace(j, extra_ns_flags, e) < 0)
         goto fail;
-    }
-    /* Nothing done below may propagate back to the host's mounts. */
-    if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) {
-        vh_fail(e, VH_EX_OSERR, "making mounts private: %s", strerror(errno));
-        goto fail;
-    }
     if (strcmp(j->root, "/") == 0) {
         if (j->base) {
             vh_fail(e, VH_EX_OSFILE, "a base (%s) is only for a jail, not for a root of /", j->base);
@@ -386,27 +441,9 @@ int vh_jail_pivot(vh_jail *j, int extra_ns_flags, vh_err *e)
         vh_jail_close(j);
         return 0;
     }
-    /* The descriptor from before unshare names a mount of the host's
-     * namespace, which mount(2) refuses to touch: walk the path again in
-     * the new namespace (every component is root-owned and not writable
-     * by anyone else, so no tenant can swap it) and check it is the very
-     * directory that was checked. */
-    if (j->fd >= 0)
-        close(j->fd);
-    j->fd = -1;
-    int fd = -1, basefd = -1;
-    if (reopen_same(j, &fd, "unshare", e) < 0)
+    int fd = -1;
+    if (reopen_in_namespace(j, &fd, e) < 0)
         goto fail;
-    /* The base likewise: its descriptor too names the host's mount. */
-    if (j->base) {
-        close(j->basefd);
-        j->basefd = -1;
-        if (reopen_base(j, &basefd, e) < 0) {
-            close(fd);
-            goto fail;
-        }
-        j->basefd = basefd;
-    }
     /* pivot_root needs a mount point: bind that directory, named through
      * its descriptor, onto itself. Not MS_REC: mounts below the jail are
      * not carried in (A4, A12). */

@@ -120,12 +120,24 @@ if [ -n "$STRACE" ]; then
 	vh_check "no base: chroot, as before" grep -qE 'chroot\("\."\) += 0' "$F/plain.trace"
 	vh_eq "no base: no mount namespace, no mount (the no-base path is unchanged)" "" \
 		"$(grep -E 'CLONE_NEWNS|pivot_root|mount\(' "$F/plain.trace")"
-	vh_tcpserver 127.0.0.2 20504 "$STRACE" -f -qq -e trace=unshare,mount -o "$F/base.trace" \
+	vh_tcpserver 127.0.0.2 20504 "$STRACE" -f -qq -e trace=unshare,mount,chroot,pivot_root -o "$F/base.trace" \
 		"$VIRTUALD" --db "$DB" probe /bin/probe info
 	vh_talk 127.0.0.2 20504 >/dev/null
 	vh_stop_last
 	vh_check "control: the run-as row with a base gets its mount namespace" grep -q CLONE_NEWNS "$F/base.trace"
 	vh_check "control: ... and the read-only remount" grep -q 'MS_RDONLY|MS_NOSUID|MS_NODEV|MS_REMOUNT|MS_BIND' "$F/base.trace"
+	# the cheaper entry (doc/design.md "Jails"): a run-as service cannot
+	# climb out of a chroot, so its base takes no pivot_root and no
+	# unmount of the old root
+	vh_check "run-as with a base: a chroot into the jail" grep -qE 'chroot\("\."\) += 0' "$F/base.trace"
+	vh_eq "run-as with a base: no pivot_root, no bind of the jail on itself" "" \
+		"$(grep -E 'pivot_root|mount\("/proc/self/fd/([0-9]+)", "/proc/self/fd/\1"' "$F/base.trace")"
+	vh_tcpserver 127.0.0.3 20504 "$STRACE" -f -qq -e trace=unshare,mount,chroot,pivot_root -o "$F/rootbase.trace" \
+		"$VIRTUALD" --db "$DB" probe /bin/probe info
+	vh_talk 127.0.0.3 20504 >/dev/null
+	vh_stop_last
+	vh_check "control: the root service with a base still pivots" grep -qE 'pivot_root\("\.", "\."\) += 0' \
+		"$F/rootbase.trace"
 else
 	vh_notok "strace is missing - run scripts/deps"
 fi
