@@ -1,7 +1,7 @@
 /* loadgen - the benchmark's HTTP/1.0 client.
  *
  *   loadgen -a ADDRESS -p PORT -e TEXT [-s STATUS] [-c CONC] [-n COUNT | -t SECONDS] [-w WARMUP]
- *           [-x] [-H]
+ *           [-x [-D FILE]] [-H]
  *
  * CONC threads each loop: connect, send "GET / HTTP/1.0\r\n\r\n", read
  * the whole reply until the server closes, check its status is STATUS
@@ -23,6 +23,13 @@
  * crc32c": command PROXY, TCP over the target's family, source 192.0.2.10
  * (2001:db8::10) port 40000, destination ADDRESS and PORT, one CRC32C
  * TLV over the header.
+ *
+ * -D FILE (with -x, not with -H): the destination in the header is not
+ * ADDRESS but the next of the IPv4 addresses in FILE (one per line, up to
+ * 65536), in turn over all connections, and a reply is right only when
+ * its body holds that address as well as TEXT: each address a domain
+ * with a jail of its own whose page names it, one listening socket
+ * serving them all (issue 14: a thousand jails from one base).
  *
  * -H: each connection is a TLS client's (issue 17): a fixed ClientHello
  * (server_name www.example.test, TLS 1.3, 322 bytes in one record) as
@@ -70,6 +77,13 @@ static int first_reported;
  * (-H), then "GET / HTTP/1.0\r\n\r\n" */
 static unsigned char request[1024];
 static size_t request_len;
+/* -D: one request per destination, taken in turn */
+#define MAX_DESTS 65536
+static unsigned char (*dest_requests)[64];
+static size_t *dest_lens;
+static char (*dest_text)[INET_ADDRSTRLEN];
+static size_t n_dests;
+static atomic_ulong next_dest;
 
 /* -H: openssl s_client -servername www.example.test (see the header) */
 static const unsigned char tls_hello[322] = {
@@ -117,6 +131,13 @@ static void report_first(const char *fmt, ...)
 /* One request. Returns 0 when the reply is right. */
 static int one(char *buf)
 {
+    const unsigned char *req = request;
+    size_t req_len = request_len;
+    const char *also = NULL;
+    if (n_dests) {
+        size_t k = atomic_fetch_add(&next_dest, 1) % n_dests;
+        req = dest_requests[k], req_len = dest_lens[k], also = dest_text[k];
+    }
     int fd = socket(target.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0) {
         report_first("socket: %s", strerror(errno));
@@ -130,7 +151,7 @@ static int one(char *buf)
         report_first("connect: %s", strerror(errno));
         goto out;
     }
-    if (write(fd, request, request_len) != (ssize_t)request_len) {
+    if (write(fd, req, req_len) != (ssize_t)req_len) {
         report_first("write: %s", strerror(errno));
         goto out;
     }
@@ -160,8 +181,9 @@ static int one(char *buf)
         goto out;
     }
     const char *body = strstr(buf, "\r\n\r\n");
-    if (!body || !strstr(body + 4, expect)) {
-        report_first("wrong page: '%.200s'", body ? body + 4 : buf);
+    if (!body || !strstr(body + 4, expect) || (also && !strstr(body + 4, also))) {
+        report_first("wrong page%s%s: '%.200s'", also ? " for destination " : "", also ? also : "",
+                     body ? body + 4 : buf);
         goto out;
     }
     rc = 0;
@@ -199,7 +221,7 @@ static void *runner(void *arg)
 static int usage(void)
 {
     fprintf(stderr, "usage: loadgen -a ADDRESS -p PORT -e TEXT [-s STATUS] [-c CONC] [-n COUNT | -t SECONDS] "
-                    "[-w WARMUP] [-x] [-H]\n");
+                    "[-w WARMUP] [-x [-D FILE]] [-H]\n");
     return 64;
 }
 
@@ -215,8 +237,9 @@ static uint32_t crc32c(const unsigned char *p, size_t n)
     return ~c;
 }
 
-/* -x: the fixed PROXY v2 header for the target at p; its length */
-static size_t proxy_v2_header(unsigned char *p)
+/* -x: the fixed PROXY v2 header for the target at p (with destination
+ * address dst4 instead when not NULL: -D); its length */
+static size_t proxy_v2_header(unsigned char *p, const struct in_addr *dst4)
 {
     static const unsigned char sig[12] = {0x0D, 0x0A, 0x0D, 0x0A, 0x00, 0x0D, 0x0A, 0x51, 0x55, 0x49, 0x54, 0x0A};
     unsigned char *h = p;
@@ -236,7 +259,7 @@ static size_t proxy_v2_header(unsigned char *p)
     } else {
         const struct sockaddr_in *s4 = (const struct sockaddr_in *)&target;
         inet_pton(AF_INET, "192.0.2.10", a);
-        memcpy(a + 4, &s4->sin_addr, 4);
+        memcpy(a + 4, dst4 ? (const void *)dst4 : (const void *)&s4->sin_addr, 4);
         dport = s4->sin_port;
     }
     uint16_t sport = htons(40000);
@@ -253,25 +276,68 @@ static size_t proxy_v2_header(unsigned char *p)
 /* the bytes of one connection: what -x and -H put first, then the
  * request */
 _Static_assert(sizeof request >= 16 + 43 + sizeof tls_hello + 18, "request[] holds header, hello and request");
-static void build_request(int proxy_v2, int hello)
+static size_t build_request(unsigned char *out, int proxy_v2, const struct in_addr *dst4, int hello)
 {
     static const char req[] = "GET / HTTP/1.0\r\n\r\n";
     size_t n = 0;
     if (proxy_v2)
-        n += proxy_v2_header(request + n);
+        n += proxy_v2_header(out + n, dst4);
     if (hello) {
-        memcpy(request + n, tls_hello, sizeof tls_hello);
+        memcpy(out + n, tls_hello, sizeof tls_hello);
         n += sizeof tls_hello;
     }
-    memcpy(request + n, req, sizeof req - 1);
-    request_len = n + sizeof req - 1;
+    memcpy(out + n, req, sizeof req - 1);
+    return n + sizeof req - 1;
+}
+
+/* -D FILE: every destination's request (an IPv4 PROXY v2 header, 35
+ * bytes, and the 18 of the request); 0, or -1 with the reason on stderr */
+_Static_assert(sizeof *dest_requests >= 16 + 12 + 7 + 18, "a destination's request fits");
+static int load_dests(const char *file)
+{
+    FILE *f = fopen(file, "r");
+    if (!f) {
+        fprintf(stderr, "loadgen: %s: %s\n", file, strerror(errno));
+        return -1;
+    }
+    dest_requests = malloc(MAX_DESTS * sizeof *dest_requests);
+    dest_lens = malloc(MAX_DESTS * sizeof *dest_lens);
+    dest_text = malloc(MAX_DESTS * sizeof *dest_text);
+    if (!dest_requests || !dest_lens || !dest_text) {
+        fclose(f);
+        fprintf(stderr, "loadgen: out of memory\n");
+        return -1;
+    }
+    char line[64];
+    while (fgets(line, sizeof line, f)) {
+        line[strcspn(line, "\r\n")] = '\0';
+        if (!*line)
+            continue;
+        struct in_addr a;
+        if (inet_pton(AF_INET, line, &a) != 1 || n_dests == MAX_DESTS) {
+            fclose(f);
+            fprintf(stderr, "loadgen: %s: '%s' is %s\n", file, line,
+                    n_dests == MAX_DESTS ? "one address too many (65536 at most)" : "no IPv4 address");
+            return -1;
+        }
+        dest_lens[n_dests] = build_request(dest_requests[n_dests], 1, &a, 0);
+        snprintf(dest_text[n_dests], sizeof dest_text[n_dests], "%s", line);
+        n_dests++;
+    }
+    fclose(f);
+    if (!n_dests) {
+        fprintf(stderr, "loadgen: %s holds no address\n", file);
+        return -1;
+    }
+    return 0;
 }
 
 int main(int argc, char **argv)
 {
     const char *addr = NULL;
     int port = 0, conc = 2, proxy_v2 = 0, hello = 0, opt;
-    while ((opt = getopt(argc, argv, "a:p:e:s:c:n:t:w:xH")) != -1) {
+    const char *dests = NULL;
+    while ((opt = getopt(argc, argv, "a:p:e:s:c:n:t:w:xHD:")) != -1) {
         switch (opt) {
         case 'a': addr = optarg; break;
         case 'p': port = atoi(optarg); break;
@@ -283,12 +349,13 @@ int main(int argc, char **argv)
         case 'w': warmup = atoi(optarg); break;
         case 'x': proxy_v2 = 1; break;
         case 'H': hello = 1; break;
+        case 'D': dests = optarg; break;
         default: return usage();
         }
     }
     if (!addr || port <= 0 || port > 65535 || !expect || !*expect || conc < 1 || conc > MAX_THREADS ||
         (count_limit <= 0 && time_limit <= 0) || (count_limit > 0 && time_limit > 0) || warmup < 0 ||
-        expect_status < 100 || expect_status > 599)
+        expect_status < 100 || expect_status > 599 || (dests && (!proxy_v2 || hello)))
         return usage();
     struct sockaddr_in *s4 = (struct sockaddr_in *)&target;
     struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&target;
@@ -305,7 +372,12 @@ int main(int argc, char **argv)
         fprintf(stderr, "loadgen: bad address '%s'\n", addr);
         return 64;
     }
-    build_request(proxy_v2, hello);
+    request_len = build_request(request, proxy_v2, NULL, hello);
+    if (dests && (target.ss_family != AF_INET || load_dests(dests) < 0)) {
+        if (target.ss_family != AF_INET)
+            fprintf(stderr, "loadgen: -D needs an IPv4 ADDRESS (its destinations are IPv4)\n");
+        return 64;
+    }
 
     pthread_t th[MAX_THREADS];
     void *bufs[MAX_THREADS];
