@@ -181,8 +181,8 @@ static int exec_service(struct target *t)
 
 /* Phase 2, in virtuald: enter the jail. A root service gets a private
  * mount namespace whose root is the jail (its own chroot calls cannot
- * climb out); a run-as service a chroot, when its row has a base
- * (sql/008) in a private mount namespace with the base bound in. Either way new PID and IPC
+ * climb out); a run-as service a chroot, or, when its row has a base
+ * (sql/008), the private mount namespace too, with the base bound in. Either way new PID and IPC
  * namespaces for the processes started next, so that the service can
  * neither see, signal nor trace any host process, even one of its own
  * uid (A13, K2). Each step's position is fixed; the comments say why.
@@ -219,19 +219,17 @@ static int enter(struct target *t, vh_err *e)
         if (vh_jail_chroot(&j, e) < 0)
             return -1;
         VH_MARK("chroot");
-    } else if (r->has_user) {
-        /* A run-as row with a base (sql/008): the base's directories
-         * bound read-only over the jail's in a mount namespace of the
-         * service's own, then the same chroot. The service drops its uid
-         * after this and can neither climb out of a chroot nor touch a
-         * mount (no capabilities, seccomp): no pivot_root needed. */
-        if (vh_jail_chroot_base(&j, CLONE_NEWPID | CLONE_NEWIPC, e) < 0)
-            return -1;
-        VH_MARK("chroot_base");
     } else {
-        /* A root service (with its base, if the row has one): a mount
+        /* A root service, or a row with a base (sql/008): the base's
+         * directories are bound read-only over the jail's in a mount
          * namespace of the service's own, which pivot_root makes the
-         * jail's, so its own chroot calls cannot climb out (A1). */
+         * jail's; a run-as service drops its uid after this as after a
+         * chroot, and can mount nothing (no capabilities, seccomp).
+         * Never a chroot in that namespace: each connection's would be
+         * a copy of the host's tree of its own, and ".." from one
+         * connection's root, passed to another over a unix socket in
+         * the jail, meets no root of the receiver's and climbs out
+         * (test_red_base_chroot.sh). */
         if (vh_jail_pivot(&j, CLONE_NEWPID | CLONE_NEWIPC, e) < 0)
             return -1;
         VH_MARK("pivot_root");

@@ -156,9 +156,8 @@ static int open_dir_below(int dirfd, const char *name, struct stat *st)
     return fd;
 }
 
-/* One directory of the base over the jail's: jailfd is the jail in the
- * new namespace (a root service: the top of its bind on itself), basefd
- * the base. Returns 1 when bound, 0 when the base has no such
+/* One directory of the base over the jail's: jailfd is the top of the
+ * jail's own bind mount in the new namespace, basefd the base. Returns 1 when bound, 0 when the base has no such
  * directory, -1 with e. */
 static int bind_base_dir(const vh_jail *j, int jailfd, int basefd, const char *name, vh_err *e)
 {
@@ -396,30 +395,6 @@ static int reopen_in_namespace(vh_jail *j, int *fd, vh_err *e)
         j->basefd = basefd;
     }
     return 0;
-}
-
-int vh_jail_chroot_base(vh_jail *j, int extra_ns_flags, vh_err *e)
-{
-    int fd = -1;
-    if (!j->base) {
-        vh_fail(e, VH_EX_SOFTWARE, "jail %s has no base to bind", j->root);
-        goto fail;
-    }
-    if (private_namespace(j, extra_ns_flags, e) < 0 || reopen_in_namespace(j, &fd, e) < 0)
-        goto fail;
-    /* The base's directories onto the jail's own, in this namespace
-     * only; then the plain chroot through the new descriptor. */
-    if (bind_base(j, fd, j->basefd, e) < 0) {
-        close(fd);
-        goto fail;
-    }
-    close(j->basefd);
-    j->basefd = -1;
-    j->fd = fd;
-    return vh_jail_chroot(j, e);
-fail:
-    vh_jail_close(j);
-    return -1;
 }
 
 int vh_jail_pivot(vh_jail *j, int extra_ns_flags, vh_err *e)

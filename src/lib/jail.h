@@ -43,25 +43,18 @@ int vh_jail_open(const vh_row *row, vh_jail *j, vh_err *e);
  * Closes j->fd. Returns 0 or -1 (VH_EX_OSERR / VH_EX_OSFILE). */
 int vh_jail_chroot(vh_jail *j, vh_err *e);
 
-/* For a run-as service of a row with a base (sql/008): a private mount
- * namespace of its own (unshare(CLONE_NEWNS | extra_ns_flags), every
- * mount made private), the jail and the base walked again in it (same
- * device and inode), each directory the base provides (VH_BASE_DIRS)
- * bound over the jail's directory of that name, read-only, nosuid and
- * nodev, then vh_jail_chroot. The service has no capability left to
- * climb out of a chroot or to touch a mount, so no pivot_root is needed
- * (doc/design.md "Jails"). Closes j->fd and j->basefd. Returns 0 or -1. */
-int vh_jail_chroot_base(vh_jail *j, int extra_ns_flags, vh_err *e);
-
-/* For a root service: a private mount namespace whose root is the
- * jail. unshare(CLONE_NEWNS |
+/* For a root service, and for any row with a base: a private mount
+ * namespace whose root is the jail. unshare(CLONE_NEWNS |
  * extra_ns_flags), make every mount private, bind the jail on itself,
  * walk to it again through the new mount and check it is the same
  * directory; with a base, bind each directory the base provides
  * (VH_BASE_DIRS) over the jail's directory of that name, read-only,
  * nosuid and nodev (vh_jail_bind_base); then pivot_root into it and
  * detach the old root, so no path leads out, even through the service's
- * own chroot calls (A1). Closes j->fd and j->basefd. Returns 0 or -1. */
+ * own chroot calls (A1), nor from a directory another connection passes
+ * it (a chroot in a copy of the host's tree would: each connection's
+ * copy is its own, so ".." from another's root is not the receiver's
+ * root and climbs; test_red_base_chroot.sh). Closes j->fd and j->basefd. Returns 0 or -1. */
 int vh_jail_pivot(vh_jail *j, int extra_ns_flags, vh_err *e);
 
 void vh_jail_close(vh_jail *j);

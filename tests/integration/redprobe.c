@@ -18,6 +18,14 @@
  *   redprobe lease PATH SECS       a write lease on PATH (owner or
  *                                  CAP_LEASE): print when another opener
  *                                  breaks it, hold it SECS seconds
+ *   redprobe fdsend SOCK SECS      a unix socket at SOCK: to the first
+ *                                  peer, its root directory ("/", O_PATH)
+ *                                  by SCM_RIGHTS; held until the peer is
+ *                                  done or SECS seconds
+ *   redprobe fdclimb SOCK REL      connect to SOCK (up to 5 s), receive a
+ *                                  directory: openat(it, REL) and print
+ *                                  its first bytes (".." climbs from
+ *                                  another process's root)
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -29,7 +37,9 @@
 #include <sys/ptrace.h>
 #include <sys/resource.h>
 #include <sys/inotify.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <poll.h>
 #include <time.h>
 #include <unistd.h>
@@ -206,6 +216,83 @@ static void plant(const char *path)
     close(out);
 }
 
+static int unix_addr(const char *path, struct sockaddr_un *a)
+{
+    memset(a, 0, sizeof *a);
+    a->sun_family = AF_UNIX;
+    if (strlen(path) >= sizeof a->sun_path)
+        return -1;
+    strcpy(a->sun_path, path);
+    return 0;
+}
+
+static void fdsend(const char *sock, int secs)
+{
+    struct sockaddr_un a;
+    int root = open("/", O_PATH | O_DIRECTORY);
+    int s = socket(AF_UNIX, SOCK_STREAM, 0);
+    unlink(sock);
+    if (root < 0 || s < 0 || unix_addr(sock, &a) < 0 || bind(s, (struct sockaddr *)&a, sizeof a) < 0 ||
+        chmod(sock, 0777) < 0 || listen(s, 1) < 0) {
+        printf("fdsend=%s\n", strerror(errno));
+        return;
+    }
+    printf("fdsend=listening\n");
+    alarm((unsigned)secs);
+    int c = accept(s, NULL, NULL);
+    if (c < 0) {
+        printf("fdsend=%s\n", strerror(errno));
+        return;
+    }
+    char byte = 'd', ctl[CMSG_SPACE(sizeof(int))];
+    struct iovec v = {&byte, 1};
+    struct msghdr m = {.msg_iov = &v, .msg_iovlen = 1, .msg_control = ctl, .msg_controllen = sizeof ctl};
+    memset(ctl, 0, sizeof ctl);
+    struct cmsghdr *h = CMSG_FIRSTHDR(&m);
+    h->cmsg_level = SOL_SOCKET;
+    h->cmsg_type = SCM_RIGHTS;
+    h->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(h), &root, sizeof root);
+    printf("fdsend=%s\n", sendmsg(c, &m, 0) < 0 ? strerror(errno) : "sent");
+    /* the sender's namespace lives until the peer is done */
+    while (read(c, &byte, 1) > 0)
+        ;
+}
+
+static void fdclimb(const char *sock, const char *rel)
+{
+    struct sockaddr_un a;
+    int s = socket(AF_UNIX, SOCK_STREAM, 0), k;
+    if (s < 0 || unix_addr(sock, &a) < 0) {
+        printf("fdclimb=%s\n", strerror(errno));
+        return;
+    }
+    for (k = 0; k < 100 && connect(s, (struct sockaddr *)&a, sizeof a) < 0; k++)
+        usleep(50000);
+    if (k == 100) {
+        printf("fdclimb_connect=%s\n", strerror(errno));
+        return;
+    }
+    char byte, ctl[CMSG_SPACE(sizeof(int))];
+    struct iovec v = {&byte, 1};
+    struct msghdr m = {.msg_iov = &v, .msg_iovlen = 1, .msg_control = ctl, .msg_controllen = sizeof ctl};
+    struct cmsghdr *h;
+    int fd = -1;
+    if (recvmsg(s, &m, 0) < 1 || !(h = CMSG_FIRSTHDR(&m)) || h->cmsg_type != SCM_RIGHTS) {
+        printf("fdclimb_got=%s\n", "none");
+        return;
+    }
+    memcpy(&fd, CMSG_DATA(h), sizeof fd);
+    printf("fdclimb_got=ok\n");
+    int f = openat(fd, rel, O_RDONLY);
+    char b[200] = "";
+    ssize_t n = f < 0 ? -1 : read(f, b, sizeof b - 1);
+    for (ssize_t i = 0; i < n; i++)
+        if (b[i] == '\n')
+            b[i] = ' ';
+    printf("fdclimb_read=%s data=%s\n", f < 0 ? strerror(errno) : "ok", n > 0 ? b : "");
+}
+
 int main(int argc, char **argv)
 {
     const char *w = argc > 1 ? argv[1] : "";
@@ -231,9 +318,13 @@ int main(int argc, char **argv)
         watch(argv[2], atoi(argv[3]));
     else if (strcmp(w, "lease") == 0 && argc > 3)
         lease(argv[2], atoi(argv[3]));
+    else if (strcmp(w, "fdsend") == 0 && argc > 3)
+        fdsend(argv[2], atoi(argv[3]));
+    else if (strcmp(w, "fdclimb") == 0 && argc > 3)
+        fdclimb(argv[2], argv[3]);
     else {
         printf("usage=redprobe nproc UID GID N SECS|reaper|read PATH|whoami|plant PATH|mkdirs PATH|fdread REL|inotify "
-               "SECS [UID]|watch PATH SECS|lease PATH SECS\n");
+               "SECS [UID]|watch PATH SECS|lease PATH SECS|fdsend SOCK SECS|fdclimb SOCK REL\n");
         return 2;
     }
     return 0;
