@@ -179,11 +179,11 @@ static int exec_service(struct target *t)
     return refuse(t, &e);
 }
 
-/* Phase 2, in virtuald: enter the jail. A root service gets a private
+/* Phase 2, in virtuald: enter the jail. Every service gets a private
  * mount namespace whose root is the jail (its own chroot calls cannot
- * climb out); a run-as service a chroot, or, when its row has a base
- * (sql/008), the private mount namespace too, with the base bound in. Either way new PID and IPC
- * namespaces for the processes started next, so that the service can
+ * climb out, and no directory of the host's mounts can be passed to it
+ * by another service of the jail), a row's base (sql/008) bound in, and
+ * new PID and IPC namespaces for the processes started next, so that the service can
  * neither see, signal nor trace any host process, even one of its own
  * uid (A13, K2). Each step's position is fixed; the comments say why.
  * Returns 0 or -1 with e filled. */
@@ -205,35 +205,25 @@ static int enter(struct target *t, vh_err *e)
         return -1;
     }
     VH_MARK("groups_gid");
-    if (r->has_user && !r->base[0]) {
-        /* unshare needs CAP_SYS_ADMIN: before anything drops it. The PID
-         * namespace holds the next child, not this process. */
-        if (unshare(CLONE_NEWPID | CLONE_NEWIPC) < 0) {
-            vh_fail(e, VH_EX_OSERR, "unshare(PID and IPC namespaces) for jail %s: %s", r->root, strerror(errno));
-            vh_jail_close(&j);
-            return -1;
-        }
-        VH_MARK("unshare");
-        /* chroot needs CAP_SYS_CHROOT, so it comes before setuid; after
-         * setuid the service can never chroot again (A1). */
-        if (vh_jail_chroot(&j, e) < 0)
-            return -1;
-        VH_MARK("chroot");
-    } else {
-        /* A root service, or a row with a base (sql/008): the base's
-         * directories are bound read-only over the jail's in a mount
-         * namespace of the service's own, which pivot_root makes the
-         * jail's; a run-as service drops its uid after this as after a
-         * chroot, and can mount nothing (no capabilities, seccomp).
-         * Never a chroot in that namespace: each connection's would be
-         * a copy of the host's tree of its own, and ".." from one
-         * connection's root, passed to another over a unix socket in
-         * the jail, meets no root of the receiver's and climbs out
-         * (test_red_base_chroot.sh). */
-        if (vh_jail_pivot(&j, CLONE_NEWPID | CLONE_NEWIPC, e) < 0)
-            return -1;
-        VH_MARK("pivot_root");
-    }
+    /* Every row, run-as or root, with a base or without: a mount
+     * namespace of the service's own whose root is the jail (pivot_root,
+     * the old root detached), with new PID and IPC namespaces for what
+     * starts next. unshare needs CAP_SYS_ADMIN: before anything drops
+     * it. Never a chroot: a jail's directory reached through the host's
+     * mounts (a chroot in the host's namespace, or in a copy of it) is a
+     * way out for any other service of the same jail in another
+     * namespace - its root passed over a unix socket in the jail, ".."
+     * from it meets no root of the receiver's and climbs into the host's
+     * tree (as uid 0 when the receiver is a root service:
+     * test_red_base_chroot.sh). A pivoted jail is the top of its own
+     * namespace: nothing of the host lies above it in any namespace a
+     * service can reach. A row with a base gets the base's directories
+     * bound read-only over the jail's (sql/008). A run-as service drops
+     * its uid after this and can mount nothing (no capabilities,
+     * seccomp). */
+    if (vh_jail_pivot(&j, CLONE_NEWPID | CLONE_NEWIPC, e) < 0)
+        return -1;
+    VH_MARK("pivot_root");
     /* "/" is the jail now: what PATH finds must be root's (A11). */
     if (vh_jail_check_system_dirs(r->root, e) < 0 || vh_jail_check_program(r->root, t->argv[0], VH_SAFE_PATH, e) < 0)
         return -1;

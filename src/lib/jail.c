@@ -78,32 +78,6 @@ static int same_as_checked(const vh_jail *j, const char *what, vh_err *e)
     return 0;
 }
 
-int vh_jail_chroot(vh_jail *j, vh_err *e)
-{
-    /* fchdir to the descriptor of the checked directory, then chroot(".")
-     * so no path is resolved again (A9); chdir("/") so the cwd is inside
-     * the new root (A2). */
-    if (fchdir(j->fd) < 0) {
-        vh_fail(e, VH_EX_OSERR, "fchdir to jail %s: %s", j->root, strerror(errno));
-        goto fail;
-    }
-    if (chroot(".") < 0) {
-        vh_fail(e, VH_EX_OSERR, "chroot to jail %s: %s", j->root, strerror(errno));
-        goto fail;
-    }
-    if (chdir("/") < 0) {
-        vh_fail(e, VH_EX_OSERR, "chdir / in jail %s: %s", j->root, strerror(errno));
-        goto fail;
-    }
-    if (same_as_checked(j, "chroot", e) < 0)
-        goto fail;
-    vh_jail_close(j);
-    return 0;
-fail:
-    vh_jail_close(j);
-    return -1;
-}
-
 /* Walk j->root again with the path checker; the result must be the
  * directory checked at vh_jail_open (same device and inode). */
 static int reopen_same(const vh_jail *j, int *fd, const char *when, vh_err *e)

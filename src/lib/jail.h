@@ -38,23 +38,19 @@ typedef struct vh_jail {
  * VH_EX_OSFILE. */
 int vh_jail_open(const vh_row *row, vh_jail *j, vh_err *e);
 
-/* chroot into the opened jail: fchdir(fd), chroot("."), chdir("/"),
- * then check that "/" is the directory that was checked (A2, A9).
- * Closes j->fd. Returns 0 or -1 (VH_EX_OSERR / VH_EX_OSFILE). */
-int vh_jail_chroot(vh_jail *j, vh_err *e);
-
-/* For a root service, and for any row with a base: a private mount
- * namespace whose root is the jail. unshare(CLONE_NEWNS |
- * extra_ns_flags), make every mount private, bind the jail on itself,
- * walk to it again through the new mount and check it is the same
- * directory; with a base, bind each directory the base provides
- * (VH_BASE_DIRS) over the jail's directory of that name, read-only,
- * nosuid and nodev (vh_jail_bind_base); then pivot_root into it and
- * detach the old root, so no path leads out, even through the service's
- * own chroot calls (A1), nor from a directory another connection passes
- * it (a chroot in a copy of the host's tree would: each connection's
- * copy is its own, so ".." from another's root is not the receiver's
- * root and climbs; test_red_base_chroot.sh). Closes j->fd and j->basefd. Returns 0 or -1. */
+/* Every jailed row, run-as or root: a private mount namespace whose
+ * root is the jail. unshare(CLONE_NEWNS | extra_ns_flags), make every
+ * mount private, bind the jail on itself, walk to it again through the
+ * new mount and check it is the same directory; with a base, bind each
+ * directory the base provides (VH_BASE_DIRS) over the jail's directory
+ * of that name, read-only, nosuid and nodev; then pivot_root into it
+ * and detach the old root, so no path leads out, even through the
+ * service's own chroot calls (A1), nor from a directory another service
+ * of the jail passes it: a chroot (in the host's namespace or in a copy
+ * of it) would leave the jail's directory on a mount the receiver's
+ * root is not, and ".." from it would climb into the host's tree
+ * (test_red_base_chroot.sh). Closes j->fd and j->basefd. Returns 0 or
+ * -1. */
 int vh_jail_pivot(vh_jail *j, int extra_ns_flags, vh_err *e);
 
 void vh_jail_close(vh_jail *j);

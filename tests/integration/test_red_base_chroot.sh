@@ -112,6 +112,52 @@ vh_contains "control: two chroots in one mount namespace: the passed root stops 
 	"fdclimb_read=No such file or directory" "$out"
 umount "$A/bin"
 
+# A jail of its own programs (no base), served by a plain run-as row and
+# a root service: the run-as row's root, passed to the root service, must
+# not climb into the host's tree either - as it did while plain run-as
+# rows were chrooted in the host's namespace and the root service pivoted
+# (then ".." from the host's mount of the jail met no root of the
+# receiver's: uid 0 with CAP_DAC_OVERRIDE in the host's files).
+J=$S/jails/j
+vh_ctl provision "$J" --program /bin/busybox >/dev/null 2>&1
+vh_eq "provision builds a jail of its own programs" 0 "$?"
+cp "$VH_REDPROBE" "$J/bin/redprobe" && chmod 0755 "$J/bin/redprobe"
+mkdir -m 0755 "$J/www"
+mkdir -m 1777 "$J/tmp"
+echo "jail j page" >"$J/www/index.html"
+chmod 0644 "$J/www/index.html"
+vh_ctl add send 127.0.0.5 "$J" --user redchra >/dev/null 2>&1
+vh_eq "a plain run-as row (the sender)" 0 "$?"
+vh_ctl add climb 127.0.0.6 "$J" >/dev/null 2>&1
+vh_eq "the same jail, a root service (the receiver)" 0 "$?"
+vh_ctl add climb 127.0.0.7 "$J" --user redchrb >/dev/null 2>&1
+vh_eq "the same jail, another plain run-as row (a receiver)" 0 "$?"
+vh_tcpserver 127.0.0.5 20723 "$VIRTUALD" --db "$DB" send /bin/redprobe fdsend /tmp/s 10
+for a in 127.0.0.6 127.0.0.7; do
+	vh_tcpserver "$a" 20724 "$VIRTUALD" --db "$DB" climb /bin/redprobe fdclimb /tmp/s ../../host-secret
+	vh_tcpserver "$a" 20725 "$VIRTUALD" --db "$DB" climb /bin/redprobe fdclimb /tmp/s www/index.html
+done
+pass_j() { # RECEIVER_ADDR PORT
+	vh_talk 127.0.0.5 20723 >"$F/send.out" &
+	local s=$! i
+	for i in $(seq 100); do
+		grep -q fdsend=listening "$F/send.out" && break
+		sleep 0.05
+	done
+	vh_talk "$1" "$2"
+	wait "$s"
+}
+out=$(pass_j 127.0.0.6 20725)
+vh_contains "control: the root service receives the plain run-as row's root" "fdclimb_got=ok" "$out"
+vh_contains "control: ... and reads the jail through it" "fdclimb_read=ok data=jail j page" "$out"
+for who in root:127.0.0.6 run-as:127.0.0.7; do
+	w=${who%%:*} a=${who#*:}
+	out=$(pass_j "$a" 20724)
+	vh_contains "plain sender, $w receiver: the root arrives" "fdclimb_got=ok" "$out"
+	vh_not_contains "plain sender, $w receiver: '..' from it does not leave the jail" "host-secret-41931" "$out"
+	vh_contains "plain sender, $w receiver: ... the climb finds nothing there" "fdclimb_read=No such file or directory" "$out"
+done
+
 # propagation: while a connection holds its namespace, the host's mount
 # table (this test's namespace, the host's copy) shows none of its binds
 vh_talk 127.0.0.2 20720 >"$F/send.out" &
