@@ -164,6 +164,21 @@ static void mkdirs(char *path)
     printf("mkdirs=ok\n");
 }
 
+/* REL below the directory fd: "PREFIX_read=ok data=..." (newlines made
+ * spaces) or "PREFIX_read=<error>" */
+static void read_below(int fd, const char *rel, const char *prefix)
+{
+    int f = openat(fd, rel, O_RDONLY);
+    char b[200] = "";
+    ssize_t n = f < 0 ? -1 : read(f, b, sizeof b - 1);
+    for (ssize_t i = 0; i < n; i++)
+        if (b[i] == '\n')
+            b[i] = ' ';
+    printf("%s_read=%s data=%s\n", prefix, f < 0 ? strerror(errno) : "ok", n > 0 ? b : "");
+    if (f >= 0)
+        close(f);
+}
+
 static void fdread(const char *rel)
 {
     for (int fd = 3; fd < 64; fd++) {
@@ -173,13 +188,9 @@ static void fdread(const char *rel)
         printf("fd%d=%s\n", fd, S_ISDIR(st.st_mode) ? "dir" : "other");
         if (!S_ISDIR(st.st_mode))
             continue;
-        int f = openat(fd, rel, O_RDONLY);
-        char b[200] = "";
-        ssize_t n = f < 0 ? -1 : read(f, b, sizeof b - 1);
-        for (ssize_t i = 0; i < n; i++)
-            if (b[i] == '\n')
-                b[i] = ' ';
-        printf("fd%d_read=%s data=%s\n", fd, f < 0 ? strerror(errno) : "ok", n > 0 ? b : "");
+        char prefix[16];
+        snprintf(prefix, sizeof prefix, "fd%d", fd);
+        read_below(fd, rel, prefix);
     }
     printf("fdread=done\n");
 }
@@ -284,13 +295,7 @@ static void fdclimb(const char *sock, const char *rel)
     }
     memcpy(&fd, CMSG_DATA(h), sizeof fd);
     printf("fdclimb_got=ok\n");
-    int f = openat(fd, rel, O_RDONLY);
-    char b[200] = "";
-    ssize_t n = f < 0 ? -1 : read(f, b, sizeof b - 1);
-    for (ssize_t i = 0; i < n; i++)
-        if (b[i] == '\n')
-            b[i] = ' ';
-    printf("fdclimb_read=%s data=%s\n", f < 0 ? strerror(errno) : "ok", n > 0 ? b : "");
+    read_below(fd, rel, "fdclimb");
 }
 
 int main(int argc, char **argv)

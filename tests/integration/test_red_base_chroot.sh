@@ -59,18 +59,20 @@ for a in 127.0.0.2 127.0.0.3 127.0.0.4; do
 	vh_tcpserver "$a" 20722 "$VIRTUALD" --db "$DB" climb /bin/redprobe fdclimb /tmp/s www/index.html
 done
 
-# pass: SENDER_ADDR RECEIVER_ADDR PORT: one sender connection held open
-# while one receiver connection runs; the receiver's report on stdout.
-pass() {
-	vh_talk "$1" 20720 >"$F/send.out" &
+# pass_at: SENDER_ADDR SENDER_PORT RECEIVER_ADDR PORT: one sender
+# connection held open while one receiver connection runs; the
+# receiver's report on stdout. pass: the sender of the base row.
+pass_at() {
+	vh_talk "$1" "$2" >"$F/send.out" &
 	local s=$! i
 	for i in $(seq 100); do
 		grep -q fdsend=listening "$F/send.out" && break
 		sleep 0.05
 	done
-	vh_talk "$2" "$3"
+	vh_talk "$3" "$4"
 	wait "$s"
 }
+pass() { pass_at "$1" 20720 "$2" "$3"; }
 
 # control: the descriptor goes across through virtuald, and names the jail
 out=$(pass 127.0.0.2 127.0.0.2 20722)
@@ -137,16 +139,7 @@ for a in 127.0.0.6 127.0.0.7; do
 	vh_tcpserver "$a" 20724 "$VIRTUALD" --db "$DB" climb /bin/redprobe fdclimb /tmp/s ../../host-secret
 	vh_tcpserver "$a" 20725 "$VIRTUALD" --db "$DB" climb /bin/redprobe fdclimb /tmp/s www/index.html
 done
-pass_j() { # RECEIVER_ADDR PORT
-	vh_talk 127.0.0.5 20723 >"$F/send.out" &
-	local s=$! i
-	for i in $(seq 100); do
-		grep -q fdsend=listening "$F/send.out" && break
-		sleep 0.05
-	done
-	vh_talk "$1" "$2"
-	wait "$s"
-}
+pass_j() { pass_at 127.0.0.5 20723 "$1" "$2"; }
 out=$(pass_j 127.0.0.6 20725)
 vh_contains "control: the root service receives the plain run-as row's root" "fdclimb_got=ok" "$out"
 vh_contains "control: ... and reads the jail through it" "fdclimb_read=ok data=jail j page" "$out"
