@@ -83,6 +83,7 @@ struct target {
     int running_dir;         /* its directory, for the release after the jail */
     struct timespec started; /* when the served line was written */
     int *svc_end;            /* PID 1 leaves the service's wait status in [0], 1 in [1] */
+    int rootfd;              /* the jail's top after the pivot, for Landlock (-1: none) */
     int svc_end_mem[2];      /* svc_end's home where PID 1 shares this memory */
 };
 
@@ -221,7 +222,7 @@ static int enter(struct target *t, vh_err *e)
      * bound read-only over the jail's (sql/008). A run-as service drops
      * its uid after this and can mount nothing (no capabilities,
      * seccomp). */
-    if (vh_jail_pivot(&j, CLONE_NEWPID | CLONE_NEWIPC, e) < 0)
+    if (vh_jail_pivot(&j, CLONE_NEWPID | CLONE_NEWIPC, &t->rootfd, e) < 0)
         return -1;
     VH_MARK("pivot_root");
     /* "/" is the jail now: what PATH finds must be root's (A11). */
@@ -258,9 +259,14 @@ static int drop_and_exec(struct target *t)
     VH_MARK("uid_verify");
     /* Landlock needs no_new_privs: after it. Scoped to its own domain,
      * the service reaches no host abstract unix socket and signals no
-     * process outside (K5, K1, K2). */
-    if (vh_scope_restrict(&e) < 0)
+     * process outside (K5, K1, K2), and opens, makes, removes, renames,
+     * truncates and runs files only beneath its jail's top: a directory
+     * of the host's that a host process passes it over a unix socket
+     * leads to no file (A1, test_red_pivot_fd.sh). */
+    if (vh_scope_restrict(t->rootfd, &e) < 0)
         return refuse(t, &e);
+    if (t->rootfd >= 0)
+        close(t->rootfd); /* this process's copy (vfork copied the table) */
     VH_MARK("landlock");
     return exec_service(t);
 }
@@ -1004,7 +1010,7 @@ int main(int argc, char **argv)
         return refuse(NULL, &e);
     }
     t->service = o.service;
-    t->running = t->running_dir = -1;
+    t->running = t->running_dir = t->rootfd = -1;
     t->argv = o.argv;
     t->verbose = o.verbose;
     int dr = decide(t, &o, &e);

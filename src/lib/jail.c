@@ -371,9 +371,11 @@ static int reopen_in_namespace(vh_jail *j, int *fd, vh_err *e)
     return 0;
 }
 
-int vh_jail_pivot(vh_jail *j, int extra_ns_flags, vh_err *e)
+int vh_jail_pivot(vh_jail *j, int extra_ns_flags, int *rootfd, vh_err *e)
 {
     char self[64];
+    if (rootfd)
+        *rootfd = -1;
     if (private_namespace(j, extra_ns_flags, e) < 0)
         goto fail;
     if (strcmp(j->root, "/") == 0) {
@@ -421,9 +423,11 @@ int vh_jail_pivot(vh_jail *j, int extra_ns_flags, vh_err *e)
         close(fd);
         goto fail;
     }
-    int rc = fchdir(fd);
-    close(fd);
-    if (rc < 0) {
+    /* fd stays open for the caller (rootfd): after the pivot it names
+     * the new "/" - the same mount and directory - for the service's
+     * Landlock rule, without an open after the jail entry (A10). */
+    if (fchdir(fd) < 0) {
+        close(fd);
         vh_fail(e, VH_EX_OSERR, "fchdir to jail %s: %s", j->root, strerror(errno));
         goto fail;
     }
@@ -431,26 +435,31 @@ int vh_jail_pivot(vh_jail *j, int extra_ns_flags, vh_err *e)
      * at once, so nothing of the host stays reachable (A1). */
     if (sys_pivot_root(".", ".") < 0) {
         vh_fail(e, VH_EX_OSERR, "pivot_root into jail %s: %s", j->root, strerror(errno));
-        goto fail;
+        goto fail_fd;
     }
     if (umount2(".", MNT_DETACH) < 0) {
         vh_fail(e, VH_EX_OSERR, "detaching the old root: %s", strerror(errno));
-        goto fail;
+        goto fail_fd;
     }
     if (chdir("/") < 0) {
         vh_fail(e, VH_EX_OSERR, "chdir / in jail %s: %s", j->root, strerror(errno));
-        goto fail;
+        goto fail_fd;
     }
     if (same_as_checked(j, "pivot_root", e) < 0)
-        goto fail;
+        goto fail_fd;
     /* Prove that nothing lies above the new root (A1): its parent must
      * be the namespace's own root mount (rootfs), which it covers. */
     if (root_parent_is_top() == 0) {
-        vh_fail(e, VH_EX_OSFILE,
-                "jail %s is not the top of its mount namespace after pivot_root - refusing a root service", j->root);
-        goto fail;
+        vh_fail(e, VH_EX_OSFILE, "jail %s is not the top of its mount namespace after pivot_root - refusing", j->root);
+        goto fail_fd;
     }
+    if (rootfd)
+        *rootfd = fd;
+    else
+        close(fd);
     return 0;
+fail_fd:
+    close(fd);
 fail:
     vh_jail_close(j);
     return -1;

@@ -50,8 +50,10 @@ int vh_jail_open(const vh_row *row, vh_jail *j, vh_err *e);
  * of it) would leave the jail's directory on a mount the receiver's
  * root is not, and ".." from it would climb into the host's tree
  * (test_red_base_chroot.sh). Closes j->fd and j->basefd. Returns 0 or
- * -1. */
-int vh_jail_pivot(vh_jail *j, int extra_ns_flags, vh_err *e);
+ * -1. With rootfd not NULL, *rootfd is then an O_PATH, close-on-exec
+ * descriptor of the new "/" (the jail's top; -1 for a root of "/", which
+ * is no jail), for the service's Landlock rule (scope.h). */
+int vh_jail_pivot(vh_jail *j, int extra_ns_flags, int *rootfd, vh_err *e);
 
 void vh_jail_close(vh_jail *j);
 

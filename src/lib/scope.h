@@ -22,11 +22,15 @@ int vh_scope_abi(void);
 
 /* Put the calling process (and what it starts) in a Landlock domain of
  * its own: with ABI 6 or later scoped to abstract unix sockets and
- * signals of its own domain (returns 2); with ABI 1-5 a domain that only
- * forbids making device nodes, which brings Landlock's ptrace rule - no
- * ptrace or /proc/PID/root of a process outside (returns 1). No Landlock:
- * returns 0, changes nothing. A kernel that offers Landlock but refuses
- * to apply it: -1, with e filled (fail closed). Needs no_new_privs. */
-int vh_scope_restrict(vh_err *e);
+ * signals of its own domain (returns 2); with ABI 1-5 without scoping
+ * (returns 1). Either way Landlock's ptrace rule - no ptrace or
+ * /proc/PID/root of a process outside - and no device nodes made. With
+ * rootfd >= 0 (the jail's top, "/" after the pivot) files can be
+ * opened, made, removed, renamed, linked, truncated and run only beneath
+ * it: a directory of the host's passed in over a unix socket leads to
+ * none (THREATS A1). No Landlock: returns 0, changes nothing. A kernel
+ * that offers Landlock but refuses to apply it: -1, with e filled (fail
+ * closed). Needs no_new_privs. */
+int vh_scope_restrict(int rootfd, vh_err *e);
 
 #endif

@@ -168,7 +168,7 @@ static int trial(const char *mode, const char *path)
     snprintf(row.root, sizeof row.root, "%s", path);
     if (vh_jail_open(&row, &j, &e) < 0)
         return 10;
-    if (strcmp(mode, "pivot") != 0 || vh_jail_pivot(&j, 0, &e) < 0)
+    if (strcmp(mode, "pivot") != 0 || vh_jail_pivot(&j, 0, NULL, &e) < 0)
         return 10;
     return where_am_i();
 }
