@@ -1,7 +1,7 @@
 /* loadgen - the benchmark's HTTP/1.0 client.
  *
  *   loadgen -a ADDRESS -p PORT -e TEXT [-s STATUS] [-c CONC] [-n COUNT | -t SECONDS] [-w WARMUP]
- *           [-x [-D FILE]] [-H]
+ *           [-x [-D FILE [-O FIRST]]] [-H]
  *
  * CONC threads each loop: connect, send "GET / HTTP/1.0\r\n\r\n", read
  * the whole reply until the server closes, check its status is STATUS
@@ -29,7 +29,10 @@
  * 65536), in turn over all connections, and a reply is right only when
  * its body holds that address as well as TEXT: each address a domain
  * with a jail of its own whose page names it, one listening socket
- * serving them all (issue 14: a thousand jails from one base).
+ * serving them all (issue 14: a thousand jails from one base). -O FIRST:
+ * the first connection takes the FIRST-th address (counted from 0,
+ * modulo their number), so that runs one after another can go on where
+ * the last one stopped.
  *
  * -H: each connection is a TLS client's (issue 17): a fixed ClientHello
  * (server_name www.example.test, TLS 1.3, 322 bytes in one record) as
@@ -221,7 +224,7 @@ static void *runner(void *arg)
 static int usage(void)
 {
     fprintf(stderr, "usage: loadgen -a ADDRESS -p PORT -e TEXT [-s STATUS] [-c CONC] [-n COUNT | -t SECONDS] "
-                    "[-w WARMUP] [-x [-D FILE]] [-H]\n");
+                    "[-w WARMUP] [-x [-D FILE [-O FIRST]]] [-H]\n");
     return 64;
 }
 
@@ -337,7 +340,8 @@ int main(int argc, char **argv)
     const char *addr = NULL;
     int port = 0, conc = 2, proxy_v2 = 0, hello = 0, opt;
     const char *dests = NULL;
-    while ((opt = getopt(argc, argv, "a:p:e:s:c:n:t:w:xHD:")) != -1) {
+    long first = 0;
+    while ((opt = getopt(argc, argv, "a:p:e:s:c:n:t:w:xHD:O:")) != -1) {
         switch (opt) {
         case 'a': addr = optarg; break;
         case 'p': port = atoi(optarg); break;
@@ -350,12 +354,13 @@ int main(int argc, char **argv)
         case 'x': proxy_v2 = 1; break;
         case 'H': hello = 1; break;
         case 'D': dests = optarg; break;
+        case 'O': first = atol(optarg); break;
         default: return usage();
         }
     }
     if (!addr || port <= 0 || port > 65535 || !expect || !*expect || conc < 1 || conc > MAX_THREADS ||
         (count_limit <= 0 && time_limit <= 0) || (count_limit > 0 && time_limit > 0) || warmup < 0 ||
-        expect_status < 100 || expect_status > 599 || (dests && (!proxy_v2 || hello)))
+        expect_status < 100 || expect_status > 599 || (dests && (!proxy_v2 || hello)) || first < 0 || (first && !dests))
         return usage();
     struct sockaddr_in *s4 = (struct sockaddr_in *)&target;
     struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&target;
@@ -378,6 +383,8 @@ int main(int argc, char **argv)
             fprintf(stderr, "loadgen: -D needs an IPv4 ADDRESS (its destinations are IPv4)\n");
         return 64;
     }
+    if (n_dests)
+        atomic_store(&next_dest, (unsigned long)first % n_dests);
 
     pthread_t th[MAX_THREADS];
     void *bufs[MAX_THREADS];
