@@ -26,8 +26,23 @@
  *                                  directory: openat(it, REL) and print
  *                                  its first bytes (".." climbs from
  *                                  another process's root)
+ *   redprobe lljail SOCK HOSTDIR      (a root service) receive a directory
+ *                                  (SOCK: connect to a path, or "@NAME":
+ *                                  listen on that abstract name) and try
+ *                                  every way around Landlock below it:
+ *                                  REL names HOSTDIR/{secret,ren,del,chmod,
+ *                                  chown,acl,priv/sock,bin} relative to it
+ *   redprobe llsend @NAME SECS     connect to abstract NAME (up to SECS s)
+ *                                  and pass "/" (O_PATH) by SCM_RIGHTS
+ *   redprobe peerlisten SOCK SECS  listen on SOCK (0600), print the uid of
+ *                                  the first peer (a host root-only socket)
  */
+#include <sys/syscall.h>
+#include <sys/xattr.h>
+#include <sys/wait.h>
 #include <errno.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <signal.h>
@@ -298,6 +313,184 @@ static void fdclimb(const char *sock, const char *rel)
     read_below(fd, rel, "fdclimb");
 }
 
+/* path or "@NAME" (abstract) */
+static socklen_t any_addr(const char *name, struct sockaddr_un *a)
+{
+    memset(a, 0, sizeof *a);
+    a->sun_family = AF_UNIX;
+    size_t n = strlen(name);
+    if (n >= sizeof a->sun_path)
+        return 0;
+    memcpy(a->sun_path, name, n);
+    if (name[0] == '@')
+        a->sun_path[0] = '\0';
+    return (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n + (name[0] != '@'));
+}
+
+static int send_fd(int c, int fd)
+{
+    char byte = 'd', ctl[CMSG_SPACE(sizeof(int))];
+    struct iovec v = {&byte, 1};
+    struct msghdr m = {.msg_iov = &v, .msg_iovlen = 1, .msg_control = ctl, .msg_controllen = sizeof ctl};
+    memset(ctl, 0, sizeof ctl);
+    struct cmsghdr *h = CMSG_FIRSTHDR(&m);
+    h->cmsg_level = SOL_SOCKET;
+    h->cmsg_type = SCM_RIGHTS;
+    h->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(h), &fd, sizeof fd);
+    return sendmsg(c, &m, 0) < 0 ? -1 : 0;
+}
+
+static int recv_fd(int s)
+{
+    char byte, ctl[CMSG_SPACE(sizeof(int))];
+    struct iovec v = {&byte, 1};
+    struct msghdr m = {.msg_iov = &v, .msg_iovlen = 1, .msg_control = ctl, .msg_controllen = sizeof ctl};
+    struct cmsghdr *h;
+    int fd = -1;
+    if (recvmsg(s, &m, 0) < 1 || !(h = CMSG_FIRSTHDR(&m)) || h->cmsg_type != SCM_RIGHTS)
+        return -1;
+    memcpy(&fd, CMSG_DATA(h), sizeof fd);
+    return fd;
+}
+
+static void llsend(const char *name, int secs)
+{
+    struct sockaddr_un a;
+    socklen_t l = any_addr(name, &a);
+    int root = open("/", O_PATH | O_DIRECTORY), s = socket(AF_UNIX, SOCK_STREAM, 0), k;
+    for (k = 0; k < secs * 20 && connect(s, (struct sockaddr *)&a, l) < 0; k++)
+        usleep(50000);
+    if (root < 0 || k == secs * 20 || send_fd(s, root) < 0) {
+        printf("llsend=%s\n", strerror(errno));
+        return;
+    }
+    printf("llsend=sent\n");
+    char byte;
+    while (read(s, &byte, 1) > 0)
+        ;
+}
+
+static void peerlisten(const char *path, int secs)
+{
+    struct sockaddr_un a;
+    socklen_t l = any_addr(path, &a);
+    int s = socket(AF_UNIX, SOCK_STREAM, 0);
+    unlink(path);
+    if (s < 0 || bind(s, (struct sockaddr *)&a, l) < 0 || chmod(path, 0600) < 0 || listen(s, 1) < 0) {
+        printf("peerlisten=%s\n", strerror(errno));
+        return;
+    }
+    printf("peerlisten=listening\n");
+    alarm((unsigned)secs);
+    int c = accept(s, NULL, NULL);
+    struct ucred cr;
+    socklen_t cl = sizeof cr;
+    if (c < 0 || getsockopt(c, SOL_SOCKET, SO_PEERCRED, &cr, &cl) < 0) {
+        printf("peerlisten=%s\n", strerror(errno));
+        return;
+    }
+    printf("peerlisten=peer uid=%d\n", (int)cr.uid);
+}
+
+/* every way around the Landlock rule below a received host directory */
+static void lljail(const char *sock, const char *hd)
+{
+    struct sockaddr_un a;
+    socklen_t l = any_addr(sock, &a);
+    int s = socket(AF_UNIX, SOCK_STREAM, 0), fd = -1, k;
+    char p[512], q[512];
+    if (sock[0] == '@') {
+        if (s < 0 || bind(s, (struct sockaddr *)&a, l) < 0 || listen(s, 1) < 0) {
+            printf("lljail_listen=%s\n", strerror(errno));
+            return;
+        }
+        printf("lljail=listening\n");
+        alarm(10);
+        int c = accept(s, NULL, NULL);
+        fd = c < 0 ? -1 : recv_fd(c);
+    } else {
+        for (k = 0; k < 100 && connect(s, (struct sockaddr *)&a, l) < 0; k++)
+            usleep(50000);
+        fd = recv_fd(s);
+    }
+    if (fd < 0) {
+        printf("lljail_got=none\n");
+        return;
+    }
+    printf("lljail_got=ok\n");
+#define REL(name) (snprintf(p, sizeof p, "%s/%s", hd, name), p)
+    read_below(fd, REL("secret"), "ll_open");
+    /* O_PATH is not checked by Landlock: what gives content after it? */
+    int op = openat(fd, REL("secret"), O_PATH);
+    printf("ll_opath=%s\n", er(op));
+    snprintf(q, sizeof q, "/proc/self/fd/%d", op);
+    int r = open(q, O_RDONLY);
+    printf("ll_proc_reopen=%s\n", er(r));
+    printf("ll_linkat_empty=%s\n", er(linkat(op, "", AT_FDCWD, "/tmp/ll-link", AT_EMPTY_PATH)));
+    printf("ll_linkat=%s\n", er(linkat(fd, REL("secret"), AT_FDCWD, "/tmp/ll-link2", 0)));
+    int t = open("/tmp/ll-x", O_RDWR | O_CREAT, 0600);
+    printf("ll_jailfile=%s\n", er(t));
+    printf("ll_rename_exchange=%s\n",
+           er(syscall(SYS_renameat2, fd, REL("secret"), AT_FDCWD, "/tmp/ll-x", 1 /* RENAME_EXCHANGE */)));
+    printf("ll_rename_in_host=%s\n", er(renameat(fd, REL("ren"), fd, REL("ren2"))));
+    printf("ll_symlink_proc=%s\n", er(symlink(q, "/tmp/ll-sym")));
+    r = open("/tmp/ll-sym", O_RDONLY);
+    printf("ll_symlink_open=%s\n", er(r));
+    printf("ll_truncate_at=%s\n", er(syscall(SYS_openat, fd, REL("secret"), O_WRONLY | O_TRUNC)));
+    printf("ll_mkfifo=%s\n", er(mkfifoat(fd, REL("ll-fifo"), 0666)));
+    printf("ll_mkdir=%s\n", er(mkdirat(fd, REL("ll-dir"), 0777)));
+    printf("ll_unlink=%s\n", er(unlinkat(fd, REL("del"), 0)));
+    printf("ll_symlinkat=%s\n", er(symlinkat("/", fd, REL("ll-symlink"))));
+    struct {
+        struct file_handle h;
+        unsigned char b[128];
+    } fh;
+    int mid;
+    fh.h.handle_bytes = 128;
+    printf("ll_name_to_handle=%s\n", er(name_to_handle_at(fd, REL("secret"), &fh.h, &mid, 0)));
+    printf("ll_open_by_handle=%s\n", er(open_by_handle_at(fd, &fh.h, O_RDONLY)));
+    printf("ll_open_tree=%s\n", er(syscall(428 /* open_tree */, fd, "", 1 /* OPEN_TREE_CLONE */ | 0x1000)));
+    printf("ll_io_uring=%s\n", er(syscall(425 /* io_uring_setup */, 4, q)));
+    pid_t c = fork();
+    if (c == 0) {
+        int b = openat(fd, REL("bin"), O_PATH);
+        char *av[] = {"x", NULL};
+        syscall(SYS_execveat, b, "", av, av + 1, AT_EMPTY_PATH);
+        _exit(errno == EACCES ? 13 : 99);
+    }
+    int ws = 0;
+    waitpid(c, &ws, 0);
+    printf("ll_execveat=%s\n", WIFEXITED(ws) && WEXITSTATUS(ws) == 13 ? "Permission denied" : "ran");
+    /* fchdir, then relative paths */
+    printf("ll_fchdir=%s\n", er(fchdir(fd)));
+    r = open(REL("secret"), O_RDONLY);
+    printf("ll_relopen=%s\n", er(r));
+    printf("ll_truncate=%s\n", er(truncate(REL("secret"), 0)));
+    /* pathname unix sockets: Landlock (ABI < 9) does not govern connect */
+    struct sockaddr_un u;
+    socklen_t ul = any_addr(REL("priv/sock"), &u);
+    int us = socket(AF_UNIX, SOCK_STREAM, 0);
+    printf("ll_unix_connect=%s\n", er(connect(us, (struct sockaddr *)&u, ul)));
+    ul = any_addr(REL("ll-bound"), &u);
+    us = socket(AF_UNIX, SOCK_STREAM, 0);
+    printf("ll_unix_bind=%s\n", er(bind(us, (struct sockaddr *)&u, ul)));
+    /* the documented residual: attributes */
+    printf("ll_fchmodat=%s\n", er(fchmodat(fd, REL("chmod"), 04777, 0)));
+    printf("ll_fchownat=%s\n", er(fchownat(fd, REL("chown"), 41941, 41941, 0)));
+    /* an ACL entry: user 41941 rw- (the access ACL's xattr format) */
+    struct {
+        uint32_t v;
+        struct {
+            uint16_t tag, perm;
+            uint32_t id;
+        } __attribute__((packed)) e[5];
+    } __attribute__((packed)) acl = {2, {{1, 6, ~0u}, {2, 6, 41941}, {4, 0, ~0u}, {0x10, 6, ~0u}, {0x20, 0, ~0u}}};
+    printf("ll_setxattr_acl=%s\n", er(setxattr(REL("acl"), "system.posix_acl_access", &acl, sizeof acl, 0)));
+#undef REL
+    printf("lljail=done\n");
+}
+
 int main(int argc, char **argv)
 {
     const char *w = argc > 1 ? argv[1] : "";
@@ -327,9 +520,16 @@ int main(int argc, char **argv)
         fdsend(argv[2], atoi(argv[3]));
     else if (strcmp(w, "fdclimb") == 0 && argc > 3)
         fdclimb(argv[2], argv[3]);
+    else if (strcmp(w, "lljail") == 0 && argc > 3)
+        lljail(argv[2], argv[3]);
+    else if (strcmp(w, "llsend") == 0 && argc > 3)
+        llsend(argv[2], atoi(argv[3]));
+    else if (strcmp(w, "peerlisten") == 0 && argc > 3)
+        peerlisten(argv[2], atoi(argv[3]));
     else {
         printf("usage=redprobe nproc UID GID N SECS|reaper|read PATH|whoami|plant PATH|mkdirs PATH|fdread REL|inotify "
-               "SECS [UID]|watch PATH SECS|lease PATH SECS|fdsend SOCK SECS|fdclimb SOCK REL\n");
+               "SECS [UID]|watch PATH SECS|lease PATH SECS|fdsend SOCK SECS|fdclimb SOCK REL|lljail SOCK "
+               "HOSTDIR|llsend @NAME SECS|peerlisten SOCK SECS\n");
         return 2;
     }
     return 0;
