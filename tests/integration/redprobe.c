@@ -252,81 +252,6 @@ static int unix_addr(const char *path, struct sockaddr_un *a)
     return 0;
 }
 
-static void fdsend(const char *sock, int secs)
-{
-    struct sockaddr_un a;
-    int root = open("/", O_PATH | O_DIRECTORY);
-    int s = socket(AF_UNIX, SOCK_STREAM, 0);
-    unlink(sock);
-    if (root < 0 || s < 0 || unix_addr(sock, &a) < 0 || bind(s, (struct sockaddr *)&a, sizeof a) < 0 ||
-        chmod(sock, 0777) < 0 || listen(s, 1) < 0) {
-        printf("fdsend=%s\n", strerror(errno));
-        return;
-    }
-    printf("fdsend=listening\n");
-    alarm((unsigned)secs);
-    int c = accept(s, NULL, NULL);
-    if (c < 0) {
-        printf("fdsend=%s\n", strerror(errno));
-        return;
-    }
-    char byte = 'd', ctl[CMSG_SPACE(sizeof(int))];
-    struct iovec v = {&byte, 1};
-    struct msghdr m = {.msg_iov = &v, .msg_iovlen = 1, .msg_control = ctl, .msg_controllen = sizeof ctl};
-    memset(ctl, 0, sizeof ctl);
-    struct cmsghdr *h = CMSG_FIRSTHDR(&m);
-    h->cmsg_level = SOL_SOCKET;
-    h->cmsg_type = SCM_RIGHTS;
-    h->cmsg_len = CMSG_LEN(sizeof(int));
-    memcpy(CMSG_DATA(h), &root, sizeof root);
-    printf("fdsend=%s\n", sendmsg(c, &m, 0) < 0 ? strerror(errno) : "sent");
-    /* the sender's namespace lives until the peer is done */
-    while (read(c, &byte, 1) > 0)
-        ;
-}
-
-static void fdclimb(const char *sock, const char *rel)
-{
-    struct sockaddr_un a;
-    int s = socket(AF_UNIX, SOCK_STREAM, 0), k;
-    if (s < 0 || unix_addr(sock, &a) < 0) {
-        printf("fdclimb=%s\n", strerror(errno));
-        return;
-    }
-    for (k = 0; k < 100 && connect(s, (struct sockaddr *)&a, sizeof a) < 0; k++)
-        usleep(50000);
-    if (k == 100) {
-        printf("fdclimb_connect=%s\n", strerror(errno));
-        return;
-    }
-    char byte, ctl[CMSG_SPACE(sizeof(int))];
-    struct iovec v = {&byte, 1};
-    struct msghdr m = {.msg_iov = &v, .msg_iovlen = 1, .msg_control = ctl, .msg_controllen = sizeof ctl};
-    struct cmsghdr *h;
-    int fd = -1;
-    if (recvmsg(s, &m, 0) < 1 || !(h = CMSG_FIRSTHDR(&m)) || h->cmsg_type != SCM_RIGHTS) {
-        printf("fdclimb_got=%s\n", "none");
-        return;
-    }
-    memcpy(&fd, CMSG_DATA(h), sizeof fd);
-    printf("fdclimb_got=ok\n");
-    read_below(fd, rel, "fdclimb");
-}
-
-/* path or "@NAME" (abstract) */
-static socklen_t any_addr(const char *name, struct sockaddr_un *a)
-{
-    memset(a, 0, sizeof *a);
-    a->sun_family = AF_UNIX;
-    size_t n = strlen(name);
-    if (n >= sizeof a->sun_path)
-        return 0;
-    memcpy(a->sun_path, name, n);
-    if (name[0] == '@')
-        a->sun_path[0] = '\0';
-    return (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n + (name[0] != '@'));
-}
-
 static int send_fd(int c, int fd)
 {
     char byte = 'd', ctl[CMSG_SPACE(sizeof(int))];
@@ -352,6 +277,68 @@ static int recv_fd(int s)
         return -1;
     memcpy(&fd, CMSG_DATA(h), sizeof fd);
     return fd;
+}
+
+static void fdsend(const char *sock, int secs)
+{
+    struct sockaddr_un a;
+    int root = open("/", O_PATH | O_DIRECTORY);
+    int s = socket(AF_UNIX, SOCK_STREAM, 0);
+    unlink(sock);
+    if (root < 0 || s < 0 || unix_addr(sock, &a) < 0 || bind(s, (struct sockaddr *)&a, sizeof a) < 0 ||
+        chmod(sock, 0777) < 0 || listen(s, 1) < 0) {
+        printf("fdsend=%s\n", strerror(errno));
+        return;
+    }
+    printf("fdsend=listening\n");
+    alarm((unsigned)secs);
+    int c = accept(s, NULL, NULL);
+    if (c < 0) {
+        printf("fdsend=%s\n", strerror(errno));
+        return;
+    }
+    printf("fdsend=%s\n", send_fd(c, root) < 0 ? strerror(errno) : "sent");
+    /* the sender's namespace lives until the peer is done */
+    char byte;
+    while (read(c, &byte, 1) > 0)
+        ;
+}
+
+static void fdclimb(const char *sock, const char *rel)
+{
+    struct sockaddr_un a;
+    int s = socket(AF_UNIX, SOCK_STREAM, 0), k;
+    if (s < 0 || unix_addr(sock, &a) < 0) {
+        printf("fdclimb=%s\n", strerror(errno));
+        return;
+    }
+    for (k = 0; k < 100 && connect(s, (struct sockaddr *)&a, sizeof a) < 0; k++)
+        usleep(50000);
+    if (k == 100) {
+        printf("fdclimb_connect=%s\n", strerror(errno));
+        return;
+    }
+    int fd = recv_fd(s);
+    if (fd < 0) {
+        printf("fdclimb_got=%s\n", "none");
+        return;
+    }
+    printf("fdclimb_got=ok\n");
+    read_below(fd, rel, "fdclimb");
+}
+
+/* path or "@NAME" (abstract) */
+static socklen_t any_addr(const char *name, struct sockaddr_un *a)
+{
+    memset(a, 0, sizeof *a);
+    a->sun_family = AF_UNIX;
+    size_t n = strlen(name);
+    if (n >= sizeof a->sun_path)
+        return 0;
+    memcpy(a->sun_path, name, n);
+    if (name[0] == '@')
+        a->sun_path[0] = '\0';
+    return (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n + (name[0] != '@'));
 }
 
 static void llsend(const char *name, int secs)
