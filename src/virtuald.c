@@ -184,10 +184,10 @@ static int exec_service(struct target *t)
  * mount namespace whose root is the jail (its own chroot calls cannot
  * climb out, and no directory of the host's mounts can be passed to it
  * by another service of the jail), a row's base (sql/008) bound in, and
- * new PID and IPC namespaces for the processes started next, so that the service can
- * neither see, signal nor trace any host process, even one of its own
- * uid (A13, K2). Each step's position is fixed; the comments say why.
- * Returns 0 or -1 with e filled. */
+ * new PID and IPC namespaces for the processes started next, so that
+ * the service can neither see, signal nor trace any host process, even
+ * one of its own uid (A13, K2). Each step's position is fixed; the
+ * comments say why. Returns 0 or -1 with e filled. */
 static int enter(struct target *t, vh_err *e)
 {
     const vh_row *r = &t->d.row;
@@ -217,11 +217,12 @@ static int enter(struct target *t, vh_err *e)
      * from it meets no root of the receiver's and climbs into the host's
      * tree (as uid 0 when the receiver is a root service:
      * test_red_base_chroot.sh). A pivoted jail is the top of its own
-     * namespace: nothing of the host lies above it in any namespace a
-     * service can reach. A row with a base gets the base's directories
-     * bound read-only over the jail's (sql/008). A run-as service drops
-     * its uid after this and can mount nothing (no capabilities,
-     * seccomp). */
+     * namespace, nothing of the host above it: a root one service of
+     * the jail passes another leads nowhere but into the jail (a host
+     * process's own descriptor is Landlock's part, drop_and_exec). A
+     * row with a base gets the base's directories bound read-only over
+     * the jail's (sql/008). A run-as service drops its uid after this
+     * and can mount nothing (no capabilities, seccomp). */
     if (vh_jail_pivot(&j, CLONE_NEWPID | CLONE_NEWIPC, &t->rootfd, e) < 0)
         return -1;
     VH_MARK("pivot_root");

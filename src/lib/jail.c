@@ -131,8 +131,8 @@ static int open_dir_below(int dirfd, const char *name, struct stat *st)
 }
 
 /* One directory of the base over the jail's: jailfd is the top of the
- * jail's own bind mount in the new namespace, basefd the base. Returns 1 when bound, 0 when the base has no such
- * directory, -1 with e. */
+ * jail's own bind mount in the new namespace, basefd the base. Returns
+ * 1 when bound, 0 when the base has no such directory, -1 with e. */
 static int bind_base_dir(const vh_jail *j, int jailfd, int basefd, const char *name, vh_err *e)
 {
     struct stat bst, jst, now;

@@ -75,8 +75,10 @@ int vh_scope_restrict(int rootfd, vh_err *e)
      * a unix socket by a host process (pivot_root cannot stop that: the
      * descriptor names the host's mount) - leads to no file that can be
      * opened, made, removed, renamed, linked, truncated or run. What
-     * Landlock does not govern stays: stat, chmod, chown, utimes and
-     * extended attributes through such a directory (virtuald(8)).
+     * Landlock does not govern stays: stat, chmod, chown, utimes,
+     * extended attributes and connect(2) through such a descriptor - for
+     * a root service and a colluding host process, host root (virtuald(8)
+     * "Not contained", test_red_landlock.sh).
      * The attribute is the ABI-6 size; older kernels accept it with the
      * fields they do not know zero. */
     const uint64_t devnodes = VH_LANDLOCK_ACCESS_FS_MAKE_CHAR | VH_LANDLOCK_ACCESS_FS_MAKE_BLOCK;
