@@ -347,7 +347,10 @@ done
 vh_eq "h1-h3 UP: L7 checks answered by each host's own health row" "L7OK L7OK L7OK" \
 	"$(col h1 check_status) $(col h2 check_status) $(col h3 check_status)"
 for h in 1 2 3; do
+	# the agent's status and its text come in separately on a busy
+	# machine: wait for both (a fresh-ci run saw "L7OK " between them)
 	until_col h$h agent_status L7OK 10
+	until_col h$h last_agt "via agent : up" 10
 	vh_eq "agent-check: h$h's agent (vhostctl agent under inetd) answers, up" "L7OK via agent : up" \
 		"$(col h$h agent_status) $(col h$h last_agt)"
 done
