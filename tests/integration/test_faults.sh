@@ -96,11 +96,15 @@ while kill -0 "$lc" 2>/dev/null; do
 	n=$(printf '%s' "$pids" | grep -c .)
 	[ "$n" -gt "$peak" ] && peak=$n
 	if [ "$n" -gt 0 ]; then
-		# after "PID (comm) ": $20 is the start time in ticks, $22 the RSS in pages
-		read -r a r < <(awk -v hz="$hz" -v up="$(cut -d' ' -f1 /proc/uptime)" -v pg="$(getconf PAGESIZE)" '
+		# after "PID (comm) ": $20 is the start time in ticks, $22 the RSS in
+		# pages. Read through cat, one file at a time: a process gone since
+		# ps listed it is skipped (given as a file, mawk stops at the first
+		# missing one - every sample of a fast-churning run came back empty)
+		read -r a r < <(for p in $pids; do cat "/proc/$p/stat" 2>/dev/null; done |
+			awk -v hz="$hz" -v up="$(cut -d' ' -f1 /proc/uptime)" -v pg="$(getconf PAGESIZE)" '
 			{ sub(/^.*\) /, ""); a = int((up - $20 / hz) * 1000); r = int($22 * pg / 1024)
 			  if (a > ma) ma = a; if (r > mr) mr = r }
-			END { print ma + 0, mr + 0 }' $(printf '/proc/%s/stat ' $pids) 2>/dev/null)
+			END { print ma + 0, mr + 0 }')
 		[ "${a:-0}" -gt "$age" ] && age=$a
 		[ "${r:-0}" -gt "$rss" ] && rss=$r
 	fi
