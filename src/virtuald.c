@@ -28,6 +28,7 @@
 #include "slots.h"
 #include "timing.h"
 #include "tls.h"
+#include "userns.h"
 #include "valid.h"
 #include "vherr.h"
 
@@ -84,6 +85,7 @@ struct target {
     struct timespec started; /* when the served line was written */
     int *svc_end;            /* PID 1 leaves the service's wait status in [0], 1 in [1] */
     int rootfd;              /* the jail's top after the pivot, for Landlock (-1: none) */
+    int usernsfd;            /* a root service's user namespace (userns.h), -1: none */
     int svc_end_mem[2];      /* svc_end's home where PID 1 shares this memory */
 };
 
@@ -223,11 +225,28 @@ static int enter(struct target *t, vh_err *e)
      * row with a base gets the base's directories bound read-only over
      * the jail's (sql/008). A run-as service drops its uid after this
      * and can mount nothing (no capabilities, seccomp). */
+    /* A jailed root service runs as root of a user namespace of its own,
+     * its jail an idmapped mount of that mapping (userns.h): host files
+     * a host process hands it are no one's it has capabilities over.
+     * Made before the PID namespace (its helper would be PID 1 there).
+     * Not for a row that keeps CAP_NET_BIND_SERVICE: that counts only in
+     * the host's user namespace (virtuald(8) says so), nor for a root of
+     * "/" or an unjailed row, which the operator chose to leave open. */
+    if (!r->has_user && !r->net_bind_service && r->unjailed != 1 && strcmp(r->root, "/") != 0) {
+        if (vh_userns_make(j.fd, &t->usernsfd, e) < 0) {
+            vh_jail_close(&j);
+            return -1;
+        }
+        j.idmap_fd = t->usernsfd;
+        VH_MARK("userns");
+    }
     if (vh_jail_pivot(&j, CLONE_NEWPID | CLONE_NEWIPC, &t->rootfd, e) < 0)
         return -1;
     VH_MARK("pivot_root");
     /* "/" is the jail now: what PATH finds must be root's (A11). */
-    if (vh_jail_check_system_dirs(r->root, e) < 0 || vh_jail_check_program(r->root, t->argv[0], VH_SAFE_PATH, e) < 0)
+    uid_t owner = t->usernsfd >= 0 ? VH_USERNS_BASE : 0; /* root's, through an idmapped mount */
+    if (vh_jail_check_system_dirs(r->root, owner, e) < 0 ||
+        vh_jail_check_program(r->root, t->argv[0], VH_SAFE_PATH, owner, e) < 0)
         return -1;
     VH_MARK("system_dirs");
     return 0;
@@ -248,6 +267,13 @@ static int drop_and_exec(struct target *t)
         return refuse(t, &e);
     }
     VH_MARK("vfork_setsid");
+    /* A root service: root of its own user namespace from here on; its
+     * capabilities below count only there (userns.h). */
+    if (t->usernsfd >= 0) {
+        if (vh_userns_enter(t->usernsfd, &e) < 0) /* closes this process's copy */
+            return refuse(t, &e);
+        VH_MARK("userns_enter");
+    }
     /* The bounding set needs CAP_SETPCAP: before setuid. A run-as user
      * keeps nothing; a root service its allow-list (B5, K5). */
     int kind = r->has_user ? VH_CAPS_NONE : r->net_bind_service ? VH_CAPS_ROOT_NET_BIND : VH_CAPS_ROOT;
@@ -332,6 +358,8 @@ static int pid1(void *arg)
     }
     if (svc == 0)
         _exit(drop_and_exec(t));
+    if (t->usernsfd >= 0)
+        close(t->usernsfd); /* the table this process shares with the outer virtuald */
     /* Issue 13 point 10: the tree ends with the outer virtuald, also
      * when that is killed (SIGKILL to PID 1 from the host kills every
      * process of the namespace); else PID 1 and the service would live
@@ -1011,7 +1039,7 @@ int main(int argc, char **argv)
         return refuse(NULL, &e);
     }
     t->service = o.service;
-    t->running = t->running_dir = t->rootfd = -1;
+    t->running = t->running_dir = t->rootfd = t->usernsfd = -1;
     t->argv = o.argv;
     t->verbose = o.verbose;
     int dr = decide(t, &o, &e);

@@ -24,6 +24,7 @@ int vh_jail_open(const vh_row *row, vh_jail *j, vh_err *e)
     j->fd = -1;
     j->base = row->base[0] ? row->base : NULL;
     j->basefd = -1;
+    j->idmap_fd = -1;
     if (row->unjailed != 1 && strcmp(root, "/") == 0)
         return vh_fail(e, VH_EX_OSFILE,
                        "row %s %s: its jail is / - the host's whole file system, no jail at all; give the domain a "
@@ -130,6 +131,59 @@ static int open_dir_below(int dirfd, const char *name, struct stat *st)
     return fd;
 }
 
+/* The new mount API (Linux 5.2; mount_setattr 5.12), declared here:
+ * glibc's <sys/mount.h> and <linux/mount.h> clash in Debian 12. */
+#define VH_NR_open_tree 428
+#define VH_NR_move_mount 429
+#define VH_NR_mount_setattr 442
+#define VH_OPEN_TREE_CLONE 1U
+#define VH_MOVE_MOUNT_F_EMPTY_PATH 0x00000004U
+#define VH_MOVE_MOUNT_T_EMPTY_PATH 0x00000040U
+#define VH_MOUNT_ATTR_RDONLY 0x00000001ULL
+#define VH_MOUNT_ATTR_NOSUID 0x00000002ULL
+#define VH_MOUNT_ATTR_NODEV 0x00000004ULL
+#define VH_MOUNT_ATTR_IDMAP 0x00100000ULL
+
+struct vh_mount_attr {
+    uint64_t attr_set, attr_clr, propagation, userns_fd;
+};
+
+/* Issue 11: bind the directory src onto the directory dst (both
+ * descriptors, nothing resolved again), not recursively, as an idmapped
+ * mount of user namespace usernsfd's mapping with attrs set: a copy of
+ * the mount (open_tree), its mapping and flags set while it is still
+ * detached (mount_setattr), then put in place (move_mount). Returns 0 or
+ * -1 with errno. */
+static int bind_idmapped(int src, int dst, int usernsfd, uint64_t attrs, int *top)
+{
+    int t = (int)syscall(VH_NR_open_tree, src, "", VH_OPEN_TREE_CLONE | O_CLOEXEC | AT_EMPTY_PATH);
+    if (t < 0)
+        return -1;
+    struct vh_mount_attr a = {.attr_set = attrs | VH_MOUNT_ATTR_IDMAP, .userns_fd = (uint64_t)usernsfd};
+    int rc = (int)syscall(VH_NR_mount_setattr, t, "", AT_EMPTY_PATH, &a, sizeof a);
+    if (rc == 0)
+        rc = (int)syscall(VH_NR_move_mount, t, "", dst, "", VH_MOVE_MOUNT_F_EMPTY_PATH | VH_MOVE_MOUNT_T_EMPTY_PATH);
+    /* the descriptor of the tree now names the new mount's top */
+    if (rc == 0 && top && (*top = openat(t, ".", O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
+        rc = -1;
+    int err = errno;
+    close(t);
+    errno = err;
+    return rc;
+}
+
+/* The refusal when a jail's or base's file system takes no idmapped
+ * mount: what a root service needs, and the ways out. */
+static int idmap_refused(const char *what, const char *path, int err, vh_err *e)
+{
+    return vh_fail(e, VH_EX_OSFILE,
+                   "%s %s: no idmapped mount of it for the root service's user namespace (%s) - a root service "
+                   "runs as root of a user namespace of its own, and its jail must be on a file system that "
+                   "takes idmapped mounts (ext4, xfs, btrfs; tmpfs from Linux 6.3); move it there, or give the "
+                   "row a run-as user (virtuald(8), JAILS AND PRIVILEGES)",
+                   what, path, strerror(err));
+}
+
 /* One directory of the base over the jail's: jailfd is the top of the
  * jail's own bind mount in the new namespace, basefd the base. Returns
  * 1 when bound, 0 when the base has no such directory, -1 with e. */
@@ -175,11 +229,18 @@ static int bind_base_dir(const vh_jail *j, int jailfd, int basefd, const char *n
     snprintf(src, sizeof src, "/proc/self/fd/%d", bfd);
     snprintf(dst, sizeof dst, "/proc/self/fd/%d", jfd);
     /* Not MS_REC: mounts below the base's directory are not carried in
-     * (A12). Named through the descriptors: nothing resolved again. */
-    int rc = mount(src, dst, NULL, MS_BIND, NULL);
+     * (A12). Named through the descriptors: nothing resolved again. A
+     * root service's (issue 11): idmapped, and read-only, nosuid and
+     * nodev from the start. */
+    int idmapped = j->idmap_fd >= 0;
+    int rc = idmapped ? bind_idmapped(bfd, jfd, j->idmap_fd,
+                                      VH_MOUNT_ATTR_RDONLY | VH_MOUNT_ATTR_NOSUID | VH_MOUNT_ATTR_NODEV, NULL)
+                      : mount(src, dst, NULL, MS_BIND, NULL);
     int err = errno;
     close(jfd);
     close(bfd);
+    if (rc < 0 && idmapped)
+        return idmap_refused("base", j->base, err, e);
     if (rc < 0)
         return vh_fail(e, VH_EX_OSERR, "binding base %s/%s over jail %s/%s: %s", j->base, name, j->root, name,
                        strerror(err));
@@ -197,7 +258,7 @@ static int bind_base_dir(const vh_jail *j, int jailfd, int basefd, const char *n
     /* Read-only (the service can change no file of the base, which a
      * thousand jails share), nosuid (no set-uid or file capability in it
      * takes effect), nodev. The bind is ours alone, in this namespace. */
-    if (mount(NULL, dst, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, NULL) < 0) {
+    if (!idmapped && mount(NULL, dst, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, NULL) < 0) {
         err = errno;
         close(top);
         return vh_fail(e, VH_EX_OSERR, "making base %s/%s read-only in jail %s: %s", j->base, name, j->root,
@@ -303,7 +364,7 @@ static int root_parent_is_top(void)
  * any outer chroot first (chroot into the jail, then ".." from the old
  * root until "/" stops changing, then chroot(".")). The pivot that
  * follows then detaches the whole host tree. cwd is left at the top. */
-static int climb_to_namespace_top(int jailfd, vh_err *e)
+int vh_jail_climb(int jailfd, vh_err *e)
 {
     int top = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
     if (top < 0)
@@ -399,16 +460,40 @@ int vh_jail_pivot(vh_jail *j, int extra_ns_flags, int *rootfd, vh_err *e)
      * its descriptor, onto itself. Not MS_REC: mounts below the jail are
      * not carried in (A4, A12). */
     snprintf(self, sizeof self, "/proc/self/fd/%d", fd);
-    if (mount(self, self, NULL, MS_BIND, NULL) < 0) {
+    if (j->idmap_fd >= 0) {
+        /* A root service's (issue 11): the jail as its user namespace
+         * sees it, root's files its 0's. The tree's descriptor names the
+         * new mount's top (a walk would find it root's no longer: the
+         * host sees the mapping's VH_USERNS_BASE there); it must be the
+         * directory checked. */
+        int top = -1;
+        struct stat st;
+        int rc = bind_idmapped(fd, fd, j->idmap_fd, 0, &top);
+        int err = errno;
         close(fd);
-        vh_fail(e, VH_EX_OSERR, "bind-mounting jail %s: %s", j->root, strerror(errno));
-        goto fail;
+        if (rc < 0) {
+            idmap_refused("jail", j->root, err, e);
+            goto fail;
+        }
+        fd = top;
+        if (fstat(fd, &st) < 0 || st.st_dev != j->dev || st.st_ino != j->ino) {
+            close(fd);
+            vh_fail(e, VH_EX_OSFILE, "jail %s changed between check and mount - refusing", j->root);
+            goto fail;
+        }
+    } else {
+        if (mount(self, self, NULL, MS_BIND, NULL) < 0) {
+            close(fd);
+            vh_fail(e, VH_EX_OSERR, "bind-mounting jail %s: %s", j->root, strerror(errno));
+            goto fail;
+        }
+        close(fd);
+        /* Reach the top of the new mount by walking once more (a fresh
+         * lookup crosses the mount); again it must be the same
+         * directory. */
+        if (reopen_same(j, &fd, "mount", e) < 0)
+            goto fail;
     }
-    close(fd);
-    /* Reach the top of the new mount by walking once more (a fresh
-     * lookup crosses the mount); again it must be the same directory. */
-    if (reopen_same(j, &fd, "mount", e) < 0)
-        goto fail;
     /* sql/008: the base's directories onto the jail's bind mount, after
      * it exists (they must be mounts below it, to go along with the
      * pivot) and before the pivot (after it the base is out of sight). */
@@ -419,7 +504,7 @@ int vh_jail_pivot(vh_jail *j, int extra_ns_flags, int *rootfd, vh_err *e)
     if (j->basefd >= 0)
         close(j->basefd);
     j->basefd = -1;
-    if (climb_to_namespace_top(fd, e) < 0) {
+    if (vh_jail_climb(fd, e) < 0) {
         close(fd);
         goto fail;
     }
@@ -470,18 +555,20 @@ static const char *const system_dirs[] = {"/bin",           "/sbin", "/usr", "/u
                                           "/usr/local/bin", "/etc",  "/lib", "/lib64",   "/usr/lib",  "/usr/lib64"};
 
 /* Root's and not writable by group or others, or -1 with e filled. */
-static int root_owned(const char *root, const char *path, const struct stat *st, vh_err *e)
+static int root_owned(const char *root, const char *path, const struct stat *st, uid_t owner, vh_err *e)
 {
-    if (st->st_uid == 0 && !(st->st_mode & (S_IWGRP | S_IWOTH)))
+    if (st->st_uid == owner && !(st->st_mode & (S_IWGRP | S_IWOTH)))
         return 0;
     return vh_fail(e, VH_EX_OSFILE,
                    "jail %s: %s is writable by %s (owner uid %u, mode %04o) - the service would run the tenant's code; "
                    "chown root and chmod go-w %s%s (THREATS A11)",
-                   root, path, st->st_uid != 0 ? "its owner" : "group or others", (unsigned)st->st_uid,
+                   root, path, st->st_uid != owner ? "its owner" : "group or others",
+                   /* the uid on disk, not as an idmapped mount shows it */
+                   (unsigned)(owner && st->st_uid >= owner ? st->st_uid - owner : st->st_uid),
                    (unsigned)(st->st_mode & 07777), strcmp(root, "/") ? root : "", path);
 }
 
-int vh_jail_check_system_dirs(const char *root, vh_err *e)
+int vh_jail_check_system_dirs(const char *root, uid_t owner, vh_err *e)
 {
     for (size_t i = 0; i < sizeof system_dirs / sizeof system_dirs[0]; i++) {
         struct stat st;
@@ -496,25 +583,25 @@ int vh_jail_check_system_dirs(const char *root, vh_err *e)
         }
         if (!S_ISDIR(st.st_mode))
             continue;
-        if (root_owned(root, system_dirs[i], &st, e) < 0)
+        if (root_owned(root, system_dirs[i], &st, owner, e) < 0)
             return -1;
     }
     return 0;
 }
 
-int vh_jail_check_program(const char *root, const char *program, const char *path, vh_err *e)
+int vh_jail_check_program(const char *root, const char *program, const char *path, uid_t owner, vh_err *e)
 {
     char buf[PATH_MAX];
     struct stat st;
     if (strchr(program, '/'))
-        return stat(program, &st) == 0 && S_ISREG(st.st_mode) ? root_owned(root, program, &st, e) : 0;
+        return stat(program, &st) == 0 && S_ISREG(st.st_mode) ? root_owned(root, program, &st, owner, e) : 0;
     /* execvp's search: the first regular file of that name on PATH. */
     for (const char *p = path; p && *p;) {
         const char *end = strchr(p, ':');
         size_t n = end ? (size_t)(end - p) : strlen(p);
         if (n > 0 && snprintf(buf, sizeof buf, "%.*s/%s", (int)n, p, program) < (int)sizeof buf &&
             stat(buf, &st) == 0 && S_ISREG(st.st_mode))
-            return root_owned(root, buf, &st, e);
+            return root_owned(root, buf, &st, owner, e);
         p = end ? end + 1 : NULL;
     }
     return 0;

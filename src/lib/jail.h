@@ -17,6 +17,10 @@ typedef struct vh_jail {
     int basefd; /* O_PATH descriptor from the trusted walk, -1 without a base */
     dev_t base_dev;
     ino_t base_ino;
+    /* issue 11: a user namespace (userns.h) whose mapping the jail's and
+     * the base's binds take (idmapped mounts); -1: plain binds. Not
+     * owned: the caller closes it. */
+    int idmap_fd;
 } vh_jail;
 
 /* The directories a base provides, where it has them (a directory, not
@@ -52,10 +56,19 @@ int vh_jail_open(const vh_row *row, vh_jail *j, vh_err *e);
  * (test_red_base_chroot.sh). Closes j->fd and j->basefd. Returns 0 or
  * -1. With rootfd not NULL, *rootfd is then an O_PATH, close-on-exec
  * descriptor of the new "/" (the jail's top; -1 for a root of "/", which
- * is no jail), for the service's Landlock rule (scope.h). */
+ * is no jail), for the service's Landlock rule (scope.h). With
+ * j->idmap_fd >= 0 the jail's bind and the base's are idmapped mounts
+ * of that user namespace's mapping (open_tree, mount_setattr,
+ * move_mount): a file system without idmapped mounts refuses. */
 int vh_jail_pivot(vh_jail *j, int extra_ns_flags, int *rootfd, vh_err *e);
 
 void vh_jail_close(vh_jail *j);
+
+/* Leave any outer chroot: chroot into dirfd (a directory below the
+ * current root), climb ".." from the old root until it stops changing,
+ * chroot there. Root and cwd are then the top of the mount namespace.
+ * Returns 0 or -1 with e filled. */
+int vh_jail_climb(int dirfd, vh_err *e);
 
 /* After entering the jail ("/" is the jail): the directories on the
  * service's PATH and their parents (/bin, /sbin, /usr, /usr/bin,
@@ -63,13 +76,15 @@ void vh_jail_close(vh_jail *j);
  * /usr/lib, /usr/lib64) and /etc, where present, must be owned by root
  * and not writable by group or others, or the tenant chooses what runs
  * (THREATS A11). root is the host path, for the message. Returns 0, or -1
- * with VH_EX_OSFILE. */
-int vh_jail_check_system_dirs(const char *root, vh_err *e);
+ * with VH_EX_OSFILE. owner is root as this process sees the jail: 0, or
+ * VH_USERNS_BASE through a root service's idmapped mount (userns.h),
+ * where on disk it is 0 and nothing else can show as it. */
+int vh_jail_check_system_dirs(const char *root, uid_t owner, vh_err *e);
 
 /* After entering the jail: the file execvp will run for program (itself
  * when it holds a '/', else the first regular file of that name in the
  * directories of path) must be owned by root and not writable by group
  * or others (A11). No such file: 0 (execvp reports it). */
-int vh_jail_check_program(const char *root, const char *program, const char *path, vh_err *e);
+int vh_jail_check_program(const char *root, const char *program, const char *path, uid_t owner, vh_err *e);
 
 #endif

@@ -5,7 +5,9 @@
 #   secret: the service neither reads it (by serial, or by searching its
 #   session keyring) nor possesses that keyring;
 # - host root's user keyring holds a key its owner may read: a root
-#   service (uid 0 is host uid 0) neither reads it nor plants a key there;
+#   service neither reads it nor plants a key there - neither the one in
+#   a user namespace of its own nor a --net-bind-service row, which is
+#   host uid 0 (the controls without the filter show the difference);
 #   the persistent keyring is refused;
 # - unshare(CLONE_NEWUSER|CLONE_NEWNS) + mount, and clone(CLONE_NEWUSER),
 #   are refused;
@@ -42,6 +44,9 @@ unsandboxed() {
 }
 vh_ctl add probe 127.0.0.2 "$J/u" --user nobody >/dev/null
 vh_ctl add probe 127.0.0.3 "$J/r" >/dev/null
+# a root service that keeps CAP_NET_BIND_SERVICE stays host uid 0 (no user
+# namespace: virtuald(8)); the other root row is root of its own namespace
+vh_ctl add probe 127.0.0.4 "$J/r" --net-bind-service >/dev/null
 
 # The super-server's secret: default permissions (only a possessor reads).
 SES=$(keyctl add user vhtest-secret "superserver-$$" @s)
@@ -70,7 +75,7 @@ vh_check "the test runs in its own session keyring holding the secret" \
 
 # --- K4: keyrings ---------------------------------------------------------------
 vh_tcpserver 0 18960 "$VIRTUALD" --db "$DB" probe /bin/probe keyring "$SES" "$USERKEY" "$PLANT"
-for kind in user:127.0.0.2 root:127.0.0.3; do
+for kind in user:127.0.0.2 root:127.0.0.3 hostroot:127.0.0.4; do
 	k=${kind%%:*} a=${kind#*:}
 	out=$(vh_talk "$a" 18960)
 	vh_contains "K4 $k: the probe ran" "probe=keyring" "$out"
@@ -96,7 +101,12 @@ vh_contains "control: unsandboxed, the run-as service gets its persistent keyrin
 out=$(vh_talk 127.0.0.3 18964)
 vh_contains "control: unsandboxed, the root service reads the super-server's secret" \
 	"ses_read=secret:superserver-$$" "$out"
-vh_contains "control: unsandboxed, the root service reads host root's user key" "user_read=secret:hostroot-$$" "$out"
+# in its user namespace its user keyring is its own uid's, not host root's
+vh_not_contains "unsandboxed, the root service in its user namespace does not read host root's user key" \
+	"user_read=secret:hostroot-$$" "$out"
+out=$(vh_talk 127.0.0.4 18964)
+vh_contains "control: unsandboxed, the --net-bind-service root service (host uid 0) reads host root's user key" \
+	"user_read=secret:hostroot-$$" "$out"
 vh_contains "control: unsandboxed, the root service plants a key" "plant=ok" "$out"
 vh_check "control: the planted key is in host root's user keyring" \
 	test -n "$(keyctl search @u user "$PLANT" 2>/dev/null)"

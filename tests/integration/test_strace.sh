@@ -26,10 +26,16 @@ echo "nogroup:x:0:" >"$J/u/etc/group"
 vh_ctl add probe 127.0.0.2 "$J/u" --user nobody >/dev/null
 vh_ctl add probe 127.0.0.3 "$J/r" >/dev/null
 
-# window TRACE: the trace lines after the first successful chroot or
-# pivot_root and before the next successful execve (the service's).
+# window TRACE: the trace lines after the jail entry - the first
+# successful pivot_root (virtuald's), or chroot where the trace has no
+# pivot_root (chroot(8), the control; a root service's user-namespace
+# helper chroots to leave an outer chroot before the jail, and writes
+# its maps through /proc then) - and before the next successful execve
+# (the service's).
 window() {
-	awk '!w && /(chroot|pivot_root)\(.*\) += 0/ { w = 1; next }
+	local entry='chroot'
+	grep -qE 'pivot_root\(.*\) += 0' "$1" && entry='pivot_root'
+	awk -v e="$entry" '!w && $0 ~ (e "\\(.*\\) += 0") { w = 1; next }
 	     w && /execve\(.*\) += 0/ { exit }
 	     w { print }' "$1"
 }
