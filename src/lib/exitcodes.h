@@ -26,7 +26,10 @@
     X(VH_EX_OSFILE, EX_OSFILE, "jail missing or unsafe", "jail unsafe")                                                \
     X(VH_EX_CANTCREAT, EX_CANTCREAT, NULL, "cannot create")                                                            \
     X(VH_EX_IOERR, EX_IOERR, "database I/O error", "I/O error")                                                        \
-    X(VH_EX_TEMPFAIL, EX_TEMPFAIL, "database locked, or no PROXY header in time", "database locked")                   \
+    X(VH_EX_TEMPFAIL, EX_TEMPFAIL,                                                                                     \
+      "database locked, a pids cgroup removed while entered, no PROXY header in time, "                                \
+      "or the domain at one of its limits",                                                                            \
+      "database locked")                                                                                               \
     X(VH_EX_PROTOCOL, EX_PROTOCOL, "fd 0 not a TCP connection, or PROXY header refused", NULL)                         \
     X(VH_EX_NOPERM, EX_NOPERM, "not root or permission denied", "permission denied")                                   \
     X(VH_EX_CONFIG, EX_CONFIG, "database untrusted/corrupt/wrong schema or no pids cgroup",                            \
@@ -43,7 +46,8 @@ enum {
 enum vh_prog { VH_PROG_VIRTUALD, VH_PROG_VHOSTCTL };
 
 /* Write "Exit status: 64 usage, 66 no database, ..." for prog from the
- * table, wrapped to fit 80 columns, ending in a newline. */
+ * table, wrapped between words to fit 80 columns (a code never ends a
+ * line: it stays with its meaning's first word), ending in a newline. */
 void vh_exit_help(FILE *f, enum vh_prog prog);
 
 #endif

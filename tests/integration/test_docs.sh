@@ -34,6 +34,26 @@ vh_check "vhostctl --help lists commands" test -n "$cmds"
 hc=$(help_codes "$chelp")
 vh_check "vhostctl --help lists exit statuses" test -n "$hc"
 vh_eq "vhostctl(8) EXIT STATUS lists exactly the codes of --help (the table)" "$hc" "$(man_codes "$MC")"
+# ...and each code's meaning names the same causes: a cause the man page
+# gives (one of the words below) is in --help's meaning of that code too.
+# help_meaning TEXT CODE, man_meaning TEXT CODE: one code's text, on one line
+help_meaning() { printf '%s\n' "$1" | sed -n '/^Exit status:/,/\.$/p' | tr '\n' ' ' | sed -E 's/, ([0-9]+) /\n\1 /g; s/^Exit status: //' | sed -n "s/^$2 //p"; }
+man_meaning() {
+	printf '%s\n' "$1" | sed -n '/^EXIT STATUS/,/^[A-Z]/p' | awk -v c="$2" '
+		/^       [0-9]+( |$)/ { on = ($1 == c); sub(/^ +[0-9]+/, "") }
+		on { printf "%s ", $0 }' | tr -s ' '
+}
+for p in virtuald vhostctl; do
+	if [ "$p" = virtuald ]; then ht=$help mt=$MV; else ht=$chelp mt=$MC; fi
+	for c in $(help_codes "$ht"); do
+		hm=$(help_meaning "$ht" "$c")
+		mm=$(man_meaning "$mt" "$c")
+		[ -n "$mm" ] || continue
+		for k in locked "pids cgroup" PROXY limit schema; do
+			case $mm in *"$k"*) vh_contains "$p exit $c: --help names '$k' as $p(8) does" "$k" "$hm" ;; esac
+		done
+	done
+done
 for c in $cmds; do
 	section=$(printf '%s\n' "$MC" | sed -n '/^COMMANDS/,/^SELECTION/p')
 	vh_contains "vhostctl $c documented in vhostctl(8)" "       $c" "$section"

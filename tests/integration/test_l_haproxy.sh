@@ -10,7 +10,11 @@
 #                               AnyIP fd56:6864:7600:20::/63 on lo
 #
 # 10.231.0.1 is the trusted balancer (a proxy_sources row), 10.231.0.2
-# is not. The jails' CGI /cgi-bin/env prints what the service got.
+# is not. The jails' CGI /cgi-bin/env prints what the service got. Also
+# P2's second half (a v2 TCP6 header with a ULA destination, sent by
+# pxsend from the balancer's address) and P1's byte comparison through
+# HAProxy (the probe behind send-proxy-v2 reads exactly the client's
+# bytes, SHA-256; THREATS L3).
 # Ports are those of the namespaces, not the host's: nothing here can
 # meet another test's listener.
 . "$(dirname "$0")/lib.sh"
@@ -19,6 +23,7 @@ command -v haproxy >/dev/null || {
 	echo "not ok - haproxy is not installed: run scripts/deps"
 	exit 1
 }
+PX=${VH_PXSEND:-$VH_BUILD/tests/integration/vh_pxsend}
 NSL=vhl-lb-$$
 NSH=vhl-h-$$
 P6=fd56:6864:7600
@@ -121,6 +126,13 @@ vh_ctl proxy-trust add 10.231.0.1 --service http --versions 1,2 >/dev/null ||
 vh_ctl proxy-trust add $P6:1::/125 --service http --versions 2 >/dev/null ||
 	vh_notok "vhostctl proxy-trust add $P6:1::/125 --service http --versions 2"
 
+# P1's byte comparison: service "bytes" runs the probe, which reads its
+# connection to EOF and reports every byte (hex); the balancer is
+# trusted for it, v2 only
+vh_ctl add bytes 127.0.0.2 "$J/a" --user nobody >/dev/null
+vh_ctl proxy-trust add 10.231.0.1 --service bytes --versions 2 >/dev/null ||
+	vh_notok "vhostctl proxy-trust add 10.231.0.1 --service bytes --versions 2"
+
 # --- the backend: super-servers running virtuald in namespace h -------------
 HTTPD="/bin/busybox httpd -i -h /www"
 srv() { # PORT VIRTUALD-ARGS...: tcpserver on 0.0.0.0:PORT in h
@@ -133,6 +145,12 @@ srv() { # PORT VIRTUALD-ARGS...: tcpserver on 0.0.0.0:PORT in h
 srv 80 http $HTTPD   # traffic and the L7 checks
 srv 81 http $HTTPD   # the L4 checks, nothing else
 srv 82 --verbose http $HTTPD   # the L4 checks' control: the same, --verbose
+srv 85 bytes /bin/probe sockstate   # P1's bytes through send-proxy-v2
+# its control: the same probe straight under tcpserver, no virtuald (so
+# nothing consumes the header: the comparison must see it)
+"${H[@]}" "$TCPSERVER" -H -l 0 -R -c 20 0 86 "$VH_PROBE" sockstate >>"$F/tcpserver.log" 2>&1 &
+VH_PIDS+=($!)
+wait_listen in_h 86
 "${H[@]}" "$SSA" --inetd --accept -l "[::]:8080" "$VIRTUALD" --db "$DB" http $HTTPD >>"$F/ssa.log" 2>&1 &
 VH_PIDS+=($!)
 wait_listen in_h 8080
@@ -168,6 +186,13 @@ frontend v1
 frontend relay
     bind 127.0.0.3:82
     default_backend be_relay
+# P1's bytes: the probe behind virtuald, and without it (the control)
+frontend bytes
+    bind 127.0.0.2:85
+    default_backend be_bytes
+frontend bytesctl
+    bind 127.0.0.2:86
+    default_backend be_bytesctl
 # a balancer the backend does not trust
 frontend untrusted
     bind 127.0.0.2:83
@@ -180,6 +205,10 @@ backend be_relay
     server h1 10.231.0.11:80
 backend be_v2six
     server h1 ipv6@$P6:1::11:8080 send-proxy-v2 proxy-v2-options crc32c source [$P6:1::1]:0
+backend be_bytes
+    server h1 10.231.0.11:85 send-proxy-v2 proxy-v2-options crc32c
+backend be_bytesctl
+    server h1 10.231.0.11:86 send-proxy-v2 proxy-v2-options crc32c
 backend be_untrusted
     server h1 10.231.0.11:80 send-proxy-v2 source 10.231.0.2
 # L4 checks: to an address without a row of its own (a default exists),
@@ -273,6 +302,24 @@ vh_eq "fleet C1: v2 to 127.0.2.1: outside the /24, the default" "parking" \
 line=$(vh_log_wait "served service=http local=127.0.1.7:80 ") || line=
 vh_contains "fleet C1: the log line names the prefix row" "domain=http/127.0.1.0/24 rule=prefix" "$line"
 
+# P1 (L3): the service behind send-proxy-v2 reads exactly the client's
+# bytes - 3,000 random ones, half-closed - never a byte of the header
+head -c 3000 /dev/urandom >"$F/c2s"
+sha=$(sha256sum <"$F/c2s")
+unhex() { perl -ne 'chomp; print pack("H*", $_)'; }
+out=$(in_lb "$PX" -b 127.0.0.9 -f "$F/c2s" -t 10000 127.0.0.2 85 2>>"$F/pxsend.err")
+vh_eq "P1 (L3): through send-proxy-v2 the probe ran in the dialled VIP's row" "127.0.0.2" "$(field VIRTUALD_ADDRESS "$out")"
+vh_eq "P1 (L3): ... and read 3000 bytes" "read=3000" "$(printf '%s\n' "$out" | grep -o '^read=[0-9]*')"
+vh_eq "P1 (L3): ... exactly the client's bytes (SHA-256)" "$sha" "$(field hex "$out" | unhex | sha256sum)"
+# control: the same bytes through the same send-proxy-v2 to the probe
+# without virtuald: the header is there, and the comparison catches it
+out=$(in_lb "$PX" -b 127.0.0.9 -f "$F/c2s" -t 10000 127.0.0.2 86 2>>"$F/pxsend.err")
+hex=$(field hex "$out")
+vh_eq "P1 (L3) control: without virtuald the probe's first bytes are the v2 signature" "0d0a0d0a000d0a515549540a" "${hex:0:24}"
+got=$(printf '%s\n' "$hex" | unhex | sha256sum)
+[ -n "$hex" ] && [ "$got" != "$sha" ] && vh_ok "P1 (L3) control: ... and the SHA-256 comparison fails" ||
+	vh_notok "P1 (L3) control: the comparison did not tell the header apart ($got)"
+
 # --- P3: send-proxy (v1) and curl --haproxy-protocol ------------------------
 for vip in 2 3; do
 	out=$(lbget http://127.0.0.$vip:81/cgi-bin/env --interface 127.0.0.8)
@@ -314,6 +361,36 @@ line=$(vh_log_wait "served service=http local=\[$P6:20:abcd::9\]") || line=
 vh_contains "fleet C1: the log line names the prefix row" "domain=http/$P6:20::/64" "$line"
 vh_eq "fleet C1 control: the neighbouring /64 (local, no row) gets the default" "parking" \
 	"$(field jail "$(lbget "http://[$P6:21::5]:8080/cgi-bin/env" --interface $P6:1::9)")"
+
+# fleet.md P2: a v2 TCP6 header whose destination is a ULA address of
+# the /64 row (not a mapped one), sent by pxsend from the trusted
+# balancer's address over IPv4: the header's destination selects the
+# IPv6 prefix row. Source fd56:6864:7600:99::7 port 40001, destination
+# fd56:6864:7600:20::77 port 80.
+P2H=0d0a0d0a000d0a515549540a21210024
+P2H+=fd566864760000990000000000000007 # the source, fd56:6864:7600:99::7
+P2H+=fd566864760000200000000000000077 # the destination, fd56:6864:7600:20::77
+P2H+=9c410050
+P2GET=$(printf 'GET /cgi-bin/env HTTP/1.0\r\n\r\n' | od -An -tx1 -v | tr -d ' \n')
+vh_log_mark
+out=$(in_lb "$PX" -b 10.231.0.1 -x "$P2H$P2GET" -t 10000 10.231.0.11 80 2>>"$F/pxsend.err")
+vh_eq "P2: v2 TCP6 with a ULA destination: the IPv6 /64 row's jail" "six" "$(field jail "$out")"
+vh_eq "P2: ... TCPLOCALIP is the header's ULA destination" "$P6:20::77" "$(field TCPLOCALIP "$out")"
+vh_eq "P2: ... TCPLOCALPORT the header's" "80" "$(field TCPLOCALPORT "$out")"
+vh_eq "P2: ... TCPREMOTEIP the header's IPv6 source" "$P6:99::7" "$(field TCPREMOTEIP "$out")"
+vh_eq "P2: ... VIRTUALD_PEERIP the balancer (IPv4)" "10.231.0.1" "$(field VIRTUALD_PEERIP "$out")"
+line=$(vh_log_wait "served service=http local=\[$P6:20::77\]:80 ") || line=
+vh_contains "P2: the log line names the /64 row and the proxy" "domain=http/$P6:20::/64 rule=prefix" "$line"
+vh_contains "P2: ... via=proxy-v2 from the balancer" "via=proxy-v2 peer=10.231.0.1:" "$line"
+# control: the same header and request from the untrusted 10.231.0.2 is
+# never used for selection: refused (76), the /64 row never chosen
+vh_log_mark
+vh_eq "P2 control: the same header from the untrusted 10.231.0.2: nothing served" "" \
+	"$(in_lb "$PX" -b 10.231.0.2 -x "$P2H$P2GET" -t 10000 10.231.0.11 80 2>>"$F/pxsend.err")"
+line=$(vh_log_wait "refused service=http local=10.231.0.11:80") || line=
+vh_contains "P2 control: refused as an untrusted peer's header (76)" "PROXY header from untrusted peer 10.231.0.2" "$line"
+vh_contains "P2 control: status 76" "status=76" "$line"
+vh_eq "P2 control: no connection served by the ULA destination" "" "$(grep -a "local=\[$P6:20::77\]" "$F/syslog")"
 
 # --- P9: health checks -------------------------------------------------------
 vh_log_mark # from here on, only the checks connect
