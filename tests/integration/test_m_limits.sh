@@ -119,6 +119,87 @@ vh_eq "row 2: another /24 served" 2 "$(count 'served service=http')"
 release_all
 vh_ctl set http 127.0.0.2 --max-per-source none >/dev/null
 
+# L2, the PROXY half: behind a trusted balancer the source counted is the
+# original client of the header, not the balancer. Every connection comes
+# from the one real peer 127.0.0.1 (trusted for v2); the headers name A
+# or B. Counting by the real peer would refuse B too; counting by the
+# header serves it. virtuald's exit status is tcpserver -v's "end PID
+# status WSTAT".
+PX=${VH_PXSEND:-$VH_BUILD/tests/integration/vh_pxsend}
+SIG=0d0a0d0a000d0a515549540a
+ip4() {
+	local IFS=.
+	# shellcheck disable=SC2086
+	printf '%02x' $1
+}
+# v2 PROXY TCP4 header from SRC to 127.0.0.2:19906
+v2from() { printf '%s2111000c%s%s%04x%04x' "$SIG" "$(ip4 "$1")" "$(ip4 127.0.0.2)" 40000 19906; }
+PXA=198.51.100.7 PXB=203.0.113.9
+# pxhold SRC TAG: a client that sends SRC's header and keeps the
+# connection open (what it reads in $F/px.TAG; its PID in HELD)
+pxhold() {
+	"$PX" -b 127.0.0.1 -x "$(v2from "$1")" -k -t 40000 127.0.0.2 19906 >"$F/px.$2" 2>>"$F/pxsend.err" &
+	HELD+=($!)
+	VH_PIDS+=($!)
+}
+# pxstatus N: virtuald's exit status of the Nth connection that ended
+# (from tcpserver -v's log), "none" if it has not ended within 5 s
+pxstatus() {
+	local i line
+	for i in $(seq 100); do
+		line=$(grep ' end ' "$F/px.log" | sed -n "${1}p")
+		[ -n "$line" ] && { echo $((${line##* } / 256)); return; }
+		sleep 0.05
+	done
+	echo none
+}
+for p in $(pgrep -P "$TS"); do kill -9 "$p" 2>/dev/null; done # L2's holders (ours)
+sleep 0.5
+vh_check "L2 proxy: proxy-trust add 127.0.0.1 --service http --versions 2" \
+	vh_ctl proxy-trust add 127.0.0.1 --service http --versions 2
+: >"$F/px.log"
+"$TCPSERVER" -v -H -l 0 -R -c 50 127.0.0.2 19906 "${SLEEPER[@]}" >>"$F/px.log" 2>&1 &
+PXS=$!
+VH_PIDS+=($PXS)
+vh_wait_listen 19906
+px_round() {
+	mark
+	pxhold "$PXA" a1
+	snap 0.8
+	pxhold "$PXA" a2
+	snap 0.8
+	pxhold "$PXB" b1
+	snap 0.8
+}
+vh_ctl set http 127.0.0.2 --max-per-source 1 --source-prefix 32,64 >/dev/null
+px_round
+vh_contains "row 2 proxy: the first from A served" "sleeping=" "$(cat "$F/px.a1")"
+vh_eq "row 2 proxy: the second from A ended with 75" 75 "$(pxstatus 1)"
+vh_eq "row 2 proxy: the second from A refused, the reason names the domain, the limit and A (the header's source)" 1 \
+	"$(count "status=75 reason=\"domain http/127.0.0.2 is at its limit of 1 connections from $PXA/32")"
+vh_eq "row 2 proxy: nothing written to the second A (no exec)" "" "$(cat "$F/px.a2")"
+vh_eq "row 2 proxy: not counted by the real peer 127.0.0.1" 0 "$(count 'connections from 127.0.0.1/')"
+vh_contains "row 2 proxy: B, from the same real peer, served" "sleeping=" "$(cat "$F/px.b1")"
+vh_eq "row 2 proxy: A served once, by its header" 1 "$(count "served service=http local=127.0.0.2:19906 remote=$PXA:40000 via=proxy-v2 peer=127.0.0.1:")"
+vh_eq "row 2 proxy: B served, by its header" 1 "$(count "served service=http local=127.0.0.2:19906 remote=$PXB:40000 via=proxy-v2 peer=127.0.0.1:")"
+release_all
+for p in $(pgrep -P "$PXS"); do kill -9 "$p" 2>/dev/null; done
+sleep 0.5
+# control: without the limit the second A is served
+vh_ctl set http 127.0.0.2 --max-per-source none >/dev/null
+: >"$F/px.log"
+px_round
+vh_contains "row 2 proxy control: without the limit the second A is served" "sleeping=" "$(cat "$F/px.a2")"
+vh_eq "row 2 proxy control: A served twice, by its header" 2 "$(count "served service=http local=127.0.0.2:19906 remote=$PXA:40000 via=proxy-v2")"
+vh_eq "row 2 proxy control: none refused" 0 "$(count 'status=75')"
+release_all
+for p in $(pgrep -P "$PXS"); do kill -9 "$p" 2>/dev/null; done
+kill "$PXS"
+wait "$PXS" 2>/dev/null
+vh_check "L2 proxy: proxy-trust remove 127.0.0.1 (the rest connect directly)" \
+	vh_ctl proxy-trust remove 127.0.0.1 --service http
+sleep 0.5
+
 # L3: many connections, services and holders killed at random: no slot
 # is left held afterwards; a stopped holder does hold its slot
 vh_ctl set http 127.0.0.2 --max-instances 50 >/dev/null
