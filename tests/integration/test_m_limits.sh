@@ -232,25 +232,69 @@ out=$(vh_talk 127.0.0.2 19902)
 vh_contains "row 5: only fds 0-2 in a limited row" "fds=0,1,2"$'\n' "$out"
 vh_stop_last
 
-# L7: a row without a limit takes no lock (no F_OFD_SETLK system call)
+# L7: a row without a limit pays nothing for limits. One connection each,
+# traced whole (strace -f: virtuald, the service's PID 1 and the service,
+# every system call), counted by name:
+#   base  127.0.0.3, a row that never had a limit;
+#   none  127.0.0.2, whose limits were set and removed;
+#   inst  127.0.0.2 --max-instances 5;
+#   both  127.0.0.2 --max-instances 5 --max-per-source 2.
+# none must equal base call for call; inst and both (the controls: the
+# comparison does see a change) differ from none by exactly the limits'
+# calls, which README and virtuald(8) state as their cost. Every row opens
+# and flocks its running file (issue 13, for vhostctl disable --kill):
+# that is in base too. The calls whose number depends on timing (reads,
+# writes, waits, interrupted sleeps) are left out of the comparison.
+SC_NOISE='^(read|write|wait4|waitid|rt_sigreturn|restart_syscall|futex|nanosleep|clock_nanosleep|poll|ppoll|select|pselect6)$'
+sc_trace() { # TAG ADDR PORT: one connection traced into $F/strace.TAG
+	vh_tcpserver "$2" "$3" strace -f -qq -e trace=all -o "$F/strace.$1" "$VIRTUALD" --db "$DB" http /bin/probe info
+	vh_talk "$2" "$3" >"$F/strace.$1.out"
+	sleep 0.3
+	vh_stop_last
+}
+sc_counts() { # TAG: "name count" per system call, sorted by name
+	sed -nE 's/^[0-9]+ +([a-z_0-9]+)\(.*/\1/p' "$F/strace.$1" | grep -Ev "$SC_NOISE" | sort | uniq -c |
+		awk '{ print $2, $1 }'
+}
+sc_diff() { # FROM TO: "name +n" for every call TO makes n more times than FROM
+	join -a1 -a2 -e 0 -o 0,1.2,2.2 <(sc_counts "$1") <(sc_counts "$2") |
+		awk '$2 != $3 { d = $3 - $2; printf "%s %s%d ", $1, (d > 0 ? "+" : ""), d }' | sed 's/ $//'
+}
 vh_ctl set http 127.0.0.2 --max-instances none --max-per-source none >/dev/null
 if command -v strace >/dev/null; then
-	vh_tcpserver 127.0.0.2 19903 strace -f -o "$F/strace.none" -e trace=fcntl,newfstatat "$VIRTUALD" --db "$DB" http /bin/probe info
-	vh_talk 127.0.0.2 19903 >/dev/null
-	vh_stop_last
+	sc_trace base 127.0.0.3 19903
+	sc_trace none 127.0.0.2 19904
 	vh_ctl set http 127.0.0.2 --max-instances 5 >/dev/null
-	vh_tcpserver 127.0.0.2 19904 strace -f -o "$F/strace.five" -e trace=fcntl,newfstatat "$VIRTUALD" --db "$DB" http /bin/probe info
-	vh_talk 127.0.0.2 19904 >/dev/null
-	vh_stop_last
-	vh_eq "row 7: no lock without a limit" 0 "$(grep -c F_OFD_SETLK "$F/strace.none")"
-	vh_check "row 7 control: a limited row takes one" grep -q F_OFD_SETLK "$F/strace.five"
+	sc_trace inst 127.0.0.2 19907
+	vh_ctl set http 127.0.0.2 --max-per-source 2 >/dev/null
+	sc_trace both 127.0.0.2 19908
+	for t in base none inst both; do
+		vh_contains "row 7: the traced $t connection was served" "uid=" "$(cat "$F/strace.$t.out")"
+	done
+	vh_eq "row 7: a row without a limit makes exactly the system calls of one that never had one" "" "$(sc_diff base none)"
+	vh_eq "row 7 control: --max-instances adds getpid (the first slot tried), the M3 checks of /run/virtuald and its running/ (2 newfstatat), one F_OFD_SETLK and one F_OFD_GETLK" \
+		"fcntl +2 getpid +1 newfstatat +2" "$(sc_diff none inst)"
+	vh_eq "row 7 control: --max-per-source adds the key (openat, fstat, pread64, close) and its own F_OFD_SETLK and F_OFD_GETLK" \
+		"close +1 fcntl +4 getpid +1 newfstatat +3 openat +1 pread64 +1" "$(sc_diff none both)"
+	vh_eq "row 7: no lock without a limit" 0 "$(grep -c F_OFD_ "$F/strace.none")"
+	vh_eq "row 7 control: each of the two limits takes an F_OFD_SETLK and an F_OFD_GETLK" 4 "$(grep -c 'F_OFD_SETLK\|F_OFD_GETLK' "$F/strace.both")"
 	vh_eq "row 7: nor the M3 check of /run/virtuald without a limit" 0 \
 		"$(grep -c 'newfstatat(AT_FDCWD, "/run/virtuald"' "$F/strace.none")"
 	vh_check "row 7 control: a limited row checks /run/virtuald (M3)" \
-		grep -q 'newfstatat(AT_FDCWD, "/run/virtuald"' "$F/strace.five"
+		grep -q 'newfstatat(AT_FDCWD, "/run/virtuald"' "$F/strace.inst"
+	vh_eq "row 7: nor the key without a limit" 0 "$(grep -c 'limits.key' "$F/strace.none")"
+	vh_eq "row 7 control: a per-source limit opens the key once" 1 "$(grep -c 'openat(.*limits.key' "$F/strace.both")"
+	vh_eq "row 7: the running file opened and flocked as by a row that never had a limit (issue 13's, every row's)" \
+		"$(grep -cE 'run/virtuald/running|flock\(' "$F/strace.base")" "$(grep -cE 'run/virtuald/running|flock\(' "$F/strace.none")"
+	for t in none inst both; do
+		vh_eq "row 7: no extra process for $t (clone, clone3, fork, vfork as base)" \
+			"$(grep -cE '^[0-9]+ +(clone|clone3|fork|vfork)\(' "$F/strace.base")" \
+			"$(grep -cE '^[0-9]+ +(clone|clone3|fork|vfork)\(' "$F/strace.$t")"
+	done
 else
 	vh_notok "row 7: strace is not installed (scripts/deps installs it)"
 fi
+vh_ctl set http 127.0.0.2 --max-instances 5 --max-per-source none >/dev/null
 
 # M3: a running directory others can write refuses a limited row, and
 # the unlimited row is still served (the check is the limits': a row
