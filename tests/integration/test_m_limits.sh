@@ -160,7 +160,7 @@ vh_check "L2 proxy: proxy-trust add 127.0.0.1 --service http --versions 2" \
 : >"$F/px.log"
 "$TCPSERVER" -v -H -l 0 -R -c 50 127.0.0.2 19906 "${SLEEPER[@]}" >>"$F/px.log" 2>&1 &
 PXS=$!
-VH_PIDS+=($PXS)
+VH_PIDS+=("$PXS")
 vh_wait_listen 19906
 px_round() {
 	mark
