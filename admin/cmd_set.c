@@ -375,6 +375,12 @@ int vc_cmd_set(const char *db, int argc, char **argv)
         printf(" unjailed %s", row->unjailed ? "on" : "off");
     if (w.base)
         printf(" base %s", row->base[0] ? vh_printable(row->base, shown, sizeof shown) : "none");
+    if (w.max_inst || w.max_src || w.src_prefix) {
+        /* issue 16: the row's limits after the change, as list shows them */
+        char lim[48];
+        vc_conn_limits_text(row, lim, sizeof lim);
+        printf(" limits %s", strcmp(lim, "-") == 0 ? "none" : lim);
+    }
     printf("\n");
     if (withdrawn > 0)
         fprintf(stderr,

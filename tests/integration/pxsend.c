@@ -249,7 +249,9 @@ sent:
                 continue;
             return errno == ECONNRESET ? 4 : 1;
         }
+        /* as it comes: a client held open (-k) is read while it waits */
         fwrite(buf, 1, (size_t)n, stdout);
+        fflush(stdout);
     }
     fflush(stdout);
     return 0;

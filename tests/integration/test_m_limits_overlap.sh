@@ -5,7 +5,9 @@
 # when its first process exits, and its grandchild is gone too), the IPv6
 # half of row 2 (sources in one /64 count as one, two /64s as two) and
 # row 3 at a larger scale (1,000 connections, services and holders killed
-# at random: no slot is left held, the whole limit is usable again).
+# at random: no slot is left held, the whole limit is usable again; the
+# table's 10,000 with VH_L3_CONNECTIONS=10000, doc/design.md says why CI
+# runs 1,000).
 # Loopback only, ports 19930-19949; the IPv6 part runs in a network
 # namespace of its own (unique local addresses on its loopback only).
 # /run/virtuald is a tmpfs of this test's mount namespace.
@@ -164,19 +166,27 @@ release_all
 
 # ---- table L row 3 at scale: 1,000 connections, random kills ----------
 STAGE=row3
+# rounds of 200; fleet.md asks for 10,000 (VH_L3_CONNECTIONS=10000,
+# over 2 minutes more), CI runs 1,000 (doc/design.md, "Per-domain limits")
+L3N=${VH_L3_CONNECTIONS:-1000}
+case "$L3N" in *[!0-9]* | "") L3N=0 ;; esac
+if [ "$L3N" -lt 200 ] || [ $((L3N % 200)) -ne 0 ]; then
+	vh_notok "row 3: VH_L3_CONNECTIONS=${VH_L3_CONNECTIONS:-} must be a multiple of 200"
+	L3N=1000
+fi
 vh_ctl add http 127.0.0.4 "$J" --user nobody >/dev/null
 vh_ctl set http 127.0.0.4 --max-instances 50 >/dev/null
 STORM="/bin/probe hold 1.5 /st"
 server 127.0.0.4 19933 "$VIRTUALD" --db "$DB" http $STORM
 TS=${VH_PIDS[-1]}
-# five rounds of 200 connections, 100 at a time; in each, while the
+# rounds of 200 connections (five at 1,000), 100 at a time; in each, while the
 # client runs, SIGKILL to up to 15 services and 8 holders (the outer
 # virtuald), picked at random from process table scans every 0.1 s until
 # the round's quota is reached or the client has finished (a loaded or
 # sanitizer machine starts services a few at a time: one scan may see few)
 kills=0 ksvc=0 khold=0
 : >"$F/st.out"
-for round in $(seq 5); do
+for round in $(seq $((L3N / 200))); do
 	"$VH_LOADCLIENT" -n 200 -c 100 -p 19933 -H -t 20000 127.0.0.4=no-token >>"$F/st.out" &
 	LC=$!
 	VH_PIDS+=($LC)
@@ -199,10 +209,10 @@ kills=$((ksvc + khold))
 total=$(sed -n 's/^total connections=\([0-9]*\).*/\1/p' "$F/st.out" | awk '{ s += $1 } END { print s + 0 }')
 errors=$(sed -n 's/^total .* error=\([0-9]*\).*/\1/p' "$F/st.out" | awk '{ s += $1 } END { print s + 0 }')
 echo "# row 3: $total connections, $kills processes killed ($ksvc services, $khold holders), $(records "$J/st") services ended on their own"
-vh_eq "row 3: the 1,000 connections all ended" 1000 "$total"
+vh_eq "row 3: the $L3N connections all ended" "$L3N" "$total"
 vh_eq "row 3: none hung (no client timed out)" 0 "$errors"
-vh_check "row 3: services were killed ($ksvc)" test "$ksvc" -ge 5
-vh_check "row 3: holders were killed ($khold)" test "$khold" -ge 5
+vh_check "row 3: services were killed ($ksvc)" test "$ksvc" -ge $((L3N / 200))
+vh_check "row 3: holders were killed ($khold)" test "$khold" -ge $((L3N / 200))
 sleep 0.5
 vh_contains "M1 (row 3): after the storm no slot is held" '"instances_held":0' "$(live 127.0.0.4)"
 vh_stop_last

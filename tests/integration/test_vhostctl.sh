@@ -139,6 +139,43 @@ vh_contains "lookup: max_procs" "max_procs 300" "$out"
 vh_eq "lookup --json: the settings" "true 300" \
 	"$(vh_ctl lookup ftp 127.0.0.3 --json | jq -r '"\(.row.net_bind_service) \(.row.max_procs)"')"
 
+# --- sql/005's limits (issue 16): list and lookup show a row's limits,
+# and none once they are removed; a row never limited is the control
+lim() { vh_ctl list | awk -v a="$1" '$1 == "ftp" && $2 == a { print $8 }'; }
+limjson() {
+	vh_ctl list --service ftp --json |
+		jq -r --arg a "$1" '.[] | select(.address == $a) | "\(.max_instances) \(.max_per_source) \(.source_prefix4) \(.source_prefix6)"'
+}
+lookjson() { vh_ctl lookup ftp "$1" --json | jq -r '.row | "\(.max_instances) \(.max_per_source) \(.source_prefix4) \(.source_prefix6)"'; }
+expect 0 "added ftp 127.0.0.5" vh_ctl add ftp 127.0.0.5 "$J/b" --user nobody --max-instances 7 --max-per-source 3 --source-prefix 24,56
+vh_eq "list: LIMITS of a row added with both" "7:3/24,56" "$(lim 127.0.0.5)"
+vh_eq "list: LIMITS of a row without (control)" "-" "$(lim 127.0.0.4)"
+vh_eq "list --json: the limits" "7 3 24 56" "$(limjson 127.0.0.5)"
+vh_eq "list --json: no limit is 0 (control)" "0 0 32 64" "$(limjson 127.0.0.4)"
+vh_contains "lookup: the limits" "limits at most 7 at once, at most 3 per source (/24, /56) (vhostctl list --live" \
+	"$(vh_ctl lookup ftp 127.0.0.5)"
+vh_contains "lookup: limits none without (control)" "limits none"$'\n' "$(vh_ctl lookup ftp 127.0.0.4)"
+vh_eq "lookup --json: the limits" "7 3 24 56" "$(lookjson 127.0.0.5)"
+vh_eq "list --live --json: the limited row only, nothing held" "127.0.0.5 7 0 3 0" \
+	"$(vh_ctl list --service ftp --live --json | jq -r '.[] | "\(.address) \(.max_instances) \(.instances_held) \(.max_per_source) \(.source_slots_held)"')"
+expect 0 "set ftp 127.0.0.5: limits -:3/24,56" vh_ctl set ftp 127.0.0.5 --max-instances 0
+vh_eq "list: --max-instances 0 leaves the per-source limit" "-:3/24,56" "$(lim 127.0.0.5)"
+vh_eq "list --json: max_instances 0" "0 3 24 56" "$(limjson 127.0.0.5)"
+out=$(vh_ctl lookup ftp 127.0.0.5)
+vh_contains "lookup: the per-source limit alone" "limits at most 3 per source (/24, /56) (vhostctl" "$out"
+vh_not_contains "lookup: no instance limit" "at once" "$out"
+expect 0 "set ftp 127.0.0.5: limits none" vh_ctl set ftp 127.0.0.5 --max-per-source none
+vh_eq "list: no limit left, '-'" "-" "$(lim 127.0.0.5)"
+vh_eq "list --json: no limit left, 0 and 0" "0 0 24 56" "$(limjson 127.0.0.5)"
+vh_contains "lookup: limits none" "limits none"$'\n' "$(vh_ctl lookup ftp 127.0.0.5)"
+vh_eq "lookup --json: no limit left" "0 0 24 56" "$(lookjson 127.0.0.5)"
+vh_eq "list --live --json: a row without a limit is not listed" "[]" "$(vh_ctl list --service ftp --live --json | jq -c .)"
+expect 0 "set ftp 127.0.0.5: limits 2" vh_ctl set ftp 127.0.0.5 --max-instances 2
+vh_eq "list: an instance limit alone" "2" "$(lim 127.0.0.5)"
+vh_contains "lookup: an instance limit alone" "limits at most 2 at once (vhostctl" "$(vh_ctl lookup ftp 127.0.0.5)"
+vh_eq "lookup --json: an instance limit alone" "2 0 24 56" "$(lookjson 127.0.0.5)"
+expect 0 "removed ftp 127.0.0.5" vh_ctl remove ftp 127.0.0.5
+
 # export cannot say them (the flat format): a warning; an import gives the defaults
 out=$(vh_ctl export --service ftp 2>"$F/export.err")
 vh_contains "export: the row is written" "127.0.0.3 $J/b" "$out"

@@ -77,6 +77,75 @@ static void test_buckets(void **s)
     assert_true(moved >= 60);
 }
 
+/* FNV-1a, 64 bits: the unkeyed hash fleet.md table L row 8 names, over
+ * the bytes vh_limits_bucket hashes (the family's tag, 4 or 6, then the
+ * 16 address bytes cut to the prefix), bucket = hash mod
+ * VH_LIMITS_BUCKETS. What a naive bucket choice would be. */
+static uint32_t fnv_bucket(int family, const char *text, unsigned prefix)
+{
+    unsigned char a[17];
+    memset(a, 0, sizeof a);
+    assert_int_equal(vh_addr_bytes(text, family, a + 1), 0);
+    vh_addr_mask(a + 1, family, prefix);
+    a[0] = (unsigned char)(family == AF_INET ? 4 : 6);
+    uint64_t h = 0xcbf29ce484222325ULL;
+    for (size_t i = 0; i < (family == AF_INET ? 5u : 17u); i++) {
+        h ^= a[i];
+        h *= 0x100000001b3ULL;
+    }
+    return (uint32_t)(h % VH_LIMITS_BUCKETS);
+}
+
+/* fleet.md table L row 8 (THREATS M2): an attacker who holds an IPv6 /48
+ * picks, among its 65,536 /64s, one whose bucket under an unkeyed hash is
+ * the victim's, and one connection of theirs then takes the victim's
+ * per-source slot. The pairs below were found so, by trying every /64 of
+ * the attacker's /48 (and every /32 of 198.18.0.0/16) with fnv_bucket
+ * until one matched the victim's (about 16 of each collide with any
+ * given bucket):
+ *
+ *     for (unsigned i = 0; i < 65536; i++) {
+ *         snprintf(t, sizeof t, "2001:db8:bad:%x::", i);
+ *         if (fnv_bucket(AF_INET6, t, 64) == fnv_bucket(AF_INET6, "2001:db8:1:2::", 64))
+ *             printf("%s\n", t); // 2001:db8:bad:24d::, :15f4::, :26d1::, ...
+ *     }
+ *
+ * Under the keyed SipHash the same pairs land in different buckets, and
+ * whether a pair collides depends on the key (which no client knows):
+ * over 64 keys a pair shares a bucket about 64/4096 times. */
+static void test_buckets_fnv_pair(void **s)
+{
+    (void)s;
+    vh_limit l = {0, 1, 32, 64};
+    struct {
+        int family;
+        const char *victim, *attacker;
+    } pairs[] = {
+        {AF_INET6, "2001:db8:1:2::1", "2001:db8:bad:24d::7"},
+        {AF_INET6, "2001:db8:1:2::1", "2001:db8:bad:15f4::7"},
+        {AF_INET, "192.0.2.1", "198.18.14.97"},
+        {AF_INET, "192.0.2.1", "198.18.21.188"},
+    };
+    for (size_t i = 0; i < sizeof pairs / sizeof pairs[0]; i++) {
+        unsigned prefix = pairs[i].family == AF_INET ? l.prefix4 : l.prefix6;
+        /* control: the pair really collides under the unkeyed hash (a pair
+         * that did not would prove nothing below) */
+        assert_int_equal(fnv_bucket(pairs[i].family, pairs[i].victim, prefix),
+                         fnv_bucket(pairs[i].family, pairs[i].attacker, prefix));
+        vh_endpoint v = ep(pairs[i].victim), a = ep(pairs[i].attacker);
+        assert_int_not_equal(vh_limits_bucket(ref_key, &l, &v), vh_limits_bucket(ref_key, &l, &a));
+        /* not one lucky key: the collision is the key's doing, rare */
+        int shared = 0;
+        for (int k = 0; k < 64; k++) {
+            unsigned char key[VH_LIMITS_KEY_LEN];
+            for (int j = 0; j < VH_LIMITS_KEY_LEN; j++)
+                key[j] = (unsigned char)(ref_key[j] ^ (k * 37 + j * 11));
+            shared += vh_limits_bucket(key, &l, &v) == vh_limits_bucket(key, &l, &a);
+        }
+        assert_true(shared <= 2);
+    }
+}
+
 static int slot_file(void)
 {
     int fd = open(unit_path("running"), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
@@ -237,8 +306,10 @@ static void test_key_file(void **s)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_siphash_vectors), cmocka_unit_test(test_buckets), cmocka_unit_test(test_instances),
-        cmocka_unit_test(test_per_source),      cmocka_unit_test(test_lowered), cmocka_unit_test(test_key_file),
+        cmocka_unit_test(test_siphash_vectors),  cmocka_unit_test(test_buckets),
+        cmocka_unit_test(test_buckets_fnv_pair), cmocka_unit_test(test_instances),
+        cmocka_unit_test(test_per_source),       cmocka_unit_test(test_lowered),
+        cmocka_unit_test(test_key_file),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
