@@ -304,6 +304,35 @@ static void fdsend(const char *sock, int secs)
         ;
 }
 
+/* fdsendabs NAME SECS: as fdsend, on the abstract name @NAME (the host's
+ * network namespace: any host process may connect in, no reachable jail
+ * needed); address padded to the whole sun_path. */
+static void fdsendabs(const char *name, int secs)
+{
+    struct sockaddr_un a;
+    int root = open("/", O_PATH | O_DIRECTORY);
+    int s = socket(AF_UNIX, SOCK_STREAM, 0);
+    memset(&a, 0, sizeof a);
+    a.sun_family = AF_UNIX;
+    strncpy(a.sun_path + 1, name, sizeof a.sun_path - 2);
+    if (root < 0 || s < 0 || bind(s, (struct sockaddr *)&a, sizeof a) < 0 || listen(s, 1) < 0) {
+        printf("fdsend=%s\n", strerror(errno));
+        return;
+    }
+    printf("fdsend=listening\n");
+    fflush(stdout);
+    alarm((unsigned)secs);
+    int c = accept(s, NULL, NULL);
+    if (c < 0) {
+        printf("fdsend=%s\n", strerror(errno));
+        return;
+    }
+    printf("fdsend=%s\n", send_fd(c, root) < 0 ? strerror(errno) : "sent");
+    char byte;
+    while (read(c, &byte, 1) > 0)
+        ;
+}
+
 static void fdclimb(const char *sock, const char *rel)
 {
     struct sockaddr_un a;
@@ -511,6 +540,8 @@ int main(int argc, char **argv)
         lljail(argv[2], argv[3]);
     else if (strcmp(w, "llsend") == 0 && argc > 3)
         llsend(argv[2], atoi(argv[3]));
+    else if (strcmp(w, "fdsendabs") == 0 && argc > 3)
+        fdsendabs(argv[2], atoi(argv[3]));
     else if (strcmp(w, "peerlisten") == 0 && argc > 3)
         peerlisten(argv[2], atoi(argv[3]));
     else {
