@@ -22,6 +22,8 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
+#include <grp.h>
+#include <pwd.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <sqlite3.h>
@@ -250,16 +252,23 @@ static const struct uidroot *sharer(const struct state *s, const vh_row *r)
     return NULL;
 }
 
-/* K2: every process outside a jail (its root is the host's /), with
- * its uids. A process whose root is elsewhere is a jail's service: it
- * shares the uid by design (the domain's own). Best effort: a process
- * that ends while being read is left out. */
+/* K2: every process outside a jail (its root is the host's /, and it is
+ * in the host's PID namespace), with its uids. A process whose root is
+ * elsewhere, or that is in a PID namespace of its own, is a jail's
+ * service - since every row is pivoted, a running service's root reads
+ * "/" too - and shares the uid by design (the domain's own). Best
+ * effort: a process that ends while being read is left out. */
 static void read_procs(struct state *s)
 {
     s->procs_read = 1;
+    struct stat mypid;
     DIR *d = opendir("/proc");
     if (!d)
         return;
+    if (stat("/proc/self/ns/pid", &mypid) < 0) {
+        closedir(d);
+        return;
+    }
     size_t cap = 0;
     struct dirent *de;
     long self = (long)getpid();
@@ -273,6 +282,10 @@ static void read_procs(struct state *s)
         snprintf(p, sizeof p, "/proc/%ld/root", pid);
         ssize_t n = readlink(p, root, sizeof root);
         if (n != 1 || root[0] != '/')
+            continue;
+        struct stat pidns;
+        snprintf(p, sizeof p, "/proc/%ld/ns/pid", pid);
+        if (stat(p, &pidns) < 0 || pidns.st_ino != mypid.st_ino || pidns.st_dev != mypid.st_dev)
             continue;
         snprintf(p, sizeof p, "/proc/%ld/status", pid);
         FILE *f = fopen(p, "re");
@@ -315,6 +328,99 @@ static const struct hostproc *host_sharer(struct state *s, uint32_t uid)
             if (s->procs[i].uid[k] == uid)
                 return &s->procs[i];
     return NULL;
+}
+
+/* Issue 11: every root service's user namespace maps its 0..65535 to
+ * the host's VH_USERNS_BASE..; that namespace is owned by the first of
+ * them. A host user or process with one of those ids would own every
+ * root service's jail files through /proc/PID/root of a running one,
+ * and could signal and trace them (red team). Said once per check, as
+ * errors of "host": the users and groups in the host's database, and
+ * the processes of the host's own user namespace, that have such ids. */
+static void check_userns_range(struct vc_findings *f)
+{
+    char problem[512], fix[512], path[64];
+    snprintf(fix, sizeof fix,
+             "give it an id outside %u-%u (usermod -u / groupmod -g, or the ID mapping's range), or build virtuald "
+             "with another -DVH_USERNS_BASE",
+             VH_USERNS_BASE, VH_USERNS_BASE + VH_USERNS_COUNT - 1);
+    char range[256];
+    snprintf(range, sizeof range,
+             "is in the range root services' user namespaces map to (%u-%u): it would own every root service's "
+             "jail files through a running service, and could signal and trace it",
+             VH_USERNS_BASE, VH_USERNS_BASE + VH_USERNS_COUNT - 1);
+    struct passwd *pw;
+    setpwent();
+    while ((pw = getpwent()) != NULL)
+        if (VH_IN_USERNS_RANGE(pw->pw_uid) || VH_IN_USERNS_RANGE(pw->pw_gid)) {
+            char name[4 * 64];
+            vh_printable(pw->pw_name, name, sizeof name);
+            snprintf(problem, sizeof problem, "user %s (uid %u, gid %u) %s", name, (unsigned)pw->pw_uid,
+                     (unsigned)pw->pw_gid, range);
+            vh_finding fi = {"host", VH_SEV_ERROR, "userns-range", "passwd", problem, fix};
+            vc_print_finding(f, &fi);
+        }
+    endpwent();
+    struct group *gr;
+    setgrent();
+    while ((gr = getgrent()) != NULL)
+        if (VH_IN_USERNS_RANGE(gr->gr_gid)) {
+            char name[4 * 64];
+            vh_printable(gr->gr_name, name, sizeof name);
+            snprintf(problem, sizeof problem, "group %s (gid %u) %s", name, (unsigned)gr->gr_gid, range);
+            vh_finding fi = {"host", VH_SEV_ERROR, "userns-range", "group", problem, fix};
+            vc_print_finding(f, &fi);
+        }
+    endgrent();
+    /* processes of the host's user namespace (a root service is in a
+     * namespace of its own, where these ids are its own) */
+    struct stat me;
+    DIR *d = opendir("/proc");
+    if (!d || stat("/proc/self/ns/user", &me) < 0) {
+        if (d)
+            closedir(d);
+        return;
+    }
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        if (!isdigit((unsigned char)de->d_name[0]))
+            continue;
+        struct stat ns;
+        snprintf(path, sizeof path, "/proc/%s/ns/user", de->d_name);
+        if (stat(path, &ns) < 0 || ns.st_ino != me.st_ino || ns.st_dev != me.st_dev)
+            continue;
+        snprintf(path, sizeof path, "/proc/%s/status", de->d_name);
+        FILE *sf = fopen(path, "re");
+        if (!sf)
+            continue;
+        char line[256], comm[32] = "?";
+        unsigned id[8] = {0};
+        int have = 0;
+        while (fgets(line, sizeof line, sf)) {
+            if (strncmp(line, "Name:\t", 6) == 0) {
+                snprintf(comm, sizeof comm, "%s", line + 6);
+                comm[strcspn(comm, "\n")] = '\0';
+            } else if (sscanf(line, "Uid:\t%u\t%u\t%u\t%u", &id[0], &id[1], &id[2], &id[3]) == 4) {
+                have |= 1;
+            } else if (sscanf(line, "Gid:\t%u\t%u\t%u\t%u", &id[4], &id[5], &id[6], &id[7]) == 4) {
+                have |= 2;
+                break;
+            }
+        }
+        fclose(sf);
+        for (int k = 0; have == 3 && k < 8; k++)
+            if (VH_IN_USERNS_RANGE(id[k])) {
+                char c[4 * sizeof comm];
+                vh_printable(comm, c, sizeof c);
+                snprintf(problem, sizeof problem, "host process %s (%s) runs as %s %u, which %s", de->d_name, c,
+                         k < 4 ? "uid" : "gid", id[k], range);
+                snprintf(path, sizeof path, "/proc/%s", de->d_name);
+                vh_finding fi = {"host", VH_SEV_ERROR, "userns-range", path, problem, fix};
+                vc_print_finding(f, &fi);
+                break;
+            }
+    }
+    closedir(d);
 }
 
 struct check_ctx {
@@ -816,6 +922,8 @@ int vc_cmd_check(const char *db, int argc, char **argv)
                          "vhostctl init (rebuilds the lookup index from the database)"};
         vc_print_finding(&f, &fi);
     }
+    if (!svc)
+        check_userns_range(&f);
     /* One read transaction: the uid pass and the checks see one state. */
     int r = vh_db_begin_read(h, &e);
     s.h = h;

@@ -177,8 +177,9 @@ static int exec_service(struct target *t)
     execvp(t->argv[0], t->argv);
     int err = errno;
     vh_fail(&e, err == ENOENT || err == ENOTDIR ? VH_EX_NOT_FOUND : VH_EX_CANNOT_EXEC,
-            "cannot exec %s inside jail %s: %s - install it in the jail (vhostctl check names what is missing)",
-            t->argv[0], t->d.row.root, strerror(err));
+            "cannot exec %s inside jail %s: %s - %s", t->argv[0], t->d.row.root, strerror(err),
+            err == EAGAIN ? "a process limit is reached (RLIMIT_NPROC of the super-server, or the domain's pids.max)"
+                          : "install it in the jail (vhostctl check names what is missing)");
     return refuse(t, &e);
 }
 
@@ -233,7 +234,7 @@ static int enter(struct target *t, vh_err *e)
      * the host's user namespace (virtuald(8) says so), nor for a root of
      * "/" or an unjailed row, which the operator chose to leave open. */
     if (!r->has_user && !r->net_bind_service && r->unjailed != 1 && strcmp(r->root, "/") != 0) {
-        if (vh_userns_make(j.fd, &t->usernsfd, e) < 0) {
+        if (vh_userns_make(j.fd, 0, &t->usernsfd, e) < 0) {
             vh_jail_close(&j);
             return -1;
         }

@@ -11,7 +11,7 @@
 
 static int bad_id(uint32_t id)
 {
-    return id == 0 || id == 65535 || id == 4294967295u;
+    return id == 0 || id == 65535 || id == 4294967295u || VH_IN_USERNS_RANGE(id);
 }
 
 int vh_ident_resolve(const char *user, const char *group, vh_row *row, vh_err *e)
@@ -33,8 +33,10 @@ int vh_ident_resolve(const char *user, const char *group, vh_row *row, vh_err *e
                        "user '%s' is uid 0 - omit --user to run the service as root inside its own mount namespace",
                        shown);
     if (bad_id(pw.pw_uid))
-        return vh_fail(e, VH_EX_NOUSER, "user '%s' has uid %u, which cannot be a run-as user", shown,
-                       (unsigned)pw.pw_uid);
+        return vh_fail(e, VH_EX_NOUSER,
+                       "user '%s' has uid %u, which cannot be a run-as user (0, 65535, 4294967295 and the root "
+                       "services' user-namespace range %u-%u never are)",
+                       shown, (unsigned)pw.pw_uid, VH_USERNS_BASE, VH_USERNS_BASE + VH_USERNS_COUNT - 1);
     snprintf(row->user, sizeof row->user, "%s", pw.pw_name);
     row->uid = pw.pw_uid;
     gid_t gid = pw.pw_gid;

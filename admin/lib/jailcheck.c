@@ -1,5 +1,8 @@
 #include "jailcheck.h"
 
+#include "jail.h"
+#include "userns.h"
+
 #include "deps.h"
 #include "env.h"
 #include "path.h"
@@ -171,6 +174,74 @@ static int check_path(struct ctx *c)
     fd = vh_rootfd_open_nofollow(root, c->root, O_PATH | O_DIRECTORY, 0);
     close(root);
     return fd;
+}
+
+/* ---- a root service's user namespace (issue 11) ------------------- */
+
+/* virtuald binds a root service's jail (and base) as an idmapped mount
+ * of the service's user namespace, and refuses the connection where the
+ * file system takes none: say so before. One probe per file system (a
+ * million rows share a few). */
+static void check_idmap(struct ctx *c, int fd)
+{
+    static struct {
+        dev_t dev;
+        int err;
+    } seen[16];
+    static int nseen;
+    static int nsfd = -1;
+    struct stat st;
+    const vh_row *r = c->jc->row;
+    char fix[2 * PATH_MAX + 256];
+    int dirs[2] = {fd, -1};
+    const char *names[2] = {c->root, r->base[0] ? r->base : NULL};
+    if (names[1])
+        dirs[1] = open(names[1], O_PATH | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+    for (int i = 0; i < 2; i++) {
+        if (dirs[i] < 0 || fstat(dirs[i], &st) < 0)
+            continue;
+        int err = -1;
+        for (int k = 0; k < nseen; k++)
+            if (seen[k].dev == st.st_dev)
+                err = seen[k].err;
+        if (err < 0) {
+            vh_err e;
+            if (nsfd < 0 && vh_userns_make(dirs[i], 1, &nsfd, &e) < 0) {
+                snprintf(fix, sizeof fix,
+                         "allow user namespaces (user.max_user_namespaces), or give the domain a "
+                         "run-as user (vhostctl set %s %s --user U)",
+                         r->service, r->address);
+                emit(c, VH_SEV_ERROR, "no-userns", c->root, fix,
+                     "a root service runs as root of a user namespace of its own, and none can be made here: %s",
+                     e.msg);
+                break;
+            }
+            err = vh_jail_idmap_probe(dirs[i], nsfd);
+            if (nseen < (int)(sizeof seen / sizeof seen[0])) {
+                seen[nseen].dev = st.st_dev;
+                seen[nseen].err = err;
+                nseen++;
+            }
+        }
+        if (err == 0)
+            continue;
+        snprintf(fix, sizeof fix,
+                 "move it to a file system that takes idmapped mounts (ext4, xfs, btrfs; tmpfs from Linux 6.3), or "
+                 "give the domain a run-as user (vhostctl set %s %s --user U)",
+                 r->service, r->address);
+        if (err == ENOSYS) /* a kernel before 5.2, or a tool around vhostctl (valgrind) */
+            emit(c, VH_SEV_WARNING, "no-idmap", names[i], fix,
+                 "cannot tell whether %s %s takes an idmapped mount (open_tree or mount_setattr: %s): virtuald "
+                 "binds a root service's jail so, and refuses the domain where the kernel cannot",
+                 i ? "the base" : "the jail", names[i], strerror(err));
+        else
+            emit(c, VH_SEV_ERROR, "no-idmap", names[i], fix,
+                 "%s %s is on a file system that takes no idmapped mount (%s): virtuald binds a root service's "
+                 "jail so, for its user namespace, and refuses every connection of the domain",
+                 i ? "the base" : "the jail", names[i], strerror(err));
+    }
+    if (dirs[1] >= 0)
+        close(dirs[1]);
 }
 
 /* ---- the identity ------------------------------------------------- */
@@ -983,6 +1054,8 @@ int vh_jailcheck_run_more(vh_jailcheck *jc, const vh_jailcheck_more *more, vh_fi
     }
     int fd = check_path(c);
     c->jailfd = fd;
+    if (fd >= 0 && !r->has_user && !r->net_bind_service && r->unjailed != 1 && !slash)
+        check_idmap(c, fd);
     if (fd >= 0) {
         if (jc->deep && !slash && r->unjailed != 1)
             check_tree(c, fd);

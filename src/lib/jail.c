@@ -172,6 +172,17 @@ static int bind_idmapped(int src, int dst, int usernsfd, uint64_t attrs, int *to
     return rc;
 }
 
+int vh_jail_idmap_probe(int dirfd, int usernsfd)
+{
+    int t = (int)syscall(VH_NR_open_tree, dirfd, "", VH_OPEN_TREE_CLONE | O_CLOEXEC | AT_EMPTY_PATH);
+    if (t < 0)
+        return errno;
+    struct vh_mount_attr a = {.attr_set = VH_MOUNT_ATTR_IDMAP, .userns_fd = (uint64_t)usernsfd};
+    int rc = (int)syscall(VH_NR_mount_setattr, t, "", AT_EMPTY_PATH, &a, sizeof a) < 0 ? errno : 0;
+    close(t); /* never attached: gone with its last descriptor */
+    return rc;
+}
+
 /* The refusal when a jail's or base's file system takes no idmapped
  * mount: what a root service needs, and the ways out. */
 static int idmap_refused(const char *what, const char *path, int err, vh_err *e)

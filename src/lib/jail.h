@@ -64,6 +64,12 @@ int vh_jail_pivot(vh_jail *j, int extra_ns_flags, int *rootfd, vh_err *e);
 
 void vh_jail_close(vh_jail *j);
 
+/* Would the directory dirfd take an idmapped mount of user namespace
+ * usernsfd's mapping, as a root service's jail must (issue 11)? A
+ * detached copy of its mount gets the mapping and is dropped: nothing
+ * is mounted. 0, or the errno (EINVAL: the file system takes none). */
+int vh_jail_idmap_probe(int dirfd, int usernsfd);
+
 /* Leave any outer chroot: chroot into dirfd (a directory below the
  * current root), climb ".." from the old root until it stops changing,
  * chroot there. Root and cwd are then the top of the mount namespace.

@@ -22,9 +22,11 @@ int vh_row_groups_parse(const char *text, uint32_t *gids, vh_err *e)
         errno = 0;
         char *end;
         unsigned long long v = strtoull(p, &end, 10);
-        if (errno || v == 0 || v >= 4294967295ULL || v == 65535)
+        if (errno || v == 0 || v >= 4294967295ULL || v == 65535 || VH_IN_USERNS_RANGE(v))
             return vh_fail(e, VH_EX_CONFIG,
-                           "supplementary group %.20s is not allowed (0, 65535 and 4294967295 never are)", p);
+                           "supplementary group %.20s is not allowed (0, 65535, 4294967295 and the root services' "
+                           "user-namespace range %u-%u never are)",
+                           p, VH_USERNS_BASE, VH_USERNS_BASE + VH_USERNS_COUNT - 1);
         gids[n++] = (uint32_t)v;
         if (*end == '\0')
             return n;
@@ -54,7 +56,7 @@ void vh_row_init(vh_row *row)
 
 static int id_ok(uint32_t id)
 {
-    return id != 0 && id != 65535 && id != 4294967295u;
+    return id != 0 && id != 65535 && id != 4294967295u && !VH_IN_USERNS_RANGE(id);
 }
 
 /* The two settings of sql/002: what the schema's CHECKs say, checked
@@ -108,8 +110,12 @@ int vh_row_valid(const vh_row *row, vh_err *e)
     }
     if (row->has_user) {
         if (!id_ok(row->uid))
-            return vh_fail(e, VH_EX_NOUSER, "row %s %s: run-as uid %u is not allowed - omit --user for a root service",
-                           row->service, row->address, (unsigned)row->uid);
+            return vh_fail(e, VH_EX_NOUSER,
+                           "row %s %s: run-as uid %u is not allowed (0, 65535, 4294967295 and the root services' "
+                           "user-namespace range %u-%u never are) - omit --user for a root service, or give a user "
+                           "outside that range",
+                           row->service, row->address, (unsigned)row->uid, VH_USERNS_BASE,
+                           VH_USERNS_BASE + VH_USERNS_COUNT - 1);
         if (!id_ok(row->gid))
             return vh_fail(e, VH_EX_NOUSER, "row %s %s: run-as gid %u is not allowed", row->service, row->address,
                            (unsigned)row->gid);

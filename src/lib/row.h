@@ -42,6 +42,15 @@ typedef struct vh_row {
     char created[32], updated[32];
 } vh_row;
 
+/* The host ids every root service's user namespace maps its 0..65535
+ * to (userns.h, issue 11): no row may use them (vh_row_valid), and no
+ * host user should have them (vhostctl check, userns-range). */
+#ifndef VH_USERNS_BASE
+#define VH_USERNS_BASE 1879048192u /* 0x70000000: above systemd's container range, below its foreign range */
+#endif
+#define VH_USERNS_COUNT 65536u
+#define VH_IN_USERNS_RANGE(id) ((uint32_t)(id) >= VH_USERNS_BASE && (uint32_t)(id)-VH_USERNS_BASE < VH_USERNS_COUNT)
+
 /* Clear row and give it the schema's defaults (enabled, net_bind_service
  * 0, max_procs VH_MAX_PROCS_DEFAULT): every writer of a new row starts
  * here, so a setting it does not know is the default, never 0. */

@@ -31,15 +31,20 @@ static int helper(void *arg)
     /* The namespace's owner is its creator's euid, and the kernel charges
      * the per-user counts of everything inside (inotify instances,
      * pending signals, message-queue bytes) to the owner as well: make
-     * it the mapping's own base uid, not host root, keeping the
-     * capabilities (a creator without CAP_SYS_ADMIN would get a
-     * namespace some kernels restrict). Raw system calls: this process
-     * shares the memory of virtuald, whose C library would take it for
-     * a thread of its own. */
+     * it the mapping's own base uid, not host root. The real uid stays
+     * 0: the kernel then records no RLIMIT_NPROC for the owner's level
+     * (one from a creator that is not host root would count the
+     * processes of every tenant's root service in one pool against the
+     * super-server's limit - one tenant could use it up for all: red
+     * team, test_red_userns_nproc.sh); each domain's processes are
+     * bounded by its pids cgroup (K10). Capabilities kept across the
+     * change (a creator without CAP_SYS_ADMIN would get a namespace some
+     * kernels restrict). Raw system calls: this process shares the
+     * memory of virtuald, whose C library would take it for a thread of
+     * its own. */
     struct __user_cap_header_struct hdr = {.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0};
     struct __user_cap_data_struct data[2];
-    if (syscall(SYS_prctl, PR_SET_KEEPCAPS, 1L, 0L, 0L, 0L) < 0 ||
-        syscall(SYS_setresuid, VH_USERNS_BASE, VH_USERNS_BASE, VH_USERNS_BASE) < 0 ||
+    if (syscall(SYS_prctl, PR_SET_KEEPCAPS, 1L, 0L, 0L, 0L) < 0 || syscall(SYS_setresuid, 0, VH_USERNS_BASE, 0) < 0 ||
         syscall(SYS_capget, &hdr, data) < 0)
         _exit(HELPER_OWNER);
     data[0].effective = data[0].permitted;
@@ -76,19 +81,25 @@ static int write_map(pid_t pid, const char *which, vh_err *e)
     return 0;
 }
 
-int vh_userns_make(int dirfd, int *nsfd, vh_err *e)
+int vh_userns_make(int dirfd, int forked, int *nsfd, vh_err *e)
 {
     *nsfd = -1;
     int arg = dirfd;
+    pid_t pid;
 #ifdef VH_USERNS_FORK
-    pid_t pid = fork();
-    if (pid == 0)
-        helper(&arg);
-#else
-    /* CLONE_VM: no page tables copied; not CLONE_FS: its chroot and
-     * cwd are its own (and unshare(CLONE_NEWUSER) needs that). */
-    pid_t pid = clone(helper, helper_stack + sizeof helper_stack, CLONE_VM | SIGCHLD, &arg);
+    forked = 1;
 #endif
+    if (forked) {
+        pid = fork();
+        if (pid == 0)
+            helper(&arg);
+    } else {
+#ifndef VH_USERNS_FORK
+        /* CLONE_VM: no page tables copied; not CLONE_FS: its chroot and
+         * cwd are its own (and unshare(CLONE_NEWUSER) needs that). */
+        pid = clone(helper, helper_stack + sizeof helper_stack, CLONE_VM | SIGCHLD, &arg);
+#endif
+    }
     if (pid < 0)
         return vh_fail(e, VH_EX_OSERR, "starting the helper for the root service's user namespace: %s",
                        strerror(errno));

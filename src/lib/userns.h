@@ -21,12 +21,8 @@
 #ifndef VH_USERNS_H
 #define VH_USERNS_H
 
+#include "row.h" /* VH_USERNS_BASE, VH_USERNS_COUNT */
 #include "vherr.h"
-
-#ifndef VH_USERNS_BASE
-#define VH_USERNS_BASE 1879048192u /* 0x70000000: above systemd's container range, below its foreign range */
-#endif
-#define VH_USERNS_COUNT 65536u
 
 /* A new user namespace mapping uid and gid 0..VH_USERNS_COUNT-1 to the
  * host's VH_USERNS_BASE..: a short-lived helper process (sharing this
@@ -36,8 +32,10 @@
  * helper first climbs to the top of the mount namespace from dirfd, a
  * directory below its root (the jail). *nsfd: O_RDONLY, close-on-exec.
  * Returns 0 or -1 with e filled. Call before the PID namespace is
- * unshared (the helper would become its PID 1). */
-int vh_userns_make(int dirfd, int *nsfd, vh_err *e);
+ * unshared (the helper would become its PID 1). forked: the helper is
+ * a fork, not a clone sharing this memory (vhostctl: no start-up cost
+ * matters there, and valgrind knows no CLONE_VM without threads). */
+int vh_userns_make(int dirfd, int forked, int *nsfd, vh_err *e);
 
 /* In the service's process, still host root: join the namespace, become
  * its uid and gid 0 (the host's VH_USERNS_BASE) with no supplementary

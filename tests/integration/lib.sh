@@ -34,6 +34,14 @@ if [ -z "${VH_IN_NS:-}" ]; then
 fi
 
 mkdir -p /run/vhtest && chmod 0755 /run/vhtest
+# A root service's jail must be on a file system that takes idmapped
+# mounts (virtuald(8), JAILS AND PRIVILEGES): where /run/vhtest is on
+# another (the overlay of a fresh-ci chroot), this test's namespace gets
+# a tmpfs of its own there (VH_KEEP then keeps nothing after the test).
+case "$(stat -f -c %T /run/vhtest 2>/dev/null)" in
+tmpfs | ext2/ext3 | xfs | btrfs) ;;
+*) mount -t tmpfs -o mode=0755,size=8g vhtest /run/vhtest ;;
+esac
 F=/run/vhtest/$VH_NAME.$$
 rm -rf "$F"
 mkdir -m 0700 "$F"

@@ -4,7 +4,9 @@
 # where no PID namespace separates them (then run code outside the
 # jail). check reports it as a warning naming the process and the
 # remedy; control: the same domain without such a process is clean of
-# it, and a process of that uid inside a jail (a service) is not one.
+# it, and a process of that uid inside a jail (a chroot, or the
+# domain's own service through virtuald: pivoted, its root reads "/")
+# is not one. Port 19520.
 . "$(dirname "$0")/lib.sh"
 
 vh_init_db
@@ -28,6 +30,23 @@ VH_PIDS+=($jailed)
 sleep 0.3
 out=$(vh_ctl check www 2>&1)
 vh_not_contains "K2 a process of the uid inside a jail is no finding" "[shared-host-uid]" "$out"
+
+# the domain's own service, running through virtuald: pivoted, so its
+# /proc/PID/root reads "/" too, but in a PID namespace of its own
+vh_tcpserver 0 19520 "$VIRTUALD" --db "$DB" www /bin/busybox sleep 30
+vh_talk 127.0.0.2 19520 >/dev/null &
+talk=$!
+for _ in $(seq 100); do
+	svc=$(pgrep -u "$uid" -f '^/bin/busybox sleep 30' | head -1)
+	[ -n "$svc" ] && [ "$(readlink "/proc/$svc/root")" = / ] && break
+	sleep 0.05
+done
+vh_check "K2 the domain's service runs, its root reading /" test -n "$svc"
+out=$(vh_ctl check www 2>&1)
+vh_not_contains "K2 the domain's running service (pivoted, own PID namespace) is no finding" "[shared-host-uid]" "$out"
+vh_stop_last
+[ -n "$svc" ] && kill "$svc" 2>/dev/null # the service this test started
+wait "$talk" 2>/dev/null
 
 # a host daemon running as that uid
 setpriv --reuid="$U" --regid="$U" --clear-groups sleep 30 &

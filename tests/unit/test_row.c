@@ -28,6 +28,10 @@ static void test_groups(void **s)
     assert_int_equal(vh_row_groups_parse("0", g, &e), -1);
     assert_int_equal(vh_row_groups_parse("65535", g, &e), -1);
     assert_int_equal(vh_row_groups_parse("4294967295", g, &e), -1);
+    /* the root services' user-namespace range (userns.h), both ends */
+    assert_int_equal(vh_row_groups_parse("1879048192", g, &e), -1);
+    assert_int_equal(vh_row_groups_parse("1879113727", g, &e), -1);
+    assert_int_equal(vh_row_groups_parse("1879048191,1879113728", g, &e), 2);
     assert_int_equal(vh_row_groups_parse("1,,2", g, &e), -1);
     assert_int_equal(vh_row_groups_parse("1,x", g, &e), -1);
     assert_int_equal(vh_row_groups_parse("-1", g, &e), -1);
@@ -64,7 +68,16 @@ static void test_row_valid(void **s)
     assert_int_equal(e.code, VH_EX_NOUSER);
     r.uid = 65535;
     assert_int_equal(vh_row_valid(&r, &e), -1);
+    r.uid = VH_USERNS_BASE; /* a root service's namespace range */
+    assert_int_equal(vh_row_valid(&r, &e), -1);
+    assert_non_null(strstr(e.msg, "user-namespace range 1879048192-1879113727"));
+    r.uid = VH_USERNS_BASE + VH_USERNS_COUNT - 1;
+    assert_int_equal(vh_row_valid(&r, &e), -1);
+    r.uid = VH_USERNS_BASE + VH_USERNS_COUNT; /* control: just past it */
+    assert_int_equal(vh_row_valid(&r, &e), 0);
     r.uid = 1000;
+    r.gid = VH_USERNS_BASE + 7;
+    assert_int_equal(vh_row_valid(&r, &e), -1);
     r.gid = 0;
     assert_int_equal(vh_row_valid(&r, &e), -1);
     r.gid = 1000;
