@@ -335,8 +335,9 @@ static const struct hostproc *host_sharer(struct state *s, uint32_t uid)
  * them. A host user or process with one of those ids would own every
  * root service's jail files through /proc/PID/root of a running one,
  * and could signal and trace them (red team). Said once per check, as
- * errors of "host": the users and groups in the host's database, and
- * the processes of the host's own user namespace, that have such ids. */
+ * errors of "host": the users and groups in the host's database,
+ * subordinate id ranges that overlap, and the processes (but root
+ * services) that have such ids. */
 static void check_userns_range(struct vc_findings *f)
 {
     char problem[512], fix[512], path[64];
@@ -372,30 +373,53 @@ static void check_userns_range(struct vc_findings *f)
             vc_print_finding(f, &fi);
         }
     endgrent();
-    /* processes of the host's user namespace (a root service is in a
-     * namespace of its own, where these ids are its own) */
-    struct stat me;
-    DIR *d = opendir("/proc");
-    if (!d || stat("/proc/self/ns/user", &me) < 0) {
-        if (d)
-            closedir(d);
-        return;
+    /* subordinate ids (newuidmap): a range that overlaps lets a host
+     * user make a user namespace whose ids are host ids in the range */
+    static const char *const subs[] = {"/etc/subuid", "/etc/subgid"};
+    for (int i = 0; i < 2; i++) {
+        FILE *sf = fopen(subs[i], "re");
+        if (!sf)
+            continue;
+        char line[512];
+        while (fgets(line, sizeof line, sf)) {
+            char who[256];
+            unsigned long long first, count;
+            if (sscanf(line, "%255[^:]:%llu:%llu", who, &first, &count) != 3 || count == 0)
+                continue;
+            if (first < (unsigned long long)VH_USERNS_BASE + VH_USERNS_COUNT && first + count > VH_USERNS_BASE) {
+                char w[4 * sizeof who];
+                vh_printable(who, w, sizeof w);
+                snprintf(problem, sizeof problem,
+                         "%s gives %s ids %llu-%llu, which overlap the range root services' "
+                         "user namespaces map to (%u-%u): a user namespace of theirs could signal and trace every "
+                         "root service",
+                         subs[i], w, first, first + count - 1, VH_USERNS_BASE, VH_USERNS_BASE + VH_USERNS_COUNT - 1);
+                vh_finding fi = {"host", VH_SEV_ERROR, "userns-range", subs[i], problem, fix};
+                vc_print_finding(f, &fi);
+            }
+        }
+        fclose(sf);
     }
+    /* processes: any with an id in the range (the host's view, in the
+     * status file, whatever namespace it is in), except a root service:
+     * a process in a user namespace mapping exactly 0 VH_USERNS_BASE
+     * VH_USERNS_COUNT, which only virtuald makes (a host user would need
+     * such subordinate ids, reported above) */
+    DIR *d = opendir("/proc");
+    if (!d)
+        return;
     struct dirent *de;
     while ((de = readdir(d)) != NULL) {
         if (!isdigit((unsigned char)de->d_name[0]))
-            continue;
-        struct stat ns;
-        snprintf(path, sizeof path, "/proc/%s/ns/user", de->d_name);
-        if (stat(path, &ns) < 0 || ns.st_ino != me.st_ino || ns.st_dev != me.st_dev)
             continue;
         snprintf(path, sizeof path, "/proc/%s/status", de->d_name);
         FILE *sf = fopen(path, "re");
         if (!sf)
             continue;
-        char line[256], comm[32] = "?";
+        char line[4096], comm[32] = "?";
         unsigned id[8] = {0};
-        int have = 0;
+        int have = 0, hit = -1;
+        unsigned long long hitid = 0;
         while (fgets(line, sizeof line, sf)) {
             if (strncmp(line, "Name:\t", 6) == 0) {
                 snprintf(comm, sizeof comm, "%s", line + 6);
@@ -404,21 +428,53 @@ static void check_userns_range(struct vc_findings *f)
                 have |= 1;
             } else if (sscanf(line, "Gid:\t%u\t%u\t%u\t%u", &id[4], &id[5], &id[6], &id[7]) == 4) {
                 have |= 2;
+            } else if (strncmp(line, "Groups:", 7) == 0) {
+                for (char *p = line + 7, *end; *p;) {
+                    unsigned long long g = strtoull(p, &end, 10);
+                    if (end == p)
+                        break;
+                    if (VH_IN_USERNS_RANGE(g) && hit < 0) {
+                        hit = 2;
+                        hitid = g;
+                    }
+                    p = end;
+                }
                 break;
             }
         }
         fclose(sf);
-        for (int k = 0; have == 3 && k < 8; k++)
+        for (int k = 0; have == 3 && hit < 0 && k < 8; k++)
             if (VH_IN_USERNS_RANGE(id[k])) {
-                char c[4 * sizeof comm];
-                vh_printable(comm, c, sizeof c);
-                snprintf(problem, sizeof problem, "host process %s (%s) runs as %s %u, which %s", de->d_name, c,
-                         k < 4 ? "uid" : "gid", id[k], range);
-                snprintf(path, sizeof path, "/proc/%s", de->d_name);
-                vh_finding fi = {"host", VH_SEV_ERROR, "userns-range", path, problem, fix};
-                vc_print_finding(f, &fi);
-                break;
+                hit = k < 4 ? 0 : 1;
+                hitid = id[k];
             }
+        if (hit < 0)
+            continue;
+        /* a root service: its namespace's map is virtuald's, exactly */
+        snprintf(path, sizeof path, "/proc/%s/uid_map", de->d_name);
+        FILE *mf = fopen(path, "re");
+        if (mf) {
+            unsigned long long a, b, c;
+            int lines = 0, exact = 0;
+            while (fgets(line, sizeof line, mf)) {
+                lines++;
+                exact = sscanf(line, "%llu %llu %llu", &a, &b, &c) == 3 && a == 0 && b == VH_USERNS_BASE &&
+                        c == VH_USERNS_COUNT;
+            }
+            fclose(mf);
+            if (lines == 1 && exact)
+                continue;
+        }
+        char c[4 * sizeof comm];
+        vh_printable(comm, c, sizeof c);
+        snprintf(problem, sizeof problem, "process %s (%s) runs with %s %llu, which %s", de->d_name, c,
+                 hit == 0   ? "uid"
+                 : hit == 1 ? "gid"
+                            : "supplementary group",
+                 hitid, range);
+        snprintf(path, sizeof path, "/proc/%s", de->d_name);
+        vh_finding fi = {"host", VH_SEV_ERROR, "userns-range", path, problem, fix};
+        vc_print_finding(f, &fi);
     }
     closedir(d);
 }

@@ -85,7 +85,7 @@ int vh_userns_make(int dirfd, int forked, int *nsfd, vh_err *e)
 {
     *nsfd = -1;
     int arg = dirfd;
-    pid_t pid;
+    pid_t pid = -1;
 #ifdef VH_USERNS_FORK
     forked = 1;
 #endif

@@ -82,6 +82,20 @@ kill "$H" 2>/dev/null
 wait "$H" 2>/dev/null
 chk=$(vh_ctl check probe 127.0.0.2 2>&1)
 vh_not_contains "control: a check of one domain leaves the host scan out" "userns-range" "$chk"
+# subordinate ids overlapping the range (second red team): a host user's
+# own user namespace could then hold ids in it. /etc/subuid is replaced
+# in this test's private mount namespace only.
+if [ -f /etc/subuid ]; then
+	printf 'vhsubok:100000:65536\nvhsub:1879000000:100000\n' >"$F/subuid"
+	mount --bind "$F/subuid" /etc/subuid
+	chk=$(vh_ctl check 2>&1)
+	vh_contains "check: a subordinate uid range overlapping the namespaces' range is an error" \
+		"host: error [userns-range] /etc/subuid: /etc/subuid gives vhsub ids 1879000000-1879099999" "$chk"
+	vh_not_contains "control: a range below it is not" "vhsubok" "$chk"
+	umount /etc/subuid
+else
+	vh_ok "no /etc/subuid on this host: the subordinate-id check has nothing to read"
+fi
 kill "$C" 2>/dev/null
 wait "$C" 2>/dev/null
 vh_done
