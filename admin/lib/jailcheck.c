@@ -1054,7 +1054,9 @@ int vh_jailcheck_run_more(vh_jailcheck *jc, const vh_jailcheck_more *more, vh_fi
     }
     int fd = check_path(c);
     c->jailfd = fd;
-    if (fd >= 0 && !r->has_user && !r->net_bind_service && r->unjailed != 1 && !slash)
+    /* a domain's row (check, add), not a directory provision builds nor
+     * a base alone: whether a root service will use it is the row's */
+    if (fd >= 0 && jc->identity && !r->has_user && !r->net_bind_service && r->unjailed != 1 && !slash)
         check_idmap(c, fd);
     if (fd >= 0) {
         if (jc->deep && !slash && r->unjailed != 1)
