@@ -199,9 +199,8 @@ int vc_cmd_add(const char *db, int argc, char **argv)
                row.group, (unsigned)row.uid, (unsigned)row.gid, row.enabled ? "" : ", disabled");
     else
         printf("added %s %s -> %s as root %s%s\n", row.service, row.address, row.root,
-               row.net_bind_service || row.unjailed == 1 || strcmp(row.root, "/") == 0
-                   ? "of the host in a private mount namespace"
-                   : "of a user namespace of its own (its jail an idmapped mount)",
+               vh_row_userns(&row) ? "of a user namespace of its own (its jail an idmapped mount)"
+                                   : "of the host in a private mount namespace",
                row.enabled ? "" : ", disabled");
     if (row.base[0])
         printf("base: %s binds %s read-only over its code directories\n", row.root, row.base);

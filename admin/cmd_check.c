@@ -252,6 +252,50 @@ static const struct uidroot *sharer(const struct state *s, const vh_row *r)
     return NULL;
 }
 
+/* What /proc/PID/status says of a process: its name, its uids and gids
+ * (real, effective, saved, file system) and the first supplementary
+ * group in the root services' user-namespace range (0: none). Returns
+ * 0, or -1 when the process is gone or the uid and gid lines were not
+ * read. */
+struct procstatus {
+    char comm[32];
+    unsigned uid[4], gid[4];
+    unsigned long long group_in_range;
+};
+
+static int read_status(long pid, struct procstatus *ps)
+{
+    char path[64], line[4096];
+    snprintf(path, sizeof path, "/proc/%ld/status", pid);
+    FILE *f = fopen(path, "re");
+    if (!f)
+        return -1;
+    memset(ps, 0, sizeof *ps);
+    snprintf(ps->comm, sizeof ps->comm, "?");
+    int have = 0;
+    while (fgets(line, sizeof line, f)) {
+        if (strncmp(line, "Name:\t", 6) == 0) {
+            snprintf(ps->comm, sizeof ps->comm, "%s", line + 6);
+            ps->comm[strcspn(ps->comm, "\n")] = '\0';
+        } else if (sscanf(line, "Uid:\t%u\t%u\t%u\t%u", &ps->uid[0], &ps->uid[1], &ps->uid[2], &ps->uid[3]) == 4) {
+            have |= 1;
+        } else if (sscanf(line, "Gid:\t%u\t%u\t%u\t%u", &ps->gid[0], &ps->gid[1], &ps->gid[2], &ps->gid[3]) == 4) {
+            have |= 2;
+        } else if (strncmp(line, "Groups:", 7) == 0) {
+            for (char *p = line + 7, *end; *p && !ps->group_in_range; p = end) {
+                unsigned long long g = strtoull(p, &end, 10);
+                if (end == p)
+                    break;
+                if (VH_IN_USERNS_RANGE(g))
+                    ps->group_in_range = g;
+            }
+            break; /* the last line read */
+        }
+    }
+    fclose(f);
+    return have == 3 ? 0 : -1;
+}
+
 /* K2: every process outside a jail (its root is the host's /, and it is
  * in the host's PID namespace), with its uids. A process whose root is
  * elsewhere, or that is in a PID namespace of its own, is a jail's
@@ -287,25 +331,12 @@ static void read_procs(struct state *s)
         snprintf(p, sizeof p, "/proc/%ld/ns/pid", pid);
         if (stat(p, &pidns) < 0 || pidns.st_ino != mypid.st_ino || pidns.st_dev != mypid.st_dev)
             continue;
-        snprintf(p, sizeof p, "/proc/%ld/status", pid);
-        FILE *f = fopen(p, "re");
-        if (!f)
+        struct procstatus ps;
+        if (read_status(pid, &ps) < 0)
             continue;
         struct hostproc hp = {.pid = pid};
-        char line[256];
-        int have = 0;
-        while (fgets(line, sizeof line, f)) {
-            if (strncmp(line, "Name:\t", 6) == 0) {
-                snprintf(hp.comm, sizeof hp.comm, "%s", line + 6);
-                hp.comm[strcspn(hp.comm, "\n")] = '\0';
-            } else if (sscanf(line, "Uid:\t%u\t%u\t%u\t%u", &hp.uid[0], &hp.uid[1], &hp.uid[2], &hp.uid[3]) == 4) {
-                have = 1;
-                break;
-            }
-        }
-        fclose(f);
-        if (!have)
-            continue;
+        memcpy(hp.uid, ps.uid, sizeof hp.uid);
+        snprintf(hp.comm, sizeof hp.comm, "%s", ps.comm);
         if (s->nprocs == cap) {
             size_t nc = cap ? cap * 2 : 256;
             struct hostproc *np = realloc(s->procs, nc * sizeof *np);
@@ -412,42 +443,18 @@ static void check_userns_range(struct vc_findings *f)
     while ((de = readdir(d)) != NULL) {
         if (!isdigit((unsigned char)de->d_name[0]))
             continue;
-        snprintf(path, sizeof path, "/proc/%s/status", de->d_name);
-        FILE *sf = fopen(path, "re");
-        if (!sf)
+        struct procstatus ps;
+        if (read_status(strtol(de->d_name, NULL, 10), &ps) < 0)
             continue;
-        char line[4096], comm[32] = "?";
-        unsigned id[8] = {0};
-        int have = 0, hit = -1;
-        unsigned long long hitid = 0;
-        while (fgets(line, sizeof line, sf)) {
-            if (strncmp(line, "Name:\t", 6) == 0) {
-                snprintf(comm, sizeof comm, "%s", line + 6);
-                comm[strcspn(comm, "\n")] = '\0';
-            } else if (sscanf(line, "Uid:\t%u\t%u\t%u\t%u", &id[0], &id[1], &id[2], &id[3]) == 4) {
-                have |= 1;
-            } else if (sscanf(line, "Gid:\t%u\t%u\t%u\t%u", &id[4], &id[5], &id[6], &id[7]) == 4) {
-                have |= 2;
-            } else if (strncmp(line, "Groups:", 7) == 0) {
-                for (char *p = line + 7, *end; *p;) {
-                    unsigned long long g = strtoull(p, &end, 10);
-                    if (end == p)
-                        break;
-                    if (VH_IN_USERNS_RANGE(g) && hit < 0) {
-                        hit = 2;
-                        hitid = g;
-                    }
-                    p = end;
-                }
-                break;
+        int hit = ps.group_in_range ? 2 : -1; /* 0 uid, 1 gid, 2 supplementary group */
+        unsigned long long hitid = ps.group_in_range;
+        for (int k = 0; k < 8 && hit < 0; k++) {
+            unsigned id = k < 4 ? ps.uid[k] : ps.gid[k - 4];
+            if (VH_IN_USERNS_RANGE(id)) {
+                hit = k < 4 ? 0 : 1;
+                hitid = id;
             }
         }
-        fclose(sf);
-        for (int k = 0; have == 3 && hit < 0 && k < 8; k++)
-            if (VH_IN_USERNS_RANGE(id[k])) {
-                hit = k < 4 ? 0 : 1;
-                hitid = id[k];
-            }
         if (hit < 0)
             continue;
         /* a root service: its namespace's map is virtuald's, exactly */
@@ -456,6 +463,7 @@ static void check_userns_range(struct vc_findings *f)
         if (mf) {
             unsigned long long a, b, c;
             int lines = 0, exact = 0;
+            char line[256];
             while (fgets(line, sizeof line, mf)) {
                 lines++;
                 exact = sscanf(line, "%llu %llu %llu", &a, &b, &c) == 3 && a == 0 && b == VH_USERNS_BASE &&
@@ -465,8 +473,8 @@ static void check_userns_range(struct vc_findings *f)
             if (lines == 1 && exact)
                 continue;
         }
-        char c[4 * sizeof comm];
-        vh_printable(comm, c, sizeof c);
+        char c[4 * sizeof ps.comm];
+        vh_printable(ps.comm, c, sizeof c);
         snprintf(problem, sizeof problem, "process %s (%s) runs with %s %llu, which %s", de->d_name, c,
                  hit == 0   ? "uid"
                  : hit == 1 ? "gid"

@@ -233,7 +233,7 @@ static int enter(struct target *t, vh_err *e)
      * Not for a row that keeps CAP_NET_BIND_SERVICE: that counts only in
      * the host's user namespace (virtuald(8) says so), nor for a root of
      * "/" or an unjailed row, which the operator chose to leave open. */
-    if (!r->has_user && !r->net_bind_service && r->unjailed != 1 && strcmp(r->root, "/") != 0) {
+    if (vh_row_userns(r)) {
         if (vh_userns_make(j.fd, 0, &t->usernsfd, e) < 0) {
             vh_jail_close(&j);
             return -1;

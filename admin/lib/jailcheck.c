@@ -1056,7 +1056,7 @@ int vh_jailcheck_run_more(vh_jailcheck *jc, const vh_jailcheck_more *more, vh_fi
     c->jailfd = fd;
     /* a domain's row (check, add), not a directory provision builds nor
      * a base alone: whether a root service will use it is the row's */
-    if (fd >= 0 && jc->identity && !r->has_user && !r->net_bind_service && r->unjailed != 1 && !slash)
+    if (fd >= 0 && jc->identity && vh_row_userns(r))
         check_idmap(c, fd);
     if (fd >= 0) {
         if (jc->deep && !slash && r->unjailed != 1)

@@ -148,21 +148,36 @@ struct vh_mount_attr {
     uint64_t attr_set, attr_clr, propagation, userns_fd;
 };
 
-/* Issue 11: bind the directory src onto the directory dst (both
- * descriptors, nothing resolved again), not recursively, as an idmapped
- * mount of user namespace usernsfd's mapping with attrs set: a copy of
- * the mount (open_tree), its mapping and flags set while it is still
- * detached (mount_setattr), then put in place (move_mount). Returns 0 or
- * -1 with errno. */
-static int bind_idmapped(int src, int dst, int usernsfd, uint64_t attrs, int *top)
+/* Issue 11: a detached copy of the mount at directory src (not its
+ * submounts: open_tree), with user namespace usernsfd's mapping and
+ * attrs set while it is still detached (mount_setattr). The tree's
+ * descriptor, or -1 with errno. */
+static int idmapped_clone(int src, int usernsfd, uint64_t attrs)
 {
     int t = (int)syscall(VH_NR_open_tree, src, "", VH_OPEN_TREE_CLONE | O_CLOEXEC | AT_EMPTY_PATH);
     if (t < 0)
         return -1;
     struct vh_mount_attr a = {.attr_set = attrs | VH_MOUNT_ATTR_IDMAP, .userns_fd = (uint64_t)usernsfd};
-    int rc = (int)syscall(VH_NR_mount_setattr, t, "", AT_EMPTY_PATH, &a, sizeof a);
-    if (rc == 0)
-        rc = (int)syscall(VH_NR_move_mount, t, "", dst, "", VH_MOVE_MOUNT_F_EMPTY_PATH | VH_MOVE_MOUNT_T_EMPTY_PATH);
+    if (syscall(VH_NR_mount_setattr, t, "", AT_EMPTY_PATH, &a, sizeof a) < 0) {
+        int err = errno;
+        close(t);
+        errno = err;
+        return -1;
+    }
+    return t;
+}
+
+/* Bind the directory src onto the directory dst (both descriptors,
+ * nothing resolved again), not recursively, as an idmapped mount
+ * (idmapped_clone), then put in place (move_mount). With top not NULL,
+ * *top is an O_PATH descriptor of the new mount's top. Returns 0 or -1
+ * with errno. */
+static int bind_idmapped(int src, int dst, int usernsfd, uint64_t attrs, int *top)
+{
+    int t = idmapped_clone(src, usernsfd, attrs);
+    if (t < 0)
+        return -1;
+    int rc = (int)syscall(VH_NR_move_mount, t, "", dst, "", VH_MOVE_MOUNT_F_EMPTY_PATH | VH_MOVE_MOUNT_T_EMPTY_PATH);
     /* the descriptor of the tree now names the new mount's top */
     if (rc == 0 && top && (*top = openat(t, ".", O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
         rc = -1;
@@ -174,13 +189,11 @@ static int bind_idmapped(int src, int dst, int usernsfd, uint64_t attrs, int *to
 
 int vh_jail_idmap_probe(int dirfd, int usernsfd)
 {
-    int t = (int)syscall(VH_NR_open_tree, dirfd, "", VH_OPEN_TREE_CLONE | O_CLOEXEC | AT_EMPTY_PATH);
+    int t = idmapped_clone(dirfd, usernsfd, 0);
     if (t < 0)
         return errno;
-    struct vh_mount_attr a = {.attr_set = VH_MOUNT_ATTR_IDMAP, .userns_fd = (uint64_t)usernsfd};
-    int rc = (int)syscall(VH_NR_mount_setattr, t, "", AT_EMPTY_PATH, &a, sizeof a) < 0 ? errno : 0;
     close(t); /* never attached: gone with its last descriptor */
-    return rc;
+    return 0;
 }
 
 /* The refusal when a jail's or base's file system takes no idmapped

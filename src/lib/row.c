@@ -215,3 +215,8 @@ int vh_row_from_cols(const char *const text[VH_ROW_NCOLS], const int type[VH_ROW
                        row->service, row->address, row->service, row->address);
     return limits_from_cols(type, ival, row, e);
 }
+
+int vh_row_userns(const vh_row *row)
+{
+    return !row->has_user && !row->net_bind_service && row->unjailed != 1 && strcmp(row->root, "/") != 0;
+}

@@ -110,6 +110,13 @@ _Static_assert(VH_ROW_COL_BASE + 1 == VH_ROW_NCOLS, "VH_ROW_NCOLS is VH_ROW_COLS
  * or 1, the limits of sql/005 in their ranges. 0 or -1. */
 int vh_row_valid(const vh_row *row, vh_err *e);
 
+/* 1 when the row's service runs as root of a user namespace of its own
+ * with an idmapped jail (userns.h, issue 11): a root service in a jail.
+ * Not a run-as row, nor one that keeps CAP_NET_BIND_SERVICE (it counts
+ * only in the host's user namespace), nor a root of "/" or an unjailed
+ * row (the operator chose no jail): those stay as they are. */
+int vh_row_userns(const vh_row *row);
+
 /* Parse "1,2,3" into gids (at most VH_MAX_GROUPS, each 1..2^32-2).
  * Returns the count or -1. And format them back into out. */
 int vh_row_groups_parse(const char *text, uint32_t *gids, vh_err *e);

@@ -279,6 +279,25 @@ static int recv_fd(int s)
     return fd;
 }
 
+/* On the listening socket s: say so, wait up to secs for one peer, send
+ * it root (an O_PATH "/"), and keep the connection until the peer is
+ * done (the sender's namespace lives until then). */
+static void serve_root(int s, int root, int secs)
+{
+    printf("fdsend=listening\n");
+    fflush(stdout);
+    alarm((unsigned)secs);
+    int c = accept(s, NULL, NULL);
+    if (c < 0) {
+        printf("fdsend=%s\n", strerror(errno));
+        return;
+    }
+    printf("fdsend=%s\n", send_fd(c, root) < 0 ? strerror(errno) : "sent");
+    char byte;
+    while (read(c, &byte, 1) > 0)
+        ;
+}
+
 static void fdsend(const char *sock, int secs)
 {
     struct sockaddr_un a;
@@ -290,18 +309,7 @@ static void fdsend(const char *sock, int secs)
         printf("fdsend=%s\n", strerror(errno));
         return;
     }
-    printf("fdsend=listening\n");
-    alarm((unsigned)secs);
-    int c = accept(s, NULL, NULL);
-    if (c < 0) {
-        printf("fdsend=%s\n", strerror(errno));
-        return;
-    }
-    printf("fdsend=%s\n", send_fd(c, root) < 0 ? strerror(errno) : "sent");
-    /* the sender's namespace lives until the peer is done */
-    char byte;
-    while (read(c, &byte, 1) > 0)
-        ;
+    serve_root(s, root, secs);
 }
 
 /* fdsendabs NAME SECS: as fdsend, on the abstract name @NAME (the host's
@@ -319,18 +327,7 @@ static void fdsendabs(const char *name, int secs)
         printf("fdsend=%s\n", strerror(errno));
         return;
     }
-    printf("fdsend=listening\n");
-    fflush(stdout);
-    alarm((unsigned)secs);
-    int c = accept(s, NULL, NULL);
-    if (c < 0) {
-        printf("fdsend=%s\n", strerror(errno));
-        return;
-    }
-    printf("fdsend=%s\n", send_fd(c, root) < 0 ? strerror(errno) : "sent");
-    char byte;
-    while (read(c, &byte, 1) > 0)
-        ;
+    serve_root(s, root, secs);
 }
 
 static void fdclimb(const char *sock, const char *rel)
